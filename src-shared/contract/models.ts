@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { op, event } from './define.js';
+import { ModelRole, type ModelEntry, type ModelInspection } from '../domain/models.js';
+
+const FilePath = z.string().trim().min(1, 'a path is required').max(4096);
+const ModelId = z.number().int().positive();
+const Note = z.string().max(10_000);
+
+export const modelsOps = {
+  'models.list': op<ModelEntry[]>()(z.strictObject({})),
+  'models.get': op<ModelEntry>()(z.strictObject({ id: ModelId })),
+  /** Read a file's GGUF header without adding it (the "add" dialog's preview). */
+  'models.inspect': op<ModelInspection>()(z.strictObject({ path: FilePath })),
+  'models.add': op<ModelEntry>()(
+    z.strictObject({
+      path: FilePath,
+      roles: z.array(ModelRole).max(3).default([]),
+      note: Note.default(''),
+    }),
+  ),
+  'models.update': op<ModelEntry>()(
+    z.strictObject({
+      id: ModelId,
+      name: z.string().trim().min(1).max(200).optional(),
+      roles: z.array(ModelRole).max(3).optional(),
+      note: Note.optional(),
+    }),
+  ),
+  /** Removes the library entry; never deletes the user's file. */
+  'models.remove': op<{ removed: true }>()(z.strictObject({ id: ModelId })),
+  /** Starts a run that scans a folder for GGUF files and adds them. */
+  'models.scan': op<{ runId: number }>()(
+    z.strictObject({ folder: FilePath, recursive: z.boolean().default(true) }),
+  ),
+  /** Starts a run that loads a model and measures prompt and generation speed. */
+  'models.benchmark': op<{ runId: number }>()(
+    z.strictObject({
+      id: ModelId,
+      promptTokens: z.number().int().min(1).max(8192).default(128),
+      generateTokens: z.number().int().min(1).max(4096).default(128),
+      repetitions: z.number().int().min(1).max(20).default(3),
+      threads: z.number().int().min(1).max(256).nullable().default(null),
+    }),
+  ),
+};
+
+export const modelsEvents = {
+  /** The library changed (added, removed, updated): refetch. */
+  'models.changed': event<{ id: number | null }>(),
+};

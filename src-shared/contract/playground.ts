@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { op, event } from './define.js';
+import { Sampling, type GenerationEvent } from '../domain/playground.js';
+
+export const playgroundOps = {
+  /** Starts streaming; tokens arrive as `playground.event` events with the returned id. */
+  'playground.generate': op<{ generationId: string }>()(
+    z.strictObject({
+      modelId: z.number().int().positive(),
+      mode: z.enum(['chat', 'completion']),
+      prompt: z.string().min(1, 'the prompt is empty').max(200_000),
+      systemPrompt: z.string().max(50_000).default(''),
+      sampling: Sampling.default(Sampling.parse({})),
+    }),
+  ),
+  'playground.stop': op<{ stopped: boolean }>()(z.strictObject({ generationId: z.string().min(1).max(100) })),
+};
+
+export const playgroundEvents = {
+  'playground.event': event<GenerationEvent>(),
+};
