@@ -1,0 +1,111 @@
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase, type Db } from './store/db.js';
+import { EventBus } from './events.js';
+import { JobRunner } from './jobs/runner.js';
+import { RunsStore } from './runs/store.js';
+import { ModelsService } from './models/service.js';
+import { scanJob } from './models/scan-job.js';
+import { benchmarkJob } from './models/benchmark-job.js';
+import { SettingsService } from './settings/service.js';
+import { LlmEngine } from './llm/engine.js';
+import { PlaygroundService } from './playground/service.js';
+import { dispatch, type Handlers } from './dispatch.js';
+import { DATABASE_FILE } from './paths.js';
+import { APP_VERSION } from '../../src-shared/version.js';
+import type { EventEnvelope } from '../../src-shared/contract/index.js';
+import type { Result } from '../../src-shared/errors.js';
+
+export interface AppOptions {
+  dataDir: string;
+  host: 'electron' | 'http';
+  /** 'auto' lets node-llama-cpp pick CUDA/Vulkan/Metal; tests pass false. */
+  gpu?: 'auto' | false;
+  /** Runs executed at once (the rest wait queued). */
+  jobConcurrency?: number;
+  /**
+   * Whether this process runs jobs (and marks runs left `running` as interrupted). Only the process that owns the data
+   * folder does (the desktop app or `serve`); one-shot CLI commands read and write the library without it.
+   */
+  runJobs?: boolean;
+}
+
+export interface App {
+  readonly dataDir: string;
+  readonly db: Db;
+  readonly runner: JobRunner;
+  readonly handlers: Handlers;
+  /** Validates and runs one contract operation; never throws. */
+  call(op: unknown, input: unknown): Promise<Result<unknown>>;
+  subscribe(listener: (event: EventEnvelope) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** The composition root: builds every service from a data directory, for whichever host starts. */
+export function createApp(options: AppOptions): App {
+  const dataDir = path.resolve(options.dataDir);
+  const databasePath = path.join(dataDir, DATABASE_FILE);
+  const db = openDatabase(databasePath);
+  const bus = new EventBus();
+  const settings = new SettingsService(db, bus.emit);
+  const engine = new LlmEngine({ gpu: options.gpu ?? 'auto' });
+  const models = new ModelsService(db, bus.emit);
+  const runs = new RunsStore(db);
+  const runner = new JobRunner(db, bus.emit, options.jobConcurrency ?? 1);
+  const userThreads = () => settings.get().inferenceThreads;
+  runner.register(scanJob(models));
+  runner.register(benchmarkJob(models, engine, userThreads));
+  const playground = new PlaygroundService({
+    engine,
+    resolveModel: (id) => models.resolveForEngine(id),
+    emit: bus.emit,
+    threads: userThreads,
+  });
+
+  const handlers: Handlers = {
+    'system.info': () => ({
+      version: APP_VERSION,
+      dataDir,
+      databasePath,
+      host: options.host,
+      engine: engine.info(),
+      totalMemoryBytes: os.totalmem(),
+    }),
+    'settings.get': () => settings.get(),
+    'settings.update': (patch) => settings.update(patch),
+    'models.list': () => models.list(),
+    'models.get': ({ id }) => models.get(id),
+    'models.inspect': ({ path: p }) => models.inspect(p),
+    'models.add': ({ path: p, roles, note }) => models.add(p, roles, note),
+    'models.update': ({ id, ...patch }) => models.update(id, patch),
+    'models.remove': ({ id }) => models.remove(id),
+    'models.scan': (config) => ({ runId: runner.submit('models.scan', config).id }),
+    'models.benchmark': (config) => {
+      const model = models.get(config.id);
+      return { runId: runner.submit('models.benchmark', config, [{ kind: 'model', ref: String(model.id), label: model.name }]).id };
+    },
+    'runs.list': (filter) => runs.list(filter),
+    'runs.get': ({ id }) => runs.detail(id),
+    'runs.cancel': ({ id }) => runner.cancel(id),
+    'runs.resume': ({ id }) => runner.resume(id),
+    'playground.generate': (input) => playground.generate(input),
+    'playground.stop': ({ generationId }) => playground.stop(generationId),
+  };
+
+  if (options.runJobs ?? true) runner.start();
+
+  return {
+    dataDir,
+    db,
+    runner,
+    handlers,
+    call: (op, input) => dispatch(handlers, op, input),
+    subscribe: (listener) => bus.subscribe(listener),
+    async close() {
+      await playground.close();
+      await runner.close();
+      await engine.dispose();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,206 @@
+import type { Db } from '../store/db.js';
+import { nowIso } from '../store/db.js';
+import type { Emit } from '../events.js';
+import type { JobContext, JobKind } from './types.js';
+import { RunsStore } from '../runs/store.js';
+import { AppError } from '../../../src-shared/errors.js';
+import type { LineageLink, RunSummary } from '../../../src-shared/domain/runs.js';
+
+const PROGRESS_EVERY_MS = 150;
+
+interface Active {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Durable job runner: every run is a row; status moves queued → running → succeeded | failed | cancelled, and a run
+ * found `running` at start-up (the app died) becomes `interrupted`. Resuming re-queues it; the job skips the items it
+ * committed before (see JobContext.commitItem).
+ */
+export class JobRunner {
+  private readonly kinds = new Map<string, JobKind<unknown>>();
+  private readonly active = new Map<number, Active>();
+  private readonly store: RunsStore;
+  private closed = false;
+  /** Until start(), submitted runs wait queued (a process that does not own the data folder never runs jobs). */
+  private started = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly emit: Emit,
+    private readonly concurrency = 1,
+  ) {
+    this.store = new RunsStore(db);
+  }
+
+  register<C>(kind: JobKind<C>): void {
+    if (this.kinds.has(kind.kind)) throw new Error(`job kind ${kind.kind} registered twice`);
+    this.kinds.set(kind.kind, kind as JobKind<unknown>);
+  }
+
+  /** Marks runs left `running` by a previous process as interrupted, then starts queued ones. */
+  start(): number[] {
+    this.started = true;
+    const interrupted = this.store.markInterrupted(nowIso());
+    for (const id of interrupted) {
+      this.store.appendLog(id, 'warn', 'The app stopped while this run was running; resume it to finish the remaining items.');
+    }
+    this.schedule();
+    return interrupted;
+  }
+
+  submit<C>(kindName: string, config: C, inputs: Omit<LineageLink, 'direction'>[] = []): RunSummary {
+    const kind = this.kindOf(kindName);
+    const parsed = kind.schema.parse(config);
+    const id = this.db.transaction(() => {
+      const runId = this.store.insert(kindName, kind.title(parsed), parsed, nowIso());
+      for (const link of inputs) this.store.addLineage(runId, { ...link, direction: 'input' });
+      return runId;
+    })();
+    const summary = this.store.summary(id);
+    this.emit('runs.changed', summary);
+    this.schedule();
+    return summary;
+  }
+
+  cancel(id: number): RunSummary {
+    const run = this.store.summary(id);
+    if (run.status === 'queued') {
+      this.store.finish(id, 'cancelled', null, nowIso());
+      this.store.appendLog(id, 'info', 'Cancelled before it started.');
+    } else if (run.status === 'running') {
+      this.active.get(id)?.controller.abort(new AppError('cancelled', 'cancelled by the user'));
+    } else {
+      throw new AppError('conflict', `run ${id} is ${run.status}; only queued or running runs can be cancelled`);
+    }
+    const summary = this.store.summary(id);
+    this.emit('runs.changed', summary);
+    return summary;
+  }
+
+  resume(id: number): RunSummary {
+    const run = this.store.summary(id);
+    if (!['interrupted', 'failed', 'cancelled'].includes(run.status)) {
+      throw new AppError('conflict', `run ${id} is ${run.status}; only interrupted, failed or cancelled runs can be resumed`);
+    }
+    this.kindOf(run.kind);
+    this.store.requeue(id);
+    this.store.appendLog(id, 'info', `Resumed (${this.store.itemsDone(id)} items already done).`);
+    const summary = this.store.summary(id);
+    this.emit('runs.changed', summary);
+    this.schedule();
+    return summary;
+  }
+
+  /** Resolves when the run reaches an end state (for tests and the CLI). */
+  async waitFor(id: number): Promise<RunSummary> {
+    for (;;) {
+      const active = this.active.get(id);
+      if (active) await active.done;
+      const run = this.store.summary(id);
+      if (run.status !== 'queued' && run.status !== 'running') return run;
+      if (!active) await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Cancels nothing durable: running jobs are aborted and left `running`, so the next start marks them interrupted. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pending = [...this.active.values()];
+    for (const a of pending) a.controller.abort(new AppError('cancelled', 'the app is shutting down'));
+    await Promise.allSettled(pending.map((a) => a.done));
+  }
+
+  private kindOf(name: string): JobKind<unknown> {
+    const kind = this.kinds.get(name);
+    if (!kind) throw new AppError('not_found', `no job kind named ${name}`);
+    return kind;
+  }
+
+  private schedule(): void {
+    if (this.closed || !this.started) return;
+    while (this.active.size < this.concurrency) {
+      const next = this.store.nextQueued([...this.active.keys()]);
+      if (next === null) return;
+      this.launch(next);
+    }
+  }
+
+  private launch(id: number): void {
+    const controller = new AbortController();
+    const entry: Active = { controller, done: Promise.resolve() };
+    this.active.set(id, entry);
+    entry.done = this.execute(id, controller).finally(() => {
+      this.active.delete(id);
+      this.schedule();
+    });
+  }
+
+  private async execute(id: number, controller: AbortController): Promise<void> {
+    const row = this.store.row(id);
+    const kind = this.kindOf(row.kind);
+    this.store.markRunning(id, nowIso());
+    this.emit('runs.changed', this.store.summary(id));
+    const ctx = this.context(id, kind, row.config, controller.signal);
+    try {
+      const config = kind.schema.parse(row.config);
+      await kind.run({ ...ctx, config });
+      controller.signal.throwIfAborted();
+      this.store.finish(id, 'succeeded', null, nowIso());
+      this.store.appendLog(id, 'info', 'Succeeded.');
+    } catch (error) {
+      if (this.closed) return; // left `running`: the next start marks it interrupted
+      if (controller.signal.aborted) {
+        this.store.finish(id, 'cancelled', null, nowIso());
+        this.store.appendLog(id, 'info', 'Cancelled.');
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        this.store.finish(id, 'failed', message, nowIso());
+        this.store.appendLog(id, 'error', message);
+      }
+    } finally {
+      if (!this.closed) this.emit('runs.changed', this.store.summary(id));
+    }
+  }
+
+  private context(id: number, _kind: JobKind<unknown>, config: unknown, signal: AbortSignal): JobContext<unknown> {
+    const { store, emit, db } = this;
+    let lastEmit = 0;
+    return {
+      runId: id,
+      config,
+      signal,
+      db,
+      progress(done, total, message = '') {
+        store.setProgress(id, done, total, message);
+        const now = Date.now();
+        if (now - lastEmit >= PROGRESS_EVERY_MS || (total !== null && done >= total)) {
+          lastEmit = now;
+          emit('runs.changed', store.summary(id));
+        }
+      },
+      log(level, message) {
+        const log = store.appendLog(id, level, message);
+        emit('runs.log', { runId: id, log });
+      },
+      metric(name, value, unit = '', step = null) {
+        store.putMetric(id, { name, value, unit, step });
+      },
+      lineage(direction, kind, ref, label) {
+        store.addLineage(id, { direction, kind, ref, label });
+      },
+      doneItems: () => store.doneItems(id),
+      commitItem(key, write, result) {
+        return db.transaction(() => {
+          if (!store.claimItem(id, key, result, nowIso())) return false;
+          write?.(db);
+          return true;
+        })();
+      },
+      throwIfCancelled() {
+        signal.throwIfAborted();
+      },
+    };
+  }
+}

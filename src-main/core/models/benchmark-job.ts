@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { JobKind } from '../jobs/types.js';
+import type { ModelsService } from './service.js';
+import type { LlmEngine } from '../llm/engine.js';
+import { benchmarkModel } from '../llm/benchmark.js';
+
+export const BenchmarkConfig = z.strictObject({
+  id: z.number().int().positive(),
+  promptTokens: z.number().int().positive(),
+  generateTokens: z.number().int().positive(),
+  repetitions: z.number().int().positive(),
+  threads: z.number().int().positive().nullable(),
+});
+export type BenchmarkConfig = z.infer<typeof BenchmarkConfig>;
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * "Benchmark a model": loads it and measures prompt processing and generation speed, one committed item per
+ * repetition (a resumed run measures only the repetitions it lacks).
+ */
+export function benchmarkJob(models: ModelsService, engine: LlmEngine, userThreads: () => number | null): JobKind<BenchmarkConfig> {
+  return {
+    kind: 'models.benchmark',
+    schema: BenchmarkConfig,
+    title: (c) => `Benchmark model ${c.id} (pp${c.promptTokens}, tg${c.generateTokens})`,
+    async run(ctx) {
+      const { id, promptTokens, generateTokens, repetitions } = ctx.config;
+      const model = models.resolveForEngine(id);
+      const threads = ctx.config.threads ?? userThreads() ?? engine.defaultThreads();
+      ctx.lineage('input', 'model', String(id), model.name);
+      ctx.log('info', `Model ${model.name}, ${threads} thread(s), ${engine.info().gpu ?? 'engine not started'}.`);
+      const done = ctx.doneItems();
+      let firstOfAttempt = true;
+      for (let rep = 0; rep < repetitions; rep++) {
+        ctx.progress(rep, repetitions, `repetition ${rep + 1} of ${repetitions}`);
+        if (done.has(`rep-${rep}`)) continue;
+        const r = await benchmarkModel(
+          engine,
+          model.path,
+          { promptTokens, generateTokens, repetitions: 1, threads },
+          { signal: ctx.signal, onProgress: () => undefined },
+        );
+        const pp = r.promptTokensPerSecond[0]!;
+        const tg = r.generateTokensPerSecond[0]!;
+        ctx.commitItem(`rep-${rep}`, () => {
+          ctx.metric('prompt_tps', pp, 'tokens/s', rep);
+          ctx.metric('generate_tps', tg, 'tokens/s', rep);
+          // the first repetition of an attempt pays for loading the model (later ones find it cached)
+          if (firstOfAttempt) ctx.metric('load_ms', r.loadMs, 'ms');
+        });
+        firstOfAttempt = false;
+        ctx.log('info', `Repetition ${rep + 1}: prompt ${pp.toFixed(1)} t/s, generation ${tg.toFixed(1)} t/s.`);
+      }
+      const rows = ctx.db
+        .prepare(`SELECT name, value FROM run_metrics WHERE run_id = ? AND step IS NOT NULL`)
+        .all(ctx.runId) as { name: string; value: number }[];
+      const of = (n: string) => rows.filter((r) => r.name === n).map((r) => r.value);
+      ctx.metric('prompt_tps_mean', mean(of('prompt_tps')), 'tokens/s');
+      ctx.metric('generate_tps_mean', mean(of('generate_tps')), 'tokens/s');
+      ctx.metric('threads', threads, 'threads');
+      ctx.progress(repetitions, repetitions, 'done');
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import type { Db } from '../store/db.js';
+import { nowIso } from '../store/db.js';
+import { AppError } from '../../../src-shared/errors.js';
+import type {
+  LineageLink,
+  LogLevel,
+  RunDetail,
+  RunLog,
+  RunMetric,
+  RunStatus,
+  RunSummary,
+} from '../../../src-shared/domain/runs.js';
+
+interface RunRow {
+  id: number;
+  kind: string;
+  title: string;
+  config: string;
+  status: RunStatus;
+  progress_done: number;
+  progress_total: number | null;
+  progress_msg: string;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+const toSummary = (r: RunRow): RunSummary => ({
+  id: r.id,
+  kind: r.kind,
+  title: r.title,
+  status: r.status,
+  progress: { done: r.progress_done, total: r.progress_total, message: r.progress_msg },
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  error: r.error,
+});
+
+/** SQL for the runs tables; the only place that knows their columns. */
+export class RunsStore {
+  constructor(private readonly db: Db) {}
+
+  insert(kind: string, title: string, config: unknown, at: string): number {
+    const info = this.db
+      .prepare(`INSERT INTO runs (kind, title, config, status, created_at) VALUES (?, ?, ?, 'queued', ?)`)
+      .run(kind, title, JSON.stringify(config), at);
+    return Number(info.lastInsertRowid);
+  }
+
+  row(id: number): { kind: string; config: unknown } {
+    const r = this.rawRow(id);
+    return { kind: r.kind, config: JSON.parse(r.config) as unknown };
+  }
+
+  summary(id: number): RunSummary {
+    return toSummary(this.rawRow(id));
+  }
+
+  list(filter: { status?: RunStatus; kind?: string; limit: number }): RunSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM runs WHERE (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
+         ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({ status: filter.status ?? null, kind: filter.kind ?? null, limit: filter.limit }) as RunRow[];
+    return rows.map(toSummary);
+  }
+
+  detail(id: number): RunDetail {
+    const r = this.rawRow(id);
+    const logs = this.db
+      .prepare(`SELECT seq, at, level, message FROM run_logs WHERE run_id = ? ORDER BY seq`)
+      .all(id) as RunLog[];
+    const metrics = this.db
+      .prepare(`SELECT name, value, unit, step FROM run_metrics WHERE run_id = ? ORDER BY name, step`)
+      .all(id) as RunMetric[];
+    const lineage = this.db
+      .prepare(`SELECT direction, kind, ref, label FROM run_lineage WHERE run_id = ? ORDER BY direction, kind, ref`)
+      .all(id) as LineageLink[];
+    return { ...toSummary(r), config: JSON.parse(r.config) as unknown, logs, metrics, lineage, itemsDone: this.itemsDone(id) };
+  }
+
+  nextQueued(exclude: number[]): number | null {
+    const rows = this.db.prepare(`SELECT id FROM runs WHERE status = 'queued' ORDER BY id`).all() as { id: number }[];
+    return rows.find((r) => !exclude.includes(r.id))?.id ?? null;
+  }
+
+  markInterrupted(at: string): number[] {
+    const rows = this.db.prepare(`SELECT id FROM runs WHERE status = 'running'`).all() as { id: number }[];
+    this.db.prepare(`UPDATE runs SET status = 'interrupted', ended_at = ? WHERE status = 'running'`).run(at);
+    return rows.map((r) => r.id);
+  }
+
+  markRunning(id: number, at: string): void {
+    this.db.prepare(`UPDATE runs SET status = 'running', started_at = coalesce(started_at, ?), error = NULL WHERE id = ?`).run(at, id);
+  }
+
+  finish(id: number, status: RunStatus, error: string | null, at: string): void {
+    this.db.prepare(`UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?`).run(status, error, at, id);
+  }
+
+  requeue(id: number): void {
+    this.db.prepare(`UPDATE runs SET status = 'queued', error = NULL, ended_at = NULL WHERE id = ?`).run(id);
+  }
+
+  setProgress(id: number, done: number, total: number | null, message: string): void {
+    this.db
+      .prepare(`UPDATE runs SET progress_done = ?, progress_total = ?, progress_msg = ? WHERE id = ?`)
+      .run(done, total, message, id);
+  }
+
+  appendLog(id: number, level: LogLevel, message: string): RunLog {
+    const at = nowIso();
+    const seq = this.db
+      .prepare(
+        `INSERT INTO run_logs (run_id, seq, at, level, message)
+         VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM run_logs WHERE run_id = ?), ?, ?, ?) RETURNING seq`,
+      )
+      .pluck()
+      .get(id, id, at, level, message) as number;
+    return { seq, at, level, message };
+  }
+
+  putMetric(id: number, m: RunMetric): void {
+    this.db
+      .prepare(
+        `INSERT INTO run_metrics (run_id, name, value, unit, step) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, name, ifnull(step, -1)) DO UPDATE SET value = excluded.value, unit = excluded.unit`,
+      )
+      .run(id, m.name, m.value, m.unit, m.step);
+  }
+
+  addLineage(id: number, link: LineageLink): void {
+    this.db
+      .prepare(`INSERT OR IGNORE INTO run_lineage (run_id, direction, kind, ref, label) VALUES (?, ?, ?, ?, ?)`)
+      .run(id, link.direction, link.kind, link.ref, link.label);
+  }
+
+  claimItem(id: number, key: string, result: unknown, at: string): boolean {
+    const info = this.db
+      .prepare(`INSERT OR IGNORE INTO run_items (run_id, item_key, result, done_at) VALUES (?, ?, ?, ?)`)
+      .run(id, key, result === undefined ? null : JSON.stringify(result), at);
+    return info.changes === 1;
+  }
+
+  doneItems(id: number): Set<string> {
+    const keys = this.db.prepare(`SELECT item_key FROM run_items WHERE run_id = ?`).pluck().all(id) as string[];
+    return new Set(keys);
+  }
+
+  itemsDone(id: number): number {
+    return this.db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(id) as number;
+  }
+
+  private rawRow(id: number): RunRow {
+    const r = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+    if (!r) throw new AppError('not_found', `there is no run ${id}`);
+    return r;
+  }
+}

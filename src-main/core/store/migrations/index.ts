@@ -1,0 +1,11 @@
+import { m001_init } from './001_init.js';
+
+/**
+ * Numbered, forward-only migrations. Kept as code (not .sql files) so that every host — the electron-vite bundle, tsx, vitest —
+ * carries them without copying assets; migration N sets `PRAGMA user_version = N`. Never edit a released one: add the next.
+ */
+export interface Migration {
+  name: string;
+  sql: string;
+}
+export const MIGRATIONS: readonly Migration[] = [m001_init];

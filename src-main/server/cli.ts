@@ -1,0 +1,210 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { createApp, type App } from '../core/app.js';
+import { defaultDataDir } from '../core/paths.js';
+import { startHttpHost } from './http-host.js';
+import { acquireDataLock } from './data-lock.js';
+import { modelDetails, modelsTable, runDetails, runsTable } from './format.js';
+import { createClient, type Client } from '../../src-shared/client.js';
+import { MODEL_ROLES, type ModelRole } from '../../src-shared/domain/models.js';
+import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
+import { APP_VERSION } from '../../src-shared/version.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WEB_DIR = path.join(REPO_ROOT, 'dist-web');
+
+interface Common {
+  dataDir?: string;
+  json?: boolean;
+}
+
+const dataDirOption = () => new Option('--data-dir <dir>', `data folder (default: ${defaultDataDir()})`);
+const jsonOption = () => new Option('--json', 'print JSON instead of text');
+
+/** Opens the library for a one-shot command: no job runner (the desktop app or `serve` owns that). */
+async function withClient<T>(opts: Common, fn: (client: Client, app: App) => Promise<T>): Promise<T> {
+  const app = createApp({ dataDir: opts.dataDir ?? defaultDataDir(), host: 'http', runJobs: false });
+  try {
+    return await fn(createClient({ call: app.call, subscribe: app.subscribe }), app);
+  } finally {
+    await app.close();
+  }
+}
+
+function print(opts: Common, value: unknown, text: () => string): void {
+  process.stdout.write((opts.json ? JSON.stringify(value, null, 2) : text()) + '\n');
+}
+
+function parseId(raw: string): number {
+  const id = Number(raw);
+  if (!Number.isInteger(id) || id <= 0) throw new CommanderError(2, 'distillery.badId', `"${raw}" is not a valid id`);
+  return id;
+}
+
+async function ensureWebBuilt(): Promise<string | null> {
+  if (fs.existsSync(path.join(WEB_DIR, 'index.html'))) return WEB_DIR;
+  process.stderr.write('Building the UI (first start)…\n');
+  try {
+    const { build } = await import('vite');
+    await build({ configFile: path.join(REPO_ROOT, 'vite.web.config.ts'), logLevel: 'warn' });
+    return WEB_DIR;
+  } catch (e) {
+    process.stderr.write(`Could not build the UI (${(e as Error).message}); serving the API only. Run: npm run build:web\n`);
+    return null;
+  }
+}
+
+async function serve(opts: Common & { port: string }): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${opts.port} is not a port number`);
+  const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
+  const release = acquireDataLock(dataDir);
+  const staticDir = await ensureWebBuilt();
+  const app = createApp({ dataDir, host: 'http' });
+  const host = await startHttpHost({ app, port, staticDir });
+  process.stdout.write(`Distillery listening on ${host.url}\n`);
+  process.stdout.write(`Data: ${dataDir}\n`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await host.close();
+    await app.close();
+    release();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+export function buildProgram(): Command {
+  const program = new Command('distillery')
+    .description('Distillery: a local workbench for distilling small language models and LoRA adapters')
+    .version(APP_VERSION)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('serve the workbench UI and API to a browser on 127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', '5174')
+    .addOption(dataDirOption())
+    .action(serve);
+
+  const models = program.command('models').description('the model library');
+  models
+    .command('add')
+    .description('add a GGUF model file to the library')
+    .argument('<file>', 'path of a .gguf file')
+    .addOption(new Option('--role <role...>', 'roles to give it').choices(MODEL_ROLES))
+    .option('--note <text>', 'a note', '')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((file: string, opts: Common & { role?: ModelRole[]; note: string }) =>
+      withClient(opts, async (c) => {
+        const entry = await c.call('models.add', { path: file, roles: opts.role ?? [], note: opts.note });
+        print(opts, entry, () => `Added model ${entry.id}\n${modelDetails(entry)}`);
+      }),
+    );
+  models
+    .command('inspect')
+    .description("read a GGUF file's header without adding it")
+    .argument('<file>', 'path of a .gguf file')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((file: string, opts: Common) =>
+      withClient(opts, async (c) => {
+        const info = await c.call('models.inspect', { path: file });
+        print(opts, info, () => JSON.stringify(info.summary, null, 2));
+      }),
+    );
+  models
+    .command('list')
+    .description('list the models in the library')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((opts: Common) =>
+      withClient(opts, async (c) => {
+        const list = await c.call('models.list', {});
+        print(opts, list, () => modelsTable(list));
+      }),
+    );
+  models
+    .command('show')
+    .description('show one model')
+    .argument('<id>', 'model id', parseId)
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((id: number, opts: Common) =>
+      withClient(opts, async (c) => {
+        const m = await c.call('models.get', { id });
+        print(opts, m, () => modelDetails(m));
+      }),
+    );
+  models
+    .command('remove')
+    .description('remove a model from the library (the file stays on disk)')
+    .argument('<id>', 'model id', parseId)
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((id: number, opts: Common) =>
+      withClient(opts, async (c) => {
+        const r = await c.call('models.remove', { id });
+        print(opts, r, () => `Removed model ${id} from the library; its file was not touched.`);
+      }),
+    );
+
+  const runs = program.command('runs').description('runs: every long operation, kept in SQLite');
+  runs
+    .command('list')
+    .description('list runs, newest first')
+    .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES))
+    .option('--kind <kind>', 'only runs of this kind')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((opts: Common & { status?: RunStatus; kind?: string }) =>
+      withClient(opts, async (c) => {
+        const list = await c.call('runs.list', { status: opts.status, kind: opts.kind });
+        print(opts, list, () => runsTable(list));
+      }),
+    );
+  runs
+    .command('show')
+    .description("show a run's config, progress, log, metrics and lineage")
+    .argument('<id>', 'run id', parseId)
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((id: number, opts: Common) =>
+      withClient(opts, async (c) => {
+        const r = await c.call('runs.get', { id });
+        print(opts, r, () => runDetails(r));
+      }),
+    );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version "errors" are successes; commander has printed its own message for the rest
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'distillery.badId') process.stderr.write(`distillery: ${e.message}\n`);
+      return e.exitCode || 2;
+    }
+    process.stderr.write(`distillery: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+// Run when executed directly (bin/distillery.js, or `node --import tsx src-main/server/cli.ts`).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

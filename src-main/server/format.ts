@@ -1,0 +1,102 @@
+import type { ModelEntry } from '../../src-shared/domain/models.js';
+import type { RunDetail, RunSummary } from '../../src-shared/domain/runs.js';
+
+export function humanBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function humanCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+/** A plain left-aligned text table. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function modelDetails(m: ModelEntry): string {
+  const s = m.summary;
+  const rows: [string, string][] = [
+    ['id', String(m.id)],
+    ['name', m.name],
+    ['path', m.path],
+    ['status', m.status],
+    ['architecture', s.architecture],
+    ['parameters', `${humanCount(s.parameterCount)} (${s.parameterCount})`],
+    ['file size', humanBytes(m.sizeBytes)],
+    ['file type', s.fileType],
+    ['context length', String(s.contextLength ?? '?')],
+    ['layers', String(s.blockCount ?? '?')],
+    ['heads (KV)', `${s.headCount ?? '?'} (${s.headCountKv ?? '?'})`],
+    ['embedding', String(s.embeddingLength ?? '?')],
+    ['vocabulary', `${s.vocabSize ?? '?'} (${s.tokenizerModel ?? 'unknown tokenizer'})`],
+    ['chat template', s.hasChatTemplate ? 'yes' : 'no'],
+    ['roles', m.roles.join(', ') || '-'],
+    ['note', m.note || '-'],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+export function modelsTable(list: ModelEntry[]): string {
+  if (list.length === 0) return 'The library is empty. Add a model with: distillery models add <file.gguf>';
+  return table(
+    ['ID', 'NAME', 'ARCH', 'PARAMS', 'SIZE', 'TYPE', 'CTX', 'ROLES', 'STATUS'],
+    list.map((m) => [
+      String(m.id),
+      m.name,
+      m.summary.architecture,
+      humanCount(m.summary.parameterCount),
+      humanBytes(m.sizeBytes),
+      m.summary.fileType,
+      String(m.summary.contextLength ?? '?'),
+      m.roles.join(',') || '-',
+      m.status,
+    ]),
+  );
+}
+
+function progressText(r: RunSummary): string {
+  const { done, total } = r.progress;
+  return total ? `${done}/${total} (${Math.round((100 * done) / total)}%)` : String(done);
+}
+
+export function runsTable(list: RunSummary[]): string {
+  if (list.length === 0) return 'No runs yet.';
+  return table(
+    ['ID', 'KIND', 'STATUS', 'PROGRESS', 'CREATED', 'TITLE'],
+    list.map((r) => [String(r.id), r.kind, r.status, progressText(r), r.createdAt.replace('T', ' ').slice(0, 19), r.title]),
+  );
+}
+
+export function runDetails(r: RunDetail): string {
+  const out = [
+    `run ${r.id}  ${r.kind}  ${r.status}`,
+    `title     ${r.title}`,
+    `progress  ${progressText(r)} ${r.progress.message}`,
+    `created   ${r.createdAt}`,
+    `started   ${r.startedAt ?? '-'}`,
+    `ended     ${r.endedAt ?? '-'}`,
+    `items     ${r.itemsDone} committed`,
+  ];
+  if (r.error) out.push(`error     ${r.error}`);
+  out.push('', 'config', JSON.stringify(r.config, null, 2));
+  if (r.lineage.length) out.push('', 'lineage', ...r.lineage.map((l) => `  ${l.direction.padEnd(6)} ${l.kind} ${l.ref} ${l.label}`));
+  if (r.metrics.length) {
+    out.push('', 'metrics', ...r.metrics.map((m) => `  ${m.name}${m.step === null ? '' : `[${m.step}]`} = ${+m.value.toFixed(3)} ${m.unit}`));
+  }
+  if (r.logs.length) out.push('', 'log', ...r.logs.map((l) => `  ${l.at.slice(11, 19)} ${l.level.padEnd(5)} ${l.message}`));
+  return out.join('\n');
+}
