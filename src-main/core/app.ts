@@ -19,7 +19,7 @@ import type { Result } from '../../src-shared/errors.js';
 export interface AppOptions {
   dataDir: string;
   host: 'electron' | 'http';
-  /** 'auto' lets node-llama-cpp pick CUDA/Vulkan/Metal; tests pass false. */
+  /** 'auto' lets node-llama-cpp pick CUDA/Vulkan/Metal; false forces CPU (also: env DISTILLERY_GPU=false). */
   gpu?: 'auto' | false;
   /** Runs executed at once (the rest wait queued). */
   jobConcurrency?: number;
@@ -48,7 +48,7 @@ export function createApp(options: AppOptions): App {
   const db = openDatabase(databasePath);
   const bus = new EventBus();
   const settings = new SettingsService(db, bus.emit);
-  const engine = new LlmEngine({ gpu: options.gpu ?? 'auto' });
+  const engine = new LlmEngine({ gpu: options.gpu ?? (process.env.DISTILLERY_GPU === 'false' ? false : 'auto') });
   const models = new ModelsService(db, bus.emit);
   const runs = new RunsStore(db);
   const runner = new JobRunner(db, bus.emit, options.jobConcurrency ?? 1);

@@ -1,0 +1,45 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+
+// Import boundaries (ARCHITECTURE.md): src-shared imports nothing of the app; src-main/core never imports electron;
+// src-renderer imports only src-shared (and its own files).
+const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'out', 'dist-web', 'test-results', '.cache'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src-shared/**/*.ts'],
+    rules: restrict([
+      { group: ['**/src-main/**', '**/src-renderer/**', 'electron', 'node:*', 'better-sqlite3', 'node-llama-cpp'], message: 'src-shared is the contract both sides use: it imports nothing of the app and no Node/Electron module.' },
+    ]),
+  },
+  {
+    files: ['src-main/core/**/*.ts', 'src-main/server/**/*.ts'],
+    rules: restrict([
+      { group: ['electron', '**/electron/**'], message: 'Only src-main/electron/ may import electron: services must run in plain Node.' },
+      { group: ['**/src-renderer/**'], message: 'The main side never imports the renderer.' },
+    ]),
+  },
+  {
+    files: ['src-renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      ...restrict([
+        { group: ['**/src-main/**', 'electron', 'node:*', 'better-sqlite3', 'node-llama-cpp'], message: 'The renderer talks to the main side only through the contract client (src-shared).' },
+      ]),
+    },
+  },
+);

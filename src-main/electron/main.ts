@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app as electronApp, BrowserWindow, session, shell } from 'electron';
+import { createApp, type App } from '../core/app.js';
+import { registerIpcHost, type IpcHost } from './ipc-host.js';
+import { CONTENT_SECURITY_POLICY } from '../server/http-host.js';
+import { acquireDataLock } from '../server/data-lock.js';
+
+// The thin Electron shell: window, security settings, and the IPC host. Everything else is plain Node in core/.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const devServerUrl = process.env.ELECTRON_RENDERER_URL; // set by `electron-vite dev`
+const rendererFile = path.join(here, '../renderer/index.html');
+const rendererFileUrl = new URL(`file://${rendererFile}`).href;
+
+const isTrustedUrl = (url: string): boolean =>
+  devServerUrl ? url.startsWith(devServerUrl) : url.split('#')[0] === rendererFileUrl;
+
+let core: App | null = null;
+let ipc: IpcHost | null = null;
+let releaseLock: (() => void) | null = null;
+
+function createWindow(): void {
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'Distillery',
+    backgroundColor: '#111417',
+    show: false,
+    webPreferences: {
+      preload: path.join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      spellcheck: false,
+    },
+  });
+  ipc?.attach(win.webContents);
+  win.once('ready-to-show', () => win.show());
+  // No navigation away from our page and no new windows; http(s) links open in the user's browser.
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!isTrustedUrl(url)) event.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  if (devServerUrl) void win.loadURL(devServerUrl);
+  else void win.loadFile(rendererFile);
+}
+
+electronApp.enableSandbox();
+electronApp.on('web-contents-created', (_e, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+});
+
+void electronApp.whenReady().then(() => {
+  const dataDir = electronApp.getPath('userData');
+  releaseLock = acquireDataLock(dataDir);
+  core = createApp({ dataDir, host: 'electron' });
+  ipc = registerIpcHost(core, isTrustedUrl);
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  createWindow();
+  electronApp.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+electronApp.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') electronApp.quit();
+});
+
+let quitting = false;
+electronApp.on('before-quit', (event) => {
+  if (quitting || !core) return;
+  quitting = true;
+  event.preventDefault();
+  ipc?.dispose();
+  void core.close().finally(() => {
+    releaseLock?.();
+    electronApp.quit();
+  });
+});

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixtureBadFiles, fixtureModel } from '../fixtures/models.js';
+import { tempDir } from '../helpers/workspace.js';
+import { REPO } from '../helpers/server.js';
+
+/** Runs the real `distillery` bin in a child process. */
+function distillery(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/distillery.js', ...args], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let teacher: string;
+let dataDir: string;
+beforeAll(async () => {
+  teacher = await fixtureModel('teacher');
+  dataDir = tempDir();
+});
+
+describe('distillery CLI', () => {
+  it('models add --json prints the metadata, and list/show read it back', () => {
+    const add = distillery('models', 'add', teacher, '--role', 'teacher', '--json', '--data-dir', dataDir);
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    const entry = JSON.parse(add.stdout) as { id: number; roles: string[]; summary: Record<string, unknown> };
+    expect(entry.roles).toEqual(['teacher']);
+    expect(entry.summary).toMatchObject({ architecture: 'llama', embeddingLength: 512, blockCount: 4, hasChatTemplate: true });
+
+    const list = distillery('models', 'list', '--json', '--data-dir', dataDir);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id: entry.id, path: teacher })]);
+    const text = distillery('models', 'list', '--data-dir', dataDir);
+    expect(text.stdout).toMatch(/ID\s+NAME\s+ARCH/);
+    expect(text.stdout).toContain('llama');
+    const show = distillery('models', 'show', String(entry.id), '--data-dir', dataDir);
+    expect(show.stdout).toMatch(/chat template\s+yes/);
+  });
+
+  it('runs list and show', () => {
+    const list = distillery('runs', 'list', '--json', '--data-dir', dataDir);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+    const missing = distillery('runs', 'show', '42', '--data-dir', dataDir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('distillery: there is no run 42\n');
+  });
+
+  it('fails with a one-line error and a non-zero code', async () => {
+    const bad = await fixtureBadFiles(tempDir());
+    const r = distillery('models', 'add', bad.text, '--data-dir', dataDir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^distillery: .*notes\.txt is not a GGUF file: it starts with bytes 'hell'\n$/);
+    const badId = distillery('runs', 'show', 'abc', '--data-dir', dataDir);
+    expect(badId.code).not.toBe(0);
+    expect(badId.stderr).toContain('"abc" is not a valid id');
+    const unknown = distillery('frobnicate');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown command/);
+    const role = distillery('models', 'add', teacher, '--role', 'judge', '--data-dir', dataDir);
+    expect(role.code).not.toBe(0);
+    expect(role.stderr).toMatch(/judge/);
+  });
+
+  it('has --help everywhere', () => {
+    for (const args of [[], ['serve'], ['models'], ['models', 'add'], ['models', 'list'], ['runs'], ['runs', 'list'], ['runs', 'show']]) {
+      const r = distillery(...args, '--help');
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: distillery/);
+      if (args.length > 0 && args[0] !== 'models' && args[0] !== 'runs') expect(r.stdout).toContain('--data-dir');
+    }
+    expect(distillery('models', 'add', '--help').stdout).toContain('--data-dir');
+  });
+});

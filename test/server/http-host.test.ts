@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpHost, type HttpHost } from '../../src-main/server/http-host.js';
+import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
+import { callHttp } from '../helpers/server.js';
+import type { EventEnvelope } from '../../src-shared/contract/index.js';
+
+let ws: Workspace;
+let host: HttpHost;
+let staticDir: string;
+beforeAll(async () => {
+  ws = makeWorkspace();
+  staticDir = tempDir();
+  fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Distillery</title>');
+  fs.writeFileSync(path.join(staticDir, 'app.js'), 'console.log(1)');
+  host = await startHttpHost({ app: ws.app, port: 0, staticDir });
+});
+afterAll(async () => {
+  await host.close();
+  await ws.close();
+});
+
+/** Reads server-sent events until `count` envelopes arrived. */
+async function collectEvents(count: number, during: () => Promise<void>): Promise<EventEnvelope[]> {
+  const controller = new AbortController();
+  const res = await fetch(`${host.url}/api/events`, { signal: controller.signal });
+  expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+  const reader = res.body!.getReader();
+  const events: EventEnvelope[] = [];
+  let buffer = '';
+  const reading = (async () => {
+    while (events.length < count) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += new TextDecoder().decode(value);
+      let i: number;
+      while ((i = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (data) events.push(JSON.parse(data.slice(6)) as EventEnvelope);
+      }
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 50)); // let the subscription register
+  await during();
+  await reading;
+  controller.abort();
+  return events;
+}
+
+describe('HTTP host', () => {
+  it('binds to loopback and answers contract calls as Results', async () => {
+    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await callHttp(host.url, 'settings.get', {})).toEqual({ ok: true, value: { inferenceThreads: null } });
+    const bad = await callHttp(host.url, 'models.get', { id: -1 });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_input', field: 'id' } });
+    const unknown = await callHttp(host.url, 'fs.delete', {});
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_op' } });
+  });
+
+  it('refuses non-JSON bodies, cross-origin callers and foreign Host headers', async () => {
+    const text = await fetch(`${host.url}/api/call/settings.get`, { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    const broken = await fetch(`${host.url}/api/call/settings.get`, { method: 'POST', body: '{nope', headers: { 'content-type': 'application/json' } });
+    expect(await broken.json()).toMatchObject({ ok: false, error: { code: 'invalid_input', message: 'settings.get: the request body is not valid JSON' } });
+    const cross = await fetch(`${host.url}/api/call/settings.get`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+    });
+    expect(cross.status).toBe(403);
+    const port = new URL(host.url).port;
+    const http = await import('node:http');
+    const status = await new Promise<number>((resolve) => {
+      http.get({ host: '127.0.0.1', port, path: '/', headers: { host: `attacker.example:${port}` } }, (r) => resolve(r.statusCode ?? 0));
+    });
+    expect(status).toBe(421);
+  });
+
+  it('streams events over server-sent events', async () => {
+    const events = await collectEvents(1, async () => {
+      await callHttp(host.url, 'settings.update', { inferenceThreads: 2 });
+    });
+    expect(events[0]).toEqual({ name: 'settings.changed', payload: { inferenceThreads: 2 } });
+  });
+
+  it('serves the built UI with a strict CSP and never outside its folder', async () => {
+    const index = await fetch(`${host.url}/`);
+    expect(await index.text()).toContain('<title>Distillery</title>');
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const js = await fetch(`${host.url}/app.js`);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    const escape = await fetch(`${host.url}/..%2f..%2f..%2fetc%2fpasswd`);
+    expect(escape.status).toBe(403);
+    const deep = await fetch(`${host.url}/#/models/3`);
+    expect(await deep.text()).toContain('<title>Distillery</title>');
+  });
+});

@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { openDatabase, migrate } from '../../src-main/core/store/db.js';
+import { MIGRATIONS } from '../../src-main/core/store/migrations/index.js';
+import { tempDir } from '../helpers/workspace.js';
+
+describe('store', () => {
+  it('creates the database on first open with WAL, foreign keys and the latest schema', () => {
+    const file = path.join(tempDir(), 'nested', 'distillery.db');
+    const db = openDatabase(file);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
+    expect(tables).toEqual(expect.arrayContaining(['models', 'runs', 'run_items', 'run_logs', 'run_metrics', 'run_lineage', 'settings']));
+    db.close();
+  });
+
+  it('migrates forward from an older version and leaves the data in place', () => {
+    const file = path.join(tempDir(), 'distillery.db');
+    const old = new Database(file);
+    old.exec(MIGRATIONS[0]!.sql);
+    old.pragma('user_version = 1');
+    old.prepare(`INSERT INTO settings (key, value) VALUES ('inferenceThreads', '2')`).run();
+    old.close();
+    const db = openDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.prepare(`SELECT value FROM settings WHERE key = 'inferenceThreads'`).pluck().get()).toBe('2');
+    expect(migrate(db)).toBe(MIGRATIONS.length); // a second migrate is a no-op
+    db.close();
+  });
+
+  it('refuses a database written by a newer version', () => {
+    const file = path.join(tempDir(), 'distillery.db');
+    const db = new Database(file);
+    db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    db.close();
+    expect(() => openDatabase(file)).toThrow(/newer Distillery/);
+  });
+
+  it('keeps one metric per (run, name, step)', () => {
+    const db = openDatabase(path.join(tempDir(), 'd.db'));
+    db.prepare(`INSERT INTO runs (kind, title, config, status, created_at) VALUES ('k', 't', '{}', 'queued', 'now')`).run();
+    const put = db.prepare(
+      `INSERT INTO run_metrics (run_id, name, value, step) VALUES (1, 'x', ?, ?)
+       ON CONFLICT (run_id, name, ifnull(step, -1)) DO UPDATE SET value = excluded.value`,
+    );
+    put.run(1, null);
+    put.run(2, null);
+    put.run(3, 0);
+    expect(db.prepare(`SELECT value FROM run_metrics ORDER BY id`).pluck().all()).toEqual([2, 3]);
+    db.close();
+  });
+});
