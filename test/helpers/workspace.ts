@@ -1,6 +1,4 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { tempDir } from './tmp.js';
 import { createApp, type App, type AppOptions } from '../../src-main/core/app.js';
 import { createClient, type Client } from '../../src-shared/client.js';
 
@@ -11,9 +9,7 @@ export interface Workspace {
   close(): Promise<void>;
 }
 
-export function tempDir(prefix = 'distillery-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir };
 
 /** A fresh data folder with a real app (real SQLite file, real engine on CPU) and a client over the in-process host. */
 export function makeWorkspace(options: Partial<AppOptions> = {}): Workspace {
