@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Db } from './store/db.js';
@@ -7,6 +8,7 @@ import { RunsStore } from './runs/store.js';
 import { ModelsService } from './models/service.js';
 import { scanJob } from './models/scan-job.js';
 import { benchmarkJob } from './models/benchmark-job.js';
+import { sampleJob } from './sample/sample-job.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
@@ -28,6 +30,11 @@ export interface AppOptions {
    * folder does (the desktop app or `serve`); one-shot CLI commands read and write the library without it.
    */
   runJobs?: boolean;
+  /**
+   * Folder of the app's resources (resources/ in the repository). With it, a new data folder gets the sample
+   * workspace on first start.
+   */
+  sampleResourcesDir?: string | null;
 }
 
 export interface App {
@@ -45,6 +52,7 @@ export interface App {
 export function createApp(options: AppOptions): App {
   const dataDir = path.resolve(options.dataDir);
   const databasePath = path.join(dataDir, DATABASE_FILE);
+  const isNew = !fs.existsSync(databasePath);
   const db = openDatabase(databasePath);
   const bus = new EventBus();
   const settings = new SettingsService(db, bus.emit);
@@ -92,6 +100,13 @@ export function createApp(options: AppOptions): App {
     'playground.stop': ({ generationId }) => playground.stop(generationId),
   };
 
+  runner.register(sampleJob(models));
+  if (isNew && options.sampleResourcesDir) {
+    runner.submit('sample.prepare', {
+      folder: path.join(dataDir, 'sample'),
+      vocabFile: path.join(options.sampleResourcesDir, 'vocab', 'ggml-vocab-llama-spm.gguf'),
+    });
+  }
   if (options.runJobs ?? true) runner.start();
 
   return {

@@ -56,13 +56,13 @@ async function ensureWebBuilt(): Promise<string | null> {
   }
 }
 
-async function serve(opts: Common & { port: string }): Promise<void> {
+async function serve(opts: Common & { port: string; sample?: boolean }): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${opts.port} is not a port number`);
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   const release = acquireDataLock(dataDir);
   const staticDir = await ensureWebBuilt();
-  const app = createApp({ dataDir, host: 'http' });
+  const app = createApp({ dataDir, host: 'http', sampleResourcesDir: opts.sample === false ? null : path.join(REPO_ROOT, 'resources') });
   const host = await startHttpHost({ app, port, staticDir });
   process.stdout.write(`Distillery listening on ${host.url}\n`);
   process.stdout.write(`Data: ${dataDir}\n`);
@@ -90,6 +90,7 @@ export function buildProgram(): Command {
     .command('serve')
     .description('serve the workbench UI and API to a browser on 127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '5174')
+    .option('--no-sample', 'do not create the sample workspace in a new data folder')
     .addOption(dataDirOption())
     .action(serve);
 

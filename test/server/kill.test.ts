@@ -22,7 +22,7 @@ describe('a server killed during a running job', () => {
   it('comes back with the run interrupted, the database intact, and resumes without duplicates', async () => {
     const dataDir = tempDir();
     const teacher = await fixtureModel('teacher');
-    const first = await startServer(dataDir);
+    const first = await startServer(dataDir, ['--no-sample']);
     servers.push(first);
     const model = await value<ModelEntry>(first.url, 'models.add', { path: teacher, roles: ['teacher'] });
     await value(first.url, 'settings.update', { inferenceThreads: 1 });
@@ -51,7 +51,7 @@ describe('a server killed during a running job', () => {
     expect(db.prepare(`SELECT status FROM runs WHERE id = ?`).pluck().get(runId)).toBe('running');
     db.close();
 
-    const second = await startServer(dataDir);
+    const second = await startServer(dataDir, ['--no-sample']);
     servers.push(second);
     const after = await value<RunDetail>(second.url, 'runs.get', { id: runId });
     expect(after.status).toBe('interrupted');

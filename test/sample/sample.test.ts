@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeWorkspace } from '../helpers/workspace.js';
+import { REPO } from '../helpers/server.js';
+
+describe('sample workspace', () => {
+  it('a new data folder starts with a demo model, added once', async () => {
+    const resources = path.join(REPO, 'resources');
+    const first = makeWorkspace({ sampleResourcesDir: resources });
+    const [run] = await first.client.call('runs.list', {});
+    expect(run).toMatchObject({ kind: 'sample.prepare' });
+    expect((await first.app.runner.waitFor(run!.id)).status).toBe('succeeded');
+    const models = await first.client.call('models.list', {});
+    expect(models).toHaveLength(1);
+    expect(models[0]).toMatchObject({
+      name: 'tiny-demo-llama',
+      roles: ['student'],
+      status: 'ok',
+      path: path.join(first.dir, 'sample', 'tiny-demo-llama.gguf'),
+      summary: { architecture: 'llama', hasChatTemplate: true, vocabSize: 32000, embeddingLength: 256 },
+    });
+    expect(models[0]!.note).toMatch(/random weights/);
+    await first.close();
+
+    // The user removes it; a later start does not bring it back
+    const again = makeWorkspace({ dataDir: first.dir, sampleResourcesDir: resources });
+    await again.client.call('models.remove', { id: models[0]!.id });
+    await again.close();
+    const third = makeWorkspace({ dataDir: first.dir, sampleResourcesDir: resources });
+    expect(await third.client.call('models.list', {})).toEqual([]);
+    expect((await third.client.call('runs.list', {})).length).toBe(1);
+    expect(fs.existsSync(models[0]!.path)).toBe(true);
+    await third.close();
+  });
+});
