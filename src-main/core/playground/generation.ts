@@ -1,0 +1,105 @@
+import { LlamaChatSession, LlamaCompletion, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { GenerationMode, Sampling, StopReason } from '../../../src-shared/domain/playground.js';
+
+export interface GenerationRequest {
+  mode: GenerationMode;
+  prompt: string;
+  systemPrompt: string;
+  sampling: Sampling;
+}
+
+export interface GenerationCallbacks {
+  /** Before the first token, with the prompt's length in tokens (chat: as the template renders it). */
+  onStart(promptTokens: number): void;
+  onTokens(count: number): void;
+  onText(chunk: string): void;
+}
+
+export interface GenerationOutcome {
+  text: string;
+  stopReason: StopReason;
+  chatWrapper: string | null;
+}
+
+export function hasChatTemplate(model: LlamaModel): boolean {
+  const template = model.fileInfo.metadata.tokenizer?.chat_template;
+  return typeof template === 'string' && template.trim() !== '';
+}
+
+/**
+ * Runs one generation on a sequence: chat through the model's own template (LlamaChatSession picks the wrapper from
+ * `tokenizer.chat_template`), or raw completion. Aborting `signal` ends it at once and keeps the text so far.
+ */
+export async function runGeneration(
+  model: LlamaModel,
+  sequence: LlamaContextSequence,
+  request: GenerationRequest,
+  signal: AbortSignal,
+  callbacks: GenerationCallbacks,
+): Promise<GenerationOutcome> {
+  const { sampling } = request;
+  let text = '';
+  const options = {
+    signal,
+    stopOnAbortSignal: true,
+    maxTokens: sampling.maxTokens,
+    temperature: sampling.temperature,
+    topK: sampling.topK,
+    topP: sampling.topP,
+    minP: sampling.minP,
+    // null = let node-llama-cpp draw a fresh seed
+    seed: sampling.seed ?? undefined,
+    // 1 means "no penalty": skip the work instead of multiplying by one
+    repeatPenalty: sampling.repeatPenalty === 1 ? (false as const) : { penalty: sampling.repeatPenalty },
+    onToken: (tokens: Token[]) => callbacks.onTokens(tokens.length),
+    onTextChunk: (chunk: string) => {
+      text += chunk;
+      callbacks.onText(chunk);
+    },
+  };
+
+  if (request.mode === 'chat') {
+    const session = new LlamaChatSession({
+      contextSequence: sequence,
+      systemPrompt: request.systemPrompt === '' ? undefined : request.systemPrompt,
+      autoDisposeSequence: false,
+    });
+    try {
+      const rendered = session.chatWrapper.generateContextState({
+        chatHistory: [
+          ...(request.systemPrompt === '' ? [] : [{ type: 'system' as const, text: request.systemPrompt }]),
+          { type: 'user', text: request.prompt },
+          { type: 'model', response: [] },
+        ],
+      });
+      callbacks.onStart(rendered.contextText.tokenize(model.tokenizer).length);
+      const result = await session.promptWithMeta(request.prompt, options);
+      return {
+        text,
+        stopReason: stopReasonOf(result.stopReason),
+        chatWrapper: session.chatWrapper.wrapperName,
+      };
+    } finally {
+      session.dispose({ disposeSequence: false });
+    }
+  }
+
+  const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+  try {
+    callbacks.onStart(model.tokenize(request.prompt).length);
+    const result = await completion.generateCompletionWithMeta(request.prompt, options);
+    return {
+      text,
+      stopReason: stopReasonOf(result.metadata.stopReason),
+      chatWrapper: null,
+    };
+  } finally {
+    completion.dispose({ disposeSequence: false });
+  }
+}
+
+function stopReasonOf(reason: string): StopReason {
+  if (reason === 'abort') return 'cancelled';
+  if (reason === 'maxTokens') return 'maxTokens';
+  return 'eos'; // end-of-generation token or a stop trigger of the template
+}
