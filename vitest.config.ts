@@ -1,15 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
-// Suites are split by cost: `fast` (no model inference, no browser) runs first, then `engine`
-// (real node-llama-cpp on the fixture models), then `e2e` (Chromium against `distillery serve`).
+// Suites are split by cost and run in this order: `fast` (SQLite, files, child-process CLI; no inference), `engine`
+// (real node-llama-cpp on the fixture models, a killed server), `e2e` (Debian Chromium against `distillery serve`).
+// Files run one at a time: the machine has 2 cores and inference tests measure nothing when they fight for them.
+const shared = { testTimeout: 60_000, hookTimeout: 180_000, globalSetup: ['test/fixtures/global-setup.ts'] };
+const project = (name: string, order: number, include: string[]) => ({
+  extends: true as const,
+  test: { ...shared, name, include, sequence: { groupOrder: order } },
+});
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
     pool: 'forks',
     fileParallelism: false,
-    globalSetup: ['test/fixtures/global-setup.ts'],
-    sequence: { groupOrder: 0 },
+    projects: [
+      project('fast', 0, [
+        'test/store/**/*.test.ts',
+        'test/jobs/**/*.test.ts',
+        'test/contract/**/*.test.ts',
+        'test/gguf/**/*.test.ts',
+        'test/models/**/*.test.ts',
+        'test/sample/**/*.test.ts',
+        'test/server/http-host.test.ts',
+        'test/cli/**/*.test.ts',
+      ]),
+      project('engine', 1, ['test/fixtures/**/*.test.ts', 'test/llm/**/*.test.ts', 'test/playground/**/*.test.ts', 'test/server/kill.test.ts']),
+      project('e2e', 2, ['test/e2e/**/*.test.ts']),
+    ],
   },
 });
