@@ -1,0 +1,22 @@
+/**
+ * `npm run bench -- <name> [options]`: prints one JSON line per figure. A benchmark reports; it never fails a build,
+ * so only a usage error exits non-zero.
+ */
+import { playgroundBench } from './playground.js';
+
+const benches: Record<string, (args: string[]) => Promise<void>> = {
+  playground: playgroundBench,
+};
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name === undefined ? undefined : benches[name];
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]
+  playground [--threads N] [--tokens N] [--reps N] [--build-llama-tools]`);
+  process.exit(2);
+}
+try {
+  await bench(args);
+} catch (e) {
+  console.log(JSON.stringify({ bench: name, error: e instanceof Error ? e.message : String(e) }));
+}
