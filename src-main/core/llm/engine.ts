@@ -18,10 +18,7 @@ import { cpuCores, defaultThreadsFor } from './threads.js';
 export interface EngineOptions {
   /** 'auto' lets node-llama-cpp pick CUDA/Vulkan/Metal when present; false forces the CPU (tests). */
   gpu?: 'auto' | false;
-  /**
-   * Memory kept free for the rest of the system when deciding whether a model fits (bytes). Also handed to
-   * node-llama-cpp as its `ramPadding`. Default 512 MB.
-   */
+  /** Memory kept free for the rest of the system when deciding whether a model fits (bytes). Default 512 MB. */
   ramPaddingBytes?: number;
 }
 
@@ -64,7 +61,6 @@ export class LlmEngine {
       // We pass explicit threads to every context; node-llama-cpp's own cap (max(4, cores) on CPU) would only get
       // in the way of a user who asks for more.
       maxThreads: 0,
-      ramPadding: this.ramPadding(),
       logLevel: LlamaLogLevel.error,
     }).then((llama) => {
       this.llamaInstance = llama;

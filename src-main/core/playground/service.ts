@@ -108,6 +108,9 @@ export class PlaygroundService {
 
     let promptTokens = 0;
     try {
+      // Let the caller receive the generation id before its first event (a client should still accept events that
+      // arrive before the reply to `playground.generate`: over HTTP they travel on another connection).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       emit('playground.event', { generationId: id, type: 'loading', progress: 0 });
       const llamaModel = await this.deps.engine.loadModel(model.path, {
         signal,
