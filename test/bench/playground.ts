@@ -5,9 +5,9 @@ import { getLlama, LlamaCompletion, LlamaLogLevel, type LlamaContext } from 'nod
 import { createApp } from '../../src-main/core/app.js';
 import { startHttpHost } from '../../src-main/server/http-host.js';
 import { createClient, type Client } from '../../src-shared/client.js';
+import { createHttpTransport } from '../../src-shared/http-transport.js';
 import type { GenerationEvent, Sampling } from '../../src-shared/domain/playground.js';
 import { fixtureModel } from '../fixtures/models.js';
-import { connectHttpTransport } from './node-http-transport.js';
 import { batchedBench, buildLlamaTools, llamaTool } from './llama-tools.js';
 
 interface Options {
@@ -103,7 +103,9 @@ export async function playgroundBench(args: string[]): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'distillery-bench-'));
   const app = createApp({ dataDir, host: 'http', gpu: false, runJobs: false });
   const host = await startHttpHost({ app, port: 0, host: '127.0.0.1' });
-  const transport = await connectHttpTransport(host.url);
+  // the renderer's own transport: the same fetch + server-sent events path a browser window takes
+  const transport = createHttpTransport(host.url);
+  await transport.ready;
   const client = createClient(transport);
   const llama = await getLlama({ gpu: false, maxThreads: 0, logLevel: LlamaLogLevel.error });
   try {
