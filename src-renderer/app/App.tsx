@@ -1,0 +1,73 @@
+import { useRoute } from './router.js';
+import { useQuery } from '../ui/useApi.js';
+import { ModelsPage } from '../features/models/ModelsPage.js';
+import { ModelDetailPage } from '../features/models/ModelDetailPage.js';
+import { PlaygroundPage } from '../features/playground/PlaygroundPage.js';
+import { RunsPage } from '../features/runs/RunsPage.js';
+import { RunDetailPage } from '../features/runs/RunDetailPage.js';
+import { PlannedPage, PLANNED } from '../features/planned/PlannedPage.js';
+
+const NAV: { id: string; label: string }[] = [
+  { id: 'models', label: 'Models' },
+  { id: 'datasets', label: 'Datasets' },
+  { id: 'distill', label: 'Distill' },
+  { id: 'adapters', label: 'Adapters' },
+  { id: 'quantize', label: 'Quantize' },
+  { id: 'evaluate', label: 'Evaluate' },
+  { id: 'runs', label: 'Runs' },
+  { id: 'playground', label: 'Playground' },
+];
+
+function Content({ route }: { route: string[] }) {
+  const [room = 'models', id] = route;
+  const numericId = id !== undefined && /^\d+$/.test(id) ? Number(id) : null;
+  switch (room) {
+    case 'models':
+      return numericId !== null ? <ModelDetailPage id={numericId} /> : <ModelsPage />;
+    case 'runs':
+      return numericId !== null ? <RunDetailPage id={numericId} /> : <RunsPage />;
+    case 'playground':
+      return <PlaygroundPage initialModelId={numericId} />;
+    default:
+      return PLANNED[room] ? <PlannedPage room={room} /> : <PlannedPage room="unknown" />;
+  }
+}
+
+export function App() {
+  const route = useRoute();
+  const active = route[0] ?? 'models';
+  const info = useQuery('system.info', {}, ['settings.changed']);
+  const running = useQuery('runs.list', { status: 'running' }, ['runs.changed']);
+  return (
+    <div className="shell">
+      <nav className="nav" aria-label="Main">
+        <div className="brand">
+          <span className="brand-mark">◆</span> Distillery
+        </div>
+        {NAV.map((n) => (
+          <a key={n.id} href={`#/${n.id}`} className={`nav-item${active === n.id ? ' active' : ''}${PLANNED[n.id] ? ' planned' : ''}`}>
+            {n.label}
+            {n.id === 'runs' && (running.data?.length ?? 0) > 0 && <span className="nav-count">{running.data!.length}</span>}
+          </a>
+        ))}
+        <div className="nav-footer" data-testid="engine-info">
+          {info.data ? (
+            <>
+              <div>v{info.data.version} · {info.data.host === 'electron' ? 'desktop' : 'browser'}</div>
+              <div>
+                {info.data.engine.gpu ?? 'engine idle'} · {info.data.engine.defaultThreads} thread{info.data.engine.defaultThreads === 1 ? '' : 's'} auto ·{' '}
+                {info.data.engine.cpuCores} cores
+              </div>
+              <div title={info.data.databasePath} className="muted ellipsis">{info.data.dataDir}</div>
+            </>
+          ) : info.error ? (
+            <div className="error-text">{info.error.message}</div>
+          ) : null}
+        </div>
+      </nav>
+      <main className="main">
+        <Content route={route} />
+      </main>
+    </div>
+  );
+}

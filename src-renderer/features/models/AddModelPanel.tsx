@@ -1,0 +1,104 @@
+import { useEffect, useState } from 'react';
+import type { ModelInspection, ModelRole } from '../../../src-shared/domain/models.js';
+import { ErrorBanner, Fields } from '../../ui/components.js';
+import { useAction } from '../../ui/useApi.js';
+import { bytes, count } from '../../ui/format.js';
+import { navigate } from '../../app/router.js';
+import { desktop } from '../../client.js';
+import { RolePicker } from './RolePicker.js';
+
+/** Path (typed, picked or dropped) → header preview → add with roles and a note. */
+export function AddModelPanel({ initialPath, onClose }: { initialPath: string | null; onClose: () => void }) {
+  const [path, setPath] = useState(initialPath ?? '');
+  const [preview, setPreview] = useState<ModelInspection | null>(null);
+  const [roles, setRoles] = useState<ModelRole[]>([]);
+  const [note, setNote] = useState('');
+  const inspect = useAction('models.inspect');
+  const add = useAction('models.add');
+
+  const runInspect = async (p: string) => {
+    setPreview(null);
+    if (!p.trim()) return;
+    setPreview(await inspect.run({ path: p }));
+  };
+  useEffect(() => {
+    if (initialPath) {
+      setPath(initialPath);
+      void runInspect(initialPath);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [initialPath]);
+
+  const browse = async () => {
+    const picked = await desktop?.pickFile({ title: 'Add a GGUF model', extensions: ['gguf'] });
+    if (picked) {
+      setPath(picked);
+      await runInspect(picked);
+    }
+  };
+  const submit = async () => {
+    const entry = await add.run({ path, roles, note });
+    if (entry) {
+      onClose();
+      navigate(`/models/${entry.id}`);
+    }
+  };
+  const s = preview?.summary;
+  return (
+    <div className="panel" data-testid="add-model-panel">
+      <div className="row">
+        <input
+          className="grow mono"
+          placeholder="/path/to/model.gguf"
+          value={path}
+          onChange={(e) => setPath(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && void runInspect(path)}
+          aria-label="Model file path"
+          autoFocus
+        />
+        {desktop && (
+          <button className="secondary" onClick={() => void browse()}>
+            Browse…
+          </button>
+        )}
+        <button onClick={() => void runInspect(path)} disabled={inspect.pending || !path.trim()}>
+          {inspect.pending ? 'Reading…' : 'Inspect'}
+        </button>
+        <button className="link" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+      <ErrorBanner error={inspect.error} />
+      {preview && s && (
+        <div className="preview" data-testid="model-preview">
+          <Fields
+            rows={[
+              ['Architecture', s.architecture],
+              ['Parameters', count(s.parameterCount)],
+              ['File size', bytes(preview.sizeBytes)],
+              ['File type', s.fileType],
+              ['Context', s.contextLength ?? '—'],
+              ['Layers', s.blockCount ?? '—'],
+              ['Chat template', s.hasChatTemplate ? 'yes' : 'no'],
+              ['Kind', s.fileKind],
+            ]}
+          />
+          {preview.existingId !== null ? (
+            <p>
+              Already in the library: <a href={`#/models/${preview.existingId}`}>open it</a>.
+            </p>
+          ) : (
+            <div className="row">
+              <RolePicker value={roles} onChange={setRoles} />
+              <input className="grow" placeholder="Note (optional)" value={note} onChange={(e) => setNote(e.target.value)} aria-label="Note" />
+              <button onClick={() => void submit()} disabled={add.pending}>
+                Add to library
+              </button>
+            </div>
+          )}
+          <ErrorBanner error={add.error} />
+        </div>
+      )}
+    </div>
+  );
+}

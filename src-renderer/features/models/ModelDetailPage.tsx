@@ -1,0 +1,118 @@
+import { useEffect, useState } from 'react';
+import type { ModelRole } from '../../../src-shared/domain/models.js';
+import { ErrorBanner, Fields, Page, StatusBadge } from '../../ui/components.js';
+import { useAction, useQuery } from '../../ui/useApi.js';
+import { bytes, count, when } from '../../ui/format.js';
+import { navigate } from '../../app/router.js';
+import { RolePicker } from './RolePicker.js';
+
+export function ModelDetailPage({ id }: { id: number }) {
+  const model = useQuery('models.get', { id }, ['models.changed'], [id]);
+  const update = useAction('models.update');
+  const remove = useAction('models.remove');
+  const bench = useAction('models.benchmark');
+  const [note, setNote] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const m = model.data;
+  useEffect(() => setNote(m?.note ?? ''), [m?.note]);
+
+  if (model.error) {
+    return (
+      <Page title="Model">
+        <ErrorBanner error={model.error} />
+        <a href="#/models">Back to the library</a>
+      </Page>
+    );
+  }
+  if (!m) return <Page title="Model">Loading…</Page>;
+  const s = m.summary;
+  const setRoles = (roles: ModelRole[]) => void update.run({ id, roles });
+  const runBenchmark = async () => {
+    const r = await bench.run({ id });
+    if (r) navigate(`/runs/${r.runId}`);
+  };
+  return (
+    <Page
+      title={
+        <>
+          <a href="#/models" className="crumb">Models</a> / {m.name}
+        </>
+      }
+      actions={
+        <>
+          <button onClick={() => navigate(`/playground/${id}`)} disabled={m.status === 'missing'}>
+            Open in Playground
+          </button>
+          <button className="secondary" onClick={() => void runBenchmark()} disabled={m.status === 'missing' || bench.pending}>
+            Benchmark
+          </button>
+          <button className="danger" onClick={() => setConfirming(true)}>
+            Remove from library
+          </button>
+        </>
+      }
+    >
+      {m.status === 'missing' && (
+        <ErrorBanner error={{ message: `The file ${m.path} no longer exists. Add it again from its new place, or remove this entry.` }} />
+      )}
+      {m.status === 'changed' && <p className="warn-text">The file changed since it was added (size or date differ); the figures below are from when it was read.</p>}
+      {confirming && (
+        <div className="panel confirm">
+          Remove <strong>{m.name}</strong> from the library? The file stays on disk at <code>{m.path}</code>.{' '}
+          <button
+            className="danger"
+            onClick={async () => {
+              if (await remove.run({ id })) navigate('/models');
+            }}
+          >
+            Remove
+          </button>{' '}
+          <button className="link" onClick={() => setConfirming(false)}>
+            Keep it
+          </button>
+        </div>
+      )}
+      <ErrorBanner error={update.error ?? remove.error ?? bench.error} />
+      <div className="columns">
+        <div className="card">
+          <h2>Architecture</h2>
+          <Fields
+            rows={[
+              ['Architecture', s.architecture],
+              ['Name in file', s.name ?? '—'],
+              ['Parameters', `${count(s.parameterCount)} (${s.parameterCount.toLocaleString()})`],
+              ['Layers', s.blockCount ?? '—'],
+              ['Attention heads', s.headCount ?? '—'],
+              ['KV heads', s.headCountKv ?? '—'],
+              ['Embedding size', s.embeddingLength ?? '—'],
+              ['Feed-forward size', s.feedForwardLength ?? '—'],
+              ['Context length', s.contextLength ?? '—'],
+              ['Vocabulary', `${s.vocabSize ?? '—'} (${s.tokenizerModel ?? 'unknown'} tokenizer)`],
+              ['Chat template', s.hasChatTemplate ? 'yes' : 'no — Playground uses completion mode'],
+            ]}
+          />
+        </div>
+        <div className="card">
+          <h2>File</h2>
+          <Fields
+            rows={[
+              ['Path', <code key="p">{m.path}</code>],
+              ['Status', <StatusBadge key="s" status={m.status} />],
+              ['Size', bytes(m.sizeBytes)],
+              ['File type', s.fileType],
+              ['Tensors', `${s.tensorCount} (${Object.entries(s.tensorTypes).map(([t, n]) => `${n} ${t}`).join(', ')})`],
+              ['GGUF version', s.ggufVersion],
+              ['Added', when(m.addedAt)],
+            ]}
+          />
+          <h2>Roles and note</h2>
+          <RolePicker value={m.roles} onChange={setRoles} />
+          <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={3} placeholder="A note about this model" aria-label="Note" />
+          <button className="secondary" disabled={note === m.note || update.pending} onClick={() => void update.run({ id, note })}>
+            Save note
+          </button>
+        </div>
+      </div>
+    </Page>
+  );
+}

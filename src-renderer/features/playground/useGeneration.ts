@@ -1,0 +1,95 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { client } from '../../client.js';
+import type { GenerationEvent, GenerationStats, Sampling } from '../../../src-shared/domain/playground.js';
+import type { AppError } from '../../../src-shared/errors.js';
+
+export type GenerationPhase = 'idle' | 'starting' | 'loading' | 'generating' | 'done' | 'error';
+
+export interface GenerationState {
+  phase: GenerationPhase;
+  text: string;
+  loadProgress: number;
+  tokens: number;
+  /** Client-side clock, for live figures while streaming. */
+  startedAt: number | null;
+  firstTokenAt: number | null;
+  lastTokenAt: number | null;
+  stats: GenerationStats | null;
+  error: string | null;
+}
+
+const initial: GenerationState = {
+  phase: 'idle',
+  text: '',
+  loadProgress: 0,
+  tokens: 0,
+  startedAt: null,
+  firstTokenAt: null,
+  lastTokenAt: null,
+  stats: null,
+  error: null,
+};
+
+function reduce(s: GenerationState, e: GenerationEvent): GenerationState {
+  const now = performance.now();
+  switch (e.type) {
+    case 'loading':
+      return { ...s, phase: 'loading', loadProgress: e.progress };
+    case 'started':
+      return { ...s, phase: 'generating', startedAt: now };
+    case 'token':
+      return { ...s, phase: 'generating', text: s.text + e.text, tokens: s.tokens + e.tokens, firstTokenAt: s.firstTokenAt ?? now, lastTokenAt: now };
+    case 'done':
+      return { ...s, phase: 'done', text: e.text, tokens: e.stats.generatedTokens, stats: e.stats };
+    case 'error':
+      return { ...s, phase: 'error', error: e.message };
+  }
+}
+
+/**
+ * One generation at a time, streamed from `playground.event`s. Events can arrive before the call that starts the
+ * generation returns (they travel on another connection), so they are buffered by id until the id is known.
+ */
+export function useGeneration() {
+  const [state, setState] = useState<GenerationState>(initial);
+  const current = useRef<string | null>(null);
+  const early = useRef(new Map<string, GenerationEvent[]>());
+
+  useEffect(
+    () =>
+      client.on('playground.event', (e) => {
+        if (e.generationId === current.current) {
+          setState((s) => reduce(s, e));
+        } else if (current.current === null) {
+          const list = early.current.get(e.generationId) ?? [];
+          list.push(e);
+          early.current.set(e.generationId, list);
+        }
+      }),
+    [],
+  );
+
+  const start = useCallback(
+    async (input: { modelId: number; mode: 'chat' | 'completion'; prompt: string; systemPrompt: string; sampling: Sampling }) => {
+      current.current = null;
+      early.current.clear();
+      setState({ ...initial, phase: 'starting' });
+      try {
+        const { generationId } = await client.call('playground.generate', input);
+        current.current = generationId;
+        const buffered = early.current.get(generationId) ?? [];
+        early.current.clear();
+        setState((s) => buffered.reduce(reduce, s));
+      } catch (e) {
+        setState({ ...initial, phase: 'error', error: (e as AppError).message });
+      }
+    },
+    [],
+  );
+
+  const stop = useCallback(async () => {
+    if (current.current) await client.call('playground.stop', { generationId: current.current });
+  }, []);
+
+  return { state, start, stop, busy: ['starting', 'loading', 'generating'].includes(state.phase) };
+}

@@ -1,0 +1,139 @@
+import { useMemo } from 'react';
+import type { LineageLink, RunMetric } from '../../../src-shared/domain/runs.js';
+import { ErrorBanner, Fields, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
+import { MetricChart, type Series } from '../../ui/MetricChart.js';
+import { useAction, useQuery } from '../../ui/useApi.js';
+import { duration, when } from '../../ui/format.js';
+
+const COLORS = ['#4fb3ff', '#f2a33a', '#7bd88f', '#e06c75', '#c678dd'];
+
+function LineageItem({ l }: { l: LineageLink }) {
+  const target = l.kind === 'model' ? `#/models/${l.ref}` : l.kind === 'run' ? `#/runs/${l.ref}` : null;
+  return (
+    <li>
+      <span className="chip">{l.kind}</span> {target ? <a href={target}>{l.label}</a> : <code title={l.ref}>{l.label}</code>}
+      {l.kind === 'file' && l.ref !== l.label && <span className="muted"> {l.ref}</span>}
+    </li>
+  );
+}
+
+/** Metrics recorded per step become chart series; single figures stay in the table. */
+function seriesOf(metrics: RunMetric[]): Series[] {
+  const byName = new Map<string, { x: number; y: number }[]>();
+  for (const m of metrics) if (m.step !== null) byName.set(m.name, [...(byName.get(m.name) ?? []), { x: m.step, y: m.value }]);
+  return [...byName.entries()].filter(([, pts]) => pts.length > 1).map(([label, points], i) => ({ label, points, color: COLORS[i % COLORS.length]! }));
+}
+
+export function RunDetailPage({ id }: { id: number }) {
+  const run = useQuery('runs.get', { id }, ['runs.changed', 'runs.log'], [id]);
+  const cancel = useAction('runs.cancel');
+  const resume = useAction('runs.resume');
+  const r = run.data;
+  const series = useMemo(() => (r ? seriesOf(r.metrics) : []), [r]);
+  if (run.error) {
+    return (
+      <Page title={`Run ${id}`}>
+        <ErrorBanner error={run.error} />
+      </Page>
+    );
+  }
+  if (!r) return <Page title={`Run ${id}`}>Loading…</Page>;
+  const active = r.status === 'queued' || r.status === 'running';
+  const resumable = r.status === 'interrupted' || r.status === 'failed' || r.status === 'cancelled';
+  const unit = series.length ? (r.metrics.find((m) => m.name === series[0]!.label)?.unit ?? '') : '';
+  return (
+    <Page
+      title={
+        <>
+          <a href="#/runs" className="crumb">Runs</a> / #{r.id} {r.title}
+        </>
+      }
+      actions={
+        <>
+          {active && (
+            <button className="danger" onClick={() => void cancel.run({ id })} disabled={cancel.pending}>
+              Cancel
+            </button>
+          )}
+          {resumable && (
+            <button onClick={() => void resume.run({ id })} disabled={resume.pending}>
+              Resume
+            </button>
+          )}
+        </>
+      }
+    >
+      <ErrorBanner error={cancel.error ?? resume.error} />
+      {r.error && <ErrorBanner error={{ message: r.error }} />}
+      <div className="columns">
+        <div className="card">
+          <Fields
+            rows={[
+              ['Status', <StatusBadge key="s" status={r.status} />],
+              ['Kind', r.kind],
+              ['Progress', <ProgressBar key="p" done={r.progress.done} total={r.progress.total} label={`${r.progress.total ? `${r.progress.done} / ${r.progress.total}` : r.progress.done} ${r.progress.message}`} />],
+              ['Items committed', r.itemsDone],
+              ['Created', when(r.createdAt)],
+              ['Started', when(r.startedAt)],
+              ['Ended', when(r.endedAt)],
+              ['Duration', duration(r.startedAt, r.endedAt)],
+            ]}
+          />
+          <h2>Lineage</h2>
+          {r.lineage.length === 0 ? (
+            <p className="muted">No inputs or outputs recorded yet.</p>
+          ) : (
+            <div className="lineage">
+              <div>
+                <h3>Inputs</h3>
+                <ul>{r.lineage.filter((l) => l.direction === 'input').map((l) => <LineageItem key={`${l.kind}${l.ref}`} l={l} />)}</ul>
+              </div>
+              <div>
+                <h3>Outputs</h3>
+                <ul>{r.lineage.filter((l) => l.direction === 'output').map((l) => <LineageItem key={`${l.kind}${l.ref}`} l={l} />)}</ul>
+              </div>
+            </div>
+          )}
+          <h2>Configuration</h2>
+          <pre className="code">{JSON.stringify(r.config, null, 2)}</pre>
+        </div>
+        <div className="card">
+          <h2>Metrics</h2>
+          {series.length > 0 && <MetricChart series={series} xLabel="step" yLabel={unit} />}
+          {r.metrics.length === 0 ? (
+            <p className="muted">No metrics yet.</p>
+          ) : (
+            <table className="table compact" data-testid="run-metrics">
+              <thead>
+                <tr>
+                  <th>Metric</th>
+                  <th>Step</th>
+                  <th>Value</th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.metrics.map((m) => (
+                  <tr key={`${m.name}-${m.step}`}>
+                    <td>{m.name}</td>
+                    <td>{m.step ?? ''}</td>
+                    <td>
+                      {Number.isInteger(m.value) ? m.value : m.value.toFixed(2)} <span className="muted">{m.unit}</span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h2>Log</h2>
+          <pre className="log" data-testid="run-log">
+            {r.logs.map((l) => (
+              <div key={l.seq} className={`log-${l.level}`}>
+                {l.at.slice(11, 19)} {l.level.padEnd(5)} {l.message}
+              </div>
+            ))}
+          </pre>
+        </div>
+      </div>
+    </Page>
+  );
+}
