@@ -36,7 +36,7 @@ function Content({ route }: { route: string[] }) {
 export function App() {
   const route = useRoute();
   const active = route[0] ?? 'models';
-  const info = useQuery('system.info', {}, ['settings.changed']);
+  const info = useQuery('system.info', {}, ['settings.changed', 'runs.changed']);
   const running = useQuery('runs.list', { status: 'running' }, ['runs.changed']);
   return (
     <div className="shell">
@@ -55,7 +55,7 @@ export function App() {
             <>
               <div>v{info.data.version} · {info.data.host === 'electron' ? 'desktop' : 'browser'}</div>
               <div>
-                {info.data.engine.gpu ?? 'engine idle'} · {info.data.engine.defaultThreads} thread{info.data.engine.defaultThreads === 1 ? '' : 's'} auto ·{' '}
+                {info.data.engine.gpu ?? 'engine not started'} · {info.data.engine.defaultThreads} thread{info.data.engine.defaultThreads === 1 ? '' : 's'} auto ·{' '}
                 {info.data.engine.cpuCores} cores
               </div>
               <div title={info.data.databasePath} className="muted ellipsis">{info.data.dataDir}</div>

@@ -25,7 +25,7 @@ export function MetricChart({ series, xLabel, yLabel, height = 220 }: { series: 
         height,
         scales: { x: { time: false } },
         axes: [
-          { ...axis, label: xLabel },
+          { ...axis, label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
           { ...axis, label: yLabel },
         ],
         series: [{ label: xLabel }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true, size: 6 } }))],

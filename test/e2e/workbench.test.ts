@@ -1,0 +1,121 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { fixtureBadFiles, fixtureModel } from '../fixtures/models.js';
+import { tempDir } from '../helpers/tmp.js';
+import { startServer, type ServerProcess } from '../helpers/server.js';
+import { launchBrowser, openPage, screenshot } from './browser.js';
+
+let server: ServerProcess;
+let browser: Browser;
+let page: Page;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  server = await startServer(tempDir()); // a fresh data folder: the sample workspace is prepared on first start
+  browser = await launchBrowser();
+  page = await openPage(browser, `${server.url}/#/models`, errors);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('the workbench in Chromium against distillery serve', () => {
+  it('starts with the sample model and says plainly what is not built yet', async () => {
+    await page.getByText('tiny-demo-llama').waitFor();
+    await page.goto(`${server.url}/#/datasets`);
+    await page.getByText('Not available yet — tracked in issue #3.').waitFor();
+    await expect(page.locator('button').count()).resolves.toBe(0);
+    await screenshot(page, 'datasets-planned');
+  });
+
+  it('adds a model by path and shows its metadata; refuses a text file with the reason', async () => {
+    const teacher = await fixtureModel('teacher');
+    const bad = await fixtureBadFiles(tempDir());
+    await page.goto(`${server.url}/#/models`);
+    await page.getByRole('button', { name: 'Add model' }).click();
+    const input = page.getByLabel('Model file path');
+    await input.fill(bad.text);
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    await page.getByRole('alert').filter({ hasText: "notes.txt is not a GGUF file: it starts with bytes 'hell'" }).waitFor();
+
+    await input.fill(teacher);
+    await page.getByRole('button', { name: 'Inspect' }).click();
+    await page.getByTestId('model-preview').waitFor();
+    await page.getByLabel('teacher').check();
+    await page.getByRole('button', { name: 'Add to library' }).click();
+    await page.getByRole('heading', { name: /Models \/ teacher/ }).waitFor();
+    const text = await page.locator('main').innerText();
+    for (const expected of ['distillery-fixture-teacher', 'Layers\n4', 'KV heads\n4', 'Attention heads\n8', 'Embedding size\n512', '32000 (llama tokenizer)', 'F16', 'Chat template\nyes']) {
+      expect(text).toContain(expected);
+    }
+    await screenshot(page, 'model-detail');
+    await page.goto(`${server.url}/#/models`);
+    await page.getByTestId('model-row-2').waitFor();
+    await expect(page.getByTestId('model-row-2').innerText()).resolves.toMatch(/teacher\s+llama\s+42\.2M\s+85\.2 MB\s+F16\s+2048/);
+    await screenshot(page, 'models');
+  });
+
+  it('streams a completion token by token into the page', async () => {
+    await page.goto(`${server.url}/#/playground/2`);
+    await page.getByRole('button', { name: 'Completion' }).click();
+    await page.getByRole('spinbutton', { name: 'Max tokens' }).fill('400');
+    await page.getByLabel('Seed').fill('7');
+    await page.getByLabel('Prompt').fill('Knowledge distillation is');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const output = page.getByTestId('generation-output');
+    // Sample the text while it streams: it must grow over several observations before the end.
+    const lengths: number[] = [];
+    for (let i = 0; i < 200 && !(await page.getByTestId('stop-reason').isVisible()); i++) {
+      lengths.push((await output.innerText()).length);
+      await page.waitForTimeout(15);
+    }
+    await page.getByTestId('stop-reason').waitFor();
+    const distinctLengths = new Set(lengths);
+    expect(distinctLengths.size).toBeGreaterThan(3); // the text grew in several steps, not all at once
+    const stats = await page.getByTestId('generation-stats').innerText();
+    expect(stats).toMatch(/400 tokens|end of text/);
+    expect(stats).toMatch(/first token \d+ ms/);
+    expect(stats).toMatch(/\d+\.\d tokens\/s/);
+    await screenshot(page, 'playground');
+  });
+
+  it('stops a generation mid-way', async () => {
+    await page.getByRole('spinbutton', { name: 'Max tokens' }).fill('4096');
+    await page.getByLabel('Seed').fill('');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const output = page.getByTestId('generation-output');
+    await expect.poll(async () => (await output.innerText()).length, { timeout: 20_000 }).toBeGreaterThan(60);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByTestId('stop-reason').filter({ hasText: 'cancelled' }).waitFor({ timeout: 5_000 });
+    const tokens = Number(/(\d+) tokens/.exec(await page.getByTestId('generation-stats').innerText())![1]);
+    expect(tokens).toBeGreaterThan(0);
+    expect(tokens).toBeLessThan(4096);
+    await screenshot(page, 'playground-stopped');
+  });
+
+  it('benchmarks a model as a run and shows it with live status, metrics and a chart', async () => {
+    await page.goto(`${server.url}/#/models/2`);
+    await page.getByRole('button', { name: 'Benchmark' }).click();
+    await page.waitForURL(/#\/runs\/\d+$/);
+    await page.locator('.badge-succeeded').first().waitFor({ timeout: 60_000 });
+    const metrics = await page.getByTestId('run-metrics').innerText();
+    expect(metrics).toMatch(/generate_tps_mean/);
+    expect(metrics).toMatch(/prompt_tps/);
+    await page.locator('.chart canvas').first().waitFor();
+    expect(await page.getByTestId('run-log').innerText()).toMatch(/Repetition 3: prompt [\d.]+ t\/s/);
+    await expect(page.locator('main').innerText()).resolves.toContain('teacher'); // lineage links the model
+    await screenshot(page, 'run-detail');
+    await page.goto(`${server.url}/#/runs`);
+    await page.getByText('models.benchmark').waitFor();
+    await expect(page.locator('main').innerText()).resolves.toMatch(/sample\.prepare/);
+    await screenshot(page, 'runs');
+  });
+
+  it('logged no page errors', () => {
+    // A refused call answers 4xx, which Chromium logs by itself; anything else is a bug.
+    expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e))).toEqual([]);
+    expect(path.basename(server.url)).toMatch(/127\.0\.0\.1:\d+/);
+  });
+});
