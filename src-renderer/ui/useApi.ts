@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { client } from '../client.js';
 import type { EventName, OpInput, OpName, OpOutput } from '../../src-shared/contract/index.js';
 import type { AppError } from '../../src-shared/errors.js';
 
 export interface Query<T> {
+  /** The last answer; kept while a refetch is under way, so pages do not flicker. */
   data: T | null;
   error: AppError | null;
   loading: boolean;
@@ -11,39 +12,26 @@ export interface Query<T> {
 }
 
 /**
- * Calls an operation and keeps its result; calls again when `deps` change or when one of `refetchOn` events arrives
- * (events are coalesced: at most one refetch per animation frame).
+ * Calls an operation and keeps its result; calls again when the input or `deps` change, or when one of `refetchOn`
+ * events arrives (coalesced: at most one refetch per animation frame).
  */
 export function useQuery<K extends OpName>(op: K, input: OpInput<K>, refetchOn: EventName[] = [], deps: unknown[] = []): Query<OpOutput<K>> {
-  const [data, setData] = useState<OpOutput<K> | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
-  const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
-  const inputRef = useRef(input);
-  inputRef.current = input;
+  const inputJson = JSON.stringify(input);
+  const key = JSON.stringify([op, inputJson, tick, deps]);
+  const [result, setResult] = useState<{ key: string; data: OpOutput<K> | null; error: AppError | null } | null>(null);
   const refetch = useCallback(() => setTick((t) => t + 1), []);
 
   useEffect(() => {
     let live = true;
-    setLoading(true);
-    client.call(op, inputRef.current).then(
-      (value) => {
-        if (!live) return;
-        setData(value);
-        setError(null);
-        setLoading(false);
-      },
-      (e: AppError) => {
-        if (!live) return;
-        setError(e);
-        setLoading(false);
-      },
+    client.call(op, JSON.parse(inputJson) as OpInput<K>).then(
+      (data) => live && setResult({ key, data, error: null }),
+      (error: AppError) => live && setResult((prev) => ({ key, data: prev?.data ?? null, error })),
     );
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [op, tick, ...deps]);
+  }, [key, op, inputJson]);
 
   const events = refetchOn.join(',');
   useEffect(() => {
@@ -63,7 +51,7 @@ export function useQuery<K extends OpName>(op: K, input: OpInput<K>, refetchOn: 
     };
   }, [events, refetch]);
 
-  return { data, error, loading, refetch };
+  return { data: result?.data ?? null, error: result?.error ?? null, loading: result?.key !== key, refetch };
 }
 
 /** An action with its pending state and last error. */

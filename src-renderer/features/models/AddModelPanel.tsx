@@ -21,13 +21,11 @@ export function AddModelPanel({ initialPath, onClose }: { initialPath: string | 
     if (!p.trim()) return;
     setPreview(await inspect.run({ path: p }));
   };
+  // A dropped file is inspected at once (the parent remounts this panel per dropped path).
+  const inspectAction = inspect.run;
   useEffect(() => {
-    if (initialPath) {
-      setPath(initialPath);
-      void runInspect(initialPath);
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [initialPath]);
+    if (initialPath) void inspectAction({ path: initialPath }).then(setPreview);
+  }, [initialPath, inspectAction]);
 
   const browse = async () => {
     const picked = await desktop?.pickFile({ title: 'Add a GGUF model', extensions: ['gguf'] });

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { ModelRole } from '../../../src-shared/domain/models.js';
 import { ErrorBanner, Fields, Page, StatusBadge } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
@@ -11,10 +11,8 @@ export function ModelDetailPage({ id }: { id: number }) {
   const update = useAction('models.update');
   const remove = useAction('models.remove');
   const bench = useAction('models.benchmark');
-  const [note, setNote] = useState('');
   const [confirming, setConfirming] = useState(false);
   const m = model.data;
-  useEffect(() => setNote(m?.note ?? ''), [m?.note]);
 
   if (model.error) {
     return (
@@ -107,12 +105,22 @@ export function ModelDetailPage({ id }: { id: number }) {
           />
           <h2>Roles and note</h2>
           <RolePicker value={m.roles} onChange={setRoles} />
-          <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={3} placeholder="A note about this model" aria-label="Note" />
-          <button className="secondary" disabled={note === m.note || update.pending} onClick={() => void update.run({ id, note })}>
-            Save note
-          </button>
+          <NoteEditor key={m.note} saved={m.note} pending={update.pending} onSave={(note) => void update.run({ id, note })} />
         </div>
       </div>
     </Page>
+  );
+}
+
+/** Remounted (key) when the saved note changes, so the draft starts from it. */
+function NoteEditor({ saved, pending, onSave }: { saved: string; pending: boolean; onSave: (note: string) => void }) {
+  const [note, setNote] = useState(saved);
+  return (
+    <>
+      <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={3} placeholder="A note about this model" aria-label="Note" />
+      <button className="secondary" disabled={note === saved || pending} onClick={() => onSave(note)}>
+        Save note
+      </button>
+    </>
   );
 }

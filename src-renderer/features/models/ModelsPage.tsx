@@ -88,7 +88,7 @@ export function ModelsPage() {
         onDrop={onDrop}
         data-testid="models-dropzone"
       >
-        {panel === 'add' && <AddModelPanel initialPath={droppedPath} onClose={() => setPanel(null)} />}
+        {panel === 'add' && <AddModelPanel key={droppedPath ?? ''} initialPath={droppedPath} onClose={() => setPanel(null)} />}
         {panel === 'scan' && <ScanFolderPanel onClose={() => setPanel(null)} />}
         <ErrorBanner error={dropError ? { message: dropError } : null} onClose={() => setDropError(null)} />
         <ErrorBanner error={models.error} />

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Sampling } from '../../../src-shared/domain/playground.js';
 import { ErrorBanner, Empty, Page, ProgressBar } from '../../ui/components.js';
 import { useQuery } from '../../ui/useApi.js';
@@ -48,10 +48,7 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
   const { state, start, stop, busy } = useGeneration();
 
   const usable = (models.data ?? []).filter((m) => m.status !== 'missing');
-  const model = usable.find((m) => m.id === modelId) ?? null;
-  useEffect(() => {
-    if (modelId === null && usable.length > 0) setModelId(usable[0]!.id);
-  }, [modelId, usable]);
+  const model = usable.find((m) => m.id === modelId) ?? usable[0] ?? null;
   const chatAvailable = model?.summary.hasChatTemplate ?? false;
   const effectiveMode = chatAvailable ? mode : 'completion';
 
@@ -76,7 +73,7 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
           <div className="row">
             <label>
               Model{' '}
-              <select value={modelId ?? ''} onChange={(e) => setModelId(Number(e.target.value))} aria-label="Model" disabled={busy}>
+              <select value={model?.id ?? ''} onChange={(e) => setModelId(Number(e.target.value))} aria-label="Model" disabled={busy}>
                 {usable.map((m) => (
                   <option key={m.id} value={m.id}>
                     {m.name} ({m.summary.fileType})
