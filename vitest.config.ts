@@ -11,6 +11,7 @@ const project = (name: string, order: number, include: string[]) => ({
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/reporters/summary-line.ts'],
     pool: 'forks',
     fileParallelism: false,
     projects: [
