@@ -198,7 +198,10 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'distillery.badId') process.stderr.write(`distillery: ${e.message}\n`);
       return e.exitCode || 2;
     }
-    process.stderr.write(`distillery: ${e instanceof Error ? e.message : String(e)}\n`);
+    const message = e instanceof Error ? e.message : String(e);
+    // After `npm start`, better-sqlite3 is built for Electron; say how to get the Node build back.
+    const hint = /NODE_MODULE_VERSION/.test(message) ? ' (run: node scripts/native-for.mjs node)' : '';
+    process.stderr.write(`distillery: ${message.split('\n')[0]}${hint}\n`);
     return 1;
   }
 }
