@@ -90,7 +90,8 @@ export function createApp(options: AppOptions): App {
     'models.scan': (config) => ({ runId: runner.submit('models.scan', config).id }),
     'models.benchmark': (config) => {
       const model = models.get(config.id);
-      return { runId: runner.submit('models.benchmark', config, [{ kind: 'model', ref: String(model.id), label: model.name }]).id };
+      const title = `Benchmark ${model.name} (pp${config.promptTokens}, tg${config.generateTokens}, ${config.repetitions}×)`;
+      return { runId: runner.submit('models.benchmark', config, [{ kind: 'model', ref: String(model.id), label: model.name }], title).id };
     },
     'runs.list': (filter) => runs.list(filter),
     'runs.get': ({ id }) => runs.detail(id),

@@ -1,23 +1,6 @@
+import { humanBytes, humanCount } from '../../src-shared/format.js';
 import type { ModelEntry } from '../../src-shared/domain/models.js';
 import type { RunDetail, RunSummary } from '../../src-shared/domain/runs.js';
-
-export function humanBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
-
-export function humanCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
-  return String(n);
-}
 
 /** A plain left-aligned text table. */
 export function table(headers: string[], rows: string[][]): string {

@@ -7,6 +7,7 @@ import { startHttpHost } from '../../src-main/server/http-host.js';
 import { createClient, type Client } from '../../src-shared/client.js';
 import { createHttpTransport } from '../../src-shared/http-transport.js';
 import type { GenerationEvent, Sampling } from '../../src-shared/domain/playground.js';
+import { toLlamaSampling } from '../../src-main/core/playground/generation.js';
 import { fixtureModel } from '../fixtures/models.js';
 import { batchedBench, buildLlamaTools, llamaTool } from './llama-tools.js';
 
@@ -76,13 +77,7 @@ async function rawRun(context: LlamaContext, sampling: Sampling): Promise<{ tps:
   let lastAt = 0;
   try {
     await completion.generateCompletion(PROMPT, {
-      maxTokens: sampling.maxTokens,
-      temperature: sampling.temperature,
-      topK: sampling.topK,
-      topP: sampling.topP,
-      minP: sampling.minP,
-      seed: sampling.seed ?? undefined,
-      repeatPenalty: sampling.repeatPenalty === 1 ? false : { penalty: sampling.repeatPenalty },
+      ...toLlamaSampling(sampling),
       onToken: (tokens) => {
         const now = performance.now();
         if (count === 0) firstAt = now;

@@ -50,11 +50,12 @@ export class JobRunner {
     return interrupted;
   }
 
-  submit<C>(kindName: string, config: C, inputs: Omit<LineageLink, 'direction'>[] = []): RunSummary {
+  /** Queues a run; `title` overrides the kind's default (which sees only the config, not e.g. a model's name). */
+  submit<C>(kindName: string, config: C, inputs: Omit<LineageLink, 'direction'>[] = [], title?: string): RunSummary {
     const kind = this.kindOf(kindName);
     const parsed = kind.schema.parse(config);
     const id = this.db.transaction(() => {
-      const runId = this.store.insert(kindName, kind.title(parsed), parsed, nowIso());
+      const runId = this.store.insert(kindName, title ?? kind.title(parsed), parsed, nowIso());
       for (const link of inputs) this.store.addLineage(runId, { ...link, direction: 'input' });
       return runId;
     })();

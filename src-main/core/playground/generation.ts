@@ -42,15 +42,7 @@ export async function runGeneration(
   const options = {
     signal,
     stopOnAbortSignal: true,
-    maxTokens: sampling.maxTokens,
-    temperature: sampling.temperature,
-    topK: sampling.topK,
-    topP: sampling.topP,
-    minP: sampling.minP,
-    // null = let node-llama-cpp draw a fresh seed
-    seed: sampling.seed ?? undefined,
-    // 1 means "no penalty": skip the work instead of multiplying by one
-    repeatPenalty: sampling.repeatPenalty === 1 ? (false as const) : { penalty: sampling.repeatPenalty },
+    ...toLlamaSampling(sampling),
     onToken: (tokens: Token[]) => callbacks.onTokens(tokens.length),
     onTextChunk: (chunk: string) => {
       text += chunk;
@@ -102,4 +94,19 @@ function stopReasonOf(reason: string): StopReason {
   if (reason === 'abort') return 'cancelled';
   if (reason === 'maxTokens') return 'maxTokens';
   return 'eos'; // end-of-generation token or a stop trigger of the template
+}
+
+/** The contract's sampling settings as node-llama-cpp's generation options. */
+export function toLlamaSampling(sampling: Sampling) {
+  return {
+    maxTokens: sampling.maxTokens,
+    temperature: sampling.temperature,
+    topK: sampling.topK,
+    topP: sampling.topP,
+    minP: sampling.minP,
+    // null = let node-llama-cpp draw a fresh seed
+    seed: sampling.seed ?? undefined,
+    // 1 means "no penalty": skip the work instead of multiplying by one
+    repeatPenalty: sampling.repeatPenalty === 1 ? (false as const) : { penalty: sampling.repeatPenalty },
+  };
 }
