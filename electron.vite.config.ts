@@ -2,17 +2,25 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 
+import type { RollupLog } from 'rollup';
+
+// zod's sources carry /* @__PURE__ */ comments in places Rollup cannot use; Rollup drops them and says so, harmlessly.
+const onwarn = (warning: RollupLog, warn: (w: RollupLog) => void) => {
+  if (warning.code !== 'INVALID_ANNOTATION') warn(warning);
+};
+
 // Our folders are src-main / src-renderer, not electron-vite's default src/main, src/preload, src/renderer.
 export default defineConfig({
   main: {
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src-main/electron/main.ts') } },
+      rollupOptions: { input: { index: resolve(__dirname, 'src-main/electron/main.ts') }, onwarn },
     },
   },
   preload: {
     build: {
       rollupOptions: {
         input: { index: resolve(__dirname, 'src-main/electron/preload.ts') },
+        onwarn,
         // A sandboxed preload cannot be an ES module: bundle it into one CommonJS file.
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
@@ -22,7 +30,8 @@ export default defineConfig({
     root: resolve(__dirname, 'src-renderer'),
     plugins: [react()],
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },
+      rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') }, onwarn },
+      chunkSizeWarningLimit: 2000,
     },
   },
 });

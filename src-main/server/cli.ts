@@ -13,7 +13,8 @@ import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
 import { APP_VERSION } from '../../src-shared/version.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const WEB_DIR = path.join(REPO_ROOT, 'dist-web');
+/** The renderer as electron-vite builds it: the same files the desktop window loads. */
+const WEB_DIR = path.join(REPO_ROOT, 'out', 'renderer');
 
 interface Common {
   dataDir?: string;
@@ -47,11 +48,11 @@ async function ensureWebBuilt(): Promise<string | null> {
   if (fs.existsSync(path.join(WEB_DIR, 'index.html'))) return WEB_DIR;
   process.stderr.write('Building the UI (first start)…\n');
   try {
-    const { build } = await import('vite');
-    await build({ configFile: path.join(REPO_ROOT, 'vite.web.config.ts'), logLevel: 'warn' });
+    const { build } = await import('electron-vite');
+    await build({ root: REPO_ROOT, configFile: path.join(REPO_ROOT, 'electron.vite.config.ts'), logLevel: 'warn' });
     return WEB_DIR;
   } catch (e) {
-    process.stderr.write(`Could not build the UI (${(e as Error).message}); serving the API only. Run: npm run build:web\n`);
+    process.stderr.write(`Could not build the UI (${(e as Error).message}); serving the API only. Run: npm run build\n`);
     return null;
   }
 }

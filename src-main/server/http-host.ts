@@ -112,7 +112,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
 
   function serveStatic(res: http.ServerResponse, pathname: string): void {
     const root = options.staticDir;
-    if (!root) return sendText(res, 404, 'the UI is not built; run `npm run build:web`');
+    if (!root) return sendText(res, 404, 'the UI is not built; run `npm run build`');
     const rel = decodeURIComponent(pathname).replace(/^\/+/, '');
     let file = path.resolve(root, rel || 'index.html');
     if (file !== root && !file.startsWith(root + path.sep)) return sendText(res, 403, 'forbidden');
