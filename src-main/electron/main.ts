@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { app as electronApp, BrowserWindow, session, shell } from 'electron';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app as electronApp, BrowserWindow, dialog, session, shell } from 'electron';
 import { createApp, type App } from '../core/app.js';
 import { registerIpcHost, type IpcHost } from './ipc-host.js';
 import { CONTENT_SECURITY_POLICY } from '../server/http-host.js';
@@ -10,7 +10,7 @@ import { acquireDataLock } from '../server/data-lock.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const devServerUrl = process.env.ELECTRON_RENDERER_URL; // set by `electron-vite dev`
 const rendererFile = path.join(here, '../renderer/index.html');
-const rendererFileUrl = new URL(`file://${rendererFile}`).href;
+const rendererFileUrl = pathToFileURL(rendererFile).href;
 
 const isTrustedUrl = (url: string): boolean =>
   devServerUrl ? url.startsWith(devServerUrl) : url.split('#')[0] === rendererFileUrl;
@@ -57,9 +57,25 @@ electronApp.on('web-contents-created', (_e, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
 });
 
+// One window per user: a second launch focuses the first.
+if (!electronApp.requestSingleInstanceLock()) electronApp.quit();
+electronApp.on('second-instance', () => {
+  const win = BrowserWindow.getAllWindows()[0];
+  if (win) {
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  }
+});
+
 void electronApp.whenReady().then(() => {
   const dataDir = electronApp.getPath('userData');
-  releaseLock = acquireDataLock(dataDir);
+  try {
+    releaseLock = acquireDataLock(dataDir); // e.g. `distillery serve` already runs on this folder
+  } catch (e) {
+    dialog.showErrorBox('Distillery cannot start', e instanceof Error ? e.message : String(e));
+    electronApp.quit();
+    return;
+  }
   core = createApp({ dataDir, host: 'electron', sampleResourcesDir: path.join(electronApp.getAppPath(), 'resources') });
   ipc = registerIpcHost(core, isTrustedUrl);
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
