@@ -16,6 +16,8 @@ interface Options {
   threads: number | null;
   tokens: number;
   repetitions: number;
+  /** Any GGUF model; default: the fixture teacher. */
+  model: string | null;
 }
 
 function parseArgs(args: string[]): Options {
@@ -27,7 +29,8 @@ function parseArgs(args: string[]): Options {
     buildLlamaTools: args.includes('--build-llama-tools'),
     threads: value('--threads'),
     tokens: value('--tokens') ?? 256,
-    repetitions: value('--reps') ?? 3,
+    repetitions: value('--reps') ?? 5,
+    model: args.includes('--model') ? (args[args.indexOf('--model') + 1] ?? null) : null,
   };
 }
 
@@ -94,7 +97,7 @@ async function rawRun(context: LlamaContext, sampling: Sampling): Promise<{ tps:
 
 export async function playgroundBench(args: string[]): Promise<void> {
   const options = parseArgs(args);
-  const model = await fixtureModel('teacher');
+  const model = options.model ?? (await fixtureModel('teacher'));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'distillery-bench-'));
   const app = createApp({ dataDir, host: 'http', gpu: false, runJobs: false });
   const host = await startHttpHost({ app, port: 0, host: '127.0.0.1' });

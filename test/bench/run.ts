@@ -12,7 +12,7 @@ const [name, ...args] = process.argv.slice(2);
 const bench = name === undefined ? undefined : benches[name];
 if (!bench) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]
-  playground [--threads N] [--tokens N] [--reps N] [--build-llama-tools]`);
+  playground [--threads N] [--tokens N] [--reps N] [--model FILE.gguf] [--build-llama-tools]`);
   process.exit(2);
 }
 try {
