@@ -1,4 +1,6 @@
+import { useEffect } from 'react';
 import { useRoute } from './router.js';
+import { client } from '../client.js';
 import { useQuery } from '../ui/useApi.js';
 import { ModelsPage } from '../features/models/ModelsPage.js';
 import { ModelDetailPage } from '../features/models/ModelDetailPage.js';
@@ -38,6 +40,9 @@ export function App() {
   const active = route[0] ?? 'models';
   const info = useQuery('system.info', {}, ['settings.changed', 'runs.changed']);
   const running = useQuery('runs.list', { status: 'running' }, ['runs.changed']);
+  // The engine starts with the first generation: refresh what the footer says about it then.
+  const refetchInfo = info.refetch;
+  useEffect(() => client.on('playground.event', (e) => e.type === 'done' && refetchInfo()), [refetchInfo]);
   return (
     <div className="shell">
       <nav className="nav" aria-label="Main">
