@@ -143,7 +143,7 @@ export class JobRunner {
     const kind = this.kindOf(row.kind);
     this.store.markRunning(id, nowIso());
     this.emit('runs.changed', this.store.summary(id));
-    const ctx = this.context(id, kind, row.config, controller.signal);
+    const ctx = this.context(id, row.config, controller.signal);
     try {
       const config = kind.schema.parse(row.config);
       await kind.run({ ...ctx, config });
@@ -165,7 +165,7 @@ export class JobRunner {
     }
   }
 
-  private context(id: number, _kind: JobKind<unknown>, config: unknown, signal: AbortSignal): JobContext<unknown> {
+  private context(id: number, config: unknown, signal: AbortSignal): JobContext<unknown> {
     const { store, emit, db } = this;
     let lastEmit = 0;
     return {

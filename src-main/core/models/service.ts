@@ -76,12 +76,12 @@ export class ModelsService {
   }
 
   /** The file to load for a model id, refusing a file that disappeared. */
-  resolveForEngine(id: number): { path: string; name: string; hasChatTemplate: boolean } {
+  resolveForEngine(id: number): { path: string; name: string } {
     const m = this.row(id);
     if (!fs.existsSync(m.path)) {
       throw new AppError('file_missing', `${m.name}'s file ${m.path} no longer exists; add it again from its new place`);
     }
-    return { path: m.path, name: m.name, hasChatTemplate: m.summary.hasChatTemplate };
+    return { path: m.path, name: m.name };
   }
 
   private row(id: number): ModelRow {
