@@ -34,6 +34,40 @@ async function withClient<T>(opts: Common, fn: (client: Client, app: App) => Pro
   }
 }
 
+/**
+ * Runs one job in this process, which must own the data folder (no desktop app or `serve` on it): progress goes to
+ * stderr, the finished run to stdout. Ctrl+C cancels the run (it stays resumable).
+ */
+async function runToEnd(opts: Common, start: (client: Client) => Promise<{ runId: number }>): Promise<void> {
+  const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
+  const release = acquireDataLock(dataDir);
+  const app = createApp({ dataDir, host: 'http' });
+  const client = createClient({ call: app.call, subscribe: app.subscribe });
+  let runId: number | null = null;
+  const onSigint = () => {
+    if (runId !== null) void client.call('runs.cancel', { id: runId }).catch(() => undefined);
+  };
+  process.once('SIGINT', onSigint);
+  const off = client.on('runs.changed', (r) => {
+    if (r.id !== runId || opts.json) return;
+    const { done, total, message } = r.progress;
+    process.stderr.write(`\r[run ${r.id}] ${r.status} ${total ? `${done}/${total}` : done} ${message}`.padEnd(70));
+  });
+  try {
+    ({ runId } = await start(client));
+    const end = await app.runner.waitFor(runId);
+    if (!opts.json) process.stderr.write('\n');
+    const detail = await client.call('runs.get', { id: runId });
+    print(opts, detail, () => runDetails(detail));
+    if (end.status !== 'succeeded') throw new Error(`run ${runId} ${end.status}${end.error ? `: ${end.error}` : ''}`);
+  } finally {
+    off();
+    process.off('SIGINT', onSigint);
+    await app.close();
+    release();
+  }
+}
+
 function print(opts: Common, value: unknown, text: () => string): void {
   process.stdout.write((opts.json ? JSON.stringify(value, null, 2) : text()) + '\n');
 }
@@ -156,6 +190,38 @@ export function buildProgram(): Command {
         const r = await c.call('models.remove', { id });
         print(opts, r, () => `Removed model ${id} from the library; its file was not touched.`);
       }),
+    );
+
+  models
+    .command('scan')
+    .description('add every GGUF model below a folder (a run, executed here)')
+    .argument('<folder>', 'folder to scan')
+    .option('--no-recursive', 'only the folder itself, not its subfolders')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((folder: string, opts: Common & { recursive: boolean }) =>
+      runToEnd(opts, (c) => c.call('models.scan', { folder: path.resolve(folder), recursive: opts.recursive })),
+    );
+  models
+    .command('benchmark')
+    .description('load a model and measure prompt and generation speed (a run, executed here)')
+    .argument('<id>', 'model id', parseId)
+    .option('--prompt-tokens <n>', 'prompt length in tokens', '128')
+    .option('--generate-tokens <n>', 'tokens to generate', '128')
+    .option('--repetitions <n>', 'repetitions', '3')
+    .option('--threads <n>', 'inference threads (default: the setting, else automatic)')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((id: number, opts: Common & { promptTokens: string; generateTokens: string; repetitions: string; threads?: string }) =>
+      runToEnd(opts, (c) =>
+        c.call('models.benchmark', {
+          id,
+          promptTokens: Number(opts.promptTokens),
+          generateTokens: Number(opts.generateTokens),
+          repetitions: Number(opts.repetitions),
+          threads: opts.threads === undefined ? null : Number(opts.threads),
+        }),
+      ),
     );
 
   const runs = program.command('runs').description('runs: every long operation, kept in SQLite');

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureBadFiles, fixtureModel } from '../fixtures/models.js';
@@ -68,5 +70,29 @@ describe('distillery CLI', () => {
       if (args.length > 0 && args[0] !== 'models' && args[0] !== 'runs') expect(r.stdout).toContain('--data-dir');
     }
     expect(distillery('models', 'add', '--help').stdout).toContain('--data-dir');
+  });
+});
+
+describe('distillery CLI runs', () => {
+  it('models scan and models benchmark run to the end here and print the run', async () => {
+    const dir = tempDir();
+    const folder = tempDir();
+    const student = await fixtureModel('student');
+    fs.copyFileSync(student, path.join(folder, 's.gguf'));
+    const scan = distillery('models', 'scan', folder, '--json', '--data-dir', dir);
+    expect(scan.code).toBe(0);
+    const run = JSON.parse(scan.stdout) as { status: string; kind: string; metrics: { name: string; value: number }[] };
+    expect(run).toMatchObject({ status: 'succeeded', kind: 'models.scan' });
+    expect(run.metrics).toContainEqual(expect.objectContaining({ name: 'models_added', value: 1 }));
+
+    const bench = distillery('models', 'benchmark', '1', '--repetitions', '1', '--generate-tokens', '16', '--json', '--data-dir', dir);
+    expect(bench.code).toBe(0);
+    const b = JSON.parse(bench.stdout) as { status: string; metrics: { name: string; value: number }[] };
+    expect(b.status).toBe('succeeded');
+    expect(b.metrics.find((m) => m.name === 'generate_tps_mean')!.value).toBeGreaterThan(0);
+
+    const missing = distillery('models', 'scan', path.join(folder, 'nope'), '--data-dir', dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/distillery: run \d+ failed: .*nope does not exist\n$/);
   });
 });

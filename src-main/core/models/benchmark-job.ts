@@ -29,7 +29,7 @@ export function benchmarkJob(models: ModelsService, engine: LlmEngine, userThrea
       const model = models.resolveForEngine(id);
       const threads = ctx.config.threads ?? userThreads() ?? engine.defaultThreads();
       ctx.lineage('input', 'model', String(id), model.name);
-      ctx.log('info', `Model ${model.name}, ${threads} thread(s), ${engine.info().gpu ?? 'engine not started'}.`);
+      ctx.log('info', `Model ${model.name}, ${threads} thread(s).`);
       const done = ctx.doneItems();
       let firstOfAttempt = true;
       for (let rep = 0; rep < repetitions; rep++) {
@@ -52,6 +52,7 @@ export function benchmarkJob(models: ModelsService, engine: LlmEngine, userThrea
         firstOfAttempt = false;
         ctx.log('info', `Repetition ${rep + 1}: prompt ${pp.toFixed(1)} t/s, generation ${tg.toFixed(1)} t/s.`);
       }
+      ctx.log('info', `Backend: ${engine.info().gpu ?? 'not started'}.`);
       const rows = ctx.db
         .prepare(`SELECT name, value FROM run_metrics WHERE run_id = ? AND step IS NOT NULL`)
         .all(ctx.runId) as { name: string; value: number }[];
