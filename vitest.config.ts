@@ -20,6 +20,7 @@ export default defineConfig({
         'test/jobs/**/*.test.ts',
         'test/contract/**/*.test.ts',
         'test/gguf/**/*.test.ts',
+        'test/datasets/**/*.test.ts',
         'test/models/**/*.test.ts',
         'test/sample/**/*.test.ts',
         'test/server/http-host.test.ts',
