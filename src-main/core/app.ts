@@ -9,6 +9,8 @@ import { ModelsService } from './models/service.js';
 import { scanJob } from './models/scan-job.js';
 import { benchmarkJob } from './models/benchmark-job.js';
 import { sampleJob } from './sample/sample-job.js';
+import { DatasetsService } from './datasets/service.js';
+import { importJob } from './datasets/import-job.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
@@ -63,6 +65,8 @@ export function createApp(options: AppOptions): App {
   const userThreads = () => settings.get().inferenceThreads;
   runner.register(scanJob(models));
   runner.register(benchmarkJob(models, engine, userThreads));
+  const datasets = new DatasetsService(db, runner);
+  runner.register(importJob(datasets.store));
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -99,6 +103,10 @@ export function createApp(options: AppOptions): App {
     'runs.resume': ({ id }) => runner.resume(id),
     'playground.generate': (input) => playground.generate(input),
     'playground.stop': ({ generationId }) => playground.stop(generationId),
+    'datasets.list': () => datasets.list(),
+    'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
+    'datasets.import': ({ path: p, name, format }) => datasets.startImport(p, name, format),
+    'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
   };
 
   runner.register(sampleJob(models));

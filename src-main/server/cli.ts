@@ -6,10 +6,11 @@ import { createApp, type App } from '../core/app.js';
 import { defaultDataDir } from '../core/paths.js';
 import { startHttpHost } from './http-host.js';
 import { acquireDataLock } from './data-lock.js';
-import { modelDetails, modelsTable, runDetails, runsTable } from './format.js';
+import { modelDetails, modelsTable, runDetails, runsTable, table } from './format.js';
 import { createClient, type Client } from '../../src-shared/client.js';
 import { MODEL_ROLES, type ModelRole } from '../../src-shared/domain/models.js';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
+import { JSON_FORMATS, type JsonRecordFormat } from '../../src-shared/domain/datasets.js';
 import { APP_VERSION } from '../../src-shared/version.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -222,6 +223,54 @@ export function buildProgram(): Command {
           threads: opts.threads === undefined ? null : Number(opts.threads),
         }),
       ),
+    );
+
+  const datasets = program.command('datasets').description('domain datasets (import, list, show; more with issue #3)');
+  datasets
+    .command('import')
+    .description('import a JSONL file as a new dataset (a run, executed here)')
+    .argument('<file>', 'a .jsonl file: OpenAI chat, ShareGPT, Alpaca or prompt/completion records')
+    .requiredOption('--name <name>', 'the new dataset\'s name')
+    .addOption(new Option('--format <format>', 'record format').choices([...JSON_FORMATS, 'auto']).default('auto'))
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((file: string, opts: Common & { name: string; format: JsonRecordFormat | 'auto' }) =>
+      runToEnd(opts, (c) => c.call('datasets.import', { path: file, name: opts.name, format: opts.format })),
+    );
+  datasets
+    .command('list')
+    .description('list datasets')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((opts: Common) =>
+      withClient(opts, async (c) => {
+        const list = await c.call('datasets.list', {});
+        print(opts, list, () =>
+          list.length === 0
+            ? 'No datasets yet. Import one with: distillery datasets import <file.jsonl> --name NAME'
+            : table(['NAME', 'VERSION', 'EXAMPLES', 'CREATED'], list.map((d) => [d.name, String(d.latest.number), String(d.latest.exampleCount), d.createdAt.replace('T', ' ').slice(0, 19)])),
+        );
+      }),
+    );
+  datasets
+    .command('show')
+    .description('show a dataset (NAME or NAME@VERSION) with its first examples')
+    .argument('<dataset>', 'NAME or NAME@VERSION')
+    .option('--limit <n>', 'examples to show', '5')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((ref: string, opts: Common & { limit: string }) =>
+      withClient(opts, async (c) => {
+        const [name, v] = ref.split('@');
+        const d = await c.call('datasets.get', { name: name!, version: v === undefined ? undefined : Number(v), previewLimit: Number(opts.limit) });
+        print(opts, d, () =>
+          [
+            `${d.name}@${d.version.number}  ${d.version.exampleCount} examples  (${d.versions.length} version${d.versions.length === 1 ? '' : 's'})`,
+            d.version.message,
+            ...d.preview.map((e, i) => `\n#${i + 1}\n` + e.messages.map((m) => `  ${m.role.padEnd(9)} ${m.content.replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')),
+          ].join('\n'),
+        );
+      }),
     );
 
   const runs = program.command('runs').description('runs: every long operation, kept in SQLite');

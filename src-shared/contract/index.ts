@@ -4,12 +4,14 @@ import { systemOps, systemEvents } from './system.js';
 import { modelsOps, modelsEvents } from './models.js';
 import { runsOps, runsEvents } from './runs.js';
 import { playgroundOps, playgroundEvents } from './playground.js';
+import { datasetsOps } from './datasets.js';
 import type { Result } from '../errors.js';
 
 export * from './system.js';
 export * from './models.js';
 export * from './runs.js';
 export * from './playground.js';
+export * from './datasets.js';
 
 /** Every operation the UI, the CLI and the tests can ask for. */
 export const contract = {
@@ -17,6 +19,7 @@ export const contract = {
   ...modelsOps,
   ...runsOps,
   ...playgroundOps,
+  ...datasetsOps,
 } as const;
 
 /** Every event the main side pushes. */

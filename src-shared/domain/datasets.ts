@@ -24,3 +24,27 @@ export interface RejectedRecord {
   /** The start of the raw line, for the report (at most 200 characters). */
   excerpt: string;
 }
+
+export interface DatasetVersionSummary {
+  id: number;
+  number: number;
+  message: string;
+  exampleCount: number;
+  createdAt: string;
+  /** The run that made this version (import, curation…). */
+  runId: number | null;
+}
+
+export interface DatasetSummary {
+  id: number;
+  name: string;
+  createdAt: string;
+  latest: DatasetVersionSummary;
+}
+
+export interface DatasetDetail extends DatasetSummary {
+  versions: DatasetVersionSummary[];
+  /** The first examples of the requested version (default: the latest). */
+  version: DatasetVersionSummary;
+  preview: NormalizedExample[];
+}

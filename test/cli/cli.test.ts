@@ -96,3 +96,21 @@ describe('distillery CLI runs', () => {
     expect(missing.stderr).toMatch(/distillery: run \d+ failed: .*nope does not exist\n$/);
   });
 });
+
+describe('distillery datasets', () => {
+  it('imports a JSONL file, lists it and shows NAME@VERSION', () => {
+    const dir = tempDir();
+    const sample = path.join(REPO, 'test', 'datasets', 'samples', 'openai-chat.jsonl');
+    const imp = distillery('datasets', 'import', sample, '--name', 'marv', '--json', '--data-dir', dir);
+    expect(imp.code).toBe(0);
+    expect(JSON.parse(imp.stdout)).toMatchObject({ kind: 'datasets.import', status: 'succeeded' });
+    const list = JSON.parse(distillery('datasets', 'list', '--json', '--data-dir', dir).stdout) as { name: string; latest: { exampleCount: number } }[];
+    expect(list).toEqual([expect.objectContaining({ name: 'marv', latest: expect.objectContaining({ exampleCount: 3 }) })]);
+    const show = distillery('datasets', 'show', 'marv@1', '--limit', '1', '--data-dir', dir);
+    expect(show.stdout).toMatch(/^marv@1 {2}3 examples/);
+    expect(show.stdout).toContain("assistant Paris, as if everyone doesn't know that already.");
+    const again = distillery('datasets', 'import', sample, '--name', 'marv', '--data-dir', dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('distillery: a dataset named marv already exists\n');
+  });
+});

@@ -10,6 +10,7 @@ const PROGRESS_EVERY_MS = 150;
 
 interface Active {
   controller: AbortController;
+  byUser: boolean;
   done: Promise<void>;
 }
 
@@ -71,7 +72,11 @@ export class JobRunner {
       this.store.finish(id, 'cancelled', null, nowIso());
       this.store.appendLog(id, 'info', 'Cancelled before it started.');
     } else if (run.status === 'running') {
-      this.active.get(id)?.controller.abort(new AppError('cancelled', 'cancelled by the user'));
+      const active = this.active.get(id);
+      if (active) {
+        active.byUser = true;
+        active.controller.abort(new AppError('cancelled', 'cancelled by the user'));
+      }
     } else {
       throw new AppError('conflict', `run ${id} is ${run.status}; only queued or running runs can be cancelled`);
     }
@@ -130,7 +135,7 @@ export class JobRunner {
 
   private launch(id: number): void {
     const controller = new AbortController();
-    const entry: Active = { controller, done: Promise.resolve() };
+    const entry: Active = { controller, byUser: false, done: Promise.resolve() };
     this.active.set(id, entry);
     entry.done = this.execute(id, controller).finally(() => {
       this.active.delete(id);
@@ -143,7 +148,7 @@ export class JobRunner {
     const kind = this.kindOf(row.kind);
     this.store.markRunning(id, nowIso());
     this.emit('runs.changed', this.store.summary(id));
-    const ctx = this.context(id, row.config, controller.signal);
+    const ctx = this.context(id, row.config, controller.signal, () => this.active.get(id)?.byUser ?? false);
     try {
       const config = kind.schema.parse(row.config);
       await kind.run({ ...ctx, config });
@@ -165,7 +170,7 @@ export class JobRunner {
     }
   }
 
-  private context(id: number, config: unknown, signal: AbortSignal): JobContext<unknown> {
+  private context(id: number, config: unknown, signal: AbortSignal, byUser: () => boolean): JobContext<unknown> {
     const { store, emit, db } = this;
     let lastEmit = 0;
     return {
@@ -202,6 +207,7 @@ export class JobRunner {
       throwIfCancelled() {
         signal.throwIfAborted();
       },
+      cancelledByUser: byUser,
     };
   }
 }

@@ -22,6 +22,8 @@ export interface JobContext<C> {
    */
   commitItem(key: string, write?: (db: Db) => void, result?: unknown): boolean;
   throwIfCancelled(): void;
+  /** True when the user cancelled (the run ends `cancelled`); false when the app is shutting down (it resumes later). */
+  cancelledByUser(): boolean;
 }
 
 export interface JobKind<C> {

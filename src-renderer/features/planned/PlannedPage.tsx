@@ -1,10 +1,11 @@
 import { Page } from '../../ui/components.js';
 
-export const PLANNED: Record<string, { title: string; what: string; status: string }> = {
+export const PLANNED: Record<string, { title: string; what: string; status: string; now?: string }> = {
   datasets: {
     title: 'Datasets',
     what: 'Import domain datasets (OpenAI chat, ShareGPT, Alpaca, CSV, Parquet), browse a million rows, dedupe, scan for PII, split, version and export them.',
     status: 'Not available yet — tracked in issue #3.',
+    now: 'Already usable from the command line: distillery datasets import <file.jsonl> --name NAME, datasets list, datasets show NAME@VERSION.',
   },
   distill: {
     title: 'Distill',
@@ -42,6 +43,7 @@ export function PlannedPage({ room }: { room: string }) {
       <div className="planned-card">
         <p className="planned-status">{p.status}</p>
         <p>{p.what}</p>
+        {p.now && <p>{p.now}</p>}
         <p className="muted">
           Available now: the <a href="#/models">model library</a>, the <a href="#/playground">Playground</a> and{' '}
           <a href="#/runs">Runs</a>.

@@ -1,4 +1,5 @@
 import { m001_init } from './001_init.js';
+import { m002_datasets } from './002_datasets.js';
 
 /**
  * Numbered, forward-only migrations. Kept as code (not .sql files) so that every host — the electron-vite bundle, tsx, vitest —
@@ -8,4 +9,4 @@ export interface Migration {
   name: string;
   sql: string;
 }
-export const MIGRATIONS: readonly Migration[] = [m001_init];
+export const MIGRATIONS: readonly Migration[] = [m001_init, m002_datasets];

@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { JobKind } from '../jobs/types.js';
+import { nowIso } from '../store/db.js';
+import { readJsonl, type JsonlItem } from './jsonl.js';
+import type { DatasetsStore } from './store.js';
+import { JSON_FORMATS } from '../../../src-shared/domain/datasets.js';
+
+export const ImportConfig = z.strictObject({ file: z.string().min(1), name: z.string().min(1), format: z.enum(JSON_FORMATS) });
+export type ImportConfig = z.infer<typeof ImportConfig>;
+
+const BATCH = 2000;
+
+/**
+ * "Import a dataset": streams a JSONL file into version 1 of a new dataset, committing a batch of lines at a time with
+ * the lines it rejected. The dataset stays hidden ('importing') until the end; a resumed run continues after the last
+ * committed line, and a cancelled one is removed whole, so no partial dataset is ever visible.
+ */
+export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
+  return {
+    kind: 'datasets.import',
+    schema: ImportConfig,
+    title: (c) => `Import ${path.basename(c.file)} as ${c.name}`,
+    async run(ctx) {
+      const { file, name, format } = ctx.config;
+      const target =
+        store.importTarget(ctx.runId) ??
+        ctx.db.transaction(() => store.createImporting(name, `Imported from ${path.basename(file)} (${format})`, ctx.runId, nowIso()))();
+      const after = store.lastImportedLine(ctx.runId, target.versionId);
+      if (after > 0) ctx.log('info', `Resuming after line ${after}.`);
+      ctx.lineage('input', 'file', file, path.basename(file));
+      try {
+        let batch: JsonlItem[] = [];
+        let lines = after;
+        let imported = 0;
+        let rejected = 0;
+        const flush = () => {
+          if (batch.length === 0) return;
+          const items = batch;
+          batch = [];
+          ctx.commitItem(`lines-${items[0]!.line}-${items.at(-1)!.line}`, () => store.insertBatch(target.versionId, ctx.runId, file, items));
+          ctx.progress(lines, null, `${imported} examples, ${rejected} rejected`);
+        };
+        for await (const item of readJsonl(file, format, { signal: ctx.signal })) {
+          if (item.line <= after) continue;
+          lines = item.line;
+          if ('example' in item) imported++;
+          else rejected++;
+          batch.push(item);
+          if (batch.length >= BATCH) flush();
+        }
+        flush();
+        ctx.throwIfCancelled();
+        const count = ctx.db.transaction(() => store.finishImport(target.datasetId, target.versionId))();
+        const totalRejected = store.rejects(ctx.runId, 1_000_000).length;
+        ctx.metric('examples', count, 'examples');
+        ctx.metric('rejected', totalRejected, 'lines');
+        ctx.lineage('output', 'dataset', name, `${name}@1`);
+        ctx.progress(lines, lines, `${count} examples, ${totalRejected} rejected`);
+        ctx.log(totalRejected ? 'warn' : 'info', `Imported ${count} examples; ${totalRejected} line(s) rejected.`);
+      } catch (e) {
+        // A user's cancel leaves no partial dataset; a shutdown leaves it to resume.
+        if (ctx.cancelledByUser()) store.discardImport(ctx.runId);
+        throw e;
+      }
+    },
+  };
+}

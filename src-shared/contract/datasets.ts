@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { op } from './define.js';
+import { JSON_FORMATS, type DatasetDetail, type DatasetSummary, type RejectedRecord } from '../domain/datasets.js';
+
+const DatasetName = z.string().trim().min(1, 'a name is required').max(200).regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
+
+export const datasetsOps = {
+  'datasets.list': op<DatasetSummary[]>()(z.strictObject({})),
+  /** A dataset by name, at a version number (default: the latest), with its first examples. */
+  'datasets.get': op<DatasetDetail>()(
+    z.strictObject({ name: DatasetName, version: z.number().int().positive().optional(), previewLimit: z.number().int().min(0).max(1000).default(20) }),
+  ),
+  /** Starts an import run: a JSONL file becomes version 1 of a new dataset. */
+  'datasets.import': op<{ runId: number; format: (typeof JSON_FORMATS)[number] }>()(
+    z.strictObject({ path: z.string().trim().min(1).max(4096), name: DatasetName, format: z.enum([...JSON_FORMATS, 'auto']).default('auto') }),
+  ),
+  /** The lines an import skipped, with their reasons. */
+  'datasets.rejects': op<RejectedRecord[]>()(z.strictObject({ runId: z.number().int().positive(), limit: z.number().int().min(1).max(100_000).default(1000) })),
+};

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../helpers/workspace.js';
+
+const SAMPLES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'samples');
+const open: Workspace[] = [];
+const workspace = (dataDir?: string) => {
+  const ws = makeWorkspace(dataDir ? { dataDir } : {});
+  open.push(ws);
+  return ws;
+};
+afterEach(async () => {
+  for (const ws of open.splice(0)) await ws.close().catch(() => undefined);
+});
+
+/** A JSONL file of `n` prompt/completion records. */
+function bigFile(n: number): string {
+  const file = path.join(tempDir(), 'big.jsonl');
+  const fd = fs.openSync(file, 'w');
+  for (let i = 1; i <= n; i += 1000) {
+    const lines = [];
+    for (let j = i; j < Math.min(i + 1000, n + 1); j++) lines.push(JSON.stringify({ prompt: `question ${j}`, completion: `answer ${j}` }));
+    fs.writeSync(fd, lines.join('\n') + '\n');
+  }
+  fs.closeSync(fd);
+  return file;
+}
+
+const examplesRows = (ws: Workspace) => ws.app.db.prepare(`SELECT count(*) FROM examples`).pluck().get() as number;
+
+describe('dataset import runs', () => {
+  it('imports a file with its format detected, as version 1, with a preview', async () => {
+    const ws = workspace();
+    const { runId, format } = await ws.client.call('datasets.import', { path: path.join(SAMPLES, 'sharegpt.jsonl'), name: 'support' });
+    expect(format).toBe('sharegpt');
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    const [d] = await ws.client.call('datasets.list', {});
+    expect(d).toMatchObject({ name: 'support', latest: { number: 1, exampleCount: 2, runId } });
+    const detail = await ws.client.call('datasets.get', { name: 'support' });
+    expect(detail.preview[1]!.messages[0]).toEqual({ role: 'system', content: 'You are a support agent.' });
+    const run = await ws.client.call('runs.get', { id: runId });
+    expect(run.lineage).toContainEqual({ direction: 'output', kind: 'dataset', ref: 'support', label: 'support@1' });
+    await expect(ws.client.call('datasets.import', { path: path.join(SAMPLES, 'alpaca.jsonl'), name: 'support' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(ws.client.call('datasets.get', { name: 'support', version: 2 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('reports malformed lines with numbers and reasons and imports the rest', async () => {
+    const ws = workspace();
+    const file = path.join(tempDir(), 'mixed.jsonl');
+    fs.writeFileSync(file, ['{"prompt": "a"}', '{"prompt": 5}', 'oops', '{"prompt": "b", "completion": "B"}'].join('\n'));
+    const { runId } = await ws.client.call('datasets.import', { path: file, name: 'mixed', format: 'prompt-completion' });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    expect((await ws.client.call('datasets.get', { name: 'mixed' })).version.exampleCount).toBe(2);
+    const rejects = await ws.client.call('datasets.rejects', { runId });
+    expect(rejects.map((r) => [r.line, r.reason.replace(/ \(.*/, '')])).toEqual([
+      [2, 'prompt must be a string, not number'],
+      [3, 'not valid JSON'],
+    ]);
+    const run = await ws.client.call('runs.get', { id: runId });
+    expect(run.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'rejected', value: 2 })]));
+  });
+
+  it('refuses a missing file and a file of no known format with clear errors', async () => {
+    const ws = workspace();
+    await expect(ws.client.call('datasets.import', { path: '/nope/x.jsonl', name: 'x' })).rejects.toMatchObject({ code: 'file_missing' });
+    const odd = path.join(tempDir(), 'odd.jsonl');
+    fs.writeFileSync(odd, '{"text": "hello"}\n');
+    await expect(ws.client.call('datasets.import', { path: odd, name: 'x' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/odd\.jsonl: no record has the fields of a known format/),
+    });
+    await expect(ws.client.call('datasets.import', { path: odd, name: 'a/b' })).rejects.toMatchObject({ code: 'invalid_input', field: 'name' });
+  });
+
+  it('a cancelled import leaves no partial dataset', async () => {
+    const ws = workspace();
+    const before = examplesRows(ws);
+    const { runId } = await ws.client.call('datasets.import', { path: bigFile(300_000), name: 'big' });
+    await waitUntil(() => ws.app.db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(runId) as number >= 2, 30_000, 'batches');
+    await ws.client.call('runs.cancel', { id: runId });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('cancelled');
+    expect(await ws.client.call('datasets.list', {})).toEqual([]);
+    await expect(ws.client.call('datasets.get', { name: 'big' })).rejects.toMatchObject({ code: 'not_found' });
+    expect(examplesRows(ws)).toBe(before);
+  });
+
+  it('an import interrupted by a shutdown resumes after its last batch, without duplicates', async () => {
+    const first = workspace();
+    const n = 120_000;
+    const { runId } = await first.client.call('datasets.import', { path: bigFile(n), name: 'resumed' });
+    await waitUntil(() => first.app.db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(runId) as number >= 3, 30_000, 'batches');
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+
+    const second = workspace(first.dir);
+    expect((await second.client.call('runs.get', { id: runId })).status).toBe('interrupted');
+    expect(await second.client.call('datasets.list', {})).toEqual([]); // still hidden
+    await second.client.call('runs.resume', { id: runId });
+    expect((await second.app.runner.waitFor(runId)).status).toBe('succeeded');
+    const detail = await second.client.call('datasets.get', { name: 'resumed', previewLimit: 2 });
+    expect(detail.version.exampleCount).toBe(n);
+    expect(examplesRows(second)).toBe(n);
+    const distinct = second.app.db.prepare(`SELECT count(DISTINCT source_line) FROM examples`).pluck().get();
+    expect(distinct).toBe(n);
+    expect(detail.preview[0]!.messages[0]!.content).toBe('question 1');
+  });
+});
