@@ -107,6 +107,8 @@ export function createApp(options: AppOptions): App {
     'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
     'datasets.import': ({ path: p, name, format }) => datasets.startImport(p, name, format),
     'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
+    'datasets.previewImport': ({ path: p, format, limit }) => datasets.previewImport(p, format, limit),
+    'datasets.examples': ({ name, version, offset, limit }) => datasets.examples(name, version, offset, limit),
   };
 
   runner.register(sampleJob(models));

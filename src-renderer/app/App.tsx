@@ -8,6 +8,8 @@ import { PlaygroundPage } from '../features/playground/PlaygroundPage.js';
 import { RunsPage } from '../features/runs/RunsPage.js';
 import { RunDetailPage } from '../features/runs/RunDetailPage.js';
 import { PlannedPage, PLANNED } from '../features/planned/PlannedPage.js';
+import { DatasetsPage } from '../features/datasets/DatasetsPage.js';
+import { DatasetDetailPage } from '../features/datasets/DatasetDetailPage.js';
 
 const NAV: { id: string; label: string }[] = [
   { id: 'models', label: 'Models' },
@@ -28,6 +30,11 @@ function Content({ route }: { route: string[] }) {
       return numericId !== null ? <ModelDetailPage id={numericId} /> : <ModelsPage />;
     case 'runs':
       return numericId !== null ? <RunDetailPage id={numericId} /> : <RunsPage />;
+    case 'datasets': {
+      if (id === undefined) return <DatasetsPage />;
+      const [name, version] = decodeURIComponent(id).split('@');
+      return <DatasetDetailPage name={name!} version={version ? Number(version) : null} />;
+    }
     case 'playground':
       return <PlaygroundPage initialModelId={numericId} />;
     default:

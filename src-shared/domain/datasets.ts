@@ -48,3 +48,23 @@ export interface DatasetDetail extends DatasetSummary {
   version: DatasetVersionSummary;
   preview: NormalizedExample[];
 }
+
+export interface ImportPreview {
+  path: string;
+  format: JsonRecordFormat;
+  /** The first records as they would be imported. */
+  examples: NormalizedExample[];
+  /** Malformed lines among the first ones read. */
+  rejects: RejectedRecord[];
+  linesRead: number;
+}
+
+export interface ExampleRow extends NormalizedExample {
+  /** Position in the version (for imports: the source line). */
+  position: number;
+}
+
+export interface ExamplesPage {
+  total: number;
+  rows: ExampleRow[];
+}

@@ -46,6 +46,21 @@ describe('dataset import runs', () => {
     await expect(ws.client.call('datasets.get', { name: 'support', version: 2 })).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('previews a file before importing, and pages through a version in order', async () => {
+    const ws = workspace();
+    const file = bigFile(1_234);
+    const preview = await ws.client.call('datasets.previewImport', { path: file, limit: 5 });
+    expect(preview).toMatchObject({ format: 'prompt-completion', linesRead: 5, rejects: [] });
+    expect(preview.examples.map((e) => e.reference)).toEqual(['answer 1', 'answer 2', 'answer 3', 'answer 4', 'answer 5']);
+    expect(await ws.client.call('datasets.list', {})).toEqual([]); // a preview imports nothing
+    const { runId } = await ws.client.call('datasets.import', { path: file, name: 'paged' });
+    await ws.app.runner.waitFor(runId);
+    const page = await ws.client.call('datasets.examples', { name: 'paged', offset: 1_200, limit: 500 });
+    expect(page.total).toBe(1_234);
+    expect(page.rows).toHaveLength(34);
+    expect(page.rows[0]).toMatchObject({ position: 1_201, reference: 'answer 1201' });
+  });
+
   it('reports malformed lines with numbers and reasons and imports the rest', async () => {
     const ws = workspace();
     const file = path.join(tempDir(), 'mixed.jsonl');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { fixtureBadFiles, fixtureModel } from '../fixtures/models.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startServer, type ServerProcess } from '../helpers/server.js';
+import { REPO, startServer, type ServerProcess } from '../helpers/server.js';
 import { launchBrowser, openPage, screenshot } from './browser.js';
 
 let server: ServerProcess;
@@ -24,10 +24,10 @@ afterAll(async () => {
 describe('the workbench in Chromium against distillery serve', () => {
   it('starts with the sample model and says plainly what is not built yet', async () => {
     await page.getByText('tiny-demo-llama').waitFor();
-    await page.goto(`${server.url}/#/datasets`);
-    await page.getByText('Not available yet — tracked in issue #3.').waitFor();
-    await expect(page.locator('button').count()).resolves.toBe(0);
-    await screenshot(page, 'datasets-planned');
+    await page.goto(`${server.url}/#/distill`);
+    await page.getByText('Not available yet — tracked in issue #4.').waitFor();
+    await expect(page.locator('main button').count()).resolves.toBe(0);
+    await screenshot(page, 'distill-planned');
   });
 
   it('adds a model by path and shows its metadata; refuses a text file with the reason', async () => {
@@ -111,6 +111,26 @@ describe('the workbench in Chromium against distillery serve', () => {
     await page.getByText('models.benchmark').waitFor();
     await expect(page.locator('main').innerText()).resolves.toMatch(/sample\.prepare/);
     await screenshot(page, 'runs');
+  });
+
+  it('imports a dataset with a preview first, then browses it and opens a conversation', async () => {
+    const sample = path.join(REPO, 'test', 'datasets', 'samples', 'sharegpt.jsonl');
+    await page.goto(`${server.url}/#/datasets`);
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await page.getByLabel('Dataset file path').fill(sample);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTestId('import-preview').getByText('Format sharegpt').waitFor();
+    await page.getByLabel('Dataset name').fill('support-chats');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.waitForURL(/#\/runs\/\d+$/);
+    await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
+    await page.goto(`${server.url}/#/datasets`);
+    await page.getByTestId('dataset-row-support-chats').click();
+    await page.getByTestId('example-2').click();
+    const conversation = await page.getByTestId('conversation').innerText();
+    expect(conversation).toContain('You are a support agent.');
+    expect(conversation).toContain('Thanks, it ships tomorrow.');
+    await screenshot(page, 'dataset-detail');
   });
 
   it('logged no page errors', () => {

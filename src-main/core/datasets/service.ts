@@ -3,9 +3,17 @@ import path from 'node:path';
 import type { Db } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { DatasetsStore } from './store.js';
-import { detectJsonlFormat } from './jsonl.js';
+import { detectJsonlFormat, readJsonl } from './jsonl.js';
 import { AppError } from '../../../src-shared/errors.js';
-import type { DatasetDetail, DatasetSummary, JsonRecordFormat, RejectedRecord } from '../../../src-shared/domain/datasets.js';
+import type {
+  DatasetDetail,
+  DatasetSummary,
+  ExamplesPage,
+  ImportPreview,
+  JsonRecordFormat,
+  NormalizedExample,
+  RejectedRecord,
+} from '../../../src-shared/domain/datasets.js';
 
 /** Datasets: import (a run), list, show. Curation, splits, search and export come with the rest of issue #3. */
 export class DatasetsService {
@@ -31,12 +39,43 @@ export class DatasetsService {
     return { id: d.id, name: d.name, createdAt: d.createdAt, latest: versions.at(-1)!, versions, version: v, preview: this.store.preview(v.id, previewLimit) };
   }
 
+  async previewImport(file: string, format: JsonRecordFormat | 'auto', limit: number): Promise<ImportPreview> {
+    const { absolute, resolved } = await this.resolveImport(file, format);
+    const examples: NormalizedExample[] = [];
+    const rejects: RejectedRecord[] = [];
+    let linesRead = 0;
+    for await (const item of readJsonl(absolute, resolved)) {
+      linesRead = item.line;
+      if ('example' in item) examples.push(item.example);
+      else rejects.push(item.rejected);
+      if (examples.length + rejects.length >= limit) break;
+    }
+    return { path: absolute, format: resolved, examples, rejects, linesRead };
+  }
+
+  examples(name: string, version: number | undefined, offset: number, limit: number): ExamplesPage {
+    const v = this.get(name, version, 0).version;
+    const rows = this.store.page(v.id, offset, limit).map((r) => ({
+      position: r.position,
+      messages: JSON.parse(r.messages) as NormalizedExample['messages'],
+      reference: r.reference,
+    }));
+    return { total: v.exampleCount, rows };
+  }
+
   async startImport(file: string, name: string, format: JsonRecordFormat | 'auto'): Promise<{ runId: number; format: JsonRecordFormat }> {
+    if (this.store.byName(name)) throw new AppError('conflict', `a dataset named ${name} already exists`);
+    const { absolute, resolved } = await this.resolveImport(file, format);
+    const run = this.runner.submit('datasets.import', { file: absolute, name, format: resolved });
+    return { runId: run.id, format: resolved };
+  }
+
+  /** The file to import and its format (detected when 'auto'), or a clear refusal. */
+  private async resolveImport(file: string, format: JsonRecordFormat | 'auto'): Promise<{ absolute: string; resolved: JsonRecordFormat }> {
     const absolute = path.resolve(file);
     const st = fs.statSync(absolute, { throwIfNoEntry: false });
     if (!st) throw new AppError('file_missing', `${absolute} does not exist`);
     if (!st.isFile()) throw new AppError('not_a_file', `${path.basename(absolute)} is not a file`);
-    if (this.store.byName(name)) throw new AppError('conflict', `a dataset named ${name} already exists`);
     const resolved = format === 'auto' ? await detectJsonlFormat(absolute) : format;
     if (!resolved) {
       throw new AppError(
@@ -45,8 +84,7 @@ export class DatasetsService {
         'format',
       );
     }
-    const run = this.runner.submit('datasets.import', { file: absolute, name, format: resolved });
-    return { runId: run.id, format: resolved };
+    return { absolute, resolved };
   }
 
   rejects(runId: number, limit: number): RejectedRecord[] {

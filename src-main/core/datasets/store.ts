@@ -52,6 +52,16 @@ export class DatasetsStore {
     return rows.map((r) => ({ messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference }));
   }
 
+  /** Rows [offset, offset + limit) of a version in order; positions are sparse (skipped lines), so page by rank. */
+  page(versionId: number, offset: number, limit: number): { position: number; messages: string; reference: string | null }[] {
+    return this.db
+      .prepare(
+        `SELECT ve.position, e.messages, e.reference FROM version_examples ve JOIN examples e ON e.id = ve.example_id
+         WHERE ve.version_id = ? ORDER BY ve.position LIMIT ? OFFSET ?`,
+      )
+      .all(versionId, limit, offset) as { position: number; messages: string; reference: string | null }[];
+  }
+
   /** The dataset and first version an import run is writing (null before its setup). */
   importTarget(runId: number): { datasetId: number; versionId: number } | null {
     const r = this.db.prepare(`SELECT dataset_id, id FROM dataset_versions WHERE run_id = ? AND number = 1`).get(runId) as

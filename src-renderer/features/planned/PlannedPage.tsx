@@ -1,12 +1,6 @@
 import { Page } from '../../ui/components.js';
 
-export const PLANNED: Record<string, { title: string; what: string; status: string; now?: string }> = {
-  datasets: {
-    title: 'Datasets',
-    what: 'Import domain datasets (OpenAI chat, ShareGPT, Alpaca, CSV, Parquet), browse a million rows, dedupe, scan for PII, split, version and export them.',
-    status: 'Not available yet — tracked in issue #3.',
-    now: 'Already usable from the command line: distillery datasets import <file.jsonl> --name NAME, datasets list, datasets show NAME@VERSION.',
-  },
+export const PLANNED: Record<string, { title: string; what: string; status: string }> = {
   distill: {
     title: 'Distill',
     what: 'Have a teacher model (local GGUF or an OpenAI-compatible server) answer a dataset, keep its token probabilities as soft labels, filter the answers, and resume after a crash.',
@@ -43,7 +37,6 @@ export function PlannedPage({ room }: { room: string }) {
       <div className="planned-card">
         <p className="planned-status">{p.status}</p>
         <p>{p.what}</p>
-        {p.now && <p>{p.now}</p>}
         <p className="muted">
           Available now: the <a href="#/models">model library</a>, the <a href="#/playground">Playground</a> and{' '}
           <a href="#/runs">Runs</a>.

@@ -1,0 +1,65 @@
+import { useEffect, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { ExampleRow } from '../../../src-shared/domain/datasets.js';
+import { client } from '../../client.js';
+
+const PAGE = 200;
+const ROW_HEIGHT = 34;
+
+/** A virtualized list of a version's examples: only the visible rows are in the DOM, pages are fetched on demand. */
+export function ExamplesTable({ name, version, total, onOpen }: { name: string; version: number; total: number; onOpen: (row: ExampleRow) => void }) {
+  const parent = useRef<HTMLDivElement>(null);
+  const [pages, setPages] = useState<Map<number, ExampleRow[]>>(() => new Map());
+  const requested = useRef(new Set<number>());
+  // The React Compiler cannot memoize TanStack Virtual's instance; that is fine here.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({ count: total, getScrollElement: () => parent.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items.at(-1)?.index ?? 0;
+
+  useEffect(() => {
+    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
+      if (requested.current.has(p)) continue;
+      requested.current.add(p);
+      void client.call('datasets.examples', { name, version, offset: p * PAGE, limit: PAGE }).then((r) =>
+        setPages((prev) => new Map(prev).set(p, r.rows)),
+      );
+    }
+  }, [first, last, name, version]);
+
+  return (
+    <div className="virtual-table" ref={parent} data-testid="examples-table">
+      <div className="virtual-head">
+        <span>Line</span>
+        <span>Prompt</span>
+        <span>Reference answer</span>
+      </div>
+      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+        {items.map((item) => {
+          const row = pages.get(Math.floor(item.index / PAGE))?.[item.index % PAGE];
+          const prompt = row?.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+          return (
+            <div
+              key={item.key}
+              className="virtual-row clickable"
+              style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
+              onClick={() => row && onOpen(row)}
+              data-testid={row ? `example-${row.position}` : undefined}
+            >
+              {row ? (
+                <>
+                  <span className="muted">{row.position}</span>
+                  <span className="ellipsis">{prompt}</span>
+                  <span className="ellipsis">{row.reference ?? <span className="muted">none</span>}</span>
+                </>
+              ) : (
+                <span className="muted">…</span>
+              )}
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}

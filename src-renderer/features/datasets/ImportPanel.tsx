@@ -1,0 +1,99 @@
+import { useState } from 'react';
+import { JSON_FORMATS, type ImportPreview, type JsonRecordFormat } from '../../../src-shared/domain/datasets.js';
+import { ErrorBanner } from '../../ui/components.js';
+import { useAction } from '../../ui/useApi.js';
+import { navigate } from '../../app/router.js';
+import { desktop } from '../../client.js';
+
+/** File → detected format and the first records as they would be imported → import run. */
+export function ImportPanel({ onClose }: { onClose: () => void }) {
+  const [path, setPath] = useState('');
+  const [name, setName] = useState('');
+  const [format, setFormat] = useState<JsonRecordFormat | 'auto'>('auto');
+  const [preview, setPreview] = useState<ImportPreview | null>(null);
+  const previewAction = useAction('datasets.previewImport');
+  const importAction = useAction('datasets.import');
+
+  const runPreview = async (p = path, f = format) => {
+    setPreview(null);
+    if (!p.trim()) return;
+    const r = await previewAction.run({ path: p, format: f, limit: 10 });
+    setPreview(r);
+    if (r && !name) setName(r.path.split(/[\\/]/).pop()!.replace(/\.jsonl?$/i, ''));
+  };
+  const browse = async () => {
+    const picked = await desktop?.pickFile({ title: 'Import a dataset', extensions: ['jsonl', 'json'] });
+    if (picked) {
+      setPath(picked);
+      await runPreview(picked);
+    }
+  };
+  const start = async () => {
+    const r = await importAction.run({ path, name, format: preview?.format ?? format });
+    if (r) navigate(`/runs/${r.runId}`);
+  };
+  return (
+    <div className="panel" data-testid="import-panel">
+      <div className="row">
+        <input className="grow mono" placeholder="/path/to/data.jsonl" value={path} onChange={(e) => setPath(e.target.value)} aria-label="Dataset file path" onKeyDown={(e) => e.key === 'Enter' && void runPreview()} />
+        {desktop && (
+          <button className="secondary" onClick={() => void browse()}>
+            Browse…
+          </button>
+        )}
+        <select value={format} onChange={(e) => setFormat(e.target.value as JsonRecordFormat | 'auto')} aria-label="Format">
+          <option value="auto">detect format</option>
+          {JSON_FORMATS.map((f) => (
+            <option key={f} value={f}>
+              {f}
+            </option>
+          ))}
+        </select>
+        <button onClick={() => void runPreview()} disabled={!path.trim() || previewAction.pending}>
+          Preview
+        </button>
+        <button className="link" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+      <ErrorBanner error={previewAction.error} />
+      {preview && (
+        <div className="preview" data-testid="import-preview">
+          <p>
+            Format <b>{preview.format}</b> · first {preview.linesRead} lines: {preview.examples.length} examples, {preview.rejects.length} rejected
+          </p>
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th>Prompt</th>
+                <th>Reference answer</th>
+              </tr>
+            </thead>
+            <tbody>
+              {preview.examples.map((e, i) => (
+                <tr key={i}>
+                  <td>{e.messages.find((m) => m.role === 'user')?.content.slice(0, 160)}</td>
+                  <td>{e.reference?.slice(0, 160) ?? <span className="muted">none</span>}</td>
+                </tr>
+              ))}
+              {preview.rejects.map((r) => (
+                <tr key={`r${r.line}`} className="rejected">
+                  <td colSpan={2}>
+                    <span className="error-text">line {r.line}: {r.reason}</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div className="row">
+            <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Dataset name" aria-label="Dataset name" />
+            <button onClick={() => void start()} disabled={!name.trim() || importAction.pending}>
+              Import
+            </button>
+          </div>
+          <ErrorBanner error={importAction.error} />
+        </div>
+      )}
+    </div>
+  );
+}
