@@ -3,16 +3,19 @@
  * so only a usage error exits non-zero.
  */
 import { playgroundBench } from './playground.js';
+import { datasetsBench } from './datasets.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
+  datasets: datasetsBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
 const bench = name === undefined ? undefined : benches[name];
 if (!bench) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]
-  playground [--threads N] [--tokens N] [--reps N] [--model FILE.gguf] [--build-llama-tools]`);
+  playground [--threads N] [--tokens N] [--reps N] [--model FILE.gguf] [--build-llama-tools]
+  datasets [--examples N]`);
   process.exit(2);
 }
 try {

@@ -59,7 +59,7 @@ export async function* readLines(
           parts = [];
           size = 0;
         } else if (piece.length > 0) {
-          parts.push(Buffer.from(piece));
+          parts.push(piece); // a view: read streams hand out a new Buffer per chunk, never reused
           size += piece.length;
         }
       }
