@@ -38,7 +38,7 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
           if (batch.length === 0) return;
           const items = batch;
           batch = [];
-          ctx.commitItem(`lines-${items[0]!.line}-${items.at(-1)!.line}`, () => store.insertBatch(target.versionId, ctx.runId, file, items));
+          ctx.commitItem(`lines-${items[0]!.line}-${items.at(-1)!.line}`, () => store.insertBatch(target.versionId, ctx.runId, items));
           ctx.progress(lines, null, `${imported} examples, ${rejected} rejected`);
         };
         for await (const item of readJsonl(file, format, { signal: ctx.signal })) {

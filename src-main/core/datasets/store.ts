@@ -90,15 +90,14 @@ export class DatasetsStore {
   insertBatch(
     versionId: number,
     runId: number,
-    sourceFile: string,
     batch: ({ line: number; example: NormalizedExample } | { line: number; rejected: RejectedRecord })[],
   ): void {
-    const insertExample = this.db.prepare(`INSERT INTO examples (messages, reference, source_file, source_line) VALUES (?, ?, ?, ?)`);
+    const insertExample = this.db.prepare(`INSERT INTO examples (messages, reference, source_line) VALUES (?, ?, ?)`);
     const link = this.db.prepare(`INSERT INTO version_examples (version_id, position, example_id) VALUES (?, ?, ?)`);
     const reject = this.db.prepare(`INSERT INTO import_rejects (run_id, line, reason, excerpt) VALUES (?, ?, ?, ?)`);
     for (const item of batch) {
       if ('example' in item) {
-        const id = insertExample.run(JSON.stringify(item.example.messages), item.example.reference, sourceFile, item.line).lastInsertRowid;
+        const id = insertExample.run(JSON.stringify(item.example.messages), item.example.reference, item.line).lastInsertRowid;
         link.run(versionId, item.line, id);
       } else {
         reject.run(runId, item.line, item.rejected.reason, item.rejected.excerpt);

@@ -27,8 +27,7 @@ CREATE TABLE examples (
   id          INTEGER PRIMARY KEY,
   messages    TEXT NOT NULL, -- JSON [{role, content}]
   reference   TEXT,
-  source_file TEXT,
-  source_line INTEGER
+  source_line INTEGER -- the file is the version's (dataset_versions.message, the import run's lineage)
 ) STRICT;
 
 CREATE TABLE version_examples (
