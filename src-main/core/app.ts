@@ -11,6 +11,7 @@ import { benchmarkJob } from './models/benchmark-job.js';
 import { sampleJob } from './sample/sample-job.js';
 import { DatasetsService } from './datasets/service.js';
 import { importJob } from './datasets/import-job.js';
+import { exportJob } from './datasets/export-job.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
@@ -67,6 +68,7 @@ export function createApp(options: AppOptions): App {
   runner.register(benchmarkJob(models, engine, userThreads));
   const datasets = new DatasetsService(db, runner);
   runner.register(importJob(datasets.store));
+  runner.register(exportJob(datasets.store));
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -109,6 +111,7 @@ export function createApp(options: AppOptions): App {
     'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
     'datasets.previewImport': ({ path: p, format, limit }) => datasets.previewImport(p, format, limit),
     'datasets.examples': ({ name, version, offset, limit }) => datasets.examples(name, version, offset, limit),
+    'datasets.export': ({ name, version, format, out }) => datasets.startExport(name, version, format, out),
   };
 
   runner.register(sampleJob(models));

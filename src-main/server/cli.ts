@@ -273,6 +273,21 @@ export function buildProgram(): Command {
       }),
     );
 
+  datasets
+    .command('export')
+    .description('write a version as JSONL in a training format, with a manifest beside it (a run, executed here)')
+    .argument('<dataset>', 'NAME or NAME@VERSION')
+    .addOption(new Option('--format <format>', 'record format').choices(['openai', 'sharegpt', 'alpaca']).makeOptionMandatory())
+    .requiredOption('--out <file>', 'the .jsonl file to write')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((ref: string, opts: Common & { format: 'openai' | 'sharegpt' | 'alpaca'; out: string }) =>
+      runToEnd(opts, (c) => {
+        const [name, v] = ref.split('@');
+        return c.call('datasets.export', { name: name!, version: v === undefined ? undefined : Number(v), format: opts.format, out: opts.out });
+      }),
+    );
+
   const runs = program.command('runs').description('runs: every long operation, kept in SQLite');
   runs
     .command('list')

@@ -27,6 +27,15 @@ export const datasetsOps = {
       limit: z.number().int().min(1).max(500),
     }),
   ),
+  /** Starts an export run: a version as JSONL in a training format, with `<out>.manifest.json` beside it. */
+  'datasets.export': op<{ runId: number }>()(
+    z.strictObject({
+      name: DatasetName,
+      version: z.number().int().positive().optional(),
+      format: z.enum(['openai', 'sharegpt', 'alpaca']),
+      out: z.string().trim().min(1).max(4096),
+    }),
+  ),
   /** The lines an import skipped, with their reasons. */
   'datasets.rejects': op<RejectedRecord[]>()(z.strictObject({ runId: z.number().int().positive(), limit: z.number().int().min(1).max(100_000).default(1000) })),
 };

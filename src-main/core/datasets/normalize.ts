@@ -90,6 +90,14 @@ export function normalizeRecord(format: JsonRecordFormat, record: unknown): Norm
       const system = text(record.system, 'system', { optional: true });
       const messages: ChatMessage[] = [];
       if (system) messages.push({ role: 'system', content: system });
+      // LLaMA-Factory's `history`: earlier [instruction, response] pairs of a multi-turn record
+      if (record.history !== undefined) {
+        if (!Array.isArray(record.history)) throw new RecordError('history must be an array of [instruction, response] pairs');
+        record.history.forEach((pair, i) => {
+          if (!Array.isArray(pair) || pair.length !== 2) throw new RecordError(`history[${i}] must be an [instruction, response] pair`);
+          messages.push({ role: 'user', content: text(pair[0], `history[${i}][0]`) }, { role: 'assistant', content: text(pair[1], `history[${i}][1]`) });
+        });
+      }
       messages.push({ role: 'user', content: input ? `${instruction}\n\n${input}` : instruction });
       if (output) messages.push({ role: 'assistant', content: output });
       return finish(messages);

@@ -4,6 +4,7 @@ import type { Db } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { DatasetsStore } from './store.js';
 import { detectJsonlFormat, readJsonl } from './jsonl.js';
+import type { ExportFormat } from './denormalize.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type {
   DatasetDetail,
@@ -85,6 +86,16 @@ export class DatasetsService {
       );
     }
     return { absolute, resolved };
+  }
+
+  startExport(name: string, version: number | undefined, format: ExportFormat, out: string): { runId: number } {
+    const v = this.get(name, version, 0).version;
+    const absolute = path.resolve(out);
+    const dir = fs.statSync(path.dirname(absolute), { throwIfNoEntry: false });
+    if (dir && !dir.isDirectory()) throw new AppError('not_a_file', `${path.dirname(absolute)} is not a folder`, 'out');
+    if (fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) throw new AppError('not_a_file', `${absolute} is a folder; give a file name`, 'out');
+    const run = this.runner.submit('datasets.export', { name, version: v.number, versionId: v.id, format, out: absolute });
+    return { runId: run.id };
   }
 
   rejects(runId: number, limit: number): RejectedRecord[] {

@@ -62,6 +62,20 @@ export class DatasetsStore {
       .all(versionId, limit, offset) as { position: number; messages: string; reference: string | null }[];
   }
 
+  versionSize(versionId: number): number {
+    return this.db.prepare(`SELECT count(*) FROM version_examples WHERE version_id = ?`).pluck().get(versionId) as number;
+  }
+
+  /** Keyset paging for full scans (export): the rows after `position`, in order. */
+  pageAfter(versionId: number, position: number, limit: number): { position: number; messages: string; reference: string | null }[] {
+    return this.db
+      .prepare(
+        `SELECT ve.position, e.messages, e.reference FROM version_examples ve JOIN examples e ON e.id = ve.example_id
+         WHERE ve.version_id = ? AND ve.position > ? ORDER BY ve.position LIMIT ?`,
+      )
+      .all(versionId, position, limit) as { position: number; messages: string; reference: string | null }[];
+  }
+
   /** The dataset and first version an import run is writing (null before its setup). */
   importTarget(runId: number): { datasetId: number; versionId: number } | null {
     const r = this.db.prepare(`SELECT dataset_id, id FROM dataset_versions WHERE run_id = ? AND number = 1`).get(runId) as

@@ -22,8 +22,7 @@ export function DatasetsPage() {
   return (
     <Page title="Datasets" actions={<button onClick={() => setImporting(!importing)}>Import…</button>}>
       <p className="muted">
-        Import JSONL in OpenAI chat, ShareGPT, Alpaca or prompt/completion form. Curation, search, splits and export are
-        coming (issue #3).
+        Import JSONL in OpenAI chat, ShareGPT, Alpaca or prompt/completion form. Export: <code>distillery datasets export</code>. Search, curation and splits are coming (issue #3).
       </p>
       {importing && <ImportPanel onClose={() => setImporting(false)} />}
       <ErrorBanner error={datasets.error} />
