@@ -110,7 +110,7 @@ export function createApp(options: AppOptions): App {
     'datasets.import': ({ path: p, name, format }) => datasets.startImport(p, name, format),
     'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
     'datasets.previewImport': ({ path: p, format, limit }) => datasets.previewImport(p, format, limit),
-    'datasets.examples': ({ name, version, offset, limit }) => datasets.examples(name, version, offset, limit),
+    'datasets.examples': ({ name, version, offset, limit, search, hasReference }) => datasets.examples(name, version, offset, limit, search, hasReference),
     'datasets.export': ({ name, version, format, out }) => datasets.startExport(name, version, format, out),
   };
 

@@ -25,6 +25,9 @@ export const datasetsOps = {
       version: z.number().int().positive().optional(),
       offset: z.number().int().min(0),
       limit: z.number().int().min(1).max(500),
+      /** Words that must all appear in the example (full-text search). */
+      search: z.string().max(500).optional(),
+      hasReference: z.boolean().optional(),
     }),
   ),
   /** Starts an export run: a version as JSONL in a training format, with `<out>.manifest.json` beside it. */

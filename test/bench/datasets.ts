@@ -61,6 +61,17 @@ export async function datasetsBench(args: string[]): Promise<void> {
     rss_before_mb: +(rssBefore / 1e6).toFixed(0),
     target: 'mb_per_s >= 40, peak_rss_mb < 400',
   });
+  // Full-text search: 100 varied queries (1–2 words from the corpus, plus numbers), first page of 50 with the count.
+  const words = ['printer', 'invoice', 'login', 'refund', 'shipping', 'warranty', 'battery', 'screen', 'router', 'subscription', 'reset', 'serial', 'update', 'restarted', 'replace'];
+  const times: number[] = [];
+  for (let q = 0; q < 100; q++) {
+    const search = q % 3 === 0 ? `${words[q % words.length]} ${words[(q * 7) % words.length]}` : q % 3 === 1 ? words[q % words.length]! : `ticket ${q * 997}`;
+    const t0 = performance.now();
+    await client.call('datasets.examples', { name: 'bench', offset: 0, limit: 50, search });
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  print({ bench: 'datasets.search', examples: detail.version.exampleCount, queries: 100, p50_ms: +times[49]!.toFixed(1), p95_ms: +times[94]!.toFixed(1), target: 'p95_ms < 50' });
   await app.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -61,6 +61,34 @@ describe('dataset import runs', () => {
     expect(page.rows[0]).toMatchObject({ position: 1_201, reference: 'answer 1201' });
   });
 
+  it('searches a version by words (full text) and filters by reference answer', async () => {
+    const ws = workspace();
+    const file = path.join(tempDir(), 'search.jsonl');
+    fs.writeFileSync(
+      file,
+      [
+        { prompt: 'My printer jams every morning', completion: 'Clean the rollers.' },
+        { prompt: 'The printer shows error E-12' },
+        { prompt: 'Café au lait recipe?', completion: 'Equal parts coffee and hot milk.' },
+        { prompt: 'Where is my invoice?', completion: 'In your account, under Billing.' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'tickets' })).runId);
+    const search = async (s: string, hasReference?: boolean) => {
+      const page = await ws.client.call('datasets.examples', { name: 'tickets', offset: 0, limit: 50, search: s, ...(hasReference === undefined ? {} : { hasReference }) });
+      return { total: page.total, positions: page.rows.map((r) => r.position) };
+    };
+    expect(await search('printer')).toEqual({ total: 2, positions: [1, 2] });
+    expect(await search('printer rollers')).toEqual({ total: 1, positions: [1] }); // every word, in prompt or answer
+    expect(await search('cafe')).toEqual({ total: 1, positions: [3] }); // diacritics folded
+    expect(await search('billing')).toEqual({ total: 1, positions: [4] });
+    expect(await search('printer', false)).toEqual({ total: 1, positions: [2] });
+    expect(await search('NEAR( "zzz')).toEqual({ total: 0, positions: [] }); // query syntax cannot break the search
+    expect((await ws.client.call('datasets.examples', { name: 'tickets', offset: 0, limit: 50, hasReference: true })).total).toBe(3);
+  });
+
   it('reports malformed lines with numbers and reasons and imports the rest', async () => {
     const ws = workspace();
     const file = path.join(tempDir(), 'mixed.jsonl');

@@ -130,6 +130,11 @@ describe('the workbench in Chromium against distillery serve', () => {
     const conversation = await page.getByTestId('conversation').innerText();
     expect(conversation).toContain('You are a support agent.');
     expect(conversation).toContain('Thanks, it ships tomorrow.');
+    await page.getByLabel('Search examples').fill('printer tray');
+    await page.getByLabel('Search examples').press('Enter');
+    await page.getByTestId('matching-count').filter({ hasText: '1 matching' }).waitFor();
+    await page.getByTestId('example-1').waitFor();
+    await expect(page.getByTestId('example-2').count()).resolves.toBe(0);
     await screenshot(page, 'dataset-detail');
   });
 

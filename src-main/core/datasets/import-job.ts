@@ -38,7 +38,11 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
           if (batch.length === 0) return;
           const items = batch;
           batch = [];
-          ctx.commitItem(`lines-${items[0]!.line}-${items.at(-1)!.line}`, () => store.insertBatch(target.versionId, ctx.runId, items));
+          const [from, to] = [items[0]!.line, items.at(-1)!.line];
+          ctx.commitItem(`lines-${from}-${to}`, () => {
+            store.insertBatch(target.versionId, ctx.runId, items);
+            store.indexLines(target.versionId, from, to);
+          });
           ctx.progress(lines, null, `${imported} examples, ${rejected} rejected`);
         };
         for await (const item of readJsonl(file, format, { signal: ctx.signal })) {

@@ -54,14 +54,14 @@ export class DatasetsService {
     return { path: absolute, format: resolved, examples, rejects, linesRead };
   }
 
-  examples(name: string, version: number | undefined, offset: number, limit: number): ExamplesPage {
+  examples(name: string, version: number | undefined, offset: number, limit: number, search?: string, hasReference?: boolean): ExamplesPage {
     const v = this.get(name, version, 0).version;
-    const rows = this.store.page(v.id, offset, limit).map((r) => ({
-      position: r.position,
-      messages: JSON.parse(r.messages) as NormalizedExample['messages'],
-      reference: r.reference,
-    }));
-    return { total: v.exampleCount, rows };
+    const match = search?.trim() ? ftsQuery(search) : undefined;
+    const page = this.store.page(v.id, offset, limit, { match, hasReference });
+    return {
+      total: page.total,
+      rows: page.rows.map((r) => ({ position: r.position, messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference })),
+    };
   }
 
   async startImport(file: string, name: string, format: JsonRecordFormat | 'auto'): Promise<{ runId: number; format: JsonRecordFormat }> {
@@ -101,4 +101,13 @@ export class DatasetsService {
   rejects(runId: number, limit: number): RejectedRecord[] {
     return this.store.rejects(runId, limit);
   }
+}
+
+/** A user's search words as an FTS5 query: every word must appear (quoted, so no FTS syntax can break the query). */
+export function ftsQuery(search: string): string {
+  return search
+    .trim()
+    .split(/\s+/)
+    .map((w) => `"${w.replace(/"/g, '""')}"`)
+    .join(' ');
 }

@@ -52,14 +52,27 @@ export class DatasetsStore {
     return rows.map((r) => ({ messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference }));
   }
 
-  /** Rows [offset, offset + limit) of a version in order; positions are sparse (skipped lines), so page by rank. */
-  page(versionId: number, offset: number, limit: number): { position: number; messages: string; reference: string | null }[] {
-    return this.db
-      .prepare(
-        `SELECT ve.position, e.messages, e.reference FROM version_examples ve JOIN examples e ON e.id = ve.example_id
-         WHERE ve.version_id = ? ORDER BY ve.position LIMIT ? OFFSET ?`,
-      )
-      .all(versionId, limit, offset) as { position: number; messages: string; reference: string | null }[];
+  /**
+   * Rows [offset, offset + limit) of a version in order, optionally only those matching a full-text query (FTS5 syntax)
+   * and/or having a reference answer; with the number of matching rows.
+   */
+  page(
+    versionId: number,
+    offset: number,
+    limit: number,
+    filter: { match?: string; hasReference?: boolean } = {},
+  ): { total: number; rows: { position: number; messages: string; reference: string | null }[] } {
+    const where = ['ve.version_id = @versionId'];
+    if (filter.match) where.push('ve.example_id IN (SELECT rowid FROM examples_fts WHERE examples_fts MATCH @match)');
+    if (filter.hasReference !== undefined) where.push(filter.hasReference ? 'e.reference IS NOT NULL' : 'e.reference IS NULL');
+    const from = `FROM version_examples ve JOIN examples e ON e.id = ve.example_id WHERE ${where.join(' AND ')}`;
+    const params = { versionId, match: filter.match ?? null, limit, offset };
+    const unfiltered = !filter.match && filter.hasReference === undefined;
+    const total = unfiltered ? this.versionSize(versionId) : (this.db.prepare(`SELECT count(*) ${from}`).pluck().get(params) as number);
+    const rows = this.db
+      .prepare(`SELECT ve.position, e.messages, e.reference ${from} ORDER BY ve.position LIMIT @limit OFFSET @offset`)
+      .all(params) as { position: number; messages: string; reference: string | null }[];
+    return { total, rows };
   }
 
   versionSize(versionId: number): number {
@@ -119,6 +132,18 @@ export class DatasetsStore {
     }
   }
 
+  /** Adds the examples of a version's lines [from, to] to the full-text index, in SQL (no row crosses into JS). */
+  indexLines(versionId: number, from: number, to: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO examples_fts (rowid, text)
+         SELECT e.id, (SELECT group_concat(json_extract(m.value, '$.content'), char(10)) FROM json_each(e.messages) m)
+         FROM version_examples ve JOIN examples e ON e.id = ve.example_id
+         WHERE ve.version_id = ? AND ve.position BETWEEN ? AND ?`,
+      )
+      .run(versionId, from, to);
+  }
+
   finishImport(datasetId: number, versionId: number): number {
     const count = this.db.prepare(`SELECT count(*) FROM version_examples WHERE version_id = ?`).pluck().get(versionId) as number;
     this.db.prepare(`UPDATE dataset_versions SET example_count = ? WHERE id = ?`).run(count, versionId);
@@ -135,7 +160,11 @@ export class DatasetsStore {
         const ids = this.db.prepare(`SELECT example_id FROM version_examples WHERE version_id = ?`).pluck().all(target.versionId) as number[];
         this.db.prepare(`DELETE FROM version_examples WHERE version_id = ?`).run(target.versionId);
         const drop = this.db.prepare(`DELETE FROM examples WHERE id = ?`);
-        for (const id of ids) drop.run(id);
+        const unindex = this.db.prepare(`DELETE FROM examples_fts WHERE rowid = ?`);
+        for (const id of ids) {
+          unindex.run(id);
+          drop.run(id);
+        }
         this.db.prepare(`DELETE FROM datasets WHERE id = ?`).run(target.datasetId);
       }
       this.db.prepare(`DELETE FROM import_rejects WHERE run_id = ?`).run(runId);

@@ -7,9 +7,28 @@ const PAGE = 200;
 const ROW_HEIGHT = 34;
 
 /** A virtualized list of a version's examples: only the visible rows are in the DOM, pages are fetched on demand. */
-export function ExamplesTable({ name, version, total, onOpen }: { name: string; version: number; total: number; onOpen: (row: ExampleRow) => void }) {
+export interface ExamplesFilter {
+  search: string;
+  hasReference: boolean | undefined;
+}
+
+/** Remount (key) when the filter changes: the page cache belongs to one query. */
+export function ExamplesTable({
+  name,
+  version,
+  filter,
+  onOpen,
+  onTotal,
+}: {
+  name: string;
+  version: number;
+  filter: ExamplesFilter;
+  onOpen: (row: ExampleRow) => void;
+  onTotal: (total: number) => void;
+}) {
   const parent = useRef<HTMLDivElement>(null);
   const [pages, setPages] = useState<Map<number, ExampleRow[]>>(() => new Map());
+  const [total, setTotal] = useState(0);
   const requested = useRef(new Set<number>());
   // The React Compiler cannot memoize TanStack Virtual's instance; that is fine here.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -22,11 +41,14 @@ export function ExamplesTable({ name, version, total, onOpen }: { name: string; 
     for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
       if (requested.current.has(p)) continue;
       requested.current.add(p);
-      void client.call('datasets.examples', { name, version, offset: p * PAGE, limit: PAGE }).then((r) =>
-        setPages((prev) => new Map(prev).set(p, r.rows)),
-      );
+      const query = { name, version, offset: p * PAGE, limit: PAGE, ...(filter.search ? { search: filter.search } : {}), ...(filter.hasReference === undefined ? {} : { hasReference: filter.hasReference }) };
+      void client.call('datasets.examples', query).then((r) => {
+        setPages((prev) => new Map(prev).set(p, r.rows));
+        setTotal(r.total);
+        onTotal(r.total);
+      });
     }
-  }, [first, last, name, version]);
+  }, [first, last, name, version, filter, onTotal]);
 
   return (
     <div className="virtual-table" ref={parent} data-testid="examples-table">

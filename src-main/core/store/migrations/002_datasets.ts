@@ -38,6 +38,10 @@ CREATE TABLE version_examples (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX version_examples_example ON version_examples(example_id);
 
+-- Full-text index of every example's message contents (rowid = examples.id). Contentless (the text lives in examples)
+-- and detail=none (no positions: searches are all-words, never phrases), the cheapest index to build at import.
+CREATE VIRTUAL TABLE examples_fts USING fts5(text, content = '', contentless_delete = 1, detail = none, tokenize = 'unicode61 remove_diacritics 2');
+
 -- Lines an import skipped, with the reason: the import report, downloadable.
 CREATE TABLE import_rejects (
   run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
