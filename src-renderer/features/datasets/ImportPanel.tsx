@@ -3,7 +3,7 @@ import { JSON_FORMATS, type ImportPreview, type JsonRecordFormat } from '../../.
 import { ErrorBanner } from '../../ui/components.js';
 import { useAction } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
-import { desktop } from '../../client.js';
+import { PathField } from '../../ui/PathField.js';
 
 /** File → detected format and the first records as they would be imported → import run. */
 export function ImportPanel({ onClose }: { onClose: () => void }) {
@@ -21,13 +21,6 @@ export function ImportPanel({ onClose }: { onClose: () => void }) {
     setPreview(r);
     if (r && !name) setName(r.path.split(/[\\/]/).pop()!.replace(/\.jsonl?$/i, ''));
   };
-  const browse = async () => {
-    const picked = await desktop?.pickFile({ title: 'Import a dataset', extensions: ['jsonl', 'json'] });
-    if (picked) {
-      setPath(picked);
-      await runPreview(picked);
-    }
-  };
   const start = async () => {
     const r = await importAction.run({ path, name, format: preview?.format ?? format });
     if (r) navigate(`/runs/${r.runId}`);
@@ -35,12 +28,14 @@ export function ImportPanel({ onClose }: { onClose: () => void }) {
   return (
     <div className="panel" data-testid="import-panel">
       <div className="row">
-        <input className="grow mono" placeholder="/path/to/data.jsonl" value={path} onChange={(e) => setPath(e.target.value)} aria-label="Dataset file path" onKeyDown={(e) => e.key === 'Enter' && void runPreview()} />
-        {desktop && (
-          <button className="secondary" onClick={() => void browse()}>
-            Browse…
-          </button>
-        )}
+        <PathField
+          value={path}
+          onChange={setPath}
+          onSubmit={(p) => void runPreview(p)}
+          label="Dataset file path"
+          placeholder="/path/to/data.jsonl"
+          pick={{ kind: 'file', title: 'Import a dataset', extensions: ['jsonl', 'json'] }}
+        />
         <select value={format} onChange={(e) => setFormat(e.target.value as JsonRecordFormat | 'auto')} aria-label="Format">
           <option value="auto">detect format</option>
           {JSON_FORMATS.map((f) => (

@@ -4,7 +4,7 @@ import { ErrorBanner, Fields } from '../../ui/components.js';
 import { useAction } from '../../ui/useApi.js';
 import { bytes, count } from '../../ui/format.js';
 import { navigate } from '../../app/router.js';
-import { desktop } from '../../client.js';
+import { PathField } from '../../ui/PathField.js';
 import { RolePicker } from './RolePicker.js';
 
 /** Path (typed, picked or dropped) → header preview → add with roles and a note. */
@@ -27,13 +27,6 @@ export function AddModelPanel({ initialPath, onClose }: { initialPath: string | 
     if (initialPath) void inspectAction({ path: initialPath }).then(setPreview);
   }, [initialPath, inspectAction]);
 
-  const browse = async () => {
-    const picked = await desktop?.pickFile({ title: 'Add a GGUF model', extensions: ['gguf'] });
-    if (picked) {
-      setPath(picked);
-      await runInspect(picked);
-    }
-  };
   const submit = async () => {
     const entry = await add.run({ path, roles, note });
     if (entry) {
@@ -45,20 +38,15 @@ export function AddModelPanel({ initialPath, onClose }: { initialPath: string | 
   return (
     <div className="panel" data-testid="add-model-panel">
       <div className="row">
-        <input
-          className="grow mono"
-          placeholder="/path/to/model.gguf"
+        <PathField
           value={path}
-          onChange={(e) => setPath(e.target.value)}
-          onKeyDown={(e) => e.key === 'Enter' && void runInspect(path)}
-          aria-label="Model file path"
+          onChange={setPath}
+          onSubmit={(p) => void runInspect(p)}
+          label="Model file path"
+          placeholder="/path/to/model.gguf"
+          pick={{ kind: 'file', title: 'Add a GGUF model', extensions: ['gguf'] }}
           autoFocus
         />
-        {desktop && (
-          <button className="secondary" onClick={() => void browse()}>
-            Browse…
-          </button>
-        )}
         <button onClick={() => void runInspect(path)} disabled={inspect.pending || !path.trim()}>
           {inspect.pending ? 'Reading…' : 'Inspect'}
         </button>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { ErrorBanner } from '../../ui/components.js';
 import { useAction } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
-import { desktop } from '../../client.js';
+import { PathField } from '../../ui/PathField.js';
 
 /** Starts a "scan a folder" run and opens it. */
 export function ScanFolderPanel({ onClose }: { onClose: () => void }) {
@@ -13,19 +13,10 @@ export function ScanFolderPanel({ onClose }: { onClose: () => void }) {
     const r = await scan.run({ folder, recursive });
     if (r) navigate(`/runs/${r.runId}`);
   };
-  const browse = async () => {
-    const picked = await desktop?.pickFolder({ title: 'Scan a folder for GGUF models' });
-    if (picked) setFolder(picked);
-  };
   return (
     <div className="panel">
       <div className="row">
-        <input className="grow mono" placeholder="/path/to/models" value={folder} onChange={(e) => setFolder(e.target.value)} aria-label="Folder to scan" />
-        {desktop && (
-          <button className="secondary" onClick={() => void browse()}>
-            Browse…
-          </button>
-        )}
+        <PathField value={folder} onChange={setFolder} label="Folder to scan" placeholder="/path/to/models" pick={{ kind: 'folder', title: 'Scan a folder for GGUF models' }} />
         <label>
           <input type="checkbox" checked={recursive} onChange={(e) => setRecursive(e.target.checked)} /> subfolders
         </label>
