@@ -12,6 +12,7 @@ import { sampleJob } from './sample/sample-job.js';
 import { DatasetsService } from './datasets/service.js';
 import { importJob } from './datasets/import-job.js';
 import { exportJob } from './datasets/export-job.js';
+import { dedupeJob, scanJob as datasetScanJob, tokenCountJob } from './datasets/curation-jobs.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
@@ -69,6 +70,9 @@ export function createApp(options: AppOptions): App {
   const datasets = new DatasetsService(db, runner);
   runner.register(importJob(datasets.store));
   runner.register(exportJob(datasets.store));
+  runner.register(dedupeJob(datasets.store, datasets.drafts));
+  runner.register(datasetScanJob(datasets.store, datasets.drafts));
+  runner.register(tokenCountJob(datasets.store, engine));
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -110,8 +114,27 @@ export function createApp(options: AppOptions): App {
     'datasets.import': ({ path: p, name, format }) => datasets.startImport(p, name, format),
     'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
     'datasets.previewImport': ({ path: p, format, limit }) => datasets.previewImport(p, format, limit),
-    'datasets.examples': ({ name, version, offset, limit, search, hasReference }) => datasets.examples(name, version, offset, limit, search, hasReference),
-    'datasets.export': ({ name, version, format, out }) => datasets.startExport(name, version, format, out),
+    'datasets.examples': ({ name, version, offset, limit, filter }) => datasets.examples(name, version, offset, limit, filter),
+    'datasets.curate': ({ name, selection, action }) => datasets.curate(name, selection, action),
+    'datasets.edit': ({ name, position, messages }) => datasets.edit(name, position, messages),
+    'datasets.undo': ({ name }) => datasets.undo(name),
+    'datasets.commit': ({ name, message }) => datasets.commit(name, message),
+    'datasets.discard': ({ name }) => ({ discarded: datasets.discard(name) }),
+    'datasets.split': ({ name, ratios, counts, seed, stratify }) => datasets.split(name, { ratios, counts, seed, stratify }),
+    'datasets.freezeTest': ({ name, frozen }) => {
+      datasets.setTestFrozen(name, frozen);
+      return { testFrozen: frozen };
+    },
+    'datasets.diff': ({ name, from, to, offset, limit, only }) => datasets.diff(name, from, to, offset, limit, only),
+    'datasets.clusters': ({ name, version, offset, limit }) => datasets.clusters(name, version, offset, limit),
+    'datasets.dedupe': ({ name, near, apply, commitMessage }) => datasets.startDedupe(name, near, apply, commitMessage),
+    'datasets.resolveDuplicates': ({ name, keep }) => datasets.resolveDuplicates(name, keep),
+    'datasets.scan': ({ name, quality, pii }) => datasets.startScan(name, quality, pii),
+    'datasets.countTokens': ({ name, modelId }) => {
+      const m = models.get(modelId);
+      return datasets.startTokenCount(name, { id: m.id, path: m.path, name: m.name });
+    },
+    'datasets.export': ({ name, version, format, container, split, out }) => datasets.startExport(name, version, format, out, container, split),
   };
 
   runner.register(sampleJob(models));

@@ -10,7 +10,7 @@ import { modelDetails, modelsTable, runDetails, runsTable, table } from './forma
 import { createClient, type Client } from '../../src-shared/client.js';
 import { MODEL_ROLES, type ModelRole } from '../../src-shared/domain/models.js';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
-import { JSON_FORMATS, type JsonRecordFormat } from '../../src-shared/domain/datasets.js';
+import { JSON_FORMATS, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
 import { APP_VERSION } from '../../src-shared/version.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -71,6 +71,23 @@ async function runToEnd(opts: Common, start: (client: Client) => Promise<{ runId
 
 function print(opts: Common, value: unknown, text: () => string): void {
   process.stdout.write((opts.json ? JSON.stringify(value, null, 2) : text()) + '\n');
+}
+
+/** NAME or NAME@VERSION */
+function parseRef(ref: string): { name: string; version?: number } {
+  const at = ref.lastIndexOf('@');
+  if (at < 0) return { name: ref };
+  const version = Number(ref.slice(at + 1));
+  if (!Number.isInteger(version) || version <= 0) throw new CommanderError(2, 'distillery.badRef', `"${ref}": the version after @ must be a positive number`);
+  return { name: ref.slice(0, at), version };
+}
+
+/** One-shot CLI curation commits what it did: refuse when the app's working copy holds someone's uncommitted changes. */
+async function refuseUncommitted(c: Client, name: string): Promise<void> {
+  const d = await c.call('datasets.get', { name, previewLimit: 0 });
+  if (d.draft && d.draft.operations.length > 0) {
+    throw new Error(`${name} has ${d.draft.operations.length} uncommitted change(s) in its working copy; commit them (distillery datasets commit ${name} -m …) or discard them in the app first`);
+  }
 }
 
 function parseId(raw: string): number {
@@ -225,7 +242,7 @@ export function buildProgram(): Command {
       ),
     );
 
-  const datasets = program.command('datasets').description('domain datasets (import, list, show; more with issue #3)');
+  const datasets = program.command('datasets').description('domain datasets: import, browse, curate, split, dedupe, version, export');
   datasets
     .command('import')
     .description('import a JSONL file as a new dataset (a run, executed here)')
@@ -261,12 +278,16 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .action((ref: string, opts: Common & { limit: string }) =>
       withClient(opts, async (c) => {
-        const [name, v] = ref.split('@');
-        const d = await c.call('datasets.get', { name: name!, version: v === undefined ? undefined : Number(v), previewLimit: Number(opts.limit) });
+        const { name, version } = parseRef(ref);
+        const d = await c.call('datasets.get', { name, version, previewLimit: Number(opts.limit) });
         print(opts, d, () =>
           [
-            `${d.name}@${d.version.number}  ${d.version.exampleCount} examples  (${d.versions.length} version${d.versions.length === 1 ? '' : 's'})`,
+            `${d.name}@${d.version.number}${d.version.state === 'draft' ? ' (working copy)' : ''}  ${d.version.exampleCount} examples  (${d.versions.length} version${d.versions.length === 1 ? '' : 's'})`,
             d.version.message,
+            `splits: train ${d.splits.train}, validation ${d.splits.validation}, test ${d.splits.test}, none ${d.splits.none}${d.testFrozen ? ' (test frozen)' : ''}`,
+            ...(d.tags.length ? [`tags: ${d.tags.map((t) => `${t.tag} (${t.count})`).join(', ')}`] : []),
+            ...(d.draft && d.draft.operations.length ? [`working copy → version ${d.draft.number}: ${d.draft.operations.map((o) => o.label).join('; ')}`] : []),
+            ...d.versions.map((v) => `  v${v.number}  ${String(v.exampleCount).padStart(8)}  ${v.message}`),
             ...d.preview.map((e, i) => `\n#${i + 1}\n` + e.messages.map((m) => `  ${m.role.padEnd(9)} ${m.content.replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')),
           ].join('\n'),
         );
@@ -275,16 +296,121 @@ export function buildProgram(): Command {
 
   datasets
     .command('export')
-    .description('write a version as JSONL in a training format, with a manifest beside it (a run, executed here)')
+    .description('write a committed version in a training format, all or per split, with a manifest beside it (a run, executed here)')
     .argument('<dataset>', 'NAME or NAME@VERSION')
-    .addOption(new Option('--format <format>', 'record format').choices(['openai', 'sharegpt', 'alpaca']).makeOptionMandatory())
-    .requiredOption('--out <file>', 'the .jsonl file to write')
+    .addOption(new Option('--format <format>', 'record format, or parquet (OpenAI chat records unless --record)').choices(['openai', 'sharegpt', 'alpaca', 'parquet']).makeOptionMandatory())
+    .addOption(new Option('--record <format>', 'record format inside a Parquet file').choices(['openai', 'sharegpt', 'alpaca']).default('openai'))
+    .addOption(new Option('--split <split>', 'all examples, one file per split, or one split').choices(['all', 'each', 'train', 'validation', 'test']).default('all'))
+    .requiredOption('--out <file>', 'the file to write (.jsonl or .parquet); with --split each, NAME.<split>.EXT beside it')
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((ref: string, opts: Common & { format: 'openai' | 'sharegpt' | 'alpaca'; out: string }) =>
+    .action((ref: string, opts: Common & { format: 'openai' | 'sharegpt' | 'alpaca' | 'parquet'; record: 'openai' | 'sharegpt' | 'alpaca'; split: 'all' | 'each' | Split; out: string }) =>
       runToEnd(opts, (c) => {
-        const [name, v] = ref.split('@');
-        return c.call('datasets.export', { name: name!, version: v === undefined ? undefined : Number(v), format: opts.format, out: opts.out });
+        const { name, version } = parseRef(ref);
+        const parquet = opts.format === 'parquet';
+        return c.call('datasets.export', {
+          name,
+          version,
+          format: parquet ? opts.record : (opts.format as 'openai' | 'sharegpt' | 'alpaca'),
+          container: parquet ? 'parquet' : 'jsonl',
+          split: opts.split,
+          out: opts.out,
+        });
+      }),
+    );
+  datasets
+    .command('dedupe')
+    .description('remove duplicates (exact, or near with --near), keeping one per cluster, and commit a new version (a run, executed here)')
+    .argument('<dataset>', 'NAME')
+    .option('--near <similarity>', 'near-duplicates at this Jaccard similarity (MinHash + LSH), e.g. 0.85')
+    .option('--message <text>', 'the new version\'s message')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((name: string, opts: Common & { near?: string; message?: string }) =>
+      runToEnd(opts, async (c) => {
+        const near = opts.near === undefined ? undefined : Number(opts.near);
+        if (near !== undefined && !(near >= 0.5 && near <= 1)) throw new CommanderError(2, 'distillery.badNear', `--near must be between 0.5 and 1, not ${opts.near}`);
+        const message = opts.message ?? (near === undefined ? 'Removed exact duplicates' : `Removed near-duplicates (similarity ≥ ${near})`);
+        return c.call('datasets.dedupe', { name, ...(near === undefined ? {} : { near }), apply: true, commitMessage: message });
+      }),
+    );
+  datasets
+    .command('split')
+    .description('assign train/validation/test with a seed (ratios, or counts for validation and test) and commit a new version')
+    .argument('<dataset>', 'NAME')
+    .option('--train <ratio>', 'train ratio', '0.8')
+    .option('--val <ratio>', 'validation ratio (or a count with --counts)', '0.1')
+    .option('--test <ratio>', 'test ratio (or a count with --counts)', '0.1')
+    .option('--counts', '--val and --test are numbers of examples; the rest is train')
+    .option('--stratify', 'keep the proportions within each tag combination')
+    .option('--seed <n>', 'random seed', '42')
+    .option('--freeze-test', 'freeze the test split afterwards')
+    .option('--message <text>', 'the new version\'s message')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((name: string, opts: Common & { train: string; val: string; test: string; counts?: boolean; stratify?: boolean; seed: string; freezeTest?: boolean; message?: string }) =>
+      withClient(opts, async (c) => {
+        await refuseUncommitted(c, name);
+        const split = await c.call('datasets.split', {
+          name,
+          ...(opts.counts
+            ? { counts: { validation: Number(opts.val), test: Number(opts.test) } }
+            : { ratios: { train: Number(opts.train), validation: Number(opts.val), test: Number(opts.test) } }),
+          seed: Number(opts.seed),
+          stratify: opts.stratify ?? false,
+        });
+        const version = split.affected > 0 ? await c.call('datasets.commit', { name, message: opts.message ?? split.label }) : null;
+        if (opts.freezeTest) await c.call('datasets.freezeTest', { name, frozen: true });
+        const d = await c.call('datasets.get', { name, previewLimit: 0 });
+        print(opts, { ...split, version, splits: d.splits }, () =>
+          version
+            ? `${name}@${version.number}: train ${d.splits.train}, validation ${d.splits.validation}, test ${d.splits.test}${opts.freezeTest ? ' (test frozen)' : ''}`
+            : `No change: ${name} already has this split.`,
+        );
+      }),
+    );
+  datasets
+    .command('scan')
+    .description('flag examples with quality problems and PII (or redact PII) in the working copy (a run, executed here)')
+    .argument('<dataset>', 'NAME')
+    .addOption(new Option('--pii <action>', 'what to do with PII').choices(['off', 'flag', 'redact']).default('flag'))
+    .option('--no-quality', 'skip the quality checks')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((name: string, opts: Common & { pii: 'off' | 'flag' | 'redact'; quality: boolean }) =>
+      runToEnd(opts, (c) => c.call('datasets.scan', { name, quality: opts.quality, pii: opts.pii })),
+    );
+  datasets
+    .command('commit')
+    .description('commit the working copy as a new version')
+    .argument('<dataset>', 'NAME')
+    .requiredOption('-m, --message <text>', 'what changed')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((name: string, opts: Common & { message: string }) =>
+      withClient(opts, async (c) => {
+        const v = await c.call('datasets.commit', { name, message: opts.message });
+        print(opts, v, () => `${name}@${v.number}: ${v.exampleCount} examples`);
+      }),
+    );
+  datasets
+    .command('diff')
+    .description('compare two versions: added, removed, changed, relabeled')
+    .argument('<dataset>', 'NAME')
+    .requiredOption('--from <version>', 'the older version')
+    .option('--to <version>', 'the newer version (default: the working copy or latest)')
+    .option('--limit <n>', 'differences to list', '20')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((name: string, opts: Common & { from: string; to?: string; limit: string }) =>
+      withClient(opts, async (c) => {
+        const d = await c.call('datasets.diff', { name, from: Number(opts.from), ...(opts.to ? { to: Number(opts.to) } : {}), limit: Number(opts.limit) });
+        print(opts, d, () =>
+          [
+            `${name}@${d.from} → @${d.to}: ${d.added} added, ${d.removed} removed, ${d.changed} changed, ${d.relabeled} relabeled`,
+            ...d.rows.map((r) => `  #${r.position} ${r.change.padEnd(9)} ${(r.after ?? r.before)!.messages.find((m) => m.role === 'user')?.content.replace(/\s+/g, ' ').slice(0, 100) ?? ''}`),
+          ].join('\n'),
+        );
       }),
     );
 

@@ -10,6 +10,7 @@ import { RunDetailPage } from '../features/runs/RunDetailPage.js';
 import { PlannedPage, PLANNED } from '../features/planned/PlannedPage.js';
 import { DatasetsPage } from '../features/datasets/DatasetsPage.js';
 import { DatasetDetailPage } from '../features/datasets/DatasetDetailPage.js';
+import { DuplicatesPage, VersionDiffPage } from '../features/datasets/ReviewPages.js';
 
 const NAV: { id: string; label: string }[] = [
   { id: 'models', label: 'Models' },
@@ -33,6 +34,10 @@ function Content({ route }: { route: string[] }) {
     case 'datasets': {
       if (id === undefined) return <DatasetsPage />;
       const [name, version] = decodeURIComponent(id).split('@');
+      const [, , view, arg] = route;
+      if (view === 'duplicates') return <DuplicatesPage name={name!} />;
+      const range = view === 'diff' ? /^(\d+)\.\.(\d+)$/.exec(arg ?? '') : null;
+      if (range) return <VersionDiffPage name={name!} from={Number(range[1])} to={Number(range[2])} />;
       return <DatasetDetailPage name={name!} version={version ? Number(version) : null} />;
     }
     case 'playground':

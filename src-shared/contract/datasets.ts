@@ -1,14 +1,52 @@
 import { z } from 'zod';
 import { op } from './define.js';
-import { JSON_FORMATS, type DatasetDetail, type DatasetSummary, type ExamplesPage, type ImportPreview, type RejectedRecord } from '../domain/datasets.js';
+import {
+  CHAT_ROLES,
+  JSON_FORMATS,
+  SPLITS,
+  type CurationResult,
+  type DatasetDetail,
+  type DatasetSummary,
+  type DatasetVersionSummary,
+  type DuplicateCluster,
+  type ExamplesPage,
+  type ImportPreview,
+  type RejectedRecord,
+  type VersionDiff,
+} from '../domain/datasets.js';
 
 const DatasetName = z.string().trim().min(1, 'a name is required').max(200).regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
+const Version = z.number().int().positive();
+/** Tags and flag reasons are stored '|'-delimited. */
+const Label = z.string().trim().min(1).max(100).regex(/^[^|]+$/, 'cannot contain |');
+const Count = z.number().int().min(0);
+
+export const ExamplesFilterSchema = z.strictObject({
+  search: z.string().max(500).optional(),
+  hasReference: z.boolean().optional(),
+  split: z.enum([...SPLITS, 'none']).optional(),
+  tag: Label.optional(),
+  flagged: z.boolean().optional(),
+  flag: Label.optional(),
+  duplicates: z.boolean().optional(),
+  cluster: z.number().int().optional(),
+  tokenizerModel: z.number().int().positive().optional(),
+  minTokens: Count.optional(),
+  maxTokens: Count.optional(),
+});
+
+const SelectionSchema = z.union([
+  z.strictObject({ positions: z.array(z.number().int()).min(1).max(100_000) }),
+  z.strictObject({ filter: ExamplesFilterSchema }),
+]);
+
+const Ratio = z.number().min(0).max(1);
 
 export const datasetsOps = {
   'datasets.list': op<DatasetSummary[]>()(z.strictObject({})),
   /** A dataset by name, at a version number (default: the latest), with its first examples. */
   'datasets.get': op<DatasetDetail>()(
-    z.strictObject({ name: DatasetName, version: z.number().int().positive().optional(), previewLimit: z.number().int().min(0).max(1000).default(20) }),
+    z.strictObject({ name: DatasetName, version: Version.optional(), previewLimit: z.number().int().min(0).max(1000).default(20) }),
   ),
   /** Starts an import run: a JSONL file becomes version 1 of a new dataset. */
   'datasets.import': op<{ runId: number; format: (typeof JSON_FORMATS)[number] }>()(
@@ -22,20 +60,100 @@ export const datasetsOps = {
   'datasets.examples': op<ExamplesPage>()(
     z.strictObject({
       name: DatasetName,
-      version: z.number().int().positive().optional(),
+      /** Default: the working copy when there is one, else the latest version. */
+      version: Version.optional(),
       offset: z.number().int().min(0),
       limit: z.number().int().min(1).max(500),
-      /** Words that must all appear in the example (full-text search). */
-      search: z.string().max(500).optional(),
-      hasReference: z.boolean().optional(),
+      filter: ExamplesFilterSchema.default({}),
     }),
   ),
-  /** Starts an export run: a version as JSONL in a training format, with `<out>.manifest.json` beside it. */
+  /** Tag, untag, flag, unflag or delete a selection of the working copy (made on first change): one undoable operation. */
+  'datasets.curate': op<CurationResult>()(
+    z.strictObject({
+      name: DatasetName,
+      selection: SelectionSchema,
+      action: z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('tag'), tag: Label }),
+        z.strictObject({ kind: z.literal('untag'), tag: Label }),
+        z.strictObject({ kind: z.literal('flag') }),
+        z.strictObject({ kind: z.literal('unflag') }),
+        z.strictObject({ kind: z.literal('delete') }),
+      ]),
+    }),
+  ),
+  /** Replaces one example's conversation in the working copy. */
+  'datasets.edit': op<CurationResult>()(
+    z.strictObject({
+      name: DatasetName,
+      position: z.number().int(),
+      messages: z.array(z.strictObject({ role: z.enum(CHAT_ROLES), content: z.string().max(1_000_000) })).min(1).max(1000),
+    }),
+  ),
+  /** Undoes the working copy's last operation. */
+  'datasets.undo': op<CurationResult>()(z.strictObject({ name: DatasetName })),
+  /** Freezes the working copy as the next version. */
+  'datasets.commit': op<DatasetVersionSummary>()(z.strictObject({ name: DatasetName, message: z.string().trim().min(1, 'a message is required').max(2000) })),
+  /** Throws the working copy away. */
+  'datasets.discard': op<{ discarded: boolean }>()(z.strictObject({ name: DatasetName })),
+  /** Seeded random train/validation/test assignment of the working copy, by ratios or by counts (the rest is train). */
+  'datasets.split': op<CurationResult>()(
+    z
+      .strictObject({
+        name: DatasetName,
+        ratios: z.strictObject({ train: Ratio, validation: Ratio, test: Ratio }).optional(),
+        counts: z.strictObject({ validation: Count.optional(), test: Count.optional() }).optional(),
+        seed: z.number().int().min(0).max(2 ** 32 - 1),
+        stratify: z.boolean().default(false),
+      })
+      .refine((v) => (v.ratios === undefined) !== (v.counts === undefined), { message: 'give either ratios or counts', path: ['ratios'] }),
+  ),
+  /** Freezes (or unfreezes) the test split: curation then never moves examples into or out of it. */
+  'datasets.freezeTest': op<{ testFrozen: boolean }>()(z.strictObject({ name: DatasetName, frozen: z.boolean() })),
+  /** Differences between two versions (to: default the working copy or latest), counted, with a page of rows. */
+  'datasets.diff': op<VersionDiff>()(
+    z.strictObject({
+      name: DatasetName,
+      from: Version,
+      to: Version.optional(),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(50),
+      only: z.enum(['added', 'removed', 'changed', 'relabeled']).optional(),
+    }),
+  ),
+  /** Starts a duplicate detection run: exact (normalized text), or near (MinHash + LSH) at a Jaccard threshold. */
+  'datasets.dedupe': op<{ runId: number }>()(
+    z.strictObject({
+      name: DatasetName,
+      near: z.number().min(0.5).max(1).optional(),
+      /** Keep one per cluster at once (else: clusters stored for review). */
+      apply: z.boolean().default(false),
+      /** With apply: commit the result as a new version with this message (refused when the working copy has other changes). */
+      commitMessage: z.string().trim().min(1).max(2000).optional(),
+    }),
+  ),
+  /** Keeps one example per duplicate cluster (the chosen position, else the first) and deletes the others. */
+  'datasets.resolveDuplicates': op<CurationResult>()(
+    z.strictObject({ name: DatasetName, keep: z.array(z.strictObject({ cluster: z.number().int(), position: z.number().int() })).max(100_000).default([]) }),
+  ),
+  /** Starts a scan run: quality checks and/or PII (flag, or flag and redact). */
+  'datasets.scan': op<{ runId: number }>()(
+    z.strictObject({ name: DatasetName, quality: z.boolean().default(true), pii: z.enum(['off', 'flag', 'redact']).default('flag') }),
+  ),
+  /** Starts a run counting every example's tokens with a model's tokenizer (cached; enables the length filter). */
+  'datasets.countTokens': op<{ runId: number }>()(z.strictObject({ name: DatasetName, modelId: z.number().int().positive() })),
+  /** The near-duplicate clusters found in a version, for review. */
+  'datasets.clusters': op<{ total: number; clusters: DuplicateCluster[] }>()(
+    z.strictObject({ name: DatasetName, version: Version.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(200).default(20) }),
+  ),
+  /** Starts an export run: a committed version as JSONL or Parquet in a training format, with `<out>.manifest.json` beside it. */
   'datasets.export': op<{ runId: number }>()(
     z.strictObject({
       name: DatasetName,
       version: z.number().int().positive().optional(),
       format: z.enum(['openai', 'sharegpt', 'alpaca']),
+      container: z.enum(['jsonl', 'parquet']).default('jsonl'),
+      /** all: one file; each: one file per split (`<out without extension>.<split>.<ext>`); or one split only. */
+      split: z.enum(['all', 'each', ...SPLITS]).default('all'),
       out: z.string().trim().min(1).max(4096),
     }),
   ),

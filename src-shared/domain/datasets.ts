@@ -33,6 +33,8 @@ export interface DatasetVersionSummary {
   createdAt: string;
   /** The run that made this version (import, curation…). */
   runId: number | null;
+  /** `draft`: the working copy, not yet committed. */
+  state: 'draft' | 'committed';
 }
 
 export interface DatasetSummary {
@@ -42,11 +44,96 @@ export interface DatasetSummary {
   latest: DatasetVersionSummary;
 }
 
+export interface DraftOperation {
+  id: number;
+  /** What it did, e.g. "Tagged 120 examples billing". */
+  label: string;
+  affected: number;
+  createdAt: string;
+}
+
+/** The working copy: curation changes not yet committed as a version. */
+export interface DraftSummary {
+  /** The number it will get when committed. */
+  number: number;
+  /** The committed version it started from. */
+  basedOn: number;
+  exampleCount: number;
+  /** The undo stack, oldest first. */
+  operations: DraftOperation[];
+}
+
 export interface DatasetDetail extends DatasetSummary {
+  /** Committed versions, oldest first. */
   versions: DatasetVersionSummary[];
   /** The first examples of the requested version (default: the latest). */
   version: DatasetVersionSummary;
   preview: NormalizedExample[];
+  draft: DraftSummary | null;
+  /** Curation never moves examples into or out of the test split. */
+  testFrozen: boolean;
+  /** Examples per split in the requested version (`none`: not in a split yet). */
+  splits: Record<Split | 'none', number>;
+  /** Tags used in the requested version, with counts. */
+  tags: { tag: string; count: number }[];
+}
+
+export const SPLITS = ['train', 'validation', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+/** Which examples of a version a browse, a bulk action or an export looks at. Every field narrows. */
+export interface ExamplesFilter {
+  /** Words that must all appear (full-text). */
+  search?: string;
+  hasReference?: boolean;
+  split?: Split | 'none';
+  tag?: string;
+  /** Flagged (by hand or by a scan) or not. */
+  flagged?: boolean;
+  /** Flagged with this reason, e.g. `pii:email`, `empty-answer`, `manual`. */
+  flag?: string;
+  /** In a near-duplicate cluster (of the version's latest detection), or in this one cluster. */
+  duplicates?: boolean;
+  cluster?: number;
+  /** Length in tokens, counted with this model's tokenizer (a token-count run must have counted the version). */
+  tokenizerModel?: number;
+  minTokens?: number;
+  maxTokens?: number;
+}
+
+/** One example, some examples, or every example matching a filter. */
+export type Selection = { positions: number[] } | { filter: ExamplesFilter };
+
+export type CurationAction =
+  | { kind: 'tag'; tag: string }
+  | { kind: 'untag'; tag: string }
+  | { kind: 'flag' }
+  | { kind: 'unflag' }
+  | { kind: 'delete' };
+
+export interface VersionDiff {
+  from: number;
+  to: number;
+  added: number;
+  removed: number;
+  /** Same position, different content. */
+  changed: number;
+  /** Same content, different split, tags or flags. */
+  relabeled: number;
+  rows: VersionDiffRow[];
+}
+
+export interface VersionDiffRow {
+  position: number;
+  change: 'added' | 'removed' | 'changed' | 'relabeled';
+  before: ExampleRow | null;
+  after: ExampleRow | null;
+}
+
+export interface DuplicateCluster {
+  cluster: number;
+  similarity: number;
+  members: ExampleRow[];
 }
 
 export interface ImportPreview {
@@ -60,11 +147,29 @@ export interface ImportPreview {
 }
 
 export interface ExampleRow extends NormalizedExample {
-  /** Position in the version (for imports: the source line). */
+  /** Position in the version (for imports: the source line); an example keeps it across versions. */
   position: number;
+  split: Split | null;
+  tags: string[];
+  flags: string[];
+  /** Near-duplicate cluster (the smallest position in it), when the version's latest detection put it in one. */
+  cluster: number | null;
+  /** Length in tokens when the filter named a tokenizer model that has counted it. */
+  tokens: number | null;
 }
 
 export interface ExamplesPage {
   total: number;
+  /** False when a search has more matches than were counted (total is then a lower bound). */
+  exact: boolean;
   rows: ExampleRow[];
+}
+
+/** What a curation action did. */
+export interface CurationResult {
+  label: string;
+  affected: number;
+  /** Selected rows left alone (e.g. in a frozen test split). */
+  skipped: number;
+  draft: DraftSummary | null;
 }

@@ -67,7 +67,7 @@ export async function datasetsBench(args: string[]): Promise<void> {
   for (let q = 0; q < 100; q++) {
     const search = q % 3 === 0 ? `${words[q % words.length]} ${words[(q * 7) % words.length]}` : q % 3 === 1 ? words[q % words.length]! : `ticket ${q * 997}`;
     const t0 = performance.now();
-    await client.call('datasets.examples', { name: 'bench', offset: 0, limit: 50, search });
+    await client.call('datasets.examples', { name: 'bench', offset: 0, limit: 50, filter: { search } });
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);

@@ -77,7 +77,7 @@ describe('dataset import runs', () => {
     );
     await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'tickets' })).runId);
     const search = async (s: string, hasReference?: boolean) => {
-      const page = await ws.client.call('datasets.examples', { name: 'tickets', offset: 0, limit: 50, search: s, ...(hasReference === undefined ? {} : { hasReference }) });
+      const page = await ws.client.call('datasets.examples', { name: 'tickets', offset: 0, limit: 50, filter: { search: s, ...(hasReference === undefined ? {} : { hasReference }) } });
       return { total: page.total, positions: page.rows.map((r) => r.position) };
     };
     expect(await search('printer')).toEqual({ total: 2, positions: [1, 2] });
@@ -86,7 +86,7 @@ describe('dataset import runs', () => {
     expect(await search('billing')).toEqual({ total: 1, positions: [4] });
     expect(await search('printer', false)).toEqual({ total: 1, positions: [2] });
     expect(await search('NEAR( "zzz')).toEqual({ total: 0, positions: [] }); // query syntax cannot break the search
-    expect((await ws.client.call('datasets.examples', { name: 'tickets', offset: 0, limit: 50, hasReference: true })).total).toBe(3);
+    expect((await ws.client.call('datasets.examples', { name: 'tickets', offset: 0, limit: 50, filter: { hasReference: true } })).total).toBe(3);
   });
 
   it('reports malformed lines with numbers and reasons and imports the rest', async () => {

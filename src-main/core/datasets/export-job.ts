@@ -5,82 +5,121 @@ import { z } from 'zod';
 import type { JobKind } from '../jobs/types.js';
 import type { DatasetsStore } from './store.js';
 import { EXPORT_FORMATS, toRecord } from './denormalize.js';
-import type { NormalizedExample } from '../../../src-shared/domain/datasets.js';
+import { createParquetWriter } from './formats/parquet-export.js';
+import { SPLITS, type NormalizedExample, type Split } from '../../../src-shared/domain/datasets.js';
+
+export const EXPORT_SPLITS = ['all', 'each', ...SPLITS] as const;
+export type ExportSplit = (typeof EXPORT_SPLITS)[number];
 
 export const ExportConfig = z.strictObject({
   name: z.string().min(1),
   version: z.number().int().positive(),
   versionId: z.number().int().positive(),
   format: z.enum(EXPORT_FORMATS),
+  container: z.enum(['jsonl', 'parquet']).default('jsonl'),
+  /** `all`: one file; `each`: one file per split (`<name>.<split>.<ext>`); a split: only its examples. */
+  split: z.enum(EXPORT_SPLITS).default('all'),
   out: z.string().min(1),
 });
 export type ExportConfig = z.infer<typeof ExportConfig>;
 
 const PAGE = 5000;
 
+/** `data/x.jsonl` + `train` → `data/x.train.jsonl` */
+export function splitFile(out: string, split: Split): string {
+  const ext = path.extname(out);
+  return `${out.slice(0, out.length - ext.length)}.${split}${ext}`;
+}
+
+interface Written {
+  split: Split | 'all';
+  file: string;
+  examples: number;
+  bytes: number;
+  sha256: string;
+}
+
 /**
- * "Export a dataset version" as JSONL in a training format, with a manifest beside it (source dataset and version,
- * count, content hash). Written under a temporary name and renamed at the end, so the file at `out` is always whole;
- * a resumed export simply writes it again.
+ * "Export a dataset version" as JSONL or Parquet in a training format, all examples or per split, with a manifest
+ * beside it (source dataset and version, counts per split, content hashes). Each file is written under a temporary
+ * name and renamed at the end, so a file at its final name is always whole; a resumed export writes them again.
  */
 export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
   return {
     kind: 'datasets.export',
     schema: ExportConfig,
-    title: (c) => `Export ${c.name}@${c.version} as ${c.format}`,
+    title: (c) => `Export ${c.name}@${c.version} as ${c.format} ${c.container}${c.split === 'all' ? '' : ` (${c.split === 'each' ? 'per split' : c.split})`}`,
     async run(ctx) {
-      const { name, version, versionId, format, out } = ctx.config;
+      const { name, version, versionId, format, container, split, out } = ctx.config;
       ctx.lineage('input', 'dataset', name, `${name}@${version}`);
       fs.mkdirSync(path.dirname(out), { recursive: true });
-      const tmp = `${out}.partial`;
-      const fd = fs.openSync(tmp, 'w');
-      const hash = createHash('sha256');
-      let count = 0;
-      let bytes = 0;
-      try {
-        const total = store.versionSize(versionId);
-        let after = 0;
-        for (;;) {
-          ctx.throwIfCancelled();
-          const rows = store.pageAfter(versionId, after, PAGE);
-          if (rows.length === 0) break;
-          const text =
-            rows
-              .map((r) => JSON.stringify(toRecord(format, { messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference })))
-              .join('\n') + '\n';
-          const buf = Buffer.from(text);
-          fs.writeSync(fd, buf);
-          hash.update(buf);
-          bytes += buf.length;
-          count += rows.length;
-          after = rows.at(-1)!.position;
-          ctx.progress(count, total, `${count} of ${total} examples`);
-          await new Promise((r) => setImmediate(r)); // keep the app responsive between pages
+      const counts = store.splitCounts(versionId);
+      const targets: { split: Split | 'all'; file: string }[] =
+        split === 'all'
+          ? [{ split: 'all', file: out }]
+          : split === 'each'
+            ? SPLITS.filter((s) => counts[s] > 0).map((s) => ({ split: s, file: splitFile(out, s) }))
+            : [{ split, file: out }];
+      if (split === 'each' && counts.none > 0) ctx.log('warn', `${counts.none} example(s) are in no split and are not exported; split the dataset first.`);
+      const total = targets.reduce((n, t) => n + (t.split === 'all' ? store.versionSize(versionId) : counts[t.split]), 0);
+      const written: Written[] = [];
+      let done = 0;
+      for (const t of targets) {
+        const tmp = `${t.file}.partial`;
+        const hash = createHash('sha256');
+        let examples = 0;
+        const parquet = container === 'parquet' ? createParquetWriter(tmp, format) : null;
+        const fd = container === 'jsonl' ? fs.openSync(tmp, 'w') : null;
+        try {
+          let after = Number.MIN_SAFE_INTEGER;
+          for (;;) {
+            ctx.throwIfCancelled();
+            const rows = store.pageAfter(versionId, after, PAGE, t.split === 'all' ? undefined : t.split);
+            if (rows.length === 0) break;
+            const records = rows.map((r) => toRecord(format, { messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference }));
+            if (fd !== null) {
+              const buf = Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+              fs.writeSync(fd, buf);
+              hash.update(buf);
+            } else parquet!.write(records);
+            examples += rows.length;
+            done += rows.length;
+            after = rows.at(-1)!.position;
+            ctx.progress(done, total, `${done} of ${total} examples`);
+            await new Promise((r) => setImmediate(r)); // keep the app responsive between pages
+          }
+          if (parquet) await parquet.close();
+        } finally {
+          if (fd !== null) fs.closeSync(fd);
         }
-      } finally {
-        fs.closeSync(fd);
+        if (ctx.signal.aborted) {
+          fs.rmSync(tmp, { force: true });
+          ctx.throwIfCancelled();
+        }
+        if (parquet) hash.update(fs.readFileSync(tmp));
+        fs.renameSync(tmp, t.file);
+        written.push({ split: t.split, file: t.file, examples, bytes: fs.statSync(t.file).size, sha256: hash.digest('hex') });
+        ctx.lineage('output', 'file', t.file, path.basename(t.file));
       }
-      if (ctx.signal.aborted) {
-        fs.rmSync(tmp, { force: true });
-        ctx.throwIfCancelled();
-      }
-      fs.renameSync(tmp, out);
+      const single = written.length === 1 ? written[0]! : null;
       const manifest = {
         dataset: name,
         version,
         format,
-        examples: count,
-        bytes,
-        sha256: hash.digest('hex'),
+        container,
+        split,
+        examples: written.reduce((n, w) => n + w.examples, 0),
+        ...(single ? { bytes: single.bytes, sha256: single.sha256 } : {}),
+        splits: Object.fromEntries(written.map((w) => [w.split, w.examples])),
+        files: written.map((w) => ({ split: w.split, file: path.basename(w.file), examples: w.examples, bytes: w.bytes, sha256: w.sha256 })),
         exportedAt: new Date().toISOString(),
         run: ctx.runId,
         tool: 'distillery',
       };
       fs.writeFileSync(`${out}.manifest.json`, JSON.stringify(manifest, null, 2) + '\n');
-      ctx.lineage('output', 'file', out, path.basename(out));
-      ctx.metric('examples', count, 'examples');
-      ctx.metric('bytes', bytes, 'bytes');
-      ctx.log('info', `Wrote ${count} examples to ${out} (sha256 ${manifest.sha256.slice(0, 12)}…).`);
+      ctx.metric('examples', manifest.examples, 'examples');
+      ctx.metric('bytes', written.reduce((n, w) => n + w.bytes, 0), 'bytes');
+      ctx.log('info', `Wrote ${manifest.examples} examples to ${written.map((w) => path.basename(w.file)).join(', ')}.`);
     },
   };
 }

@@ -2,11 +2,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
-import { DatasetsStore } from './store.js';
+import { DatasetsStore, toExampleRow } from './store.js';
+import { DraftStore } from './draft.js';
+import { diffVersions } from './diff.js';
+import { assignSplits } from './curation/splits.js';
+import { resolveClusters } from './curation-jobs.js';
 import { detectJsonlFormat, readJsonl } from './jsonl.js';
 import type { ExportFormat } from './denormalize.js';
+import type { ExportSplit } from './export-job.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type {
+  ChatMessage,
+  CurationAction,
+  CurationResult,
+  DatasetVersionSummary,
+  DuplicateCluster,
+  ExamplesFilter,
+  Selection,
+  Split,
+  VersionDiff,
+  VersionDiffRow,
   DatasetDetail,
   DatasetSummary,
   ExamplesPage,
@@ -16,28 +31,70 @@ import type {
   RejectedRecord,
 } from '../../../src-shared/domain/datasets.js';
 
-/** Datasets: import (a run), list, show. Curation, splits, search and export come with the rest of issue #3. */
+/** Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs. */
 export class DatasetsService {
   readonly store: DatasetsStore;
 
+  readonly drafts: DraftStore;
+
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly runner: JobRunner,
   ) {
     this.store = new DatasetsStore(db);
+    this.drafts = new DraftStore(db);
   }
 
   list(): DatasetSummary[] {
     return this.store.list();
   }
 
-  get(name: string, version: number | undefined, previewLimit: number): DatasetDetail {
+  dataset(name: string): { id: number; name: string; createdAt: string; testFrozen: boolean } {
     const d = this.store.byName(name);
     if (!d || d.state !== 'ready') throw new AppError('not_found', `there is no dataset named ${name}`);
+    return d;
+  }
+
+  /**
+   * A version of a dataset: a number, or (undefined) the working copy when there is one and else the latest version.
+   * Runs that record the version they used take committed versions only (`committedOnly`).
+   */
+  resolve(name: string, version: number | undefined, { committedOnly = false } = {}): { datasetId: number; version: DatasetVersionSummary } {
+    const d = this.dataset(name);
     const versions = this.store.versions(d.id);
-    const v = version === undefined ? versions.at(-1)! : versions.find((x) => x.number === version);
-    if (!v) throw new AppError('not_found', `${name} has no version ${version} (it has 1 to ${versions.length})`);
-    return { id: d.id, name: d.name, createdAt: d.createdAt, latest: versions.at(-1)!, versions, version: v, preview: this.store.preview(v.id, previewLimit) };
+    const draft = this.drafts.summary(d.id);
+    const draftRow = draft ? this.drafts.draftOf(d.id)! : null;
+    const draftVersion: DatasetVersionSummary | null =
+      draft && draftRow
+        ? { id: draftRow.id, number: draft.number, message: 'Working copy', exampleCount: draft.exampleCount, createdAt: '', runId: null, state: 'draft' }
+        : null;
+    if (version === undefined) return { datasetId: d.id, version: (!committedOnly && draftVersion) || versions.at(-1)! };
+    if (draftVersion && version === draftVersion.number) {
+      if (committedOnly) throw new AppError('conflict', `${name}@${version} is the uncommitted working copy; commit it first`, 'version');
+      return { datasetId: d.id, version: draftVersion };
+    }
+    const v = versions.find((x) => x.number === version);
+    if (!v) throw new AppError('not_found', `${name} has no version ${version} (it has 1 to ${versions.length})`, 'version');
+    return { datasetId: d.id, version: v };
+  }
+
+  get(name: string, version: number | undefined, previewLimit: number): DatasetDetail {
+    const d = this.dataset(name);
+    const { version: v } = this.resolve(name, version);
+    const versions = this.store.versions(d.id);
+    return {
+      id: d.id,
+      name: d.name,
+      createdAt: d.createdAt,
+      latest: versions.at(-1)!,
+      versions,
+      version: v,
+      preview: this.store.preview(v.id, previewLimit),
+      draft: this.drafts.summary(d.id),
+      testFrozen: d.testFrozen,
+      splits: this.store.splitCounts(v.id),
+      tags: this.store.tagCounts(v.id),
+    };
   }
 
   async previewImport(file: string, format: JsonRecordFormat | 'auto', limit: number): Promise<ImportPreview> {
@@ -54,13 +111,119 @@ export class DatasetsService {
     return { path: absolute, format: resolved, examples, rejects, linesRead };
   }
 
-  examples(name: string, version: number | undefined, offset: number, limit: number, search?: string, hasReference?: boolean): ExamplesPage {
-    const v = this.get(name, version, 0).version;
-    const match = search?.trim() ? ftsQuery(search) : undefined;
-    const page = this.store.page(v.id, offset, limit, { match, hasReference });
+  examples(name: string, version: number | undefined, offset: number, limit: number, filter: ExamplesFilter = {}): ExamplesPage {
+    const { version: v } = this.resolve(name, version);
+    const page = this.store.page(v.id, offset, limit, filter);
+    return { total: page.total, exact: page.exact, rows: page.rows.map(toExampleRow) };
+  }
+
+  /** Tag, untag, flag, unflag or delete one example, a selection, or everything matching a filter: one undoable operation. */
+  curate(name: string, selection: Selection, action: CurationAction): CurationResult {
+    const d = this.dataset(name);
+    const what = describeSelection(selection);
+    let r;
+    let label: string;
+    switch (action.kind) {
+      case 'tag':
+        label = `Tagged ${what} “${action.tag}”`;
+        r = this.drafts.tag(d.id, selection, action.tag, label);
+        break;
+      case 'untag':
+        label = `Untagged “${action.tag}” from ${what}`;
+        r = this.drafts.untag(d.id, selection, action.tag, label);
+        break;
+      case 'flag':
+        label = `Flagged ${what}`;
+        r = this.drafts.flag(d.id, selection, 'manual', label);
+        break;
+      case 'unflag':
+        label = `Cleared the flags of ${what}`;
+        r = this.drafts.unflag(d.id, selection, label);
+        break;
+      case 'delete':
+        label = `Deleted ${what}`;
+        r = this.drafts.delete(d.id, selection, label);
+        break;
+    }
+    return this.result(d.id, r.opId, label, r);
+  }
+
+  private result(datasetId: number, opId: number | null, label: string, r: { affected: number; skipped: number }): CurationResult {
+    const draft = this.drafts.summary(datasetId);
+    const op = draft?.operations.find((o) => o.id === opId);
+    return { label: op ? op.label : label, affected: r.affected, skipped: r.skipped, draft };
+  }
+
+  /** Replaces one example's conversation (the old content stays in earlier versions). */
+  edit(name: string, position: number, messages: ChatMessage[]): CurationResult {
+    const d = this.dataset(name);
+    if (!messages.some((m) => m.role === 'user')) throw new AppError('invalid_input', 'an example needs a user message', 'messages');
+    const last = messages.at(-1)!;
+    const example: NormalizedExample = { messages, reference: last.role === 'assistant' ? last.content : null };
+    const r = this.drafts.replaceContent(d.id, new Map([[position, example]]), `Edited example ${position}`);
+    if (r.affected === 0) throw new AppError('not_found', `${name} has no example at position ${position}`, 'position');
+    return this.result(d.id, r.opId, `Edited example ${position}`, r);
+  }
+
+  undo(name: string): CurationResult {
+    const d = this.dataset(name);
+    const op = this.drafts.undo(d.id);
+    if (!op) throw new AppError('conflict', `${name} has no change to undo`);
+    return { label: `Undid: ${op.label}`, affected: op.affected, skipped: 0, draft: this.drafts.summary(d.id) };
+  }
+
+  commit(name: string, message: string): DatasetVersionSummary {
+    const d = this.dataset(name);
+    const c = this.drafts.commit(d.id, message);
+    return this.store.versions(d.id).find((v) => v.id === c.versionId)!;
+  }
+
+  discard(name: string): boolean {
+    return this.drafts.discard(this.dataset(name).id);
+  }
+
+  setTestFrozen(name: string, frozen: boolean): void {
+    const d = this.dataset(name);
+    if (frozen && this.store.splitCounts(this.resolve(name, undefined).version.id).test === 0) {
+      throw new AppError('conflict', `${name} has no test split to freeze; make splits first`);
+    }
+    this.drafts.setTestFrozen(d.id, frozen);
+  }
+
+  /** Seeded random (optionally stratified by tags) train/validation/test assignment of the working copy. */
+  split(name: string, options: SplitOptions): CurationResult {
+    const d = this.dataset(name);
+    const draft = this.drafts.ensureDraft(d.id);
+    const rows = this.store.splitInputs(draft.id);
+    const frozenTest = d.testFrozen;
+    let assigned: Map<number, Split>;
+    try {
+      assigned = assignSplits(
+        rows.map((r) => ({ key: r.position, stratum: options.stratify ? r.tags : null, fixed: r.split })),
+        { ratios: options.ratios, counts: options.counts, seed: options.seed, frozenTest },
+      );
+    } catch (e) {
+      throw new AppError('invalid_input', (e as Error).message, 'ratios');
+    }
+    const how = options.counts ? `counts ${JSON.stringify(options.counts)}` : `${options.ratios!.train}/${options.ratios!.validation}/${options.ratios!.test}`;
+    const label = `Split ${rows.length} examples ${how}, seed ${options.seed}${options.stratify ? ', stratified by tags' : ''}`;
+    const r = this.drafts.setSplits(d.id, assigned, label);
+    return this.result(d.id, r.opId, label, r);
+  }
+
+  diff(name: string, from: number, to: number | undefined, offset: number, limit: number, only?: VersionDiffRow['change']): VersionDiff {
+    const a = this.resolve(name, from).version;
+    const b = this.resolve(name, to).version;
+    return diffVersions(this.db, this.store, a, b, offset, limit, only);
+  }
+
+  /** The near-duplicate clusters of a version's latest detection, largest first, with their members. */
+  clusters(name: string, version: number | undefined, offset: number, limit: number): { total: number; clusters: DuplicateCluster[] } {
+    const { version: v } = this.resolve(name, version);
+    const page = this.store.clusters(v.id, offset, limit);
     return {
       total: page.total,
-      rows: page.rows.map((r) => ({ position: r.position, messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference })),
+      clusters: page.clusters.map((c) => ({ cluster: c.cluster, similarity: c.similarity, members: this.store.rowsAt(v.id, c.positions).map(toExampleRow) })),
     };
   }
 
@@ -88,13 +251,59 @@ export class DatasetsService {
     return { absolute, resolved };
   }
 
-  startExport(name: string, version: number | undefined, format: ExportFormat, out: string): { runId: number } {
-    const v = this.get(name, version, 0).version;
+  startExport(
+    name: string,
+    version: number | undefined,
+    format: ExportFormat,
+    out: string,
+    container: 'jsonl' | 'parquet' = 'jsonl',
+    split: ExportSplit = 'all',
+  ): { runId: number } {
+    const v = this.resolve(name, version, { committedOnly: true }).version;
     const absolute = path.resolve(out);
     const dir = fs.statSync(path.dirname(absolute), { throwIfNoEntry: false });
     if (dir && !dir.isDirectory()) throw new AppError('not_a_file', `${path.dirname(absolute)} is not a folder`, 'out');
     if (fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) throw new AppError('not_a_file', `${absolute} is a folder; give a file name`, 'out');
-    const run = this.runner.submit('datasets.export', { name, version: v.number, versionId: v.id, format, out: absolute });
+    if (split !== 'all' && split !== 'each' && this.store.splitCounts(v.id)[split] === 0) {
+      throw new AppError('conflict', `${name}@${v.number} has no ${split} examples; split it first`, 'split');
+    }
+    const run = this.runner.submit('datasets.export', { name, version: v.number, versionId: v.id, format, container, split, out: absolute });
+    return { runId: run.id };
+  }
+
+  private target(name: string): { name: string; datasetId: number; versionId: number; versionNumber: number } {
+    const { datasetId, version } = this.resolve(name, undefined);
+    return { name, datasetId, versionId: version.id, versionNumber: version.number };
+  }
+
+  /** Starts a duplicate detection run on the working copy (or latest version): exact, or near at a Jaccard threshold. */
+  startDedupe(name: string, near: number | undefined, apply: boolean, commitMessage?: string): { runId: number } {
+    const t = this.target(name);
+    const draft = this.drafts.summary(t.datasetId);
+    if (commitMessage && draft && draft.operations.length > 0) {
+      throw new AppError('conflict', `${name} has uncommitted changes in its working copy; commit or discard them first`);
+    }
+    const run = this.runner.submit('datasets.dedupe', { ...t, ...(near === undefined ? {} : { near }), apply, ...(commitMessage ? { commitMessage } : {}) });
+    return { runId: run.id };
+  }
+
+  /** Keeps one example per duplicate cluster (the chosen one, else the first) and deletes the rest: one undoable operation. */
+  resolveDuplicates(name: string, keep: { cluster: number; position: number }[]): CurationResult {
+    const d = this.dataset(name);
+    const r = resolveClusters(this.store, this.drafts, d.id, new Map(keep.map((k) => [k.cluster, k.position])));
+    return this.result(d.id, r.opId, '', r);
+  }
+
+  startScan(name: string, quality: boolean, pii: 'off' | 'flag' | 'redact'): { runId: number } {
+    if (!quality && pii === 'off') throw new AppError('invalid_input', 'choose quality checks, a PII scan, or both', 'quality');
+    return { runId: this.runner.submit('datasets.scan', { ...this.target(name), quality, pii }).id };
+  }
+
+  startTokenCount(name: string, model: { id: number; path: string; name: string }): { runId: number } {
+    const t = this.target(name);
+    const run = this.runner.submit('datasets.countTokens', { ...t, modelId: model.id, modelPath: model.path, modelName: model.name }, [
+      { kind: 'model', ref: String(model.id), label: model.name },
+    ]);
     return { runId: run.id };
   }
 
@@ -103,11 +312,25 @@ export class DatasetsService {
   }
 }
 
-/** A user's search words as an FTS5 query: every word must appear (quoted, so no FTS syntax can break the query). */
-export function ftsQuery(search: string): string {
-  return search
-    .trim()
-    .split(/\s+/)
-    .map((w) => `"${w.replace(/"/g, '""')}"`)
-    .join(' ');
+export interface SplitOptions {
+  ratios?: { train: number; validation: number; test: number };
+  counts?: { validation?: number; test?: number };
+  seed: number;
+  stratify?: boolean;
+}
+
+function describeSelection(selection: Selection): string {
+  if ('positions' in selection) return selection.positions.length === 1 ? `example ${selection.positions[0]}` : `${selection.positions.length} examples`;
+  const f = selection.filter;
+  const parts: string[] = [];
+  if (f.search?.trim()) parts.push(`matching “${f.search.trim()}”`);
+  if (f.split) parts.push(`in ${f.split === 'none' ? 'no split' : f.split}`);
+  if (f.tag) parts.push(`tagged ${f.tag}`);
+  if (f.flag) parts.push(`flagged ${f.flag}`);
+  else if (f.flagged !== undefined) parts.push(f.flagged ? 'flagged' : 'not flagged');
+  if (f.hasReference !== undefined) parts.push(f.hasReference ? 'with a reference answer' : 'without a reference answer');
+  if (f.cluster !== undefined) parts.push(`in duplicate cluster ${f.cluster}`);
+  else if (f.duplicates !== undefined) parts.push(f.duplicates ? 'in a duplicate cluster' : 'not in a duplicate cluster');
+  if (f.minTokens !== undefined || f.maxTokens !== undefined) parts.push(`of ${f.minTokens ?? 0}–${f.maxTokens ?? '∞'} tokens`);
+  return parts.length ? `the examples ${parts.join(', ')}` : 'all examples';
 }

@@ -1,5 +1,46 @@
 import type { Db } from '../store/db.js';
-import type { DatasetSummary, DatasetVersionSummary, NormalizedExample, RejectedRecord } from '../../../src-shared/domain/datasets.js';
+import type {
+  DatasetSummary,
+  DatasetVersionSummary,
+  ExampleRow,
+  ExamplesFilter,
+  NormalizedExample,
+  RejectedRecord,
+  Split,
+} from '../../../src-shared/domain/datasets.js';
+import { filterSql, isEmptyFilter } from './filter.js';
+
+/** A version_examples row with its example, as SQL returns it (see toExampleRow). */
+export interface RawRow {
+  position: number;
+  example_id: number;
+  messages: string;
+  reference: string | null;
+  split: Split | null;
+  tags: string;
+  flags: string;
+  cluster: number | null;
+  tokens: number | null;
+}
+const ROW_COLUMNS = `ve.position, ve.example_id, e.messages, e.reference, ve.split, ve.tags, ve.flags,
+  (SELECT d.cluster FROM dup_clusters d WHERE d.version_id = ve.version_id AND d.position = ve.position) AS cluster,
+  (SELECT t.tokens FROM token_counts t WHERE t.tokenizer = @tok AND t.example_id = ve.example_id) AS tokens`;
+
+/** '|a|b|' ⇄ ['a', 'b'] */
+export const splitList = (s: string): string[] => (s ? s.slice(1, -1).split('|') : []);
+
+export function toExampleRow(r: RawRow): ExampleRow {
+  return {
+    position: r.position,
+    messages: JSON.parse(r.messages) as NormalizedExample['messages'],
+    reference: r.reference,
+    split: r.split,
+    tags: splitList(r.tags),
+    flags: splitList(r.flags),
+    cluster: r.cluster,
+    tokens: r.tokens,
+  };
+}
 
 interface VersionRow {
   id: number;
@@ -16,6 +57,7 @@ const toVersion = (v: VersionRow): DatasetVersionSummary => ({
   exampleCount: v.example_count,
   createdAt: v.created_at,
   runId: v.run_id,
+  state: 'committed',
 });
 
 /** SQL for datasets, versions (immutable snapshots) and examples. */
@@ -31,62 +73,152 @@ export class DatasetsStore {
     return rows.map((d) => ({ id: d.id, name: d.name, createdAt: d.created_at, latest: this.versions(d.id).at(-1)! }));
   }
 
-  byName(name: string): { id: number; name: string; createdAt: string; state: string } | null {
-    const d = this.db.prepare(`SELECT id, name, created_at, state FROM datasets WHERE name = ?`).get(name) as
-      | { id: number; name: string; created_at: string; state: string }
+  byName(name: string): { id: number; name: string; createdAt: string; state: string; testFrozen: boolean } | null {
+    const d = this.db.prepare(`SELECT id, name, created_at, state, test_frozen FROM datasets WHERE name = ?`).get(name) as
+      | { id: number; name: string; created_at: string; state: string; test_frozen: number }
       | undefined;
-    return d ? { id: d.id, name: d.name, createdAt: d.created_at, state: d.state } : null;
+    return d ? { id: d.id, name: d.name, createdAt: d.created_at, state: d.state, testFrozen: d.test_frozen === 1 } : null;
+  }
+
+  splitCounts(versionId: number): Record<Split | 'none', number> {
+    const counts: Record<Split | 'none', number> = { train: 0, validation: 0, test: 0, none: 0 };
+    const rows = this.db
+      .prepare(`SELECT coalesce(split, 'none') AS split, count(*) AS n FROM version_examples WHERE version_id = ? AND deleted_op IS NULL GROUP BY 1`)
+      .all(versionId) as { split: Split | 'none'; n: number }[];
+    for (const r of rows) counts[r.split] = r.n;
+    return counts;
+  }
+
+  tagCounts(versionId: number): { tag: string; count: number }[] {
+    const combos = this.db
+      .prepare(`SELECT tags, count(*) AS n FROM version_examples WHERE version_id = ? AND deleted_op IS NULL AND tags <> '' GROUP BY tags`)
+      .all(versionId) as { tags: string; n: number }[];
+    const counts = new Map<string, number>();
+    for (const c of combos) for (const t of splitList(c.tags)) counts.set(t, (counts.get(t) ?? 0) + c.n);
+    return [...counts.entries()].map(([tag, count]) => ({ tag, count })).sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag));
+  }
+
+  /** What a split assignment needs of every live row. */
+  splitInputs(versionId: number): { position: number; tags: string; split: Split | null }[] {
+    return this.db
+      .prepare(`SELECT position, tags, split FROM version_examples WHERE version_id = ? AND deleted_op IS NULL ORDER BY position`)
+      .all(versionId) as { position: number; tags: string; split: Split | null }[];
+  }
+
+  /** Examples of a version without a token count for `tokenizer`, at most `limit`. */
+  uncounted(versionId: number, tokenizer: string, limit: number): { example_id: number; messages: string }[] {
+    return this.db
+      .prepare(
+        `SELECT e.id AS example_id, e.messages FROM version_examples ve JOIN examples e ON e.id = ve.example_id
+         WHERE ve.version_id = @v AND ve.deleted_op IS NULL
+           AND NOT EXISTS (SELECT 1 FROM token_counts t WHERE t.tokenizer = @tok AND t.example_id = ve.example_id)
+         LIMIT @limit`,
+      )
+      .all({ v: versionId, tok: tokenizer, limit }) as { example_id: number; messages: string }[];
+  }
+
+  uncountedCount(versionId: number, tokenizer: string): number {
+    return this.db
+      .prepare(
+        `SELECT count(*) FROM version_examples ve WHERE ve.version_id = @v AND ve.deleted_op IS NULL
+           AND NOT EXISTS (SELECT 1 FROM token_counts t WHERE t.tokenizer = @tok AND t.example_id = ve.example_id)`,
+      )
+      .pluck()
+      .get({ v: versionId, tok: tokenizer }) as number;
+  }
+
+  saveTokenCounts(tokenizer: string, counts: { exampleId: number; tokens: number }[]): void {
+    const put = this.db.prepare(`INSERT OR REPLACE INTO token_counts (tokenizer, example_id, tokens) VALUES (?, ?, ?)`);
+    for (const c of counts) put.run(tokenizer, c.exampleId, c.tokens);
+  }
+
+  /** Replaces a version's near-duplicate clusters (derived data: a detection's latest result). */
+  saveClusters(versionId: number, clusters: { positions: number[]; similarity: number }[]): void {
+    this.db.prepare(`DELETE FROM dup_clusters WHERE version_id = ?`).run(versionId);
+    const put = this.db.prepare(`INSERT INTO dup_clusters (version_id, position, cluster, similarity) VALUES (?, ?, ?, ?)`);
+    for (const c of clusters) {
+      const head = Math.min(...c.positions);
+      for (const p of c.positions) put.run(versionId, p, head, c.similarity);
+    }
+  }
+
+  /** A page of a version's clusters (live members only), largest first. */
+  clusters(versionId: number, offset: number, limit: number): { total: number; clusters: { cluster: number; similarity: number; positions: number[] }[] } {
+    const grouped = `SELECT d.cluster, min(d.similarity) AS similarity, json_group_array(d.position) AS positions, count(*) AS n
+      FROM dup_clusters d JOIN version_examples ve ON ve.version_id = d.version_id AND ve.position = d.position AND ve.deleted_op IS NULL
+      WHERE d.version_id = @v GROUP BY d.cluster HAVING count(*) > 1`;
+    const total = this.db.prepare(`SELECT count(*) FROM (${grouped})`).pluck().get({ v: versionId }) as number;
+    const rows = this.db.prepare(`${grouped} ORDER BY n DESC, d.cluster LIMIT @limit OFFSET @offset`).all({ v: versionId, limit, offset }) as {
+      cluster: number;
+      similarity: number;
+      positions: string;
+    }[];
+    return { total, clusters: rows.map((r) => ({ cluster: r.cluster, similarity: r.similarity, positions: (JSON.parse(r.positions) as number[]).sort((a, b) => a - b) })) };
   }
 
   versions(datasetId: number): DatasetVersionSummary[] {
-    return (this.db.prepare(`SELECT * FROM dataset_versions WHERE dataset_id = ? ORDER BY number`).all(datasetId) as VersionRow[]).map(toVersion);
+    return (this.db.prepare(`SELECT * FROM dataset_versions WHERE dataset_id = ? AND state = 'committed' ORDER BY number`).all(datasetId) as VersionRow[]).map(toVersion);
   }
 
   preview(versionId: number, limit: number): NormalizedExample[] {
     const rows = this.db
       .prepare(
         `SELECT e.messages, e.reference FROM version_examples ve JOIN examples e ON e.id = ve.example_id
-         WHERE ve.version_id = ? ORDER BY ve.position LIMIT ?`,
+         WHERE ve.version_id = ? AND ve.deleted_op IS NULL ORDER BY ve.position LIMIT ?`,
       )
       .all(versionId, limit) as { messages: string; reference: string | null }[];
     return rows.map((r) => ({ messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference }));
   }
 
   /**
-   * Rows [offset, offset + limit) of a version in order, optionally only those matching a full-text query (FTS5 syntax)
-   * and/or having a reference answer; with the number of matching rows.
+   * Rows [offset, offset + limit) of a version matching a filter, with how many match. A search's count stops at
+   * `countCap` (then `exact` is false): counting every match of a frequent word costs more than anyone reads.
    */
-  page(
-    versionId: number,
-    offset: number,
-    limit: number,
-    filter: { match?: string; hasReference?: boolean } = {},
-  ): { total: number; rows: { position: number; messages: string; reference: string | null }[] } {
-    const where = ['ve.version_id = @versionId'];
-    if (filter.match) where.push('ve.example_id IN (SELECT rowid FROM examples_fts WHERE examples_fts MATCH @match)');
-    if (filter.hasReference !== undefined) where.push(filter.hasReference ? 'e.reference IS NOT NULL' : 'e.reference IS NULL');
-    const from = `FROM version_examples ve JOIN examples e ON e.id = ve.example_id WHERE ${where.join(' AND ')}`;
-    const params = { versionId, match: filter.match ?? null, limit, offset };
-    const unfiltered = !filter.match && filter.hasReference === undefined;
-    const total = unfiltered ? this.versionSize(versionId) : (this.db.prepare(`SELECT count(*) ${from}`).pluck().get(params) as number);
-    const rows = this.db
-      .prepare(`SELECT ve.position, e.messages, e.reference ${from} ORDER BY ve.position LIMIT @limit OFFSET @offset`)
-      .all(params) as { position: number; messages: string; reference: string | null }[];
-    return { total, rows };
+  page(versionId: number, offset: number, limit: number, filter: ExamplesFilter = {}, countCap = 10_000): { total: number; exact: boolean; rows: RawRow[] } {
+    const sql = filterSql(versionId, filter);
+    const params = { ...sql.params, limit, offset, cap: countCap + 1, tok: filter.tokenizerModel === undefined ? '' : String(filter.tokenizerModel) };
+    let total: number;
+    let exact = true;
+    if (isEmptyFilter(filter)) total = this.versionSize(versionId);
+    else if (sql.searching) {
+      total = this.db.prepare(`SELECT count(*) FROM (SELECT 1 ${sql.from} LIMIT @cap)`).pluck().get(params) as number;
+      if (total > countCap) [total, exact] = [countCap, false];
+    } else total = this.db.prepare(`SELECT count(*) ${sql.from}`).pluck().get(params) as number;
+    const rows = this.db.prepare(`SELECT ${ROW_COLUMNS} ${sql.from} ${sql.order} LIMIT @limit OFFSET @offset`).all(params) as RawRow[];
+    return { total, exact, rows };
+  }
+
+  /** The positions of every row of a version matching a filter (bulk actions). */
+  positions(versionId: number, filter: ExamplesFilter): number[] {
+    const sql = filterSql(versionId, filter);
+    return this.db.prepare(`SELECT ve.position ${sql.from}`).pluck().all(sql.params) as number[];
+  }
+
+  /** Rows by position (the members of a cluster, a diff's two sides). */
+  rowsAt(versionId: number, positions: number[], includeDeleted = false): RawRow[] {
+    if (positions.length === 0) return [];
+    return this.db
+      .prepare(
+        `SELECT ${ROW_COLUMNS} FROM version_examples ve JOIN examples e ON e.id = ve.example_id
+         WHERE ve.version_id = @v AND ve.position IN (SELECT value FROM json_each(@positions))${includeDeleted ? '' : ' AND ve.deleted_op IS NULL'}
+         ORDER BY ve.position`,
+      )
+      .all({ v: versionId, positions: JSON.stringify(positions), tok: '' }) as RawRow[];
   }
 
   versionSize(versionId: number): number {
-    return this.db.prepare(`SELECT count(*) FROM version_examples WHERE version_id = ?`).pluck().get(versionId) as number;
+    return this.db.prepare(`SELECT count(*) FROM version_examples WHERE version_id = ? AND deleted_op IS NULL`).pluck().get(versionId) as number;
   }
 
   /** Keyset paging for full scans (export): the rows after `position`, in order. */
-  pageAfter(versionId: number, position: number, limit: number): { position: number; messages: string; reference: string | null }[] {
+  pageAfter(versionId: number, position: number, limit: number, split?: Split): RawRow[] {
     return this.db
       .prepare(
-        `SELECT ve.position, e.messages, e.reference FROM version_examples ve JOIN examples e ON e.id = ve.example_id
-         WHERE ve.version_id = ? AND ve.position > ? ORDER BY ve.position LIMIT ?`,
+        `SELECT ${ROW_COLUMNS} FROM version_examples ve JOIN examples e ON e.id = ve.example_id
+         WHERE ve.version_id = @v AND ve.position > @after AND ve.deleted_op IS NULL${split ? ' AND ve.split = @split' : ''}
+         ORDER BY ve.position LIMIT @limit`,
       )
-      .all(versionId, position, limit) as { position: number; messages: string; reference: string | null }[];
+      .all({ v: versionId, after: position, limit, split: split ?? null, tok: '' }) as RawRow[];
   }
 
   /** The dataset and first version an import run is writing (null before its setup). */

@@ -86,6 +86,26 @@ export class LlmEngine {
     });
   }
 
+  /** A model's tokenizer alone (vocabulary only, no weights): cheap to load, enough to count tokens. */
+  loadTokenizer(file: string, signal?: AbortSignal): Promise<LlamaModel> {
+    this.assertAlive();
+    const key = `vocab:${path.resolve(file)}`;
+    return this.lock.run(async () => {
+      const cached = this.models.get(key);
+      if (cached && !cached.disposed) return cached;
+      const name = path.basename(file);
+      if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new AppError('file_missing', `${name}: there is no file at ${file}`);
+      try {
+        const model = await (await this.llama()).loadModel({ modelPath: file, vocabOnly: true, loadSignal: signal });
+        this.models.set(key, model);
+        return model;
+      } catch (e) {
+        if (signal?.aborted) throw new AppError('cancelled', `loading ${name}'s tokenizer was cancelled`);
+        throw new AppError('engine_error', `${name}'s tokenizer could not be loaded: ${messageOf(e)}`);
+      }
+    });
+  }
+
   /** A context on a loaded model with the resolved thread count; memory failures become `out_of_memory`. */
   async createContext(model: LlamaModel, options: ContextOptions = {}): Promise<LlamaContext> {
     this.assertAlive();

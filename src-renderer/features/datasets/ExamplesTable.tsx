@@ -1,30 +1,32 @@
 import { useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { ExampleRow } from '../../../src-shared/domain/datasets.js';
+import type { ExampleRow, ExamplesFilter } from '../../../src-shared/domain/datasets.js';
 import { client } from '../../client.js';
 
 const PAGE = 200;
-const ROW_HEIGHT = 34;
+/** 30 px keeps a million rows (30 M px) under Chromium's ~33.5 M px limit on an element's height. */
+const ROW_HEIGHT = 30;
 
-/** A virtualized list of a version's examples: only the visible rows are in the DOM, pages are fetched on demand. */
-export interface ExamplesFilter {
-  search: string;
-  hasReference: boolean | undefined;
-}
-
-/** Remount (key) when the filter changes: the page cache belongs to one query. */
+/**
+ * A virtualized list of a version's examples: only the visible rows are in the DOM, pages are fetched on demand.
+ * Remount it (key) when the filter or the data change: the page cache belongs to one query.
+ */
 export function ExamplesTable({
   name,
   version,
   filter,
+  selected,
+  onToggle,
   onOpen,
   onTotal,
 }: {
   name: string;
   version: number;
   filter: ExamplesFilter;
+  selected: ReadonlySet<number>;
+  onToggle: (position: number) => void;
   onOpen: (row: ExampleRow) => void;
-  onTotal: (total: number) => void;
+  onTotal: (total: number, exact: boolean) => void;
 }) {
   const parent = useRef<HTMLDivElement>(null);
   const [pages, setPages] = useState<Map<number, ExampleRow[]>>(() => new Map());
@@ -41,11 +43,10 @@ export function ExamplesTable({
     for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
       if (requested.current.has(p)) continue;
       requested.current.add(p);
-      const query = { name, version, offset: p * PAGE, limit: PAGE, ...(filter.search ? { search: filter.search } : {}), ...(filter.hasReference === undefined ? {} : { hasReference: filter.hasReference }) };
-      void client.call('datasets.examples', query).then((r) => {
+      void client.call('datasets.examples', { name, version, offset: p * PAGE, limit: PAGE, filter }).then((r) => {
         setPages((prev) => new Map(prev).set(p, r.rows));
         setTotal(r.total);
-        onTotal(r.total);
+        onTotal(r.total, r.exact);
       });
     }
   }, [first, last, name, version, filter, onTotal]);
@@ -53,9 +54,11 @@ export function ExamplesTable({
   return (
     <div className="virtual-table" ref={parent} data-testid="examples-table">
       <div className="virtual-head">
-        <span>Line</span>
+        <span />
+        <span>#</span>
         <span>Prompt</span>
-        <span>Reference answer</span>
+        <span>Answer</span>
+        <span>Labels</span>
       </div>
       <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {items.map((item) => {
@@ -71,9 +74,27 @@ export function ExamplesTable({
             >
               {row ? (
                 <>
+                  <input
+                    type="checkbox"
+                    aria-label={`Select example ${row.position}`}
+                    checked={selected.has(row.position)}
+                    onClick={(e) => e.stopPropagation()}
+                    onChange={() => onToggle(row.position)}
+                  />
                   <span className="muted">{row.position}</span>
                   <span className="ellipsis">{prompt}</span>
                   <span className="ellipsis">{row.reference ?? <span className="muted">none</span>}</span>
+                  <span className="ellipsis labels">
+                    {row.split && <span className="chip chip-split">{row.split}</span>}
+                    {row.tags.map((t) => (
+                      <span key={t} className="chip">
+                        #{t}
+                      </span>
+                    ))}
+                    {row.flags.length > 0 && <span className="chip chip-flag" title={row.flags.join(', ')}>⚑ {row.flags.length}</span>}
+                    {row.cluster !== null && <span className="chip" title={`duplicate cluster ${row.cluster}`}>≈{row.cluster}</span>}
+                    {row.tokens !== null && <span className="muted">{row.tokens} tok</span>}
+                  </span>
                 </>
               ) : (
                 <span className="muted">…</span>

@@ -1,0 +1,88 @@
+import type { ExamplesFilter } from '../../../src-shared/domain/datasets.js';
+
+/** A user's search words as an FTS5 query: every word must appear (quoted, so no FTS syntax can break the query). */
+export function ftsQuery(search: string): string {
+  return search
+    .trim()
+    .split(/\s+/)
+    .map((w) => `"${w.replace(/"/g, '""')}"`)
+    .join(' ');
+}
+
+/**
+ * The SQL of "the examples of version @v that match a filter", aliased `ve` (version_examples) and `e` (examples).
+ * With a search, the full-text index drives the query (`f`, in example-id order, which is import order): a frequent
+ * word stops as soon as a page is full, a rare one never scans the version. Without one, the version is walked in
+ * position order.
+ */
+export interface FilterSql {
+  /** `FROM … WHERE …` (no ORDER BY). */
+  from: string;
+  /** The ORDER BY that the driving loop gives for free. */
+  order: string;
+  params: Record<string, string | number>;
+  searching: boolean;
+}
+
+export function filterSql(versionId: number, filter: ExamplesFilter): FilterSql {
+  const params: Record<string, string | number> = { v: versionId };
+  const where = ['ve.version_id = @v', 've.deleted_op IS NULL'];
+  let joins = '';
+  if (filter.hasReference !== undefined) where.push(filter.hasReference ? 'e.reference IS NOT NULL' : 'e.reference IS NULL');
+  if (filter.split !== undefined) {
+    if (filter.split === 'none') where.push('ve.split IS NULL');
+    else {
+      where.push('ve.split = @split');
+      params.split = filter.split;
+    }
+  }
+  if (filter.tag !== undefined) {
+    where.push(`instr(ve.tags, '|' || @tag || '|') > 0`);
+    params.tag = filter.tag;
+  }
+  if (filter.flagged !== undefined) where.push(filter.flagged ? `ve.flags <> ''` : `ve.flags = ''`);
+  if (filter.flag !== undefined) {
+    where.push(`instr(ve.flags, '|' || @flag || '|') > 0`);
+    params.flag = filter.flag;
+  }
+  if (filter.cluster !== undefined) {
+    where.push('EXISTS (SELECT 1 FROM dup_clusters d WHERE d.version_id = @v AND d.position = ve.position AND d.cluster = @cluster)');
+    params.cluster = filter.cluster;
+  } else if (filter.duplicates !== undefined) {
+    where.push(`${filter.duplicates ? '' : 'NOT '}EXISTS (SELECT 1 FROM dup_clusters d WHERE d.version_id = @v AND d.position = ve.position)`);
+  }
+  if (filter.tokenizerModel !== undefined && (filter.minTokens !== undefined || filter.maxTokens !== undefined)) {
+    joins += ' JOIN token_counts t ON t.tokenizer = @tokenizer AND t.example_id = ve.example_id';
+    params.tokenizer = String(filter.tokenizerModel);
+    if (filter.minTokens !== undefined) {
+      where.push('t.tokens >= @minTokens');
+      params.minTokens = filter.minTokens;
+    }
+    if (filter.maxTokens !== undefined) {
+      where.push('t.tokens <= @maxTokens');
+      params.maxTokens = filter.maxTokens;
+    }
+  }
+  const search = filter.search?.trim();
+  if (search) {
+    params.match = ftsQuery(search);
+    return {
+      from: `FROM examples_fts f CROSS JOIN version_examples ve ON ve.example_id = f.rowid CROSS JOIN examples e ON e.id = ve.example_id${joins}
+             WHERE examples_fts MATCH @match AND ${where.join(' AND ')}`,
+      order: 'ORDER BY f.rowid',
+      params,
+      searching: true,
+    };
+  }
+  return {
+    from: `FROM version_examples ve JOIN examples e ON e.id = ve.example_id${joins} WHERE ${where.join(' AND ')}`,
+    order: 'ORDER BY ve.position',
+    params,
+    searching: false,
+  };
+}
+
+/** True when the filter narrows nothing. */
+export function isEmptyFilter(filter: ExamplesFilter): boolean {
+  return Object.entries(filter).every(([k, v]) => v === undefined || (k === 'search' && !String(v).trim()) || k === 'tokenizerModel');
+}

@@ -1,0 +1,65 @@
+import { isUtf8 } from 'node:buffer';
+
+/**
+ * Streaming UTF-8 validation that says where the invalid bytes are, whatever the chunking: a sequence split across
+ * two chunks is checked as one. Valid chunks take Node's native `isUtf8` fast path.
+ */
+export class Utf8Checker {
+  private need = 0; // continuation bytes still expected
+  private lower = 0x80; // allowed range of the next continuation byte (narrower after E0, ED, F0, F4)
+  private upper = 0xbf;
+
+  /** Calls `onInvalid(i)` for each position of `buf` where an invalid sequence is detected. */
+  scan(buf: Uint8Array, onInvalid: (index: number) => void): void {
+    if (this.need === 0 && isUtf8(buf)) return;
+    for (let i = 0; i < buf.length; i++) {
+      const b = buf[i]!;
+      if (this.need === 0) {
+        if (b <= 0x7f) continue;
+        if (b >= 0xc2 && b <= 0xdf) this.need = 1;
+        else if (b >= 0xe0 && b <= 0xef) {
+          if (b === 0xe0) this.lower = 0xa0;
+          if (b === 0xed) this.upper = 0x9f;
+          this.need = 2;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+          if (b === 0xf0) this.lower = 0x90;
+          if (b === 0xf4) this.upper = 0x8f;
+          this.need = 3;
+        } else onInvalid(i);
+        continue;
+      }
+      if (b < this.lower || b > this.upper) {
+        // a truncated sequence: report it, then read this byte again as the start of a new one
+        this.reset();
+        onInvalid(i);
+        i--;
+        continue;
+      }
+      this.lower = 0x80;
+      this.upper = 0xbf;
+      this.need--;
+    }
+  }
+
+  /** Index of the first invalid position in `buf`, or -1 (the state then carries on to the next chunk). */
+  firstInvalid(buf: Uint8Array): number {
+    let first = -1;
+    this.scan(buf, (i) => {
+      if (first === -1) first = i;
+    });
+    return first;
+  }
+
+  /** True when the input ended in the middle of a multi-byte sequence. */
+  endsIncomplete(): boolean {
+    const incomplete = this.need > 0;
+    this.reset();
+    return incomplete;
+  }
+
+  private reset(): void {
+    this.need = 0;
+    this.lower = 0x80;
+    this.upper = 0xbf;
+  }
+}
