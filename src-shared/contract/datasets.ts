@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { op } from './define.js';
 import {
   CHAT_ROLES,
+  IMPORT_CONTAINERS,
   JSON_FORMATS,
   SPLITS,
   type CurationResult,
@@ -11,6 +12,7 @@ import {
   type DuplicateCluster,
   type ExamplesPage,
   type ImportPreview,
+  type ImportSpec,
   type RejectedRecord,
   type VersionDiff,
 } from '../domain/datasets.js';
@@ -41,6 +43,17 @@ const SelectionSchema = z.union([
 ]);
 
 const Ratio = z.number().min(0).max(1);
+const Column = z.string().min(1).max(500);
+
+/** A file to import and how to read it: each part detected unless given. */
+const ImportSource = {
+  path: z.string().trim().min(1).max(4096),
+  /** The record shape (JSON Lines, JSON arrays, Parquet). */
+  format: z.enum([...JSON_FORMATS, 'auto']).default('auto'),
+  container: z.enum([...IMPORT_CONTAINERS, 'auto']).default('auto'),
+  /** Which columns hold the prompt, the answer and the system prompt (tables). */
+  mapping: z.strictObject({ prompt: Column, response: Column.optional(), system: Column.optional() }).optional(),
+};
 
 export const datasetsOps = {
   'datasets.list': op<DatasetSummary[]>()(z.strictObject({})),
@@ -48,14 +61,10 @@ export const datasetsOps = {
   'datasets.get': op<DatasetDetail>()(
     z.strictObject({ name: DatasetName, version: Version.optional(), previewLimit: z.number().int().min(0).max(1000).default(20) }),
   ),
-  /** Starts an import run: a JSONL file becomes version 1 of a new dataset. */
-  'datasets.import': op<{ runId: number; format: (typeof JSON_FORMATS)[number] }>()(
-    z.strictObject({ path: z.string().trim().min(1).max(4096), name: DatasetName, format: z.enum([...JSON_FORMATS, 'auto']).default('auto') }),
-  ),
+  /** Starts an import run: a file (JSONL, JSON, CSV, TSV, text, Parquet) becomes version 1 of a new dataset. */
+  'datasets.import': op<{ runId: number; spec: ImportSpec }>()(z.strictObject({ ...ImportSource, name: DatasetName })),
   /** Reads the first records of a file as an import would, without importing (the import dialog's preview). */
-  'datasets.previewImport': op<ImportPreview>()(
-    z.strictObject({ path: z.string().trim().min(1).max(4096), format: z.enum([...JSON_FORMATS, 'auto']).default('auto'), limit: z.number().int().min(1).max(200).default(20) }),
-  ),
+  'datasets.previewImport': op<ImportPreview>()(z.strictObject({ ...ImportSource, limit: z.number().int().min(1).max(200).default(20) })),
   /** A page of a version's examples, in order (the browse table). */
   'datasets.examples': op<ExamplesPage>()(
     z.strictObject({

@@ -2,6 +2,24 @@
 export const JSON_FORMATS = ['openai', 'sharegpt', 'alpaca', 'prompt-completion'] as const;
 export type JsonRecordFormat = (typeof JSON_FORMATS)[number];
 
+/** File kinds a dataset can be imported from. */
+export const IMPORT_CONTAINERS = ['jsonl', 'json', 'csv', 'tsv', 'text', 'parquet'] as const;
+export type ImportContainer = (typeof IMPORT_CONTAINERS)[number];
+
+/** Which columns of a table (CSV/TSV, a flat Parquet file, or JSON objects of another shape) hold what. */
+export interface ColumnMapping {
+  prompt: string;
+  response?: string;
+  system?: string;
+}
+
+/** How to read a file: its container, and the record shape or the column mapping. */
+export interface ImportSpec {
+  container: ImportContainer;
+  record?: JsonRecordFormat;
+  mapping?: ColumnMapping;
+}
+
 export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
 
@@ -138,7 +156,10 @@ export interface DuplicateCluster {
 
 export interface ImportPreview {
   path: string;
-  format: JsonRecordFormat;
+  /** How the file will be read (detected, with the user's overrides). */
+  spec: ImportSpec;
+  /** The columns of a table, to choose a mapping from. */
+  columns: string[] | null;
   /** The first records as they would be imported. */
   examples: NormalizedExample[];
   /** Malformed lines among the first ones read. */

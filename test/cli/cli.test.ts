@@ -113,4 +113,55 @@ describe('distillery datasets', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toBe('distillery: a dataset named marv already exists\n');
   });
+
+  it('dedupes (exact and near), splits with a seed, diffs and exports per split as Parquet', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'faq.jsonl');
+    const lines: string[] = [];
+    const syllables = 'ka lo mi ne ru ta vi zo pe su da fi go hu ja be co du ex ro'.split(' ');
+    let seed = 12345;
+    const pick = () => syllables[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % syllables.length]!;
+    const word = () => pick() + pick() + pick(); // 8000 made-up words: unrelated lines share few shingles
+    const sentence = (n: number) => Array.from({ length: n }, word).join(' ');
+    for (let i = 1; i <= 40; i++) lines.push(JSON.stringify({ prompt: `${sentence(14)}?`, completion: `${sentence(18)} ten seconds.` }));
+    lines.push(lines[0]!.replace('How do', 'how  do')); // exact duplicate after normalization (line 41)
+    lines.push(lines[1]!.replace('ten seconds', 'ten secs')); // near duplicate of line 2 (line 42)
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    expect(distillery('datasets', 'import', file, '--name', 'faq', '--data-dir', dir).code).toBe(0);
+
+    const exact = distillery('datasets', 'dedupe', 'faq', '--json', '--data-dir', dir);
+    expect(exact.code).toBe(0);
+    expect(JSON.parse(exact.stdout)).toMatchObject({ kind: 'datasets.dedupe', status: 'succeeded' });
+    const near = distillery('datasets', 'dedupe', 'faq', '--near', '0.7', '--data-dir', dir);
+    expect(near.code).toBe(0);
+    const versions = (JSON.parse(distillery('datasets', 'show', 'faq', '--json', '--data-dir', dir).stdout) as { versions: { number: number; exampleCount: number }[] }).versions;
+    expect(versions.map((v) => [v.number, v.exampleCount])).toEqual([
+      [1, 42],
+      [2, 41],
+      [3, 40],
+    ]);
+
+    const split = distillery('datasets', 'split', 'faq', '--train', '0.5', '--val', '0.25', '--test', '0.25', '--seed', '3', '--freeze-test', '--data-dir', dir);
+    expect(split.stderr).toBe('');
+    expect(split.stdout.trim()).toBe('faq@4: train 20, validation 10, test 10 (test frozen)');
+    const diff = distillery('datasets', 'diff', 'faq', '--from', '1', '--to', '3', '--data-dir', dir);
+    expect(diff.stdout).toMatch(/^faq@1 → @3: 0 added, 2 removed, 0 changed, 0 relabeled/);
+    expect(diff.stdout).toMatch(/#41 removed/);
+
+    const out = path.join(dir, 'out', 'faq.parquet');
+    const exp = distillery('datasets', 'export', 'faq@4', '--format', 'parquet', '--split', 'each', '--out', out, '--data-dir', dir);
+    expect(exp.stderr.split('\n').filter((l) => l && !l.startsWith('\r') && !/\[run \d+\]/.test(l))).toEqual([]);
+    expect(exp.code).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(`${out}.manifest.json`, 'utf8')) as { splits: Record<string, number>; files: { file: string }[] };
+    expect(manifest.splits).toEqual({ train: 20, validation: 10, test: 10 });
+    expect(manifest.files.map((f) => f.file)).toEqual(['faq.train.parquet', 'faq.validation.parquet', 'faq.test.parquet']);
+    const back = distillery('datasets', 'import', path.join(dir, 'out', 'faq.test.parquet'), '--name', 'faq-test', '--json', '--data-dir', dir);
+    expect(back.code).toBe(0);
+    const shown = JSON.parse(distillery('datasets', 'show', 'faq-test', '--json', '--data-dir', dir).stdout) as { version: { exampleCount: number } };
+    expect(shown.version.exampleCount).toBe(10);
+
+    const bad = distillery('datasets', 'split', 'faq', '--train', '0.9', '--val', '0.2', '--test', '0', '--data-dir', dir);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/sum to 1|ratios/);
+  });
 });

@@ -33,8 +33,8 @@ const examplesRows = (ws: Workspace) => ws.app.db.prepare(`SELECT count(*) FROM 
 describe('dataset import runs', () => {
   it('imports a file with its format detected, as version 1, with a preview', async () => {
     const ws = workspace();
-    const { runId, format } = await ws.client.call('datasets.import', { path: path.join(SAMPLES, 'sharegpt.jsonl'), name: 'support' });
-    expect(format).toBe('sharegpt');
+    const { runId, spec } = await ws.client.call('datasets.import', { path: path.join(SAMPLES, 'sharegpt.jsonl'), name: 'support' });
+    expect(spec).toEqual({ container: 'jsonl', record: 'sharegpt' });
     expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
     const [d] = await ws.client.call('datasets.list', {});
     expect(d).toMatchObject({ name: 'support', latest: { number: 1, exampleCount: 2, runId } });

@@ -2,12 +2,22 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { JobKind } from '../jobs/types.js';
 import { nowIso } from '../store/db.js';
-import { readJsonl, type JsonlItem } from './jsonl.js';
+import type { JsonlItem } from './jsonl.js';
+import { readRecords } from './formats/index.js';
 import type { DatasetsStore } from './store.js';
-import { JSON_FORMATS } from '../../../src-shared/domain/datasets.js';
+import { IMPORT_CONTAINERS, JSON_FORMATS } from '../../../src-shared/domain/datasets.js';
 
-export const ImportConfig = z.strictObject({ file: z.string().min(1), name: z.string().min(1), format: z.enum(JSON_FORMATS) });
-export type ImportConfig = z.infer<typeof ImportConfig>;
+const Mapping = z.strictObject({ prompt: z.string(), response: z.string().optional(), system: z.string().optional() });
+export const ImportConfig = z
+  .strictObject({
+    file: z.string().min(1),
+    name: z.string().min(1),
+    spec: z.strictObject({ container: z.enum(IMPORT_CONTAINERS), record: z.enum(JSON_FORMATS).optional(), mapping: Mapping.optional() }).optional(),
+    /** Runs made before other containers existed: a JSONL record format. */
+    format: z.enum(JSON_FORMATS).optional(),
+  })
+  .transform(({ file, name, spec, format }) => ({ file, name, spec: spec ?? { container: 'jsonl' as const, record: format ?? 'openai' } }));
+export type ImportConfig = z.output<typeof ImportConfig>;
 
 const BATCH = 2000;
 
@@ -22,10 +32,11 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
     schema: ImportConfig,
     title: (c) => `Import ${path.basename(c.file)} as ${c.name}`,
     async run(ctx) {
-      const { file, name, format } = ctx.config;
+      const { file, name, spec } = ctx.config;
+      const how = spec.record ?? (spec.mapping ? `columns ${spec.mapping.prompt}${spec.mapping.response ? ` → ${spec.mapping.response}` : ''}` : 'prompts');
       const target =
         store.importTarget(ctx.runId) ??
-        ctx.db.transaction(() => store.createImporting(name, `Imported from ${path.basename(file)} (${format})`, ctx.runId, nowIso()))();
+        ctx.db.transaction(() => store.createImporting(name, `Imported from ${path.basename(file)} (${spec.container}, ${how})`, ctx.runId, nowIso()))();
       const after = store.lastImportedLine(ctx.runId, target.versionId);
       if (after > 0) ctx.log('info', `Resuming after line ${after}.`);
       ctx.lineage('input', 'file', file, path.basename(file));
@@ -45,7 +56,7 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
           });
           ctx.progress(lines, null, `${imported} examples, ${rejected} rejected`);
         };
-        for await (const item of readJsonl(file, format, { signal: ctx.signal })) {
+        for await (const item of readRecords(file, spec, { signal: ctx.signal })) {
           if (item.line <= after) continue;
           lines = item.line;
           if ('example' in item) imported++;

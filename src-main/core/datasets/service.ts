@@ -7,7 +7,7 @@ import { DraftStore } from './draft.js';
 import { diffVersions } from './diff.js';
 import { assignSplits } from './curation/splits.js';
 import { resolveClusters } from './curation-jobs.js';
-import { detectJsonlFormat, readJsonl } from './jsonl.js';
+import { detectImport, readRecords } from './formats/index.js';
 import type { ExportFormat } from './denormalize.js';
 import type { ExportSplit } from './export-job.js';
 import { AppError } from '../../../src-shared/errors.js';
@@ -26,6 +26,9 @@ import type {
   DatasetSummary,
   ExamplesPage,
   ImportPreview,
+  ImportSpec,
+  ImportContainer,
+  ColumnMapping,
   JsonRecordFormat,
   NormalizedExample,
   RejectedRecord,
@@ -97,18 +100,18 @@ export class DatasetsService {
     };
   }
 
-  async previewImport(file: string, format: JsonRecordFormat | 'auto', limit: number): Promise<ImportPreview> {
-    const { absolute, resolved } = await this.resolveImport(file, format);
+  async previewImport(file: string, how: ImportHow, limit: number): Promise<ImportPreview> {
+    const { absolute, spec, columns } = await this.resolveImport(file, how);
     const examples: NormalizedExample[] = [];
     const rejects: RejectedRecord[] = [];
     let linesRead = 0;
-    for await (const item of readJsonl(absolute, resolved)) {
+    for await (const item of readRecords(absolute, spec)) {
       linesRead = item.line;
       if ('example' in item) examples.push(item.example);
       else rejects.push(item.rejected);
       if (examples.length + rejects.length >= limit) break;
     }
-    return { path: absolute, format: resolved, examples, rejects, linesRead };
+    return { path: absolute, spec, columns, examples, rejects, linesRead };
   }
 
   examples(name: string, version: number | undefined, offset: number, limit: number, filter: ExamplesFilter = {}): ExamplesPage {
@@ -227,28 +230,38 @@ export class DatasetsService {
     };
   }
 
-  async startImport(file: string, name: string, format: JsonRecordFormat | 'auto'): Promise<{ runId: number; format: JsonRecordFormat }> {
+  async startImport(file: string, name: string, how: ImportHow): Promise<{ runId: number; spec: ImportSpec }> {
     if (this.store.byName(name)) throw new AppError('conflict', `a dataset named ${name} already exists`);
-    const { absolute, resolved } = await this.resolveImport(file, format);
-    const run = this.runner.submit('datasets.import', { file: absolute, name, format: resolved });
-    return { runId: run.id, format: resolved };
+    const { absolute, spec } = await this.resolveImport(file, how);
+    if (!spec.record && !spec.mapping && spec.container !== 'text') {
+      throw new AppError('invalid_input', `${path.basename(absolute)}: choose which column holds the prompt`, 'mapping');
+    }
+    const run = this.runner.submit('datasets.import', { file: absolute, name, spec });
+    return { runId: run.id, spec };
   }
 
-  /** The file to import and its format (detected when 'auto'), or a clear refusal. */
-  private async resolveImport(file: string, format: JsonRecordFormat | 'auto'): Promise<{ absolute: string; resolved: JsonRecordFormat }> {
+  /** The file to import and how to read it: detected, then the user's choices applied; or a clear refusal. */
+  private async resolveImport(file: string, how: ImportHow): Promise<{ absolute: string; spec: ImportSpec; columns: string[] | null }> {
     const absolute = path.resolve(file);
     const st = fs.statSync(absolute, { throwIfNoEntry: false });
     if (!st) throw new AppError('file_missing', `${absolute} does not exist`);
     if (!st.isFile()) throw new AppError('not_a_file', `${path.basename(absolute)} is not a file`);
-    const resolved = format === 'auto' ? await detectJsonlFormat(absolute) : format;
-    if (!resolved) {
-      throw new AppError(
-        'invalid_input',
-        `${path.basename(absolute)}: no record has the fields of a known format (messages, conversations, instruction or prompt)`,
-        'format',
-      );
+    const detected = await detectImport(absolute);
+    const spec: ImportSpec = { ...detected.spec };
+    if (how.container && how.container !== 'auto' && how.container !== spec.container) {
+      spec.container = how.container;
+      delete spec.record;
+      delete spec.mapping;
     }
-    return { absolute, resolved };
+    if (how.format && how.format !== 'auto') {
+      spec.record = how.format;
+      delete spec.mapping;
+    }
+    if (how.mapping) {
+      spec.mapping = how.mapping;
+      delete spec.record;
+    }
+    return { absolute, spec, columns: detected.columns };
   }
 
   startExport(
@@ -333,4 +346,10 @@ function describeSelection(selection: Selection): string {
   else if (f.duplicates !== undefined) parts.push(f.duplicates ? 'in a duplicate cluster' : 'not in a duplicate cluster');
   if (f.minTokens !== undefined || f.maxTokens !== undefined) parts.push(`of ${f.minTokens ?? 0}–${f.maxTokens ?? '∞'} tokens`);
   return parts.length ? `the examples ${parts.join(', ')}` : 'all examples';
+}
+
+export interface ImportHow {
+  format?: JsonRecordFormat | 'auto';
+  container?: ImportContainer | 'auto';
+  mapping?: ColumnMapping;
 }

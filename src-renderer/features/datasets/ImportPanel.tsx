@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { JSON_FORMATS, type ImportPreview, type JsonRecordFormat } from '../../../src-shared/domain/datasets.js';
+import { IMPORT_CONTAINERS, JSON_FORMATS, type ColumnMapping, type ImportContainer, type ImportPreview, type JsonRecordFormat } from '../../../src-shared/domain/datasets.js';
 import { ErrorBanner } from '../../ui/components.js';
 import { useAction } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
@@ -10,19 +10,28 @@ export function ImportPanel({ onClose }: { onClose: () => void }) {
   const [path, setPath] = useState('');
   const [name, setName] = useState('');
   const [format, setFormat] = useState<JsonRecordFormat | 'auto'>('auto');
+  const [container, setContainer] = useState<ImportContainer | 'auto'>('auto');
+  const [mapping, setMapping] = useState<ColumnMapping | null>(null);
   const [preview, setPreview] = useState<ImportPreview | null>(null);
   const previewAction = useAction('datasets.previewImport');
   const importAction = useAction('datasets.import');
 
-  const runPreview = async (p = path, f = format) => {
-    setPreview(null);
+  const how = (m: ColumnMapping | null) => ({ format, container, ...(m ? { mapping: m } : {}) });
+  const runPreview = async (p = path, m = mapping) => {
     if (!p.trim()) return;
-    const r = await previewAction.run({ path: p, format: f, limit: 10 });
+    const r = await previewAction.run({ path: p, ...how(m), limit: 10 });
     setPreview(r);
-    if (r && !name) setName(r.path.split(/[\\/]/).pop()!.replace(/\.jsonl?$/i, ''));
+    if (r?.spec.mapping && !m) setMapping(r.spec.mapping);
+    if (r && !name) setName(r.path.split(/[\\/]/).pop()!.replace(/\.[a-z]+$/i, ''));
+  };
+  const remap = (patch: Partial<ColumnMapping>) => {
+    const next = { ...(mapping ?? { prompt: '' }), ...patch };
+    for (const k of ['response', 'system'] as const) if (!next[k]) delete next[k];
+    setMapping(next);
+    if (next.prompt) void runPreview(path, next);
   };
   const start = async () => {
-    const r = await importAction.run({ path, name, format: preview?.format ?? format });
+    const r = await importAction.run({ path, name, ...how(preview?.spec.mapping ? mapping : null) });
     if (r) navigate(`/runs/${r.runId}`);
   };
   return (
@@ -34,8 +43,16 @@ export function ImportPanel({ onClose }: { onClose: () => void }) {
           onSubmit={(p) => void runPreview(p)}
           label="Dataset file path"
           placeholder="/path/to/data.jsonl"
-          pick={{ kind: 'file', title: 'Import a dataset', extensions: ['jsonl', 'json'] }}
+          pick={{ kind: 'file', title: 'Import a dataset', extensions: ['jsonl', 'json', 'csv', 'tsv', 'txt', 'parquet'] }}
         />
+        <select value={container} onChange={(e) => setContainer(e.target.value as ImportContainer | 'auto')} aria-label="File type">
+          <option value="auto">detect file type</option>
+          {IMPORT_CONTAINERS.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
         <select value={format} onChange={(e) => setFormat(e.target.value as JsonRecordFormat | 'auto')} aria-label="Format">
           <option value="auto">detect format</option>
           {JSON_FORMATS.map((f) => (
@@ -55,8 +72,31 @@ export function ImportPanel({ onClose }: { onClose: () => void }) {
       {preview && (
         <div className="preview" data-testid="import-preview">
           <p>
-            Format <b>{preview.format}</b> · first {preview.linesRead} lines: {preview.examples.length} examples, {preview.rejects.length} rejected
+            {preview.spec.container.toUpperCase()}
+            {preview.spec.record && (
+              <>
+                {' '}· Format <b>{preview.spec.record}</b>
+              </>
+            )}{' '}
+            · first {preview.linesRead} records: {preview.examples.length} examples, {preview.rejects.length} rejected
           </p>
+          {preview.columns && !preview.spec.record && (
+            <div className="row" data-testid="column-mapping">
+              {(['prompt', 'response', 'system'] as const).map((k) => (
+                <label key={k}>
+                  {k}{' '}
+                  <select aria-label={`${k} column`} value={mapping?.[k] ?? ''} onChange={(e) => remap({ [k]: e.target.value })}>
+                    <option value="">{k === 'prompt' ? 'choose…' : 'none'}</option>
+                    {preview.columns!.map((c) => (
+                      <option key={c} value={c}>
+                        {c}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              ))}
+            </div>
+          )}
           <table className="table compact">
             <thead>
               <tr>

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { tempDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/workspace.js';
+import { startServer, type ServerProcess } from '../helpers/server.js';
+import { launchBrowser, openPage, screenshot } from './browser.js';
+
+let server: ServerProcess;
+let browser: Browser;
+let page: Page;
+const errors: string[] = [];
+const dir = tempDir();
+
+beforeAll(async () => {
+  server = await startServer(tempDir(), ['--no-sample']);
+  browser = await launchBrowser();
+  page = await openPage(browser, `${server.url}/#/datasets`, errors);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** 60 support tickets: every third about billing, the rest about printers. */
+function ticketsFile(): string {
+  const file = path.join(dir, 'tickets.jsonl');
+  const lines = [];
+  for (let i = 1; i <= 60; i++) {
+    const topic = i % 3 === 0 ? `billing: invoice ${i} was charged twice` : `printer ${i} shows a paper jam`;
+    lines.push(JSON.stringify({ messages: [{ role: 'user', content: `Ticket ${i}: ${topic}` }, { role: 'assistant', content: `**Fix** for ${i}:\n\n\`\`\`\nreset ${i}\n\`\`\`` }] }));
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+describe('curating a dataset in Chromium', () => {
+  it('imports, searches, tags the matching examples, splits, commits, exports per split and diffs', async () => {
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await page.getByLabel('Dataset file path').fill(ticketsFile());
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTestId('import-preview').getByText('Format openai').waitFor();
+    await page.getByLabel('Dataset name').fill('tickets');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.waitForURL(/#\/runs\/\d+$/);
+    await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
+
+    await page.goto(`${server.url}/#/datasets/tickets`);
+    await page.getByTestId('example-1').waitFor();
+    await page.getByTestId('example-3').click();
+    const conversation = page.getByTestId('conversation');
+    await conversation.locator('strong', { hasText: 'Fix' }).waitFor(); // markdown rendered
+    await expect(conversation.locator('pre code').innerText()).resolves.toContain('reset 3');
+
+    await page.getByLabel('Search examples').fill('billing');
+    await page.getByLabel('Search examples').press('Enter');
+    await page.getByTestId('matching-count').filter({ hasText: '20 matching' }).waitFor();
+    await page.getByLabel('Tag', { exact: true }).fill('billing');
+    await page.getByTestId('bulk-actions').getByRole('button', { name: 'Tag', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: '20 changed' }).waitFor();
+    await page.getByTestId('working-copy').getByText(/Tagged the examples matching “billing” “billing”/).waitFor();
+    await screenshot(page, 'dataset-tagged');
+
+    await page.getByLabel('Search examples').fill('');
+    await page.getByLabel('Search examples').press('Enter');
+    await page.getByTestId('split-tool').getByRole('button', { name: 'Split' }).click();
+    await page.getByRole('alert').filter({ hasText: /Split 60 examples .* 60 changed/ }).waitFor();
+    await page.getByLabel('Commit message').fill('billing tagged, 80/10/10 split');
+    await page.getByRole('button', { name: 'Commit version 2' }).click();
+    await page.getByText('No uncommitted changes.').waitFor();
+    await expect(page.getByLabel('Version').inputValue()).resolves.toBe('2');
+    await page.getByTestId('split-tool').getByText('train 48 · validation 6 · test 6 · none 0').waitFor();
+
+    await page.getByLabel('Split', { exact: true }).selectOption('test');
+    await page.getByTestId('matching-count').filter({ hasText: '6 matching' }).waitFor();
+    await page.getByLabel('Tag filter').selectOption('billing');
+    const billingTests = Number((await page.getByTestId('matching-count').innerText()).split(' ')[0]);
+    expect(billingTests).toBeLessThanOrEqual(6);
+    await screenshot(page, 'dataset-split');
+
+    const out = path.join(dir, 'export', 'tickets.jsonl');
+    await page.getByLabel('Export split').selectOption('each');
+    await page.getByLabel('Export file').fill(out);
+    await page.getByTestId('export-tool').getByRole('button', { name: 'Export' }).click();
+    await waitUntil(() => fs.existsSync(`${out}.manifest.json`), 30_000, 'the export manifest');
+    const lines = (f: string) => fs.readFileSync(f, 'utf8').trim().split('\n').length;
+    expect([lines(path.join(dir, 'export', 'tickets.train.jsonl')), lines(path.join(dir, 'export', 'tickets.validation.jsonl')), lines(path.join(dir, 'export', 'tickets.test.jsonl'))]).toEqual([48, 6, 6]);
+    const manifest = JSON.parse(fs.readFileSync(`${out}.manifest.json`, 'utf8')) as { splits: Record<string, number>; version: number };
+    expect(manifest).toMatchObject({ version: 2, splits: { train: 48, validation: 6, test: 6 } });
+
+    await page.goto(`${server.url}/#/datasets/tickets/diff/1..2`);
+    await page.getByTestId('diff-counts').getByText('60 relabeled').waitFor();
+    await screenshot(page, 'dataset-diff');
+  });
+
+  it('logged no page errors', () => {
+    expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e))).toEqual([]);
+  });
+});
