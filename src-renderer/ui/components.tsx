@@ -30,6 +30,19 @@ export function ErrorBanner({ error, onClose }: { error: AppError | { message: s
   );
 }
 
+/** What an action just did (not an error): dismissable. */
+export function Notice({ text, onClose }: { text: string | null; onClose: () => void }) {
+  if (!text) return null;
+  return (
+    <div className="notice-banner" role="status">
+      <span>{text}</span>
+      <button className="link" onClick={onClose} aria-label="Dismiss">
+        ×
+      </button>
+    </div>
+  );
+}
+
 export function Page({ title, actions, children }: { title: ReactNode; actions?: ReactNode; children: ReactNode }) {
   return (
     <section className="page">

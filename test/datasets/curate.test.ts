@@ -50,7 +50,7 @@ describe('curation of a working copy', () => {
     expect(await positions(ws, { tag: 'billing' }, 1)).toEqual([]);
 
     const undone = await ws.client.call('datasets.undo', { name: 'tickets' });
-    expect(undone.label).toMatch(/^Undid: Deleted/);
+    expect(undone.label).toMatch(/^Undid: Deleted: examples without a reference answer$/);
     expect((await positions(ws)).length).toBe(30);
     await ws.client.call('datasets.curate', { name: 'tickets', selection: { filter: { hasReference: false } }, action: { kind: 'delete' } });
 

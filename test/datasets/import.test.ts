@@ -50,7 +50,7 @@ describe('dataset import runs', () => {
     const ws = workspace();
     const file = bigFile(1_234);
     const preview = await ws.client.call('datasets.previewImport', { path: file, limit: 5 });
-    expect(preview).toMatchObject({ format: 'prompt-completion', linesRead: 5, rejects: [] });
+    expect(preview).toMatchObject({ spec: { container: 'jsonl', record: 'prompt-completion' }, linesRead: 5, rejects: [] });
     expect(preview.examples.map((e) => e.reference)).toEqual(['answer 1', 'answer 2', 'answer 3', 'answer 4', 'answer 5']);
     expect(await ws.client.call('datasets.list', {})).toEqual([]); // a preview imports nothing
     const { runId } = await ws.client.call('datasets.import', { path: file, name: 'paged' });
@@ -109,11 +109,15 @@ describe('dataset import runs', () => {
     const ws = workspace();
     await expect(ws.client.call('datasets.import', { path: '/nope/x.jsonl', name: 'x' })).rejects.toMatchObject({ code: 'file_missing' });
     const odd = path.join(tempDir(), 'odd.jsonl');
-    fs.writeFileSync(odd, '{"text": "hello"}\n');
-    await expect(ws.client.call('datasets.import', { path: odd, name: 'x' })).rejects.toMatchObject({
-      code: 'invalid_input',
-      message: expect.stringMatching(/odd\.jsonl: no record has the fields of a known format/),
-    });
+    fs.writeFileSync(odd, '{"colour": "red", "size": 3}\n');
+    const refused = ws.client.call('datasets.import', { path: odd, name: 'x' });
+    await expect(refused).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(refused).rejects.toThrow(/odd\.jsonl/);
+    // objects of another shape import through a column mapping: {"text": …} is a prompt
+    const texts = path.join(tempDir(), 'texts.jsonl');
+    fs.writeFileSync(texts, '{"text": "hello"}\n');
+    const { spec } = await ws.client.call('datasets.import', { path: texts, name: 'texts' });
+    expect(spec).toEqual({ container: 'jsonl', mapping: { prompt: 'text' } });
     await expect(ws.client.call('datasets.import', { path: odd, name: 'a/b' })).rejects.toMatchObject({ code: 'invalid_input', field: 'name' });
   });
 

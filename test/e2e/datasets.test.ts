@@ -58,14 +58,14 @@ describe('curating a dataset in Chromium', () => {
     await page.getByTestId('matching-count').filter({ hasText: '20 matching' }).waitFor();
     await page.getByLabel('Tag', { exact: true }).fill('billing');
     await page.getByTestId('bulk-actions').getByRole('button', { name: 'Tag', exact: true }).click();
-    await page.getByRole('alert').filter({ hasText: '20 changed' }).waitFor();
-    await page.getByTestId('working-copy').getByText(/Tagged the examples matching “billing” “billing”/).waitFor();
+    await page.getByRole('status').filter({ hasText: '20 changed' }).waitFor();
+    await page.getByTestId('working-copy').getByText('Tagged #billing: examples matching “billing”').waitFor();
     await screenshot(page, 'dataset-tagged');
 
     await page.getByLabel('Search examples').fill('');
     await page.getByLabel('Search examples').press('Enter');
     await page.getByTestId('split-tool').getByRole('button', { name: 'Split' }).click();
-    await page.getByRole('alert').filter({ hasText: /Split 60 examples .* 60 changed/ }).waitFor();
+    await page.getByRole('status').filter({ hasText: /Split 60 examples .* 60 changed/ }).waitFor();
     await page.getByLabel('Commit message').fill('billing tagged, 80/10/10 split');
     await page.getByRole('button', { name: 'Commit version 2' }).click();
     await page.getByText('No uncommitted changes.').waitFor();

@@ -128,23 +128,23 @@ export class DatasetsService {
     let label: string;
     switch (action.kind) {
       case 'tag':
-        label = `Tagged ${what} “${action.tag}”`;
+        label = `Tagged #${action.tag}: ${what}`;
         r = this.drafts.tag(d.id, selection, action.tag, label);
         break;
       case 'untag':
-        label = `Untagged “${action.tag}” from ${what}`;
+        label = `Untagged #${action.tag}: ${what}`;
         r = this.drafts.untag(d.id, selection, action.tag, label);
         break;
       case 'flag':
-        label = `Flagged ${what}`;
+        label = `Flagged: ${what}`;
         r = this.drafts.flag(d.id, selection, 'manual', label);
         break;
       case 'unflag':
-        label = `Cleared the flags of ${what}`;
+        label = `Cleared flags: ${what}`;
         r = this.drafts.unflag(d.id, selection, label);
         break;
       case 'delete':
-        label = `Deleted ${what}`;
+        label = `Deleted: ${what}`;
         r = this.drafts.delete(d.id, selection, label);
         break;
     }
@@ -345,7 +345,7 @@ function describeSelection(selection: Selection): string {
   if (f.cluster !== undefined) parts.push(`in duplicate cluster ${f.cluster}`);
   else if (f.duplicates !== undefined) parts.push(f.duplicates ? 'in a duplicate cluster' : 'not in a duplicate cluster');
   if (f.minTokens !== undefined || f.maxTokens !== undefined) parts.push(`of ${f.minTokens ?? 0}–${f.maxTokens ?? '∞'} tokens`);
-  return parts.length ? `the examples ${parts.join(', ')}` : 'all examples';
+  return parts.length ? `examples ${parts.join(', ')}` : 'all examples';
 }
 
 export interface ImportHow {

@@ -1,6 +1,6 @@
 import { useCallback, useMemo, useState } from 'react';
 import type { ExampleRow, ExamplesFilter } from '../../../src-shared/domain/datasets.js';
-import { ErrorBanner, Page } from '../../ui/components.js';
+import { ErrorBanner, Notice, Page } from '../../ui/components.js';
 import { useQuery } from '../../ui/useApi.js';
 import { when } from '../../ui/format.js';
 import { ExamplesTable } from './ExamplesTable.js';
@@ -91,7 +91,7 @@ export function DatasetDetailPage({ name, version }: { name: string; version: nu
       }
     >
       <ErrorBanner error={detail.error} />
-      {notice && <ErrorBanner error={{ message: notice }} onClose={() => setNotice(null)} />}
+      <Notice text={notice} onClose={() => setNotice(null)} />
       {d && (
         <>
           <p className="muted">

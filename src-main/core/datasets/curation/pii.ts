@@ -32,11 +32,13 @@
  *   Never a phone: a date (groups 4-2-2 or 2-2-4 forming a valid month and day: `2024-01-15`, `01.02.2024`), a version
  *   or decimal number (a single-digit first group: `0.19.1234`; letters before it: `v1.2.3`), a time (`:` is not a
  *   separator), a digit run without separators (card numbers, ids, Unix times) unless it starts with `+`. When a run
- *   as a whole fails, its space-separated sub-runs are tried, longest first (`2024-01-15 020 7946 0958`).
+ *   as a whole fails, its space-separated sub-runs are tried, longest first, dropping only chunks that are not plain digit groups
+ *   (`2024-01-15 020 7946 0958` yields `020 7946 0958`; the digit groups of a broken IBAN yield nothing).
  * - `secret`: well-known token formats: OpenAI `sk-…`/`sk-proj-…`, Anthropic `sk-ant-…`, GitHub `ghp_ gho_ ghs_ ghu_
  *   ghr_` (36+ characters) and `github_pat_…`, AWS access key ids `AKIA…`/`ASIA…` (+16), Slack `xox[abpors]-…`, Google
  *   `AIza…` (+35), Stripe `sk_live_ rk_live_ sk_test_ rk_test_`, Hugging Face `hf_…` (30+), JWTs `eyJ….eyJ….…`, PEM
- *   private key blocks (`-----BEGIN … PRIVATE KEY-----` to the matching END, or to the end of the base64 when cut);
+ *   private key blocks (`-----BEGIN … PRIVATE KEY-----` to the matching END; when cut, through the following base64 and
+ *   `Header: value` lines);
  *   the bodies of `sk-` and `hf_` keys must mix at least two of lowercase, uppercase and digits (so `sk-learn-…` is
  *   not a key). Generic rule: a key name containing `api_key`/`apikey`/`secret`/`token`/`password`/`passwd`/`pwd`/
  *   `access_key`/`credential(s)` (as a whole word part: `GITHUB_TOKEN`, `clientSecret`, not `tokenizer`), then `=`,
@@ -347,11 +349,15 @@ function phones(text: string, out: Candidate[]): void {
   for (const m of text.matchAll(PHONE_RUN)) {
     const run = m[0];
     const glued = /[\p{L}\p{N}_]/u.test(text[m.index + run.length] ?? ''); // `…0958abc`: the last chunk is not a number
-    // The whole run, else its space-separated sub-runs (longest first, leftmost first).
-    const chunks: { start: number; end: number }[] = [];
-    for (const c of run.matchAll(/[^ ]+/gu)) chunks.push({ start: c.index, end: c.index + c[0].length });
+    // The whole run, else its space-separated sub-runs (longest first, leftmost first). A sub-run may only drop
+    // chunks that are tokens of their own (`2024-01-15`), never plain digit groups: `DE89 3704 0044 0532 0130 01`
+    // (an IBAN with a wrong check) holds no phone number `0044 0532 0130 01`.
+    const chunks: { start: number; end: number; plain: boolean }[] = [];
+    for (const c of run.matchAll(/[^ ]+/gu)) chunks.push({ start: c.index, end: c.index + c[0].length, plain: /^\d+$/u.test(c[0]) });
     for (let s = 0; s < chunks.length; s++) {
+      if (s > 0 && chunks[s - 1]!.plain) continue;
       for (let e = chunks.length - 1; e >= s; e--) {
+        if (e < chunks.length - 1 && chunks[e + 1]!.plain) continue;
         const value = run.slice(chunks[s]!.start, chunks[e]!.end);
         // A sub-run must still start and end on a digit group (not a dangling `(` or separator).
         if (!/^[+(\d]/u.test(value) || !/\d$/u.test(value) || (glued && e === chunks.length - 1)) continue;
@@ -379,12 +385,12 @@ const SECRET_PATTERNS: { re: RegExp; body?: (m: RegExpMatchArray) => string }[] 
   { re: /(?<!\w)hf_([A-Za-z0-9]{30,})(?!\w)/gu, body: (m) => m[1]! },
   { re: /(?<![\w-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/gu },
   {
-    re: /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----(?:[\s\S]*?-----END \1-----|[A-Za-z0-9+/=\s:,-]*[A-Za-z0-9+/=])/gu,
+    re: /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----(?:[\s\S]*?-----END \1-----|(?:\r?\n(?:[A-Za-z0-9+/=]+|[A-Za-z-]+: [^\r\n]*))+)/gu,
   },
 ];
 
 const GENERIC_SECRET =
-  /(?<![A-Za-z0-9])([A-Za-z0-9_.-]*?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|credentials?)(?:[_-][A-Za-z0-9]+)*)["']?\s*(?:=>|:=|=|:)\s*["'`]?([^\s"'`,;<>()\[\]{}]+)/giu;
+  /(?<![A-Za-z0-9])([A-Za-z0-9_.-]*?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|credentials?)(?:[_-][A-Za-z0-9]+)*)["']?\s*(?:=>|:=|=|:)\s*["'`]?([^\s"'`,;<>()[\]{}]+)/giu;
 
 function secrets(text: string, out: Candidate[]): void {
   for (const { re, body } of SECRET_PATTERNS) {

@@ -23,9 +23,9 @@
  * - `truncated-answer`, any of (on the answer with trailing whitespace removed):
  *   1. unclosed code fence: a ``` or ~~~ fence (CommonMark: ≥ 3 characters, up to 3 spaces of indent) is opened and
  *      never closed by a fence of the same character at least as long;
- *   2. dangling last character: the answer ends with `,` `;` `:` `(` `[` `{` `\` `–` `—`, a `-` not preceded by
- *      another `-` (a markdown rule `---` is fine), an operator `=` `+` `&` preceded by a space (`x =`), or the CJK
- *      forms `，` `、` `；` `：` `（` `［` `｛` `【` `「` `『` `《`;
+ *   2. dangling last character: the answer ends with `,` `;` `:` `(` `[` (not in an emoticon `:(` `;(` `=(`) `{`
+ *      `\` `–` `—`, a `-` not preceded by another `-` (a markdown rule `---` is fine), an operator `=` `+` `&`
+ *      preceded by a space (`x =`), or the CJK forms `，` `、` `；` `：` `（` `［` `｛` `【` `「` `『` `《`;
  *   3. unbalanced brackets: outside fenced code blocks and inline code spans, a `(` `[` `{` (or `（` `［` `｛` `【` `「`
  *      `『` `《`) is never closed, and the answer does not end with terminal punctuation (`. ! ? 。 ！ ？ …`).
  *      Emoticon brackets (`:(` `;(` `=(` followed by a space or the end) are not counted; unmatched closers
@@ -252,7 +252,8 @@ export function truncationIssue(text: string, options: Partial<QualityOptions> =
   const last = chars.at(-1)!;
   const beforeLast = chars.at(-2) ?? '';
   if (!endsWithFence && !THEMATIC_BREAK.test(lastLine)) {
-    if (DANGLING.has(last) || (last === '-' && beforeLast !== '-') || (DANGLING_OPERATORS.has(last) && /\s/u.test(beforeLast))) {
+    const emoticon = (last === '(' || last === '[') && /[:;=]/u.test(beforeLast);
+    if ((DANGLING.has(last) && !emoticon) || (last === '-' && beforeLast !== '-') || (DANGLING_OPERATORS.has(last) && /\s/u.test(beforeLast))) {
       return `the answer ends with a dangling ${quote(last)}`;
     }
   }
@@ -279,7 +280,7 @@ export function truncationIssue(text: string, options: Partial<QualityOptions> =
   if (opts.midSentence && !endsWithFence) {
     const line = lines.findLast((l) => l.trim() !== '')!.trim();
     if (!NOT_PROSE_LINE.test(line) && FINISHED_SENTENCE.test(line) && ENDS_IN_WORD.test(line)) {
-      return `the last sentence is cut off: ${quote(`…${line.slice(-40)}`, 45)}`;
+      return `the last sentence is cut off: ${quote(line.length > 60 ? `…${line.slice(-59)}` : line)}`;
     }
   }
 

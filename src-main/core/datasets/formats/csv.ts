@@ -100,7 +100,7 @@ function skipReason(err: CsvError | undefined, columns: string[] | null, max: nu
   }
 }
 
-type Parsed = { items: TableItem[] };
+type Parsed = { items: TableItem[]; stop?: true };
 
 /**
  * Streams a CSV (`delimiter` ',') or TSV ('\t') file with csv-parse in constant memory: the first record is the header,
@@ -137,8 +137,9 @@ export async function* readTable(
       if (last?.kind === 'reject' && last.line === line) return undefined; // the same record failing twice
       pending.push({ kind: 'reject', line, reason: skipReason(err, header, max), excerpt: excerpt(raw ?? '') });
       if (err?.code === 'CSV_MAX_RECORD_SIZE') {
+        // csv-parse cannot resume after this error; the marker comes after the records already parsed
         stopped = true;
-        setImmediate(() => input.destroy()); // nothing more is read
+        parser.push({ items: [], stop: true } satisfies Parsed);
       }
       return undefined;
     },
@@ -170,22 +171,18 @@ export async function* readTable(
   });
 
   let lastLine = 0;
-  try {
-    for await (const parsed of parser as AsyncIterable<Parsed>) {
-      for (const item of parsed.items) {
-        if (item.line <= lastLine) {
-          if (item.kind === 'reject') continue; // already reported at this line
-          item.line = lastLine + 1; // a file with lone CR line ends: keep lines increasing
-        }
-        lastLine = item.line;
-        yield item;
+  for await (const parsed of parser as AsyncIterable<Parsed>) {
+    for (const item of parsed.items) {
+      if (item.line <= lastLine) {
+        if (item.kind === 'reject') continue; // already reported at this line
+        item.line = lastLine + 1; // a file with lone CR line ends: keep lines increasing
       }
-      if (stopped) break;
+      lastLine = item.line;
+      yield item;
     }
-  } catch (e) {
-    if (!stopped) throw e; // else: the premature close of the input we destroyed
+    if (parsed.stop) break; // nothing more is read
   }
-  noteLostLines(pending, index.lineCount + 1);
+  if (!stopped) noteLostLines(pending, index.lineCount + 1);
   for (const item of pending) {
     if (item.line <= lastLine) continue;
     lastLine = item.line;

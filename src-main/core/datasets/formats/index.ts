@@ -4,7 +4,7 @@ import { readLines } from '../line-reader.js';
 import { readJsonl, type JsonlItem } from '../jsonl.js';
 import { normalizeRecord, recordFormat, RecordError } from '../normalize.js';
 import { AppError } from '../../../../src-shared/errors.js';
-import type { JsonRecordFormat, NormalizedExample } from '../../../../src-shared/domain/datasets.js';
+import type { ColumnMapping, ImportContainer as Container, ImportSpec, JsonRecordFormat, NormalizedExample } from '../../../../src-shared/domain/datasets.js';
 import { readTable } from './csv.js';
 import { readJsonArray } from './json-array.js';
 import { autoMapping, findColumn, mapRow, missingColumns, tableShape } from './mapping.js';
@@ -13,27 +13,9 @@ import { Utf8Checker } from './utf8.js';
 
 export { autoMapping, AUTO_COLUMNS } from './mapping.js';
 
-export const CONTAINERS = ['jsonl', 'json', 'csv', 'tsv', 'text', 'parquet'] as const;
-export type Container = (typeof CONTAINERS)[number];
-
-/** Which columns of a table (CSV/TSV, or a flat Parquet file) hold what. */
-export interface ColumnMapping {
-  prompt: string;
-  response?: string;
-  system?: string;
-}
-
-/**
- * How to read a file. `record`: the shape of each record (jsonl/json/parquet with chat-shaped records; also tables whose
- * columns are Alpaca's instruction + input); `mapping`: which columns hold what (csv/tsv, parquet without a known
- * record shape, and JSON objects of an unknown shape such as `{question, answer}`). `record` wins when both are set;
- * with neither, a table's mapping is guessed from its header and reading fails if no column can be the prompt.
- */
-export interface ImportSpec {
-  container: Container;
-  record?: JsonRecordFormat;
-  mapping?: ColumnMapping;
-}
+// The shapes are the contract's (src-shared): the preview, the import run and the UI speak the same ImportSpec.
+export { IMPORT_CONTAINERS as CONTAINERS } from '../../../../src-shared/domain/datasets.js';
+export type { ImportContainer as Container, ColumnMapping, ImportSpec } from '../../../../src-shared/domain/datasets.js';
 
 export interface ReadOptions {
   signal?: AbortSignal;
@@ -84,11 +66,8 @@ async function readHead(file: string): Promise<Buffer> {
 
 /** The start of a file as text without its BOM; null when it is not text (invalid UTF-8 or NUL bytes). */
 function headText(head: Buffer): string | null {
-  const checker = new Utf8Checker();
-  let bad = checker.firstInvalid(head);
-  // a character cut by the end of the sample is fine
-  if (bad !== -1 && head.length === HEAD_BYTES && bad >= head.length - 3) bad = -1;
-  if (bad !== -1 || head.includes(0)) return null;
+  // (a character cut by the end of the sample is not an invalid sequence for the checker)
+  if (new Utf8Checker().firstInvalid(head) !== null || head.includes(0)) return null;
   return new TextDecoder('utf-8').decode(head);
 }
 
@@ -179,8 +158,12 @@ export async function detectImport(file: string): Promise<{ spec: ImportSpec; co
   const head = await readHead(file);
   let container = EXTENSIONS[path.extname(file).toLowerCase()] ?? sniffContainer(name, head);
   if (container !== 'parquet') {
-    const text = headText(head);
-    if (text === null) throw new AppError('invalid_input', `${name} is not UTF-8 text, so it cannot be read as ${container}`);
+    // Rows with invalid UTF-8 are rejected one by one when reading; here only what cannot be text at all is refused.
+    if (head.subarray(0, 2).equals(Buffer.from([0xff, 0xfe])) || head.subarray(0, 2).equals(Buffer.from([0xfe, 0xff]))) {
+      throw new AppError('invalid_input', `${name} is UTF-16 text; save it as UTF-8 to import it`);
+    }
+    if (head.includes(0)) throw new AppError('invalid_input', `${name} is not text (it holds NUL bytes), so it cannot be read as ${container}`);
+    const text = new TextDecoder('utf-8').decode(head);
     if (!text.trim()) throw new AppError('invalid_input', `${name} is empty`);
     if (container === 'json' && text.trimStart().startsWith('{')) {
       // JSON Lines named .json, or a single object
@@ -204,6 +187,7 @@ export async function detectImport(file: string): Promise<{ spec: ImportSpec; co
     case 'tsv': {
       const columns = await tableHeader(file, container);
       if (!columns) throw new AppError('invalid_input', `${name} is empty`);
+      if (columns.some((c) => c.includes('\uFFFD'))) throw new AppError('invalid_input', `${name}: the header row is not valid UTF-8`);
       return { spec: { container, ...tableShape(columns) }, columns };
     }
     case 'json':
@@ -395,6 +379,19 @@ async function* readParquet(file: string, spec: ImportSpec, options: ReadOptions
  * 'mapping') before reading when the mapping names a column the table lacks, or no column can be the prompt.
  */
 export function readRecords(file: string, spec: ImportSpec, options: ReadOptions = {}): AsyncGenerator<JsonlItem> {
+  const items = reader(file, spec, options);
+  return options.signal ? abortable(items, options.signal) : items;
+}
+
+/** Stops at the next record once `signal` is aborted, even when the file was already read into the parser's buffers. */
+async function* abortable(items: AsyncGenerator<JsonlItem>, signal: AbortSignal): AsyncGenerator<JsonlItem> {
+  for await (const item of items) {
+    signal.throwIfAborted();
+    yield item;
+  }
+}
+
+function reader(file: string, spec: ImportSpec, options: ReadOptions): AsyncGenerator<JsonlItem> {
   switch (spec.container) {
     case 'jsonl':
       if (spec.record) return readJsonl(file, spec.record, options);

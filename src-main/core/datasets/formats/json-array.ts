@@ -57,7 +57,7 @@ export async function* readJsonArray(
   let last = { text: '', line: 1 }; // the last piece fed, for the excerpt of an error at the end
 
   const fail = (reason: string, piece = last.text, line = last.line): Stop => {
-    const lead = piece.match(/^\s*/)![0];
+    const lead = piece.match(/^[\s,]*/)![0];
     return new Stop({
       line: next,
       reason: `${reason} (near line ${line + countNewlines(lead)} of the file); the rest of the file was not read`,
@@ -77,15 +77,19 @@ export async function* readJsonArray(
     } catch (e) {
       const message = (e as Error).message;
       if (/should be an array/.test(message)) throw fail('the file holds a single JSON value, not an array of records');
-      throw fail(`not valid JSON: ${message.replace(/^Parser (cannot parse input: )?/, '').replace(/\.$/, '')}`);
+      const detail = message.replace(/^Parser (cannot parse input: |has )?/, '').replace(/\.$/, '');
+      if (typeof piece !== 'string') {
+        throw fail(`the JSON array is cut off ${next > 1 ? `after record ${next - 1}` : 'before its first record'}: the file ends early (${detail})`);
+      }
+      throw fail(`not valid JSON in record ${next}: ${detail}`);
     }
+    since += text.length;
+    if (since > max) throw fail(`record ${next} is longer than the limit of ${max} characters`);
     for (const { key, value } of found) {
       yield { line: key + 1, value };
       next = key + 2;
       since = 0;
     }
-    if (!found.length) since += text.length;
-    if (since > max) throw fail(`record ${next} is longer than the limit of ${max} characters`);
     if (typeof piece === 'string') fileLine += countNewlines(piece);
   }
 
@@ -107,8 +111,8 @@ export async function* readJsonArray(
     for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 16, signal: options.signal })) {
       const buf = chunk as Buffer;
       const bad = checker.firstInvalid(buf);
-      yield* feed(decoder.decode(bad === -1 ? buf : buf.subarray(0, bad), { stream: true }));
-      if (bad !== -1) throw fail(`the file is not valid UTF-8 (byte ${bytes + bad})`, '', fileLine);
+      yield* feed(decoder.decode(bad === null ? buf : buf.subarray(0, Math.max(0, bad)), { stream: true }));
+      if (bad !== null) throw fail(`the file is not valid UTF-8 (byte ${bytes + bad})`, '', fileLine);
       bytes += buf.length;
     }
     if (checker.endsIncomplete()) throw fail(`the file is not valid UTF-8 (it ends inside a character)`, '', fileLine);

@@ -8,13 +8,20 @@ export class Utf8Checker {
   private need = 0; // continuation bytes still expected
   private lower = 0x80; // allowed range of the next continuation byte (narrower after E0, ED, F0, F4)
   private upper = 0xbf;
+  private seen = 0; // bytes of the sequence in progress read so far
 
-  /** Calls `onInvalid(i)` for each position of `buf` where an invalid sequence is detected. */
+  /**
+   * Calls `onInvalid(i)` for each invalid sequence of `buf`, with the index of its first byte (negative when the
+   * sequence began in an earlier chunk).
+   */
   scan(buf: Uint8Array, onInvalid: (index: number) => void): void {
     if (this.need === 0 && isUtf8(buf)) return;
+    let start = -this.seen; // first byte of the sequence in progress
     for (let i = 0; i < buf.length; i++) {
       const b = buf[i]!;
       if (this.need === 0) {
+        start = i;
+        this.seen = 0;
         if (b <= 0x7f) continue;
         if (b >= 0xc2 && b <= 0xdf) this.need = 1;
         else if (b >= 0xe0 && b <= 0xef) {
@@ -25,27 +32,32 @@ export class Utf8Checker {
           if (b === 0xf0) this.lower = 0x90;
           if (b === 0xf4) this.upper = 0x8f;
           this.need = 3;
-        } else onInvalid(i);
+        } else {
+          onInvalid(i);
+          continue;
+        }
+        this.seen = 1;
         continue;
       }
       if (b < this.lower || b > this.upper) {
         // a truncated sequence: report it, then read this byte again as the start of a new one
         this.reset();
-        onInvalid(i);
+        onInvalid(start);
         i--;
         continue;
       }
       this.lower = 0x80;
       this.upper = 0xbf;
       this.need--;
+      this.seen++;
     }
   }
 
-  /** Index of the first invalid position in `buf`, or -1 (the state then carries on to the next chunk). */
-  firstInvalid(buf: Uint8Array): number {
-    let first = -1;
+  /** Where the first invalid sequence of `buf` starts (see `scan`), or null when there is none. */
+  firstInvalid(buf: Uint8Array): number | null {
+    let first: number | null = null;
     this.scan(buf, (i) => {
-      if (first === -1) first = i;
+      first ??= i;
     });
     return first;
   }
@@ -59,6 +71,7 @@ export class Utf8Checker {
 
   private reset(): void {
     this.need = 0;
+    this.seen = 0;
     this.lower = 0x80;
     this.upper = 0xbf;
   }
