@@ -1,12 +1,13 @@
 import type { ExamplesFilter } from '../../../src-shared/domain/datasets.js';
 
-/** A user's search words as an FTS5 query: every word must appear (quoted, so no FTS syntax can break the query). */
-export function ftsQuery(search: string): string {
-  return search
-    .trim()
-    .split(/\s+/)
-    .map((w) => `"${w.replace(/"/g, '""')}"`)
-    .join(' ');
+/**
+ * A user's search words as an FTS5 query: every token must appear. Split like the index's unicode61 tokenizer splits
+ * text (letters, digits and marks are token characters), so `jane.doe` is two tokens, not a phrase (the index keeps
+ * no positions); each token quoted, so no FTS syntax can break the query. Null when nothing searchable remains.
+ */
+export function ftsQuery(search: string): string | null {
+  const tokens = search.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean);
+  return tokens.length ? tokens.map((w) => `"${w}"`).join(' ') : null;
 }
 
 /**
@@ -63,9 +64,9 @@ export function filterSql(versionId: number, filter: ExamplesFilter): FilterSql 
       params.maxTokens = filter.maxTokens;
     }
   }
-  const search = filter.search?.trim();
-  if (search) {
-    params.match = ftsQuery(search);
+  const match = filter.search ? ftsQuery(filter.search) : null;
+  if (match) {
+    params.match = match;
     return {
       from: `FROM examples_fts f CROSS JOIN version_examples ve ON ve.example_id = f.rowid CROSS JOIN examples e ON e.id = ve.example_id${joins}
              WHERE examples_fts MATCH @match AND ${where.join(' AND ')}`,
@@ -84,5 +85,5 @@ export function filterSql(versionId: number, filter: ExamplesFilter): FilterSql 
 
 /** True when the filter narrows nothing. */
 export function isEmptyFilter(filter: ExamplesFilter): boolean {
-  return Object.entries(filter).every(([k, v]) => v === undefined || (k === 'search' && !String(v).trim()) || k === 'tokenizerModel');
+  return Object.entries(filter).every(([k, v]) => v === undefined || (k === 'search' && ftsQuery(String(v)) === null) || k === 'tokenizerModel');
 }

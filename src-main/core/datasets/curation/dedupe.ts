@@ -21,7 +21,8 @@ const SENTENCE_PUNCT = /[.,;:!¡。、،؛।…]+/gu;
 const WORDISH = /^[\p{N}_\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]$/u;
 /** Invisible format characters: zero-width spaces and joiners, soft hyphen, BOM, bidi marks. */
 const FORMAT_CHARS = /\p{Cf}/gu;
-const WHITESPACE = /\s+/gu;
+/** Whitespace runs other than a lone space (replacing every single space with itself would be 4× slower). */
+const WHITESPACE = / \s+|[^\S ]\s*/gu;
 
 /**
  * The text as compared for dedupe. The rule, in order:
