@@ -113,6 +113,7 @@ export function createApp(options: AppOptions): App {
     'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
     'datasets.import': ({ path: p, name, format, container, mapping }) => datasets.startImport(p, name, { format, container, mapping }),
     'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
+    'datasets.rejectedLines': ({ runId }) => datasets.rejectedLines(runId),
     'datasets.previewImport': ({ path: p, format, container, mapping, limit }) => datasets.previewImport(p, { format, container, mapping }, limit),
     'datasets.examples': ({ name, version, offset, limit, filter }) => datasets.examples(name, version, offset, limit, filter),
     'datasets.curate': ({ name, selection, action }) => datasets.curate(name, selection, action),

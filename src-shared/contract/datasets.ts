@@ -166,6 +166,10 @@ export const datasetsOps = {
       out: z.string().trim().min(1).max(4096),
     }),
   ),
+  /** The lines an import skipped, whole (read again from the file), for the report's download. */
+  'datasets.rejectedLines': op<{ file: string | null; lines: (RejectedRecord & { text: string; whole: boolean })[] }>()(
+    z.strictObject({ runId: z.number().int().positive() }),
+  ),
   /** The lines an import skipped, with their reasons. */
   'datasets.rejects': op<RejectedRecord[]>()(z.strictObject({ runId: z.number().int().positive(), limit: z.number().int().min(1).max(100_000).default(1000) })),
 };

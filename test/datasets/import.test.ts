@@ -103,6 +103,17 @@ describe('dataset import runs', () => {
     ]);
     const run = await ws.client.call('runs.get', { id: runId });
     expect(run.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'rejected', value: 2 })]));
+    // the report's download: the rejected lines themselves, read again from the file
+    const long = 'x'.repeat(300);
+    fs.appendFileSync(file, `\n${long}`);
+    const again = await ws.client.call('datasets.import', { path: file, name: 'mixed2', format: 'prompt-completion' });
+    await ws.app.runner.waitFor(again.runId);
+    const download = await ws.client.call('datasets.rejectedLines', { runId: again.runId });
+    expect(download.lines.map((l) => [l.line, l.text, l.whole])).toEqual([
+      [2, '{"prompt": 5}', true],
+      [3, 'oops', true],
+      [5, long, true],
+    ]);
   });
 
   it('refuses a missing file and a file of no known format with clear errors', async () => {

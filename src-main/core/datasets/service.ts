@@ -8,6 +8,7 @@ import { diffVersions } from './diff.js';
 import { assignSplits } from './curation/splits.js';
 import { resolveClusters } from './curation-jobs.js';
 import { detectImport, readRecords } from './formats/index.js';
+import { readLines } from './line-reader.js';
 import type { ExportFormat } from './denormalize.js';
 import type { ExportSplit } from './export-job.js';
 import { AppError } from '../../../src-shared/errors.js';
@@ -318,6 +319,35 @@ export class DatasetsService {
       { kind: 'model', ref: String(model.id), label: model.name },
     ]);
     return { runId: run.id };
+  }
+
+  /**
+   * The lines an import rejected, whole, read again from the source file (for the report's download); a line over the
+   * size limit, or a file that has changed or gone, gives the stored excerpt instead.
+   */
+  async rejectedLines(runId: number): Promise<{ file: string | null; lines: (RejectedRecord & { text: string; whole: boolean })[] }> {
+    const rejects = this.store.rejects(runId, 100_000);
+    const config = this.db.prepare(`SELECT config FROM runs WHERE id = ? AND kind = 'datasets.import'`).pluck().get(runId) as string | undefined;
+    if (!config) throw new AppError('not_found', `run ${runId} is not an import`);
+    const file = (JSON.parse(config) as { file: string }).file;
+    const wanted = new Map(rejects.map((r) => [r.line, r]));
+    const found = new Map<number, string>();
+    if (wanted.size && fs.existsSync(file)) {
+      const last = Math.max(...wanted.keys());
+      for await (const l of readLines(file)) {
+        if ('text' in l && wanted.has(l.line)) found.set(l.line, l.text);
+        if (l.line >= last) break;
+      }
+    }
+    return {
+      file,
+      lines: rejects.map((r) => {
+        const text = found.get(r.line);
+        // the file may have changed since: only a line that still starts like the excerpt is the rejected one
+        const whole = text !== undefined && text.startsWith(r.excerpt.slice(0, 50));
+        return { ...r, text: whole ? text : r.excerpt, whole };
+      }),
+    };
   }
 
   rejects(runId: number, limit: number): RejectedRecord[] {

@@ -8,7 +8,8 @@ import { duration, when } from '../../ui/format.js';
 const COLORS = ['#4fb3ff', '#f2a33a', '#7bd88f', '#e06c75', '#c678dd'];
 
 function LineageItem({ l }: { l: LineageLink }) {
-  const target = l.kind === 'model' ? `#/models/${l.ref}` : l.kind === 'run' ? `#/runs/${l.ref}` : null;
+  const target =
+    l.kind === 'model' ? `#/models/${l.ref}` : l.kind === 'run' ? `#/runs/${l.ref}` : l.kind === 'dataset' ? `#/datasets/${encodeURIComponent(l.label)}` : null;
   return (
     <li>
       <span className="chip">{l.kind}</span> {target ? <a href={target}>{l.label}</a> : <code title={l.ref}>{l.label}</code>}
@@ -96,6 +97,7 @@ export function RunDetailPage({ id }: { id: number }) {
           )}
           <h2>Configuration</h2>
           <pre className="code">{JSON.stringify(r.config, null, 2)}</pre>
+          {r.kind === 'datasets.import' && r.status !== 'running' && r.status !== 'queued' && <ImportRejects runId={r.id} />}
         </div>
         <div className="card">
           <h2>Metrics</h2>
@@ -135,5 +137,56 @@ export function RunDetailPage({ id }: { id: number }) {
         </div>
       </div>
     </Page>
+  );
+}
+
+/** The import report's rejected lines, with a download of the lines themselves (JSONL: line, reason, text). */
+function ImportRejects({ runId }: { runId: number }) {
+  const rejects = useQuery('datasets.rejects', { runId, limit: 200 });
+  const download = useAction('datasets.rejectedLines');
+  const save = async () => {
+    const r = await download.run({ runId });
+    if (!r) return;
+    const body = r.lines.map((l) => JSON.stringify({ line: l.line, reason: l.reason, text: l.text, whole: l.whole })).join('\n') + '\n';
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([body], { type: 'application/x-ndjson' }));
+    a.download = `run-${runId}-rejected.jsonl`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  };
+  const list = rejects.data ?? [];
+  return (
+    <>
+      <h2>Rejected lines</h2>
+      {list.length === 0 ? (
+        <p className="muted">None: every line was imported.</p>
+      ) : (
+        <>
+          <button className="secondary" onClick={() => void save()} disabled={download.pending}>
+            Download rejected lines
+          </button>
+          <table className="table compact" data-testid="import-rejects">
+            <thead>
+              <tr>
+                <th>Line</th>
+                <th>Reason</th>
+                <th>Start of the line</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((x) => (
+                <tr key={x.line}>
+                  <td>{x.line}</td>
+                  <td>{x.reason}</td>
+                  <td className="mono ellipsis">{x.excerpt}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {list.length === 200 && <p className="muted">The first 200 are shown; the download has them all.</p>}
+        </>
+      )}
+      <ErrorBanner error={download.error} />
+    </>
   );
 }
