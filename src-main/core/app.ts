@@ -111,7 +111,7 @@ export function createApp(options: AppOptions): App {
     'playground.stop': ({ generationId }) => playground.stop(generationId),
     'datasets.list': () => datasets.list(),
     'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
-    'datasets.import': ({ path: p, name, format, container, mapping }) => datasets.startImport(p, name, { format, container, mapping }),
+    'datasets.import': ({ path: p, name, format, container, mapping, append }) => datasets.startImport(p, name, { format, container, mapping }, append),
     'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
     'datasets.rejectedLines': ({ runId }) => datasets.rejectedLines(runId),
     'datasets.previewImport': ({ path: p, format, container, mapping, limit }) => datasets.previewImport(p, { format, container, mapping }, limit),

@@ -10,7 +10,7 @@ import { modelDetails, modelsTable, runDetails, runsTable, table } from './forma
 import { createClient, type Client } from '../../src-shared/client.js';
 import { MODEL_ROLES, type ModelRole } from '../../src-shared/domain/models.js';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
-import { JSON_FORMATS, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
+import { IMPORT_CONTAINERS, JSON_FORMATS, type ImportContainer, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
 import { APP_VERSION } from '../../src-shared/version.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -245,14 +245,31 @@ export function buildProgram(): Command {
   const datasets = program.command('datasets').description('domain datasets: import, browse, curate, split, dedupe, version, export');
   datasets
     .command('import')
-    .description('import a JSONL file as a new dataset (a run, executed here)')
-    .argument('<file>', 'a .jsonl file: OpenAI chat, ShareGPT, Alpaca or prompt/completion records')
-    .requiredOption('--name <name>', 'the new dataset\'s name')
+    .description('import a file as a new dataset, or add it to one (--append) as its next version (a run, executed here)')
+    .argument('<file>', 'JSONL or JSON (OpenAI chat, ShareGPT, Alpaca, prompt/completion), CSV/TSV, plain text (one prompt per line) or Parquet')
+    .requiredOption('--name <name>', 'the dataset\'s name')
     .addOption(new Option('--format <format>', 'record format').choices([...JSON_FORMATS, 'auto']).default('auto'))
+    .addOption(new Option('--type <container>', 'file type').choices([...IMPORT_CONTAINERS, 'auto']).default('auto'))
+    .option('--prompt-column <column>', 'tables: the column holding the prompt')
+    .option('--response-column <column>', 'tables: the column holding the answer')
+    .option('--system-column <column>', 'tables: the column holding the system prompt')
+    .option('--append', 'add the examples to the existing dataset NAME as its next version')
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((file: string, opts: Common & { name: string; format: JsonRecordFormat | 'auto' }) =>
-      runToEnd(opts, (c) => c.call('datasets.import', { path: file, name: opts.name, format: opts.format })),
+    .action(
+      (
+        file: string,
+        opts: Common & { name: string; format: JsonRecordFormat | 'auto'; type: ImportContainer | 'auto'; promptColumn?: string; responseColumn?: string; systemColumn?: string; append?: boolean },
+      ) =>
+        runToEnd(opts, (c) => {
+          if (!opts.promptColumn && (opts.responseColumn || opts.systemColumn)) {
+            throw new CommanderError(2, 'distillery.badMapping', '--response-column and --system-column need --prompt-column');
+          }
+          const mapping = opts.promptColumn
+            ? { prompt: opts.promptColumn, ...(opts.responseColumn ? { response: opts.responseColumn } : {}), ...(opts.systemColumn ? { system: opts.systemColumn } : {}) }
+            : undefined;
+          return c.call('datasets.import', { path: file, name: opts.name, format: opts.format, container: opts.type, ...(mapping ? { mapping } : {}), append: opts.append ?? false });
+        }),
     );
   datasets
     .command('list')

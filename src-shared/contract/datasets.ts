@@ -28,6 +28,7 @@ export const ExamplesFilterSchema = z.strictObject({
   hasReference: z.boolean().optional(),
   split: z.enum([...SPLITS, 'none']).optional(),
   tag: Label.optional(),
+  source: z.number().int().min(0).optional(),
   flagged: z.boolean().optional(),
   flag: Label.optional(),
   duplicates: z.boolean().optional(),
@@ -62,7 +63,14 @@ export const datasetsOps = {
     z.strictObject({ name: DatasetName, version: Version.optional(), previewLimit: z.number().int().min(0).max(1000).default(20) }),
   ),
   /** Starts an import run: a file (JSONL, JSON, CSV, TSV, text, Parquet) becomes version 1 of a new dataset. */
-  'datasets.import': op<{ runId: number; spec: ImportSpec }>()(z.strictObject({ ...ImportSource, name: DatasetName })),
+  'datasets.import': op<{ runId: number; spec: ImportSpec }>()(
+    z.strictObject({
+      ...ImportSource,
+      name: DatasetName,
+      /** Add the file's examples to an existing dataset as its next version (instead of creating the dataset). */
+      append: z.boolean().default(false),
+    }),
+  ),
   /** Reads the first records of a file as an import would, without importing (the import dialog's preview). */
   'datasets.previewImport': op<ImportPreview>()(z.strictObject({ ...ImportSource, limit: z.number().int().min(1).max(200).default(20) })),
   /** A page of a version's examples, in order (the browse table). */

@@ -94,6 +94,8 @@ export interface DatasetDetail extends DatasetSummary {
   splits: Record<Split | 'none', number>;
   /** Tags used in the requested version, with counts. */
   tags: { tag: string; count: number }[];
+  /** The files the dataset was imported from, with how many of the requested version's examples come from each. */
+  sources: { idx: number; file: string; examples: number }[];
 }
 
 export const SPLITS = ['train', 'validation', 'test'] as const;
@@ -106,6 +108,8 @@ export interface ExamplesFilter {
   hasReference?: boolean;
   split?: Split | 'none';
   tag?: string;
+  /** Imported from this source file (its index in DatasetDetail.sources). */
+  source?: number;
   /** Flagged (by hand or by a scan) or not. */
   flagged?: boolean;
   /** Flagged with this reason, e.g. `pii:email`, `empty-answer`, `manual`. */
@@ -177,6 +181,8 @@ export interface ExampleRow extends NormalizedExample {
   cluster: number | null;
   /** Length in tokens when the filter named a tokenizer model that has counted it. */
   tokens: number | null;
+  /** The file and line it was imported from (edits keep them). */
+  source: { file: string; line: number } | null;
 }
 
 export interface ExamplesPage {

@@ -148,3 +148,44 @@ describe('curation of a working copy', () => {
     await expect(ws.client.call('datasets.freezeTest', { name: 'tickets', frozen: true })).rejects.toThrow(/no test split/);
   });
 });
+
+describe('datasets of several files', () => {
+  it('adds a file as the next version, with its own source, filterable; a cancelled append leaves the dataset as it was', async () => {
+    const ws = await tickets(4);
+    const more = path.join(tempDir(), 'more.csv');
+    fs.writeFileSync(more, 'question,answer\n"How do I print, double-sided?",Use the duplex option.\nWhere is my invoice?,In your account.\n');
+    const { runId } = await ws.client.call('datasets.import', { path: more, name: 'tickets', append: true });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    const d = await ws.client.call('datasets.get', { name: 'tickets' });
+    expect(d.versions.map((v) => [v.number, v.exampleCount])).toEqual([
+      [1, 4],
+      [2, 6],
+    ]);
+    expect(d.version.message).toBe('Added more.csv (csv, columns question → answer)');
+    expect(d.sources.map((s) => [s.idx, path.basename(s.file), s.examples])).toEqual([
+      [0, 'tickets.jsonl', 4],
+      [1, 'more.csv', 2],
+    ]);
+    const fromCsv = (await ws.client.call('datasets.examples', { name: 'tickets', offset: 0, limit: 10, filter: { source: 1 } })).rows;
+    expect(fromCsv.map((r) => [r.source, r.messages[0]!.content])).toEqual([
+      [{ file: 'more.csv', line: 2 }, 'How do I print, double-sided?'],
+      [{ file: 'more.csv', line: 3 }, 'Where is my invoice?'],
+    ]);
+    expect((await ws.client.call('datasets.examples', { name: 'tickets', version: 1, offset: 0, limit: 10 })).total).toBe(4);
+
+    // an append with uncommitted curation is refused; one cancelled midway leaves version 2 as the latest
+    await ws.client.call('datasets.curate', { name: 'tickets', selection: { positions: [1] }, action: { kind: 'flag' } });
+    await expect(ws.client.call('datasets.import', { path: more, name: 'tickets', append: true })).rejects.toThrow(/uncommitted changes/);
+    await ws.client.call('datasets.discard', { name: 'tickets' });
+    const big = path.join(tempDir(), 'big.jsonl');
+    fs.writeFileSync(big, Array.from({ length: 30_000 }, (_, i) => JSON.stringify({ prompt: `q${i}` })).join('\n'));
+    const cancelled = await ws.client.call('datasets.import', { path: big, name: 'tickets', append: true });
+    await new Promise((r) => setTimeout(r, 30));
+    await ws.client.call('runs.cancel', { id: cancelled.runId });
+    expect((await ws.app.runner.waitFor(cancelled.runId)).status).toBe('cancelled');
+    const after = await ws.client.call('datasets.get', { name: 'tickets' });
+    expect(after.versions.map((v) => v.number)).toEqual([1, 2]);
+    expect(after.sources).toHaveLength(2);
+    expect(ws.app.db.prepare(`SELECT count(*) FROM examples`).pluck().get()).toBe(6);
+  });
+});

@@ -53,6 +53,9 @@ export class DraftStore {
   ensureDraft(datasetId: number): DraftRow {
     const existing = this.draftOf(datasetId);
     if (existing) return existing;
+    if (this.db.prepare(`SELECT 1 FROM dataset_versions WHERE dataset_id = ? AND state = 'importing'`).get(datasetId)) {
+      throw new AppError('conflict', 'a file is being added to this dataset; wait for the import to finish');
+    }
     return this.db.transaction(() => {
       const parent = this.db
         .prepare(`SELECT id, number FROM dataset_versions WHERE dataset_id = ? AND state = 'committed' ORDER BY number DESC LIMIT 1`)

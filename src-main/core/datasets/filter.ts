@@ -41,6 +41,11 @@ export function filterSql(versionId: number, filter: ExamplesFilter): FilterSql 
     where.push(`instr(ve.tags, '|' || @tag || '|') > 0`);
     params.tag = filter.tag;
   }
+  if (filter.source !== undefined) {
+    where.push('ve.position >= @sourceFrom AND ve.position < @sourceTo');
+    params.sourceFrom = filter.source * 1_000_000_000;
+    params.sourceTo = (filter.source + 1) * 1_000_000_000;
+  }
   if (filter.flagged !== undefined) where.push(filter.flagged ? `ve.flags <> ''` : `ve.flags = ''`);
   if (filter.flag !== undefined) {
     where.push(`instr(ve.flags, '|' || @flag || '|') > 0`);

@@ -98,6 +98,7 @@ export class DatasetsService {
       testFrozen: d.testFrozen,
       splits: this.store.splitCounts(v.id),
       tags: this.store.tagCounts(v.id),
+      sources: this.store.sources(d.id, v.id),
     };
   }
 
@@ -231,13 +232,20 @@ export class DatasetsService {
     };
   }
 
-  async startImport(file: string, name: string, how: ImportHow): Promise<{ runId: number; spec: ImportSpec }> {
-    if (this.store.byName(name)) throw new AppError('conflict', `a dataset named ${name} already exists`);
+  async startImport(file: string, name: string, how: ImportHow, append = false): Promise<{ runId: number; spec: ImportSpec }> {
+    if (append) {
+      const d = this.dataset(name);
+      const draft = this.drafts.summary(d.id);
+      if (draft && draft.operations.length > 0) throw new AppError('conflict', `${name} has uncommitted changes in its working copy; commit or discard them first`);
+      if (draft) this.drafts.discard(d.id); // an empty working copy: nothing to lose
+    } else if (this.store.byName(name)) {
+      throw new AppError('conflict', `a dataset named ${name} already exists (to add a file to it, import with append)`);
+    }
     const { absolute, spec } = await this.resolveImport(file, how);
     if (!spec.record && !spec.mapping && spec.container !== 'text') {
       throw new AppError('invalid_input', `${path.basename(absolute)}: choose which column holds the prompt`, 'mapping');
     }
-    const run = this.runner.submit('datasets.import', { file: absolute, name, spec });
+    const run = this.runner.submit('datasets.import', { file: absolute, name, spec, append });
     return { runId: run.id, spec };
   }
 

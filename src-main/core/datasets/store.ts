@@ -9,6 +9,18 @@ import type {
   Split,
 } from '../../../src-shared/domain/datasets.js';
 import { filterSql, isEmptyFilter } from './filter.js';
+import { AppError } from '../../../src-shared/errors.js';
+
+/** Positions of the examples of a dataset's n-th source file start at n × SOURCE_STRIDE (then + the line). */
+export const SOURCE_STRIDE = 1_000_000_000;
+
+/** Where an import writes: the version, and the position base of its file. `first`: it creates the dataset. */
+export interface ImportTarget {
+  datasetId: number;
+  versionId: number;
+  base: number;
+  first: boolean;
+}
 
 /** A version_examples row with its example, as SQL returns it (see toExampleRow). */
 export interface RawRow {
@@ -21,8 +33,12 @@ export interface RawRow {
   flags: string;
   cluster: number | null;
   tokens: number | null;
+  source_line: number | null;
+  source_file: string | null;
 }
-const ROW_COLUMNS = `ve.position, ve.example_id, e.messages, e.reference, ve.split, ve.tags, ve.flags,
+const ROW_COLUMNS = `ve.position, ve.example_id, e.messages, e.reference, ve.split, ve.tags, ve.flags, e.source_line,
+  (SELECT s.file FROM dataset_versions dv JOIN dataset_sources s ON s.dataset_id = dv.dataset_id AND s.idx = ve.position / 1000000000
+   WHERE dv.id = ve.version_id) AS source_file,
   (SELECT d.cluster FROM dup_clusters d WHERE d.version_id = ve.version_id AND d.position = ve.position) AS cluster,
   (SELECT t.tokens FROM token_counts t WHERE t.tokenizer = @tok AND t.example_id = ve.example_id) AS tokens`;
 
@@ -39,6 +55,7 @@ export function toExampleRow(r: RawRow): ExampleRow {
     flags: splitList(r.flags),
     cluster: r.cluster,
     tokens: r.tokens,
+    source: r.source_file === null ? null : { file: r.source_file.split(/[\\/]/).pop()!, line: r.source_line ?? r.position % SOURCE_STRIDE },
   };
 }
 
@@ -221,51 +238,79 @@ export class DatasetsStore {
       .all({ v: versionId, after: position, limit, split: split ?? null, tok: '' }) as RawRow[];
   }
 
-  /** The dataset and first version an import run is writing (null before its setup). */
-  importTarget(runId: number): { datasetId: number; versionId: number } | null {
-    const r = this.db.prepare(`SELECT dataset_id, id FROM dataset_versions WHERE run_id = ? AND number = 1`).get(runId) as
-      | { dataset_id: number; id: number }
-      | undefined;
-    return r ? { datasetId: r.dataset_id, versionId: r.id } : null;
+  /** The dataset, version and position base an import run is writing (null before its setup). */
+  importTarget(runId: number): ImportTarget | null {
+    const r = this.db
+      .prepare(
+        `SELECT v.dataset_id, v.id, s.idx FROM dataset_versions v JOIN dataset_sources s ON s.dataset_id = v.dataset_id AND s.run_id = v.run_id
+         WHERE v.run_id = ? AND (v.number = 1 OR v.state = 'importing')`,
+      )
+      .get(runId) as { dataset_id: number; id: number; idx: number } | undefined;
+    return r ? { datasetId: r.dataset_id, versionId: r.id, base: r.idx * SOURCE_STRIDE, first: r.idx === 0 } : null;
   }
 
-  createImporting(name: string, message: string, runId: number, at: string): { datasetId: number; versionId: number } {
+  createImporting(name: string, message: string, runId: number, at: string, file: string): ImportTarget {
     const datasetId = Number(this.db.prepare(`INSERT INTO datasets (name, created_at, state) VALUES (?, ?, 'importing')`).run(name, at).lastInsertRowid);
     const versionId = Number(
       this.db
         .prepare(`INSERT INTO dataset_versions (dataset_id, number, message, run_id, created_at) VALUES (?, 1, ?, ?, ?)`)
         .run(datasetId, message, runId, at).lastInsertRowid,
     );
-    return { datasetId, versionId };
+    this.db.prepare(`INSERT INTO dataset_sources (dataset_id, idx, file, run_id) VALUES (?, 0, ?, ?)`).run(datasetId, file, runId);
+    return { datasetId, versionId, base: 0, first: true };
+  }
+
+  /** A hidden next version holding the latest one's examples, to which an import adds a file's (its own source). */
+  createAppending(datasetId: number, message: string, runId: number, at: string, file: string): ImportTarget {
+    const parent = this.db
+      .prepare(`SELECT id, number FROM dataset_versions WHERE dataset_id = ? AND state = 'committed' ORDER BY number DESC LIMIT 1`)
+      .get(datasetId) as { id: number; number: number };
+    const busy = this.db.prepare(`SELECT number FROM dataset_versions WHERE dataset_id = ? AND state <> 'committed'`).pluck().get(datasetId);
+    if (busy !== undefined) throw new AppError('conflict', `the dataset has uncommitted changes (version ${String(busy)}); commit or discard them first`);
+    const versionId = Number(
+      this.db
+        .prepare(`INSERT INTO dataset_versions (dataset_id, number, message, parent_id, run_id, created_at, state) VALUES (?, ?, ?, ?, ?, ?, 'importing')`)
+        .run(datasetId, parent.number + 1, message, parent.id, runId, at).lastInsertRowid,
+    );
+    this.db
+      .prepare(
+        `INSERT INTO version_examples (version_id, position, example_id, split, tags, flags)
+         SELECT ?, position, example_id, split, tags, flags FROM version_examples WHERE version_id = ? ORDER BY position`,
+      )
+      .run(versionId, parent.id);
+    const idx = (this.db.prepare(`SELECT max(idx) FROM dataset_sources WHERE dataset_id = ?`).pluck().get(datasetId) as number | null ?? -1) + 1;
+    this.db.prepare(`INSERT INTO dataset_sources (dataset_id, idx, file, run_id) VALUES (?, ?, ?, ?)`).run(datasetId, idx, file, runId);
+    return { datasetId, versionId, base: idx * SOURCE_STRIDE, first: false };
   }
 
   /** The last source line an import already handled (imported or rejected): a resume starts after it. */
-  lastImportedLine(runId: number, versionId: number): number {
-    const a = this.db.prepare(`SELECT max(position) FROM version_examples WHERE version_id = ?`).pluck().get(versionId) as number | null;
+  lastImportedLine(runId: number, target: ImportTarget): number {
+    const a = this.db
+      .prepare(`SELECT max(position) FROM version_examples WHERE version_id = ? AND position >= ? AND position < ?`)
+      .pluck()
+      .get(target.versionId, target.base, target.base + SOURCE_STRIDE) as number | null;
     const b = this.db.prepare(`SELECT max(line) FROM import_rejects WHERE run_id = ?`).pluck().get(runId) as number | null;
-    return Math.max(a ?? 0, b ?? 0);
+    return Math.max(a === null ? 0 : a - target.base, b ?? 0);
   }
 
-  insertBatch(
-    versionId: number,
-    runId: number,
-    batch: ({ line: number; example: NormalizedExample } | { line: number; rejected: RejectedRecord })[],
-  ): void {
+  insertBatch(target: ImportTarget, runId: number, batch: ({ line: number; example: NormalizedExample } | { line: number; rejected: RejectedRecord })[]): void {
     const insertExample = this.db.prepare(`INSERT INTO examples (messages, reference, source_line) VALUES (?, ?, ?)`);
     const link = this.db.prepare(`INSERT INTO version_examples (version_id, position, example_id) VALUES (?, ?, ?)`);
     const reject = this.db.prepare(`INSERT INTO import_rejects (run_id, line, reason, excerpt) VALUES (?, ?, ?, ?)`);
     for (const item of batch) {
-      if ('example' in item) {
+      if ('example' in item && item.line < SOURCE_STRIDE) {
         const id = insertExample.run(JSON.stringify(item.example.messages), item.example.reference, item.line).lastInsertRowid;
-        link.run(versionId, item.line, id);
+        link.run(target.versionId, target.base + item.line, id);
+      } else if ('example' in item) {
+        reject.run(runId, item.line, `a file can hold at most ${SOURCE_STRIDE - 1} lines`, '');
       } else {
         reject.run(runId, item.line, item.rejected.reason, item.rejected.excerpt);
       }
     }
   }
 
-  /** Adds the examples of a version's lines [from, to] to the full-text index, in SQL (no row crosses into JS). */
-  indexLines(versionId: number, from: number, to: number): void {
+  /** Adds the examples of an import's lines [from, to] to the full-text index, in SQL (no row crosses into JS). */
+  indexLines(target: ImportTarget, from: number, to: number): void {
     this.db
       .prepare(
         `INSERT INTO examples_fts (rowid, text)
@@ -273,23 +318,26 @@ export class DatasetsStore {
          FROM version_examples ve JOIN examples e ON e.id = ve.example_id
          WHERE ve.version_id = ? AND ve.position BETWEEN ? AND ?`,
       )
-      .run(versionId, from, to);
+      .run(target.versionId, target.base + from, target.base + to);
   }
 
-  finishImport(datasetId: number, versionId: number): number {
-    const count = this.db.prepare(`SELECT count(*) FROM version_examples WHERE version_id = ?`).pluck().get(versionId) as number;
-    this.db.prepare(`UPDATE dataset_versions SET example_count = ? WHERE id = ?`).run(count, versionId);
-    this.db.prepare(`UPDATE datasets SET state = 'ready' WHERE id = ?`).run(datasetId);
+  finishImport(target: ImportTarget): number {
+    const count = this.db.prepare(`SELECT count(*) FROM version_examples WHERE version_id = ?`).pluck().get(target.versionId) as number;
+    this.db.prepare(`UPDATE dataset_versions SET example_count = ?, state = 'committed' WHERE id = ?`).run(count, target.versionId);
+    this.db.prepare(`UPDATE datasets SET state = 'ready' WHERE id = ?`).run(target.datasetId);
     return count;
   }
 
-  /** Removes a dataset that never finished importing, with the examples only it held. */
+  /** Removes what an unfinished import wrote: the dataset it was creating, or the version it was adding. */
   discardImport(runId: number): void {
     const target = this.importTarget(runId);
     this.db.transaction(() => {
       if (target) {
-        // An import's examples belong to its version only: delete the links, then the examples.
-        const ids = this.db.prepare(`SELECT example_id FROM version_examples WHERE version_id = ?`).pluck().all(target.versionId) as number[];
+        // The examples of this import are those at its source's positions.
+        const ids = this.db
+          .prepare(`SELECT example_id FROM version_examples WHERE version_id = ? AND position >= ? AND position < ?`)
+          .pluck()
+          .all(target.versionId, target.base, target.base + SOURCE_STRIDE) as number[];
         this.db.prepare(`DELETE FROM version_examples WHERE version_id = ?`).run(target.versionId);
         const drop = this.db.prepare(`DELETE FROM examples WHERE id = ?`);
         const unindex = this.db.prepare(`DELETE FROM examples_fts WHERE rowid = ?`);
@@ -297,11 +345,27 @@ export class DatasetsStore {
           unindex.run(id);
           drop.run(id);
         }
-        this.db.prepare(`DELETE FROM datasets WHERE id = ?`).run(target.datasetId);
+        if (target.first) this.db.prepare(`DELETE FROM datasets WHERE id = ?`).run(target.datasetId);
+        else {
+          this.db.prepare(`DELETE FROM dataset_versions WHERE id = ?`).run(target.versionId);
+          this.db.prepare(`DELETE FROM dataset_sources WHERE dataset_id = ? AND run_id = ?`).run(target.datasetId, runId);
+        }
       }
       this.db.prepare(`DELETE FROM import_rejects WHERE run_id = ?`).run(runId);
       this.db.prepare(`DELETE FROM run_items WHERE run_id = ?`).run(runId);
     })();
+  }
+
+  sources(datasetId: number, versionId: number): { idx: number; file: string; examples: number }[] {
+    const files = this.db.prepare(`SELECT idx, file FROM dataset_sources WHERE dataset_id = ? ORDER BY idx`).all(datasetId) as { idx: number; file: string }[];
+    const counts = new Map(
+      (
+        this.db
+          .prepare(`SELECT position / ${SOURCE_STRIDE} AS idx, count(*) AS n FROM version_examples WHERE version_id = ? AND deleted_op IS NULL GROUP BY 1`)
+          .all(versionId) as { idx: number; n: number }[]
+      ).map((r) => [r.idx, r.n]),
+    );
+    return files.map((f) => ({ idx: f.idx, file: f.file, examples: counts.get(f.idx) ?? 0 }));
   }
 
   rejects(runId: number, limit: number): RejectedRecord[] {

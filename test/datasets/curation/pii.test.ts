@@ -126,6 +126,7 @@ describe('scanPii: near misses are not matched', () => {
     expect(found('Card 4111111111111112')).toEqual([]);
     expect(found('Number 1234 5678 9012 3452')).toEqual([]); // Luhn-valid, but no issuer starts with 1
     expect(found('Ref 41111111111111111111111')).toEqual([]); // 23 digits
+    expect(found('id 51992724-28736180')).toEqual([]); // Luhn-valid with a Mastercard prefix, but not grouped like a card
     expect(luhnValid('79927398713')).toBe(true);
     expect(luhnValid('79927398710')).toBe(false);
     expect(cardNumberValid('4111111111111111')).toBe(true);
@@ -159,6 +160,7 @@ describe('scanPii: near misses are not matched', () => {
     expect(found('Versions 0.19.1234, 1.22.333, 10.0.19041.1; pi 3.14159265; e 2.718281828')).toEqual([]);
     expect(found('Order #123456789012, unix time 1700000000, ISBN 978-3-16-148410-0, price $1,234,567.89')).toEqual([]);
     expect(found('Between 1990 2000 3000 4000 people and 10 20 30 40 50 items')).toEqual([]);
+    expect(found('<Buffer 00 00 00 00 00>')).toEqual([]);
     expect(phoneValid('020 7946 0958')).toBe(true);
     expect(phoneValid('0.19.1234')).toBe(false);
     expect(phoneValid('+1 2')).toBe(false);

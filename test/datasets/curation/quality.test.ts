@@ -128,6 +128,20 @@ describe('repeated n-grams', () => {
     expect(kinds(qa('为什么？', loop))).toEqual(['repeated-ngrams']);
   });
 
+  it('allows a few identical lines in code, not a loop', () => {
+    const keras = ['```python', 'model = Sequential()', ...Array(3).fill("model.add(Dense(64, activation='relu'))"), 'model.add(Dense(10))', '```'].join('\n');
+    expect(repetitionIssue(`A small network:\n\n${keras}\n\nTrain it with fit().`)).toBeNull();
+    const stuck = ['```python', ...Array(8).fill("model.add(Dense(64, activation='relu'))"), '```'].join('\n');
+    expect(repetitionIssue(stuck)).toBe("the line “model.add(Dense(64, activation='relu'))” is repeated 6+ times in a row");
+    // Outside code, three are enough.
+    expect(repetitionIssue(Array(3).fill("model.add(Dense(64, activation='relu'))").join('\n'))).not.toBeNull();
+  });
+
+  it('does not switch to characters for long tokens that are not CJK (HTML, URLs)', () => {
+    const html = '<p align="center"><img src="https://example.com/logo.png" width="200"><br><br><br></p> and a link https://example.com/a/very/long/path/to/somewhere';
+    expect(repetitionIssue(html)).toBeNull();
+  });
+
   it('honours options', () => {
     const text = `${'alpha beta gamma '.repeat(3)}delta.`;
     expect(repetitionIssue(text)).not.toBeNull();
@@ -152,6 +166,10 @@ describe('truncated answers', () => {
     expect(truncationIssue('1) first 2) second 3) third')).toBeNull();
     expect(truncationIssue('```\ncode\n```')).toBeNull();
     expect(truncationIssue('Use `f(x` carefully, then call g')).toBeNull();
+    expect(truncationIssue('Supported by a grant from Hugging Face :hugs:')).toBeNull();
+    expect(truncationIssue("It's small, simple and powerful. Try it :P")).toBeNull();
+    // An unclosed bracket in an earlier paragraph is not a truncation signal.
+    expect(truncationIssue('Note (an aside that never closes.\n\nThe rest is fine and ends without a stop')).toBeNull();
   });
 
   it('flags an unclosed code fence', () => {

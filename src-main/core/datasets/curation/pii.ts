@@ -5,8 +5,10 @@
  * Rules, per kind:
  * - `email`: `local@domain.tld`; local part of letters, digits and `_ % + -` in dot-separated atoms; domain of
  *   dot-separated labels (letters, digits, inner `-`) and an alphabetic TLD of ≥ 2 letters. Unicode letters allowed.
- * - `credit-card`: 13–19 digits, either contiguous or in groups separated by single spaces or single dashes (one kind
- *   of separator; every group but the last ≥ 3 digits), not part of a longer number, passing the Luhn check AND
+ * - `credit-card`: 13–19 digits, either contiguous or grouped as cards are printed — groups of 4 with a last group of
+ *   1–4, or 4-6-5 / 4-6-4 (Amex, Diners) — separated by single spaces or single dashes (one kind of separator), not
+ *   part of a longer number (a letter, digit, `_`, `.`, `,`, `+` or `-` before it; a letter, digit, `_` or `.digit`
+ *   after it; longer space-separated runs are searched for such windows of whole groups), passing the Luhn check AND
  *   starting with a known issuer prefix at a length that issuer uses: Visa 4 (13, 16, 19); Mastercard 51–55,
  *   2221–2720 (16); Amex 34, 37 (15); Discover 6011, 644–649, 65 (16–19); Diners 300–305, 3095, 36, 38, 39 (14–19);
  *   JCB 3528–3589 (16–19); UnionPay 62 (16–19); Maestro 50, 56–58, 6304, 6759, 6761–6763 (13–19); Mir 2200–2204
@@ -27,8 +29,9 @@
  *   2. North American: groups 3-3-4, optionally preceded by a `1` group (`(415) 555-0132`, `415.555.0132`,
  *      `1-800-555-0199`);
  *   3. national with a trunk prefix: at least 2 groups, the first starting with `0` and ≥ 2 digits long (or
- *      parenthesized), the others ≥ 2 digits, 8–15 digits in all (`020 7946 0958`, `06 12 34 56 78`,
- *      `030/1234567`, `(089) 123 4567`).
+ *      parenthesized), the others ≥ 2 digits, 8–15 digits in all, and no `0` right after the `0`/`00` prefix
+ *      (`020 7946 0958`, `06 12 34 56 78`, `030/1234567`, `(089) 123 4567`, `0044 20 7946 0958`; not a hex dump
+ *      `00 00 00 00 00`).
  *   Never a phone: a date (groups 4-2-2 or 2-2-4 forming a valid month and day: `2024-01-15`, `01.02.2024`), a version
  *   or decimal number (a single-digit first group: `0.19.1234`; letters before it: `v1.2.3`), a time (`:` is not a
  *   separator), a digit run without separators (card numbers, ids, Unix times) unless it starts with `+`. When a run
@@ -200,6 +203,13 @@ function cards(text: string, out: Candidate[]): void {
   }
 }
 
+/** How card numbers are printed: groups of 4 (the last 1–4 long), or Amex/Diners 4-6-5 and 4-6-4. */
+function cardGrouping(lengths: number[]): boolean {
+  const key = lengths.join('-');
+  if (key === '4-6-5' || key === '4-6-4') return true;
+  return lengths.slice(0, -1).every((n) => n === 4) && lengths.at(-1)! >= 1 && lengths.at(-1)! <= 4;
+}
+
 function findCard(segment: string, base: number, out: Candidate[]): void {
   const seps = new Set(segment.replace(/\d/gu, ''));
   if (seps.size > 1) return; // mixed spaces and dashes
@@ -209,12 +219,13 @@ function findCard(segment: string, base: number, out: Candidate[]): void {
   for (let s = 0; s < groups.length; s++) {
     for (let e = groups.length - 1; e >= s; e--) {
       let digits = '';
-      let ok = true;
+      const lengths: number[] = [];
       for (let k = s; k <= e; k++) {
-        if (k < e && groups[k]!.digits.length < 3) ok = false;
+        lengths.push(groups[k]!.digits.length);
         digits += groups[k]!.digits;
       }
-      if (!ok || digits.length < 13 || digits.length > 19 || !cardNumberValid(digits)) continue;
+      if (lengths.length > 1 && !cardGrouping(lengths)) continue;
+      if (digits.length < 13 || digits.length > 19 || !cardNumberValid(digits)) continue;
       const start = base + groups[s]!.start;
       const end = base + groups[e]!.start + groups[e]!.digits.length;
       out.push({ kind: 'credit-card', start, end, value: segment.slice(groups[s]!.start, groups[e]!.start + groups[e]!.digits.length) });
@@ -340,6 +351,10 @@ export function phoneValid(s: string): boolean {
   if (lens === '3-3-4' || (lens === '1-3-3-4' && plain[0] === '1')) return parts.every((p, i) => !p.paren || i === (lens === '3-3-4' ? 0 : 1));
   const first = parts[0]!;
   if (first.digits.startsWith('0') && (first.digits.length >= 2 || first.paren)) {
+    // After the trunk `0` (or the international `00`) comes an area or country code, which never starts with 0.
+    const all = plain.join('');
+    const afterPrefix = all.startsWith('00') ? all.slice(2) : all.slice(1);
+    if (afterPrefix.startsWith('0')) return false;
     return total >= 8 && total <= 15 && parts.slice(1).every((p) => p.digits.length >= 2);
   }
   return false;

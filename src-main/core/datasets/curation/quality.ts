@@ -9,31 +9,35 @@
  * - `empty-answer`: the answer exists and is empty or whitespace-only. Examples without any assistant message are
  *   prompt-only and NOT flagged. The two checks below run only on a non-empty answer.
  * - `repeated-ngrams` (degenerate loops), any of:
- *   1. a line: the same trimmed line, at least `minRepeatedLineLength` characters long and containing a letter, on
- *      `minRepeats` (3) or more consecutive lines;
- *   2. a looping span: a span of tokens repeated back to back `minRepeats` (3) or more times, whose unit (one period,
- *      up to `maxPeriod` tokens) has at least `minUnitDistinctWords` (3) distinct words, or `minUnitDistinctChars` (4)
- *      distinct characters in character mode ("I'm sorry. I'm sorry. I'm sorry.", "我不知道。我不知道。我不知道。");
- *   3. a dominant n-gram: with at least `minNgrams` (20) n-grams (n = `ngram`, 3), the most frequent n-gram contains a
- *      letter and makes more than `maxTopNgramShare` (30%) of all of them ("no no no no …").
- *   Tokens are the whitespace-separated words, lowercased; text written without spaces (CJK, Thai…), detected as an
- *   average of more than `charModeAvgTokenLength` (12) non-space characters per word, is tokenized by character
- *   (whitespace dropped). The unit-diversity and letter conditions keep code (`[0, 0, 0, 0, …]`, `}` `}` `}`, table
- *   rules `| --- | --- |`) and ordinary prose from triggering.
+ *   1. a line: the same trimmed line, at least `minRepeatedLineLength` (10) characters long and containing a letter,
+ *      on `minRepeats` (3) or more consecutive lines — `minRepeatsInCode` (6) inside a fenced code block, where a few
+ *      identical lines are ordinary;
+ *   2. a looping span: a span of tokens repeated back to back `minRepeats` (3; in fenced code `minRepeatsInCode`, 6)
+ *      or more times, whose unit (one period, up to `maxPeriod` (64) tokens) has at least `minUnitDistinctWords` (3)
+ *      distinct words, or `minUnitDistinctChars` (4) distinct characters in character mode ("I'm sorry. I'm sorry.
+ *      I'm sorry.", "我不知道。我不知道。我不知道。"); prose and each code block are searched separately;
+ *   3. a dominant n-gram: over the prose (outside fenced code), with at least `minNgrams` (20) n-grams (n = `ngram`,
+ *      3), the most frequent n-gram contains a letter and makes more than `maxTopNgramShare` (30%) of all of them
+ *      ("no no no no …").
+ *   Tokens are the whitespace-separated words, lowercased; text written without spaces — at least `charModeMinShare`
+ *   (30%) of its non-space characters in Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar or Tibetan script — is
+ *   tokenized by character (whitespace dropped). The unit-diversity and letter conditions keep code (`[0, 0, 0, …]`,
+ *   `}` `}` `}`, table rules `| --- | --- |`) and ordinary prose from triggering.
  * - `truncated-answer`, any of (on the answer with trailing whitespace removed):
  *   1. unclosed code fence: a ``` or ~~~ fence (CommonMark: ≥ 3 characters, up to 3 spaces of indent) is opened and
  *      never closed by a fence of the same character at least as long;
- *   2. dangling last character: the answer ends with `,` `;` `:` `(` `[` (not in an emoticon `:(` `;(` `=(`) `{`
- *      `\` `–` `—`, a `-` not preceded by another `-` (a markdown rule `---` is fine), an operator `=` `+` `&`
- *      preceded by a space (`x =`), or the CJK forms `，` `、` `；` `：` `（` `［` `｛` `【` `「` `『` `《`;
- *   3. unbalanced brackets: outside fenced code blocks and inline code spans, a `(` `[` `{` (or `（` `［` `｛` `【` `「`
- *      `『` `《`) is never closed, and the answer does not end with terminal punctuation (`. ! ? 。 ！ ？ …`).
- *      Emoticon brackets (`:(` `;(` `=(` followed by a space or the end) are not counted; unmatched closers
- *      (`1) first 2) second`) are ignored;
+ *   2. dangling last character: the answer ends with `,` `;` `:` `(` `[` `{` `\` `–` `—`, a `-` not preceded by
+ *      another `-` (a markdown rule `---` is fine), an operator `=` `+` `&` preceded by a space (`x =`), or the CJK
+ *      forms `，` `、` `；` `：` `（` `［` `｛` `【` `「` `『` `《` — unless it ends with an emoji shortcode (`:hugs:`) or
+ *      an emoticon (`:(`, `;-(`, `:P`);
+ *   3. unbalanced brackets: the answer does not end with a fence line or terminal punctuation (`. ! ? 。 ！ ？ …`),
+ *      and its last paragraph of prose (after the last blank line outside fenced code; inline code spans removed)
+ *      opens a `(` `[` `{` (or `（` `［` `｛` `【` `「` `『` `《`) that it never closes. Emoticon brackets (`:(` `;(`
+ *      `=(` followed by a space or the end) are not counted; unmatched closers (`1) first 2) second`) are ignored;
  *   4. mid-sentence (`midSentence`, default on): the last non-blank line is prose — not a list item, heading, quote,
  *      table row or fence — that contains a finished sentence (a word of ≥ 2 letters followed by `.`, `!` or `?`
- *      and a space, or a CJK `。！？` followed by more text), and it ends with a letter or digit: the next sentence was
- *      cut ("Paris is the capital. It is known for");
+ *      and a space, or a CJK `。！？` followed by more text), and it ends with a letter or digit (not an emoticon
+ *      like `:P`): the next sentence was cut ("Paris is the capital. It is known for");
  *   5. token limit (only when `countTokens` is given, e.g. the model's tokenizer): the answer is exactly one of
  *      `tokenLimits` tokens long (± `tokenLimitSlack`) and does not end with terminal punctuation or a closing
  *      bracket, quote or fence: generation stopped at max_tokens.
@@ -55,8 +59,10 @@ export interface QualityOptions {
   maxTopNgramShare: number;
   /** Fewer n-grams than this: the dominant n-gram rule does not apply (short answers). */
   minNgrams: number;
-  /** Consecutive copies of a line or of a looping span that flag repetition. */
+  /** Consecutive copies of a line or of a looping span that flag repetition (outside fenced code). */
   minRepeats: number;
+  /** The same inside fenced code blocks, where a few identical lines are ordinary (`model.add(Dense(64))` × 3). */
+  minRepeatsInCode: number;
   /** Longest looping unit looked for, in tokens. */
   maxPeriod: number;
   /** Distinct words a looping unit needs (word mode). */
@@ -65,8 +71,8 @@ export interface QualityOptions {
   minUnitDistinctChars: number;
   /** Shortest trimmed line whose consecutive repetition counts. */
   minRepeatedLineLength: number;
-  /** Average non-space characters per whitespace-separated word above which text is tokenized by character. */
-  charModeAvgTokenLength: number;
+  /** Share of non-space characters from scripts written without spaces above which text is tokenized by character. */
+  charModeMinShare: number;
   /** Check for a last line cut mid-sentence. */
   midSentence: boolean;
   /** Token counter for the token-limit rule; the rule is off without it. */
@@ -82,11 +88,12 @@ export const DEFAULT_QUALITY_OPTIONS: Readonly<QualityOptions> = Object.freeze({
   maxTopNgramShare: 0.3,
   minNgrams: 20,
   minRepeats: 3,
+  minRepeatsInCode: 6,
   maxPeriod: 64,
   minUnitDistinctWords: 3,
   minUnitDistinctChars: 4,
   minRepeatedLineLength: 10,
-  charModeAvgTokenLength: 12,
+  charModeMinShare: 0.3,
   midSentence: true,
   tokenLimits: Object.freeze([64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768]),
   tokenLimitSlack: 0,
@@ -122,33 +129,63 @@ export function qualityIssues(e: NormalizedExample, options: Partial<QualityOpti
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Markdown structure
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/u;
+
+interface Segment {
+  code: boolean;
+  lines: string[];
+}
+
+/**
+ * The text cut into prose and fenced-code segments (fence lines belong to neither), and the fence left open at the
+ * end, if any (CommonMark: ≥ 3 backticks or tildes after ≤ 3 spaces; a backtick fence's info string has no backtick;
+ * closed by the same character, at least as many, nothing after).
+ */
+function fenceSegments(text: string): { segments: Segment[]; open: { char: string; length: number } | null } {
+  const segments: Segment[] = [];
+  let current: Segment = { code: false, lines: [] };
+  let open: { char: string; length: number } | null = null;
+  const push = (code: boolean) => {
+    if (current.lines.length > 0) segments.push(current);
+    current = { code, lines: [] };
+  };
+  for (const line of text.split('\n')) {
+    const fence = FENCE.exec(line);
+    if (open === null) {
+      if (fence && !(fence[1]![0] === '`' && fence[2]!.includes('`'))) {
+        open = { char: fence[1]![0]!, length: fence[1]!.length };
+        push(true);
+      } else {
+        current.lines.push(line);
+      }
+    } else if (fence && fence[1]![0] === open.char && fence[1]!.length >= open.length && fence[2]!.trim() === '') {
+      open = null;
+      push(false);
+    } else {
+      current.lines.push(line);
+    }
+  }
+  push(false);
+  return { segments, open };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
 // Repetition
 
 const LETTER = /\p{L}/u;
+/** Scripts written without spaces between words. */
+const SPACELESS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Tibetan}]/gu;
 const quote = (s: string, max = 60) => `“${s.length > max ? `${s.slice(0, max - 1)}…` : s}”`;
 
-/** Why `text` looks like a degenerate loop (see the module comment), or null. */
-export function repetitionIssue(text: string, options: Partial<QualityOptions> = {}): string | null {
-  const opts: QualityOptions = { ...DEFAULT_QUALITY_OPTIONS, ...options };
+/** Tokens of `text`: lowercased words, or characters (whitespace dropped) in character mode. */
+function tokenize(text: string, charMode: boolean): string[] {
+  return charMode ? Array.from(text.replace(/\s+/gu, '')) : text.split(/\s+/u).filter((w) => w !== '').map((w) => w.toLowerCase());
+}
 
-  // 1. The same line several times in a row.
-  let previous = '';
-  let run = 0;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    run = line !== '' && line === previous ? run + 1 : 1;
-    previous = line;
-    if (run >= opts.minRepeats && line.length >= opts.minRepeatedLineLength && LETTER.test(line)) {
-      return `the line ${quote(line)} is repeated ${opts.minRepeats}+ times in a row`;
-    }
-  }
-
-  // Tokens: words, or characters for text written without spaces.
-  const words = text.split(/\s+/u).filter((w) => w !== '');
-  if (words.length === 0) return null;
-  const nonSpace = words.reduce((n, w) => n + w.length, 0);
-  const charMode = nonSpace / words.length > opts.charModeAvgTokenLength;
-  const tokens = charMode ? Array.from(words.join('')) : words.map((w) => w.toLowerCase());
+/** Token ids (equal tokens, equal ids). */
+function idsOf(tokens: string[]): Int32Array {
   const idOf = new Map<string, number>();
   const ids = new Int32Array(tokens.length);
   tokens.forEach((t, i) => {
@@ -156,41 +193,82 @@ export function repetitionIssue(text: string, options: Partial<QualityOptions> =
     if (id === undefined) idOf.set(t, (id = idOf.size));
     ids[i] = id;
   });
-  const joiner = charMode ? '' : ' ';
+  return ids;
+}
 
-  // 2. A span looping back to back.
+/** A span of tokens repeated back to back at least `minRepeats` times with a diverse enough unit, described; or null. */
+function loopingSpan(tokens: string[], ids: Int32Array, charMode: boolean, minRepeats: number, opts: QualityOptions): string | null {
   const m = ids.length;
   const minDistinct = charMode ? opts.minUnitDistinctChars : opts.minUnitDistinctWords;
-  const maxPeriod = Math.min(opts.maxPeriod, Math.floor(m / opts.minRepeats));
+  const maxPeriod = Math.min(opts.maxPeriod, Math.floor(m / minRepeats));
   for (let p = 1; p <= maxPeriod; p++) {
+    const need = (minRepeats - 1) * p; // matching positions that make minRepeats copies of a p-token unit
     let matched = 0; // positions i with ids[i] === ids[i - p] in the current run
     for (let i = p; i <= m; i++) {
       if (i < m && ids[i] === ids[i - p]) {
         matched++;
         continue;
       }
-      const copies = Math.floor((matched + p) / p);
-      if (copies >= opts.minRepeats) {
+      if (matched >= need) {
         const start = i - matched - p;
-        const unit = ids.subarray(start, start + p);
-        if (new Set(unit).size >= minDistinct) {
-          return `${quote(tokens.slice(start, start + p).join(joiner))} is repeated ${copies} times in a row`;
+        if (new Set(ids.subarray(start, start + p)).size >= minDistinct) {
+          const copies = Math.floor((matched + p) / p);
+          return `${quote(tokens.slice(start, start + p).join(charMode ? '' : ' '))} is repeated ${copies} times in a row`;
         }
       }
       matched = 0;
     }
   }
+  return null;
+}
 
-  // 3. One n-gram dominating the answer.
+/** Why `text` looks like a degenerate loop (see the module comment), or null. */
+export function repetitionIssue(text: string, options: Partial<QualityOptions> = {}): string | null {
+  const opts: QualityOptions = { ...DEFAULT_QUALITY_OPTIONS, ...options };
+  const nonSpace = text.replace(/\s+/gu, '').length;
+  if (nonSpace === 0) return null;
+  const charMode = (text.match(SPACELESS)?.length ?? 0) / nonSpace >= opts.charModeMinShare;
+  const { segments } = fenceSegments(text);
+
+  const proseTokens: string[] = [];
+  for (const segment of segments) {
+    const minRepeats = segment.code ? opts.minRepeatsInCode : opts.minRepeats;
+    // 1. The same line several times in a row.
+    let previous = '';
+    let run = 0;
+    for (const raw of segment.lines) {
+      const line = raw.trim();
+      run = line !== '' && line === previous ? run + 1 : 1;
+      previous = line;
+      if (run >= minRepeats && line.length >= opts.minRepeatedLineLength && LETTER.test(line)) {
+        return `the line ${quote(line)} is repeated ${minRepeats}+ times in a row`;
+      }
+    }
+    // 2. A span looping back to back.
+    const tokens = tokenize(segment.lines.join('\n'), charMode);
+    const loop = loopingSpan(tokens, idsOf(tokens), charMode, minRepeats, opts);
+    if (loop) return loop;
+    if (!segment.code) for (const t of tokens) proseTokens.push(t);
+  }
+
+  // 3. One n-gram dominating the prose (n-grams keyed by a number: ids in base `distinct`, exact below 2^53).
+  const ids = idsOf(proseTokens);
   const n = opts.ngram;
-  const total = m - n + 1;
+  const total = ids.length - n + 1;
   if (total >= opts.minNgrams) {
-    const counts = new Map<string, number>();
+    const distinct = ids.reduce((m, id) => Math.max(m, id), 0) + 1;
+    const numeric = Math.pow(distinct, n) < Number.MAX_SAFE_INTEGER;
+    const counts = new Map<number | string, number>();
     let best = 0;
     let bestAt = 0;
     for (let i = 0; i < total; i++) {
-      let key = '';
-      for (let k = 0; k < n; k++) key += `${ids[i + k]},`;
+      let key: number | string;
+      if (numeric) {
+        key = 0;
+        for (let k = 0; k < n; k++) key = key * distinct + ids[i + k]!;
+      } else {
+        key = ids.subarray(i, i + n).join(',');
+      }
       const c = (counts.get(key) ?? 0) + 1;
       counts.set(key, c);
       if (c > best) {
@@ -198,9 +276,9 @@ export function repetitionIssue(text: string, options: Partial<QualityOptions> =
         bestAt = i;
       }
     }
-    const gram = tokens.slice(bestAt, bestAt + n);
+    const gram = proseTokens.slice(bestAt, bestAt + n);
     if (best / total > opts.maxTopNgramShare && gram.some((t) => LETTER.test(t))) {
-      return `the ${n}-gram ${quote(gram.join(joiner))} makes ${Math.round((100 * best) / total)}% of the answer's ${total} ${n}-grams`;
+      return `the ${n}-gram ${quote(gram.join(charMode ? '' : ' '))} makes ${Math.round((100 * best) / total)}% of the answer's ${total} ${n}-grams`;
     }
   }
   return null;
@@ -209,14 +287,16 @@ export function repetitionIssue(text: string, options: Partial<QualityOptions> =
 // ---------------------------------------------------------------------------------------------------------------------
 // Truncation
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/u;
 const TERMINAL = /[.!?。！？…]$/u;
 /** Always dangling at the very end. */
 const DANGLING = new Set([',', ';', ':', '(', '[', '{', '\\', '–', '—', '，', '、', '；', '：', '（', '［', '｛', '【', '「', '『', '《']);
 /** Dangling when preceded by a space: an operator waiting for its right operand. */
 const DANGLING_OPERATORS = new Set(['=', '+', '&']);
+/** Emoji shortcodes (`:hugs:`) and emoticons (`:(`, `;-(`, `:P`, `:D`) at the end are not cut text. */
+const EMOJI_END = /(?::[a-z0-9_+-]+:|[:;=]-?[([A-Za-z])$/u;
 const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}', '（': '）', '［': '］', '｛': '｝', '【': '】', '「': '」', '『': '』', '《': '》' };
 const CLOSERS = new Map(Object.entries(OPENERS).map(([o, c]) => [c, o]));
+const BRACKETS = /[()[\]{}（）［］｛｝【】「」『』《》]/gu;
 const THEMATIC_BREAK = /^ {0,3}([-*_])(?:\s*\1){2,}\s*$/u;
 const NOT_PROSE_LINE = /^\s*(?:[-*+>#|]|\d+[.)](?:\s|$)|`{3,}|~{3,})/u;
 const FINISHED_SENTENCE = /\p{L}{2}[.!?]["'”’»)\]]*\s+\S|[。！？]["'”’」』)）]*\S/u;
@@ -228,56 +308,51 @@ export function truncationIssue(text: string, options: Partial<QualityOptions> =
   const opts: QualityOptions = { ...DEFAULT_QUALITY_OPTIONS, ...options };
   const body = text.trimEnd();
   if (body === '') return null;
-  const lines = body.split('\n');
 
-  // 1. Fences; collect the text outside them for the bracket rule.
-  let open: { char: string; length: number } | null = null;
-  const outside: string[] = [];
-  for (const line of lines) {
-    const fence = FENCE.exec(line);
-    if (open === null) {
-      if (fence && !(fence[1]![0] === '`' && fence[2]!.includes('`'))) open = { char: fence[1]![0]!, length: fence[1]!.length };
-      else outside.push(line);
-    } else if (fence && fence[1]![0] === open.char && fence[1]!.length >= open.length && fence[2]!.trim() === '') {
-      open = null;
-    }
-  }
+  // 1. A fence left open.
+  const { segments, open } = fenceSegments(body);
   if (open !== null) return `a ${open.char.repeat(3)} code fence is never closed`;
 
+  const lines = body.split('\n');
   const lastLine = lines.at(-1)!;
   const endsWithFence = FENCE.test(lastLine);
+  const emojiEnd = EMOJI_END.test(body);
 
   // 2. Dangling last character.
-  const chars = Array.from(body);
-  const last = chars.at(-1)!;
-  const beforeLast = chars.at(-2) ?? '';
-  if (!endsWithFence && !THEMATIC_BREAK.test(lastLine)) {
-    const emoticon = (last === '(' || last === '[') && /[:;=]/u.test(beforeLast);
-    if ((DANGLING.has(last) && !emoticon) || (last === '-' && beforeLast !== '-') || (DANGLING_OPERATORS.has(last) && /\s/u.test(beforeLast))) {
+  const tail = Array.from(body.slice(-4));
+  const last = tail.at(-1)!;
+  const beforeLast = tail.at(-2) ?? '';
+  if (!endsWithFence && !emojiEnd && !THEMATIC_BREAK.test(lastLine)) {
+    if (DANGLING.has(last) || (last === '-' && beforeLast !== '-') || (DANGLING_OPERATORS.has(last) && /\s/u.test(beforeLast))) {
       return `the answer ends with a dangling ${quote(last)}`;
     }
   }
 
-  // 3. Unclosed brackets outside code.
-  if (!TERMINAL.test(body)) {
-    const prose = outside.join('\n').replace(/`[^`\n]*`/gu, '');
+  // 3. Unclosed brackets in the last paragraph of prose (inline code spans removed).
+  if (!endsWithFence && !TERMINAL.test(body)) {
+    const prose = segments.filter((g) => !g.code).flatMap((g) => g.lines);
+    const blank = prose.findLastIndex((l) => l.trim() === '');
+    const paragraph = prose
+      .slice(blank + 1)
+      .join('\n')
+      .replace(/`[^`\n]*`/gu, '');
     const depth = new Map<string, number>();
-    const proseChars = Array.from(prose);
-    proseChars.forEach((c, i) => {
+    for (const m of paragraph.matchAll(BRACKETS)) {
+      const c = m[0];
       if (c in OPENERS) {
-        const emoticon = (c === '(' || c === '[') && /[:;=]/u.test(proseChars[i - 1] ?? '') && /^\s?$/u.test(proseChars[i + 1] ?? '');
+        const emoticon = (c === '(' || c === '[') && /[:;=]/u.test(paragraph[m.index - 1] ?? '') && /^\s?$/u.test(paragraph[m.index + 1] ?? '');
         if (!emoticon) depth.set(c, (depth.get(c) ?? 0) + 1);
       } else {
-        const opener = CLOSERS.get(c);
-        if (opener !== undefined && (depth.get(opener) ?? 0) > 0) depth.set(opener, depth.get(opener)! - 1);
+        const opener = CLOSERS.get(c)!;
+        if ((depth.get(opener) ?? 0) > 0) depth.set(opener, depth.get(opener)! - 1);
       }
-    });
+    }
     const unclosed = [...depth.entries()].filter(([, d]) => d > 0).map(([o]) => o);
     if (unclosed.length > 0) return `unclosed ${unclosed.map((o) => quote(o)).join(', ')} at the end of the answer`;
   }
 
   // 4. Last line cut mid-sentence.
-  if (opts.midSentence && !endsWithFence) {
+  if (opts.midSentence && !endsWithFence && !emojiEnd) {
     const line = lines.findLast((l) => l.trim() !== '')!.trim();
     if (!NOT_PROSE_LINE.test(line) && FINISHED_SENTENCE.test(line) && ENDS_IN_WORD.test(line)) {
       return `the last sentence is cut off: ${quote(line.length > 60 ? `…${line.slice(-59)}` : line)}`;

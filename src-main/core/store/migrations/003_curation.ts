@@ -3,8 +3,22 @@ export const m003_curation = {
   sql: /* sql */ `
 -- A dataset has at most one draft: the working copy curation edits (tags, flags, splits, deletes, edits), made from the
 -- latest committed version on the first change. Committing it freezes it as the next version, with a message.
-ALTER TABLE dataset_versions ADD COLUMN state TEXT NOT NULL DEFAULT 'committed' CHECK (state IN ('draft', 'committed'));
+-- 'importing': a version an append-import is still writing (hidden, like a dataset being imported).
+ALTER TABLE dataset_versions ADD COLUMN state TEXT NOT NULL DEFAULT 'committed' CHECK (state IN ('importing', 'draft', 'committed'));
 CREATE UNIQUE INDEX dataset_versions_one_draft ON dataset_versions(dataset_id) WHERE state = 'draft';
+
+-- The files a dataset was imported from. An example's position is source * 1e9 + its line in that file, so positions
+-- never collide across files and the source of any example is position / 1e9.
+CREATE TABLE dataset_sources (
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  idx        INTEGER NOT NULL,
+  file       TEXT NOT NULL,
+  run_id     INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  PRIMARY KEY (dataset_id, idx)
+) STRICT;
+INSERT INTO dataset_sources (dataset_id, idx, file, run_id)
+  SELECT v.dataset_id, 0, coalesce(json_extract(r.config, '$.file'), ''), v.run_id
+  FROM dataset_versions v LEFT JOIN runs r ON r.id = v.run_id WHERE v.number = 1;
 
 -- Once set, curation never moves an example into or out of the test split.
 ALTER TABLE datasets ADD COLUMN test_frozen INTEGER NOT NULL DEFAULT 0;
