@@ -8,7 +8,7 @@ import { RunsStore } from './runs/store.js';
 import { ModelsService } from './models/service.js';
 import { scanJob } from './models/scan-job.js';
 import { benchmarkJob } from './models/benchmark-job.js';
-import { sampleJob } from './sample/sample-job.js';
+import { SAMPLE_DATASET_FILE, sampleJob } from './sample/sample-job.js';
 import { DatasetsService } from './datasets/service.js';
 import { importJob } from './datasets/import-job.js';
 import { exportJob } from './datasets/export-job.js';
@@ -144,6 +144,11 @@ export function createApp(options: AppOptions): App {
       folder: path.join(dataDir, 'sample'),
       vocabFile: path.join(options.sampleResourcesDir, 'vocab', 'ggml-vocab-llama-spm.gguf'),
     });
+    // A small dataset to try import, search, curation and splits on (copied, so its lineage stays with the data).
+    const tickets = path.join(dataDir, 'sample', SAMPLE_DATASET_FILE);
+    fs.mkdirSync(path.dirname(tickets), { recursive: true });
+    fs.copyFileSync(path.join(options.sampleResourcesDir, 'sample', SAMPLE_DATASET_FILE), tickets);
+    void datasets.startImport(tickets, 'sample-support', {}).catch((e: unknown) => console.error(`[distillery] sample dataset: ${String(e)}`));
   }
   if (options.runJobs ?? true) runner.start();
 

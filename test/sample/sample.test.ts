@@ -1,16 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeWorkspace } from '../helpers/workspace.js';
+import { makeWorkspace, waitUntil } from '../helpers/workspace.js';
 import { REPO } from '../helpers/server.js';
 
 describe('sample workspace', () => {
-  it('a new data folder starts with a demo model, added once', async () => {
+  it('a new data folder starts with a demo model and a sample dataset, added once', async () => {
     const resources = path.join(REPO, 'resources');
     const first = makeWorkspace({ sampleResourcesDir: resources });
-    const [run] = await first.client.call('runs.list', {});
-    expect(run).toMatchObject({ kind: 'sample.prepare' });
-    expect((await first.app.runner.waitFor(run!.id)).status).toBe('succeeded');
+    await waitUntil(async () => (await first.client.call('runs.list', {})).length === 2, 20_000, 'the sample runs');
+    const runs = await first.client.call('runs.list', {});
+    expect(runs.map((r) => r.kind).sort()).toEqual(['datasets.import', 'sample.prepare']);
+    for (const r of runs) expect((await first.app.runner.waitFor(r.id)).status).toBe('succeeded');
+    const [dataset] = await first.client.call('datasets.list', {});
+    expect(dataset).toMatchObject({ name: 'sample-support', latest: { number: 1, exampleCount: 24 } });
     const models = await first.client.call('models.list', {});
     expect(models).toHaveLength(1);
     expect(models[0]).toMatchObject({
@@ -29,7 +32,7 @@ describe('sample workspace', () => {
     await again.close();
     const third = makeWorkspace({ dataDir: first.dir, sampleResourcesDir: resources });
     expect(await third.client.call('models.list', {})).toEqual([]);
-    expect((await third.client.call('runs.list', {})).length).toBe(1);
+    expect((await third.client.call('runs.list', {})).length).toBe(2);
     expect(fs.existsSync(models[0]!.path)).toBe(true);
     await third.close();
   });

@@ -9,6 +9,8 @@ export const SampleConfig = z.strictObject({ folder: z.string().min(1), vocabFil
 export type SampleConfig = z.infer<typeof SampleConfig>;
 
 export const SAMPLE_MODEL_FILE = 'tiny-demo-llama.gguf';
+/** resources/sample/: imported as the dataset `sample-support` into a new data folder. */
+export const SAMPLE_DATASET_FILE = 'support-tickets.jsonl';
 const CHATML =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";

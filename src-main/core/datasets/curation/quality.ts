@@ -179,28 +179,22 @@ const LETTER = /\p{L}/u;
 const SPACELESS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Tibetan}]/gu;
 const quote = (s: string, max = 60) => `“${s.length > max ? `${s.slice(0, max - 1)}…` : s}”`;
 
-/** Tokens of `text`: lowercased words, or characters (whitespace dropped) in character mode. */
-function tokenize(text: string, charMode: boolean): string[] {
-  return charMode ? Array.from(text.replace(/\s+/gu, '')) : text.split(/\s+/u).filter((w) => w !== '').map((w) => w.toLowerCase());
-}
-
-/** Token ids (equal tokens, equal ids). */
-function idsOf(tokens: string[]): Int32Array {
-  const idOf = new Map<string, number>();
+/** Token ids (equal tokens, equal ids), numbering new tokens in `idOf`. */
+function idsOf(tokens: readonly string[], idOf: Map<string, number>): Int32Array {
   const ids = new Int32Array(tokens.length);
-  tokens.forEach((t, i) => {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
     let id = idOf.get(t);
     if (id === undefined) idOf.set(t, (id = idOf.size));
     ids[i] = id;
-  });
+  }
   return ids;
 }
 
-/** A span of tokens repeated back to back at least `minRepeats` times with a diverse enough unit, described; or null. */
-function loopingSpan(tokens: string[], ids: Int32Array, charMode: boolean, minRepeats: number, opts: QualityOptions): string | null {
+/** A span of tokens repeated back to back at least `minRepeats` times whose unit has `minDistinct` distinct tokens, described; or null. */
+function loopingSpan(tokens: string[], ids: Int32Array, joiner: string, minDistinct: number, minRepeats: number, maxPeriodOption: number): string | null {
   const m = ids.length;
-  const minDistinct = charMode ? opts.minUnitDistinctChars : opts.minUnitDistinctWords;
-  const maxPeriod = Math.min(opts.maxPeriod, Math.floor(m / minRepeats));
+  const maxPeriod = Math.min(maxPeriodOption, Math.floor(m / minRepeats));
   for (let p = 1; p <= maxPeriod; p++) {
     const need = (minRepeats - 1) * p; // matching positions that make minRepeats copies of a p-token unit
     let matched = 0; // positions i with ids[i] === ids[i - p] in the current run
@@ -213,7 +207,7 @@ function loopingSpan(tokens: string[], ids: Int32Array, charMode: boolean, minRe
         const start = i - matched - p;
         if (new Set(ids.subarray(start, start + p)).size >= minDistinct) {
           const copies = Math.floor((matched + p) / p);
-          return `${quote(tokens.slice(start, start + p).join(charMode ? '' : ' '))} is repeated ${copies} times in a row`;
+          return `${quote(tokens.slice(start, start + p).join(joiner))} is repeated ${copies} times in a row`;
         }
       }
       matched = 0;
@@ -225,13 +219,18 @@ function loopingSpan(tokens: string[], ids: Int32Array, charMode: boolean, minRe
 /** Why `text` looks like a degenerate loop (see the module comment), or null. */
 export function repetitionIssue(text: string, options: Partial<QualityOptions> = {}): string | null {
   const opts: QualityOptions = { ...DEFAULT_QUALITY_OPTIONS, ...options };
-  const nonSpace = text.replace(/\s+/gu, '').length;
+  const { segments } = fenceSegments(text);
+  // Tokens: lowercased words, or in character mode the characters of the words (whitespace dropped).
+  const words = segments.map((g) => g.lines.join('\n').toLowerCase().split(/\s+/u).filter((w) => w !== ''));
+  const nonSpace = words.reduce((n, list) => list.reduce((k, w) => k + w.length, n), 0);
   if (nonSpace === 0) return null;
   const charMode = (text.match(SPACELESS)?.length ?? 0) / nonSpace >= opts.charModeMinShare;
-  const { segments } = fenceSegments(text);
+  const joiner = charMode ? '' : ' ';
 
+  const idOf = new Map<string, number>();
   const proseTokens: string[] = [];
-  for (const segment of segments) {
+  const proseIds: number[] = [];
+  for (const [g, segment] of segments.entries()) {
     const minRepeats = segment.code ? opts.minRepeatsInCode : opts.minRepeats;
     // 1. The same line several times in a row.
     let previous = '';
@@ -245,18 +244,27 @@ export function repetitionIssue(text: string, options: Partial<QualityOptions> =
       }
     }
     // 2. A span looping back to back.
-    const tokens = tokenize(segment.lines.join('\n'), charMode);
-    const loop = loopingSpan(tokens, idsOf(tokens), charMode, minRepeats, opts);
+    const tokens = charMode ? Array.from(words[g]!.join('')) : words[g]!;
+    const ids = idsOf(tokens, idOf);
+    const loop = loopingSpan(tokens, ids, joiner, charMode ? opts.minUnitDistinctChars : opts.minUnitDistinctWords, minRepeats, opts.maxPeriod);
     if (loop) return loop;
-    if (!segment.code) for (const t of tokens) proseTokens.push(t);
+    if (!segment.code) {
+      for (const t of tokens) proseTokens.push(t);
+      for (const id of ids) proseIds.push(id);
+    }
   }
 
   // 3. One n-gram dominating the prose (n-grams keyed by a number: ids in base `distinct`, exact below 2^53).
-  const ids = idsOf(proseTokens);
+  const ids = Int32Array.from(proseIds);
   const n = opts.ngram;
   const total = ids.length - n + 1;
-  if (total >= opts.minNgrams) {
-    const distinct = ids.reduce((m, id) => Math.max(m, id), 0) + 1;
+  // Every occurrence of an n-gram starts with its first token: when no token occurs often enough, no n-gram does.
+  let distinct = 0;
+  for (const id of ids) if (id >= distinct) distinct = id + 1;
+  const tokenCounts = new Int32Array(distinct);
+  let maxTokenCount = 0;
+  for (const id of ids) if (++tokenCounts[id]! > maxTokenCount) maxTokenCount = tokenCounts[id]!;
+  if (total >= opts.minNgrams && maxTokenCount / total > opts.maxTopNgramShare) {
     const numeric = Math.pow(distinct, n) < Number.MAX_SAFE_INTEGER;
     const counts = new Map<number | string, number>();
     let best = 0;
@@ -278,7 +286,7 @@ export function repetitionIssue(text: string, options: Partial<QualityOptions> =
     }
     const gram = proseTokens.slice(bestAt, bestAt + n);
     if (best / total > opts.maxTopNgramShare && gram.some((t) => LETTER.test(t))) {
-      return `the ${n}-gram ${quote(gram.join(charMode ? '' : ' '))} makes ${Math.round((100 * best) / total)}% of the answer's ${total} ${n}-grams`;
+      return `the ${n}-gram ${quote(gram.join(joiner))} makes ${Math.round((100 * best) / total)}% of the answer's ${total} ${n}-grams`;
     }
   }
   return null;
