@@ -111,7 +111,7 @@ describe('distillery datasets', () => {
     expect(show.stdout).toContain("assistant Paris, as if everyone doesn't know that already.");
     const again = distillery('datasets', 'import', sample, '--name', 'marv', '--data-dir', dir);
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe('distillery: a dataset named marv already exists\n');
+    expect(again.stderr).toBe('distillery: a dataset named marv already exists (to add a file to it, import with append)\n');
   });
 
   it('dedupes (exact and near), splits with a seed, diffs and exports per split as Parquet', () => {
