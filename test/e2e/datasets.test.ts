@@ -94,6 +94,59 @@ describe('curating a dataset in Chromium', () => {
     await screenshot(page, 'dataset-diff');
   });
 
+  it('imports a CSV through a column mapping, reviews near-duplicate clusters and scans for PII', async () => {
+    const csv = path.join(dir, 'faq.csv');
+    fs.writeFileSync(
+      csv,
+      [
+        'q,a,notes',
+        '"How do I reset the router, step by step?","Hold the reset button for ten seconds, then wait for the lights.",x',
+        '"How do I reset the router, step by step ?","Hold the reset button for ten seconds, then wait for the lights!",y',
+        'Where do invoices go?,"They are mailed to billing@example.com every month.",z',
+        'Which printer drivers support Linux?,All of them support IPP Everywhere.,w',
+      ].join('\n') + '\n',
+    );
+    await page.goto(`${server.url}/#/datasets`);
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await page.getByLabel('Dataset file path').fill(csv);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTestId('column-mapping').waitFor();
+    await page.getByLabel('prompt column').selectOption('q');
+    await page.getByLabel('response column').selectOption('a');
+    await page.getByTestId('import-preview').getByText('4 examples, 0 rejected').waitFor();
+    await screenshot(page, 'dataset-import-mapping');
+    await page.getByLabel('Dataset name').fill('faq');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.waitForURL(/#\/runs\/\d+$/);
+    await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
+
+    await page.goto(`${server.url}/#/datasets/faq`);
+    await page.getByTestId('example-2').waitFor();
+    await page.getByTestId('duplicates-tool').getByLabel('Similarity threshold').fill('0.8');
+    await page.getByTestId('duplicates-tool').getByRole('button', { name: 'Find' }).click();
+    await page.getByTestId('duplicates-tool').getByRole('link', { name: /^run \d+$/ }).click();
+    await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
+    await page.goto(`${server.url}/#/datasets/faq/duplicates`);
+    const cluster = page.getByTestId('cluster');
+    await cluster.first().waitFor();
+    await expect(cluster.count()).resolves.toBe(1);
+    await expect(cluster.getByRole('radio').count()).resolves.toBe(2);
+    await cluster.getByRole('radio').nth(1).check();
+    await screenshot(page, 'dataset-duplicates');
+    await page.getByRole('button', { name: 'Keep one per cluster' }).click();
+    await page.getByTestId('resolve-result').filter({ hasText: '1 removed' }).waitFor();
+    await page.goto(`${server.url}/#/datasets/faq`);
+    await page.getByTestId('example-3').waitFor(); // CSV records start on line 2: the cluster was lines 2 and 3
+    await expect(page.getByTestId('example-2').count()).resolves.toBe(0); // the second one was kept
+    await page.getByTestId('example-4').waitFor();
+
+    await page.getByTestId('scan-tool').getByRole('button', { name: 'Scan' }).click();
+    await page.getByTestId('scan-tool').getByRole('link', { name: /^run \d+$/ }).click();
+    await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
+    await page.getByTestId('bars').getByText('pii:email').waitFor();
+    await screenshot(page, 'dataset-scan-run');
+  });
+
   it('logged no page errors', () => {
     expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e))).toEqual([]);
   });

@@ -116,7 +116,9 @@ export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
         run: ctx.runId,
         tool: 'distillery',
       };
-      fs.writeFileSync(`${out}.manifest.json`, JSON.stringify(manifest, null, 2) + '\n');
+      // Written whole or not at all: a tool watching for the manifest never reads half of it.
+      fs.writeFileSync(`${out}.manifest.json.partial`, JSON.stringify(manifest, null, 2) + '\n');
+      fs.renameSync(`${out}.manifest.json.partial`, `${out}.manifest.json`);
       ctx.metric('examples', manifest.examples, 'examples');
       ctx.metric('bytes', written.reduce((n, w) => n + w.bytes, 0), 'bytes');
       ctx.log('info', `Wrote ${manifest.examples} examples to ${written.map((w) => path.basename(w.file)).join(', ')}.`);

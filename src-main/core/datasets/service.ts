@@ -107,6 +107,8 @@ export class DatasetsService {
     const examples: NormalizedExample[] = [];
     const rejects: RejectedRecord[] = [];
     let linesRead = 0;
+    // A table none of whose columns looks like the prompt: show its columns, the user maps them
+    if (!spec.record && !spec.mapping && spec.container !== 'text') return { path: absolute, spec, columns, examples, rejects, linesRead };
     for await (const item of readRecords(absolute, spec)) {
       linesRead = item.line;
       if ('example' in item) examples.push(item.example);

@@ -130,6 +130,7 @@ export function ImportPanel({
             · first {preview.linesRead} records: {preview.examples.length}{" "}
             examples, {preview.rejects.length} rejected
           </p>
+          {preview.columns && !preview.spec.record && !preview.spec.mapping && <p className="muted">Choose the column that holds the prompt.</p>}
           {preview.columns && !preview.spec.record && (
             <div className="row" data-testid="column-mapping">
               {(["prompt", "response", "system"] as const).map((k) => (
