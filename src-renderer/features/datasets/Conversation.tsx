@@ -1,27 +1,13 @@
-import { useState } from "react";
-import Markdown from "react-markdown";
-import {
-  CHAT_ROLES,
-  type ChatMessage,
-  type ExampleRow,
-} from "../../../src-shared/domain/datasets.js";
-import { ErrorBanner } from "../../ui/components.js";
-import { useAction } from "../../ui/useApi.js";
+import { useState } from 'react';
+import Markdown from 'react-markdown';
+import { CHAT_ROLES, type ChatMessage, type ExampleRow } from '../../../src-shared/domain/datasets.js';
+import { ErrorBanner } from '../../ui/components.js';
+import { useAction } from '../../ui/useApi.js';
 
 /** One example as a conversation: roles, system prompt, markdown and code rendered; editable in the working copy. */
-export function Conversation({
-  name,
-  row,
-  onClose,
-  onChanged,
-}: {
-  name: string;
-  row: ExampleRow;
-  onClose: () => void;
-  onChanged: () => void;
-}) {
+export function Conversation({ name, row, onClose, onChanged }: { name: string; row: ExampleRow; onClose: () => void; onChanged: () => void }) {
   const [editing, setEditing] = useState<ChatMessage[] | null>(null);
-  const edit = useAction("datasets.edit");
+  const edit = useAction('datasets.edit');
   const save = async () => {
     if (!editing) return;
     if (await edit.run({ name, position: row.position, messages: editing })) {
@@ -35,10 +21,7 @@ export function Conversation({
         <h2>Example {row.position}</h2>
         <span className="grow" />
         {!editing && (
-          <button
-            className="secondary"
-            onClick={() => setEditing(row.messages.map((m) => ({ ...m })))}
-          >
+          <button className="secondary" onClick={() => setEditing(row.messages.map((m) => ({ ...m })))}>
             Edit
           </button>
         )}
@@ -63,12 +46,8 @@ export function Conversation({
             ⚑ {f}
           </span>
         ))}
-        {row.cluster !== null && (
-          <span className="chip">duplicate cluster {row.cluster}</span>
-        )}
-        {row.tokens !== null && (
-          <span className="chip">{row.tokens} tokens</span>
-        )}
+        {row.cluster !== null && <span className="chip">duplicate cluster {row.cluster}</span>}
+        {row.tokens !== null && <span className="chip">{row.tokens} tokens</span>}
       </div>
       <ErrorBanner error={edit.error} onClose={edit.clearError} />
       {editing ? (
@@ -78,15 +57,7 @@ export function Conversation({
               <select
                 aria-label={`Role of message ${i + 1}`}
                 value={m.role}
-                onChange={(e) =>
-                  setEditing(
-                    editing.map((x, j) =>
-                      j === i
-                        ? { ...x, role: e.target.value as ChatMessage["role"] }
-                        : x,
-                    ),
-                  )
-                }
+                onChange={(e) => setEditing(editing.map((x, j) => (j === i ? { ...x, role: e.target.value as ChatMessage['role'] } : x)))}
               >
                 {CHAT_ROLES.map((r) => (
                   <option key={r}>{r}</option>
@@ -94,18 +65,9 @@ export function Conversation({
               </select>
               <textarea
                 aria-label={`Message ${i + 1}`}
-                rows={Math.min(
-                  12,
-                  Math.max(3, m.content.split("\n").length + 1),
-                )}
+                rows={Math.min(12, Math.max(3, m.content.split('\n').length + 1))}
                 value={m.content}
-                onChange={(e) =>
-                  setEditing(
-                    editing.map((x, j) =>
-                      j === i ? { ...x, content: e.target.value } : x,
-                    ),
-                  )
-                }
+                onChange={(e) => setEditing(editing.map((x, j) => (j === i ? { ...x, content: e.target.value } : x)))}
               />
             </div>
           ))}

@@ -1,59 +1,35 @@
-import { useState } from "react";
-import type {
-  CurationAction,
-  DatasetDetail,
-  ExamplesFilter,
-  Selection,
-} from "../../../src-shared/domain/datasets.js";
-import { ErrorBanner } from "../../ui/components.js";
-import { useAction, useQuery } from "../../ui/useApi.js";
-import { PathField } from "../../ui/PathField.js";
+import { useState } from 'react';
+import type { CurationAction, DatasetDetail, ExamplesFilter, Selection } from '../../../src-shared/domain/datasets.js';
+import { ErrorBanner } from '../../ui/components.js';
+import { useAction, useQuery } from '../../ui/useApi.js';
+import { PathField } from '../../ui/PathField.js';
 
 /** The working copy: its operations (the undo stack), undo, commit with a message, discard. */
-export function WorkingCopy({
-  d,
-  onChanged,
-}: {
-  d: DatasetDetail;
-  onChanged: () => void;
-}) {
-  const [message, setMessage] = useState("");
-  const undo = useAction("datasets.undo");
-  const commit = useAction("datasets.commit");
-  const discard = useAction("datasets.discard");
+export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: () => void }) {
+  const [message, setMessage] = useState('');
+  const undo = useAction('datasets.undo');
+  const commit = useAction('datasets.commit');
+  const discard = useAction('datasets.discard');
   const draft = d.draft;
   if (!draft || draft.operations.length === 0) {
-    return (
-      <p className="muted">
-        No uncommitted changes. Tag, flag, delete, edit, split or dedupe to
-        start a working copy.
-      </p>
-    );
+    return <p className="muted">No uncommitted changes. Tag, flag, delete, edit, split or dedupe to start a working copy.</p>;
   }
   return (
     <div className="card working-copy" data-testid="working-copy">
       <div className="row">
         <strong>
-          Working copy → version {draft.number} (from {draft.basedOn}) ·{" "}
-          {draft.exampleCount.toLocaleString()} examples
+          Working copy → version {draft.number} (from {draft.basedOn}) · {draft.exampleCount.toLocaleString()} examples
         </strong>
       </div>
       <ol className="ops">
         {draft.operations.map((o) => (
           <li key={o.id}>
-            {o.label}{" "}
-            <span className="muted">({o.affected.toLocaleString()})</span>
+            {o.label} <span className="muted">({o.affected.toLocaleString()})</span>
           </li>
         ))}
       </ol>
       <div className="row">
-        <button
-          className="secondary"
-          onClick={() =>
-            void undo.run({ name: d.name }).then((r) => r && onChanged())
-          }
-          disabled={undo.pending}
-        >
+        <button className="secondary" onClick={() => void undo.run({ name: d.name }).then((r) => r && onChanged())} disabled={undo.pending}>
           Undo last
         </button>
         <input
@@ -67,7 +43,7 @@ export function WorkingCopy({
           onClick={() =>
             void commit.run({ name: d.name, message }).then((r) => {
               if (!r) return;
-              setMessage("");
+              setMessage('');
               onChanged();
             })
           }
@@ -75,12 +51,7 @@ export function WorkingCopy({
         >
           Commit version {draft.number}
         </button>
-        <button
-          className="link danger"
-          onClick={() =>
-            void discard.run({ name: d.name }).then((r) => r && onChanged())
-          }
-        >
+        <button className="link danger" onClick={() => void discard.run({ name: d.name }).then((r) => r && onChanged())}>
           Discard
         </button>
       </div>
@@ -103,58 +74,34 @@ export function BulkActions({
   matching: string;
   onDone: (label: string) => void;
 }) {
-  const [tag, setTag] = useState("");
-  const curate = useAction("datasets.curate");
-  const selection: Selection = selected.size
-    ? { positions: [...selected] }
-    : { filter };
-  const target = selected.size
-    ? `${selected.size} selected`
-    : `all ${matching} matching`;
+  const [tag, setTag] = useState('');
+  const curate = useAction('datasets.curate');
+  const selection: Selection = selected.size ? { positions: [...selected] } : { filter };
+  const target = selected.size ? `${selected.size} selected` : `all ${matching} matching`;
   const act = async (action: CurationAction) => {
     const r = await curate.run({ name, selection, action });
     if (r)
       onDone(
-        `${r.label}: ${r.affected.toLocaleString()} changed${r.skipped ? `, ${r.skipped.toLocaleString()} left alone (frozen test split or unchanged)` : ""}`,
+        `${r.label}: ${r.affected.toLocaleString()} changed${r.skipped ? `, ${r.skipped.toLocaleString()} left alone (frozen test split or unchanged)` : ''}`,
       );
   };
   return (
     <div className="row bulk" data-testid="bulk-actions">
       <span className="muted">Apply to {target}:</span>
-      <input
-        placeholder="tag"
-        aria-label="Tag"
-        value={tag}
-        onChange={(e) => setTag(e.target.value)}
-        size={12}
-      />
-      <button
-        className="secondary"
-        disabled={!tag.trim()}
-        onClick={() => void act({ kind: "tag", tag: tag.trim() })}
-      >
+      <input placeholder="tag" aria-label="Tag" value={tag} onChange={(e) => setTag(e.target.value)} size={12} />
+      <button className="secondary" disabled={!tag.trim()} onClick={() => void act({ kind: 'tag', tag: tag.trim() })}>
         Tag
       </button>
-      <button
-        className="secondary"
-        disabled={!tag.trim()}
-        onClick={() => void act({ kind: "untag", tag: tag.trim() })}
-      >
+      <button className="secondary" disabled={!tag.trim()} onClick={() => void act({ kind: 'untag', tag: tag.trim() })}>
         Untag
       </button>
-      <button className="secondary" onClick={() => void act({ kind: "flag" })}>
+      <button className="secondary" onClick={() => void act({ kind: 'flag' })}>
         Flag
       </button>
-      <button
-        className="secondary"
-        onClick={() => void act({ kind: "unflag" })}
-      >
+      <button className="secondary" onClick={() => void act({ kind: 'unflag' })}>
         Clear flags
       </button>
-      <button
-        className="secondary danger"
-        onClick={() => void act({ kind: "delete" })}
-      >
+      <button className="secondary danger" onClick={() => void act({ kind: 'delete' })}>
         Delete
       </button>
       <ErrorBanner error={curate.error} onClose={curate.clearError} />
@@ -162,62 +109,37 @@ export function BulkActions({
   );
 }
 
-const RunLink = ({ runId }: { runId: number | null }) =>
-  runId === null ? null : <a href={`#/runs/${runId}`}>run {runId}</a>;
+const RunLink = ({ runId }: { runId: number | null }) => (runId === null ? null : <a href={`#/runs/${runId}`}>run {runId}</a>);
 
 /** Seeded train/validation/test split, and the frozen test switch. */
-export function SplitTool({
-  d,
-  onChanged,
-}: {
-  d: DatasetDetail;
-  onChanged: (label: string) => void;
-}) {
+export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (label: string) => void }) {
   const [ratios, setRatios] = useState({
-    train: "0.8",
-    validation: "0.1",
-    test: "0.1",
+    train: '0.8',
+    validation: '0.1',
+    test: '0.1',
   });
-  const [seed, setSeed] = useState("42");
+  const [seed, setSeed] = useState('42');
   const [stratify, setStratify] = useState(false);
-  const split = useAction("datasets.split");
-  const freeze = useAction("datasets.freezeTest");
+  const split = useAction('datasets.split');
+  const freeze = useAction('datasets.freezeTest');
   return (
     <div className="tool" data-testid="split-tool">
       <h3>Splits</h3>
       <p className="muted">
-        train {d.splits.train.toLocaleString()} · validation{" "}
-        {d.splits.validation.toLocaleString()} · test{" "}
-        {d.splits.test.toLocaleString()} · none {d.splits.none.toLocaleString()}
+        train {d.splits.train.toLocaleString()} · validation {d.splits.validation.toLocaleString()} · test {d.splits.test.toLocaleString()} · none{' '}
+        {d.splits.none.toLocaleString()}
       </p>
       <div className="row">
-        {(["train", "validation", "test"] as const).map((k) => (
+        {(['train', 'validation', 'test'] as const).map((k) => (
           <label key={k}>
-            {k}{" "}
-            <input
-              aria-label={`${k} ratio`}
-              size={4}
-              value={ratios[k]}
-              onChange={(e) => setRatios({ ...ratios, [k]: e.target.value })}
-            />
+            {k} <input aria-label={`${k} ratio`} size={4} value={ratios[k]} onChange={(e) => setRatios({ ...ratios, [k]: e.target.value })} />
           </label>
         ))}
         <label>
-          seed{" "}
-          <input
-            aria-label="Seed"
-            size={6}
-            value={seed}
-            onChange={(e) => setSeed(e.target.value)}
-          />
+          seed <input aria-label="Seed" size={6} value={seed} onChange={(e) => setSeed(e.target.value)} />
         </label>
         <label>
-          <input
-            type="checkbox"
-            checked={stratify}
-            onChange={(e) => setStratify(e.target.checked)}
-          />{" "}
-          stratify by tags
+          <input type="checkbox" checked={stratify} onChange={(e) => setStratify(e.target.checked)} /> stratify by tags
         </label>
         <button
           className="secondary"
@@ -233,13 +155,7 @@ export function SplitTool({
                 seed: Number(seed),
                 stratify,
               })
-              .then(
-                (r) =>
-                  r &&
-                  onChanged(
-                    `${r.label}: ${r.affected.toLocaleString()} changed`,
-                  ),
-              )
+              .then((r) => r && onChanged(`${r.label}: ${r.affected.toLocaleString()} changed`))
           }
         >
           Split
@@ -250,17 +166,9 @@ export function SplitTool({
           type="checkbox"
           checked={d.testFrozen}
           onChange={(e) =>
-            void freeze
-              .run({ name: d.name, frozen: e.target.checked })
-              .then(
-                (r) =>
-                  r &&
-                  onChanged(
-                    r.testFrozen ? "Test split frozen" : "Test split unfrozen",
-                  ),
-              )
+            void freeze.run({ name: d.name, frozen: e.target.checked }).then((r) => r && onChanged(r.testFrozen ? 'Test split frozen' : 'Test split unfrozen'))
           }
-        />{" "}
+        />{' '}
         Freeze the test split (curation never moves examples into or out of it)
       </label>
       <ErrorBanner error={split.error ?? freeze.error} />
@@ -269,39 +177,23 @@ export function SplitTool({
 }
 
 /** Exact or near-duplicate detection (a run), then keep one per cluster. */
-export function DuplicatesTool({
-  d,
-  onChanged,
-}: {
-  d: DatasetDetail;
-  onChanged: (label: string) => void;
-}) {
-  const [near, setNear] = useState("0.85");
-  const [mode, setMode] = useState<"exact" | "near">("near");
+export function DuplicatesTool({ d, onChanged }: { d: DatasetDetail; onChanged: (label: string) => void }) {
+  const [near, setNear] = useState('0.85');
+  const [mode, setMode] = useState<'exact' | 'near'>('near');
   const [runId, setRunId] = useState<number | null>(null);
-  const start = useAction("datasets.dedupe");
-  const resolve = useAction("datasets.resolveDuplicates");
+  const start = useAction('datasets.dedupe');
+  const resolve = useAction('datasets.resolveDuplicates');
   return (
     <div className="tool" data-testid="duplicates-tool">
       <h3>Duplicates</h3>
       <div className="row">
-        <select
-          aria-label="Duplicate mode"
-          value={mode}
-          onChange={(e) => setMode(e.target.value as "exact" | "near")}
-        >
+        <select aria-label="Duplicate mode" value={mode} onChange={(e) => setMode(e.target.value as 'exact' | 'near')}>
           <option value="exact">exact (normalized text)</option>
           <option value="near">near (MinHash + LSH)</option>
         </select>
-        {mode === "near" && (
+        {mode === 'near' && (
           <label>
-            similarity ≥{" "}
-            <input
-              aria-label="Similarity threshold"
-              size={4}
-              value={near}
-              onChange={(e) => setNear(e.target.value)}
-            />
+            similarity ≥ <input aria-label="Similarity threshold" size={4} value={near} onChange={(e) => setNear(e.target.value)} />
           </label>
         )}
         <button
@@ -310,7 +202,7 @@ export function DuplicatesTool({
             void start
               .run({
                 name: d.name,
-                ...(mode === "near" ? { near: Number(near) } : {}),
+                ...(mode === 'near' ? { near: Number(near) } : {}),
               })
               .then((r) => r && setRunId(r.runId))
           }
@@ -318,17 +210,8 @@ export function DuplicatesTool({
           Find
         </button>
         <RunLink runId={runId} />
-        <a href={`#/datasets/${encodeURIComponent(d.name)}/duplicates`}>
-          Review clusters
-        </a>
-        <button
-          className="secondary"
-          onClick={() =>
-            void resolve
-              .run({ name: d.name })
-              .then((r) => r && onChanged(`${r.label}`))
-          }
-        >
+        <a href={`#/datasets/${encodeURIComponent(d.name)}/duplicates`}>Review clusters</a>
+        <button className="secondary" onClick={() => void resolve.run({ name: d.name }).then((r) => r && onChanged(`${r.label}`))}>
           Keep one per cluster
         </button>
       </div>
@@ -340,38 +223,22 @@ export function DuplicatesTool({
 /** Quality checks and PII scan (a run) that flag, or redact. */
 export function ScanTool({ d }: { d: DatasetDetail }) {
   const [quality, setQuality] = useState(true);
-  const [pii, setPii] = useState<"off" | "flag" | "redact">("flag");
+  const [pii, setPii] = useState<'off' | 'flag' | 'redact'>('flag');
   const [runId, setRunId] = useState<number | null>(null);
-  const start = useAction("datasets.scan");
+  const start = useAction('datasets.scan');
   return (
     <div className="tool" data-testid="scan-tool">
       <h3>Quality and PII</h3>
       <div className="row">
         <label>
-          <input
-            type="checkbox"
-            checked={quality}
-            onChange={(e) => setQuality(e.target.checked)}
-          />{" "}
-          quality checks
+          <input type="checkbox" checked={quality} onChange={(e) => setQuality(e.target.checked)} /> quality checks
         </label>
-        <select
-          aria-label="PII"
-          value={pii}
-          onChange={(e) => setPii(e.target.value as "off" | "flag" | "redact")}
-        >
+        <select aria-label="PII" value={pii} onChange={(e) => setPii(e.target.value as 'off' | 'flag' | 'redact')}>
           <option value="off">no PII scan</option>
           <option value="flag">PII: flag</option>
           <option value="redact">PII: flag and redact</option>
         </select>
-        <button
-          className="secondary"
-          onClick={() =>
-            void start
-              .run({ name: d.name, quality, pii })
-              .then((r) => r && setRunId(r.runId))
-          }
-        >
+        <button className="secondary" onClick={() => void start.run({ name: d.name, quality, pii }).then((r) => r && setRunId(r.runId))}>
           Scan
         </button>
         <RunLink runId={runId} />
@@ -383,19 +250,15 @@ export function ScanTool({ d }: { d: DatasetDetail }) {
 
 /** Token counts with a model's tokenizer (a run), for the length filter. */
 export function TokensTool({ d }: { d: DatasetDetail }) {
-  const models = useQuery("models.list", {}, ["models.changed"]);
-  const [model, setModel] = useState("");
+  const models = useQuery('models.list', {}, ['models.changed']);
+  const [model, setModel] = useState('');
   const [runId, setRunId] = useState<number | null>(null);
-  const start = useAction("datasets.countTokens");
+  const start = useAction('datasets.countTokens');
   return (
     <div className="tool">
       <h3>Length in tokens</h3>
       <div className="row">
-        <select
-          aria-label="Tokenizer model"
-          value={model}
-          onChange={(e) => setModel(e.target.value)}
-        >
+        <select aria-label="Tokenizer model" value={model} onChange={(e) => setModel(e.target.value)}>
           <option value="">choose a model…</option>
           {models.data?.map((m) => (
             <option key={m.id} value={m.id}>
@@ -406,11 +269,7 @@ export function TokensTool({ d }: { d: DatasetDetail }) {
         <button
           className="secondary"
           disabled={!model}
-          onClick={() =>
-            void start
-              .run({ name: d.name, modelId: Number(model) })
-              .then((r) => r && setRunId(r.runId))
-          }
+          onClick={() => void start.run({ name: d.name, modelId: Number(model) }).then((r) => r && setRunId(r.runId))}
         >
           Count tokens
         </button>
@@ -423,46 +282,29 @@ export function TokensTool({ d }: { d: DatasetDetail }) {
 
 /** Export a committed version (a run): JSONL or Parquet, all or one split. */
 export function ExportTool({ d }: { d: DatasetDetail }) {
-  const [format, setFormat] = useState<"openai" | "sharegpt" | "alpaca">(
-    "openai",
-  );
-  const [container, setContainer] = useState<"jsonl" | "parquet">("jsonl");
-  const [split, setSplit] = useState<
-    "all" | "each" | "train" | "validation" | "test"
-  >("all");
-  const [out, setOut] = useState("");
+  const [format, setFormat] = useState<'openai' | 'sharegpt' | 'alpaca'>('openai');
+  const [container, setContainer] = useState<'jsonl' | 'parquet'>('jsonl');
+  const [split, setSplit] = useState<'all' | 'each' | 'train' | 'validation' | 'test'>('all');
+  const [out, setOut] = useState('');
   const [runId, setRunId] = useState<number | null>(null);
-  const start = useAction("datasets.export");
-  const version =
-    d.version.state === "committed" ? d.version.number : d.latest.number;
+  const start = useAction('datasets.export');
+  const version = d.version.state === 'committed' ? d.version.number : d.latest.number;
   return (
     <div className="tool" data-testid="export-tool">
       <h3>
         Export {d.name}@{version}
       </h3>
       <div className="row">
-        <select
-          aria-label="Export format"
-          value={format}
-          onChange={(e) => setFormat(e.target.value as typeof format)}
-        >
+        <select aria-label="Export format" value={format} onChange={(e) => setFormat(e.target.value as typeof format)}>
           <option value="openai">OpenAI chat</option>
           <option value="sharegpt">ShareGPT</option>
           <option value="alpaca">Alpaca</option>
         </select>
-        <select
-          aria-label="File type"
-          value={container}
-          onChange={(e) => setContainer(e.target.value as typeof container)}
-        >
+        <select aria-label="File type" value={container} onChange={(e) => setContainer(e.target.value as typeof container)}>
           <option value="jsonl">JSONL</option>
           <option value="parquet">Parquet</option>
         </select>
-        <select
-          aria-label="Export split"
-          value={split}
-          onChange={(e) => setSplit(e.target.value as typeof split)}
-        >
+        <select aria-label="Export split" value={split} onChange={(e) => setSplit(e.target.value as typeof split)}>
           <option value="all">all examples, one file</option>
           <option value="each">one file per split</option>
           <option value="train">train only</option>
@@ -473,33 +315,22 @@ export function ExportTool({ d }: { d: DatasetDetail }) {
       <div className="row">
         <PathField
           value={out}
-          onChange={(p) =>
-            setOut(
-              p.endsWith(`.${container}`) || p === "" || out.startsWith(p)
-                ? p
-                : `${p.replace(/\/$/, "")}/${d.name}.${container}`,
-            )
-          }
+          onChange={(p) => setOut(p.endsWith(`.${container}`) || p === '' || out.startsWith(p) ? p : `${p.replace(/\/$/, '')}/${d.name}.${container}`)}
           placeholder={`/path/to/${d.name}.${container}`}
           label="Export file"
-          pick={{ kind: "folder", title: "Export into folder" }}
+          pick={{ kind: 'folder', title: 'Export into folder' }}
         />
       </div>
-      {split === "each" && (
+      {split === 'each' && (
         <p className="muted">
-          One file per split: the split's name goes before the extension (
-          {d.name}.train.{container}…).
+          One file per split: the split's name goes before the extension ({d.name}.train.{container}…).
         </p>
       )}
       <div className="row">
         <button
           className="secondary"
           disabled={!out.trim()}
-          onClick={() =>
-            void start
-              .run({ name: d.name, version, format, container, split, out })
-              .then((r) => r && setRunId(r.runId))
-          }
+          onClick={() => void start.run({ name: d.name, version, format, container, split, out }).then((r) => r && setRunId(r.runId))}
         >
           Export
         </button>

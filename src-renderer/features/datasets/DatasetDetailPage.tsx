@@ -1,57 +1,35 @@
-import { useCallback, useMemo, useState } from "react";
-import type {
-  ExampleRow,
-  ExamplesFilter,
-} from "../../../src-shared/domain/datasets.js";
-import { ErrorBanner, Notice, Page } from "../../ui/components.js";
-import { useQuery } from "../../ui/useApi.js";
-import { when } from "../../ui/format.js";
-import { ExamplesTable } from "./ExamplesTable.js";
-import { ImportPanel } from "./ImportPanel.js";
-import { Conversation } from "./Conversation.js";
-import {
-  BulkActions,
-  DuplicatesTool,
-  ExportTool,
-  ScanTool,
-  SplitTool,
-  TokensTool,
-  WorkingCopy,
-} from "./CurationPanels.js";
+import { useCallback, useMemo, useState } from 'react';
+import type { ExampleRow, ExamplesFilter } from '../../../src-shared/domain/datasets.js';
+import { ErrorBanner, Notice, Page } from '../../ui/components.js';
+import { useQuery } from '../../ui/useApi.js';
+import { when } from '../../ui/format.js';
+import { ExamplesTable } from './ExamplesTable.js';
+import { ImportPanel } from './ImportPanel.js';
+import { Conversation } from './Conversation.js';
+import { BulkActions, DuplicatesTool, ExportTool, ScanTool, SplitTool, TokensTool, WorkingCopy } from './CurationPanels.js';
 
-type Tri = "any" | "yes" | "no";
-const tri = (v: Tri): boolean | undefined =>
-  v === "any" ? undefined : v === "yes";
+type Tri = 'any' | 'yes' | 'no';
+const tri = (v: Tri): boolean | undefined => (v === 'any' ? undefined : v === 'yes');
 
 /** A dataset: browse and search a version, curate the working copy, split, dedupe, scan, export. */
-export function DatasetDetailPage({
-  name,
-  version,
-}: {
-  name: string;
-  version: number | null;
-}) {
+export function DatasetDetailPage({ name, version }: { name: string; version: number | null }) {
   const [revision, setRevision] = useState(0);
   const detail = useQuery(
-    "datasets.get",
-    version === null
-      ? { name, previewLimit: 0 }
-      : { name, version, previewLimit: 0 },
-    ["runs.changed"],
+    'datasets.get',
+    version === null ? { name, previewLimit: 0 } : { name, version, previewLimit: 0 },
+    ['runs.changed'],
     [name, version, revision],
   );
   const [open, setOpen] = useState<ExampleRow | null>(null);
-  const [search, setSearch] = useState("");
-  const [applied, setApplied] = useState("");
-  const [reference, setReference] = useState<Tri>("any");
-  const [flagged, setFlagged] = useState<Tri>("any");
-  const [dups, setDups] = useState<Tri>("any");
-  const [split, setSplit] = useState<
-    "" | "train" | "validation" | "test" | "none"
-  >("");
-  const [tag, setTag] = useState("");
-  const [tokens, setTokens] = useState({ model: "", min: "", max: "" });
-  const models = useQuery("models.list", {}, ["models.changed"]);
+  const [search, setSearch] = useState('');
+  const [applied, setApplied] = useState('');
+  const [reference, setReference] = useState<Tri>('any');
+  const [flagged, setFlagged] = useState<Tri>('any');
+  const [dups, setDups] = useState<Tri>('any');
+  const [split, setSplit] = useState<'' | 'train' | 'validation' | 'test' | 'none'>('');
+  const [tag, setTag] = useState('');
+  const [tokens, setTokens] = useState({ model: '', min: '', max: '' });
+  const models = useQuery('models.list', {}, ['models.changed']);
   const [matching, setMatching] = useState<{
     total: number;
     exact: boolean;
@@ -59,7 +37,7 @@ export function DatasetDetailPage({
   const [selected, setSelected] = useState<Set<number>>(() => new Set());
   const [notice, setNotice] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
-  const [source, setSource] = useState("");
+  const [source, setSource] = useState('');
 
   const filter = useMemo<ExamplesFilter>(() => {
     const f: ExamplesFilter = {};
@@ -68,19 +46,16 @@ export function DatasetDetailPage({
     if (tri(flagged) !== undefined) f.flagged = tri(flagged);
     if (tri(dups) !== undefined) f.duplicates = tri(dups);
     if (split) f.split = split;
-    if (source !== "") f.source = Number(source);
+    if (source !== '') f.source = Number(source);
     if (tag) f.tag = tag;
     if (tokens.model) {
       f.tokenizerModel = Number(tokens.model);
-      if (tokens.min !== "") f.minTokens = Number(tokens.min);
-      if (tokens.max !== "") f.maxTokens = Number(tokens.max);
+      if (tokens.min !== '') f.minTokens = Number(tokens.min);
+      if (tokens.max !== '') f.maxTokens = Number(tokens.max);
     }
     return f;
   }, [applied, reference, flagged, dups, split, tag, tokens, source]);
-  const onTotal = useCallback(
-    (total: number, exact: boolean) => setMatching({ total, exact }),
-    [],
-  );
+  const onTotal = useCallback((total: number, exact: boolean) => setMatching({ total, exact }), []);
   const changed = useCallback((label?: string) => {
     setRevision((r) => r + 1);
     setSelected(new Set());
@@ -99,9 +74,7 @@ export function DatasetDetailPage({
   );
   const d = detail.data;
   const filtered = Object.keys(filter).length > 0;
-  const matchingText = matching
-    ? `${matching.total.toLocaleString()}${matching.exact ? "" : "+"}`
-    : "…";
+  const matchingText = matching ? `${matching.total.toLocaleString()}${matching.exact ? '' : '+'}` : '…';
   const viewed = d?.version.number;
   return (
     <Page
@@ -109,12 +82,10 @@ export function DatasetDetailPage({
         <>
           <a href="#/datasets" className="crumb">
             Datasets
-          </a>{" "}
+          </a>{' '}
           / {name}
-          {d ? `@${d.version.number}` : ""}
-          {d?.version.state === "draft" && (
-            <span className="badge badge-running"> working copy</span>
-          )}
+          {d ? `@${d.version.number}` : ''}
+          {d?.version.state === 'draft' && <span className="badge badge-running"> working copy</span>}
         </>
       }
       actions={
@@ -126,15 +97,9 @@ export function DatasetDetailPage({
             <select
               aria-label="Version"
               value={String(d.version.number)}
-              onChange={(e) =>
-                (location.hash = `#/datasets/${encodeURIComponent(name)}@${e.target.value}`)
-              }
+              onChange={(e) => (location.hash = `#/datasets/${encodeURIComponent(name)}@${e.target.value}`)}
             >
-              {d.draft && (
-                <option value={d.draft.number}>
-                  working copy ({d.draft.number})
-                </option>
-              )}
+              {d.draft && <option value={d.draft.number}>working copy ({d.draft.number})</option>}
               {[...d.versions].reverse().map((v) => (
                 <option key={v.id} value={v.number}>
                   version {v.number}: {v.message.slice(0, 60)}
@@ -146,32 +111,23 @@ export function DatasetDetailPage({
       }
     >
       <ErrorBanner error={detail.error} />
-      {adding && (
-        <ImportPanel appendTo={name} onClose={() => setAdding(false)} />
-      )}
+      {adding && <ImportPanel appendTo={name} onClose={() => setAdding(false)} />}
       <Notice text={notice} onClose={() => setNotice(null)} />
       {d && (
         <>
           <p className="muted">
-            {d.version.exampleCount.toLocaleString()} examples ·{" "}
-            {d.version.message}
+            {d.version.exampleCount.toLocaleString()} examples · {d.version.message}
             {d.version.createdAt && <> · {when(d.version.createdAt)}</>}
             {d.version.runId !== null && (
               <>
-                {" "}
-                · made by{" "}
-                <a href={`#/runs/${d.version.runId}`}>run {d.version.runId}</a>
+                {' '}
+                · made by <a href={`#/runs/${d.version.runId}`}>run {d.version.runId}</a>
               </>
             )}
             {d.versions.length > 1 || d.draft ? (
               <>
-                {" "}
-                ·{" "}
-                <a
-                  href={`#/datasets/${encodeURIComponent(name)}/diff/${Math.max(1, (viewed ?? 2) - 1)}..${viewed}`}
-                >
-                  compare with the previous version
-                </a>
+                {' '}
+                · <a href={`#/datasets/${encodeURIComponent(name)}/diff/${Math.max(1, (viewed ?? 2) - 1)}..${viewed}`}>compare with the previous version</a>
               </>
             ) : null}
           </p>
@@ -182,17 +138,13 @@ export function DatasetDetailPage({
               placeholder="Search words (all must appear)…"
               value={search}
               onChange={(e) => setSearch(e.target.value)}
-              onKeyDown={(e) => e.key === "Enter" && setApplied(search)}
+              onKeyDown={(e) => e.key === 'Enter' && setApplied(search)}
               aria-label="Search examples"
             />
             <button className="secondary" onClick={() => setApplied(search)}>
               Search
             </button>
-            <select
-              aria-label="Split"
-              value={split}
-              onChange={(e) => setSplit(e.target.value as typeof split)}
-            >
+            <select aria-label="Split" value={split} onChange={(e) => setSplit(e.target.value as typeof split)}>
               <option value="">any split</option>
               <option value="train">train</option>
               <option value="validation">validation</option>
@@ -200,11 +152,7 @@ export function DatasetDetailPage({
               <option value="none">no split</option>
             </select>
             {d.sources.length > 1 && (
-              <select
-                aria-label="Source file"
-                value={source}
-                onChange={(e) => setSource(e.target.value)}
-              >
+              <select aria-label="Source file" value={source} onChange={(e) => setSource(e.target.value)}>
                 <option value="">any file</option>
                 {d.sources.map((s) => (
                   <option key={s.idx} value={s.idx}>
@@ -213,11 +161,7 @@ export function DatasetDetailPage({
                 ))}
               </select>
             )}
-            <select
-              aria-label="Tag filter"
-              value={tag}
-              onChange={(e) => setTag(e.target.value)}
-            >
+            <select aria-label="Tag filter" value={tag} onChange={(e) => setTag(e.target.value)}>
               <option value="">any tag</option>
               {d.tags.map((t) => (
                 <option key={t.tag} value={t.tag}>
@@ -225,38 +169,22 @@ export function DatasetDetailPage({
                 </option>
               ))}
             </select>
-            <select
-              aria-label="Reference answer"
-              value={reference}
-              onChange={(e) => setReference(e.target.value as Tri)}
-            >
+            <select aria-label="Reference answer" value={reference} onChange={(e) => setReference(e.target.value as Tri)}>
               <option value="any">answer: any</option>
               <option value="yes">has an answer</option>
               <option value="no">no answer</option>
             </select>
-            <select
-              aria-label="Flagged"
-              value={flagged}
-              onChange={(e) => setFlagged(e.target.value as Tri)}
-            >
+            <select aria-label="Flagged" value={flagged} onChange={(e) => setFlagged(e.target.value as Tri)}>
               <option value="any">flags: any</option>
               <option value="yes">flagged</option>
               <option value="no">not flagged</option>
             </select>
-            <select
-              aria-label="Duplicates"
-              value={dups}
-              onChange={(e) => setDups(e.target.value as Tri)}
-            >
+            <select aria-label="Duplicates" value={dups} onChange={(e) => setDups(e.target.value as Tri)}>
               <option value="any">duplicates: any</option>
               <option value="yes">in a cluster</option>
               <option value="no">unique</option>
             </select>
-            <select
-              aria-label="Length tokenizer"
-              value={tokens.model}
-              onChange={(e) => setTokens({ ...tokens, model: e.target.value })}
-            >
+            <select aria-label="Length tokenizer" value={tokens.model} onChange={(e) => setTokens({ ...tokens, model: e.target.value })}>
               <option value="">length: any</option>
               {models.data?.map((m) => (
                 <option key={m.id} value={m.id}>
@@ -271,18 +199,14 @@ export function DatasetDetailPage({
                   placeholder="min"
                   size={5}
                   value={tokens.min}
-                  onChange={(e) =>
-                    setTokens({ ...tokens, min: e.target.value })
-                  }
+                  onChange={(e) => setTokens({ ...tokens, min: e.target.value })}
                 />
                 <input
                   aria-label="Maximum tokens"
                   placeholder="max"
                   size={5}
                   value={tokens.max}
-                  onChange={(e) =>
-                    setTokens({ ...tokens, max: e.target.value })
-                  }
+                  onChange={(e) => setTokens({ ...tokens, max: e.target.value })}
                 />
               </>
             )}
@@ -292,13 +216,7 @@ export function DatasetDetailPage({
               </span>
             )}
           </div>
-          <BulkActions
-            name={name}
-            selected={selected}
-            filter={filter}
-            matching={matchingText}
-            onDone={changed}
-          />
+          <BulkActions name={name} selected={selected} filter={filter} matching={matchingText} onDone={changed} />
           <div className="columns">
             <ExamplesTable
               key={`${JSON.stringify(filter)}|${revision}|${d.version.number}`}
@@ -310,15 +228,7 @@ export function DatasetDetailPage({
               onOpen={setOpen}
               onTotal={onTotal}
             />
-            {open && (
-              <Conversation
-                key={open.position}
-                name={name}
-                row={open}
-                onClose={() => setOpen(null)}
-                onChanged={() => changed("Example edited")}
-              />
-            )}
+            {open && <Conversation key={open.position} name={name} row={open} onClose={() => setOpen(null)} onChanged={() => changed('Example edited')} />}
           </div>
           <div className="tools">
             <SplitTool d={d} onChanged={changed} />

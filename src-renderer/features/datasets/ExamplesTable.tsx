@@ -1,10 +1,7 @@
-import { useEffect, useRef, useState } from "react";
-import { useVirtualizer } from "@tanstack/react-virtual";
-import type {
-  ExampleRow,
-  ExamplesFilter,
-} from "../../../src-shared/domain/datasets.js";
-import { client } from "../../client.js";
+import { useEffect, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { ExampleRow, ExamplesFilter } from '../../../src-shared/domain/datasets.js';
+import { client } from '../../client.js';
 
 const PAGE = 200;
 /** 30 px keeps a million rows (30 M px) under Chromium's ~33.5 M px limit on an element's height. */
@@ -32,9 +29,7 @@ export function ExamplesTable({
   onTotal: (total: number, exact: boolean) => void;
 }) {
   const parent = useRef<HTMLDivElement>(null);
-  const [pages, setPages] = useState<Map<number, ExampleRow[]>>(
-    () => new Map(),
-  );
+  const [pages, setPages] = useState<Map<number, ExampleRow[]>>(() => new Map());
   const [total, setTotal] = useState(0);
   const requested = useRef(new Set<number>());
   // The React Compiler cannot memoize TanStack Virtual's instance; that is fine here.
@@ -54,7 +49,7 @@ export function ExamplesTable({
       if (requested.current.has(p)) continue;
       requested.current.add(p);
       void client
-        .call("datasets.examples", {
+        .call('datasets.examples', {
           name,
           version,
           offset: p * PAGE,
@@ -78,14 +73,10 @@ export function ExamplesTable({
         <span>Answer</span>
         <span>Labels</span>
       </div>
-      <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {items.map((item) => {
-          const row = pages.get(Math.floor(item.index / PAGE))?.[
-            item.index % PAGE
-          ];
-          const prompt =
-            row?.messages.filter((m) => m.role === "user").at(-1)?.content ??
-            "";
+          const row = pages.get(Math.floor(item.index / PAGE))?.[item.index % PAGE];
+          const prompt = row?.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
           return (
             <div
               key={item.key}
@@ -108,37 +99,25 @@ export function ExamplesTable({
                   />
                   <span className="muted">{row.position}</span>
                   <span className="ellipsis">{prompt}</span>
-                  <span className="ellipsis">
-                    {row.reference ?? <span className="muted">none</span>}
-                  </span>
+                  <span className="ellipsis">{row.reference ?? <span className="muted">none</span>}</span>
                   <span className="ellipsis labels">
-                    {row.split && (
-                      <span className="chip chip-split">{row.split}</span>
-                    )}
+                    {row.split && <span className="chip chip-split">{row.split}</span>}
                     {row.tags.map((t) => (
                       <span key={t} className="chip">
                         #{t}
                       </span>
                     ))}
                     {row.flags.length > 0 && (
-                      <span
-                        className="chip chip-flag"
-                        title={row.flags.join(", ")}
-                      >
+                      <span className="chip chip-flag" title={row.flags.join(', ')}>
                         ⚑ {row.flags.length}
                       </span>
                     )}
                     {row.cluster !== null && (
-                      <span
-                        className="chip"
-                        title={`duplicate cluster ${row.cluster}`}
-                      >
+                      <span className="chip" title={`duplicate cluster ${row.cluster}`}>
                         ≈{row.cluster}
                       </span>
                     )}
-                    {row.tokens !== null && (
-                      <span className="muted">{row.tokens} tok</span>
-                    )}
+                    {row.tokens !== null && <span className="muted">{row.tokens} tok</span>}
                   </span>
                 </>
               ) : (

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useState } from 'react';
 import {
   IMPORT_CONTAINERS,
   JSON_FORMATS,
@@ -6,28 +6,22 @@ import {
   type ImportContainer,
   type ImportPreview,
   type JsonRecordFormat,
-} from "../../../src-shared/domain/datasets.js";
-import { ErrorBanner } from "../../ui/components.js";
-import { useAction } from "../../ui/useApi.js";
-import { navigate } from "../../app/router.js";
-import { PathField } from "../../ui/PathField.js";
+} from '../../../src-shared/domain/datasets.js';
+import { ErrorBanner } from '../../ui/components.js';
+import { useAction } from '../../ui/useApi.js';
+import { navigate } from '../../app/router.js';
+import { PathField } from '../../ui/PathField.js';
 
 /** File → detected format and the first records as they would be imported → import run. */
-export function ImportPanel({
-  onClose,
-  appendTo,
-}: {
-  onClose: () => void;
-  appendTo?: string;
-}) {
-  const [path, setPath] = useState("");
-  const [name, setName] = useState(appendTo ?? "");
-  const [format, setFormat] = useState<JsonRecordFormat | "auto">("auto");
-  const [container, setContainer] = useState<ImportContainer | "auto">("auto");
+export function ImportPanel({ onClose, appendTo }: { onClose: () => void; appendTo?: string }) {
+  const [path, setPath] = useState('');
+  const [name, setName] = useState(appendTo ?? '');
+  const [format, setFormat] = useState<JsonRecordFormat | 'auto'>('auto');
+  const [container, setContainer] = useState<ImportContainer | 'auto'>('auto');
   const [mapping, setMapping] = useState<ColumnMapping | null>(null);
   const [preview, setPreview] = useState<ImportPreview | null>(null);
-  const previewAction = useAction("datasets.previewImport");
-  const importAction = useAction("datasets.import");
+  const previewAction = useAction('datasets.previewImport');
+  const importAction = useAction('datasets.import');
 
   const how = (m: ColumnMapping | null) => ({
     format,
@@ -44,13 +38,12 @@ export function ImportPanel({
         r.path
           .split(/[\\/]/)
           .pop()!
-          .replace(/\.[a-z]+$/i, ""),
+          .replace(/\.[a-z]+$/i, ''),
       );
   };
   const remap = (patch: Partial<ColumnMapping>) => {
-    const next = { ...(mapping ?? { prompt: "" }), ...patch };
-    for (const k of ["response", "system"] as const)
-      if (!next[k]) delete next[k];
+    const next = { ...(mapping ?? { prompt: '' }), ...patch };
+    for (const k of ['response', 'system'] as const) if (!next[k]) delete next[k];
     setMapping(next);
     if (next.prompt) void runPreview(path, next);
   };
@@ -73,18 +66,12 @@ export function ImportPanel({
           label="Dataset file path"
           placeholder="/path/to/data.jsonl"
           pick={{
-            kind: "file",
-            title: "Import a dataset",
-            extensions: ["jsonl", "json", "csv", "tsv", "txt", "parquet"],
+            kind: 'file',
+            title: 'Import a dataset',
+            extensions: ['jsonl', 'json', 'csv', 'tsv', 'txt', 'parquet'],
           }}
         />
-        <select
-          value={container}
-          onChange={(e) =>
-            setContainer(e.target.value as ImportContainer | "auto")
-          }
-          aria-label="File type"
-        >
+        <select value={container} onChange={(e) => setContainer(e.target.value as ImportContainer | 'auto')} aria-label="File type">
           <option value="auto">detect file type</option>
           {IMPORT_CONTAINERS.map((c) => (
             <option key={c} value={c}>
@@ -92,13 +79,7 @@ export function ImportPanel({
             </option>
           ))}
         </select>
-        <select
-          value={format}
-          onChange={(e) =>
-            setFormat(e.target.value as JsonRecordFormat | "auto")
-          }
-          aria-label="Format"
-        >
+        <select value={format} onChange={(e) => setFormat(e.target.value as JsonRecordFormat | 'auto')} aria-label="Format">
           <option value="auto">detect format</option>
           {JSON_FORMATS.map((f) => (
             <option key={f} value={f}>
@@ -106,10 +87,7 @@ export function ImportPanel({
             </option>
           ))}
         </select>
-        <button
-          onClick={() => void runPreview()}
-          disabled={!path.trim() || previewAction.pending}
-        >
+        <button onClick={() => void runPreview()} disabled={!path.trim() || previewAction.pending}>
           Preview
         </button>
         <button className="link" onClick={onClose}>
@@ -123,27 +101,20 @@ export function ImportPanel({
             {preview.spec.container.toUpperCase()}
             {preview.spec.record && (
               <>
-                {" "}
+                {' '}
                 · Format <b>{preview.spec.record}</b>
               </>
-            )}{" "}
-            · first {preview.linesRead} records: {preview.examples.length}{" "}
-            examples, {preview.rejects.length} rejected
+            )}{' '}
+            · first {preview.linesRead} records: {preview.examples.length} examples, {preview.rejects.length} rejected
           </p>
           {preview.columns && !preview.spec.record && !preview.spec.mapping && <p className="muted">Choose the column that holds the prompt.</p>}
           {preview.columns && !preview.spec.record && (
             <div className="row" data-testid="column-mapping">
-              {(["prompt", "response", "system"] as const).map((k) => (
+              {(['prompt', 'response', 'system'] as const).map((k) => (
                 <label key={k}>
-                  {k}{" "}
-                  <select
-                    aria-label={`${k} column`}
-                    value={mapping?.[k] ?? ""}
-                    onChange={(e) => remap({ [k]: e.target.value })}
-                  >
-                    <option value="">
-                      {k === "prompt" ? "choose…" : "none"}
-                    </option>
+                  {k}{' '}
+                  <select aria-label={`${k} column`} value={mapping?.[k] ?? ''} onChange={(e) => remap({ [k]: e.target.value })}>
+                    <option value="">{k === 'prompt' ? 'choose…' : 'none'}</option>
                     {preview.columns!.map((c) => (
                       <option key={c} value={c}>
                         {c}
@@ -164,16 +135,8 @@ export function ImportPanel({
             <tbody>
               {preview.examples.map((e, i) => (
                 <tr key={i}>
-                  <td>
-                    {e.messages
-                      .find((m) => m.role === "user")
-                      ?.content.slice(0, 160)}
-                  </td>
-                  <td>
-                    {e.reference?.slice(0, 160) ?? (
-                      <span className="muted">none</span>
-                    )}
-                  </td>
+                  <td>{e.messages.find((m) => m.role === 'user')?.content.slice(0, 160)}</td>
+                  <td>{e.reference?.slice(0, 160) ?? <span className="muted">none</span>}</td>
                 </tr>
               ))}
               {preview.rejects.map((r) => (
@@ -188,19 +151,9 @@ export function ImportPanel({
             </tbody>
           </table>
           <div className="row">
-            {appendTo === undefined && (
-              <input
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                placeholder="Dataset name"
-                aria-label="Dataset name"
-              />
-            )}
-            <button
-              onClick={() => void start()}
-              disabled={!name.trim() || importAction.pending}
-            >
-              {appendTo === undefined ? "Import" : `Add to ${appendTo}`}
+            {appendTo === undefined && <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Dataset name" aria-label="Dataset name" />}
+            <button onClick={() => void start()} disabled={!name.trim() || importAction.pending}>
+              {appendTo === undefined ? 'Import' : `Add to ${appendTo}`}
             </button>
           </div>
           <ErrorBanner error={importAction.error} />

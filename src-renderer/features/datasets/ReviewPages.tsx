@@ -1,32 +1,19 @@
-import { useState } from "react";
-import type {
-  ExampleRow,
-  VersionDiffRow,
-} from "../../../src-shared/domain/datasets.js";
-import { Empty, ErrorBanner, Page } from "../../ui/components.js";
-import { useAction, useQuery } from "../../ui/useApi.js";
+import { useState } from 'react';
+import type { ExampleRow, VersionDiffRow } from '../../../src-shared/domain/datasets.js';
+import { Empty, ErrorBanner, Page } from '../../ui/components.js';
+import { useAction, useQuery } from '../../ui/useApi.js';
 
-const text = (r: ExampleRow | null) =>
-  r ? r.messages.map((m) => `${m.role}: ${m.content}`).join("\n") : "";
-const labels = (r: ExampleRow | null) =>
-  r
-    ? [
-        r.split ?? "",
-        ...r.tags.map((t) => `#${t}`),
-        ...r.flags.map((f) => `⚑${f}`),
-      ]
-        .filter(Boolean)
-        .join(" ")
-    : "";
+const text = (r: ExampleRow | null) => (r ? r.messages.map((m) => `${m.role}: ${m.content}`).join('\n') : '');
+const labels = (r: ExampleRow | null) => (r ? [r.split ?? '', ...r.tags.map((t) => `#${t}`), ...r.flags.map((f) => `⚑${f}`)].filter(Boolean).join(' ') : '');
 
 /** Line-level difference of two texts: lines only in `a` / only in `b` are marked. */
 function DiffText({ a, b }: { a: string; b: string }) {
-  const la = a.split("\n");
-  const lb = new Set(b.split("\n"));
+  const la = a.split('\n');
+  const lb = new Set(b.split('\n'));
   return (
     <pre className="diff-text">
       {la.map((l, i) => (
-        <div key={i} className={lb.has(l) ? "" : "diff-del"}>
+        <div key={i} className={lb.has(l) ? '' : 'diff-del'}>
           {l}
         </div>
       ))}
@@ -37,23 +24,10 @@ function DiffText({ a, b }: { a: string; b: string }) {
 const base = (name: string) => `#/datasets/${encodeURIComponent(name)}`;
 
 /** Two versions side by side: counts of added/removed/changed/relabeled, and the differing examples. */
-export function VersionDiffPage({
-  name,
-  from,
-  to,
-}: {
-  name: string;
-  from: number;
-  to: number;
-}) {
-  const [only, setOnly] = useState<VersionDiffRow["change"] | "">("");
+export function VersionDiffPage({ name, from, to }: { name: string; from: number; to: number }) {
+  const [only, setOnly] = useState<VersionDiffRow['change'] | ''>('');
   const [offset, setOffset] = useState(0);
-  const diff = useQuery(
-    "datasets.diff",
-    { name, from, to, offset, limit: 50, ...(only ? { only } : {}) },
-    [],
-    [only, offset],
-  );
+  const diff = useQuery('datasets.diff', { name, from, to, offset, limit: 50, ...(only ? { only } : {}) }, [], [only, offset]);
   const d = diff.data;
   return (
     <Page
@@ -61,7 +35,7 @@ export function VersionDiffPage({
         <>
           <a href="#/datasets" className="crumb">
             Datasets
-          </a>{" "}
+          </a>{' '}
           / <a href={base(name)}>{name}</a> / {from} → {to}
         </>
       }
@@ -70,17 +44,11 @@ export function VersionDiffPage({
       {d && (
         <>
           <div className="row" data-testid="diff-counts">
-            {(["added", "removed", "changed", "relabeled"] as const).map(
-              (k) => (
-                <button
-                  key={k}
-                  className={only === k ? "" : "secondary"}
-                  onClick={() => (setOffset(0), setOnly(only === k ? "" : k))}
-                >
-                  {d[k].toLocaleString()} {k}
-                </button>
-              ),
-            )}
+            {(['added', 'removed', 'changed', 'relabeled'] as const).map((k) => (
+              <button key={k} className={only === k ? '' : 'secondary'} onClick={() => (setOffset(0), setOnly(only === k ? '' : k))}>
+                {d[k].toLocaleString()} {k}
+              </button>
+            ))}
           </div>
           {d.rows.length === 0 ? (
             <Empty>No differences.</Empty>
@@ -113,18 +81,10 @@ export function VersionDiffPage({
             </table>
           )}
           <div className="row">
-            <button
-              className="secondary"
-              disabled={offset === 0}
-              onClick={() => setOffset(Math.max(0, offset - 50))}
-            >
+            <button className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - 50))}>
               Previous
             </button>
-            <button
-              className="secondary"
-              disabled={d.rows.length < 50}
-              onClick={() => setOffset(offset + 50)}
-            >
+            <button className="secondary" disabled={d.rows.length < 50} onClick={() => setOffset(offset + 50)}>
               Next
             </button>
           </div>
@@ -138,13 +98,8 @@ export function VersionDiffPage({
 export function DuplicatesPage({ name }: { name: string }) {
   const [offset, setOffset] = useState(0);
   const [keep, setKeep] = useState<Map<number, number>>(() => new Map());
-  const clusters = useQuery(
-    "datasets.clusters",
-    { name, offset, limit: 20 },
-    [],
-    [offset],
-  );
-  const resolve = useAction("datasets.resolveDuplicates");
+  const clusters = useQuery('datasets.clusters', { name, offset, limit: 20 }, [], [offset]);
+  const resolve = useAction('datasets.resolveDuplicates');
   const [done, setDone] = useState<string | null>(null);
   const c = clusters.data;
   return (
@@ -153,7 +108,7 @@ export function DuplicatesPage({ name }: { name: string }) {
         <>
           <a href="#/datasets" className="crumb">
             Datasets
-          </a>{" "}
+          </a>{' '}
           / <a href={base(name)}>{name}</a> / duplicates
         </>
       }
@@ -181,58 +136,33 @@ export function DuplicatesPage({ name }: { name: string }) {
       }
     >
       <ErrorBanner error={clusters.error ?? resolve.error} />
-      {done && (
-        <p data-testid="resolve-result">
-          {done} (in the working copy; commit it on the dataset page)
-        </p>
-      )}
-      {c && c.total === 0 && (
-        <Empty>
-          No duplicate clusters. Run “Find” in the Duplicates tool of the
-          dataset page.
-        </Empty>
-      )}
-      {c && c.total > 0 && (
-        <p className="muted">{c.total.toLocaleString()} clusters</p>
-      )}
+      {done && <p data-testid="resolve-result">{done} (in the working copy; commit it on the dataset page)</p>}
+      {c && c.total === 0 && <Empty>No duplicate clusters. Run “Find” in the Duplicates tool of the dataset page.</Empty>}
+      {c && c.total > 0 && <p className="muted">{c.total.toLocaleString()} clusters</p>}
       {c?.clusters.map((k) => (
         <div key={k.cluster} className="card cluster" data-testid="cluster">
           <div className="muted">
-            Cluster {k.cluster} · {k.members.length} examples · similarity ≥{" "}
-            {k.similarity.toFixed(2)}
+            Cluster {k.cluster} · {k.members.length} examples · similarity ≥ {k.similarity.toFixed(2)}
           </div>
           {k.members.map((m) => (
             <label key={m.position} className="cluster-member">
               <input
                 type="radio"
                 name={`keep-${k.cluster}`}
-                checked={
-                  (keep.get(k.cluster) ?? k.members[0]!.position) === m.position
-                }
-                onChange={() =>
-                  setKeep(new Map(keep).set(k.cluster, m.position))
-                }
+                checked={(keep.get(k.cluster) ?? k.members[0]!.position) === m.position}
+                onChange={() => setKeep(new Map(keep).set(k.cluster, m.position))}
               />
-              <span className="muted">#{m.position}</span>{" "}
-              <span className="ellipsis">{text(m).slice(0, 300)}</span>
+              <span className="muted">#{m.position}</span> <span className="ellipsis">{text(m).slice(0, 300)}</span>
             </label>
           ))}
         </div>
       ))}
       {c && c.total > 20 && (
         <div className="row">
-          <button
-            className="secondary"
-            disabled={offset === 0}
-            onClick={() => setOffset(Math.max(0, offset - 20))}
-          >
+          <button className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - 20))}>
             Previous
           </button>
-          <button
-            className="secondary"
-            disabled={offset + 20 >= c.total}
-            onClick={() => setOffset(offset + 20)}
-          >
+          <button className="secondary" disabled={offset + 20 >= c.total} onClick={() => setOffset(offset + 20)}>
             Next
           </button>
         </div>

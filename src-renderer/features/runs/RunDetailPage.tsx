@@ -1,41 +1,19 @@
-import { useMemo } from "react";
-import type {
-  LineageLink,
-  RunMetric,
-} from "../../../src-shared/domain/runs.js";
-import {
-  ErrorBanner,
-  Fields,
-  Page,
-  ProgressBar,
-  StatusBadge,
-} from "../../ui/components.js";
-import { MetricChart, type Series } from "../../ui/MetricChart.js";
-import { useAction, useQuery } from "../../ui/useApi.js";
-import { duration, when } from "../../ui/format.js";
+import { useMemo } from 'react';
+import type { LineageLink, RunMetric } from '../../../src-shared/domain/runs.js';
+import { ErrorBanner, Fields, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
+import { MetricChart, type Series } from '../../ui/MetricChart.js';
+import { useAction, useQuery } from '../../ui/useApi.js';
+import { duration, when } from '../../ui/format.js';
 
-const COLORS = ["#4fb3ff", "#f2a33a", "#7bd88f", "#e06c75", "#c678dd"];
+const COLORS = ['#4fb3ff', '#f2a33a', '#7bd88f', '#e06c75', '#c678dd'];
 
 function LineageItem({ l }: { l: LineageLink }) {
   const target =
-    l.kind === "model"
-      ? `#/models/${l.ref}`
-      : l.kind === "run"
-        ? `#/runs/${l.ref}`
-        : l.kind === "dataset"
-          ? `#/datasets/${encodeURIComponent(l.label)}`
-          : null;
+    l.kind === 'model' ? `#/models/${l.ref}` : l.kind === 'run' ? `#/runs/${l.ref}` : l.kind === 'dataset' ? `#/datasets/${encodeURIComponent(l.label)}` : null;
   return (
     <li>
-      <span className="chip">{l.kind}</span>{" "}
-      {target ? (
-        <a href={target}>{l.label}</a>
-      ) : (
-        <code title={l.ref}>{l.label}</code>
-      )}
-      {l.kind === "file" && l.ref !== l.label && (
-        <span className="muted"> {l.ref}</span>
-      )}
+      <span className="chip">{l.kind}</span> {target ? <a href={target}>{l.label}</a> : <code title={l.ref}>{l.label}</code>}
+      {l.kind === 'file' && l.ref !== l.label && <span className="muted"> {l.ref}</span>}
     </li>
   );
 }
@@ -43,12 +21,7 @@ function LineageItem({ l }: { l: LineageLink }) {
 /** Metrics recorded per step become chart series; single figures stay in the table. */
 function seriesOf(metrics: RunMetric[]): Series[] {
   const byName = new Map<string, { x: number; y: number }[]>();
-  for (const m of metrics)
-    if (m.step !== null)
-      byName.set(m.name, [
-        ...(byName.get(m.name) ?? []),
-        { x: m.step, y: m.value },
-      ]);
+  for (const m of metrics) if (m.step !== null) byName.set(m.name, [...(byName.get(m.name) ?? []), { x: m.step, y: m.value }]);
   return [...byName.entries()]
     .filter(([, pts]) => pts.length > 1)
     .map(([label, points], i) => ({
@@ -59,9 +32,9 @@ function seriesOf(metrics: RunMetric[]): Series[] {
 }
 
 export function RunDetailPage({ id }: { id: number }) {
-  const run = useQuery("runs.get", { id }, ["runs.changed", "runs.log"], [id]);
-  const cancel = useAction("runs.cancel");
-  const resume = useAction("runs.resume");
+  const run = useQuery('runs.get', { id }, ['runs.changed', 'runs.log'], [id]);
+  const cancel = useAction('runs.cancel');
+  const resume = useAction('runs.resume');
   const r = run.data;
   const series = useMemo(() => (r ? seriesOf(r.metrics) : []), [r]);
   if (run.error) {
@@ -72,40 +45,28 @@ export function RunDetailPage({ id }: { id: number }) {
     );
   }
   if (!r) return <Page title={`Run ${id}`}>Loading…</Page>;
-  const active = r.status === "queued" || r.status === "running";
-  const resumable =
-    r.status === "interrupted" ||
-    r.status === "failed" ||
-    r.status === "cancelled";
-  const unit = series.length
-    ? (r.metrics.find((m) => m.name === series[0]!.label)?.unit ?? "")
-    : "";
+  const active = r.status === 'queued' || r.status === 'running';
+  const resumable = r.status === 'interrupted' || r.status === 'failed' || r.status === 'cancelled';
+  const unit = series.length ? (r.metrics.find((m) => m.name === series[0]!.label)?.unit ?? '') : '';
   return (
     <Page
       title={
         <>
           <a href="#/runs" className="crumb">
             Runs
-          </a>{" "}
+          </a>{' '}
           / #{r.id} {r.title}
         </>
       }
       actions={
         <>
           {active && (
-            <button
-              className="danger"
-              onClick={() => void cancel.run({ id })}
-              disabled={cancel.pending}
-            >
+            <button className="danger" onClick={() => void cancel.run({ id })} disabled={cancel.pending}>
               Cancel
             </button>
           )}
           {resumable && (
-            <button
-              onClick={() => void resume.run({ id })}
-              disabled={resume.pending}
-            >
+            <button onClick={() => void resume.run({ id })} disabled={resume.pending}>
               Resume
             </button>
           )}
@@ -118,10 +79,10 @@ export function RunDetailPage({ id }: { id: number }) {
         <div className="card">
           <Fields
             rows={[
-              ["Status", <StatusBadge key="s" status={r.status} />],
-              ["Kind", r.kind],
+              ['Status', <StatusBadge key="s" status={r.status} />],
+              ['Kind', r.kind],
               [
-                "Progress",
+                'Progress',
                 <ProgressBar
                   key="p"
                   done={r.progress.done}
@@ -129,11 +90,11 @@ export function RunDetailPage({ id }: { id: number }) {
                   label={`${r.progress.total ? `${r.progress.done} / ${r.progress.total}` : r.progress.done} ${r.progress.message}`}
                 />,
               ],
-              ["Items committed", r.itemsDone],
-              ["Created", when(r.createdAt)],
-              ["Started", when(r.startedAt)],
-              ["Ended", when(r.endedAt)],
-              ["Duration", duration(r.startedAt, r.endedAt)],
+              ['Items committed', r.itemsDone],
+              ['Created', when(r.createdAt)],
+              ['Started', when(r.startedAt)],
+              ['Ended', when(r.endedAt)],
+              ['Duration', duration(r.startedAt, r.endedAt)],
             ]}
           />
           <h2>Lineage</h2>
@@ -145,7 +106,7 @@ export function RunDetailPage({ id }: { id: number }) {
                 <h3>Inputs</h3>
                 <ul>
                   {r.lineage
-                    .filter((l) => l.direction === "input")
+                    .filter((l) => l.direction === 'input')
                     .map((l) => (
                       <LineageItem key={`${l.kind}${l.ref}`} l={l} />
                     ))}
@@ -155,7 +116,7 @@ export function RunDetailPage({ id }: { id: number }) {
                 <h3>Outputs</h3>
                 <ul>
                   {r.lineage
-                    .filter((l) => l.direction === "output")
+                    .filter((l) => l.direction === 'output')
                     .map((l) => (
                       <LineageItem key={`${l.kind}${l.ref}`} l={l} />
                     ))}
@@ -165,22 +126,12 @@ export function RunDetailPage({ id }: { id: number }) {
           )}
           <h2>Configuration</h2>
           <pre className="code">{JSON.stringify(r.config, null, 2)}</pre>
-          {r.kind === "datasets.import" &&
-            r.status !== "running" &&
-            r.status !== "queued" && <ImportRejects runId={r.id} />}
+          {r.kind === 'datasets.import' && r.status !== 'running' && r.status !== 'queued' && <ImportRejects runId={r.id} />}
         </div>
         <div className="card">
           <h2>Metrics</h2>
-          {series.length > 0 && (
-            <MetricChart series={series} xLabel="step" yLabel={unit} />
-          )}
-          {r.kind === "datasets.scan" && (
-            <Bars
-              items={r.metrics
-                .filter((m) => m.unit === "matches")
-                .map((m) => ({ label: m.name, value: m.value }))}
-            />
-          )}
+          {series.length > 0 && <MetricChart series={series} xLabel="step" yLabel={unit} />}
+          {r.kind === 'datasets.scan' && <Bars items={r.metrics.filter((m) => m.unit === 'matches').map((m) => ({ label: m.name, value: m.value }))} />}
           {r.metrics.length === 0 ? (
             <p className="muted">No metrics yet.</p>
           ) : (
@@ -196,10 +147,9 @@ export function RunDetailPage({ id }: { id: number }) {
                 {r.metrics.map((m) => (
                   <tr key={`${m.name}-${m.step}`}>
                     <td>{m.name}</td>
-                    <td>{m.step ?? ""}</td>
+                    <td>{m.step ?? ''}</td>
                     <td>
-                      {Number.isInteger(m.value) ? m.value : m.value.toFixed(2)}{" "}
-                      <span className="muted">{m.unit}</span>
+                      {Number.isInteger(m.value) ? m.value : m.value.toFixed(2)} <span className="muted">{m.unit}</span>
                     </td>
                   </tr>
                 ))}
@@ -222,8 +172,8 @@ export function RunDetailPage({ id }: { id: number }) {
 
 /** The import report's rejected lines, with a download of the lines themselves (JSONL: line, reason, text). */
 function ImportRejects({ runId }: { runId: number }) {
-  const rejects = useQuery("datasets.rejects", { runId, limit: 200 });
-  const download = useAction("datasets.rejectedLines");
+  const rejects = useQuery('datasets.rejects', { runId, limit: 200 });
+  const download = useAction('datasets.rejectedLines');
   const save = async () => {
     const r = await download.run({ runId });
     if (!r) return;
@@ -237,11 +187,9 @@ function ImportRejects({ runId }: { runId: number }) {
             whole: l.whole,
           }),
         )
-        .join("\n") + "\n";
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(
-      new Blob([body], { type: "application/x-ndjson" }),
-    );
+        .join('\n') + '\n';
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([body], { type: 'application/x-ndjson' }));
     a.download = `run-${runId}-rejected.jsonl`;
     a.click();
     URL.revokeObjectURL(a.href);
@@ -254,11 +202,7 @@ function ImportRejects({ runId }: { runId: number }) {
         <p className="muted">None: every line was imported.</p>
       ) : (
         <>
-          <button
-            className="secondary"
-            onClick={() => void save()}
-            disabled={download.pending}
-          >
+          <button className="secondary" onClick={() => void save()} disabled={download.pending}>
             Download rejected lines
           </button>
           <table className="table compact" data-testid="import-rejects">
@@ -279,11 +223,7 @@ function ImportRejects({ runId }: { runId: number }) {
               ))}
             </tbody>
           </table>
-          {list.length === 200 && (
-            <p className="muted">
-              The first 200 are shown; the download has them all.
-            </p>
-          )}
+          {list.length === 200 && <p className="muted">The first 200 are shown; the download has them all.</p>}
         </>
       )}
       <ErrorBanner error={download.error} />
@@ -300,10 +240,7 @@ function Bars({ items }: { items: { label: string; value: number }[] }) {
       {items.map((i) => (
         <div key={i.label} className="bar-row">
           <span className="bar-label">{i.label}</span>
-          <span
-            className="bar"
-            style={{ width: `${(100 * i.value) / max}%` }}
-          />
+          <span className="bar" style={{ width: `${(100 * i.value) / max}%` }} />
           <span className="bar-value">{i.value.toLocaleString()}</span>
         </div>
       ))}
