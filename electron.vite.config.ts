@@ -13,7 +13,14 @@ const onwarn = (warning: RollupLog, warn: (w: RollupLog) => void) => {
 export default defineConfig({
   main: {
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src-main/electron/main.ts') }, onwarn },
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src-main/electron/main.ts'),
+          // A dataset import's reading and indexing threads (import-job.ts loads it from beside the main bundle).
+          'import-worker': resolve(__dirname, 'src-main/core/datasets/import-worker.ts'),
+        },
+        onwarn,
+      },
     },
   },
   preload: {

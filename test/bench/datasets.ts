@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp, type App } from '../../src-main/core/app.js';
@@ -9,38 +10,14 @@ import { REPO } from '../helpers/server.js';
 
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 
-/** An OpenAI-chat JSONL file of `n` varied examples (about 500 bytes each, as the issue's 1M-example / 500 MB target). */
-function writeChatFile(file: string, n: number): void {
-  const fd = fs.openSync(file, 'w');
-  const topics = ['printer', 'invoice', 'login', 'refund', 'shipping', 'warranty', 'battery', 'screen', 'router', 'subscription'];
-  let buf: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = topics[i % topics.length]!;
-    buf.push(
-      JSON.stringify({
-        messages: [
-          { role: 'system', content: 'You are a concise, friendly support agent for a hardware company.' },
-          { role: 'user', content: `Ticket ${i}: my ${t} stopped working after the update on day ${i % 365}. What should I do? I already restarted it twice.` },
-          { role: 'assistant', content: `Sorry about the ${t}. Please hold the reset button for ten seconds, then reinstall update ${i % 97}. If it still fails, reply with the serial number and we will replace it under warranty.` },
-        ],
-      }),
-    );
-    if (buf.length === 5000) {
-      fs.writeSync(fd, buf.join('\n') + '\n');
-      buf = [];
-    }
-  }
-  if (buf.length) fs.writeSync(fd, buf.join('\n') + '\n');
-  fs.closeSync(fd);
-}
-
 /** `npm run bench -- datasets [--examples N]`: import throughput and peak memory. */
 export async function datasetsBench(args: string[]): Promise<void> {
   const i = args.indexOf('--examples');
   const n = i >= 0 ? Number(args[i + 1]) : 1_000_000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'distillery-bench-datasets-'));
   const file = path.join(dir, 'chat.jsonl');
-  writeChatFile(file, n);
+  // Generated in a child process, so that the generator's garbage is not counted in the import's peak memory.
+  execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'test', 'bench', 'gen-chat.ts'), file, String(n)], { stdio: 'inherit' });
   const bytes = fs.statSync(file).size;
   const app = createApp({ dataDir: path.join(dir, 'data'), host: 'http', gpu: false });
   const client = createClient({ call: app.call, subscribe: app.subscribe });

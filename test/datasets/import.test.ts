@@ -154,6 +154,12 @@ describe('dataset import runs', () => {
 
     const second = workspace(first.dir);
     expect((await second.client.call('runs.get', { id: runId })).status).toBe('interrupted');
+    // as if the process had died between committing the last batch and indexing it
+    const db = second.app.db;
+    const lastLine = db.prepare(`SELECT max(position) FROM version_examples`).pluck().get() as number;
+    const unindexed = db.prepare(`SELECT example_id FROM version_examples WHERE position > ?`).pluck().all(lastLine - 2000) as number[];
+    for (const id of unindexed) db.prepare(`DELETE FROM search.examples_fts WHERE rowid = ?`).run(id);
+    db.prepare(`UPDATE search.fts_progress SET last_line = ? WHERE run_id = ?`).run(lastLine - 2000, runId);
     expect(await second.client.call('datasets.list', {})).toEqual([]); // still hidden
     await second.client.call('runs.resume', { id: runId });
     expect((await second.app.runner.waitFor(runId)).status).toBe('succeeded');
@@ -163,5 +169,13 @@ describe('dataset import runs', () => {
     const distinct = second.app.db.prepare(`SELECT count(DISTINCT source_line) FROM examples`).pluck().get();
     expect(distinct).toBe(n);
     expect(detail.preview[0]!.messages[0]!.content).toBe('question 1');
+    // the full-text index (written by its own thread) holds every example once, including those the first attempt
+    // committed but had not indexed yet
+    const indexed = second.app.db.prepare(`SELECT count(*) FROM search.examples_fts`).pluck().get();
+    expect(indexed).toBe(n);
+    for (const line of [1, 5_000, 60_001, n, lastLine /* un-indexed above, indexed again by the resume */]) {
+      const hits = await second.client.call('datasets.examples', { name: 'resumed', offset: 0, limit: 5, filter: { search: `question ${line}` } });
+      expect(hits.rows.map((r) => r.position)).toContain(line);
+    }
   });
 });

@@ -226,7 +226,7 @@ export class DraftStore {
       const current = this.db.prepare(`SELECT example_id, split, tags, flags FROM version_examples WHERE version_id = ? AND position = ? AND deleted_op IS NULL`);
       const keep = this.db.prepare(`INSERT INTO draft_undo (op_id, position, example_id, split, tags, flags) VALUES (?, ?, ?, ?, ?, ?)`);
       const insert = this.db.prepare(`INSERT INTO examples (messages, reference, source_line) SELECT ?, ?, source_line FROM examples WHERE id = ?`);
-      const index = this.db.prepare(`INSERT INTO examples_fts (rowid, text) VALUES (?, ?)`);
+      const index = this.db.prepare(`INSERT INTO search.examples_fts (rowid, text) VALUES (?, ?)`);
       const point = this.db.prepare(`UPDATE version_examples SET example_id = ? WHERE version_id = ? AND position = ?`);
       let affected = 0;
       for (const [position, example] of contents) {
@@ -327,7 +327,7 @@ export class DraftStore {
       this.db.prepare(`DELETE FROM dataset_versions WHERE id = ?`).run(draft.id);
       const used = this.db.prepare(`SELECT 1 FROM version_examples WHERE example_id = ? LIMIT 1`).pluck();
       const drop = this.db.prepare(`DELETE FROM examples WHERE id = ?`);
-      const unindex = this.db.prepare(`DELETE FROM examples_fts WHERE rowid = ?`);
+      const unindex = this.db.prepare(`DELETE FROM search.examples_fts WHERE rowid = ?`);
       for (const id of created) {
         if (used.get(id)) continue;
         unindex.run(id);

@@ -1,12 +1,18 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import type { JobKind } from '../jobs/types.js';
+import type { JobContext, JobKind } from '../jobs/types.js';
+import { SEARCH_FILE } from '../store/search-db.js';
 import { nowIso } from '../store/db.js';
 import type { JsonlItem } from './jsonl.js';
 import { readRecords } from './formats/index.js';
-import type { DatasetsStore } from './store.js';
+import type { DatasetsStore, ImportTarget } from './store.js';
+import type { FromWorker, ToWorker, WorkerData } from './import-worker.js';
 import { IMPORT_CONTAINERS, JSON_FORMATS } from '../../../src-shared/domain/datasets.js';
-import { AppError } from '../../../src-shared/errors.js';
+import { AppError, type ErrorCode } from '../../../src-shared/errors.js';
 
 const Mapping = z.strictObject({ prompt: z.string(), response: z.string().optional(), system: z.string().optional() });
 export const ImportConfig = z
@@ -25,15 +31,41 @@ export type ImportConfig = z.output<typeof ImportConfig>;
 const BATCH = 2000;
 
 /**
- * "Import a dataset": streams a JSONL file into version 1 of a new dataset, committing a batch of lines at a time with
- * the lines it rejected. The dataset stays hidden ('importing') until the end; a resumed run continues after the last
- * committed line, and a cancelled one is removed whole, so no partial dataset is ever visible.
+ * The worker's entry: the bundled file beside the app's main bundle; or, running from the TypeScript sources (CLI,
+ * tests), a bootstrap that registers tsx in the worker (execArgv --import does not reach a worker's entry on Node 20)
+ * and imports the source.
+ */
+function workerEntry(): URL | null {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) {
+    const pkg = createRequire(self).resolve('tsx/package.json');
+    const api = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
+    const tsxApi = pathToFileURL(path.join(path.dirname(pkg), api)).href;
+    const source = new URL('./import-worker.ts', self).href;
+    return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(source)});`)}`);
+  }
+  const url = new URL('./import-worker.js', self);
+  return fs.existsSync(url) ? url : null;
+}
+
+interface Counts {
+  lines: number;
+  imported: number;
+  rejected: number;
+}
+
+/**
+ * "Import a dataset": streams a file into version 1 of a new dataset (or the next version of one, for an append),
+ * committing a batch of lines at a time with the lines it rejected. Reading and the full-text index run on two worker
+ * threads while this thread inserts (a pipeline over two cores and two SQLite files); without workers, all runs here. The dataset
+ * or version stays hidden ('importing') until the end; a resumed run continues after the last committed line (and
+ * indexes what the last attempt committed but did not index); a cancelled one is removed whole.
  */
 export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
   return {
     kind: 'datasets.import',
     schema: ImportConfig,
-    title: (c) => `Import ${path.basename(c.file)} as ${c.name}`,
+    title: (c) => `${c.append ? 'Add' : 'Import'} ${path.basename(c.file)} ${c.append ? 'to' : 'as'} ${c.name}`,
     async run(ctx) {
       const { file, name, spec, append } = ctx.config;
       const how = spec.record ?? (spec.mapping ? `columns ${spec.mapping.prompt}${spec.mapping.response ? ` → ${spec.mapping.response}` : ''}` : 'prompts');
@@ -48,39 +80,21 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
         })();
       const after = store.lastImportedLine(ctx.runId, target);
       if (after > 0) ctx.log('info', `Resuming after line ${after}.`);
+      const indexed = store.indexedLine(ctx.runId);
+      if (indexed < after) ctx.db.transaction(() => store.indexLines(target, ctx.runId, indexed + 1, after))();
       ctx.lineage('input', 'file', file, path.basename(file));
       try {
-        let batch: JsonlItem[] = [];
-        let lines = after;
-        let imported = 0;
-        let rejected = 0;
-        const flush = () => {
-          if (batch.length === 0) return;
-          const items = batch;
-          batch = [];
-          const [from, to] = [items[0]!.line, items.at(-1)!.line];
-          ctx.commitItem(`lines-${from}-${to}`, () => {
-            store.insertBatch(target, ctx.runId, items);
-            store.indexLines(target, from, to);
-          });
-          ctx.progress(lines, null, `${imported} examples, ${rejected} rejected`);
-        };
-        for await (const item of readRecords(file, spec, { signal: ctx.signal })) {
-          if (item.line <= after) continue;
-          lines = item.line;
-          if ('example' in item) imported++;
-          else rejected++;
-          batch.push(item);
-          if (batch.length >= BATCH) flush();
-        }
-        flush();
+        const counts: Counts = { lines: after, imported: 0, rejected: 0 };
+        const entry = process.env.DISTILLERY_IMPORT_IN_THREAD === '1' ? null : workerEntry();
+        if (entry) await importInWorkers(ctx, store, target, after, entry, counts);
+        else await importInThread(ctx, store, target, after, counts);
         ctx.throwIfCancelled();
         const count = ctx.db.transaction(() => store.finishImport(target))();
         const totalRejected = store.rejects(ctx.runId, 1_000_000).length;
         ctx.metric('examples', count, 'examples');
         ctx.metric('rejected', totalRejected, 'lines');
         ctx.lineage('output', 'dataset', name, `${name}@${store.versions(target.datasetId).find((v) => v.id === target.versionId)!.number}`);
-        ctx.progress(lines, lines, `${count} examples, ${totalRejected} rejected`);
+        ctx.progress(counts.lines, counts.lines, `${count} examples, ${totalRejected} rejected`);
         ctx.log(totalRejected ? 'warn' : 'info', `Imported ${count} examples; ${totalRejected} line(s) rejected.`);
       } catch (e) {
         // A user's cancel leaves no partial dataset; a shutdown leaves it to resume.
@@ -89,4 +103,134 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
       }
     },
   };
+}
+
+const report = (ctx: JobContext<ImportConfig>, c: Counts) => ctx.progress(c.lines, null, `${c.imported} examples, ${c.rejected} rejected`);
+
+async function importInThread(ctx: JobContext<ImportConfig>, store: DatasetsStore, target: ImportTarget, after: number, counts: Counts): Promise<void> {
+  let batch: JsonlItem[] = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    const items = batch;
+    batch = [];
+    const [from, to] = [items[0]!.line, items.at(-1)!.line];
+    ctx.commitItem(`lines-${from}-${to}`, () => {
+      store.insertBatch(target, ctx.runId, items);
+      store.indexLines(target, ctx.runId, from, to);
+    });
+    report(ctx, counts);
+  };
+  for await (const item of readRecords(ctx.config.file, ctx.config.spec, { signal: ctx.signal })) {
+    if (item.line <= after) continue;
+    counts.lines = item.line;
+    if ('example' in item) counts.imported++;
+    else counts.rejected++;
+    batch.push(item);
+    if (batch.length >= BATCH) flush();
+  }
+  flush();
+}
+
+/** A worker thread as a queue of messages, failing when it errors or stops unexpectedly. */
+class WorkerChannel {
+  private readonly inbox: FromWorker[] = [];
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+  private ended = false;
+
+  constructor(
+    readonly worker: Worker,
+    private readonly name: string,
+  ) {
+    worker.on('message', (m: FromWorker) => {
+      this.inbox.push(m);
+      this.notify();
+    });
+    worker.on('error', (e) => {
+      this.failure = e;
+      this.notify();
+    });
+    worker.on('exit', (code) => {
+      if (code !== 0 && !this.failure && !this.ended) this.failure = new Error(`the import's ${name} thread stopped (exit code ${code})`);
+      this.notify();
+    });
+  }
+
+  notify(): void {
+    this.wake?.();
+    this.wake = null;
+  }
+
+  /** The next message; throws the worker's error. */
+  async next(signal: AbortSignal): Promise<FromWorker> {
+    for (;;) {
+      signal.throwIfAborted();
+      const m = this.inbox.shift();
+      if (m?.type === 'error') throw new AppError(m.code as ErrorCode, m.message, m.field);
+      if (m) return m;
+      if (this.failure) throw this.failure;
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  post(m: ToWorker): void {
+    this.worker.postMessage(m);
+  }
+
+  async stop(): Promise<void> {
+    this.ended = true;
+    await this.worker.terminate();
+  }
+}
+
+/** At most this many batches are read ahead of the inserts, or inserted ahead of the index: memory stays flat. */
+const AHEAD = 3;
+
+async function importInWorkers(
+  ctx: JobContext<ImportConfig>,
+  store: DatasetsStore,
+  target: ImportTarget,
+  after: number,
+  entry: URL,
+  counts: Counts,
+): Promise<void> {
+  // Small heaps: a few batches in flight need little, and every worker's heap counts in the app's memory.
+  const resourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
+  const start = (data: WorkerData, name: string) => new WorkerChannel(new Worker(entry, { workerData: data, resourceLimits }), name);
+  const reader = start({ role: 'read', file: ctx.config.file, spec: ctx.config.spec, after, batchSize: BATCH, maxAhead: AHEAD }, 'reading');
+  const indexer = start({ role: 'index', searchFile: path.join(path.dirname(ctx.db.name), SEARCH_FILE), runId: ctx.runId }, 'indexing');
+  const onAbort = () => {
+    reader.notify();
+    indexer.notify();
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  let indexing = 0;
+  try {
+    for (;;) {
+      const m = await reader.next(ctx.signal);
+      if (m.type === 'done') break;
+      if (m.type !== 'batch') continue;
+      let ids: number[] = [];
+      const [from, to] = [m.items[0]!.line, m.items.at(-1)!.line];
+      ctx.commitItem(`lines-${from}-${to}`, () => {
+        ids = store.insertPrepared(target, ctx.runId, m.items);
+      });
+      // Hand the texts to the indexer; read on only while it keeps up.
+      while (indexing >= AHEAD) if ((await indexer.next(ctx.signal)).type === 'indexed') indexing--;
+      indexer.post({ type: 'index', ids, texts: m.texts, lastLine: to });
+      indexing++;
+      reader.post({ type: 'ack' });
+      counts.lines = to;
+      for (const item of m.items) {
+        if (item.messages !== undefined) counts.imported++;
+        else counts.rejected++;
+      }
+      report(ctx, counts);
+    }
+    indexer.post({ type: 'finish' });
+    while ((await indexer.next(ctx.signal)).type !== 'closed');
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    await Promise.all([reader.stop(), indexer.stop()]);
+  }
 }

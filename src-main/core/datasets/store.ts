@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import type {
   DatasetSummary,
@@ -9,10 +10,12 @@ import type {
   Split,
 } from '../../../src-shared/domain/datasets.js';
 import { filterSql, isEmptyFilter } from './filter.js';
+import { FTS_TEXT_SQL } from '../store/search-db.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 /** Positions of the examples of a dataset's n-th source file start at n × SOURCE_STRIDE (then + the line). */
 export const SOURCE_STRIDE = 1_000_000_000;
+const ROWS_PER_STATEMENT = 100;
 
 /** Where an import writes: the version, and the position base of its file. `first`: it creates the dataset. */
 export interface ImportTarget {
@@ -20,6 +23,16 @@ export interface ImportTarget {
   versionId: number;
   base: number;
   first: boolean;
+}
+
+/** One record an import worker read: an example (messages as JSON, and the text to index) or a reject. */
+export interface PreparedItem {
+  line: number;
+  messages?: string;
+  reference?: string | null;
+  text?: string;
+  reason?: string;
+  excerpt?: string;
 }
 
 /** A version_examples row with its example, as SQL returns it (see toExampleRow). */
@@ -310,15 +323,66 @@ export class DatasetsStore {
   }
 
   /** Adds the examples of an import's lines [from, to] to the full-text index, in SQL (no row crosses into JS). */
-  indexLines(target: ImportTarget, from: number, to: number): void {
+  indexLines(target: ImportTarget, runId: number, from: number, to: number): void {
     this.db
       .prepare(
-        `INSERT INTO examples_fts (rowid, text)
-         SELECT e.id, (SELECT group_concat(json_extract(m.value, '$.content'), char(10)) FROM json_each(e.messages) m)
-         FROM version_examples ve JOIN examples e ON e.id = ve.example_id
+        `INSERT INTO search.examples_fts (rowid, text)
+         SELECT e.id, ${FTS_TEXT_SQL} FROM version_examples ve JOIN examples e ON e.id = ve.example_id
          WHERE ve.version_id = ? AND ve.position BETWEEN ? AND ?`,
       )
       .run(target.versionId, target.base + from, target.base + to);
+    this.setIndexedLine(runId, to);
+  }
+
+  /** The last line of an import run whose examples are in the full-text index (0: none). */
+  indexedLine(runId: number): number {
+    return (this.db.prepare(`SELECT last_line FROM search.fts_progress WHERE run_id = ?`).pluck().get(runId) as number | undefined) ?? 0;
+  }
+
+  setIndexedLine(runId: number, line: number): void {
+    this.db
+      .prepare(`INSERT INTO search.fts_progress (run_id, last_line) VALUES (?, ?) ON CONFLICT DO UPDATE SET last_line = max(last_line, excluded.last_line)`)
+      .run(runId, line);
+  }
+
+  /**
+   * Inserts pre-serialized examples (an import worker parsed them) and rejects; returns the new example ids in order.
+   * Rows go in by statements of ROWS_PER_STATEMENT (one call per row costs more than SQLite's work for it).
+   */
+  insertPrepared(target: ImportTarget, runId: number, items: PreparedItem[]): number[] {
+    const reject = this.db.prepare(`INSERT INTO import_rejects (run_id, line, reason, excerpt) VALUES (?, ?, ?, ?)`);
+    const examples: PreparedItem[] = [];
+    for (const item of items) {
+      if (item.messages === undefined) reject.run(runId, item.line, item.reason!, item.excerpt!);
+      else if (item.line >= SOURCE_STRIDE) reject.run(runId, item.line, `a file can hold at most ${SOURCE_STRIDE - 1} lines`, '');
+      else examples.push(item);
+    }
+    const ids: number[] = [];
+    for (let i = 0; i < examples.length; i += ROWS_PER_STATEMENT) {
+      const chunk = examples.slice(i, i + ROWS_PER_STATEMENT);
+      const e = this.multiInsert('examples (messages, reference, source_line)', 3, chunk.length);
+      const last = Number(e.run(chunk.flatMap((x) => [x.messages!, x.reference ?? null, x.line])).lastInsertRowid);
+      const first = last - chunk.length + 1; // one statement's rows get consecutive rowids
+      chunk.forEach((_, j) => ids.push(first + j));
+      this.multiInsert('version_examples (version_id, position, example_id)', 3, chunk.length).run(
+        chunk.flatMap((x, j) => [target.versionId, target.base + x.line, first + j]),
+      );
+    }
+    // ids line up with the examples the caller sent: rejects of over-long files got no id
+    const byLine = new Map(examples.map((x, j) => [x.line, ids[j]!]));
+    return items.filter((x) => x.messages !== undefined).map((x) => byLine.get(x.line) ?? 0);
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+  private multiInsert(into: string, columns: number, rows: number): Database.Statement {
+    const key = `${into}|${rows}`;
+    let st = this.statements.get(key);
+    if (!st) {
+      const row = `(${Array(columns).fill('?').join(', ')})`;
+      st = this.db.prepare(`INSERT INTO ${into} VALUES ${Array(rows).fill(row).join(', ')}`);
+      this.statements.set(key, st);
+    }
+    return st;
   }
 
   finishImport(target: ImportTarget): number {
@@ -340,7 +404,7 @@ export class DatasetsStore {
           .all(target.versionId, target.base, target.base + SOURCE_STRIDE) as number[];
         this.db.prepare(`DELETE FROM version_examples WHERE version_id = ?`).run(target.versionId);
         const drop = this.db.prepare(`DELETE FROM examples WHERE id = ?`);
-        const unindex = this.db.prepare(`DELETE FROM examples_fts WHERE rowid = ?`);
+        const unindex = this.db.prepare(`DELETE FROM search.examples_fts WHERE rowid = ?`);
         for (const id of ids) {
           unindex.run(id);
           drop.run(id);
@@ -353,6 +417,7 @@ export class DatasetsStore {
       }
       this.db.prepare(`DELETE FROM import_rejects WHERE run_id = ?`).run(runId);
       this.db.prepare(`DELETE FROM run_items WHERE run_id = ?`).run(runId);
+      this.db.prepare(`DELETE FROM search.fts_progress WHERE run_id = ?`).run(runId);
     })();
   }
 

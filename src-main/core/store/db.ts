@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations/index.js';
+import { attachSearch } from './search-db.js';
 
 export type Db = Database.Database;
 
@@ -18,6 +19,7 @@ export function openDatabase(file: string): Db {
   // NORMAL is durable across application crashes in WAL mode (only an OS crash can lose the last commits).
   db.pragma('synchronous = NORMAL');
   migrate(db);
+  attachSearch(db);
   return db;
 }
 

@@ -1,6 +1,9 @@
 export const m003_curation = {
   name: '003_curation',
   sql: /* sql */ `
+-- The full-text index moves to its own file (search.db, attached as schema search; see store/search-db.ts).
+DROP TABLE IF EXISTS examples_fts;
+
 -- A dataset has at most one draft: the working copy curation edits (tags, flags, splits, deletes, edits), made from the
 -- latest committed version on the first change. Committing it freezes it as the next version, with a message.
 -- 'importing': a version an append-import is still writing (hidden, like a dataset being imported).

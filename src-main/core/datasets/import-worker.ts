@@ -1,0 +1,108 @@
+/**
+ * The two helper threads of a dataset import (see importInWorkers in import-job.ts), one script, two roles:
+ * - `read`: reads and normalizes the file, and sends batches of serialized examples (with the text to index) to the
+ *   main thread, which inserts them into the library; at most a few batches ahead, so memory stays flat;
+ * - `index`: receives the inserted examples' ids and texts from the main thread and writes them into the full-text
+ *   index (search.db, its own SQLite file, so it is written in parallel with the library).
+ * With the main thread's inserts that is three stages on two cores.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { readRecords } from './formats/index.js';
+import { SEARCH_SCHEMA, ftsText } from '../store/search-db.js';
+import type { ImportSpec } from '../../../src-shared/domain/datasets.js';
+import type { PreparedItem } from './store.js';
+
+export type WorkerData =
+  | { role: 'read'; file: string; spec: ImportSpec; after: number; batchSize: number; maxAhead: number }
+  | { role: 'index'; searchFile: string; runId: number };
+
+/** Main → reader: a batch is in (so it may read further). Main → indexer: index these, or finish. */
+export type ToWorker = { type: 'ack' } | { type: 'index'; ids: number[]; texts: string[]; lastLine: number } | { type: 'finish' };
+
+export type FromWorker =
+  | { type: 'batch'; items: PreparedItem[]; texts: string[] }
+  | { type: 'done' }
+  | { type: 'indexed' }
+  | { type: 'closed' }
+  | { type: 'error'; code: string; message: string; field?: string };
+
+const port = parentPort!;
+const data = workerData as WorkerData;
+const send = (m: FromWorker) => port.postMessage(m);
+const fail = (e: unknown) => {
+  const err = e as { code?: string; message?: string; field?: string };
+  send({ type: 'error', code: err.code ?? 'internal', message: err.message ?? String(e), ...(err.field ? { field: err.field } : {}) });
+};
+
+if (data.role === 'read') {
+  let ahead = 0;
+  let wake: (() => void) | null = null;
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'ack') ahead--;
+    wake?.();
+  });
+  const read = async () => {
+    let items: PreparedItem[] = [];
+    let texts: string[] = [];
+    const flush = async () => {
+      if (items.length === 0) return;
+      while (ahead >= data.maxAhead) await new Promise<void>((r) => (wake = r));
+      ahead++;
+      send({ type: 'batch', items, texts });
+      items = [];
+      texts = [];
+    };
+    for await (const item of readRecords(data.file, data.spec)) {
+      if (item.line <= data.after) continue;
+      if ('example' in item) {
+        items.push({ line: item.line, messages: JSON.stringify(item.example.messages), reference: item.example.reference });
+        texts.push(ftsText(item.example.messages));
+      } else items.push({ line: item.line, reason: item.rejected.reason, excerpt: item.rejected.excerpt });
+      if (items.length >= data.batchSize) await flush();
+    }
+    await flush();
+    send({ type: 'done' });
+    port.close();
+  };
+  read().catch(fail);
+} else {
+  try {
+    const db = new Database(data.searchFile);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 10000');
+    db.exec(SEARCH_SCHEMA.replaceAll('%s', 'main'));
+    const ROWS = 100;
+    const insertSome = (n: number) => db.prepare(`INSERT INTO examples_fts (rowid, text) VALUES ${Array(n).fill('(?, ?)').join(', ')}`);
+    const insertMany = insertSome(ROWS);
+    const progress = db.prepare(
+      `INSERT INTO fts_progress (run_id, last_line) VALUES (?, ?) ON CONFLICT DO UPDATE SET last_line = max(last_line, excluded.last_line)`,
+    );
+    const runId = data.runId;
+    port.on('message', (m: ToWorker) => {
+      try {
+        if (m.type === 'index') {
+          db.transaction(() => {
+            // by statements of ROWS rows: one call per row costs more than the indexing
+            const rows = m.ids.flatMap((id, i) => (id > 0 ? [id, m.texts[i]!] : []));
+            for (let i = 0; i < rows.length; i += 2 * ROWS) {
+              const chunk = rows.slice(i, i + 2 * ROWS);
+              (chunk.length === 2 * ROWS ? insertMany : insertSome(chunk.length / 2)).run(chunk);
+            }
+            progress.run(runId, m.lastLine);
+          })();
+          send({ type: 'indexed' });
+        } else if (m.type === 'finish') {
+          db.close();
+          send({ type: 'closed' });
+          port.close();
+        }
+      } catch (e) {
+        fail(e);
+      }
+    });
+  } catch (e) {
+    fail(e);
+  }
+}
