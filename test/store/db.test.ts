@@ -31,6 +31,27 @@ describe('store', () => {
     db.close();
   });
 
+  it('upgrades a library of the first datasets schema: each import keeps its source file, search moves to search.db', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'distillery.db');
+    const old = new Database(file);
+    old.exec(MIGRATIONS[0]!.sql);
+    old.exec(MIGRATIONS[1]!.sql);
+    old.pragma('user_version = 2');
+    old.prepare(`INSERT INTO runs (id, kind, title, config, status, created_at) VALUES (1, 'datasets.import', 't', '{"file":"/data/faq.jsonl","name":"faq","format":"openai"}', 'succeeded', 'now')`).run();
+    old.prepare(`INSERT INTO datasets (id, name, created_at) VALUES (1, 'faq', 'now')`).run();
+    old.prepare(`INSERT INTO dataset_versions (id, dataset_id, number, message, run_id, example_count, created_at) VALUES (1, 1, 1, 'm', 1, 1, 'now')`).run();
+    old.prepare(`INSERT INTO examples (id, messages, reference, source_line) VALUES (1, '[{"role":"user","content":"printer jammed"}]', NULL, 1)`).run();
+    old.prepare(`INSERT INTO version_examples (version_id, position, example_id) VALUES (1, 1, 1)`).run();
+    old.prepare(`INSERT INTO examples_fts (rowid, text) VALUES (1, 'printer jammed')`).run();
+    old.close();
+    const db = openDatabase(file);
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'examples_fts'`).get()).toBeUndefined();
+    expect(db.prepare(`SELECT rowid FROM examples_fts WHERE examples_fts MATCH 'printer'`).pluck().all()).toEqual([1]); // rebuilt in search.db
+    expect(db.prepare(`SELECT idx, file, run_id FROM dataset_sources`).all()).toEqual([{ idx: 0, file: '/data/faq.jsonl', run_id: 1 }]);
+    db.close();
+  });
+
   it('refuses a database written by a newer version', () => {
     const file = path.join(tempDir(), 'distillery.db');
     const db = new Database(file);
