@@ -15,6 +15,7 @@ describe('the bundled import worker (out/main/import-worker.js)', () => {
         spec: { container: 'jsonl', record: 'sharegpt' },
         after: 0,
         batchSize: 1,
+        batchBytes: 1_000_000,
         maxAhead: 10,
       },
     });

@@ -29,6 +29,8 @@ export const ImportConfig = z
 export type ImportConfig = z.output<typeof ImportConfig>;
 
 const BATCH = 2000;
+/** A batch also ends at this many characters of messages, so a file of long records does not make huge batches. */
+const BATCH_BYTES = 4_000_000;
 
 /**
  * The worker's entry: the bundled file beside the app's main bundle; or, running from the TypeScript sources (CLI,
@@ -109,10 +111,12 @@ const report = (ctx: JobContext<ImportConfig>, c: Counts) => ctx.progress(c.line
 
 async function importInThread(ctx: JobContext<ImportConfig>, store: DatasetsStore, target: ImportTarget, after: number, counts: Counts): Promise<void> {
   let batch: JsonlItem[] = [];
+  let size = 0;
   const flush = () => {
     if (batch.length === 0) return;
     const items = batch;
     batch = [];
+    size = 0;
     const [from, to] = [items[0]!.line, items.at(-1)!.line];
     ctx.commitItem(`lines-${from}-${to}`, () => {
       store.insertBatch(target, ctx.runId, items);
@@ -126,7 +130,8 @@ async function importInThread(ctx: JobContext<ImportConfig>, store: DatasetsStor
     if ('example' in item) counts.imported++;
     else counts.rejected++;
     batch.push(item);
-    if (batch.length >= BATCH) flush();
+    if ('example' in item) for (const m of item.example.messages) size += m.content.length;
+    if (batch.length >= BATCH || size >= BATCH_BYTES) flush();
   }
   flush();
 }
@@ -194,11 +199,12 @@ async function importInWorkers(
   entry: URL,
   counts: Counts,
 ): Promise<void> {
-  // Small heaps: a few batches in flight need little, and every worker's heap counts in the app's memory.
-  const resourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
-  const start = (data: WorkerData, name: string) => new WorkerChannel(new Worker(entry, { workerData: data, resourceLimits }), name);
-  const reader = start({ role: 'read', file: ctx.config.file, spec: ctx.config.spec, after, batchSize: BATCH, maxAhead: AHEAD }, 'reading');
-  const indexer = start({ role: 'index', searchFile: path.join(path.dirname(ctx.db.name), SEARCH_FILE), runId: ctx.runId }, 'indexing');
+  // Small heaps (a few batches in flight need little, and each worker's heap counts in the app's memory); the reader's
+  // leaves room for a batch of the longest records (BATCH_BYTES) and one line at the size limit.
+  const start = (data: WorkerData, name: string, oldMb: number, youngMb: number) =>
+    new WorkerChannel(new Worker(entry, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: oldMb, maxYoungGenerationSizeMb: youngMb } }), name);
+  const reader = start({ role: 'read', file: ctx.config.file, spec: ctx.config.spec, after, batchSize: BATCH, batchBytes: BATCH_BYTES, maxAhead: AHEAD }, 'reading', 128, 8);
+  const indexer = start({ role: 'index', searchFile: path.join(path.dirname(ctx.db.name), SEARCH_FILE), runId: ctx.runId }, 'indexing', 32, 2);
   const onAbort = () => {
     reader.notify();
     indexer.notify();

@@ -14,7 +14,7 @@ import type { ImportSpec } from '../../../src-shared/domain/datasets.js';
 import type { PreparedItem } from './store.js';
 
 export type WorkerData =
-  | { role: 'read'; file: string; spec: ImportSpec; after: number; batchSize: number; maxAhead: number }
+  | { role: 'read'; file: string; spec: ImportSpec; after: number; batchSize: number; batchBytes: number; maxAhead: number }
   | { role: 'index'; searchFile: string; runId: number };
 
 /** Main → reader: a batch is in (so it may read further). Main → indexer: index these, or finish. */
@@ -45,8 +45,10 @@ if (data.role === 'read') {
   const read = async () => {
     let items: PreparedItem[] = [];
     let texts: string[] = [];
+    let size = 0;
     const flush = async () => {
       if (items.length === 0) return;
+      size = 0;
       while (ahead >= data.maxAhead) await new Promise<void>((r) => (wake = r));
       ahead++;
       send({ type: 'batch', items, texts });
@@ -58,8 +60,9 @@ if (data.role === 'read') {
       if ('example' in item) {
         items.push({ line: item.line, messages: JSON.stringify(item.example.messages), reference: item.example.reference });
         texts.push(ftsText(item.example.messages));
+        size += items.at(-1)!.messages!.length;
       } else items.push({ line: item.line, reason: item.rejected.reason, excerpt: item.rejected.excerpt });
-      if (items.length >= data.batchSize) await flush();
+      if (items.length >= data.batchSize || size >= data.batchBytes) await flush();
     }
     await flush();
     send({ type: 'done' });
