@@ -21,6 +21,11 @@ export interface FilterSql {
   from: string;
   /** The ORDER BY that the driving loop gives for free. */
   order: string;
+  /**
+   * The same rows from version_examples alone, when the filter needs nothing else (then a deep OFFSET skips index
+   * entries only, not example lookups); null otherwise.
+   */
+  rowsOnly: string | null;
   params: Record<string, string | number>;
   searching: boolean;
 }
@@ -76,6 +81,7 @@ export function filterSql(versionId: number, filter: ExamplesFilter): FilterSql 
       from: `FROM examples_fts f CROSS JOIN version_examples ve ON ve.example_id = f.rowid CROSS JOIN examples e ON e.id = ve.example_id${joins}
              WHERE examples_fts MATCH @match AND ${where.join(' AND ')}`,
       order: 'ORDER BY f.rowid',
+      rowsOnly: null,
       params,
       searching: true,
     };
@@ -83,6 +89,7 @@ export function filterSql(versionId: number, filter: ExamplesFilter): FilterSql 
   return {
     from: `FROM version_examples ve JOIN examples e ON e.id = ve.example_id${joins} WHERE ${where.join(' AND ')}`,
     order: 'ORDER BY ve.position',
+    rowsOnly: joins === '' && filter.hasReference === undefined ? `FROM version_examples ve WHERE ${where.join(' AND ')}` : null,
     params,
     searching: false,
   };

@@ -209,13 +209,26 @@ export class DatasetsStore {
     const params = { ...sql.params, limit, offset, cap: countCap + 1, tok: filter.tokenizerModel === undefined ? '' : String(filter.tokenizerModel) };
     let total: number;
     let exact = true;
-    if (isEmptyFilter(filter)) total = this.versionSize(versionId);
+    if (isEmptyFilter(filter)) total = this.liveSize(versionId);
     else if (sql.searching) {
       total = this.db.prepare(`SELECT count(*) FROM (SELECT 1 ${sql.from} LIMIT @cap)`).pluck().get(params) as number;
       if (total > countCap) [total, exact] = [countCap, false];
     } else total = this.db.prepare(`SELECT count(*) ${sql.from}`).pluck().get(params) as number;
-    const rows = this.db.prepare(`SELECT ${ROW_COLUMNS} ${sql.from} ${sql.order} LIMIT @limit OFFSET @offset`).all(params) as RawRow[];
+    const rows = (
+      sql.rowsOnly
+        ? // skip OFFSET rows in the index alone, then fetch the page's examples
+          this.db.prepare(
+            `SELECT ${ROW_COLUMNS} FROM (SELECT ve.* ${sql.rowsOnly} ORDER BY ve.position LIMIT @limit OFFSET @offset) ve JOIN examples e ON e.id = ve.example_id ORDER BY ve.position`,
+          )
+        : this.db.prepare(`SELECT ${ROW_COLUMNS} ${sql.from} ${sql.order} LIMIT @limit OFFSET @offset`)
+    ).all(params) as RawRow[];
     return { total, exact, rows };
+  }
+
+  /** Live rows of a version: stored for a committed one (immutable), counted for a working copy. */
+  private liveSize(versionId: number): number {
+    const v = this.db.prepare(`SELECT state, example_count FROM dataset_versions WHERE id = ?`).get(versionId) as { state: string; example_count: number } | undefined;
+    return v?.state === 'committed' ? v.example_count : this.versionSize(versionId);
   }
 
   /** The positions of every row of a version matching a filter (bulk actions). */

@@ -6,6 +6,7 @@ import { client } from '../../client.js';
 const PAGE = 200;
 /** 30 px keeps a million rows (30 M px) under Chromium's ~33.5 M px limit on an element's height. */
 const ROW_HEIGHT = 30;
+const MAX_IN_FLIGHT = 2;
 
 /**
  * A virtualized list of a version's examples: only the visible rows are in the DOM, pages are fetched on demand.
@@ -44,25 +45,35 @@ export function ExamplesTable({
   const first = items[0]?.index ?? 0;
   const last = items.at(-1)?.index ?? 0;
 
-  useEffect(() => {
-    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
+  // Pages are fetched for what is on screen when a request slot frees up, at most MAX_IN_FLIGHT at a time: a fast
+  // scroll across a million rows then costs a few requests, not one per page it flew over.
+  const visible = useRef({ first: 0, last: 0 });
+  visible.current = { first, last };
+  const inFlight = useRef(0);
+  const pump = useRef<() => void>(() => undefined);
+  pump.current = () => {
+    const { first: a, last: b } = visible.current;
+    for (let p = Math.floor(a / PAGE); p <= Math.floor(b / PAGE) && inFlight.current < MAX_IN_FLIGHT; p++) {
       if (requested.current.has(p)) continue;
       requested.current.add(p);
+      inFlight.current++;
       void client
-        .call('datasets.examples', {
-          name,
-          version,
-          offset: p * PAGE,
-          limit: PAGE,
-          filter,
-        })
-        .then((r) => {
-          setPages((prev) => new Map(prev).set(p, r.rows));
-          setTotal(r.total);
-          onTotal(r.total, r.exact);
+        .call('datasets.examples', { name, version, offset: p * PAGE, limit: PAGE, filter })
+        .then(
+          (r) => {
+            setPages((prev) => new Map(prev).set(p, r.rows));
+            setTotal(r.total);
+            onTotal(r.total, r.exact);
+          },
+          () => requested.current.delete(p), // asked again when next on screen
+        )
+        .finally(() => {
+          inFlight.current--;
+          pump.current();
         });
     }
-  }, [first, last, name, version, filter, onTotal]);
+  };
+  useEffect(() => pump.current(), [first, last]);
 
   return (
     <div className="virtual-table" ref={parent} data-testid="examples-table">
