@@ -31,8 +31,8 @@ describe('the bundled import worker (out/main/import-worker.js)', () => {
     await worker.terminate();
     const batches = messages.filter((m) => m.type === 'batch');
     expect(batches).toHaveLength(2);
-    expect(batches[1]!.items[0]).toMatchObject({ line: 2 });
-    expect(JSON.parse(batches[1]!.items[0]!.messages!)[0]).toEqual({ role: 'system', content: 'You are a support agent.' });
-    expect(batches[1]!.texts[0]).toContain('Thanks, it ships tomorrow.');
+    expect(batches[1]!.batch.lines).toEqual([2]);
+    expect(JSON.parse(batches[1]!.batch.messages[0]!)[0]).toEqual({ role: 'system', content: 'You are a support agent.' });
+    expect(batches[1]!.batch.references[0]).toBe('Thanks, it ships tomorrow.');
   });
 });

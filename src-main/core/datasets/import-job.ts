@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import type { JobContext, JobKind } from '../jobs/types.js';
 import { SEARCH_FILE } from '../store/search-db.js';
@@ -202,9 +202,23 @@ async function importInWorkers(
   // Small heaps (a few batches in flight need little, and each worker's heap counts in the app's memory); the reader's
   // leaves room for a batch of the longest records (BATCH_BYTES) and one line at the size limit.
   const start = (data: WorkerData, name: string, oldMb: number, youngMb: number) =>
-    new WorkerChannel(new Worker(entry, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: oldMb, maxYoungGenerationSizeMb: youngMb } }), name);
-  const reader = start({ role: 'read', file: ctx.config.file, spec: ctx.config.spec, after, batchSize: BATCH, batchBytes: BATCH_BYTES, maxAhead: AHEAD }, 'reading', 128, 8);
-  const indexer = start({ role: 'index', searchFile: path.join(path.dirname(ctx.db.name), SEARCH_FILE), runId: ctx.runId }, 'indexing', 32, 2);
+    new WorkerChannel(
+      new Worker(entry, {
+        workerData: data,
+        transferList: data.texts ? [data.texts] : [],
+        resourceLimits: { maxOldGenerationSizeMb: oldMb, maxYoungGenerationSizeMb: youngMb },
+      }),
+      name,
+    );
+  // The texts to index go from the reader to the indexer directly; only ids pass through this thread.
+  const texts = new MessageChannel();
+  const reader = start(
+    { role: 'read', file: ctx.config.file, spec: ctx.config.spec, after, batchSize: BATCH, batchBytes: BATCH_BYTES, maxAhead: AHEAD, texts: texts.port1 },
+    'reading',
+    128,
+    8,
+  );
+  const indexer = start({ role: 'index', searchFile: path.join(path.dirname(ctx.db.name), SEARCH_FILE), runId: ctx.runId, texts: texts.port2 }, 'indexing', 64, 4);
   const onAbort = () => {
     reader.notify();
     indexer.notify();
@@ -217,20 +231,18 @@ async function importInWorkers(
       if (m.type === 'done') break;
       if (m.type !== 'batch') continue;
       let ids: number[] = [];
-      const [from, to] = [m.items[0]!.line, m.items.at(-1)!.line];
+      const [from, to] = [m.first, m.last];
       ctx.commitItem(`lines-${from}-${to}`, () => {
-        ids = store.insertPrepared(target, ctx.runId, m.items);
+        ids = store.insertPrepared(target, ctx.runId, m.batch);
       });
       // Hand the texts to the indexer; read on only while it keeps up.
       while (indexing >= AHEAD) if ((await indexer.next(ctx.signal)).type === 'indexed') indexing--;
-      indexer.post({ type: 'index', ids, texts: m.texts, lastLine: to });
+      indexer.post({ type: 'index', seq: m.seq, ids, lastLine: to });
       indexing++;
       reader.post({ type: 'ack' });
       counts.lines = to;
-      for (const item of m.items) {
-        if (item.messages !== undefined) counts.imported++;
-        else counts.rejected++;
-      }
+      counts.imported += m.batch.lines.length;
+      counts.rejected += m.batch.rejects.length;
       report(ctx, counts);
     }
     indexer.post({ type: 'finish' });

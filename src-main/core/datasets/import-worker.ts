@@ -6,22 +6,23 @@
  *   index (search.db, its own SQLite file, so it is written in parallel with the library).
  * With the main thread's inserts that is three stages on two cores.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { readRecords } from './formats/index.js';
 import { SEARCH_SCHEMA, ftsText } from '../store/search-db.js';
 import type { ImportSpec } from '../../../src-shared/domain/datasets.js';
-import type { PreparedItem } from './store.js';
+import type { PreparedBatch } from './store.js';
 
+/** `texts`: a channel between the two workers: the reader sends each batch's texts straight to the indexer. */
 export type WorkerData =
-  | { role: 'read'; file: string; spec: ImportSpec; after: number; batchSize: number; batchBytes: number; maxAhead: number }
-  | { role: 'index'; searchFile: string; runId: number };
+  | { role: 'read'; file: string; spec: ImportSpec; after: number; batchSize: number; batchBytes: number; maxAhead: number; texts?: MessagePort }
+  | { role: 'index'; searchFile: string; runId: number; texts?: MessagePort };
 
 /** Main → reader: a batch is in (so it may read further). Main → indexer: index these, or finish. */
-export type ToWorker = { type: 'ack' } | { type: 'index'; ids: number[]; texts: string[]; lastLine: number } | { type: 'finish' };
+export type ToWorker = { type: 'ack' } | { type: 'index'; seq: number; ids: number[]; lastLine: number } | { type: 'finish' };
 
 export type FromWorker =
-  | { type: 'batch'; items: PreparedItem[]; texts: string[] }
+  | { type: 'batch'; seq: number; batch: PreparedBatch; first: number; last: number }
   | { type: 'done' }
   | { type: 'indexed' }
   | { type: 'closed' }
@@ -43,29 +44,41 @@ if (data.role === 'read') {
     wake?.();
   });
   const read = async () => {
-    let items: PreparedItem[] = [];
+    const empty = (): PreparedBatch => ({ lines: [], messages: [], references: [], rejects: [] });
+    let batch = empty();
     let texts: string[] = [];
     let size = 0;
+    let seq = 0;
+    let first = 0;
+    let last = 0;
     const flush = async () => {
-      if (items.length === 0) return;
+      if (last === 0) return;
       size = 0;
       while (ahead >= data.maxAhead) await new Promise<void>((r) => (wake = r));
       ahead++;
-      send({ type: 'batch', items, texts });
-      items = [];
+      data.texts?.postMessage({ seq, texts });
+      send({ type: 'batch', seq: seq++, batch, first, last });
+      batch = empty();
       texts = [];
+      first = last = 0;
     };
     for await (const item of readRecords(data.file, data.spec)) {
       if (item.line <= data.after) continue;
+      if (first === 0) first = item.line;
+      last = item.line;
       if ('example' in item) {
-        items.push({ line: item.line, messages: JSON.stringify(item.example.messages), reference: item.example.reference });
+        const messages = JSON.stringify(item.example.messages);
+        batch.lines.push(item.line);
+        batch.messages.push(messages);
+        batch.references.push(item.example.reference);
         texts.push(ftsText(item.example.messages));
-        size += items.at(-1)!.messages!.length;
-      } else items.push({ line: item.line, reason: item.rejected.reason, excerpt: item.rejected.excerpt });
-      if (items.length >= data.batchSize || size >= data.batchBytes) await flush();
+        size += messages.length;
+      } else batch.rejects.push({ line: item.line, reason: item.rejected.reason, excerpt: item.rejected.excerpt });
+      if (batch.lines.length + batch.rejects.length >= data.batchSize || size >= data.batchBytes) await flush();
     }
     await flush();
     send({ type: 'done' });
+    data.texts?.close();
     port.close();
   };
   read().catch(fail);
@@ -83,9 +96,19 @@ if (data.role === 'read') {
       `INSERT INTO fts_progress (run_id, last_line) VALUES (?, ?) ON CONFLICT DO UPDATE SET last_line = max(last_line, excluded.last_line)`,
     );
     const runId = data.runId;
-    port.on('message', (m: ToWorker) => {
-      try {
-        if (m.type === 'index') {
+    // A batch is indexed once both halves are in: its texts (from the reader) and its ids (from the main thread).
+    const texts = new Map<number, string[]>();
+    const ids = new Map<number, { ids: number[]; lastLine: number }>();
+    let finishing = false;
+    const indexReady = (seq: number) => {
+      const t = texts.get(seq);
+      const m = ids.get(seq);
+      if (!t || !m) return;
+      texts.delete(seq);
+      ids.delete(seq);
+      index({ ids: m.ids, texts: t, lastLine: m.lastLine });
+    };
+    const index = (m: { ids: number[]; texts: string[]; lastLine: number }) => {
           db.transaction(() => {
             // by statements of ROWS rows: one call per row costs more than the indexing
             const rows = m.ids.flatMap((id, i) => (id > 0 ? [id, m.texts[i]!] : []));
@@ -96,10 +119,31 @@ if (data.role === 'read') {
             progress.run(runId, m.lastLine);
           })();
           send({ type: 'indexed' });
+          closeIfDone();
+    };
+    const closeIfDone = () => {
+      if (!finishing || ids.size > 0) return;
+      db.close();
+      send({ type: 'closed' });
+      data.texts?.close();
+      port.close();
+    };
+    data.texts?.on('message', (m: { seq: number; texts: string[] }) => {
+      try {
+        texts.set(m.seq, m.texts);
+        indexReady(m.seq);
+      } catch (e) {
+        fail(e);
+      }
+    });
+    port.on('message', (m: ToWorker) => {
+      try {
+        if (m.type === 'index') {
+          ids.set(m.seq, { ids: m.ids, lastLine: m.lastLine });
+          indexReady(m.seq);
         } else if (m.type === 'finish') {
-          db.close();
-          send({ type: 'closed' });
-          port.close();
+          finishing = true;
+          closeIfDone();
         }
       } catch (e) {
         fail(e);

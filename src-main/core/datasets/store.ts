@@ -25,14 +25,15 @@ export interface ImportTarget {
   first: boolean;
 }
 
-/** One record an import worker read: an example (messages as JSON, and the text to index) or a reject. */
-export interface PreparedItem {
-  line: number;
-  messages?: string;
-  reference?: string | null;
-  text?: string;
-  reason?: string;
-  excerpt?: string;
+/**
+ * A batch of records an import worker read, by columns (arrays of strings and numbers cross threads cheaper than
+ * objects): the examples (line, messages as JSON, reference) and the rejected lines.
+ */
+export interface PreparedBatch {
+  lines: number[];
+  messages: string[];
+  references: (string | null)[];
+  rejects: { line: number; reason: string; excerpt: string }[];
 }
 
 /** A version_examples row with its example, as SQL returns it (see toExampleRow). */
@@ -359,31 +360,29 @@ export class DatasetsStore {
   }
 
   /**
-   * Inserts pre-serialized examples (an import worker parsed them) and rejects; returns the new example ids in order.
-   * Rows go in by statements of ROWS_PER_STATEMENT (one call per row costs more than SQLite's work for it).
+   * Inserts pre-serialized examples (an import worker parsed them) and rejects; returns the examples' new ids in order
+   * (0 for one refused). Rows go in by statements of ROWS_PER_STATEMENT (a call per row costs more than SQLite's work).
    */
-  insertPrepared(target: ImportTarget, runId: number, items: PreparedItem[]): number[] {
+  insertPrepared(target: ImportTarget, runId: number, batch: PreparedBatch): number[] {
     const reject = this.db.prepare(`INSERT INTO import_rejects (run_id, line, reason, excerpt) VALUES (?, ?, ?, ?)`);
-    const examples: PreparedItem[] = [];
-    for (const item of items) {
-      if (item.messages === undefined) reject.run(runId, item.line, item.reason!, item.excerpt!);
-      else if (item.line >= SOURCE_STRIDE) reject.run(runId, item.line, `a file can hold at most ${SOURCE_STRIDE - 1} lines`, '');
-      else examples.push(item);
-    }
-    const ids: number[] = [];
-    for (let i = 0; i < examples.length; i += ROWS_PER_STATEMENT) {
-      const chunk = examples.slice(i, i + ROWS_PER_STATEMENT);
+    for (const r of batch.rejects) reject.run(runId, r.line, r.reason, r.excerpt);
+    const ids = new Array<number>(batch.lines.length).fill(0);
+    const keep: number[] = []; // indexes of the examples to insert
+    batch.lines.forEach((line, i) => {
+      if (line < SOURCE_STRIDE) keep.push(i);
+      else reject.run(runId, line, `a file can hold at most ${SOURCE_STRIDE - 1} lines`, '');
+    });
+    for (let k = 0; k < keep.length; k += ROWS_PER_STATEMENT) {
+      const chunk = keep.slice(k, k + ROWS_PER_STATEMENT);
       const e = this.multiInsert('examples (messages, reference, source_line)', 3, chunk.length);
-      const last = Number(e.run(chunk.flatMap((x) => [x.messages!, x.reference ?? null, x.line])).lastInsertRowid);
+      const last = Number(e.run(chunk.flatMap((i) => [batch.messages[i]!, batch.references[i] ?? null, batch.lines[i]!])).lastInsertRowid);
       const first = last - chunk.length + 1; // one statement's rows get consecutive rowids
-      chunk.forEach((_, j) => ids.push(first + j));
+      chunk.forEach((i, j) => (ids[i] = first + j));
       this.multiInsert('version_examples (version_id, position, example_id)', 3, chunk.length).run(
-        chunk.flatMap((x, j) => [target.versionId, target.base + x.line, first + j]),
+        chunk.flatMap((i, j) => [target.versionId, target.base + batch.lines[i]!, first + j]),
       );
     }
-    // ids line up with the examples the caller sent: rejects of over-long files got no id
-    const byLine = new Map(examples.map((x, j) => [x.line, ids[j]!]));
-    return items.filter((x) => x.messages !== undefined).map((x) => byLine.get(x.line) ?? 0);
+    return ids;
   }
 
   private readonly statements = new Map<string, Database.Statement>();
