@@ -94,6 +94,8 @@ export interface DatasetDetail extends DatasetSummary {
   splits: Record<Split | 'none', number>;
   /** Tags used in the requested version, with counts. */
   tags: { tag: string; count: number }[];
+  /** Flag reasons in the requested version (`manual`, `pii:email`, `quality:empty-answer`…), with counts. */
+  flags: { flag: string; count: number }[];
   /** The files the dataset was imported from, with how many of the requested version's examples come from each. */
   sources: { idx: number; file: string; examples: number }[];
 }

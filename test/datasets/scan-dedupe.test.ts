@@ -50,6 +50,9 @@ describe('scan runs: quality and PII', () => {
       [7, ['quality:truncated-answer']],
     ]);
     expect((await rows(ws, { flag: 'pii:email' })).map((r) => r.position)).toEqual([1]);
+    const { flags } = await ws.client.call('datasets.get', { name: 'd' });
+    expect(flags).toEqual(expect.arrayContaining([{ flag: 'pii:email', count: 1 }, { flag: 'quality:empty-answer', count: 1 }]));
+    expect(flags).toHaveLength(6);
 
     const redact = await ws.client.call('datasets.scan', { name: 'd', quality: false, pii: 'redact' });
     await ws.app.runner.waitFor(redact.runId);

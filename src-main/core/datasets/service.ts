@@ -98,6 +98,7 @@ export class DatasetsService {
       testFrozen: d.testFrozen,
       splits: this.store.splitCounts(v.id),
       tags: this.store.tagCounts(v.id),
+      flags: this.store.flagCounts(v.id),
       sources: this.store.sources(d.id, v.id),
     };
   }

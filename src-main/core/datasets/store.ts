@@ -121,12 +121,21 @@ export class DatasetsStore {
   }
 
   tagCounts(versionId: number): { tag: string; count: number }[] {
+    return this.labelCounts(versionId, 'tags').map(([tag, count]) => ({ tag, count }));
+  }
+
+  flagCounts(versionId: number): { flag: string; count: number }[] {
+    return this.labelCounts(versionId, 'flags').map(([flag, count]) => ({ flag, count }));
+  }
+
+  /** How many live rows carry each tag (or flag reason), most frequent first. */
+  private labelCounts(versionId: number, column: 'tags' | 'flags'): [string, number][] {
     const combos = this.db
-      .prepare(`SELECT tags, count(*) AS n FROM version_examples WHERE version_id = ? AND deleted_op IS NULL AND tags <> '' GROUP BY tags`)
-      .all(versionId) as { tags: string; n: number }[];
+      .prepare(`SELECT ${column} AS list, count(*) AS n FROM version_examples WHERE version_id = ? AND deleted_op IS NULL AND ${column} <> '' GROUP BY ${column}`)
+      .all(versionId) as { list: string; n: number }[];
     const counts = new Map<string, number>();
-    for (const c of combos) for (const t of splitList(c.tags)) counts.set(t, (counts.get(t) ?? 0) + c.n);
-    return [...counts.entries()].map(([tag, count]) => ({ tag, count })).sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag));
+    for (const c of combos) for (const t of splitList(c.list)) counts.set(t, (counts.get(t) ?? 0) + c.n);
+    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   }
 
   /** What a split assignment needs of every live row. */

@@ -24,7 +24,7 @@ export function DatasetDetailPage({ name, version }: { name: string; version: nu
   const [search, setSearch] = useState('');
   const [applied, setApplied] = useState('');
   const [reference, setReference] = useState<Tri>('any');
-  const [flagged, setFlagged] = useState<Tri>('any');
+  const [flagged, setFlagged] = useState<string>('any'); // any | yes | no | flag:<reason>
   const [dups, setDups] = useState<Tri>('any');
   const [split, setSplit] = useState<'' | 'train' | 'validation' | 'test' | 'none'>('');
   const [tag, setTag] = useState('');
@@ -43,7 +43,8 @@ export function DatasetDetailPage({ name, version }: { name: string; version: nu
     const f: ExamplesFilter = {};
     if (applied.trim()) f.search = applied.trim();
     if (tri(reference) !== undefined) f.hasReference = tri(reference);
-    if (tri(flagged) !== undefined) f.flagged = tri(flagged);
+    if (flagged.startsWith('flag:')) f.flag = flagged.slice(5);
+    else if (tri(flagged as Tri) !== undefined) f.flagged = tri(flagged as Tri);
     if (tri(dups) !== undefined) f.duplicates = tri(dups);
     if (split) f.split = split;
     if (source !== '') f.source = Number(source);
@@ -174,10 +175,15 @@ export function DatasetDetailPage({ name, version }: { name: string; version: nu
               <option value="yes">has an answer</option>
               <option value="no">no answer</option>
             </select>
-            <select aria-label="Flagged" value={flagged} onChange={(e) => setFlagged(e.target.value as Tri)}>
+            <select aria-label="Flagged" value={flagged} onChange={(e) => setFlagged(e.target.value)}>
               <option value="any">flags: any</option>
               <option value="yes">flagged</option>
               <option value="no">not flagged</option>
+              {d.flags.map((f) => (
+                <option key={f.flag} value={`flag:${f.flag}`}>
+                  ⚑ {f.flag} ({f.count})
+                </option>
+              ))}
             </select>
             <select aria-label="Duplicates" value={dups} onChange={(e) => setDups(e.target.value as Tri)}>
               <option value="any">duplicates: any</option>
@@ -217,7 +223,7 @@ export function DatasetDetailPage({ name, version }: { name: string; version: nu
             )}
           </div>
           <BulkActions name={name} selected={selected} filter={filter} matching={matchingText} onDone={changed} />
-          <div className="columns">
+          <div className="browse">
             <ExamplesTable
               key={`${JSON.stringify(filter)}|${revision}|${d.version.number}`}
               name={name}

@@ -34,8 +34,8 @@ export function DatasetsPage() {
   return (
     <Page title="Datasets" actions={<button onClick={() => setImporting(!importing)}>Import…</button>}>
       <p className="muted">
-        Import JSONL or JSON (OpenAI chat, ShareGPT, Alpaca, prompt/completion), CSV or TSV with a column mapping, plain text (one prompt per line) or
-        Parquet. Open a dataset to search, curate, dedupe, scan for PII, split, commit versions and export.
+        Import JSONL or JSON (OpenAI chat, ShareGPT, Alpaca, prompt/completion), CSV or TSV with a column mapping, plain text (one prompt per line) or Parquet.
+        Open a dataset to search, curate, dedupe, scan for PII, split, commit versions and export.
       </p>
       {importing && <ImportPanel onClose={() => setImporting(false)} />}
       <ErrorBanner error={datasets.error} />

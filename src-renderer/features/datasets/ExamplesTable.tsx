@@ -118,11 +118,11 @@ export function ExamplesTable({
                         #{t}
                       </span>
                     ))}
-                    {row.flags.length > 0 && (
-                      <span className="chip chip-flag" title={row.flags.join(', ')}>
-                        ⚑ {row.flags.length}
+                    {row.flags.map((f) => (
+                      <span key={f} className="chip chip-flag" title={`flagged: ${f}`}>
+                        ⚑ {f}
                       </span>
-                    )}
+                    ))}
                     {row.cluster !== null && (
                       <span className="chip" title={`duplicate cluster ${row.cluster}`}>
                         ≈{row.cluster}
