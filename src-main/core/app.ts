@@ -13,6 +13,9 @@ import { DatasetsService } from './datasets/service.js';
 import { importJob } from './datasets/import-job.js';
 import { exportJob } from './datasets/export-job.js';
 import { dedupeJob, scanJob as datasetScanJob, tokenCountJob } from './datasets/curation-jobs.js';
+import { DistillStore } from './distill/store.js';
+import { distillJob } from './distill/job.js';
+import { DistillService } from './distill/service.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
@@ -73,6 +76,12 @@ export function createApp(options: AppOptions): App {
   runner.register(dedupeJob(datasets.store, datasets.drafts));
   runner.register(datasetScanJob(datasets.store, datasets.drafts));
   runner.register(tokenCountJob(datasets.store, engine));
+  const distillStore = new DistillStore(db);
+  runner.register(distillJob(datasets.store, distillStore, engine, userThreads));
+  const distill = new DistillService(datasets, models, distillStore, runner, () => {
+    const gpu = engine.info().gpu;
+    return gpu !== null && gpu !== 'cpu';
+  });
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -136,6 +145,8 @@ export function createApp(options: AppOptions): App {
       return datasets.startTokenCount(name, { id: m.id, path: m.path, name: m.name });
     },
     'datasets.export': ({ name, version, format, container, split, out }) => datasets.startExport(name, version, format, out, container, split),
+    'distill.start': (input) => distill.start(input),
+    'distill.answers': ({ runId, offset, limit, only }) => distill.answers(runId, offset, limit, only),
   };
 
   runner.register(sampleJob(models));

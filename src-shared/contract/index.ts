@@ -5,6 +5,7 @@ import { modelsOps, modelsEvents } from './models.js';
 import { runsOps, runsEvents } from './runs.js';
 import { playgroundOps, playgroundEvents } from './playground.js';
 import { datasetsOps } from './datasets.js';
+import { distillOps } from './distill.js';
 import type { Result } from '../errors.js';
 
 export * from './system.js';
@@ -12,6 +13,7 @@ export * from './models.js';
 export * from './runs.js';
 export * from './playground.js';
 export * from './datasets.js';
+export * from './distill.js';
 
 /** Every operation the UI, the CLI and the tests can ask for. */
 export const contract = {
@@ -20,6 +22,7 @@ export const contract = {
   ...runsOps,
   ...playgroundOps,
   ...datasetsOps,
+  ...distillOps,
 } as const;
 
 /** Every event the main side pushes. */

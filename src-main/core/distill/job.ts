@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import type { LlamaContext } from 'node-llama-cpp';
+import type { JobKind } from '../jobs/types.js';
+import type { LlmEngine } from '../llm/engine.js';
+import { nowIso } from '../store/db.js';
+import { toExampleRow, type DatasetsStore } from '../datasets/store.js';
+import type { DistillStore } from './store.js';
+import { answerOnSequence } from './local-teacher.js';
+import { answerSeed, buildPrompt, rejection } from './prompt.js';
+import { DistillFilters, DistillGeneration, DistillTemplate } from '../../../src-shared/domain/distill.js';
+import type { ExampleRow, Split } from '../../../src-shared/domain/datasets.js';
+import { AppError } from '../../../src-shared/errors.js';
+
+export const DistillConfig = z.strictObject({
+  dataset: z.string(),
+  versionId: z.number().int().positive(),
+  versionNumber: z.number().int().positive(),
+  split: z.enum(['train', 'validation', 'test', 'all']),
+  teacher: z.strictObject({ modelId: z.number().int().positive(), path: z.string(), name: z.string() }),
+  template: DistillTemplate,
+  generation: DistillGeneration,
+  filters: DistillFilters,
+  parallel: z.number().int().min(1).max(64),
+  outName: z.string(),
+  limit: z.number().int().positive().optional(),
+});
+export type DistillConfig = z.infer<typeof DistillConfig>;
+
+interface Task {
+  example: ExampleRow;
+  sample: number;
+}
+
+/**
+ * "Distill": a local GGUF teacher answers every prompt of a dataset version (× samples), `parallel` prompts at once
+ * on the sequences of one context. Each answer is committed as it completes, with the filters' verdict, so a resumed
+ * run (after a cancel, a crash or SIGKILL) answers only what is missing; at the end the included answers become
+ * version 1 of a new dataset, linked to this run and the source version.
+ */
+export function distillJob(datasets: DatasetsStore, store: DistillStore, engine: LlmEngine, threads: () => number | null): JobKind<DistillConfig> {
+  return {
+    kind: 'distill',
+    schema: DistillConfig,
+    title: (c) => `Distill ${c.dataset}@${c.versionNumber}${c.split === 'all' ? '' : ` (${c.split})`} with ${c.teacher.name} → ${c.outName}`,
+    async run(ctx) {
+      const c = ctx.config;
+      ctx.lineage('input', 'dataset', c.dataset, `${c.dataset}@${c.versionNumber}`);
+      ctx.lineage('input', 'model', String(c.teacher.modelId), c.teacher.name);
+      const split = c.split === 'all' ? undefined : (c.split as Split);
+      const done = store.doneKeys(ctx.runId);
+      const promptCount = Math.min(c.limit ?? Infinity, split ? datasets.splitCounts(c.versionId)[split] : datasets.versionSize(c.versionId));
+      const total = promptCount * c.generation.samples;
+      let answered = done.size;
+      let generatedTokens = 0;
+      const started = performance.now();
+      if (answered > 0) ctx.log('info', `Resuming: ${answered} of ${total} answers were already committed.`);
+
+      // The prompts, a page at a time, with the answers still missing.
+      let after = Number.MIN_SAFE_INTEGER;
+      let seen = 0;
+      const buffer: Task[] = [];
+      const next = (): Task | null => {
+        while (buffer.length === 0) {
+          if (seen >= promptCount) return null;
+          const rows = datasets.pageAfter(c.versionId, after, Math.min(500, promptCount - seen), split);
+          if (rows.length === 0) return null;
+          after = rows.at(-1)!.position;
+          seen += rows.length;
+          for (const r of rows.map(toExampleRow)) {
+            for (let s = 0; s < c.generation.samples; s++) if (!done.has(`${r.position}:${s}`)) buffer.push({ example: r, sample: s });
+          }
+        }
+        return buffer.shift()!;
+      };
+
+      if (answered < total) {
+        const model = await engine.loadModel(c.teacher.path, { signal: ctx.signal });
+        const train = model.trainContextSize > 0 ? model.trainContextSize : 4096;
+        const perSequence = Math.min(train, c.generation.maxTokens + 2048);
+        let context: LlamaContext;
+        try {
+          context = await engine.createContext(model, { sequences: c.parallel, contextSize: perSequence, threads: threads() });
+        } catch (e) {
+          throw new AppError('out_of_memory', `${c.teacher.name} cannot answer ${c.parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
+        }
+        try {
+          const worker = async () => {
+            const sequence = context.getSequence();
+            try {
+              for (let task = next(); task; task = next()) {
+                ctx.throwIfCancelled();
+                const { sent, kept, fewShot } = buildPrompt(task.example, c.template);
+                const t0 = performance.now();
+                const a = await answerOnSequence(sequence, [...fewShot, ...sent], c.generation, answerSeed(c.generation.seed, task.example.position, task.sample), ctx.signal);
+                if (a.finishReason === 'cancelled') ctx.throwIfCancelled();
+                const ms = Math.round(performance.now() - t0);
+                const rejected = rejection(a.text, a.finishReason, c.filters);
+                const key = `${task.example.position}:${task.sample}`;
+                ctx.commitItem(`answer-${key}`, () =>
+                  store.insert(
+                    ctx.runId,
+                    { position: task!.example.position, sample: task!.sample, prompt: sent, output: kept, answer: a.text, finishReason: a.finishReason, promptTokens: a.promptTokens, completionTokens: a.completionTokens, ms, rejected },
+                    nowIso(),
+                  ),
+                );
+                answered++;
+                generatedTokens += a.completionTokens;
+                const seconds = (performance.now() - started) / 1000;
+                const tps = generatedTokens / seconds;
+                const eta = answered < total && answered > done.size ? ((total - answered) * seconds) / (answered - done.size) : 0;
+                ctx.progress(answered, total, `${answered} of ${total} answers · ${tps.toFixed(1)} tokens/s · ${eta ? `~${Math.ceil(eta)} s left` : 'finishing'}`);
+              }
+            } finally {
+              sequence.dispose();
+            }
+          };
+          await Promise.all(Array.from({ length: c.parallel }, worker));
+        } finally {
+          await context.dispose();
+        }
+        const seconds = (performance.now() - started) / 1000;
+        if (generatedTokens) ctx.metric('tokens_per_second', generatedTokens / seconds, 'tokens/s');
+      }
+      ctx.throwIfCancelled();
+
+      // The student's training set: the included answers, as version 1 of a new dataset.
+      const page = store.page(ctx.runId, 0, 1);
+      ctx.metric('answers', page.total, 'answers');
+      ctx.metric('rejected', page.rejected, 'answers');
+      const out = store.outputs(ctx.runId);
+      const existing = datasets.byName(c.outName);
+      if (existing && existing.state === 'ready') throw new AppError('conflict', `a dataset named ${c.outName} already exists; the answers are kept in this run`);
+      const message = `Distilled from ${c.dataset}@${c.versionNumber}${split ? ` (${split})` : ''} by ${c.teacher.name}, run ${ctx.runId}`;
+      const version = ctx.db.transaction(() => {
+        const target = datasets.createImporting(c.outName, message, ctx.runId, nowIso(), `run ${ctx.runId}`);
+        datasets.insertBatch(
+          target,
+          ctx.runId,
+          out.map((o, i) => ({ line: i + 1, example: { messages: o.messages, reference: o.messages.at(-1)!.content } })),
+        );
+        if (out.length) datasets.indexLines(target, ctx.runId, 1, out.length);
+        datasets.finishImport(target);
+        return 1;
+      })();
+      ctx.lineage('output', 'dataset', c.outName, `${c.outName}@${version}`);
+      ctx.log(page.rejected ? 'warn' : 'info', `${out.length} answer(s) in ${c.outName}@1; ${page.rejected} rejected by the filters (kept in this run).`);
+    },
+  };
+}

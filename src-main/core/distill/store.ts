@@ -1,0 +1,89 @@
+import type { Db } from '../store/db.js';
+import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
+import type { DistillAnswer, DistillAnswersPage } from '../../../src-shared/domain/distill.js';
+
+interface Row {
+  position: number;
+  sample: number;
+  prompt: string;
+  answer: string;
+  finish_reason: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  ms: number;
+  rejected: string | null;
+  included: number;
+}
+
+/** SQL for a distillation run's answers. */
+export class DistillStore {
+  constructor(private readonly db: Db) {}
+
+  /** The (position, sample) pairs already answered: a resumed run skips them. */
+  doneKeys(runId: number): Set<string> {
+    const rows = this.db.prepare(`SELECT position, sample FROM distill_answers WHERE run_id = ?`).all(runId) as { position: number; sample: number }[];
+    return new Set(rows.map((r) => `${r.position}:${r.sample}`));
+  }
+
+  insert(
+    runId: number,
+    a: { position: number; sample: number; prompt: ChatMessage[]; output: ChatMessage[]; answer: string; finishReason: string | null; promptTokens: number | null; completionTokens: number | null; ms: number; rejected: string | null },
+    at: string,
+  ): void {
+    this.db
+      .prepare(
+        `INSERT INTO distill_answers (run_id, position, sample, prompt, output, answer, finish_reason, prompt_tokens, completion_tokens, ms, rejected, included, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        runId,
+        a.position,
+        a.sample,
+        JSON.stringify(a.prompt),
+        JSON.stringify(a.output),
+        a.answer,
+        a.finishReason,
+        a.promptTokens,
+        a.completionTokens,
+        a.ms,
+        a.rejected,
+        a.rejected === null ? 1 : 0,
+        at,
+      );
+  }
+
+  /** The included answers as training examples, in source order. */
+  outputs(runId: number): { position: number; sample: number; messages: ChatMessage[] }[] {
+    const rows = this.db
+      .prepare(`SELECT position, sample, output, answer FROM distill_answers WHERE run_id = ? AND included = 1 ORDER BY position, sample`)
+      .all(runId) as { position: number; sample: number; output: string; answer: string }[];
+    return rows.map((r) => ({ position: r.position, sample: r.sample, messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }] }));
+  }
+
+  page(runId: number, offset: number, limit: number, only?: 'included' | 'rejected'): DistillAnswersPage {
+    const counts = this.db
+      .prepare(`SELECT count(*) AS total, coalesce(sum(included), 0) AS included, count(rejected) AS rejected FROM distill_answers WHERE run_id = ?`)
+      .get(runId) as { total: number; included: number; rejected: number };
+    const where = only === 'included' ? 'AND included = 1' : only === 'rejected' ? 'AND rejected IS NOT NULL' : '';
+    const rows = this.db
+      .prepare(`SELECT * FROM distill_answers WHERE run_id = ? ${where} ORDER BY position, sample LIMIT ? OFFSET ?`)
+      .all(runId, limit, offset) as Row[];
+    return {
+      ...counts,
+      rows: rows.map(
+        (r): DistillAnswer => ({
+          position: r.position,
+          sample: r.sample,
+          prompt: JSON.parse(r.prompt) as DistillAnswer['prompt'],
+          answer: r.answer,
+          finishReason: r.finish_reason,
+          promptTokens: r.prompt_tokens,
+          completionTokens: r.completion_tokens,
+          ms: r.ms,
+          rejected: r.rejected,
+          included: r.included === 1,
+        }),
+      ),
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { Sampling } from './playground.js';
+
+/** What the teacher is sent for each example. Placeholders: {{prompt}} (the last user message), {{system}}, {{reference}}. */
+export const DistillTemplate = z.strictObject({
+  /** The teacher's system prompt; null keeps each example's own. */
+  system: z.string().max(100_000).nullable().default(null),
+  /** The last user message as the teacher sees it. */
+  user: z.string().min(1).max(100_000).default('{{prompt}}'),
+  /** Worked examples placed before each prompt (teacher-side only: never in the output). */
+  fewShot: z.array(z.strictObject({ user: z.string().min(1), assistant: z.string().min(1) })).max(20).default([]),
+  /** What the training example holds besides the answer: the example's own messages, or the prompt as sent. */
+  output: z.enum(['original', 'as-sent']).default('original'),
+});
+export type DistillTemplate = z.infer<typeof DistillTemplate>;
+
+/** Answers a filter rejects are kept with the reason, out of the output dataset until re-included by hand. */
+export const DistillFilters = z.strictObject({
+  minChars: z.number().int().min(0).optional(),
+  maxChars: z.number().int().min(1).optional(),
+  /** A regular expression the answer must match / must not match. */
+  mustMatch: z.string().max(1000).optional(),
+  mustNotMatch: z.string().max(1000).optional(),
+  /** Reject answers that open like a refusal ("I'm sorry, but I can't…", "As an AI…"). */
+  refusals: z.boolean().default(true),
+  /** Reject answers cut by the token limit. */
+  truncated: z.boolean().default(true),
+});
+export type DistillFilters = z.infer<typeof DistillFilters>;
+
+export const DistillGeneration = Sampling.extend({
+  temperature: z.number().min(0).max(5).default(0.7),
+  maxTokens: z.number().int().min(1).max(32_768).default(512),
+  /** The run's seed: each (example, sample) gets its own seed from it, so a run is reproducible. */
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+  /** Answers per prompt. */
+  samples: z.number().int().min(1).max(16).default(1),
+});
+export type DistillGeneration = z.infer<typeof DistillGeneration>;
+
+export interface DistillAnswer {
+  position: number;
+  sample: number;
+  /** The messages the teacher was sent (few-shot examples left out). */
+  prompt: { role: string; content: string }[];
+  answer: string;
+  finishReason: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  ms: number;
+  rejected: string | null;
+  included: boolean;
+}
+
+export interface DistillAnswersPage {
+  total: number;
+  included: number;
+  rejected: number;
+  rows: DistillAnswer[];
+}

@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../helpers/workspace.js';
+import { fixtureModel } from '../fixtures/models.js';
+
+const open: Workspace[] = [];
+afterEach(async () => {
+  for (const ws of open.splice(0)) await ws.close().catch(() => undefined);
+});
+
+/** A workspace with a teacher model and a dataset of `n` prompts. */
+async function setup(n: number, dataDir?: string) {
+  const ws = makeWorkspace(dataDir ? { dataDir } : {});
+  open.push(ws);
+  if (dataDir) return { ws, teacherId: (await ws.client.call('models.list', {}))[0]!.id };
+  const teacher = await ws.client.call('models.add', { path: await fixtureModel('student'), roles: ['teacher'] });
+  const file = path.join(tempDir(), 'prompts.jsonl');
+  fs.writeFileSync(file, Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `Question ${i + 1}: how do I fix error E-${i}?`, completion: `old answer ${i}` })).join('\n'));
+  await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'prompts' })).runId);
+  return { ws, teacherId: teacher.id };
+}
+
+const greedy = { temperature: 0, maxTokens: 12, seed: 1, samples: 1 };
+const keepAll = { truncated: false, refusals: false };
+
+describe('distillation with a local GGUF teacher', () => {
+  it('answers every prompt, several at once, and writes the answers as a new dataset linked to the run', async () => {
+    const { ws, teacherId } = await setup(6);
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: greedy,
+      filters: keepAll,
+      template: { system: 'You are a support expert.', user: 'Answer briefly: {{prompt}}' },
+      parallel: 3,
+      outName: 'distilled',
+    });
+    const end = await ws.app.runner.waitFor(runId);
+    expect(end.error).toBeNull();
+    expect(end.status).toBe('succeeded');
+    const answers = await ws.client.call('distill.answers', { runId, limit: 100 });
+    expect(answers).toMatchObject({ total: 6, included: 6, rejected: 0 });
+    expect(answers.rows.map((r) => r.position)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(answers.rows[0]!.prompt).toEqual([
+      { role: 'system', content: 'You are a support expert.' },
+      { role: 'user', content: 'Answer briefly: Question 1: how do I fix error E-0?' },
+    ]);
+    for (const r of answers.rows) {
+      expect(r.completionTokens).toBeGreaterThan(0);
+      expect(r.answer.length).toBeGreaterThan(0);
+    }
+    // the training set: the example's own prompt (template output 'original') + the teacher's answer
+    const out = await ws.client.call('datasets.examples', { name: 'distilled', offset: 0, limit: 10 });
+    expect(out.total).toBe(6);
+    expect(out.rows[0]!.messages).toEqual([
+      { role: 'user', content: 'Question 1: how do I fix error E-0?' },
+      { role: 'assistant', content: answers.rows[0]!.answer },
+    ]);
+    const run = await ws.client.call('runs.get', { id: runId });
+    expect(run.lineage).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ direction: 'input', kind: 'dataset', label: 'prompts@1' }),
+        expect.objectContaining({ direction: 'output', kind: 'dataset', label: 'distilled@1' }),
+      ]),
+    );
+    expect(run.metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['answers', 'tokens_per_second']));
+
+    // greedy decoding: answering one at a time gives the same answers
+    const seq = await ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, generation: greedy, filters: keepAll, template: { system: 'You are a support expert.', user: 'Answer briefly: {{prompt}}' }, parallel: 1, outName: 'distilled-seq' });
+    await ws.app.runner.waitFor(seq.runId);
+    const one = await ws.client.call('distill.answers', { runId: seq.runId, limit: 100 });
+    expect(one.rows.map((r) => r.answer)).toEqual(answers.rows.map((r) => r.answer));
+  });
+
+  it('keeps rejected answers with their reason, out of the output', async () => {
+    const { ws, teacherId } = await setup(4);
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: { ...greedy, maxTokens: 4 },
+      filters: { truncated: true, refusals: false },
+      parallel: 2,
+      outName: 'strict',
+    });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    const answers = await ws.client.call('distill.answers', { runId, only: 'rejected' });
+    // 4 tokens of random weights never reach an end of generation
+    expect(answers).toMatchObject({ total: 4, rejected: 4, included: 0 });
+    expect(answers.rows[0]!.rejected).toBe('truncated: the answer hit the token limit');
+    expect((await ws.client.call('datasets.get', { name: 'strict' })).version.exampleCount).toBe(0);
+  });
+
+  it('resumes after the app stops mid-run: no answer lost or duplicated', async () => {
+    const { ws, teacherId } = await setup(24);
+    const { runId } = await ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, generation: { ...greedy, maxTokens: 24 }, filters: keepAll, parallel: 2, outName: 'resumed' });
+    await waitUntil(() => (ws.app.db.prepare(`SELECT count(*) FROM distill_answers WHERE run_id = ?`).pluck().get(runId) as number) >= 4, 60_000, 'answers');
+    await ws.close();
+    open.splice(open.indexOf(ws), 1);
+    const again = await setup(24, ws.dir);
+    expect((await again.ws.client.call('runs.get', { id: runId })).status).toBe('interrupted');
+    await again.ws.client.call('runs.resume', { id: runId });
+    expect((await again.ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    const answers = await again.ws.client.call('distill.answers', { runId, limit: 100 });
+    expect(answers.total).toBe(24);
+    expect(new Set(answers.rows.map((r) => r.position)).size).toBe(24);
+    expect((await again.ws.client.call('datasets.get', { name: 'resumed' })).version.exampleCount).toBe(24);
+    expect(again.ws.app.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('refuses bad input before starting', async () => {
+    const { ws, teacherId } = await setup(2);
+    await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, outName: 'prompts' })).rejects.toThrow(/already exists/);
+    await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, template: { user: '{{question}}' }, outName: 'x' })).rejects.toThrow(/unknown placeholder \{\{question\}\}/);
+    await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, filters: { mustMatch: '(' }, outName: 'x' })).rejects.toThrow(/filters.mustMatch/);
+    await expect(ws.client.call('distill.start', { dataset: 'prompts', split: 'test', teacher: { modelId: teacherId }, outName: 'x' })).rejects.toThrow(/no test examples/);
+    await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: 999 }, outName: 'x' })).rejects.toThrow(/no model 999/);
+  });
+});
