@@ -26,7 +26,7 @@ export default defineConfig({
         'test/server/http-host.test.ts',
         'test/cli/**/*.test.ts',
       ]),
-      project('engine', 1, ['test/fixtures/**/*.test.ts', 'test/llm/**/*.test.ts', 'test/playground/**/*.test.ts', 'test/server/kill.test.ts', 'test/distill/local.test.ts']),
+      project('engine', 1, ['test/fixtures/**/*.test.ts', 'test/llm/**/*.test.ts', 'test/playground/**/*.test.ts', 'test/server/kill.test.ts', 'test/distill/local.test.ts', 'test/distill/cli.test.ts']),
       project('e2e', 2, ['test/e2e/**/*.test.ts']),
     ],
   },

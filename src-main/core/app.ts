@@ -114,7 +114,7 @@ export function createApp(options: AppOptions): App {
     },
     'runs.list': (filter) => runs.list(filter),
     'runs.get': ({ id }) => runs.detail(id),
-    'runs.cancel': ({ id }) => runner.cancel(id),
+    'runs.cancel': ({ id }) => runner.requestCancel(id),
     'runs.resume': ({ id }) => runner.resume(id),
     'playground.generate': (input) => playground.generate(input),
     'playground.stop': ({ generationId }) => playground.stop(generationId),

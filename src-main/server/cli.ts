@@ -431,6 +431,65 @@ export function buildProgram(): Command {
       }),
     );
 
+  program
+    .command('distill')
+    .description("have a teacher answer a dataset's prompts; the answers become a new dataset (a run, executed here)")
+    .requiredOption('--dataset <dataset>', 'NAME or NAME@VERSION (a committed version)')
+    .addOption(new Option('--split <split>', 'which examples').choices(['train', 'validation', 'test', 'all']).default('all'))
+    .requiredOption('--teacher <model>', 'a model id of the library (local GGUF teacher)')
+    .option('--parallel <k>', 'prompts answered at once (default: from the hardware)')
+    .option('--samples <s>', 'answers per prompt', '1')
+    .option('--temperature <t>', 'sampling temperature', '0.7')
+    .option('--max-tokens <n>', 'longest answer, in tokens', '512')
+    .option('--seed <n>', 'the run seed (each answer gets its own from it)', '42')
+    .option('--system <text>', "the teacher's system prompt (default: each example's own)")
+    .option('--template <text>', 'the prompt as the teacher sees it; {{prompt}}, {{system}}, {{reference}}', '{{prompt}}')
+    .option('--limit <n>', 'answer only the first N prompts (a trial)')
+    .option('--keep-truncated', 'keep answers cut by the token limit')
+    .requiredOption('--out-name <name>', 'the new dataset holding the answers')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(
+      (
+        opts: Common & {
+          dataset: string;
+          split: 'train' | 'validation' | 'test' | 'all';
+          teacher: string;
+          parallel?: string;
+          samples: string;
+          temperature: string;
+          maxTokens: string;
+          seed: string;
+          system?: string;
+          template: string;
+          limit?: string;
+          keepTruncated?: boolean;
+          outName: string;
+        },
+      ) =>
+        runToEnd(opts, (c) => {
+          const { name, version } = parseRef(opts.dataset);
+          if (/^https?:\/\//.test(opts.teacher)) throw new Error('OpenAI-compatible teachers (http://…) are not available yet: give a model id of the library (distillery models list)');
+          const num = (v: string, flag: string) => {
+            const n = Number(v);
+            if (!Number.isFinite(n)) throw new CommanderError(2, 'distillery.badNumber', `${flag} must be a number, not "${v}"`);
+            return n;
+          };
+          return c.call('distill.start', {
+            dataset: name,
+            version,
+            split: opts.split,
+            teacher: { modelId: parseId(opts.teacher) },
+            template: { system: opts.system ?? null, user: opts.template },
+            generation: { samples: num(opts.samples, '--samples'), temperature: num(opts.temperature, '--temperature'), maxTokens: num(opts.maxTokens, '--max-tokens'), seed: num(opts.seed, '--seed') },
+            filters: { truncated: !opts.keepTruncated },
+            ...(opts.parallel ? { parallel: num(opts.parallel, '--parallel') } : {}),
+            ...(opts.limit ? { limit: num(opts.limit, '--limit') } : {}),
+            outName: opts.outName,
+          });
+        }),
+    );
+
   const runs = program.command('runs').description('runs: every long operation, kept in SQLite');
   runs
     .command('list')
@@ -455,6 +514,36 @@ export function buildProgram(): Command {
       withClient(opts, async (c) => {
         const r = await c.call('runs.get', { id });
         print(opts, r, () => runDetails(r));
+      }),
+    );
+  runs
+    .command('resume')
+    .description('resume an interrupted, failed or cancelled run here, from where it stopped')
+    .argument('<id>', 'run id', parseId)
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((id: number, opts: Common) =>
+      runToEnd(opts, async (c) => {
+        await c.call('runs.resume', { id });
+        return { runId: id };
+      }),
+    );
+  runs
+    .command('cancel')
+    .description('cancel a queued or running run (also one running in the app or in serve)')
+    .argument('<id>', 'run id', parseId)
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((id: number, opts: Common) =>
+      withClient(opts, async (c) => {
+        let r = await c.call('runs.cancel', { id });
+        // A run of another process: its owner notices the request within a second
+        for (let i = 0; i < 100 && r.status === 'running'; i++) {
+          await new Promise((ok) => setTimeout(ok, 100));
+          r = await c.call('runs.get', { id });
+        }
+        print(opts, r, () => `run ${id}: ${r.status}`);
+        if (r.status === 'running') throw new Error(`run ${id} is still running: is the process that runs it responsive?`);
       }),
     );
   return program;

@@ -52,7 +52,6 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
       const total = promptCount * c.generation.samples;
       let answered = done.size;
       let generatedTokens = 0;
-      const started = performance.now();
       if (answered > 0) ctx.log('info', `Resuming: ${answered} of ${total} answers were already committed.`);
 
       // The prompts, a page at a time, with the answers still missing.
@@ -83,6 +82,7 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
         } catch (e) {
           throw new AppError('out_of_memory', `${c.teacher.name} cannot answer ${c.parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
         }
+        const generating = performance.now(); // tokens/s over generation only, not the model load
         try {
           const worker = async () => {
             const sequence = context.getSequence();
@@ -105,7 +105,7 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
                 );
                 answered++;
                 generatedTokens += a.completionTokens;
-                const seconds = (performance.now() - started) / 1000;
+                const seconds = (performance.now() - generating) / 1000;
                 const tps = generatedTokens / seconds;
                 const eta = answered < total && answered > done.size ? ((total - answered) * seconds) / (answered - done.size) : 0;
                 ctx.progress(answered, total, `${answered} of ${total} answers · ${tps.toFixed(1)} tokens/s · ${eta ? `~${Math.ceil(eta)} s left` : 'finishing'}`);
@@ -118,7 +118,7 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
         } finally {
           await context.dispose();
         }
-        const seconds = (performance.now() - started) / 1000;
+        const seconds = (performance.now() - generating) / 1000;
         if (generatedTokens) ctx.metric('tokens_per_second', generatedTokens / seconds, 'tokens/s');
       }
       ctx.throwIfCancelled();

@@ -43,6 +43,9 @@ export class JobRunner {
   /** Marks runs left `running` by a previous process as interrupted, then starts queued ones. */
   start(): number[] {
     this.started = true;
+    // Cancels asked from another process (a CLI beside the app) arrive through the database.
+    this.cancelPoll = setInterval(() => this.pollCancels(), 500);
+    this.cancelPoll.unref();
     const interrupted = this.store.markInterrupted(nowIso());
     for (const id of interrupted) {
       this.store.appendLog(id, 'warn', 'The app stopped while this run was running; resume it to finish the remaining items.');
@@ -113,9 +116,36 @@ export class JobRunner {
   /** Cancels nothing durable: running jobs are aborted and left `running`, so the next start marks them interrupted. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.cancelPoll) clearInterval(this.cancelPoll);
     const pending = [...this.active.values()];
     for (const a of pending) a.controller.abort(new AppError('cancelled', 'the app is shutting down'));
     await Promise.allSettled(pending.map((a) => a.done));
+  }
+
+  private cancelPoll: ReturnType<typeof setInterval> | null = null;
+
+  private pollCancels(): void {
+    if (this.active.size === 0) return;
+    const asked = this.db.prepare(`SELECT id FROM runs WHERE cancel_requested = 1 AND status = 'running'`).pluck().all() as number[];
+    for (const id of asked) {
+      if (!this.active.has(id)) continue;
+      this.db.prepare(`UPDATE runs SET cancel_requested = 0 WHERE id = ?`).run(id);
+      this.cancel(id);
+    }
+  }
+
+  /**
+   * Cancel from a process that does not run the job (the CLI beside the app): queued runs end at once; a running one
+   * is flagged for its owner, which notices within a second.
+   */
+  requestCancel(id: number): RunSummary {
+    const run = this.store.summary(id);
+    if (run.status === 'running' && !this.active.has(id)) {
+      this.db.prepare(`UPDATE runs SET cancel_requested = 1 WHERE id = ?`).run(id);
+      this.store.appendLog(id, 'info', 'Cancel asked from another process.');
+      return this.store.summary(id);
+    }
+    return this.cancel(id);
   }
 
   private kindOf(name: string): JobKind<unknown> {

@@ -1,6 +1,9 @@
 export const m004_distill = {
   name: '004_distill',
   sql: /* sql */ `
+-- A cancel asked by another process (the CLI beside the app): the runner that owns the run polls for it.
+ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+
 -- A distillation run's answers, each committed as it completes (the key makes a resumed run skip it). A filtered-out
 -- answer is kept with its reason (rejected) and can be re-included by hand (included).
 CREATE TABLE distill_answers (

@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/workspace.js';
+import { callHttp as rawCall, REPO, startServer, type ServerProcess } from '../helpers/server.js';
+
+/** The value of an operation over serve's HTTP API, or its error thrown. */
+async function callHttp(url: string, op: string, input: unknown): Promise<unknown> {
+  const r = await rawCall(url, op, input);
+  if (!r.ok) throw new Error(`${op}: ${r.error!.message}`);
+  return r.value;
+}
+import { waitUntil } from '../helpers/workspace.js';
+
+function distillery(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/distillery.js', ...args], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let server: ServerProcess;
+const dir = tempDir();
+beforeAll(async () => {
+  // a data folder with the sample model and the sample dataset, prepared by serve, then released
+  const first = await startServer(dir);
+  await waitUntil(async () => ((await callHttp(first.url, 'runs.list', {})) as { status: string }[]).filter((r) => r.status === 'succeeded').length === 2, 60_000, 'the sample');
+  await first.stop();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('distillery distill and runs, from a terminal', () => {
+  it('distills a trial of the sample dataset with the sample model into a new dataset', () => {
+    const r = distillery('distill', '--dataset', 'sample-support@1', '--teacher', '1', '--limit', '3', '--max-tokens', '8', '--keep-truncated', '--parallel', '2', '--out-name', 'trial', '--json', '--data-dir', dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const run = JSON.parse(r.stdout) as { kind: string; status: string; metrics: { name: string; value: number }[] };
+    expect(run).toMatchObject({ kind: 'distill', status: 'succeeded' });
+    expect(run.metrics.find((m) => m.name === 'answers')?.value).toBe(3);
+    const shown = JSON.parse(distillery('datasets', 'show', 'trial', '--json', '--data-dir', dir).stdout) as { version: { exampleCount: number } };
+    expect(shown.version.exampleCount).toBe(3);
+    const http = distillery('distill', '--dataset', 'sample-support', '--teacher', 'http://127.0.0.1:9/v1', '--out-name', 'x', '--data-dir', dir);
+    expect(http.code).toBe(1);
+    expect(http.stderr).toMatch(/not available yet/);
+  });
+
+  it('cancels a run that serve is running, from another process, and resumes it here', async () => {
+    server = await startServer(dir);
+    const { runId } = (await callHttp(server.url, 'distill.start', {
+      dataset: 'sample-support',
+      teacher: { modelId: 1 },
+      generation: { maxTokens: 64, temperature: 0 },
+      filters: { truncated: false },
+      parallel: 1,
+      outName: 'long',
+    })) as { runId: number };
+    await waitUntil(async () => ((await callHttp(server.url, 'runs.get', { id: runId })) as { progress: { done: number } }).progress.done >= 1, 60_000, 'a first answer');
+    const cancel = distillery('runs', 'cancel', String(runId), '--data-dir', dir);
+    expect(cancel.stdout.trim()).toBe(`run ${runId}: cancelled`);
+    expect(cancel.code).toBe(0);
+    const answered = ((await callHttp(server.url, 'distill.answers', { runId })) as { total: number }).total;
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThan(24);
+    await server.stop();
+
+    const resumed = distillery('runs', 'resume', String(runId), '--json', '--data-dir', dir);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ id: runId, status: 'succeeded' });
+    const shown = JSON.parse(distillery('datasets', 'show', 'long', '--json', '--data-dir', dir).stdout) as { version: { exampleCount: number } };
+    expect(shown.version.exampleCount).toBe(24);
+  });
+});
