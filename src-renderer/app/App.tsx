@@ -8,6 +8,7 @@ import { PlaygroundPage } from '../features/playground/PlaygroundPage.js';
 import { RunsPage } from '../features/runs/RunsPage.js';
 import { RunDetailPage } from '../features/runs/RunDetailPage.js';
 import { PlannedPage, PLANNED } from '../features/planned/PlannedPage.js';
+import { DistillPage, DistillRunPage } from '../features/distill/DistillPage.js';
 import { DatasetsPage } from '../features/datasets/DatasetsPage.js';
 import { DatasetDetailPage } from '../features/datasets/DatasetDetailPage.js';
 import { DuplicatesPage, VersionDiffPage } from '../features/datasets/ReviewPages.js';
@@ -40,6 +41,8 @@ function Content({ route }: { route: string[] }) {
       if (range) return <VersionDiffPage name={name!} from={Number(range[1])} to={Number(range[2])} />;
       return <DatasetDetailPage name={name!} version={version ? Number(version) : null} />;
     }
+    case 'distill':
+      return numericId !== null ? <DistillRunPage runId={numericId} /> : <DistillPage />;
     case 'playground':
       return <PlaygroundPage initialModelId={numericId} />;
     default:

@@ -1,11 +1,6 @@
 import { Page } from '../../ui/components.js';
 
 export const PLANNED: Record<string, { title: string; what: string; status: string }> = {
-  distill: {
-    title: 'Distill',
-    what: 'Have a teacher model (local GGUF or an OpenAI-compatible server) answer a dataset, keep its token probabilities as soft labels, filter the answers, and resume after a crash.',
-    status: 'Not available yet — tracked in issue #4.',
-  },
   adapters: {
     title: 'Adapters',
     what: 'Import LoRA adapters (GGUF or PEFT), check them against a base model, attach several with scales, compare variants side by side, measure perplexity and merge.',

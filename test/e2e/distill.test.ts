@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { tempDir, waitUntil } from '../helpers/workspace.js';
+import { callHttp, startServer, type ServerProcess } from '../helpers/server.js';
+import { launchBrowser, openPage, screenshot } from './browser.js';
+
+let server: ServerProcess;
+let browser: Browser;
+let page: Page;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  server = await startServer(tempDir()); // with the sample model and the sample dataset
+  await waitUntil(
+    async () => (((await callHttp(server.url, 'runs.list', {})).value ?? []) as { status: string }[]).filter((r) => r.status === 'succeeded').length === 2,
+    60_000,
+    'the sample workspace',
+  );
+  browser = await launchBrowser();
+  page = await openPage(browser, `${server.url}/#/distill`, errors);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('distillation in Chromium', () => {
+  it('starts a run from the form, shows answers beside their prompts as they arrive, cancels, resumes, opens the training set', async () => {
+    await page.getByLabel('Dataset', { exact: true }).selectOption('sample-support');
+    await page.getByLabel('Teacher').selectOption({ label: 'tiny-demo-llama (F16)' });
+    await page.getByLabel('max tokens').fill('48');
+    await page.getByLabel('temperature').fill('0');
+    await page.getByLabel('parallel').fill('1');
+    await page.getByLabel('reject truncated answers').uncheck();
+    await expect(page.getByLabel('output dataset').inputValue()).resolves.toBe('sample-support-distilled');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/#\/distill\/\d+$/);
+    const answers = page.getByTestId('distill-answers');
+    await answers.locator('tbody tr').first().waitFor({ timeout: 60_000 });
+    await expect(answers.locator('tbody tr').first().innerText()).resolves.toContain('My printer shows error E-04 after replacing the toner.');
+    await screenshot(page, 'distill-running');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('distill-progress').locator('.badge-cancelled').waitFor({ timeout: 30_000 });
+    const kept = await answers.locator('tbody tr').count();
+    expect(kept).toBeLessThan(24);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByTestId('distill-progress').locator('.badge-succeeded').waitFor({ timeout: 120_000 });
+    await page.getByRole('button', { name: '24 answers' }).waitFor();
+    await screenshot(page, 'distill-done');
+    await page.getByRole('link', { name: 'sample-support-distilled@1' }).click();
+    await page.getByTestId('example-1').waitFor();
+    await expect(page.locator('main').innerText()).resolves.toContain('24 examples');
+  });
+
+  it('logged no page errors', () => {
+    expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e))).toEqual([]);
+  });
+});
