@@ -25,6 +25,8 @@ export default defineConfig({
         'test/sample/**/*.test.ts',
         'test/server/http-host.test.ts',
         'test/cli/**/*.test.ts',
+        'test/distill/http-teacher.test.ts',
+        'test/distill/http-distill.test.ts',
       ]),
       project('engine', 1, ['test/fixtures/**/*.test.ts', 'test/llm/**/*.test.ts', 'test/playground/**/*.test.ts', 'test/server/kill.test.ts', 'test/distill/local.test.ts', 'test/distill/cli.test.ts']),
       project('e2e', 2, ['test/e2e/**/*.test.ts']),

@@ -436,7 +436,9 @@ export function buildProgram(): Command {
     .description("have a teacher answer a dataset's prompts; the answers become a new dataset (a run, executed here)")
     .requiredOption('--dataset <dataset>', 'NAME or NAME@VERSION (a committed version)')
     .addOption(new Option('--split <split>', 'which examples').choices(['train', 'validation', 'test', 'all']).default('all'))
-    .requiredOption('--teacher <model>', 'a model id of the library (local GGUF teacher)')
+    .requiredOption('--teacher <model>', 'a model id of the library (local GGUF), or an OpenAI-compatible server: http(s)://host:port/v1')
+    .option('--model-name <name>', "the server's model name (with an http(s) teacher)")
+    .option('--api-key-env <VAR>', 'the environment variable holding the API key (the key itself is never stored)')
     .option('--parallel <k>', 'prompts answered at once (default: from the hardware)')
     .option('--samples <s>', 'answers per prompt', '1')
     .option('--temperature <t>', 'sampling temperature', '0.7')
@@ -455,6 +457,8 @@ export function buildProgram(): Command {
           dataset: string;
           split: 'train' | 'validation' | 'test' | 'all';
           teacher: string;
+          modelName?: string;
+          apiKeyEnv?: string;
           parallel?: string;
           samples: string;
           temperature: string;
@@ -469,7 +473,8 @@ export function buildProgram(): Command {
       ) =>
         runToEnd(opts, (c) => {
           const { name, version } = parseRef(opts.dataset);
-          if (/^https?:\/\//.test(opts.teacher)) throw new Error('OpenAI-compatible teachers (http://…) are not available yet: give a model id of the library (distillery models list)');
+          const remote = /^https?:\/\//.test(opts.teacher);
+          if (remote && !opts.modelName) throw new CommanderError(2, 'distillery.badTeacher', '--model-name is required with an http(s) teacher');
           const num = (v: string, flag: string) => {
             const n = Number(v);
             if (!Number.isFinite(n)) throw new CommanderError(2, 'distillery.badNumber', `${flag} must be a number, not "${v}"`);
@@ -479,7 +484,9 @@ export function buildProgram(): Command {
             dataset: name,
             version,
             split: opts.split,
-            teacher: { modelId: parseId(opts.teacher) },
+            teacher: remote
+              ? { baseUrl: opts.teacher, model: opts.modelName!, ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}) }
+              : { modelId: parseId(opts.teacher) },
             template: { system: opts.system ?? null, user: opts.template },
             generation: { samples: num(opts.samples, '--samples'), temperature: num(opts.temperature, '--temperature'), maxTokens: num(opts.maxTokens, '--max-tokens'), seed: num(opts.seed, '--seed') },
             filters: { truncated: !opts.keepTruncated },
@@ -558,7 +565,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // help and version "errors" are successes; commander has printed its own message for the rest
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      if (e.code === 'distillery.badId') process.stderr.write(`distillery: ${e.message}\n`);
+      if (e.code.startsWith('distillery.')) process.stderr.write(`distillery: ${e.message}\n`);
       return e.exitCode || 2;
     }
     const message = e instanceof Error ? e.message : String(e);

@@ -15,11 +15,25 @@ export const distillOps = {
       /** A committed version (default: the latest). */
       version: z.number().int().positive().optional(),
       split: z.enum(['train', 'validation', 'test', 'all']).default('all'),
-      teacher: z.strictObject({ modelId: z.number().int().positive() }),
+      /** A model of the library (local GGUF), or an OpenAI-compatible server (llama-server, vLLM, Ollama, LM Studio, OpenAI). */
+      teacher: z.union([
+        z.strictObject({ modelId: z.number().int().positive() }),
+        z.strictObject({
+          baseUrl: z.url({ protocol: /^https?$/ }).max(2000),
+          model: z.string().trim().min(1).max(200),
+          /** The environment variable holding the API key: the key itself is never stored or logged. */
+          apiKeyEnv: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+            .optional(),
+          timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+          maxRetries: z.number().int().min(0).max(20).default(4),
+        }),
+      ]),
       template: DistillTemplate.default(DistillTemplate.parse({})),
       generation: DistillGeneration.default(DistillGeneration.parse({})),
       filters: DistillFilters.default(DistillFilters.parse({})),
-      /** Prompts answered at once (sequences of one context); default from the hardware. */
+      /** Prompts answered at once (sequences of one context, or requests in flight); default from the hardware. */
       parallel: z.number().int().min(1).max(64).optional(),
       outName: DatasetName,
       /** Stop after this many prompts (a trial run). */

@@ -38,7 +38,8 @@ export interface RunMetric {
   step: number | null;
 }
 
-export type LineageKind = 'model' | 'file' | 'run' | 'dataset';
+/** endpoint: an OpenAI-compatible server and model (a remote teacher). */
+export type LineageKind = 'model' | 'file' | 'run' | 'dataset' | 'endpoint';
 export interface LineageLink {
   direction: 'input' | 'output';
   kind: LineageKind;

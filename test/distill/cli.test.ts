@@ -39,8 +39,12 @@ describe('distillery distill and runs, from a terminal', () => {
     const shown = JSON.parse(distillery('datasets', 'show', 'trial', '--json', '--data-dir', dir).stdout) as { version: { exampleCount: number } };
     expect(shown.version.exampleCount).toBe(3);
     const http = distillery('distill', '--dataset', 'sample-support', '--teacher', 'http://127.0.0.1:9/v1', '--out-name', 'x', '--data-dir', dir);
-    expect(http.code).toBe(1);
-    expect(http.stderr).toMatch(/not available yet/);
+    expect(http.code).toBe(2);
+    expect(http.stderr).toBe('distillery: --model-name is required with an http(s) teacher\n');
+    // a server that is not there: the run fails with the URL and the reason, after its retries
+    const down = distillery('distill', '--dataset', 'sample-support', '--teacher', 'http://127.0.0.1:9/v1', '--model-name', 'm', '--limit', '1', '--out-name', 'x', '--data-dir', dir);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions could not be reached/);
   });
 
   it('cancels a run that serve is running, from another process, and resumes it here', async () => {

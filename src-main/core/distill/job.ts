@@ -5,10 +5,11 @@ import type { LlmEngine } from '../llm/engine.js';
 import { nowIso } from '../store/db.js';
 import { toExampleRow, type DatasetsStore } from '../datasets/store.js';
 import type { DistillStore } from './store.js';
-import { answerOnSequence } from './local-teacher.js';
+import { answerOnSequence, type TeacherAnswer } from './local-teacher.js';
+import { HttpTeacher } from './http-teacher.js';
 import { answerSeed, buildPrompt, rejection } from './prompt.js';
 import { DistillFilters, DistillGeneration, DistillTemplate } from '../../../src-shared/domain/distill.js';
-import type { ExampleRow, Split } from '../../../src-shared/domain/datasets.js';
+import type { ChatMessage, ExampleRow, Split } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 export const DistillConfig = z.strictObject({
@@ -16,7 +17,19 @@ export const DistillConfig = z.strictObject({
   versionId: z.number().int().positive(),
   versionNumber: z.number().int().positive(),
   split: z.enum(['train', 'validation', 'test', 'all']),
-  teacher: z.strictObject({ modelId: z.number().int().positive(), path: z.string(), name: z.string() }),
+  teacher: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('local'), modelId: z.number().int().positive(), path: z.string(), name: z.string() }),
+    z.strictObject({
+      kind: z.literal('http'),
+      baseUrl: z.string(),
+      model: z.string(),
+      name: z.string(),
+      /** Where the key is (an environment variable's name), never the key. */
+      apiKeyEnv: z.string().optional(),
+      timeoutMs: z.number().int().positive(),
+      maxRetries: z.number().int().min(0),
+    }),
+  ]),
   template: DistillTemplate,
   generation: DistillGeneration,
   filters: DistillFilters,
@@ -45,7 +58,8 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
     async run(ctx) {
       const c = ctx.config;
       ctx.lineage('input', 'dataset', c.dataset, `${c.dataset}@${c.versionNumber}`);
-      ctx.lineage('input', 'model', String(c.teacher.modelId), c.teacher.name);
+      if (c.teacher.kind === 'local') ctx.lineage('input', 'model', String(c.teacher.modelId), c.teacher.name);
+      else ctx.lineage('input', 'endpoint', `${c.teacher.baseUrl}#${c.teacher.model}`, c.teacher.name);
       const split = c.split === 'all' ? undefined : (c.split as Split);
       const done = store.doneKeys(ctx.runId);
       const promptCount = Math.min(c.limit ?? Infinity, split ? datasets.splitCounts(c.versionId)[split] : datasets.versionSize(c.versionId));
@@ -73,50 +87,86 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
       };
 
       if (answered < total) {
-        const model = await engine.loadModel(c.teacher.path, { signal: ctx.signal });
-        const train = model.trainContextSize > 0 ? model.trainContextSize : 4096;
-        const perSequence = Math.min(train, c.generation.maxTokens + 2048);
-        let context: LlamaContext;
-        try {
-          context = await engine.createContext(model, { sequences: c.parallel, contextSize: perSequence, threads: threads() });
-        } catch (e) {
-          throw new AppError('out_of_memory', `${c.teacher.name} cannot answer ${c.parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
-        }
         const generating = performance.now(); // tokens/s over generation only, not the model load
-        try {
-          const worker = async () => {
-            const sequence = context.getSequence();
-            try {
-              for (let task = next(); task; task = next()) {
-                ctx.throwIfCancelled();
-                const { sent, kept, fewShot } = buildPrompt(task.example, c.template);
-                const t0 = performance.now();
-                const a = await answerOnSequence(sequence, [...fewShot, ...sent], c.generation, answerSeed(c.generation.seed, task.example.position, task.sample), ctx.signal);
-                if (a.finishReason === 'cancelled') ctx.throwIfCancelled();
-                const ms = Math.round(performance.now() - t0);
-                const rejected = rejection(a.text, a.finishReason, c.filters);
-                const key = `${task.example.position}:${task.sample}`;
-                ctx.commitItem(`answer-${key}`, () =>
-                  store.insert(
-                    ctx.runId,
-                    { position: task!.example.position, sample: task!.sample, prompt: sent, output: kept, answer: a.text, finishReason: a.finishReason, promptTokens: a.promptTokens, completionTokens: a.completionTokens, ms, rejected },
-                    nowIso(),
-                  ),
-                );
-                answered++;
-                generatedTokens += a.completionTokens;
-                const seconds = (performance.now() - generating) / 1000;
-                const tps = generatedTokens / seconds;
-                const eta = answered < total && answered > done.size ? ((total - answered) * seconds) / (answered - done.size) : 0;
-                ctx.progress(answered, total, `${answered} of ${total} answers · ${tps.toFixed(1)} tokens/s · ${eta ? `~${Math.ceil(eta)} s left` : 'finishing'}`);
-              }
-            } finally {
-              sequence.dispose();
-            }
-          };
-          await Promise.all(Array.from({ length: c.parallel }, worker));
-        } finally {
-          await context.dispose();
+        const record = (task: Task, sent: ChatMessage[], kept: ChatMessage[], a: TeacherAnswer, ms: number) => {
+          const rejected = rejection(a.text, a.finishReason, c.filters);
+          const key = `${task.example.position}:${task.sample}`;
+          ctx.commitItem(`answer-${key}`, () =>
+            store.insert(
+              ctx.runId,
+              { position: task.example.position, sample: task.sample, prompt: sent, output: kept, answer: a.text, finishReason: a.finishReason, promptTokens: a.promptTokens, completionTokens: a.completionTokens, ms, rejected },
+              nowIso(),
+            ),
+          );
+          answered++;
+          generatedTokens += a.completionTokens ?? 0;
+          const seconds = (performance.now() - generating) / 1000;
+          const tps = generatedTokens / seconds;
+          const eta = answered < total && answered > done.size ? ((total - answered) * seconds) / (answered - done.size) : 0;
+          ctx.progress(answered, total, `${answered} of ${total} answers · ${tps.toFixed(1)} tokens/s · ${eta ? `~${Math.ceil(eta)} s left` : 'finishing'}`);
+        };
+        /** `parallel` workers take prompts from the queue until it is empty; `answer` is the teacher. */
+        const drain = async (answer: (messages: ChatMessage[], seed: number) => Promise<TeacherAnswer>) => {
+          for (let task = next(); task; task = next()) {
+            ctx.throwIfCancelled();
+            const { sent, kept, fewShot } = buildPrompt(task.example, c.template);
+            const t0 = performance.now();
+            const a = await answer([...fewShot, ...sent], answerSeed(c.generation.seed, task.example.position, task.sample));
+            if (a.finishReason === 'cancelled') ctx.throwIfCancelled();
+            record(task, sent, kept, a, Math.round(performance.now() - t0));
+          }
+        };
+        const teacher = c.teacher;
+        if (teacher.kind === 'local') {
+          const model = await engine.loadModel(teacher.path, { signal: ctx.signal });
+          const train = model.trainContextSize > 0 ? model.trainContextSize : 4096;
+          const perSequence = Math.min(train, c.generation.maxTokens + 2048);
+          let context: LlamaContext;
+          try {
+            context = await engine.createContext(model, { sequences: c.parallel, contextSize: perSequence, threads: threads() });
+          } catch (e) {
+            throw new AppError('out_of_memory', `${teacher.name} cannot answer ${c.parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
+          }
+          try {
+            await Promise.all(
+              Array.from({ length: c.parallel }, async () => {
+                const sequence = context.getSequence();
+                try {
+                  await drain((messages, seed) => answerOnSequence(sequence, messages, c.generation, seed, ctx.signal));
+                } finally {
+                  sequence.dispose();
+                }
+              }),
+            );
+          } finally {
+            await context.dispose();
+          }
+        } else {
+          const apiKey = teacher.apiKeyEnv ? process.env[teacher.apiKeyEnv] : undefined;
+          if (teacher.apiKeyEnv && !apiKey) throw new AppError('invalid_input', `the environment variable ${teacher.apiKeyEnv} (the API key) is not set`);
+          const client = new HttpTeacher({
+            baseUrl: teacher.baseUrl,
+            model: teacher.model,
+            ...(apiKey ? { apiKey } : {}),
+            concurrency: c.parallel,
+            timeoutMs: teacher.timeoutMs,
+            maxRetries: teacher.maxRetries,
+            onRetry: (i) => ctx.log('warn', `Retrying a request (attempt ${i.attempt} failed: ${i.reason}); waiting ${Math.round(i.waitMs)} ms.`),
+          });
+          const g = c.generation;
+          await Promise.all(
+            Array.from({ length: c.parallel }, () =>
+              drain(async (messages, seed) => {
+                const r = await client.generate({ messages, temperature: g.temperature, topP: g.topP, topK: g.topK, maxTokens: g.maxTokens, seed }, ctx.signal);
+                return {
+                  text: r.text,
+                  finishReason: r.finishReason === 'length' ? 'length' : 'stop',
+                  promptTokens: r.promptTokens,
+                  completionTokens: r.completionTokens,
+                };
+              }),
+            ),
+          );
         }
         const seconds = (performance.now() - generating) / 1000;
         if (generatedTokens) ctx.metric('tokens_per_second', generatedTokens / seconds, 'tokens/s');

@@ -7,8 +7,9 @@ export interface TeacherAnswer {
   text: string;
   /** OpenAI's names: 'stop' (end of generation), 'length' (token limit), 'cancelled'. */
   finishReason: 'stop' | 'length' | 'cancelled';
-  promptTokens: number;
-  completionTokens: number;
+  /** null when a server does not say. */
+  promptTokens: number | null;
+  completionTokens: number | null;
 }
 
 const historyItem = (m: ChatMessage): ChatHistoryItem =>

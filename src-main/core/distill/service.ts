@@ -4,6 +4,7 @@ import type { DatasetsService } from '../datasets/service.js';
 import type { ModelsService } from '../models/service.js';
 import type { DistillStore } from './store.js';
 import { checkFilters, checkTemplate } from './prompt.js';
+import type { DistillConfig } from './job.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { DistillAnswersPage } from '../../../src-shared/domain/distill.js';
 import { AppError } from '../../../src-shared/errors.js';
@@ -32,8 +33,15 @@ export class DistillService {
     const size = input.split === 'all' ? version.exampleCount : this.datasets.store.splitCounts(version.id)[input.split];
     if (size === 0) throw new AppError('conflict', `${input.dataset}@${version.number} has no ${input.split === 'all' ? '' : `${input.split} `}examples`, 'split');
     if (this.datasets.store.byName(input.outName)) throw new AppError('conflict', `a dataset named ${input.outName} already exists; choose another output name`, 'outName');
-    const teacher = this.models.resolveForEngine(input.teacher.modelId);
-    const parallel = input.parallel ?? defaultParallel(this.gpu());
+    const t = input.teacher;
+    const teacher: DistillConfig['teacher'] =
+      'modelId' in t
+        ? { kind: 'local', modelId: t.modelId, ...this.models.resolveForEngine(t.modelId) }
+        : { kind: 'http', baseUrl: t.baseUrl, model: t.model, name: `${t.model} at ${new URL(t.baseUrl).host}`, apiKeyEnv: t.apiKeyEnv, timeoutMs: t.timeoutMs, maxRetries: t.maxRetries };
+    if (teacher.kind === 'http' && teacher.apiKeyEnv && !process.env[teacher.apiKeyEnv]) {
+      throw new AppError('invalid_input', `the environment variable ${teacher.apiKeyEnv} (the API key) is not set in the app's environment`, 'teacher.apiKeyEnv');
+    }
+    const parallel = input.parallel ?? ('modelId' in t ? defaultParallel(this.gpu()) : 8);
     const run = this.runner.submit(
       'distill',
       {
@@ -41,7 +49,7 @@ export class DistillService {
         versionId: version.id,
         versionNumber: version.number,
         split: input.split,
-        teacher: { modelId: input.teacher.modelId, path: teacher.path, name: teacher.name },
+        teacher,
         template: input.template,
         generation: input.generation,
         filters: input.filters,

@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
+
+const KEY = 'sk-test-distill-0123456789abcdef';
+let server: http.Server;
+let url: string;
+const seen: { auth: string | undefined; body: { model: string; messages: { role: string; content: string }[]; seed?: number; max_tokens?: number } }[] = [];
+let failNext = 1; // the first request answers 500: the run must retry it
+
+beforeAll(async () => {
+  // An OpenAI-compatible server of the test's own: answers each prompt with its reverse, like a (silly) teacher.
+  server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      if (req.url !== '/v1/chat/completions') return void res.writeHead(404).end();
+      const body = JSON.parse(raw) as (typeof seen)[number]['body'];
+      seen.push({ auth: req.headers.authorization, body });
+      if (failNext-- > 0) return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"warming up"}');
+      const prompt = body.messages.at(-1)!.content;
+      const answer = [...prompt].reverse().join('');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 7 } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  process.env.DISTILL_TEST_KEY = KEY;
+});
+afterAll(async () => {
+  delete process.env.DISTILL_TEST_KEY;
+  await new Promise((r) => server.close(r));
+});
+
+describe('distillation with an OpenAI-compatible teacher', () => {
+  it('sends every prompt with the key from the environment, retries a 500, and never stores the key', async () => {
+    const ws: Workspace = makeWorkspace();
+    try {
+      const file = path.join(tempDir(), 'p.jsonl');
+      fs.writeFileSync(file, ['alpha', 'beta', 'gamma', 'delta', 'epsilon'].map((w) => JSON.stringify({ prompt: `say ${w}` })).join('\n'));
+      await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'p' })).runId);
+      const { runId } = await ws.client.call('distill.start', {
+        dataset: 'p',
+        teacher: { baseUrl: url, model: 'big-teacher', apiKeyEnv: 'DISTILL_TEST_KEY', maxRetries: 2 },
+        generation: { maxTokens: 32, seed: 7 },
+        parallel: 2,
+        outName: 'reversed',
+      });
+      const end = await ws.app.runner.waitFor(runId);
+      expect(end.error).toBeNull();
+      const answers = await ws.client.call('distill.answers', { runId });
+      expect(answers.rows.map((r) => r.answer)).toEqual(['ahpla yas', 'ateb yas', 'ammag yas', 'atled yas', 'nolispe yas']);
+      expect(answers.rows[0]).toMatchObject({ promptTokens: 10, completionTokens: 7, finishReason: 'stop' });
+      expect(seen).toHaveLength(6); // 5 prompts + the retried one
+      expect(seen.every((s) => s.auth === `Bearer ${KEY}` && s.body.model === 'big-teacher' && s.body.max_tokens === 32)).toBe(true);
+      expect(new Set(seen.map((s) => s.body.seed)).size).toBe(5); // a seed per answer, the same on retry
+      const out = await ws.client.call('datasets.examples', { name: 'reversed', offset: 0, limit: 10 });
+      expect(out.rows[4]!.messages).toEqual([
+        { role: 'user', content: 'say epsilon' },
+        { role: 'assistant', content: 'nolispe yas' },
+      ]);
+      const run = await ws.client.call('runs.get', { id: runId });
+      expect(run.logs.some((l) => /Retrying a request/.test(l.message))).toBe(true);
+      expect(run.lineage).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'endpoint', label: `big-teacher at ${new URL(url).host}` })]));
+      // the key is nowhere in the database or its WAL
+      ws.app.db.pragma('wal_checkpoint(TRUNCATE)');
+      for (const f of fs.readdirSync(ws.dir).filter((f) => /\.db/.test(f))) expect(fs.readFileSync(path.join(ws.dir, f)).includes(KEY)).toBe(false);
+      expect(JSON.stringify(run)).not.toContain(KEY);
+
+      await expect(
+        ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: url, model: 'm', apiKeyEnv: 'NOT_SET_ANYWHERE_42' }, outName: 'x' }),
+      ).rejects.toThrow(/NOT_SET_ANYWHERE_42 .* is not set/);
+      await expect(ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: 'ftp://x/v1', model: 'm' }, outName: 'x' })).rejects.toMatchObject({ code: 'invalid_input' });
+    } finally {
+      await ws.close();
+    }
+  });
+});
