@@ -36,6 +36,8 @@ export const distillOps = {
       /** Prompts answered at once (sequences of one context, or requests in flight); default from the hardware. */
       parallel: z.number().int().min(1).max(64).optional(),
       outName: DatasetName,
+      /** Structured output: a JSON schema, enforced as a grammar on local teachers and as response_format on servers. */
+      jsonSchema: z.record(z.string(), z.unknown()).optional(),
       /** Stop after this many prompts (a trial run). */
       limit: z.number().int().positive().optional(),
     }),

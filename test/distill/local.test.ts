@@ -108,6 +108,29 @@ describe('distillation with a local GGUF teacher', () => {
     expect(again.ws.app.db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
+  it('with a JSON schema, a local teacher writes only JSON that fits it (grammar)', async () => {
+    const { ws, teacherId } = await setup(3);
+    const schema = { type: 'object', properties: { answer: { type: 'string' }, severity: { enum: ['low', 'high'] } }, required: ['answer', 'severity'] };
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: { temperature: 0.8, maxTokens: 400, seed: 3 },
+      filters: keepAll,
+      jsonSchema: schema,
+      parallel: 3,
+      outName: 'structured',
+    });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    const answers = await ws.client.call('distill.answers', { runId });
+    for (const r of answers.rows.filter((x) => x.finishReason === 'stop')) {
+      const parsed = JSON.parse(r.answer) as { answer: unknown; severity: unknown };
+      expect(typeof parsed.answer).toBe('string');
+      expect(['low', 'high']).toContain(parsed.severity);
+      expect(r.rejected).toBeNull();
+    }
+    expect(answers.rows.some((x) => x.finishReason === 'stop')).toBe(true);
+  });
+
   it('refuses bad input before starting', async () => {
     const { ws, teacherId } = await setup(2);
     await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, outName: 'prompts' })).rejects.toThrow(/already exists/);

@@ -7,7 +7,7 @@ import { toExampleRow, type DatasetsStore } from '../datasets/store.js';
 import type { DistillStore } from './store.js';
 import { answerOnSequence, type TeacherAnswer } from './local-teacher.js';
 import { HttpTeacher } from './http-teacher.js';
-import { answerSeed, buildPrompt, rejection } from './prompt.js';
+import { answerSeed, buildPrompt, jsonRejection, rejection } from './prompt.js';
 import { DistillFilters, DistillGeneration, DistillTemplate } from '../../../src-shared/domain/distill.js';
 import type { ChatMessage, ExampleRow, Split } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
@@ -36,6 +36,7 @@ export const DistillConfig = z.strictObject({
   parallel: z.number().int().min(1).max(64),
   outName: z.string(),
   limit: z.number().int().positive().optional(),
+  jsonSchema: z.record(z.string(), z.unknown()).optional(),
 });
 export type DistillConfig = z.infer<typeof DistillConfig>;
 
@@ -89,7 +90,7 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
       if (answered < total) {
         const generating = performance.now(); // tokens/s over generation only, not the model load
         const record = (task: Task, sent: ChatMessage[], kept: ChatMessage[], a: TeacherAnswer, ms: number) => {
-          const rejected = rejection(a.text, a.finishReason, c.filters);
+          const rejected = rejection(a.text, a.finishReason, c.filters) ?? (c.jsonSchema ? jsonRejection(a.text) : null);
           const key = `${task.example.position}:${task.sample}`;
           ctx.commitItem(`answer-${key}`, () =>
             store.insert(
@@ -127,12 +128,14 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
           } catch (e) {
             throw new AppError('out_of_memory', `${teacher.name} cannot answer ${c.parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
           }
+          // Structured output: the schema as a grammar, so a local teacher can only write JSON that fits it
+          const grammar = c.jsonSchema ? await model.llama.createGrammarForJsonSchema(c.jsonSchema as never) : undefined;
           try {
             await Promise.all(
               Array.from({ length: c.parallel }, async () => {
                 const sequence = context.getSequence();
                 try {
-                  await drain((messages, seed) => answerOnSequence(sequence, messages, c.generation, seed, ctx.signal));
+                  await drain((messages, seed) => answerOnSequence(sequence, messages, c.generation, seed, ctx.signal, grammar));
                 } finally {
                   sequence.dispose();
                 }
@@ -157,7 +160,10 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
           await Promise.all(
             Array.from({ length: c.parallel }, () =>
               drain(async (messages, seed) => {
-                const r = await client.generate({ messages, temperature: g.temperature, topP: g.topP, topK: g.topK, maxTokens: g.maxTokens, seed }, ctx.signal);
+                const r = await client.generate(
+                  { messages, temperature: g.temperature, topP: g.topP, topK: g.topK, maxTokens: g.maxTokens, seed, ...(c.jsonSchema ? { jsonSchema: c.jsonSchema } : {}) },
+                  ctx.signal,
+                );
                 return {
                   text: r.text,
                   finishReason: r.finishReason === 'length' ? 'length' : 'stop',

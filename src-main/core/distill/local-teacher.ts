@@ -1,4 +1,4 @@
-import { LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type Token } from 'node-llama-cpp';
+import { LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type LlamaGrammar, type Token } from 'node-llama-cpp';
 import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
 import type { DistillGeneration } from '../../../src-shared/domain/distill.js';
 import { toLlamaSampling } from '../playground/generation.js';
@@ -26,6 +26,7 @@ export async function answerOnSequence(
   generation: DistillGeneration,
   seed: number,
   signal: AbortSignal,
+  grammar?: LlamaGrammar,
 ): Promise<TeacherAnswer> {
   await sequence.clearHistory();
   const last = messages.at(-1)!;
@@ -37,6 +38,7 @@ export async function answerOnSequence(
       ...toLlamaSampling({ ...generation, seed }),
       signal,
       stopOnAbortSignal: true,
+      ...(grammar ? { grammar } : {}),
       onToken: (tokens: Token[]) => (completionTokens += tokens.length),
     });
     const finishReason = result.stopReason === 'maxTokens' ? 'length' : result.stopReason === 'abort' ? 'cancelled' : 'stop';

@@ -76,3 +76,13 @@ export function answerSeed(runSeed: number, position: number, sample: number): n
   }
   return h;
 }
+
+/** With a JSON schema, an answer that does not parse as JSON is rejected (a server may ignore response_format). */
+export function jsonRejection(answer: string): string | null {
+  try {
+    JSON.parse(answer);
+    return null;
+  } catch (e) {
+    return `not valid JSON (${(e as Error).message})`;
+  }
+}

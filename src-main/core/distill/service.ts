@@ -56,6 +56,7 @@ export class DistillService {
         parallel,
         outName: input.outName,
         ...(input.limit ? { limit: input.limit } : {}),
+        ...(input.jsonSchema ? { jsonSchema: input.jsonSchema } : {}),
       },
     );
     return { runId: run.id };
