@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { op } from './define.js';
-import { DistillFilters, DistillGeneration, DistillTemplate, type DistillAnswersPage } from '../domain/distill.js';
+import { DistillFilters, DistillGeneration, DistillTemplate, type DistillAnswersPage, type TokenLogprob } from '../domain/distill.js';
 
 const DatasetName = z.string().trim().min(1).max(200).regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
 
@@ -36,11 +36,17 @@ export const distillOps = {
       /** Prompts answered at once (sequences of one context, or requests in flight); default from the hardware. */
       parallel: z.number().int().min(1).max(64).optional(),
       outName: DatasetName,
+      /** Keep the teacher's top-k token log-probabilities of every generated token (soft labels); servers that return them. */
+      logprobs: z.number().int().min(1).max(20).optional(),
       /** Structured output: a JSON schema, enforced as a grammar on local teachers and as response_format on servers. */
       jsonSchema: z.record(z.string(), z.unknown()).optional(),
       /** Stop after this many prompts (a trial run). */
       limit: z.number().int().positive().optional(),
     }),
+  ),
+  /** The soft labels of one answer: per generated token, its log-probability and the top-k alternatives. */
+  'distill.logprobs': op<{ k: number; tokens: TokenLogprob[] } | null>()(
+    z.strictObject({ runId: z.number().int().positive(), position: z.number().int(), sample: z.number().int().min(0).default(0) }),
   ),
   /** A page of a run's answers, in source order, with counts. */
   'distill.answers': op<DistillAnswersPage>()(

@@ -58,3 +58,10 @@ export interface DistillAnswersPage {
   rejected: number;
   rows: DistillAnswer[];
 }
+
+/** One generated token with the teacher's log-probability and its top alternatives (soft labels). */
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  top: { token: string; logprob: number }[];
+}

@@ -4,11 +4,20 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
+import { fixtureModel } from '../fixtures/models.js';
 
 const KEY = 'sk-test-distill-0123456789abcdef';
 let server: http.Server;
 let url: string;
-const seen: { auth: string | undefined; body: { model: string; messages: { role: string; content: string }[]; seed?: number; max_tokens?: number } }[] = [];
+const seen: { auth: string | undefined; body: { model: string; messages: { role: string; content: string }[]; seed?: number; max_tokens?: number; logprobs?: boolean; top_logprobs?: number } }[] = [];
+
+/** The log-probabilities the test server reports for an answer: one entry per character, top-k alternatives. */
+const serverLogprobs = (answer: string, k: number) =>
+  [...answer].map((ch, i) => ({
+    token: ch,
+    logprob: -0.01 * (i + 1),
+    top_logprobs: Array.from({ length: k }, (_, j) => ({ token: j === 0 ? ch : `${ch}${j}`, logprob: -0.01 * (i + 1) - j })),
+  }));
 let failNext = 1; // the first request answers 500: the run must retry it
 
 beforeAll(async () => {
@@ -24,7 +33,8 @@ beforeAll(async () => {
       const prompt = body.messages.at(-1)!.content;
       const answer = [...prompt].reverse().join('');
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 7 } }));
+      const logprobs = body.logprobs ? { content: serverLogprobs(answer, body.top_logprobs ?? 0) } : null;
+      res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: answer }, logprobs, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 7 } }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -75,6 +85,29 @@ describe('distillation with an OpenAI-compatible teacher', () => {
         ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: url, model: 'm', apiKeyEnv: 'NOT_SET_ANYWHERE_42' }, outName: 'x' }),
       ).rejects.toThrow(/NOT_SET_ANYWHERE_42 .* is not set/);
       await expect(ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: 'ftp://x/v1', model: 'm' }, outName: 'x' })).rejects.toMatchObject({ code: 'invalid_input' });
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it('keeps the soft labels a server returns (top-k log-probabilities per token), compactly, and reads them back exactly', async () => {
+    const ws: Workspace = makeWorkspace();
+    try {
+      const file = path.join(tempDir(), 'p.jsonl');
+      fs.writeFileSync(file, ['one', 'two'].map((w) => JSON.stringify({ prompt: `say ${w}` })).join('\n'));
+      await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'p' })).runId);
+      const { runId } = await ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: url, model: 'big-teacher' }, logprobs: 3, outName: 'soft' });
+      expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+      expect(seen.at(-1)!.body).toMatchObject({ logprobs: true, top_logprobs: 3 });
+      const soft = await ws.client.call('distill.logprobs', { runId, position: 2 });
+      const expected = serverLogprobs('owt yas', 3);
+      expect(soft!.k).toBe(3);
+      expect(soft!.tokens).toEqual(expected.map((t) => ({ token: t.token, logprob: t.logprob, top: t.top_logprobs })));
+      const stored = ws.app.db.prepare(`SELECT length(data) FROM distill_logprobs WHERE run_id = ? AND position = 2`).pluck().get(runId) as number;
+      expect(stored).toBeLessThan(JSON.stringify(expected).length);
+      // a local teacher does not give them yet: refused up front, not silently dropped
+      const model = await ws.client.call('models.add', { path: await fixtureModel('student') });
+      await expect(ws.client.call('distill.start', { dataset: 'p', teacher: { modelId: model.id }, logprobs: 3, outName: 'x' })).rejects.toThrow(/OpenAI-compatible teachers/);
     } finally {
       await ws.close();
     }

@@ -37,6 +37,7 @@ export const DistillConfig = z.strictObject({
   outName: z.string(),
   limit: z.number().int().positive().optional(),
   jsonSchema: z.record(z.string(), z.unknown()).optional(),
+  logprobs: z.number().int().min(1).max(20).optional(),
 });
 export type DistillConfig = z.infer<typeof DistillConfig>;
 
@@ -89,16 +90,22 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
 
       if (answered < total) {
         const generating = performance.now(); // tokens/s over generation only, not the model load
+        let warnedNoLogprobs = false;
         const record = (task: Task, sent: ChatMessage[], kept: ChatMessage[], a: TeacherAnswer, ms: number) => {
           const rejected = rejection(a.text, a.finishReason, c.filters) ?? (c.jsonSchema ? jsonRejection(a.text) : null);
           const key = `${task.example.position}:${task.sample}`;
-          ctx.commitItem(`answer-${key}`, () =>
+          ctx.commitItem(`answer-${key}`, () => {
             store.insert(
               ctx.runId,
               { position: task.example.position, sample: task.sample, prompt: sent, output: kept, answer: a.text, finishReason: a.finishReason, promptTokens: a.promptTokens, completionTokens: a.completionTokens, ms, rejected },
               nowIso(),
-            ),
-          );
+            );
+            if (c.logprobs && a.logprobs) store.saveLogprobs(ctx.runId, task.example.position, task.sample, c.logprobs, a.logprobs);
+          });
+          if (c.logprobs && !a.logprobs && !warnedNoLogprobs) {
+            warnedNoLogprobs = true;
+            ctx.log('warn', `${c.teacher.name} returned no log-probabilities: the answers are kept without soft labels.`);
+          }
           answered++;
           generatedTokens += a.completionTokens ?? 0;
           const seconds = (performance.now() - generating) / 1000;
@@ -161,7 +168,16 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
             Array.from({ length: c.parallel }, () =>
               drain(async (messages, seed) => {
                 const r = await client.generate(
-                  { messages, temperature: g.temperature, topP: g.topP, topK: g.topK, maxTokens: g.maxTokens, seed, ...(c.jsonSchema ? { jsonSchema: c.jsonSchema } : {}) },
+                  {
+                    messages,
+                    temperature: g.temperature,
+                    topP: g.topP,
+                    topK: g.topK,
+                    maxTokens: g.maxTokens,
+                    seed,
+                    ...(c.jsonSchema ? { jsonSchema: c.jsonSchema } : {}),
+                    ...(c.logprobs ? { logprobs: c.logprobs } : {}),
+                  },
                   ctx.signal,
                 );
                 return {
@@ -169,6 +185,7 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
                   finishReason: r.finishReason === 'length' ? 'length' : 'stop',
                   promptTokens: r.promptTokens,
                   completionTokens: r.completionTokens,
+                  logprobs: r.logprobs,
                 };
               }),
             ),

@@ -1,6 +1,6 @@
 import { LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type LlamaGrammar, type Token } from 'node-llama-cpp';
 import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
-import type { DistillGeneration } from '../../../src-shared/domain/distill.js';
+import type { DistillGeneration, TokenLogprob } from '../../../src-shared/domain/distill.js';
 import { toLlamaSampling } from '../playground/generation.js';
 
 export interface TeacherAnswer {
@@ -10,6 +10,8 @@ export interface TeacherAnswer {
   /** null when a server does not say. */
   promptTokens: number | null;
   completionTokens: number | null;
+  /** Soft labels, when asked for and the teacher gives them. */
+  logprobs?: TokenLogprob[] | null;
 }
 
 const historyItem = (m: ChatMessage): ChatHistoryItem =>

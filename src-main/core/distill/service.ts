@@ -41,6 +41,9 @@ export class DistillService {
     if (teacher.kind === 'http' && teacher.apiKeyEnv && !process.env[teacher.apiKeyEnv]) {
       throw new AppError('invalid_input', `the environment variable ${teacher.apiKeyEnv} (the API key) is not set in the app's environment`, 'teacher.apiKeyEnv');
     }
+    if (input.logprobs && teacher.kind === 'local') {
+      throw new AppError('invalid_input', 'soft labels (log-probabilities) come from OpenAI-compatible teachers for now (llama-server returns them); local teachers will follow', 'logprobs');
+    }
     const parallel = input.parallel ?? ('modelId' in t ? defaultParallel(this.gpu()) : 8);
     const run = this.runner.submit(
       'distill',
@@ -57,9 +60,14 @@ export class DistillService {
         outName: input.outName,
         ...(input.limit ? { limit: input.limit } : {}),
         ...(input.jsonSchema ? { jsonSchema: input.jsonSchema } : {}),
+        ...(input.logprobs ? { logprobs: input.logprobs } : {}),
       },
     );
     return { runId: run.id };
+  }
+
+  logprobs(runId: number, position: number, sample: number) {
+    return this.store.logprobs(runId, position, sample);
   }
 
   answers(runId: number, offset: number, limit: number, only?: 'included' | 'rejected'): DistillAnswersPage {

@@ -1,6 +1,7 @@
 import type { Db } from '../store/db.js';
 import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
-import type { DistillAnswer, DistillAnswersPage } from '../../../src-shared/domain/distill.js';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { DistillAnswer, DistillAnswersPage, TokenLogprob } from '../../../src-shared/domain/distill.js';
 
 interface Row {
   position: number;
@@ -50,6 +51,22 @@ export class DistillStore {
         a.rejected === null ? 1 : 0,
         at,
       );
+  }
+
+  saveLogprobs(runId: number, position: number, sample: number, k: number, tokens: TokenLogprob[]): void {
+    const compact = tokens.map((t) => [t.token, t.logprob, t.top.map((a) => [a.token, a.logprob])]);
+    this.db
+      .prepare(`INSERT OR REPLACE INTO distill_logprobs (run_id, position, sample, k, data) VALUES (?, ?, ?, ?, ?)`)
+      .run(runId, position, sample, k, deflateRawSync(JSON.stringify(compact)));
+  }
+
+  logprobs(runId: number, position: number, sample: number): { k: number; tokens: TokenLogprob[] } | null {
+    const r = this.db.prepare(`SELECT k, data FROM distill_logprobs WHERE run_id = ? AND position = ? AND sample = ?`).get(runId, position, sample) as
+      | { k: number; data: Buffer }
+      | undefined;
+    if (!r) return null;
+    const compact = JSON.parse(inflateRawSync(r.data).toString('utf8')) as [string, number, [string, number][]][];
+    return { k: r.k, tokens: compact.map(([token, logprob, top]) => ({ token, logprob, top: top.map(([t, l]) => ({ token: t, logprob: l })) })) };
   }
 
   /** The included answers as training examples, in source order. */

@@ -22,5 +22,17 @@ CREATE TABLE distill_answers (
   created_at        TEXT NOT NULL,
   PRIMARY KEY (run_id, position, sample)
 ) STRICT, WITHOUT ROWID;
+
+-- Soft labels: the teacher's top-k log-probabilities for every generated token of an answer, as deflated JSON
+-- ([[token, logprob, [[alt, logprob], ...]], ...]): about a tenth of its plain size.
+CREATE TABLE distill_logprobs (
+  run_id   INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  sample   INTEGER NOT NULL,
+  k        INTEGER NOT NULL,
+  data     BLOB NOT NULL,
+  PRIMARY KEY (run_id, position, sample),
+  FOREIGN KEY (run_id, position, sample) REFERENCES distill_answers(run_id, position, sample) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
 `,
 };
