@@ -4,10 +4,12 @@
  */
 import { playgroundBench } from './playground.js';
 import { datasetsBench } from './datasets.js';
+import { distillBench } from './distill.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
   datasets: datasetsBench,
+  distill: distillBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -15,7 +17,8 @@ const bench = name === undefined ? undefined : benches[name];
 if (!bench) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]
   playground [--threads N] [--tokens N] [--reps N] [--model FILE.gguf] [--build-llama-tools]
-  datasets [--examples N]`);
+  datasets [--examples N]
+  distill [--prompts N] [--tokens N] [--model FILE.gguf]`);
   process.exit(2);
 }
 try {

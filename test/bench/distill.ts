@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { getLlama, LlamaChatSession, LlamaLogLevel, type Token } from 'node-llama-cpp';
+import { createApp } from '../../src-main/core/app.js';
+import { createClient } from '../../src-shared/client.js';
+import { cpuCores, defaultThreadsFor } from '../../src-main/core/llm/threads.js';
+import { fixtureModel } from '../fixtures/models.js';
+import { llamaTool } from './llama-tools.js';
+
+const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/**
+ * `npm run bench -- distill [--prompts N] [--tokens N] [--model FILE.gguf]`: generated tokens/s of a distillation
+ * run on the fixture teacher at parallel 1, 4 and 8; the same generation through node-llama-cpp called directly
+ * (one context, P sequences, P chat sessions); the ratios; and llama.cpp's llama-batched-bench when it is built.
+ */
+export async function distillBench(args: string[]): Promise<void> {
+  const value = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+  const prompts = value('--prompts', 16);
+  const tokens = value('--tokens', 64);
+  const model = args.includes('--model') ? args[args.indexOf('--model') + 1]! : await fixtureModel('teacher');
+  // the app's default on this machine's CPU (prebuilt binaries, no GPU), used for both variants
+  const threads = defaultThreadsFor({ cpuCores: cpuCores(), mathCores: cpuCores(), gpu: false, openMp: false });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'distillery-bench-distill-'));
+  const file = path.join(dir, 'prompts.jsonl');
+  const texts = Array.from({ length: prompts }, (_, i) => `Ticket ${i + 1}: my printer shows error E-${i} after a firmware update. What should I do?`);
+  fs.writeFileSync(file, texts.map((t) => JSON.stringify({ prompt: t })).join('\n'));
+
+  const app = createApp({ dataDir: path.join(dir, 'data'), host: 'http', gpu: false });
+  const client = createClient({ call: app.call, subscribe: app.subscribe });
+  await app.runner.waitFor((await client.call('datasets.import', { path: file, name: 'bench' })).runId);
+  const teacher = await client.call('models.add', { path: model, roles: ['teacher'] });
+  // every answer runs to the token limit (random weights rarely stop): the same work for every variant
+  const generation = { temperature: 0, maxTokens: tokens, seed: 1 };
+  const app_tps: Record<number, number> = {};
+  for (const parallel of [1, 4, 8]) {
+    const { runId } = await client.call('distill.start', {
+      dataset: 'bench',
+      teacher: { modelId: teacher.id },
+      generation,
+      filters: { truncated: false, refusals: false },
+      parallel,
+      outName: `out-${parallel}`,
+    });
+    const end = await app.runner.waitFor(runId);
+    const run = await client.call('runs.get', { id: runId });
+    app_tps[parallel] = run.metrics.find((m) => m.name === 'tokens_per_second')?.value ?? 0;
+    print({ bench: 'distill.app', status: end.status, parallel, prompts, max_tokens: tokens, threads, tokens_per_s: round(app_tps[parallel]!) });
+  }
+  await app.close();
+
+  // node-llama-cpp directly: one context with P sequences, P chat sessions answering the same prompts
+  const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error, maxThreads: 0 });
+  const m = await llama.loadModel({ modelPath: model });
+  const direct: Record<number, number> = {};
+  for (const parallel of [1, 4, 8]) {
+    const context = await m.createContext({ sequences: parallel, contextSize: Math.min(m.trainContextSize, tokens + 2048), threads });
+    let generated = 0;
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        const sequence = context.getSequence();
+        for (let i = next++; i < prompts; i = next++) {
+          await sequence.clearHistory();
+          const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+          await session.prompt(texts[i]!, { maxTokens: tokens, temperature: 0, seed: 1, onToken: (t: Token[]) => (generated += t.length) });
+          session.dispose({ disposeSequence: false });
+        }
+        sequence.dispose();
+      }),
+    );
+    direct[parallel] = generated / ((performance.now() - t0) / 1000);
+    await context.dispose();
+    print({ bench: 'distill.direct', parallel, prompts, max_tokens: tokens, threads, tokens_per_s: round(direct[parallel]!) });
+  }
+  await m.dispose();
+  await llama.dispose();
+
+  print({
+    bench: 'distill.ratios',
+    app_vs_direct_at_8: round((app_tps[8]! / direct[8]!) * 100) / 100,
+    app_8_vs_1: round((app_tps[8]! / app_tps[1]!) * 100) / 100,
+    target: 'app_vs_direct_at_8 >= 0.85, app_8_vs_1 >= 2.5',
+  });
+
+  const batched = llamaTool('llama-batched-bench');
+  if (batched) {
+    const r = spawnSync(batched, ['-m', model, '-c', String(8 * (tokens + 64)), '-npp', '32', '-ntg', String(tokens), '-npl', '1,4,8', '-t', String(threads), '-tb', String(threads)], { encoding: 'utf8', timeout: 600_000 });
+    const rows = `${r.stdout}\n${r.stderr}`
+      .split('\n')
+      .map((l) => l.split('|').map((c) => c.trim()).filter(Boolean))
+      .filter((cells) => cells.length >= 8 && cells.every((c) => /^[\d.]+$/.test(c)));
+    for (const row of rows) print({ bench: 'distill.llama_batched_bench', parallel: Number(row[2]), tg_tokens_per_s: Number(row[7]), reference: true });
+  } else print({ bench: 'distill.llama_batched_bench', skipped: 'not built: npm run bench -- playground --build-llama-tools' });
+  fs.rmSync(dir, { recursive: true, force: true });
+}
