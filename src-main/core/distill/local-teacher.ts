@@ -1,7 +1,15 @@
-import { LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type LlamaGrammar, type Token } from 'node-llama-cpp';
+import {
+  LlamaChatSession,
+  LlamaGrammarEvaluationState,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp';
 import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
 import type { DistillGeneration, TokenLogprob } from '../../../src-shared/domain/distill.js';
-import { toLlamaSampling } from '../playground/generation.js';
 
 export interface TeacherAnswer {
   text: string;
@@ -17,12 +25,27 @@ export interface TeacherAnswer {
 const historyItem = (m: ChatMessage): ChatHistoryItem =>
   m.role === 'system' ? { type: 'system', text: m.content } : m.role === 'assistant' ? { type: 'model', response: [m.content] } : { type: 'user', text: m.content };
 
+/** The chat wrapper node-llama-cpp picks for a model (from its chat template), found once per model. */
+const wrappers = new WeakMap<LlamaModel, ChatWrapper>();
+function chatWrapperOf(model: LlamaModel, sequence: LlamaContextSequence): ChatWrapper {
+  let w = wrappers.get(model);
+  if (!w) {
+    const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+    w = session.chatWrapper;
+    session.dispose({ disposeSequence: false });
+    wrappers.set(model, w);
+  }
+  return w;
+}
+
 /**
- * One answer from a local GGUF teacher on one sequence of a shared context (several sequences answer at once; the
- * engine batches their tokens). The conversation goes through the model's own chat template; the sequence is cleared
- * first, so it can serve the next prompt.
+ * One answer from a local GGUF teacher on one sequence of a shared context (several sequences answer at once). The
+ * conversation is rendered through the model's own chat template into tokens and generated on the sequence itself:
+ * a chat session's per-token work costs more than the model's on small teachers (see docs/performance.md). Ends at
+ * an end-of-generation token, one of the template's stop texts, the token limit or the signal.
  */
 export async function answerOnSequence(
+  model: LlamaModel,
   sequence: LlamaContextSequence,
   messages: ChatMessage[],
   generation: DistillGeneration,
@@ -31,21 +54,65 @@ export async function answerOnSequence(
   grammar?: LlamaGrammar,
 ): Promise<TeacherAnswer> {
   await sequence.clearHistory();
-  const last = messages.at(-1)!;
-  const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
-  let completionTokens = 0;
+  const wrapper = chatWrapperOf(model, sequence);
+  const state = wrapper.generateContextState({ chatHistory: [...messages.map(historyItem), { type: 'model', response: [] }] });
+  const prompt = state.contextText.tokenize(model.tokenizer);
+  const stops = state.stopGenerationTriggers.map((t) => t.toString()).filter((t) => t !== '');
+  const longestStop = Math.max(0, ...stops.map((s) => s.length));
+  const grammarState = grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined;
+  const out: Token[] = [];
+  let finishReason: TeacherAnswer['finishReason'] = 'length';
+  let text = '';
+  const iterator = sequence.evaluate(prompt, {
+    temperature: generation.temperature,
+    topK: generation.topK,
+    topP: generation.topP,
+    minP: generation.minP,
+    seed,
+    ...(generation.repeatPenalty === 1 ? {} : { repeatPenalty: { punishTokens: () => out.slice(-64), penalty: generation.repeatPenalty } }),
+    ...(grammarState ? { grammarEvaluationState: grammarState } : {}),
+  });
   try {
-    session.setChatHistory(messages.slice(0, -1).map(historyItem));
-    const result = await session.promptWithMeta(last.content, {
-      ...toLlamaSampling({ ...generation, seed }),
-      signal,
-      stopOnAbortSignal: true,
-      ...(grammar ? { grammar } : {}),
-      onToken: (tokens: Token[]) => (completionTokens += tokens.length),
-    });
-    const finishReason = result.stopReason === 'maxTokens' ? 'length' : result.stopReason === 'abort' ? 'cancelled' : 'stop';
-    return { text: result.responseText, finishReason, promptTokens: Math.max(0, sequence.nextTokenIndex - completionTokens), completionTokens };
+    for await (const token of iterator) {
+      if (signal.aborted) {
+        finishReason = 'cancelled';
+        break;
+      }
+      if (model.isEogToken(token)) {
+        finishReason = 'stop';
+        break;
+      }
+      out.push(token);
+      if (stops.length) {
+        // a stop text may span tokens: look at the end of the text so far
+        text = model.detokenize(out);
+        const tail = text.slice(-(longestStop + 16));
+        const hit = stops.find((s) => tail.includes(s));
+        if (hit) {
+          text = text.slice(0, text.lastIndexOf(hit));
+          finishReason = 'stop';
+          break;
+        }
+      }
+      if (grammarState) {
+        // the JSON grammar is satisfied once the value is complete (it would only allow whitespace after)
+        text = model.detokenize(out);
+        const end = text.trimEnd().at(-1);
+        if (end === '}' || end === ']' || end === '"') {
+          try {
+            JSON.parse(text);
+            finishReason = 'stop';
+            break;
+          } catch {
+            /* not complete yet */
+          }
+        }
+      }
+      if (out.length >= generation.maxTokens) break;
+    }
   } finally {
-    session.dispose({ disposeSequence: false });
+    await iterator.return();
   }
+  if (finishReason !== 'stop' || (!stops.length && !grammarState)) text = model.detokenize(out);
+  return { text: text.trim(), finishReason, promptTokens: prompt.length, completionTokens: out.length };
 }
