@@ -84,22 +84,22 @@ export async function answerOnSequence(
       }
       out.push(token);
       if (stops.length) {
-        // a stop text may span tokens: look at the end of the text so far
-        text = model.detokenize(out);
-        const tail = text.slice(-(longestStop + 16));
+        // a stop text may span tokens: look at the last few tokens' text only (every token has at least a character)
+        const tail = model.detokenize(out.slice(-(longestStop + 2)));
         const hit = stops.find((s) => tail.includes(s));
         if (hit) {
-          text = text.slice(0, text.lastIndexOf(hit));
+          const full = model.detokenize(out);
+          text = full.slice(0, full.lastIndexOf(hit));
           finishReason = 'stop';
           break;
         }
       }
       if (grammarState) {
         // the JSON grammar is satisfied once the value is complete (it would only allow whitespace after)
-        text = model.detokenize(out);
-        const end = text.trimEnd().at(-1);
+        const end = model.detokenize([token]).trimEnd().at(-1);
         if (end === '}' || end === ']' || end === '"') {
           try {
+            text = model.detokenize(out);
             JSON.parse(text);
             finishReason = 'stop';
             break;
@@ -113,6 +113,6 @@ export async function answerOnSequence(
   } finally {
     await iterator.return();
   }
-  if (finishReason !== 'stop' || (!stops.length && !grammarState)) text = model.detokenize(out);
+  if (finishReason !== 'stop' || text === '') text = model.detokenize(out);
   return { text: text.trim(), finishReason, promptTokens: prompt.length, completionTokens: out.length };
 }
