@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../helpers/workspace.js';
+import { fixtureModel } from '../fixtures/models.js';
+import { ensureLlamaServer } from '../tools/build-llama-server.js';
+
+// The OpenAI-compatible path against a real server: llama.cpp's llama-server (built from the bundled source, see
+// test/tools/build-llama-server.ts; .ci/run builds it first) serving the fixture teacher on 127.0.0.1.
+let server: ChildProcess;
+let baseUrl: string;
+let ws: Workspace;
+let log = '';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+beforeAll(async () => {
+  const binary = ensureLlamaServer();
+  const port = await freePort();
+  server = spawn(binary, ['-m', await fixtureModel('teacher'), '--host', '127.0.0.1', '--port', String(port), '-c', '4096', '-np', '4', '-t', '1', '--alias', 'fixture-teacher'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  baseUrl = `http://127.0.0.1:${port}/v1`;
+  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true, 60_000, `llama-server to start:\n${log.slice(-2000)}`);
+  ws = makeWorkspace();
+  const file = path.join(tempDir(), 'prompts.jsonl');
+  fs.writeFileSync(file, Array.from({ length: 6 }, (_, i) => JSON.stringify({ prompt: `Question ${i + 1}: what does error E-${i} mean?` })).join('\n'));
+  await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'prompts' })).runId);
+}, 1_200_000);
+
+afterAll(async () => {
+  await ws?.close();
+  server?.kill('SIGTERM');
+});
+
+describe('distillation against llama-server', () => {
+  it('answers every prompt through the OpenAI-compatible API, with top-k log-probabilities kept as soft labels', async () => {
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { baseUrl, model: 'fixture-teacher' },
+      generation: { temperature: 0, maxTokens: 12, seed: 5 },
+      filters: { truncated: false, refusals: false },
+      logprobs: 3,
+      parallel: 4,
+      outName: 'served',
+    });
+    const end = await ws.app.runner.waitFor(runId);
+    expect(end.error).toBeNull();
+    const answers = await ws.client.call('distill.answers', { runId });
+    expect(answers.total).toBe(6);
+    for (const a of answers.rows) {
+      expect(a.completionTokens).toBeGreaterThan(0);
+      const soft = await ws.client.call('distill.logprobs', { runId, position: a.position });
+      expect(soft!.k).toBe(3);
+      expect(soft!.tokens).toHaveLength(a.completionTokens!);
+      expect(soft!.tokens.map((t) => t.token).join('')).toBe(a.answer);
+      for (const t of soft!.tokens) {
+        expect(t.logprob).toBeLessThanOrEqual(0);
+        expect(t.top).toHaveLength(3);
+      }
+    }
+    expect((await ws.client.call('datasets.get', { name: 'served' })).version.exampleCount).toBe(6);
+  });
+  // JSON schemas: this llama-server refuses any grammar on the synthetic fixture model ("error initializing grammar
+  // sampler", also for response_format json_object), so response_format is checked against the test server of
+  // http-teacher.test.ts, and grammars on local teachers in local.test.ts.
+});
