@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { fixtureModel } from '../fixtures/models.js';
+import { tempDir, waitUntil } from '../helpers/workspace.js';
+import { callHttp, startServer, type ServerProcess } from '../helpers/server.js';
+import type { RunDetail } from '../../src-shared/domain/runs.js';
+
+const servers: ServerProcess[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.stop().catch(() => undefined);
+});
+
+async function value<T>(url: string, op: string, input: unknown): Promise<T> {
+  const r = await callHttp(url, op, input);
+  if (!r.ok) throw new Error(`${op}: ${r.error?.message}`);
+  return r.value as T;
+}
+
+const PROMPTS = 30;
+const answersIn = (dataDir: string, runId: number) => {
+  const db = new Database(path.join(dataDir, 'distillery.db'), { readonly: true });
+  try {
+    return db.prepare(`SELECT count(*) FROM distill_answers WHERE run_id = ?`).pluck().get(runId) as number;
+  } finally {
+    db.close();
+  }
+};
+
+describe('a distillation killed with SIGKILL', () => {
+  it('at five moments of a run, resumes each time with no answer lost or duplicated', async () => {
+    const dataDir = tempDir();
+    const file = path.join(tempDir(), 'prompts.jsonl');
+    fs.writeFileSync(file, Array.from({ length: PROMPTS }, (_, i) => JSON.stringify({ prompt: `Question ${i + 1}: why does the printer stop?` })).join('\n'));
+    let server = await startServer(dataDir, ['--no-sample']);
+    servers.push(server);
+    const model = await value<{ id: number }>(server.url, 'models.add', { path: await fixtureModel('student'), roles: ['teacher'] });
+    await value<RunDetail>(server.url, 'runs.get', { id: (await value<{ runId: number }>(server.url, 'datasets.import', { path: file, name: 'p' })).runId });
+    await waitUntil(async () => (await value<{ name: string }[]>(server.url, 'datasets.list', {})).length === 1, 30_000, 'the import');
+    const { runId } = await value<{ runId: number }>(server.url, 'distill.start', {
+      dataset: 'p',
+      teacher: { modelId: model.id },
+      generation: { temperature: 0, maxTokens: 40, seed: 9 },
+      filters: { truncated: false, refusals: false },
+      parallel: 2,
+      outName: 'survivor',
+    });
+    const seenAtKill: number[] = [];
+    // kill at 5 moments: after about 3, 8, 13, 18 and 23 committed answers (wherever the run is at that instant)
+    for (const at of [3, 8, 13, 18, 23]) {
+      await waitUntil(async () => (await value<RunDetail>(server.url, 'runs.get', { id: runId })).progress.done >= at, 90_000, `${at} answers`);
+      await server.kill();
+      const db = new Database(path.join(dataDir, 'distillery.db'));
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      db.close();
+      seenAtKill.push(answersIn(dataDir, runId));
+      server = await startServer(dataDir, ['--no-sample']);
+      servers.push(server);
+      expect((await value<RunDetail>(server.url, 'runs.get', { id: runId })).status).toBe('interrupted');
+      await value(server.url, 'runs.resume', { id: runId });
+    }
+    await waitUntil(async () => (await value<RunDetail>(server.url, 'runs.get', { id: runId })).status === 'succeeded', 120_000, 'the run to finish');
+    // every kill happened mid-run, with answers committed before it and more to come
+    expect(seenAtKill.every((n, i) => n >= [3, 8, 13, 18, 23][i]! && n < PROMPTS)).toBe(true);
+    const answers = await value<{ total: number; rows: { position: number }[] }>(server.url, 'distill.answers', { runId, limit: 500 });
+    expect(answers.total).toBe(PROMPTS);
+    expect(new Set(answers.rows.map((r) => r.position)).size).toBe(PROMPTS);
+    const out = await value<{ version: { exampleCount: number } }>(server.url, 'datasets.get', { name: 'survivor' });
+    expect(out.version.exampleCount).toBe(PROMPTS);
+    await server.stop();
+    const db = new Database(path.join(dataDir, 'distillery.db'));
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(runId)).toBe(PROMPTS);
+    db.close();
+  });
+});
