@@ -146,6 +146,7 @@ export function createApp(options: AppOptions): App {
     },
     'datasets.export': ({ name, version, format, container, split, out }) => datasets.startExport(name, version, format, out, container, split),
     'distill.start': (input) => distill.start(input),
+    'distill.estimate': (input) => distill.estimate(input),
     'distill.answers': ({ runId, offset, limit, only }) => distill.answers(runId, offset, limit, only),
     'distill.logprobs': ({ runId, position, sample }) => distill.logprobs(runId, position, sample),
   };

@@ -1,16 +1,10 @@
 import { z } from 'zod';
 import { op } from './define.js';
-import { DistillFilters, DistillGeneration, DistillTemplate, type DistillAnswersPage, type TokenLogprob } from '../domain/distill.js';
+import { DistillFilters, DistillGeneration, DistillTemplate, type DistillAnswersPage, type DistillEstimate, type TokenLogprob } from '../domain/distill.js';
 
 const DatasetName = z.string().trim().min(1).max(200).regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
 
-export const distillOps = {
-  /**
-   * Starts a distillation run: a teacher answers every prompt of a dataset version (and split); the answers become a
-   * new dataset (the student's training set), linked to the run and the source version.
-   */
-  'distill.start': op<{ runId: number }>()(
-    z.strictObject({
+export const DistillStartInput = z.strictObject({
       dataset: DatasetName,
       /** A committed version (default: the latest). */
       version: z.number().int().positive().optional(),
@@ -42,8 +36,16 @@ export const distillOps = {
       jsonSchema: z.record(z.string(), z.unknown()).optional(),
       /** Stop after this many prompts (a trial run). */
       limit: z.number().int().positive().optional(),
-    }),
-  ),
+    });
+
+export const distillOps = {
+  /**
+   * Starts a distillation run: a teacher answers every prompt of a dataset version (and split); the answers become a
+   * new dataset (the student's training set), linked to the run and the source version.
+   */
+  'distill.start': op<{ runId: number }>()(DistillStartInput),
+  /** Before starting: how many answers, how many tokens at most, and how long at the teacher's measured speed. */
+  'distill.estimate': op<DistillEstimate>()(DistillStartInput.omit({ outName: true }).extend({ outName: DatasetName.optional() })),
   /** The soft labels of one answer: per generated token, its log-probability and the top-k alternatives. */
   'distill.logprobs': op<{ k: number; tokens: TokenLogprob[] } | null>()(
     z.strictObject({ runId: z.number().int().positive(), position: z.number().int(), sample: z.number().int().min(0).default(0) }),

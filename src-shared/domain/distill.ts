@@ -65,3 +65,16 @@ export interface TokenLogprob {
   logprob: number;
   top: { token: string; logprob: number }[];
 }
+
+/** What a run would cost, before it starts. */
+export interface DistillEstimate {
+  prompts: number;
+  answers: number;
+  /** answers × max tokens: the most it can generate. */
+  maxTokens: number;
+  /** The teacher's measured generation speed, and where it comes from; null when never measured. */
+  tokensPerSecond: number | null;
+  measuredBy: string | null;
+  /** maxTokens at that speed (an upper bound: answers usually stop earlier); null without a measurement. */
+  maxSeconds: number | null;
+}

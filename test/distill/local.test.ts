@@ -27,6 +27,8 @@ const keepAll = { truncated: false, refusals: false };
 describe('distillation with a local GGUF teacher', () => {
   it('answers every prompt, several at once, and writes the answers as a new dataset linked to the run', async () => {
     const { ws, teacherId } = await setup(6);
+    const before = await ws.client.call('distill.estimate', { dataset: 'prompts', teacher: { modelId: teacherId }, generation: { ...greedy, samples: 2 } });
+    expect(before).toEqual({ prompts: 6, answers: 12, maxTokens: 144, tokensPerSecond: null, measuredBy: null, maxSeconds: null });
     const { runId } = await ws.client.call('distill.start', {
       dataset: 'prompts',
       teacher: { modelId: teacherId },
@@ -65,6 +67,11 @@ describe('distillation with a local GGUF teacher', () => {
       ]),
     );
     expect(run.metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['answers', 'tokens_per_second']));
+    // the next estimate uses the speed this run measured
+    const after = await ws.client.call('distill.estimate', { dataset: 'prompts', teacher: { modelId: teacherId }, generation: greedy, limit: 4 });
+    const tps = run.metrics.find((m) => m.name === 'tokens_per_second')!.value;
+    expect(after).toMatchObject({ prompts: 4, answers: 4, maxTokens: 48, tokensPerSecond: tps, measuredBy: `distillation run ${runId}` });
+    expect(after.maxSeconds).toBeCloseTo(48 / tps, 6);
 
     // greedy decoding: answering one at a time gives the same answers
     const seq = await ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, generation: greedy, filters: keepAll, template: { system: 'You are a support expert.', user: 'Answer briefly: {{prompt}}' }, parallel: 1, outName: 'distilled-seq' });

@@ -33,6 +33,7 @@ describe('distillation in Chromium', () => {
     await page.getByLabel('parallel').fill('1');
     await page.getByLabel('reject truncated answers').uncheck();
     await expect(page.getByLabel('output dataset').inputValue()).resolves.toBe('sample-support-distilled');
+    await page.getByTestId('distill-estimate').filter({ hasText: '24 answers · at most 1,152 tokens · speed not measured yet' }).waitFor();
     await page.getByRole('button', { name: 'Start' }).click();
     await page.waitForURL(/#\/distill\/\d+$/);
     const answers = page.getByTestId('distill-answers');

@@ -6,7 +6,7 @@ import type { DistillStore } from './store.js';
 import { checkFilters, checkTemplate } from './prompt.js';
 import type { DistillConfig } from './job.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
-import type { DistillAnswersPage } from '../../../src-shared/domain/distill.js';
+import type { DistillAnswersPage, DistillEstimate } from '../../../src-shared/domain/distill.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 /**
@@ -64,6 +64,24 @@ export class DistillService {
       },
     );
     return { runId: run.id };
+  }
+
+  /** Answers and tokens a run would make, and the time at the teacher's last measured speed (a benchmark or a run). */
+  estimate(input: Omit<OpParsed<'distill.estimate'>, 'outName'>): DistillEstimate {
+    const { version } = this.datasets.resolve(input.dataset, input.version, { committedOnly: true });
+    const size = input.split === 'all' ? version.exampleCount : this.datasets.store.splitCounts(version.id)[input.split];
+    const prompts = Math.min(size, input.limit ?? Infinity);
+    const answers = prompts * input.generation.samples;
+    const maxTokens = answers * input.generation.maxTokens;
+    const speed = this.store.measuredSpeed('modelId' in input.teacher ? { modelId: input.teacher.modelId } : { endpoint: `${input.teacher.baseUrl}#${input.teacher.model}` });
+    return {
+      prompts,
+      answers,
+      maxTokens,
+      tokensPerSecond: speed?.tokensPerSecond ?? null,
+      measuredBy: speed?.by ?? null,
+      maxSeconds: speed ? maxTokens / speed.tokensPerSecond : null,
+    };
   }
 
   logprobs(runId: number, position: number, sample: number) {

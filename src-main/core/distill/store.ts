@@ -69,6 +69,31 @@ export class DistillStore {
     return { k: r.k, tokens: compact.map(([token, logprob, top]) => ({ token, logprob, top: top.map(([t, l]) => ({ token: t, logprob: l })) })) };
   }
 
+  /**
+   * A teacher's latest measured generation speed: its last distillation run (tokens/s over the whole run, parallel
+   * sequences included), else for a local model its last benchmark (mean generate tokens/s).
+   */
+  measuredSpeed(teacher: { modelId: number } | { endpoint: string }): { tokensPerSecond: number; by: string } | null {
+    const [kind, ref] = 'modelId' in teacher ? ['model', String(teacher.modelId)] : ['endpoint', teacher.endpoint];
+    const distill = this.db
+      .prepare(
+        `SELECT r.id, m.value FROM runs r JOIN run_lineage l ON l.run_id = r.id AND l.direction = 'input' AND l.kind = ? AND l.ref = ?
+         JOIN run_metrics m ON m.run_id = r.id AND m.name = 'tokens_per_second'
+         WHERE r.kind = 'distill' ORDER BY r.id DESC LIMIT 1`,
+      )
+      .get(kind, ref) as { id: number; value: number } | undefined;
+    if (distill) return { tokensPerSecond: distill.value, by: `distillation run ${distill.id}` };
+    if (kind !== 'model') return null;
+    const bench = this.db
+      .prepare(
+        `SELECT r.id, m.value FROM runs r JOIN run_lineage l ON l.run_id = r.id AND l.direction = 'input' AND l.kind = 'model' AND l.ref = ?
+         JOIN run_metrics m ON m.run_id = r.id AND m.name = 'generate_tps_mean'
+         WHERE r.kind = 'models.benchmark' AND r.status = 'succeeded' ORDER BY r.id DESC LIMIT 1`,
+      )
+      .get(ref) as { id: number; value: number } | undefined;
+    return bench ? { tokensPerSecond: bench.value, by: `benchmark run ${bench.id}` } : null;
+  }
+
   /** The included answers as training examples, in source order. */
   outputs(runId: number): { position: number; sample: number; messages: ChatMessage[] }[] {
     const rows = this.db

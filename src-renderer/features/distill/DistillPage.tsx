@@ -28,6 +28,20 @@ export function DistillPage() {
     outName: '',
   });
   const set = (patch: Partial<typeof f>) => setF({ ...f, ...patch });
+  const ready = f.dataset !== '' && f.teacher !== '';
+  const estimate = useQuery(
+    'distill.estimate',
+    {
+      dataset: f.dataset || 'none',
+      split: f.split,
+      teacher: { modelId: Number(f.teacher) || 1 },
+      generation: { maxTokens: Number(f.maxTokens) || 1, samples: Number(f.samples) || 1 },
+      ...(f.limit ? { limit: Number(f.limit) } : {}),
+    },
+    [],
+    [ready],
+  );
+  const e = ready ? estimate.data : null;
   const go = async () => {
     const r = await start.run({
       dataset: f.dataset,
@@ -107,6 +121,14 @@ export function DistillPage() {
           </label>
           {field('must match (regex)', 'mustMatch', 16)}
         </div>
+        {e && (
+          <p className="muted" data-testid="distill-estimate">
+            {e.answers.toLocaleString()} answers · at most {e.maxTokens.toLocaleString()} tokens
+            {e.maxSeconds !== null && e.tokensPerSecond !== null
+              ? ` · at most ${Math.ceil(e.maxSeconds / 60)} min at ${e.tokensPerSecond.toFixed(0)} tokens/s (${e.measuredBy})`
+              : ' · speed not measured yet: benchmark the model or run a trial (only the first N)'}
+          </p>
+        )}
         <div className="row">
           {field('output dataset', 'outName', 24)}
           <button onClick={() => void go()} disabled={!f.dataset || !f.teacher || !f.outName.trim() || start.pending}>
