@@ -78,7 +78,7 @@ export function createApp(options: AppOptions): App {
   runner.register(tokenCountJob(datasets.store, engine));
   const distillStore = new DistillStore(db);
   runner.register(distillJob(datasets.store, distillStore, engine, userThreads));
-  const distill = new DistillService(datasets, models, distillStore, runner, () => {
+  const distill = new DistillService(db, datasets, models, distillStore, runner, () => {
     const gpu = engine.info().gpu;
     return gpu !== null && gpu !== 'cpu';
   });
@@ -147,6 +147,7 @@ export function createApp(options: AppOptions): App {
     'datasets.export': ({ name, version, format, container, split, out }) => datasets.startExport(name, version, format, out, container, split),
     'distill.start': (input) => distill.start(input),
     'distill.estimate': (input) => distill.estimate(input),
+    'distill.include': ({ runId, position, sample }) => distill.include(runId, position, sample),
     'distill.answers': ({ runId, offset, limit, only }) => distill.answers(runId, offset, limit, only),
     'distill.logprobs': ({ runId, position, sample }) => distill.logprobs(runId, position, sample),
   };

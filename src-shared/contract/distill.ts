@@ -46,6 +46,13 @@ export const distillOps = {
   'distill.start': op<{ runId: number }>()(DistillStartInput),
   /** Before starting: how many answers, how many tokens at most, and how long at the teacher's measured speed. */
   'distill.estimate': op<DistillEstimate>()(DistillStartInput.omit({ outName: true }).extend({ outName: DatasetName.optional() })),
+  /**
+   * Re-includes an answer a filter rejected: it goes into the output dataset's working copy (commit it there), or into
+   * the output when the run has not written it yet.
+   */
+  'distill.include': op<{ label: string; outName: string; addedToWorkingCopy: boolean }>()(
+    z.strictObject({ runId: z.number().int().positive(), position: z.number().int(), sample: z.number().int().min(0).default(0) }),
+  ),
   /** The soft labels of one answer: per generated token, its log-probability and the top-k alternatives. */
   'distill.logprobs': op<{ k: number; tokens: TokenLogprob[] } | null>()(
     z.strictObject({ runId: z.number().int().positive(), position: z.number().int(), sample: z.number().int().min(0).default(0) }),

@@ -96,6 +96,15 @@ describe('distillation with a local GGUF teacher', () => {
     expect(answers).toMatchObject({ total: 4, rejected: 4, included: 0 });
     expect(answers.rows[0]!.rejected).toBe('truncated: the answer hit the token limit');
     expect((await ws.client.call('datasets.get', { name: 'strict' })).version.exampleCount).toBe(0);
+    // re-included by hand: into the output's working copy, undoable, committed as the next version
+    const inc = await ws.client.call('distill.include', { runId, position: 3 });
+    expect(inc).toEqual({ label: `Re-included answer 3 of run ${runId}`, outName: 'strict', addedToWorkingCopy: true });
+    await expect(ws.client.call('distill.include', { runId, position: 3 })).rejects.toThrow(/already in strict/);
+    const draft = await ws.client.call('datasets.examples', { name: 'strict', offset: 0, limit: 10 });
+    expect(draft.rows.map((r) => r.messages.at(-1)!.content)).toEqual([answers.rows.find((r) => r.position === 3)!.answer]);
+    expect((await ws.client.call('distill.answers', { runId })).included).toBe(1);
+    await ws.client.call('datasets.undo', { name: 'strict' });
+    expect((await ws.client.call('datasets.examples', { name: 'strict', offset: 0, limit: 10 })).total).toBe(0);
   });
 
   it('resumes after the app stops mid-run: no answer lost or duplicated', async () => {

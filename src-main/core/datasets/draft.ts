@@ -242,6 +242,28 @@ export class DraftStore {
     })();
   }
 
+  /** Adds examples at the end of the working copy (undoable), indexed for search; returns their positions. */
+  addExamples(datasetId: number, examples: NormalizedExample[], label: string, tags = ''): OperationResult & { positions: number[] } {
+    return this.db.transaction(() => {
+      const draft = this.ensureDraft(datasetId);
+      const opId = this.newOp(draft.id, label);
+      let next = ((this.db.prepare(`SELECT max(position) FROM version_examples WHERE version_id = ?`).pluck().get(draft.id) as number | null) ?? 0) + 1;
+      const insert = this.db.prepare(`INSERT INTO examples (messages, reference, source_line) VALUES (?, ?, NULL)`);
+      const link = this.db.prepare(`INSERT INTO version_examples (version_id, position, example_id, tags) VALUES (?, ?, ?, ?)`);
+      const keep = this.db.prepare(`INSERT INTO draft_undo (op_id, position, example_id, split, tags, flags) VALUES (?, ?, 0, NULL, '', '')`);
+      const index = this.db.prepare(`INSERT INTO search.examples_fts (rowid, text) VALUES (?, ?)`);
+      const positions: number[] = [];
+      for (const e of examples) {
+        const id = Number(insert.run(JSON.stringify(e.messages), e.reference).lastInsertRowid);
+        index.run(id, e.messages.map((m) => m.content).join('\n'));
+        link.run(draft.id, next, id, tags);
+        keep.run(opId, next);
+        positions.push(next++);
+      }
+      return { ...this.closeOp(opId, examples.length, 0), positions };
+    })();
+  }
+
   /** Sets splits: position → split (rows not listed keep theirs). */
   setSplits(datasetId: number, splits: Map<number, Split>, label: string): OperationResult {
     return this.db.transaction(() => {
@@ -282,10 +304,14 @@ export class DraftStore {
       this.db
         .prepare(
           `UPDATE version_examples AS ve SET example_id = u.example_id, split = u.split, tags = u.tags, flags = u.flags
-           FROM draft_undo u WHERE u.op_id = @op AND ve.version_id = @v AND ve.position = u.position`,
+           FROM draft_undo u WHERE u.op_id = @op AND ve.version_id = @v AND ve.position = u.position AND u.example_id <> 0`,
         )
         .run({ op: op.id, v: draft.id });
       this.db.prepare(`UPDATE version_examples SET deleted_op = NULL WHERE version_id = ? AND deleted_op = ?`).run(draft.id, op.id);
+      // rows the operation added (their before-image says they did not exist: example_id 0) go away again
+      this.db
+        .prepare(`DELETE FROM version_examples WHERE version_id = @v AND position IN (SELECT position FROM draft_undo WHERE op_id = @op AND example_id = 0)`)
+        .run({ op: op.id, v: draft.id });
       this.db.prepare(`DELETE FROM draft_ops WHERE id = ?`).run(op.id);
       return { id: op.id, label: op.label, affected: op.affected, createdAt: op.created_at };
     })();

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { Db } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { DatasetsService } from '../datasets/service.js';
 import type { ModelsService } from '../models/service.js';
@@ -19,6 +20,7 @@ export function defaultParallel(gpu: boolean): number {
 
 export class DistillService {
   constructor(
+    private readonly db: Db,
     private readonly datasets: DatasetsService,
     private readonly models: ModelsService,
     private readonly store: DistillStore,
@@ -82,6 +84,27 @@ export class DistillService {
       measuredBy: speed?.by ?? null,
       maxSeconds: speed ? maxTokens / speed.tokensPerSecond : null,
     };
+  }
+
+  include(runId: number, position: number, sample: number): { label: string; outName: string; addedToWorkingCopy: boolean } {
+    const config = this.runConfig(runId);
+    const label = `Re-included answer ${position}${sample ? `.${sample}` : ''} of run ${runId}`;
+    const out = this.datasets.store.byName(config.outName);
+    const written = out !== null && out.state === 'ready';
+    const example = this.store.include(runId, position, sample);
+    if (!example) throw new AppError('not_found', `run ${runId} has no answer for example ${position}${sample ? ` (sample ${sample})` : ''}`);
+    if (example.wasIncluded) throw new AppError('conflict', `that answer is already in ${config.outName}`);
+    if (written) {
+      const last = example.messages.at(-1)!;
+      this.datasets.drafts.addExamples(out.id, [{ messages: example.messages, reference: last.content }], label);
+    }
+    return { label, outName: config.outName, addedToWorkingCopy: written };
+  }
+
+  private runConfig(runId: number): { outName: string } {
+    const raw = this.db.prepare(`SELECT config FROM runs WHERE id = ? AND kind = 'distill'`).pluck().get(runId) as string | undefined;
+    if (!raw) throw new AppError('not_found', `run ${runId} is not a distillation`);
+    return JSON.parse(raw) as { outName: string };
   }
 
   logprobs(runId: number, position: number, sample: number) {

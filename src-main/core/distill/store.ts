@@ -94,6 +94,16 @@ export class DistillStore {
     return bench ? { tokensPerSecond: bench.value, by: `benchmark run ${bench.id}` } : null;
   }
 
+  /** Marks an answer included; returns its training example, or null when there is no such answer. */
+  include(runId: number, position: number, sample: number): { messages: ChatMessage[]; wasIncluded: boolean } | null {
+    const r = this.db.prepare(`SELECT output, answer, included FROM distill_answers WHERE run_id = ? AND position = ? AND sample = ?`).get(runId, position, sample) as
+      | { output: string; answer: string; included: number }
+      | undefined;
+    if (!r) return null;
+    this.db.prepare(`UPDATE distill_answers SET included = 1 WHERE run_id = ? AND position = ? AND sample = ?`).run(runId, position, sample);
+    return { messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }], wasIncluded: r.included === 1 };
+  }
+
   /** The included answers as training examples, in source order. */
   outputs(runId: number): { position: number; sample: number; messages: ChatMessage[] }[] {
     const rows = this.db

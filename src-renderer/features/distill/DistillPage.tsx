@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Empty, ErrorBanner, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
+import { Empty, ErrorBanner, Notice, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
 import { when } from '../../ui/format.js';
@@ -165,6 +165,8 @@ export function DistillRunPage({ runId }: { runId: number }) {
   const [only, setOnly] = useState<'' | 'included' | 'rejected'>('');
   const answers = useQuery('distill.answers', { runId, limit: 200, ...(only ? { only } : {}) }, ['runs.changed'], [only]);
   const cancel = useAction('runs.cancel');
+  const include = useAction('distill.include');
+  const [included, setIncluded] = useState<string | null>(null);
   const resume = useAction('runs.resume');
   const r = run.data;
   const a = answers.data;
@@ -192,7 +194,8 @@ export function DistillRunPage({ runId }: { runId: number }) {
         )
       }
     >
-      <ErrorBanner error={run.error ?? cancel.error ?? resume.error} />
+      <ErrorBanner error={run.error ?? cancel.error ?? resume.error ?? include.error} />
+      <Notice text={included} onClose={() => setIncluded(null)} />
       {r && (
         <div className="card" data-testid="distill-progress">
           <div className="row">
@@ -239,7 +242,29 @@ export function DistillRunPage({ runId }: { runId: number }) {
                   <td className="pre">{x.prompt.at(-1)?.content}</td>
                   <td className="pre">
                     {x.answer}
-                    {x.rejected && <div className="error-text">rejected: {x.rejected}</div>}
+                    {x.rejected && (
+                      <div className="error-text">
+                        rejected: {x.rejected}{' '}
+                        {!x.included && (
+                          <button
+                            className="link"
+                            onClick={() =>
+                              void include.run({ runId, position: x.position, sample: x.sample }).then((res) => {
+                                if (!res) return;
+                                setIncluded(
+                                  res.addedToWorkingCopy
+                                    ? `${res.label}: added to the working copy of ${res.outName}; commit it there`
+                                    : `${res.label}: it will be in ${res.outName}`,
+                                );
+                                answers.refetch();
+                              })
+                            }
+                          >
+                            include anyway
+                          </button>
+                        )}
+                      </div>
+                    )}
                   </td>
                   <td className="muted">
                     {x.completionTokens ?? '–'} · {(x.ms / 1000).toFixed(1)} s
