@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
+import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../helpers/workspace.js';
 
 const open: Workspace[] = [];
 afterEach(async () => {
@@ -178,9 +178,9 @@ describe('datasets of several files', () => {
     await expect(ws.client.call('datasets.import', { path: more, name: 'tickets', append: true })).rejects.toThrow(/uncommitted changes/);
     await ws.client.call('datasets.discard', { name: 'tickets' });
     const big = path.join(tempDir(), 'big.jsonl');
-    fs.writeFileSync(big, Array.from({ length: 30_000 }, (_, i) => JSON.stringify({ prompt: `q${i}` })).join('\n'));
+    fs.writeFileSync(big, Array.from({ length: 200_000 }, (_, i) => JSON.stringify({ prompt: `q${i}` })).join('\n'));
     const cancelled = await ws.client.call('datasets.import', { path: big, name: 'tickets', append: true });
-    await new Promise((r) => setTimeout(r, 30));
+    await waitUntil(async () => (await ws.client.call('runs.get', { id: cancelled.runId })).progress.done > 0, 30_000, 'the append to start');
     await ws.client.call('runs.cancel', { id: cancelled.runId });
     expect((await ws.app.runner.waitFor(cancelled.runId)).status).toBe('cancelled');
     const after = await ws.client.call('datasets.get', { name: 'tickets' });

@@ -52,7 +52,7 @@ describe('distillery distill and runs, from a terminal', () => {
     const { runId } = (await callHttp(server.url, 'distill.start', {
       dataset: 'sample-support',
       teacher: { modelId: 1 },
-      generation: { maxTokens: 64, temperature: 0 },
+      generation: { maxTokens: 256, temperature: 0 },
       filters: { truncated: false },
       parallel: 1,
       outName: 'long',

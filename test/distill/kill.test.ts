@@ -41,7 +41,7 @@ describe('a distillation killed with SIGKILL', () => {
     const { runId } = await value<{ runId: number }>(server.url, 'distill.start', {
       dataset: 'p',
       teacher: { modelId: model.id },
-      generation: { temperature: 0, maxTokens: 40, seed: 9 },
+      generation: { temperature: 0, maxTokens: 160, seed: 9 },
       filters: { truncated: false, refusals: false },
       parallel: 2,
       outName: 'survivor',

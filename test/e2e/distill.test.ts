@@ -28,12 +28,12 @@ describe('distillation in Chromium', () => {
   it('starts a run from the form, shows answers beside their prompts as they arrive, cancels, resumes, opens the training set', async () => {
     await page.getByLabel('Dataset', { exact: true }).selectOption('sample-support');
     await page.getByLabel('Teacher').selectOption({ label: 'tiny-demo-llama (F16)' });
-    await page.getByLabel('max tokens').fill('48');
+    await page.getByLabel('max tokens').fill('200');
     await page.getByLabel('temperature').fill('0');
     await page.getByLabel('parallel').fill('1');
     await page.getByLabel('reject truncated answers').uncheck();
     await expect(page.getByLabel('output dataset').inputValue()).resolves.toBe('sample-support-distilled');
-    await page.getByTestId('distill-estimate').filter({ hasText: '24 answers · at most 1,152 tokens · speed not measured yet' }).waitFor();
+    await page.getByTestId('distill-estimate').filter({ hasText: '24 answers · at most 4,800 tokens · speed not measured yet' }).waitFor();
     await page.getByRole('button', { name: 'Start' }).click();
     await page.waitForURL(/#\/distill\/\d+$/);
     const answers = page.getByTestId('distill-answers');
