@@ -216,6 +216,7 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
         return 1;
       })();
       ctx.lineage('output', 'dataset', c.outName, `${c.outName}@${version}`);
+      ctx.progress(total, total, `${page.total} answers: ${out.length} in ${c.outName}@${version}, ${page.rejected} rejected`);
       ctx.log(page.rejected ? 'warn' : 'info', `${out.length} answer(s) in ${c.outName}@1; ${page.rejected} rejected by the filters (kept in this run).`);
     },
   };
