@@ -73,6 +73,23 @@ function print(opts: Common, value: unknown, text: () => string): void {
   process.stdout.write((opts.json ? JSON.stringify(value, null, 2) : text()) + '\n');
 }
 
+/** A JSON object from a file, or a usage error naming the option and the reason. */
+function readJsonFile(file: string, flag: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CommanderError(2, 'distillery.badFile', `${flag}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new CommanderError(2, 'distillery.badFile', `${flag}: ${path.basename(file)} is not a JSON schema (${(e as Error).message})`);
+  }
+}
+
 /** NAME or NAME@VERSION */
 function parseRef(ref: string): { name: string; version?: number } {
   const at = ref.lastIndexOf('@');
@@ -447,6 +464,8 @@ export function buildProgram(): Command {
     .option('--system <text>', "the teacher's system prompt (default: each example's own)")
     .option('--template <text>', 'the prompt as the teacher sees it; {{prompt}}, {{system}}, {{reference}}', '{{prompt}}')
     .option('--limit <n>', 'answer only the first N prompts (a trial)')
+    .option('--json-schema <file>', 'structured answers: a JSON schema file (a grammar on local teachers, response_format on servers)')
+    .option('--logprobs <k>', "keep the teacher's top-k log-probabilities per token (soft labels; servers that return them)")
     .option('--keep-truncated', 'keep answers cut by the token limit')
     .requiredOption('--out-name <name>', 'the new dataset holding the answers')
     .addOption(dataDirOption())
@@ -467,6 +486,8 @@ export function buildProgram(): Command {
           system?: string;
           template: string;
           limit?: string;
+          jsonSchema?: string;
+          logprobs?: string;
           keepTruncated?: boolean;
           outName: string;
         },
@@ -492,6 +513,8 @@ export function buildProgram(): Command {
             filters: { truncated: !opts.keepTruncated },
             ...(opts.parallel ? { parallel: num(opts.parallel, '--parallel') } : {}),
             ...(opts.limit ? { limit: num(opts.limit, '--limit') } : {}),
+            ...(opts.logprobs ? { logprobs: num(opts.logprobs, '--logprobs') } : {}),
+            ...(opts.jsonSchema ? { jsonSchema: readJsonFile(opts.jsonSchema, '--json-schema') } : {}),
             outName: opts.outName,
           });
         }),

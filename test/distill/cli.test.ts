@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/workspace.js';
@@ -38,6 +40,19 @@ describe('distillery distill and runs, from a terminal', () => {
     expect(run.metrics.find((m) => m.name === 'answers')?.value).toBe(3);
     const shown = JSON.parse(distillery('datasets', 'show', 'trial', '--json', '--data-dir', dir).stdout) as { version: { exampleCount: number } };
     expect(shown.version.exampleCount).toBe(3);
+    // structured answers from a schema file; soft labels refused for a local teacher, with the reason
+    const schema = path.join(dir, 'schema.json');
+    fs.writeFileSync(schema, JSON.stringify({ type: 'object', properties: { urgent: { type: 'boolean' } }, required: ['urgent'] }));
+    const structured = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--limit', '2', '--max-tokens', '40', '--json-schema', schema, '--out-name', 'structured', '--json', '--data-dir', dir);
+    expect(structured.code).toBe(0);
+    const sid = (JSON.parse(structured.stdout) as { id: number }).id;
+    const answers = JSON.parse(distillery('runs', 'show', String(sid), '--json', '--data-dir', dir).stdout) as { metrics: { name: string; value: number }[] };
+    expect(answers.metrics.find((m) => m.name === 'answers')?.value).toBe(2);
+    expect(distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--json-schema', path.join(dir, 'nope.json'), '--out-name', 'y', '--data-dir', dir).stderr).toMatch(
+      /^distillery: --json-schema: cannot read .*nope\.json \(ENOENT\)/,
+    );
+    const soft = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--logprobs', '3', '--out-name', 'y', '--data-dir', dir);
+    expect(soft.stderr).toMatch(/soft labels .* OpenAI-compatible teachers/);
     const http = distillery('distill', '--dataset', 'sample-support', '--teacher', 'http://127.0.0.1:9/v1', '--out-name', 'x', '--data-dir', dir);
     expect(http.code).toBe(2);
     expect(http.stderr).toBe('distillery: --model-name is required with an http(s) teacher\n');
