@@ -149,6 +149,34 @@ describe('distillation with a local GGUF teacher', () => {
     }
   });
 
+  it('keeps the top-k probabilities of every generated token as soft labels', async () => {
+    const { ws, teacherId } = await setup(2);
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: { temperature: 1, topK: 0, topP: 1, minP: 0, maxTokens: 10, seed: 4 },
+      filters: keepAll,
+      logprobs: 4,
+      parallel: 2,
+      outName: 'soft',
+    });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    const answers = await ws.client.call('distill.answers', { runId });
+    for (const a of answers.rows) {
+      const soft = (await ws.client.call('distill.logprobs', { runId, position: a.position }))!;
+      expect(soft.k).toBe(4);
+      expect(soft.tokens).toHaveLength(a.completionTokens!);
+      for (const t of soft.tokens) {
+        expect(t.top).toHaveLength(4);
+        expect(t.logprob).toBeLessThanOrEqual(0);
+        expect(t.logprob).toBeGreaterThan(-Infinity);
+        const lp = t.top.map((x) => x.logprob);
+        expect([...lp].sort((x, y) => y - x)).toEqual(lp); // highest first
+        expect(lp[0]).toBeGreaterThanOrEqual(t.logprob); // nothing is likelier than the best
+      }
+    }
+  });
+
   it('refuses bad input before starting', async () => {
     const { ws, teacherId } = await setup(2);
     await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, outName: 'prompts' })).rejects.toThrow(/already exists/);

@@ -142,7 +142,7 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
               Array.from({ length: c.parallel }, async () => {
                 const sequence = context.getSequence();
                 try {
-                  await drain((messages, seed) => answerOnSequence(model, sequence, messages, c.generation, seed, ctx.signal, grammar));
+                  await drain((messages, seed) => answerOnSequence(model, sequence, messages, c.generation, seed, ctx.signal, grammar, c.logprobs));
                 } finally {
                   sequence.dispose();
                 }

@@ -52,6 +52,8 @@ export async function answerOnSequence(
   seed: number,
   signal: AbortSignal,
   grammar?: LlamaGrammar,
+  /** Keep the top-k probabilities of every generated token (soft labels), as the run's sampling settings shape them. */
+  logprobsK?: number,
 ): Promise<TeacherAnswer> {
   await sequence.clearHistory();
   const wrapper = chatWrapperOf(model, sequence);
@@ -63,7 +65,7 @@ export async function answerOnSequence(
   const out: Token[] = [];
   let finishReason: TeacherAnswer['finishReason'] = 'length';
   let text = '';
-  const iterator = sequence.evaluate(prompt, {
+  const options = {
     temperature: generation.temperature,
     topK: generation.topK,
     topP: generation.topP,
@@ -71,9 +73,16 @@ export async function answerOnSequence(
     seed,
     ...(generation.repeatPenalty === 1 ? {} : { repeatPenalty: { punishTokens: () => out.slice(-64), penalty: generation.repeatPenalty } }),
     ...(grammarState ? { grammarEvaluationState: grammarState } : {}),
-  });
+  };
+  const soft: TokenLogprob[] | null = logprobsK ? [] : null;
+  // with soft labels, each token comes with the probabilities it was drawn from (sorted, highest first)
+  const iterator: AsyncGenerator<{ token: Token; probabilities?: Map<Token, number> }, void, void> = logprobsK
+    ? sequence.evaluateWithMetadata(prompt, { probabilities: true }, options)
+    : (async function* () {
+        for await (const token of sequence.evaluate(prompt, options)) yield { token };
+      })();
   try {
-    for await (const token of iterator) {
+    for await (const { token, probabilities } of iterator) {
       if (signal.aborted) {
         finishReason = 'cancelled';
         break;
@@ -83,6 +92,14 @@ export async function answerOnSequence(
         break;
       }
       out.push(token);
+      if (soft && probabilities) {
+        const top: { token: string; logprob: number }[] = [];
+        for (const [t, p] of probabilities) {
+          if (top.length >= logprobsK!) break;
+          top.push({ token: model.detokenize([t]), logprob: Math.log(p) });
+        }
+        soft.push({ token: model.detokenize([token]), logprob: Math.log(probabilities.get(token) ?? 0), top });
+      }
       if (stops.length) {
         // a stop text may span tokens: look at the last few tokens' text only (every token has at least a character)
         const tail = model.detokenize(out.slice(-(longestStop + 2)));
@@ -114,5 +131,5 @@ export async function answerOnSequence(
     await iterator.return();
   }
   if (finishReason !== 'stop' || text === '') text = model.detokenize(out);
-  return { text: text.trim(), finishReason, promptTokens: prompt.length, completionTokens: out.length };
+  return { text: text.trim(), finishReason, promptTokens: prompt.length, completionTokens: out.length, logprobs: soft };
 }

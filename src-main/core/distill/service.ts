@@ -43,9 +43,6 @@ export class DistillService {
     if (teacher.kind === 'http' && teacher.apiKeyEnv && !process.env[teacher.apiKeyEnv]) {
       throw new AppError('invalid_input', `the environment variable ${teacher.apiKeyEnv} (the API key) is not set in the app's environment`, 'teacher.apiKeyEnv');
     }
-    if (input.logprobs && teacher.kind === 'local') {
-      throw new AppError('invalid_input', 'soft labels (log-probabilities) come from OpenAI-compatible teachers for now (llama-server returns them); local teachers will follow', 'logprobs');
-    }
     const parallel = input.parallel ?? ('modelId' in t ? defaultParallel(this.gpu()) : 8);
     const run = this.runner.submit(
       'distill',
