@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { getLlama, LlamaChatSession, LlamaLogLevel, type Token } from 'node-llama-cpp';
+import { getLlama, LlamaChatSession, LlamaLogLevel, type LlamaContextSequence, type Token } from 'node-llama-cpp';
 import { createApp } from '../../src-main/core/app.js';
 import { createClient } from '../../src-shared/client.js';
 import { cpuCores, defaultThreadsFor } from '../../src-main/core/llm/threads.js';
@@ -55,8 +55,8 @@ export async function distillBench(args: string[]): Promise<void> {
   // node-llama-cpp directly, as the app uses it: one context with P sequences, each generating with evaluate()
   const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error, maxThreads: 0 });
   const m = await llama.loadModel({ modelPath: model });
-  const direct: Record<number, number> = {};
-  for (const parallel of [1, 4, 8]) {
+  /** Generated tokens/s with P sequences of one context, each answering prompts in turn with `answer` (tokens out). */
+  const rate = async (parallel: number, answer: (sequence: LlamaContextSequence, text: string) => Promise<number>) => {
     const context = await m.createContext({ sequences: parallel, contextSize: Math.min(m.trainContextSize, tokens + 2048), threads });
     let generated = 0;
     let next = 0;
@@ -66,39 +66,38 @@ export async function distillBench(args: string[]): Promise<void> {
         const sequence = context.getSequence();
         for (let i = next++; i < prompts; i = next++) {
           await sequence.clearHistory();
-          let n = 0;
-          for await (const token of sequence.evaluate(m.tokenize(texts[i]!), { temperature: 0 })) {
-            if (m.isEogToken(token) || ++n > tokens) break;
-            generated++;
-          }
+          const n = await answer(sequence, texts[i]!); // (not `generated += await …`: that reads generated before the await)
+          generated += n;
         }
         sequence.dispose();
       }),
     );
-    direct[parallel] = generated / ((performance.now() - t0) / 1000);
+    const tps = generated / ((performance.now() - t0) / 1000);
     await context.dispose();
+    return tps;
+  };
+  const direct: Record<number, number> = {};
+  for (const parallel of [1, 4, 8]) {
+    direct[parallel] = await rate(parallel, async (sequence, text) => {
+      let n = 0;
+      for await (const token of sequence.evaluate(m.tokenize(text), { temperature: 0 })) {
+        if (m.isEogToken(token) || n >= tokens) break;
+        n++;
+      }
+      return n;
+    });
     print({ bench: 'distill.direct', method: 'sequence.evaluate', parallel, prompts, max_tokens: tokens, threads, tokens_per_s: round(direct[parallel]!) });
   }
   // and through a LlamaChatSession per answer (what the app did at first)
   for (const parallel of [1, 8]) {
-    const context = await m.createContext({ sequences: parallel, contextSize: Math.min(m.trainContextSize, tokens + 2048), threads });
-    let generated = 0;
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: parallel }, async () => {
-        const sequence = context.getSequence();
-        for (let i = next++; i < prompts; i = next++) {
-          await sequence.clearHistory();
-          const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
-          await session.prompt(texts[i]!, { maxTokens: tokens, temperature: 0, seed: 1, onToken: (t: Token[]) => (generated += t.length) });
-          session.dispose({ disposeSequence: false });
-        }
-        sequence.dispose();
-      }),
-    );
-    await context.dispose();
-    print({ bench: 'distill.direct', method: 'LlamaChatSession', parallel, prompts, max_tokens: tokens, threads, tokens_per_s: round(generated / ((performance.now() - t0) / 1000)) });
+    const tps = await rate(parallel, async (sequence, text) => {
+      let n = 0;
+      const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+      await session.prompt(text, { maxTokens: tokens, temperature: 0, seed: 1, onToken: (t: Token[]) => (n += t.length) });
+      session.dispose({ disposeSequence: false });
+      return n;
+    });
+    print({ bench: 'distill.direct', method: 'LlamaChatSession', parallel, prompts, max_tokens: tokens, threads, tokens_per_s: round(tps) });
   }
   await m.dispose();
   await llama.dispose();

@@ -3,7 +3,7 @@ import type { JobContext, JobKind } from '../jobs/types.js';
 import type { LlmEngine } from '../llm/engine.js';
 import { toExampleRow, type DatasetsStore } from './store.js';
 import type { DraftStore } from './draft.js';
-import { exactKey, exampleText, nearDuplicateClusters } from './curation/dedupe.js';
+import { exactDuplicateGroups, exactKey, exampleText, nearDuplicateClusters } from './curation/dedupe.js';
 import { qualityIssues } from './curation/quality.js';
 import { redactPii, scanPii } from './curation/pii.js';
 import type { ExampleRow, NormalizedExample } from '../../../src-shared/domain/datasets.js';
@@ -52,18 +52,13 @@ export function dedupeJob(store: DatasetsStore, drafts: DraftStore): JobKind<Ded
       let done = 0;
       let clusters: { positions: number[]; similarity: number }[];
       if (c.near === undefined) {
-        const groups = new Map<string, number[]>();
+        const keys: { id: number; key: string }[] = [];
         for await (const rows of rowsOf(store, c.versionId, ctx)) {
-          for (const r of rows) {
-            const key = exactKey(r);
-            const g = groups.get(key);
-            if (g) g.push(r.position);
-            else groups.set(key, [r.position]);
-          }
+          for (const r of rows) keys.push({ id: r.position, key: exactKey(r) });
           done += rows.length;
           ctx.progress(done, total, `${done} of ${total} examples hashed`);
         }
-        clusters = [...groups.values()].filter((g) => g.length > 1).map((positions) => ({ positions, similarity: 1 }));
+        clusters = exactDuplicateGroups(keys).map((positions) => ({ positions, similarity: 1 }));
       } else {
         const items: { id: number; text: string }[] = [];
         for await (const rows of rowsOf(store, c.versionId, ctx)) {

@@ -241,12 +241,6 @@ export class DatasetsStore {
     return v?.state === 'committed' ? v.example_count : this.versionSize(versionId);
   }
 
-  /** The positions of every row of a version matching a filter (bulk actions). */
-  positions(versionId: number, filter: ExamplesFilter): number[] {
-    const sql = filterSql(versionId, filter);
-    return this.db.prepare(`SELECT ve.position ${sql.from}`).pluck().all(sql.params) as number[];
-  }
-
   /** Rows by position (the members of a cluster, a diff's two sides). */
   rowsAt(versionId: number, positions: number[], includeDeleted = false): RawRow[] {
     if (positions.length === 0) return [];

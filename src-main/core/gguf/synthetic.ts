@@ -1,3 +1,4 @@
+import { mulberry32 } from '../random.js';
 import { readRawMetadata, writeGguf, GgmlType, u32, f32, str, type GgufTensorSpec, type GgufValue } from './writer.js';
 
 /** A llama-architecture model with deterministic pseudo-random weights (for fixtures and the sample workspace). */
@@ -17,17 +18,7 @@ export interface SyntheticLlamaSpec {
   chatTemplate?: string;
 }
 
-/** Mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Uniform values in [-scale, scale]. */
 function randomValues(n: number, scale: number, next: () => number): Float32Array {

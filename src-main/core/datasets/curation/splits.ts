@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../random.js';
 /**
  * Seeded, reproducible train/validation/test assignment.
  *
@@ -63,17 +64,7 @@ export const DEFAULT_SPLIT_RATIOS: Readonly<SplitRatios> = Object.freeze({ train
 
 type Triple = [number, number, number]; // train, validation, test
 
-/** mulberry32: a small seeded 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 }; // the split shuffle's PRNG (src-main/core/random.ts)
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
