@@ -16,6 +16,8 @@ import { dedupeJob, scanJob as datasetScanJob, tokenCountJob } from './datasets/
 import { DistillStore } from './distill/store.js';
 import { distillJob } from './distill/job.js';
 import { DistillService } from './distill/service.js';
+import { SecretsStore } from './secrets/store.js';
+import { localCipher, type SecretCipher } from './secrets/cipher.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
@@ -42,6 +44,8 @@ export interface AppOptions {
    * workspace on first start.
    */
   sampleResourcesDir?: string | null;
+  /** Encrypts saved API keys: Electron's safeStorage in the desktop app; by default the OS keyring's key or a key file. */
+  secretCipher?: SecretCipher;
 }
 
 export interface App {
@@ -76,12 +80,13 @@ export function createApp(options: AppOptions): App {
   runner.register(dedupeJob(datasets.store, datasets.drafts));
   runner.register(datasetScanJob(datasets.store, datasets.drafts));
   runner.register(tokenCountJob(datasets.store, engine));
+  const secrets = new SecretsStore(db, options.secretCipher ?? lazyCipher(() => localCipher(dataDir)));
   const distillStore = new DistillStore(db);
-  runner.register(distillJob(datasets.store, distillStore, engine, userThreads));
+  runner.register(distillJob(datasets.store, distillStore, engine, userThreads, secrets));
   const distill = new DistillService(db, datasets, models, distillStore, runner, () => {
     const gpu = engine.info().gpu;
     return gpu !== null && gpu !== 'cpu';
-  });
+  }, secrets);
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -148,6 +153,10 @@ export function createApp(options: AppOptions): App {
     'distill.start': (input) => distill.start(input),
     'distill.estimate': (input) => distill.estimate(input),
     'distill.include': ({ runId, position, sample }) => distill.include(runId, position, sample),
+    'distill.exclude': ({ runId, position, sample }) => distill.exclude(runId, position, sample),
+    'secrets.list': () => ({ backend: secrets.backend, secrets: secrets.list() }),
+    'secrets.set': ({ name, value }) => secrets.set(name, value),
+    'secrets.delete': ({ name }) => ({ deleted: secrets.delete(name) }),
     'distill.answers': ({ runId, offset, limit, only }) => distill.answers(runId, offset, limit, only),
     'distill.logprobs': ({ runId, position, sample }) => distill.logprobs(runId, position, sample),
   };
@@ -179,5 +188,18 @@ export function createApp(options: AppOptions): App {
       await engine.dispose();
       db.close();
     },
+  };
+}
+
+/** A cipher made on first use: the key file or keyring is touched only when a secret is saved or read. */
+function lazyCipher(make: () => SecretCipher): SecretCipher {
+  let c: SecretCipher | null = null;
+  const get = () => (c ??= make());
+  return {
+    get backend() {
+      return get().backend;
+    },
+    encrypt: (plain) => get().encrypt(plain),
+    decrypt: (data) => get().decrypt(data),
   };
 }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app as electronApp, BrowserWindow, dialog, session, shell } from 'electron';
+import { app as electronApp, BrowserWindow, dialog, safeStorage, session, shell } from 'electron';
 import { createApp, type App } from '../core/app.js';
+import { safeStorageCipher } from '../core/secrets/cipher.js';
 import { registerIpcHost, type IpcHost } from './ipc-host.js';
 import { CONTENT_SECURITY_POLICY } from '../server/http-host.js';
 import { acquireDataLock } from '../server/data-lock.js';
@@ -76,7 +77,13 @@ void electronApp.whenReady().then(() => {
     electronApp.quit();
     return;
   }
-  core = createApp({ dataDir, host: 'electron', sampleResourcesDir: path.join(electronApp.getAppPath(), 'resources') });
+  // API keys are encrypted with the OS's keychain through safeStorage; Linux without a keyring gets only
+  // "basic_text" (a fixed key), so there the app's own key (OS keyring or a 0600 key file) is used instead.
+  const secretCipher =
+    safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text')
+      ? safeStorageCipher(safeStorage)
+      : undefined;
+  core = createApp({ dataDir, host: 'electron', sampleResourcesDir: path.join(electronApp.getAppPath(), 'resources'), ...(secretCipher ? { secretCipher } : {}) });
   ipc = registerIpcHost(core, isTrustedUrl);
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {

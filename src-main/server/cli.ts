@@ -456,6 +456,7 @@ export function buildProgram(): Command {
     .requiredOption('--teacher <model>', 'a model id of the library (local GGUF), or an OpenAI-compatible server: http(s)://host:port/v1')
     .option('--model-name <name>', "the server's model name (with an http(s) teacher)")
     .option('--api-key-env <VAR>', 'the environment variable holding the API key (the key itself is never stored)')
+    .option('--api-key-secret <name>', 'a saved API key (see `secrets set`), stored encrypted')
     .option('--parallel <k>', 'prompts answered at once (default: from the hardware)')
     .option('--samples <s>', 'answers per prompt', '1')
     .option('--temperature <t>', 'sampling temperature', '0.7')
@@ -467,6 +468,12 @@ export function buildProgram(): Command {
     .option('--json-schema <file>', 'structured answers: a JSON schema file (a grammar on local teachers, response_format on servers)')
     .option('--logprobs <k>', "keep the teacher's top-k log-probabilities per token (soft labels; servers that return them)")
     .option('--keep-truncated', 'keep answers cut by the token limit')
+    .option('--judge <model>', 'LLM-as-judge: a model id or an http(s)://…/v1 server scores each answer against --rubric')
+    .option('--judge-model-name <name>', "the judge server's model name (with an http(s) judge)")
+    .option('--judge-api-key-secret <name>', "the judge server's saved API key")
+    .option('--rubric <text>', 'what the judge checks, e.g. "Correct, complete, and polite"')
+    .option('--rubric-file <file>', 'the rubric, from a file')
+    .option('--judge-threshold <n>', 'answers scoring below this (1-10) are rejected', '6')
     .requiredOption('--out-name <name>', 'the new dataset holding the answers')
     .addOption(dataDirOption())
     .addOption(jsonOption())
@@ -478,6 +485,13 @@ export function buildProgram(): Command {
           teacher: string;
           modelName?: string;
           apiKeyEnv?: string;
+          apiKeySecret?: string;
+          judge?: string;
+          judgeModelName?: string;
+          judgeApiKeySecret?: string;
+          rubric?: string;
+          rubricFile?: string;
+          judgeThreshold: string;
           parallel?: string;
           samples: string;
           temperature: string;
@@ -496,6 +510,18 @@ export function buildProgram(): Command {
           const { name, version } = parseRef(opts.dataset);
           const remote = /^https?:\/\//.test(opts.teacher);
           if (remote && !opts.modelName) throw new CommanderError(2, 'distillery.badTeacher', '--model-name is required with an http(s) teacher');
+          if (opts.judge && /^https?:\/\//.test(opts.judge) && !opts.judgeModelName) {
+            throw new CommanderError(2, 'distillery.badJudge', '--judge-model-name is required with an http(s) judge');
+          }
+          let rubric = opts.rubric;
+          if (opts.rubricFile) {
+            try {
+              rubric = fs.readFileSync(opts.rubricFile, 'utf8');
+            } catch (e) {
+              throw new CommanderError(2, 'distillery.badRubric', `--rubric-file: cannot read ${opts.rubricFile} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+            }
+          }
+          if (opts.judge && !rubric?.trim()) throw new CommanderError(2, 'distillery.badJudge', '--judge needs --rubric or --rubric-file');
           const num = (v: string, flag: string) => {
             const n = Number(v);
             if (!Number.isFinite(n)) throw new CommanderError(2, 'distillery.badNumber', `${flag} must be a number, not "${v}"`);
@@ -506,8 +532,24 @@ export function buildProgram(): Command {
             version,
             split: opts.split,
             teacher: remote
-              ? { baseUrl: opts.teacher, model: opts.modelName!, ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}) }
+              ? {
+                  baseUrl: opts.teacher,
+                  model: opts.modelName!,
+                  ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}),
+                  ...(opts.apiKeySecret ? { apiKeySecret: opts.apiKeySecret } : {}),
+                }
               : { modelId: parseId(opts.teacher) },
+            ...(opts.judge
+              ? {
+                  judge: {
+                    teacher: /^https?:\/\//.test(opts.judge)
+                      ? { baseUrl: opts.judge, model: opts.judgeModelName!, ...(opts.judgeApiKeySecret ? { apiKeySecret: opts.judgeApiKeySecret } : {}) }
+                      : { modelId: parseId(opts.judge) },
+                    rubric: rubric!,
+                    threshold: num(opts.judgeThreshold, '--judge-threshold'),
+                  },
+                }
+              : {}),
             template: { system: opts.system ?? null, user: opts.template },
             generation: { samples: num(opts.samples, '--samples'), temperature: num(opts.temperature, '--temperature'), maxTokens: num(opts.maxTokens, '--max-tokens'), seed: num(opts.seed, '--seed') },
             filters: { truncated: !opts.keepTruncated },
@@ -518,6 +560,46 @@ export function buildProgram(): Command {
             outName: opts.outName,
           });
         }),
+    );
+
+  const secrets = program.command('secrets').description('API keys of OpenAI-compatible servers, stored encrypted (never in plain text)');
+  secrets
+    .command('set')
+    .description('save an API key, read from standard input (never from the command line, where other users could see it)')
+    .argument('<name>', 'a name to refer to it by, e.g. openai')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((name: string, opts: Common) =>
+      withClient(opts, async (c) => {
+        const value = (await readStdin(process.stdin.isTTY ? `API key for ${name} (input hidden): ` : null)).trim();
+        if (!value) throw new CommanderError(2, 'distillery.emptySecret', 'no API key on standard input');
+        const saved = await c.call('secrets.set', { name, value });
+        print(opts, saved, () => `saved ${saved.name} (encrypted: ${saved.backend})`);
+      }),
+    );
+  secrets
+    .command('list')
+    .description('saved API keys: names and how they are protected, never values')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((opts: Common) =>
+      withClient(opts, async (c) => {
+        const r = await c.call('secrets.list', {});
+        print(opts, r, () => (r.secrets.length ? r.secrets.map((s) => `${s.name}\t${s.backend}\tupdated ${s.updatedAt}`).join('\n') : `no saved API keys (new ones are encrypted with: ${r.backend})`));
+      }),
+    );
+  secrets
+    .command('delete')
+    .description('forget a saved API key')
+    .argument('<name>')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action((name: string, opts: Common) =>
+      withClient(opts, async (c) => {
+        const r = await c.call('secrets.delete', { name });
+        if (!r.deleted) throw new CommanderError(1, 'distillery.notFound', `there is no saved API key named ${name}`);
+        print(opts, r, () => `deleted ${name}`);
+      }),
     );
 
   const runs = program.command('runs').description('runs: every long operation, kept in SQLite');
@@ -603,5 +685,39 @@ export async function main(argv: string[]): Promise<number> {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
+  });
+}
+
+/** All of standard input; on a terminal, one line typed without echo after `prompt`. */
+function readStdin(prompt: string | null): Promise<string> {
+  if (prompt === null) {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      process.stdin.on('data', (c: Buffer) => chunks.push(c));
+      process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      process.stdin.on('error', reject);
+    });
+  }
+  return new Promise((resolve) => {
+    process.stderr.write(prompt);
+    const stdin = process.stdin;
+    stdin.setRawMode(true);
+    let value = '';
+    const onData = (b: Buffer) => {
+      for (const ch of b.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          stdin.setRawMode(false);
+          stdin.off('data', onData);
+          stdin.pause();
+          process.stderr.write('\n');
+          resolve(value);
+          return;
+        }
+        if (ch === '\u0003') process.exit(130);
+        value = ch === '\u007f' ? value.slice(0, -1) : value + ch;
+      }
+    };
+    stdin.on('data', onData);
+    stdin.resume();
   });
 }

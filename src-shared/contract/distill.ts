@@ -1,8 +1,37 @@
 import { z } from 'zod';
 import { op } from './define.js';
+import { SecretName } from './secrets.js';
 import { DistillFilters, DistillGeneration, DistillTemplate, type DistillAnswersPage, type DistillEstimate, type TokenLogprob } from '../domain/distill.js';
 
 const DatasetName = z.string().trim().min(1).max(200).regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
+
+/** A model that answers prompts: a library model (local GGUF) or an OpenAI-compatible server. */
+export const TeacherInput = z.union([
+  z.strictObject({ modelId: z.number().int().positive() }),
+  z
+    .strictObject({
+      baseUrl: z.url({ protocol: /^https?$/ }).max(2000),
+      model: z.string().trim().min(1).max(200),
+      /** The environment variable holding the API key. */
+      apiKeyEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+        .optional(),
+      /** A saved API key (secrets.set), encrypted at rest. The key itself is never part of a run. */
+      apiKeySecret: SecretName.optional(),
+      timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+      maxRetries: z.number().int().min(0).max(20).default(4),
+    })
+    .refine((t) => !(t.apiKeyEnv && t.apiKeySecret), { message: 'give the API key as apiKeyEnv or apiKeySecret, not both', path: ['apiKeySecret'] }),
+]);
+
+/** LLM-as-judge: a model scores every answer that passed the other filters against a rubric (1–10); below the threshold it is rejected. */
+export const DistillJudgeInput = z.strictObject({
+  teacher: TeacherInput,
+  rubric: z.string().trim().min(1).max(20_000),
+  threshold: z.number().min(1).max(10).default(6),
+  maxTokens: z.number().int().min(16).max(4096).default(256),
+});
 
 export const DistillStartInput = z.strictObject({
       dataset: DatasetName,
@@ -10,20 +39,7 @@ export const DistillStartInput = z.strictObject({
       version: z.number().int().positive().optional(),
       split: z.enum(['train', 'validation', 'test', 'all']).default('all'),
       /** A model of the library (local GGUF), or an OpenAI-compatible server (llama-server, vLLM, Ollama, LM Studio, OpenAI). */
-      teacher: z.union([
-        z.strictObject({ modelId: z.number().int().positive() }),
-        z.strictObject({
-          baseUrl: z.url({ protocol: /^https?$/ }).max(2000),
-          model: z.string().trim().min(1).max(200),
-          /** The environment variable holding the API key: the key itself is never stored or logged. */
-          apiKeyEnv: z
-            .string()
-            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
-            .optional(),
-          timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
-          maxRetries: z.number().int().min(0).max(20).default(4),
-        }),
-      ]),
+      teacher: TeacherInput,
       template: DistillTemplate.default(DistillTemplate.parse({})),
       generation: DistillGeneration.default(DistillGeneration.parse({})),
       filters: DistillFilters.default(DistillFilters.parse({})),
@@ -34,6 +50,8 @@ export const DistillStartInput = z.strictObject({
       logprobs: z.number().int().min(1).max(20).optional(),
       /** Structured output: a JSON schema, enforced as a grammar on local teachers and as response_format on servers. */
       jsonSchema: z.record(z.string(), z.unknown()).optional(),
+      /** An LLM-as-judge pass over the answers that passed the other filters. */
+      judge: DistillJudgeInput.optional(),
       /** Stop after this many prompts (a trial run). */
       limit: z.number().int().positive().optional(),
     });
@@ -51,6 +69,13 @@ export const distillOps = {
    * the output when the run has not written it yet.
    */
   'distill.include': op<{ label: string; outName: string; addedToWorkingCopy: boolean }>()(
+    z.strictObject({ runId: z.number().int().positive(), position: z.number().int(), sample: z.number().int().min(0).default(0) }),
+  ),
+  /**
+   * Takes an included answer out: out of the output dataset's working copy (commit it there), or out of the output when
+   * the run has not written it yet. The answer stays in the run, marked "excluded by hand".
+   */
+  'distill.exclude': op<{ label: string; outName: string; removedFromWorkingCopy: boolean }>()(
     z.strictObject({ runId: z.number().int().positive(), position: z.number().int(), sample: z.number().int().min(0).default(0) }),
   ),
   /** The soft labels of one answer: per generated token, its log-probability and the top-k alternatives. */

@@ -6,6 +6,7 @@ import { runsOps, runsEvents } from './runs.js';
 import { playgroundOps, playgroundEvents } from './playground.js';
 import { datasetsOps } from './datasets.js';
 import { distillOps } from './distill.js';
+import { secretsOps } from './secrets.js';
 import type { Result } from '../errors.js';
 
 export * from './system.js';
@@ -14,6 +15,7 @@ export * from './runs.js';
 export * from './playground.js';
 export * from './datasets.js';
 export * from './distill.js';
+export * from './secrets.js';
 
 /** Every operation the UI, the CLI and the tests can ask for. */
 export const contract = {
@@ -23,6 +25,7 @@ export const contract = {
   ...playgroundOps,
   ...datasetsOps,
   ...distillOps,
+  ...secretsOps,
 } as const;
 
 /** Every event the main side pushes. */

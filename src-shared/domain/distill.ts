@@ -50,6 +50,9 @@ export interface DistillAnswer {
   ms: number;
   rejected: string | null;
   included: boolean;
+  /** The LLM judge's score (1–10) and reason, when the run has a judge and it has scored this answer. */
+  judgeScore: number | null;
+  judgeReason: string | null;
 }
 
 export interface DistillAnswersPage {

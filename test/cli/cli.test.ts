@@ -37,6 +37,27 @@ describe('distillery CLI', () => {
     expect(show.stdout).toMatch(/chat template\s+yes/);
   });
 
+  it('secrets set reads the key from standard input, never prints it, and list/delete manage it', () => {
+    const dir = tempDir();
+    const key = 'sk-cli-secret-abcdef0123456789';
+    const env = { ...process.env, DISTILLERY_NO_KEYRING: '1' };
+    const run = (input: string | undefined, ...args: string[]) => {
+      const r = spawnSync(process.execPath, ['bin/distillery.js', ...args, '--data-dir', dir], { cwd: REPO, encoding: 'utf8', timeout: 60_000, env, input });
+      return { code: r.status, out: r.stdout + r.stderr };
+    };
+    const set = run(`${key}\n`, 'secrets', 'set', 'openai');
+    expect(set.code).toBe(0);
+    expect(set.out).toMatch(/saved openai \(encrypted: key file /);
+    expect(set.out).not.toContain(key);
+    const list = run(undefined, 'secrets', 'list', '--json');
+    expect(JSON.parse(list.out).secrets).toEqual([expect.objectContaining({ name: 'openai' })]);
+    expect(list.out).not.toContain(key);
+    for (const f of fs.readdirSync(dir).filter((f) => /\.db/.test(f))) expect(fs.readFileSync(path.join(dir, f)).includes(key)).toBe(false);
+    expect(run('', 'secrets', 'set', 'empty')).toMatchObject({ code: 2, out: expect.stringContaining('no API key on standard input') });
+    expect(run(undefined, 'secrets', 'delete', 'openai').code).toBe(0);
+    expect(run(undefined, 'secrets', 'delete', 'openai')).toMatchObject({ code: 1, out: expect.stringContaining('no saved API key named openai') });
+  });
+
   it('runs list and show', () => {
     const list = distillery('runs', 'list', '--json', '--data-dir', dataDir);
     expect(list.code).toBe(0);

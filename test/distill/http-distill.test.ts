@@ -73,7 +73,7 @@ describe('distillation with an OpenAI-compatible teacher', () => {
         { role: 'assistant', content: 'nolispe yas' },
       ]);
       const run = await ws.client.call('runs.get', { id: runId });
-      expect(run.logs.some((l) => /Retrying a request/.test(l.message))).toBe(true);
+      expect(run.logs.some((l) => /retrying a request/.test(l.message))).toBe(true);
       expect(run.lineage).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'endpoint', label: `big-teacher at ${new URL(url).host}` })]));
       // the key is nowhere in the database or its WAL
       ws.app.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -177,6 +177,34 @@ describe('distillation with a local GGUF teacher', () => {
     }
   });
 
+  it('a local judge scores every answer that passed the filters, through a grammar, and rejects those below the pass mark', async () => {
+    const { ws, teacherId } = await setup(6);
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: greedy,
+      filters: { ...keepAll, mustNotMatch: '^$' },
+      judge: { teacher: { modelId: teacherId }, rubric: 'The answer fixes the error.', threshold: 5, maxTokens: 48 },
+      parallel: 2,
+      outName: 'judged',
+    });
+    const end = await ws.app.runner.waitFor(runId);
+    expect(end.error).toBeNull();
+    const { rows, included } = await ws.client.call('distill.answers', { runId });
+    expect(rows).toHaveLength(6);
+    for (const r of rows) {
+      // the grammar allows only an integer 1..10 as the score: the synthetic judge's verdicts are readable
+      expect(r.judgeScore).toBeGreaterThanOrEqual(1);
+      expect(r.judgeScore).toBeLessThanOrEqual(10);
+      expect(Number.isInteger(r.judgeScore)).toBe(true);
+      expect(r.included).toBe(r.judgeScore! >= 5);
+      if (!r.included) expect(r.rejected).toMatch(new RegExp(`^judge: ${r.judgeScore}/10 < 5`));
+    }
+    expect((await ws.client.call('datasets.examples', { name: 'judged', offset: 0, limit: 10 })).total).toBe(included);
+    const run = await ws.client.call('runs.get', { id: runId });
+    expect(run.logs.some((l) => /Judging 6 answer\(s\)/.test(l.message))).toBe(true);
+  });
+
   it('refuses bad input before starting', async () => {
     const { ws, teacherId } = await setup(2);
     await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, outName: 'prompts' })).rejects.toThrow(/already exists/);

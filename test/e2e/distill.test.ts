@@ -53,6 +53,45 @@ describe('distillation in Chromium', () => {
     await expect(page.locator('main').innerText()).resolves.toContain('24 examples');
   });
 
+  it('saves an API key from the form (encrypted, never shown again), runs with an LLM judge, and excludes a kept answer', async () => {
+    await page.goto(`${server.url}/#/distill`);
+    await page.getByLabel('Dataset', { exact: true }).selectOption('sample-support');
+    await page.getByLabel('Teacher', { exact: true }).selectOption('server');
+    await page.getByLabel('Teacher API key').selectOption('+');
+    await page.getByLabel('Key name').fill('my-server');
+    await page.getByLabel('API key', { exact: true }).fill('sk-e2e-never-shown-123456');
+    await page.getByRole('button', { name: 'Save key' }).click();
+    await expect(page.getByLabel('Teacher API key').inputValue()).resolves.toBe('my-server');
+    const listed = (await callHttp(server.url, 'secrets.list', {})).value as { secrets: { name: string }[] };
+    expect(listed.secrets.map((k) => k.name)).toEqual(['my-server']);
+    expect(JSON.stringify(listed)).not.toContain('sk-e2e-never-shown');
+    expect(await page.content()).not.toContain('sk-e2e-never-shown');
+
+    await page.getByLabel('Teacher', { exact: true }).selectOption({ label: 'tiny-demo-llama (F16)' });
+    await page.getByLabel('max tokens').fill('24');
+    await page.getByLabel('temperature').fill('0');
+    await page.getByLabel('only the first').fill('4');
+    await page.getByLabel('reject truncated answers').uncheck();
+    await page.getByLabel('LLM judge').check();
+    await page.getByLabel('Judge', { exact: true }).selectOption({ label: 'tiny-demo-llama (F16)' });
+    await page.getByLabel('Rubric').fill('The answer helps the customer.');
+    await page.getByLabel('pass mark (1–10)').fill('1');
+    await page.getByLabel('output dataset').fill('judged-tickets');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/#\/distill\/\d+$/);
+    await page.getByTestId('distill-progress').locator('.badge-succeeded').waitFor({ timeout: 120_000 });
+    const answers = page.getByTestId('distill-answers');
+    await page.getByRole('button', { name: '4 kept' }).waitFor();
+    // every answer has the judge's score, 1..10
+    const scores = await answers.locator('tbody tr td:nth-child(4)').allInnerTexts();
+    expect(scores).toHaveLength(4);
+    for (const sc of scores) expect(sc).toMatch(/^(10|[1-9])\/10$/);
+    await answers.getByRole('button', { name: 'exclude' }).first().click();
+    await page.getByRole('status').filter({ hasText: 'removed from the working copy of judged-tickets' }).waitFor();
+    await page.getByRole('button', { name: '3 kept' }).waitFor();
+    await screenshot(page, 'distill-judged');
+  });
+
   it('logged no page errors', () => {
     expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e))).toEqual([]);
   });

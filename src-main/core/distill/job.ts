@@ -1,35 +1,39 @@
 import { z } from 'zod';
-import type { LlamaContext } from 'node-llama-cpp';
 import type { JobKind } from '../jobs/types.js';
 import type { LlmEngine } from '../llm/engine.js';
+import type { SecretsStore } from '../secrets/store.js';
 import { nowIso } from '../store/db.js';
 import { toExampleRow, type DatasetsStore } from '../datasets/store.js';
 import type { DistillStore } from './store.js';
-import { answerOnSequence, type TeacherAnswer } from './local-teacher.js';
-import { HttpTeacher } from './http-teacher.js';
-import { answerSeed, buildPrompt, jsonRejection, rejection } from './prompt.js';
+import type { TeacherAnswer } from './local-teacher.js';
+import { openTeacher, type OpenTeacher, type TeacherDeps } from './teachers.js';
+import { JUDGE_SCHEMA, judgeMessages, judgeRejection, readVerdict } from './judge.js';
+import { answerSeed, buildPrompt, compileSchema, jsonRejection, rejection } from './prompt.js';
 import { DistillFilters, DistillGeneration, DistillTemplate } from '../../../src-shared/domain/distill.js';
 import type { ChatMessage, ExampleRow, Split } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
+
+const TeacherConfig = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('local'), modelId: z.number().int().positive(), path: z.string(), name: z.string() }),
+  z.strictObject({
+    kind: z.literal('http'),
+    baseUrl: z.string(),
+    model: z.string(),
+    name: z.string(),
+    /** Where the key is (an environment variable's or a saved secret's name), never the key. */
+    apiKeyEnv: z.string().optional(),
+    apiKeySecret: z.string().optional(),
+    timeoutMs: z.number().int().positive(),
+    maxRetries: z.number().int().min(0),
+  }),
+]);
 
 export const DistillConfig = z.strictObject({
   dataset: z.string(),
   versionId: z.number().int().positive(),
   versionNumber: z.number().int().positive(),
   split: z.enum(['train', 'validation', 'test', 'all']),
-  teacher: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('local'), modelId: z.number().int().positive(), path: z.string(), name: z.string() }),
-    z.strictObject({
-      kind: z.literal('http'),
-      baseUrl: z.string(),
-      model: z.string(),
-      name: z.string(),
-      /** Where the key is (an environment variable's name), never the key. */
-      apiKeyEnv: z.string().optional(),
-      timeoutMs: z.number().int().positive(),
-      maxRetries: z.number().int().min(0),
-    }),
-  ]),
+  teacher: TeacherConfig,
   template: DistillTemplate,
   generation: DistillGeneration,
   filters: DistillFilters,
@@ -38,6 +42,7 @@ export const DistillConfig = z.strictObject({
   limit: z.number().int().positive().optional(),
   jsonSchema: z.record(z.string(), z.unknown()).optional(),
   logprobs: z.number().int().min(1).max(20).optional(),
+  judge: z.strictObject({ teacher: TeacherConfig, rubric: z.string(), threshold: z.number(), maxTokens: z.number().int().positive() }).optional(),
 });
 export type DistillConfig = z.infer<typeof DistillConfig>;
 
@@ -52,7 +57,7 @@ interface Task {
  * run (after a cancel, a crash or SIGKILL) answers only what is missing; at the end the included answers become
  * version 1 of a new dataset, linked to this run and the source version.
  */
-export function distillJob(datasets: DatasetsStore, store: DistillStore, engine: LlmEngine, threads: () => number | null): JobKind<DistillConfig> {
+export function distillJob(datasets: DatasetsStore, store: DistillStore, engine: LlmEngine, threads: () => number | null, secrets: SecretsStore): JobKind<DistillConfig> {
   return {
     kind: 'distill',
     schema: DistillConfig,
@@ -62,6 +67,13 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
       ctx.lineage('input', 'dataset', c.dataset, `${c.dataset}@${c.versionNumber}`);
       if (c.teacher.kind === 'local') ctx.lineage('input', 'model', String(c.teacher.modelId), c.teacher.name);
       else ctx.lineage('input', 'endpoint', `${c.teacher.baseUrl}#${c.teacher.model}`, c.teacher.name);
+      if (c.judge) {
+        const j = c.judge.teacher;
+        if (j.kind === 'local') ctx.lineage('input', 'model', String(j.modelId), `${j.name} (judge)`);
+        else ctx.lineage('input', 'endpoint', `${j.baseUrl}#${j.model}`, `${j.name} (judge)`);
+      }
+      const deps: TeacherDeps = { engine, threads, secrets, log: (level, message) => ctx.log(level, message) };
+      const validate = c.jsonSchema ? compileSchema(c.jsonSchema) : undefined;
       const split = c.split === 'all' ? undefined : (c.split as Split);
       const done = store.doneKeys(ctx.runId);
       const promptCount = Math.min(c.limit ?? Infinity, split ? datasets.splitCounts(c.versionId)[split] : datasets.versionSize(c.versionId));
@@ -88,11 +100,46 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
         return buffer.shift()!;
       };
 
+      /**
+       * The judge's pass, after every answer is in: each answer that passed the other filters and has no score yet is
+       * scored (greedy, so a resumed pass scores the same) and committed with its verdict, `parallel` at a time.
+       */
+      const judge = async (j: NonNullable<DistillConfig['judge']>) => {
+        const pending = store.unjudged(ctx.runId);
+        if (pending.length === 0) return;
+        const all = store.judgeCounts(ctx.runId);
+        let judged = all.judged;
+        ctx.log('info', `Judging ${pending.length} answer(s) with ${j.teacher.name} (pass mark ${j.threshold}/10).`);
+        const judgeTeacher = await openTeacher(j.teacher, c.parallel, j.maxTokens, deps, ctx.signal);
+        const generation = { ...c.generation, temperature: 0, maxTokens: j.maxTokens, samples: 1 };
+        let nextIndex = 0;
+        try {
+          await Promise.all(
+            Array.from({ length: c.parallel }, async () => {
+              while (nextIndex < pending.length) {
+                ctx.throwIfCancelled();
+                const p = pending[nextIndex++]!;
+                const seed = answerSeed(c.generation.seed ^ 0x5bd1e995, p.position, p.sample);
+                const a = await judgeTeacher.answer(judgeMessages(j.rubric, p.prompt, p.answer), seed, { generation, jsonSchema: JUDGE_SCHEMA });
+                if (a.finishReason === 'cancelled') ctx.throwIfCancelled();
+                const verdict = readVerdict(a.text);
+                const rejected = judgeRejection(verdict, j.threshold);
+                ctx.commitItem(`judge-${p.position}:${p.sample}`, () => store.setJudgement(ctx.runId, p.position, p.sample, verdict, rejected));
+                judged++;
+                ctx.progress(judged, all.total, `judging: ${judged} of ${all.total} answers scored`);
+              }
+            }),
+          );
+        } finally {
+          await judgeTeacher.close();
+        }
+      };
+
       if (answered < total) {
         const generating = performance.now(); // tokens/s over generation only, not the model load
         let warnedNoLogprobs = false;
         const record = (task: Task, sent: ChatMessage[], kept: ChatMessage[], a: TeacherAnswer, ms: number) => {
-          const rejected = rejection(a.text, a.finishReason, c.filters) ?? (c.jsonSchema ? jsonRejection(a.text) : null);
+          const rejected = rejection(a.text, a.finishReason, c.filters) ?? (c.jsonSchema ? jsonRejection(a.text, validate) : null);
           const key = `${task.example.position}:${task.sample}`;
           ctx.commitItem(`answer-${key}`, () => {
             store.insert(
@@ -124,76 +171,18 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
             record(task, sent, kept, a, Math.round(performance.now() - t0));
           }
         };
-        const teacher = c.teacher;
-        if (teacher.kind === 'local') {
-          const model = await engine.loadModel(teacher.path, { signal: ctx.signal });
-          const train = model.trainContextSize > 0 ? model.trainContextSize : 4096;
-          const perSequence = Math.min(train, c.generation.maxTokens + 2048);
-          let context: LlamaContext;
-          try {
-            context = await engine.createContext(model, { sequences: c.parallel, contextSize: perSequence, threads: threads() });
-          } catch (e) {
-            throw new AppError('out_of_memory', `${teacher.name} cannot answer ${c.parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
-          }
-          // Structured output: the schema as a grammar, so a local teacher can only write JSON that fits it
-          const grammar = c.jsonSchema ? await model.llama.createGrammarForJsonSchema(c.jsonSchema as never) : undefined;
-          try {
-            await Promise.all(
-              Array.from({ length: c.parallel }, async () => {
-                const sequence = context.getSequence();
-                try {
-                  await drain((messages, seed) => answerOnSequence(model, sequence, messages, c.generation, seed, ctx.signal, grammar, c.logprobs));
-                } finally {
-                  sequence.dispose();
-                }
-              }),
-            );
-          } finally {
-            await context.dispose();
-          }
-        } else {
-          const apiKey = teacher.apiKeyEnv ? process.env[teacher.apiKeyEnv] : undefined;
-          if (teacher.apiKeyEnv && !apiKey) throw new AppError('invalid_input', `the environment variable ${teacher.apiKeyEnv} (the API key) is not set`);
-          const client = new HttpTeacher({
-            baseUrl: teacher.baseUrl,
-            model: teacher.model,
-            ...(apiKey ? { apiKey } : {}),
-            concurrency: c.parallel,
-            timeoutMs: teacher.timeoutMs,
-            maxRetries: teacher.maxRetries,
-            onRetry: (i) => ctx.log('warn', `Retrying a request (attempt ${i.attempt} failed: ${i.reason}); waiting ${Math.round(i.waitMs)} ms.`),
-          });
-          const g = c.generation;
-          await Promise.all(
-            Array.from({ length: c.parallel }, () =>
-              drain(async (messages, seed) => {
-                const r = await client.generate(
-                  {
-                    messages,
-                    temperature: g.temperature,
-                    topP: g.topP,
-                    topK: g.topK,
-                    maxTokens: g.maxTokens,
-                    seed,
-                    ...(c.jsonSchema ? { jsonSchema: c.jsonSchema } : {}),
-                    ...(c.logprobs ? { logprobs: c.logprobs } : {}),
-                  },
-                  ctx.signal,
-                );
-                return {
-                  text: r.text,
-                  finishReason: r.finishReason === 'length' ? 'length' : 'stop',
-                  promptTokens: r.promptTokens,
-                  completionTokens: r.completionTokens,
-                  logprobs: r.logprobs,
-                };
-              }),
-            ),
-          );
+        const teacher: OpenTeacher = await openTeacher(c.teacher, c.parallel, c.generation.maxTokens, deps, ctx.signal);
+        try {
+          const o = { generation: c.generation, jsonSchema: c.jsonSchema, logprobs: c.logprobs };
+          await Promise.all(Array.from({ length: c.parallel }, () => drain((messages, seed) => teacher.answer(messages, seed, o))));
+        } finally {
+          await teacher.close();
         }
         const seconds = (performance.now() - generating) / 1000;
         if (generatedTokens) ctx.metric('tokens_per_second', generatedTokens / seconds, 'tokens/s');
       }
+      ctx.throwIfCancelled();
+      if (c.judge) await judge(c.judge);
       ctx.throwIfCancelled();
 
       // The student's training set: the included answers, as version 1 of a new dataset.
@@ -212,6 +201,7 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
           out.map((o, i) => ({ line: i + 1, example: { messages: o.messages, reference: o.messages.at(-1)!.content } })),
         );
         if (out.length) datasets.indexLines(target, ctx.runId, 1, out.length);
+        store.setOutPositions(ctx.runId, out.map((o, i) => ({ position: o.position, sample: o.sample, outPosition: target.base + i + 1 })));
         datasets.finishImport(target);
         return 1;
       })();

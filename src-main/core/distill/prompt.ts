@@ -1,6 +1,7 @@
 import type { ChatMessage, NormalizedExample } from '../../../src-shared/domain/datasets.js';
 import type { DistillFilters, DistillTemplate } from '../../../src-shared/domain/distill.js';
 import { AppError } from '../../../src-shared/errors.js';
+import { Ajv, type ValidateFunction } from 'ajv';
 
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
 const KNOWN = new Set(['prompt', 'system', 'reference']);
@@ -77,12 +78,32 @@ export function answerSeed(runSeed: number, position: number, sample: number): n
   return h;
 }
 
-/** With a JSON schema, an answer that does not parse as JSON is rejected (a server may ignore response_format). */
-export function jsonRejection(answer: string): string | null {
+/**
+ * A JSON schema compiled to a validator (Ajv): refused at the boundary, with the reason, when it is not a schema. Unknown
+ * keywords are allowed, since servers and grammars accept vendor extensions.
+ */
+export function compileSchema(schema: object, field = 'jsonSchema'): ValidateFunction {
   try {
-    JSON.parse(answer);
-    return null;
+    return new Ajv({ strict: false, allErrors: false }).compile(schema);
+  } catch (e) {
+    throw new AppError('invalid_input', `${field}: not a usable JSON schema (${(e as Error).message})`, field);
+  }
+}
+
+/**
+ * With a JSON schema, an answer must parse as JSON and match the schema (a server may ignore response_format, and a
+ * grammar cannot express every keyword): otherwise it is rejected with the first mismatch.
+ */
+export function jsonRejection(answer: string, validate?: ValidateFunction): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(answer);
   } catch (e) {
     return `not valid JSON (${(e as Error).message})`;
   }
+  if (validate && !validate(value)) {
+    const err = validate.errors?.[0];
+    return `does not match the JSON schema: ${err ? `${err.instancePath || 'the answer'} ${err.message ?? 'is invalid'}` : 'invalid'}`;
+  }
+  return null;
 }

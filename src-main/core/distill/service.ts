@@ -4,8 +4,9 @@ import type { JobRunner } from '../jobs/runner.js';
 import type { DatasetsService } from '../datasets/service.js';
 import type { ModelsService } from '../models/service.js';
 import type { DistillStore } from './store.js';
-import { checkFilters, checkTemplate } from './prompt.js';
+import { checkFilters, checkTemplate, compileSchema } from './prompt.js';
 import type { DistillConfig } from './job.js';
+import type { SecretsStore } from '../secrets/store.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { DistillAnswersPage, DistillEstimate } from '../../../src-shared/domain/distill.js';
 import { AppError } from '../../../src-shared/errors.js';
@@ -26,7 +27,29 @@ export class DistillService {
     private readonly store: DistillStore,
     private readonly runner: JobRunner,
     private readonly gpu: () => boolean,
+    private readonly secrets: SecretsStore,
   ) {}
+
+  /** A teacher (or judge) as a run's config holds it: resolved, with where its API key is, never the key. */
+  private teacherConfig(t: OpParsed<'distill.start'>['teacher'], field: string): DistillConfig['teacher'] {
+    if ('modelId' in t) return { kind: 'local', modelId: t.modelId, ...this.models.resolveForEngine(t.modelId) };
+    if (t.apiKeyEnv && !process.env[t.apiKeyEnv]) {
+      throw new AppError('invalid_input', `the environment variable ${t.apiKeyEnv} (the API key) is not set in the app's environment`, `${field}.apiKeyEnv`);
+    }
+    if (t.apiKeySecret && !this.secrets.has(t.apiKeySecret)) {
+      throw new AppError('invalid_input', `there is no saved API key named ${t.apiKeySecret} (save it first: secrets.set)`, `${field}.apiKeySecret`);
+    }
+    return {
+      kind: 'http',
+      baseUrl: t.baseUrl,
+      model: t.model,
+      name: `${t.model} at ${new URL(t.baseUrl).host}`,
+      ...(t.apiKeyEnv ? { apiKeyEnv: t.apiKeyEnv } : {}),
+      ...(t.apiKeySecret ? { apiKeySecret: t.apiKeySecret } : {}),
+      timeoutMs: t.timeoutMs,
+      maxRetries: t.maxRetries,
+    };
+  }
 
   start(input: OpParsed<'distill.start'>): { runId: number } {
     checkTemplate(input.template);
@@ -36,13 +59,11 @@ export class DistillService {
     if (size === 0) throw new AppError('conflict', `${input.dataset}@${version.number} has no ${input.split === 'all' ? '' : `${input.split} `}examples`, 'split');
     if (this.datasets.store.byName(input.outName)) throw new AppError('conflict', `a dataset named ${input.outName} already exists; choose another output name`, 'outName');
     const t = input.teacher;
-    const teacher: DistillConfig['teacher'] =
-      'modelId' in t
-        ? { kind: 'local', modelId: t.modelId, ...this.models.resolveForEngine(t.modelId) }
-        : { kind: 'http', baseUrl: t.baseUrl, model: t.model, name: `${t.model} at ${new URL(t.baseUrl).host}`, apiKeyEnv: t.apiKeyEnv, timeoutMs: t.timeoutMs, maxRetries: t.maxRetries };
-    if (teacher.kind === 'http' && teacher.apiKeyEnv && !process.env[teacher.apiKeyEnv]) {
-      throw new AppError('invalid_input', `the environment variable ${teacher.apiKeyEnv} (the API key) is not set in the app's environment`, 'teacher.apiKeyEnv');
-    }
+    const teacher = this.teacherConfig(t, 'teacher');
+    if (input.jsonSchema) compileSchema(input.jsonSchema);
+    const judge = input.judge
+      ? { teacher: this.teacherConfig(input.judge.teacher, 'judge.teacher'), rubric: input.judge.rubric, threshold: input.judge.threshold, maxTokens: input.judge.maxTokens }
+      : undefined;
     const parallel = input.parallel ?? ('modelId' in t ? defaultParallel(this.gpu()) : 8);
     const run = this.runner.submit(
       'distill',
@@ -60,6 +81,7 @@ export class DistillService {
         ...(input.limit ? { limit: input.limit } : {}),
         ...(input.jsonSchema ? { jsonSchema: input.jsonSchema } : {}),
         ...(input.logprobs ? { logprobs: input.logprobs } : {}),
+        ...(judge ? { judge } : {}),
       },
     );
     return { runId: run.id };
@@ -86,16 +108,35 @@ export class DistillService {
   include(runId: number, position: number, sample: number): { label: string; outName: string; addedToWorkingCopy: boolean } {
     const config = this.runConfig(runId);
     const label = `Re-included answer ${position}${sample ? `.${sample}` : ''} of run ${runId}`;
+    const state = this.store.answerState(runId, position, sample);
+    if (!state) throw new AppError('not_found', `run ${runId} has no answer for example ${position}${sample ? ` (sample ${sample})` : ''}`);
+    if (state.included) throw new AppError('conflict', `that answer is already in ${config.outName}`);
     const out = this.datasets.store.byName(config.outName);
     const written = out !== null && out.state === 'ready';
-    const example = this.store.include(runId, position, sample);
-    if (!example) throw new AppError('not_found', `run ${runId} has no answer for example ${position}${sample ? ` (sample ${sample})` : ''}`);
-    if (example.wasIncluded) throw new AppError('conflict', `that answer is already in ${config.outName}`);
-    if (written) {
-      const last = example.messages.at(-1)!;
-      this.datasets.drafts.addExamples(out.id, [{ messages: example.messages, reference: last.content }], label);
-    }
+    this.db.transaction(() => {
+      let outPosition: number | null = null;
+      if (written) outPosition = this.datasets.drafts.addExamples(out.id, [{ messages: state.messages, reference: state.messages.at(-1)!.content }], label).positions[0]!;
+      this.store.include(runId, position, sample, outPosition);
+    })();
     return { label, outName: config.outName, addedToWorkingCopy: written };
+  }
+
+  exclude(runId: number, position: number, sample: number): { label: string; outName: string; removedFromWorkingCopy: boolean } {
+    const config = this.runConfig(runId);
+    const label = `Excluded answer ${position}${sample ? `.${sample}` : ''} of run ${runId}`;
+    const state = this.store.answerState(runId, position, sample);
+    if (!state) throw new AppError('not_found', `run ${runId} has no answer for example ${position}${sample ? ` (sample ${sample})` : ''}`);
+    if (!state.included) throw new AppError('conflict', `that answer is not in ${config.outName}`);
+    const out = this.datasets.store.byName(config.outName);
+    const written = out !== null && out.state === 'ready';
+    if (written && state.outPosition === null) {
+      throw new AppError('conflict', `${config.outName} was written before answers were tracked there: delete the example in its working copy instead`);
+    }
+    this.db.transaction(() => {
+      if (written) this.datasets.drafts.delete(out.id, { positions: [state.outPosition!] }, label);
+      this.store.exclude(runId, position, sample);
+    })();
+    return { label, outName: config.outName, removedFromWorkingCopy: written };
   }
 
   private runConfig(runId: number): { outName: string } {

@@ -14,6 +14,8 @@ interface Row {
   ms: number;
   rejected: string | null;
   included: number;
+  judge_score: number | null;
+  judge_reason: string | null;
 }
 
 /** SQL for a distillation run's answers. */
@@ -94,14 +96,61 @@ export class DistillStore {
     return bench ? { tokensPerSecond: bench.value, by: `benchmark run ${bench.id}` } : null;
   }
 
-  /** Marks an answer included; returns its training example, or null when there is no such answer. */
-  include(runId: number, position: number, sample: number): { messages: ChatMessage[]; wasIncluded: boolean } | null {
-    const r = this.db.prepare(`SELECT output, answer, included FROM distill_answers WHERE run_id = ? AND position = ? AND sample = ?`).get(runId, position, sample) as
-      | { output: string; answer: string; included: number }
-      | undefined;
+  /** One answer's training example and where it stands, or null when there is no such answer. */
+  answerState(runId: number, position: number, sample: number): { messages: ChatMessage[]; included: boolean; outPosition: number | null } | null {
+    const r = this.db
+      .prepare(`SELECT output, answer, included, out_position FROM distill_answers WHERE run_id = ? AND position = ? AND sample = ?`)
+      .get(runId, position, sample) as { output: string; answer: string; included: number; out_position: number | null } | undefined;
     if (!r) return null;
-    this.db.prepare(`UPDATE distill_answers SET included = 1 WHERE run_id = ? AND position = ? AND sample = ?`).run(runId, position, sample);
-    return { messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }], wasIncluded: r.included === 1 };
+    return { messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }], included: r.included === 1, outPosition: r.out_position };
+  }
+
+  /** Marks an answer included (at `outPosition` in the output dataset when it is already written). */
+  include(runId: number, position: number, sample: number, outPosition: number | null): void {
+    this.db.prepare(`UPDATE distill_answers SET included = 1, out_position = ? WHERE run_id = ? AND position = ? AND sample = ?`).run(outPosition, runId, position, sample);
+  }
+
+  /** Takes an answer out of the output; the reason says it was by hand unless a filter had rejected it. */
+  exclude(runId: number, position: number, sample: number): void {
+    this.db
+      .prepare(
+        `UPDATE distill_answers SET included = 0, out_position = NULL, rejected = coalesce(rejected, 'excluded by hand') WHERE run_id = ? AND position = ? AND sample = ?`,
+      )
+      .run(runId, position, sample);
+  }
+
+  /** Records where the included answers went in the output dataset. */
+  setOutPositions(runId: number, rows: { position: number; sample: number; outPosition: number }[]): void {
+    const set = this.db.prepare(`UPDATE distill_answers SET out_position = ? WHERE run_id = ? AND position = ? AND sample = ?`);
+    for (const r of rows) set.run(r.outPosition, runId, r.position, r.sample);
+  }
+
+  /** Answers the judge still has to score: those that passed the other filters. */
+  unjudged(runId: number): { position: number; sample: number; prompt: ChatMessage[]; answer: string }[] {
+    const rows = this.db
+      .prepare(`SELECT position, sample, prompt, answer FROM distill_answers WHERE run_id = ? AND rejected IS NULL AND judge_score IS NULL ORDER BY position, sample`)
+      .all(runId) as { position: number; sample: number; prompt: string; answer: string }[];
+    return rows.map((r) => ({ position: r.position, sample: r.sample, prompt: JSON.parse(r.prompt) as ChatMessage[], answer: r.answer }));
+  }
+
+  /** For the judge's progress: answers it scores in all (scored or still to score), and those scored. */
+  judgeCounts(runId: number): { total: number; judged: number } {
+    return this.db
+      .prepare(
+        `SELECT count(*) AS total, count(judge_score) + coalesce(sum(judge_score IS NULL AND judge_reason IS NOT NULL), 0) AS judged FROM distill_answers
+         WHERE run_id = ? AND (rejected IS NULL OR judge_reason IS NOT NULL)`,
+      )
+      .get(runId) as { total: number; judged: number };
+  }
+
+  /** The judge's verdict; a rejected answer leaves the output. */
+  setJudgement(runId: number, position: number, sample: number, verdict: { score: number | null; reason: string }, rejected: string | null): void {
+    this.db
+      .prepare(
+        `UPDATE distill_answers SET judge_score = ?, judge_reason = ?, rejected = ?, included = CASE WHEN ? IS NULL THEN included ELSE 0 END
+         WHERE run_id = ? AND position = ? AND sample = ?`,
+      )
+      .run(verdict.score, verdict.reason, rejected, rejected, runId, position, sample);
   }
 
   /** The included answers as training examples, in source order. */
@@ -134,6 +183,8 @@ export class DistillStore {
           ms: r.ms,
           rejected: r.rejected,
           included: r.included === 1,
+          judgeScore: r.judge_score,
+          judgeReason: r.judge_reason,
         }),
       ),
     };

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import type { OpInput } from '../../../src-shared/contract/index.js';
 import { Empty, ErrorBanner, Notice, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
@@ -7,13 +8,11 @@ import { when } from '../../ui/format.js';
 /** Start a distillation run, and the runs so far. */
 export function DistillPage() {
   const datasets = useQuery('datasets.list', {}, ['runs.changed']);
-  const models = useQuery('models.list', {}, ['models.changed']);
   const runs = useQuery('runs.list', { kind: 'distill' }, ['runs.changed']);
   const start = useAction('distill.start');
   const [f, setF] = useState({
     dataset: '',
     split: 'all' as 'all' | 'train' | 'validation' | 'test',
-    teacher: '',
     system: '',
     user: '{{prompt}}',
     temperature: '0.7',
@@ -25,28 +24,47 @@ export function DistillPage() {
     keepTruncated: false,
     refusals: true,
     mustMatch: '',
+    jsonSchema: '',
+    judging: false,
+    rubric: 'The answer is correct, complete and helpful.',
+    threshold: '6',
     outName: '',
   });
+  const [teacher, setTeacher] = useState<TeacherChoice>(noTeacher);
+  const [judge, setJudge] = useState<TeacherChoice>(noTeacher);
+  const t = teacherInput(teacher);
+  const j = f.judging ? teacherInput(judge) : null;
+  let schema: Record<string, unknown> | undefined;
+  let schemaError: string | null = null;
+  if (f.jsonSchema.trim()) {
+    try {
+      schema = JSON.parse(f.jsonSchema) as Record<string, unknown>;
+    } catch (e) {
+      schemaError = `JSON schema: ${(e as Error).message}`;
+    }
+  }
   const set = (patch: Partial<typeof f>) => setF({ ...f, ...patch });
-  const ready = f.dataset !== '' && f.teacher !== '';
+  const ready = f.dataset !== '' && t !== null;
   const estimate = useQuery(
     'distill.estimate',
     {
       dataset: f.dataset || 'none',
       split: f.split,
-      teacher: { modelId: Number(f.teacher) || 1 },
+      teacher: t ?? { modelId: 1 },
       generation: { maxTokens: Number(f.maxTokens) || 1, samples: Number(f.samples) || 1 },
       ...(f.limit ? { limit: Number(f.limit) } : {}),
     },
     [],
-    [ready],
+    [ready, JSON.stringify(t)],
   );
   const e = ready ? estimate.data : null;
   const go = async () => {
     const r = await start.run({
       dataset: f.dataset,
       split: f.split,
-      teacher: { modelId: Number(f.teacher) },
+      teacher: t!,
+      ...(schema ? { jsonSchema: schema } : {}),
+      ...(j ? { judge: { teacher: j, rubric: f.rubric, threshold: Number(f.threshold) } } : {}),
       template: { system: f.system.trim() ? f.system : null, user: f.user },
       generation: { temperature: Number(f.temperature), maxTokens: Number(f.maxTokens), samples: Number(f.samples), seed: Number(f.seed) },
       filters: { truncated: !f.keepTruncated, refusals: f.refusals, ...(f.mustMatch ? { mustMatch: f.mustMatch } : {}) },
@@ -87,15 +105,8 @@ export function DistillPage() {
             <option value="validation">validation</option>
             <option value="test">test</option>
           </select>
-          <select aria-label="Teacher" value={f.teacher} onChange={(e) => set({ teacher: e.target.value })}>
-            <option value="">teacher model…</option>
-            {models.data?.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name} ({m.summary.fileType})
-              </option>
-            ))}
-          </select>
         </div>
+        <TeacherPicker label="Teacher" value={teacher} onChange={setTeacher} />
         <label className="block">
           System prompt (empty: each example's own)
           <textarea aria-label="System prompt" rows={2} value={f.system} onChange={(e) => set({ system: e.target.value })} />
@@ -121,6 +132,25 @@ export function DistillPage() {
           </label>
           {field('must match (regex)', 'mustMatch', 16)}
         </div>
+        <label className="block">
+          Structured output: a JSON schema (optional; a grammar on local teachers, response_format on servers; answers that do not match are rejected)
+          <textarea aria-label="JSON schema" rows={2} value={f.jsonSchema} onChange={(e) => set({ jsonSchema: e.target.value })} placeholder='{"type": "object", …}' />
+        </label>
+        {schemaError && <p className="error-text">{schemaError}</p>}
+        <label>
+          <input type="checkbox" aria-label="LLM judge" checked={f.judging} onChange={(e) => set({ judging: e.target.checked })} /> LLM judge: a model scores each answer (1–10)
+          against a rubric; below the pass mark it is rejected
+        </label>
+        {f.judging && (
+          <div className="card inset" data-testid="judge-form">
+            <TeacherPicker label="Judge" value={judge} onChange={setJudge} />
+            <label className="block">
+              Rubric
+              <textarea aria-label="Rubric" rows={2} value={f.rubric} onChange={(e) => set({ rubric: e.target.value })} />
+            </label>
+            {field('pass mark (1–10)', 'threshold', 3)}
+          </div>
+        )}
         {e && (
           <p className="muted" data-testid="distill-estimate">
             {e.answers.toLocaleString()} answers · at most {e.maxTokens.toLocaleString()} tokens
@@ -131,7 +161,7 @@ export function DistillPage() {
         )}
         <div className="row">
           {field('output dataset', 'outName', 24)}
-          <button onClick={() => void go()} disabled={!f.dataset || !f.teacher || !f.outName.trim() || start.pending}>
+          <button onClick={() => void go()} disabled={!ready || !f.outName.trim() || start.pending || schemaError !== null || (f.judging && (!j || !f.rubric.trim()))}>
             Start
           </button>
         </div>
@@ -159,6 +189,88 @@ export function DistillPage() {
   );
 }
 
+type TeacherInput = OpInput<'distill.start'>['teacher'];
+interface TeacherChoice {
+  source: '' | 'server' | string; // '' none yet, 'server' an OpenAI-compatible URL, else a model id
+  baseUrl: string;
+  model: string;
+  apiKeySecret: string;
+}
+const noTeacher: TeacherChoice = { source: '', baseUrl: 'http://127.0.0.1:8080/v1', model: '', apiKeySecret: '' };
+
+function teacherInput(t: TeacherChoice): TeacherInput | null {
+  if (t.source === '') return null;
+  if (t.source !== 'server') return { modelId: Number(t.source) };
+  if (!t.baseUrl.trim() || !t.model.trim()) return null;
+  return { baseUrl: t.baseUrl.trim(), model: t.model.trim(), ...(t.apiKeySecret ? { apiKeySecret: t.apiKeySecret } : {}) };
+}
+
+/**
+ * A model of the library, or an OpenAI-compatible server (URL, model name, a saved API key). A new key is typed once
+ * into a password field and saved encrypted; runs refer to it by name.
+ */
+function TeacherPicker({ label, value, onChange }: { label: string; value: TeacherChoice; onChange(v: TeacherChoice): void }) {
+  const models = useQuery('models.list', {}, ['models.changed']);
+  const secrets = useQuery('secrets.list', {}, []);
+  const save = useAction('secrets.set');
+  const [adding, setAdding] = useState<{ name: string; value: string } | null>(null);
+  const set = (patch: Partial<TeacherChoice>) => onChange({ ...value, ...patch });
+  return (
+    <div className="teacher-picker">
+      <div className="row">
+        <select aria-label={label} value={value.source} onChange={(e) => set({ source: e.target.value })}>
+          <option value="">{label.toLowerCase()}…</option>
+          {models.data?.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.name} ({m.summary.fileType})
+            </option>
+          ))}
+          <option value="server">OpenAI-compatible server…</option>
+        </select>
+        {value.source === 'server' && (
+          <>
+            <input aria-label={`${label} URL`} size={28} value={value.baseUrl} onChange={(e) => set({ baseUrl: e.target.value })} placeholder="http://host:port/v1" />
+            <input aria-label={`${label} model name`} size={16} value={value.model} onChange={(e) => set({ model: e.target.value })} placeholder="model name" />
+            <select aria-label={`${label} API key`} value={value.apiKeySecret} onChange={(e) => (e.target.value === '+' ? setAdding({ name: '', value: '' }) : set({ apiKeySecret: e.target.value }))}>
+              <option value="">no API key</option>
+              {secrets.data?.secrets.map((k) => (
+                <option key={k.name} value={k.name}>
+                  key: {k.name}
+                </option>
+              ))}
+              <option value="+">add an API key…</option>
+            </select>
+          </>
+        )}
+      </div>
+      {adding && (
+        <div className="row" data-testid="add-api-key">
+          <input aria-label="Key name" size={12} placeholder="name" value={adding.name} onChange={(e) => setAdding({ ...adding, name: e.target.value })} />
+          <input aria-label="API key" type="password" autoComplete="off" size={28} placeholder="sk-…" value={adding.value} onChange={(e) => setAdding({ ...adding, value: e.target.value })} />
+          <button
+            disabled={!adding.name.trim() || !adding.value || save.pending}
+            onClick={() =>
+              void save.run({ name: adding.name.trim(), value: adding.value }).then((r) => {
+                if (!r) return;
+                setAdding(null);
+                secrets.refetch();
+                set({ apiKeySecret: r.name });
+              })
+            }
+          >
+            Save key
+          </button>
+          <button className="secondary" onClick={() => setAdding(null)}>
+            Cancel
+          </button>
+          <span className="muted">encrypted with {secrets.data?.backend ?? '…'}; never shown again</span>
+        </div>
+      )}
+      <ErrorBanner error={save.error} onClose={save.clearError} />
+    </div>
+  );
+}
+
 /** One distillation run: progress, and the answers as they arrive, beside their prompts. */
 export function DistillRunPage({ runId }: { runId: number }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed']);
@@ -166,6 +278,7 @@ export function DistillRunPage({ runId }: { runId: number }) {
   const answers = useQuery('distill.answers', { runId, limit: 200, ...(only ? { only } : {}) }, ['runs.changed'], [only]);
   const cancel = useAction('runs.cancel');
   const include = useAction('distill.include');
+  const exclude = useAction('distill.exclude');
   const [included, setIncluded] = useState<string | null>(null);
   const resume = useAction('runs.resume');
   const r = run.data;
@@ -194,7 +307,7 @@ export function DistillRunPage({ runId }: { runId: number }) {
         )
       }
     >
-      <ErrorBanner error={run.error ?? cancel.error ?? resume.error ?? include.error} />
+      <ErrorBanner error={run.error ?? cancel.error ?? resume.error ?? include.error ?? exclude.error} />
       <Notice text={included} onClose={() => setIncluded(null)} />
       {r && (
         <div className="card" data-testid="distill-progress">
@@ -229,6 +342,7 @@ export function DistillRunPage({ runId }: { runId: number }) {
                 <th>#</th>
                 <th>Prompt</th>
                 <th>Answer</th>
+                <th>Judge</th>
                 <th>Tokens</th>
               </tr>
             </thead>
@@ -265,6 +379,29 @@ export function DistillRunPage({ runId }: { runId: number }) {
                         )}
                       </div>
                     )}
+                    {x.included && (
+                      <div>
+                        <button
+                          className="link"
+                          onClick={() =>
+                            void exclude.run({ runId, position: x.position, sample: x.sample }).then((res) => {
+                              if (!res) return;
+                              setIncluded(
+                                res.removedFromWorkingCopy
+                                  ? `${res.label}: removed from the working copy of ${res.outName}; commit it there`
+                                  : `${res.label}: it will not be in ${res.outName}`,
+                              );
+                              answers.refetch();
+                            })
+                          }
+                        >
+                          exclude
+                        </button>
+                      </div>
+                    )}
+                  </td>
+                  <td className="muted" title={x.judgeReason ?? undefined}>
+                    {x.judgeScore !== null ? `${x.judgeScore}/10` : '–'}
                   </td>
                   <td className="muted">
                     {x.completionTokens ?? '–'} · {(x.ms / 1000).toFixed(1)} s

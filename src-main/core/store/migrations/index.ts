@@ -2,6 +2,7 @@ import { m001_init } from './001_init.js';
 import { m002_datasets } from './002_datasets.js';
 import { m003_curation } from './003_curation.js';
 import { m004_distill } from './004_distill.js';
+import { m005_judge_secrets } from './005_judge_secrets.js';
 
 /**
  * Numbered, forward-only migrations. Kept as code (not .sql files) so that every host — the electron-vite bundle, tsx, vitest —
@@ -11,4 +12,4 @@ export interface Migration {
   name: string;
   sql: string;
 }
-export const MIGRATIONS: readonly Migration[] = [m001_init, m002_datasets, m003_curation, m004_distill];
+export const MIGRATIONS: readonly Migration[] = [m001_init, m002_datasets, m003_curation, m004_distill, m005_judge_secrets];

@@ -1,0 +1,127 @@
+import type { LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
+import type { LlmEngine } from '../llm/engine.js';
+import type { SecretsStore } from '../secrets/store.js';
+import { answerOnSequence, type TeacherAnswer } from './local-teacher.js';
+import { HttpTeacher } from './http-teacher.js';
+import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
+import type { DistillGeneration } from '../../../src-shared/domain/distill.js';
+import { AppError } from '../../../src-shared/errors.js';
+
+/** A model that answers chat prompts, as a run's config names it: a library model or an OpenAI-compatible server. */
+export type TeacherSpec =
+  | { kind: 'local'; modelId: number; path: string; name: string }
+  | {
+      kind: 'http';
+      baseUrl: string;
+      model: string;
+      name: string;
+      /** Where the key is: an environment variable's name or a saved secret's name. Never the key. */
+      apiKeyEnv?: string | undefined;
+      apiKeySecret?: string | undefined;
+      timeoutMs: number;
+      maxRetries: number;
+    };
+
+export interface AnswerOptions {
+  generation: DistillGeneration;
+  /** Structured output: a grammar on a local model, response_format on a server. */
+  jsonSchema?: object | undefined;
+  logprobs?: number | undefined;
+}
+
+/** An open teacher: `parallel` answers at once (sequences of one context, or requests in flight). */
+export interface OpenTeacher {
+  answer(messages: ChatMessage[], seed: number, options: AnswerOptions): Promise<TeacherAnswer>;
+  close(): Promise<void>;
+}
+
+export interface TeacherDeps {
+  engine: LlmEngine;
+  threads: () => number | null;
+  secrets: SecretsStore;
+  log(level: 'info' | 'warn', message: string): void;
+}
+
+/** The API key a server teacher needs, from where the run says it is; refused clearly when it is not there. */
+export function resolveApiKey(spec: Extract<TeacherSpec, { kind: 'http' }>, secrets: SecretsStore): string | undefined {
+  if (spec.apiKeySecret) return secrets.reveal(spec.apiKeySecret);
+  if (!spec.apiKeyEnv) return undefined;
+  const key = process.env[spec.apiKeyEnv];
+  if (!key) throw new AppError('invalid_input', `the environment variable ${spec.apiKeyEnv} (the API key) is not set`, 'apiKeyEnv');
+  return key;
+}
+
+export async function openTeacher(spec: TeacherSpec, parallel: number, maxTokens: number, deps: TeacherDeps, signal: AbortSignal): Promise<OpenTeacher> {
+  if (spec.kind === 'http') {
+    const apiKey = resolveApiKey(spec, deps.secrets);
+    const client = new HttpTeacher({
+      baseUrl: spec.baseUrl,
+      model: spec.model,
+      ...(apiKey ? { apiKey } : {}),
+      concurrency: parallel,
+      timeoutMs: spec.timeoutMs,
+      maxRetries: spec.maxRetries,
+      onRetry: (i) => deps.log('warn', `${spec.name}: retrying a request (attempt ${i.attempt} failed: ${i.reason}); waiting ${Math.round(i.waitMs)} ms.`),
+    });
+    return {
+      async answer(messages, seed, o) {
+        const g = o.generation;
+        const r = await client.generate(
+          {
+            messages,
+            temperature: g.temperature,
+            topP: g.topP,
+            topK: g.topK,
+            maxTokens: g.maxTokens,
+            seed,
+            ...(o.jsonSchema ? { jsonSchema: o.jsonSchema } : {}),
+            ...(o.logprobs ? { logprobs: o.logprobs } : {}),
+          },
+          signal,
+        );
+        return {
+          text: r.text,
+          finishReason: r.finishReason === 'length' ? 'length' : 'stop',
+          promptTokens: r.promptTokens,
+          completionTokens: r.completionTokens,
+          logprobs: r.logprobs,
+        };
+      },
+      close: async () => {},
+    };
+  }
+
+  const model = await deps.engine.loadModel(spec.path, { signal });
+  const train = model.trainContextSize > 0 ? model.trainContextSize : 4096;
+  const perSequence = Math.min(train, maxTokens + 2048);
+  const context = await deps.engine.createContext(model, { sequences: parallel, contextSize: perSequence, threads: deps.threads() }).catch((e: unknown) => {
+    throw new AppError('out_of_memory', `${spec.name} cannot answer ${parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
+  });
+  // A pool of the context's sequences: each answer takes a free one (callers never exceed `parallel` at once).
+  const free: LlamaContextSequence[] = Array.from({ length: parallel }, () => context.getSequence());
+  const waiting: ((s: LlamaContextSequence) => void)[] = [];
+  const acquire = () => new Promise<LlamaContextSequence>((resolve) => (free.length ? resolve(free.pop()!) : waiting.push(resolve)));
+  const release = (s: LlamaContextSequence) => (waiting.length ? waiting.shift()!(s) : free.push(s));
+  // Structured output: the schema as a grammar, so a local teacher can only write JSON that fits it.
+  const grammars = new Map<string, Promise<LlamaGrammar>>();
+  const grammarFor = (schema: object) => {
+    const key = JSON.stringify(schema);
+    let g = grammars.get(key);
+    if (!g) grammars.set(key, (g = model.llama.createGrammarForJsonSchema(schema as never)));
+    return g;
+  };
+  return {
+    async answer(messages, seed, o) {
+      const grammar = o.jsonSchema ? await grammarFor(o.jsonSchema) : undefined;
+      const sequence = await acquire();
+      try {
+        return await answerOnSequence(model, sequence, messages, o.generation, seed, signal, grammar, o.logprobs);
+      } finally {
+        release(sequence);
+      }
+    },
+    async close() {
+      await context.dispose();
+    },
+  };
+}
