@@ -25,7 +25,11 @@ const freePort = () =>
 beforeAll(async () => {
   const binary = ensureLlamaServer();
   const port = await freePort();
-  server = spawn(binary, ['-m', await fixtureModel('teacher'), '--host', '127.0.0.1', '--port', String(port), '-c', '4096', '-np', '4', '-t', '1', '--alias', 'fixture-teacher'], {
+  // --chat-template llama2: the fixture's own ChatML template names <|im_start|>, which the llama-spm vocabulary lacks as
+  // a special token, so llama-server cannot feed its generation prompt to a grammar ("error initializing grammar
+  // sampler"); a real ChatML model has the token. Llama-2's template has no generation prompt: grammars work.
+  const args = ['-m', await fixtureModel('teacher'), '--host', '127.0.0.1', '--port', String(port), '-c', '4096', '-np', '4', '-t', '1', '--alias', 'fixture-teacher'];
+  server = spawn(binary, [...args, '--chat-template', 'llama2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (d: Buffer) => (log += d.toString()));
@@ -71,7 +75,38 @@ describe('distillation against llama-server', () => {
     }
     expect((await ws.client.call('datasets.get', { name: 'served' })).version.exampleCount).toBe(6);
   });
-  // JSON schemas: this llama-server refuses any grammar on the synthetic fixture model ("error initializing grammar
-  // sampler", also for response_format json_object), so response_format is checked against the test server of
-  // http-teacher.test.ts, and grammars on local teachers in local.test.ts.
+
+  it('structured answers through response_format fit the schema, and llama-server can be the judge', async () => {
+    const schema = {
+      type: 'object',
+      properties: { code: { type: 'string', enum: ['E1', 'E2'] }, severity: { type: 'integer', minimum: 1, maximum: 3 } },
+      required: ['code', 'severity'],
+    };
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { baseUrl, model: 'fixture-teacher' },
+      generation: { temperature: 0, maxTokens: 64, seed: 5 },
+      filters: { truncated: true, refusals: false },
+      jsonSchema: schema,
+      judge: { teacher: { baseUrl, model: 'fixture-teacher' }, rubric: 'The severity fits the error.', threshold: 1, maxTokens: 64 },
+      parallel: 4,
+      outName: 'served-json',
+    });
+    const end = await ws.app.runner.waitFor(runId);
+    expect(end.error).toBeNull();
+    const { rows } = await ws.client.call('distill.answers', { runId });
+    expect(rows).toHaveLength(6);
+    for (const a of rows) {
+      // every answer the server finished is JSON that fits (enum and range included: the grammar enforces them)
+      if (a.finishReason === 'length') continue;
+      const v = JSON.parse(a.answer) as { code: string; severity: number };
+      expect(['E1', 'E2']).toContain(v.code);
+      expect([1, 2, 3]).toContain(v.severity);
+      expect(a.rejected).toBeNull();
+      // the judge answered through response_format too: a score on the scale
+      expect(a.judgeScore).toBeGreaterThanOrEqual(1);
+      expect(a.judgeScore).toBeLessThanOrEqual(10);
+    }
+    expect(rows.filter((a) => a.finishReason !== 'length').length).toBeGreaterThan(0);
+  });
 });
