@@ -17,6 +17,9 @@ import { DistillStore } from './distill/store.js';
 import { distillJob } from './distill/job.js';
 import { DistillService } from './distill/service.js';
 import { SecretsStore } from './secrets/store.js';
+import { AdaptersService } from './adapters/service.js';
+import { AdapterRuns } from './adapters/runs.js';
+import { compareJob, mergeJob, perplexityJob, sweepJob } from './adapters/jobs.js';
 import { localCipher, type SecretCipher } from './secrets/cipher.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
@@ -87,9 +90,17 @@ export function createApp(options: AppOptions): App {
     const gpu = engine.info().gpu;
     return gpu !== null && gpu !== 'cpu';
   }, secrets);
+  const adapters = new AdaptersService(db, models, dataDir, bus.emit);
+  const adapterDeps = { engine, datasets: datasets.store, models, threads: userThreads };
+  runner.register(perplexityJob(adapterDeps));
+  runner.register(sweepJob(adapterDeps));
+  runner.register(compareJob(adapterDeps));
+  runner.register(mergeJob(adapterDeps));
+  const adapterRuns = new AdapterRuns(db, adapters, models, datasets, runner);
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
+    resolveAdapters: (modelId, attached) => adapters.resolveForEngine(modelId, attached),
     emit: bus.emit,
     threads: userThreads,
   });
@@ -154,6 +165,18 @@ export function createApp(options: AppOptions): App {
     'distill.estimate': (input) => distill.estimate(input),
     'distill.include': ({ runId, position, sample }) => distill.include(runId, position, sample),
     'distill.exclude': ({ runId, position, sample }) => distill.exclude(runId, position, sample),
+    'adapters.list': () => adapters.list(),
+    'adapters.get': ({ id }) => adapters.get(id),
+    'adapters.import': (input) => adapters.import(input),
+    'adapters.check': ({ id, modelId }) => adapters.check(id, modelId),
+    'adapters.remove': ({ id }) => adapters.remove(id),
+    'adapters.perplexity': (input) => adapterRuns.perplexity(input),
+    'adapters.sweep': (input) => adapterRuns.sweep(input),
+    'adapters.sweepPoints': ({ runId }) => adapterRuns.sweepPoints(runId),
+    'adapters.compare': (input) => adapterRuns.compare(input),
+    'adapters.compareResults': ({ runId }) => adapterRuns.compareResults(runId),
+    'adapters.vote': ({ runId, prompt, winner }) => adapterRuns.vote(runId, prompt, winner),
+    'adapters.merge': (input) => adapterRuns.merge(input),
     'secrets.list': () => ({ backend: secrets.backend, secrets: secrets.list() }),
     'secrets.set': ({ name, value }) => secrets.set(name, value),
     'secrets.delete': ({ name }) => ({ deleted: secrets.delete(name) }),

@@ -7,6 +7,7 @@ import { playgroundOps, playgroundEvents } from './playground.js';
 import { datasetsOps } from './datasets.js';
 import { distillOps } from './distill.js';
 import { secretsOps } from './secrets.js';
+import { adaptersEvents, adaptersOps } from './adapters.js';
 import type { Result } from '../errors.js';
 
 export * from './system.js';
@@ -16,6 +17,7 @@ export * from './playground.js';
 export * from './datasets.js';
 export * from './distill.js';
 export * from './secrets.js';
+export * from './adapters.js';
 
 /** Every operation the UI, the CLI and the tests can ask for. */
 export const contract = {
@@ -26,6 +28,7 @@ export const contract = {
   ...datasetsOps,
   ...distillOps,
   ...secretsOps,
+  ...adaptersOps,
 } as const;
 
 /** Every event the main side pushes. */
@@ -34,6 +37,7 @@ export const events = {
   ...modelsEvents,
   ...runsEvents,
   ...playgroundEvents,
+  ...adaptersEvents,
 } as const;
 
 type Contract = typeof contract;

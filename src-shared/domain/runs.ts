@@ -39,7 +39,7 @@ export interface RunMetric {
 }
 
 /** endpoint: an OpenAI-compatible server and model (a remote teacher). */
-export type LineageKind = 'model' | 'file' | 'run' | 'dataset' | 'endpoint';
+export type LineageKind = 'model' | 'file' | 'run' | 'dataset' | 'endpoint' | 'adapter';
 export interface LineageLink {
   direction: 'input' | 'output';
   kind: LineageKind;

@@ -23,6 +23,7 @@ beforeAll(async () => {
     engine,
     emit: rec.emit,
     threads: () => null,
+    resolveAdapters: () => [],
     resolveModel: (id) => {
       const p = MODELS[id];
       if (!p) throw new AppError('not_found', `there is no model ${id} in the library`);
@@ -45,6 +46,7 @@ async function generate(over: { modelId?: number; mode?: 'chat' | 'completion'; 
     prompt: over.prompt ?? 'Once upon a time',
     systemPrompt: over.systemPrompt ?? '',
     sampling: over.sampling ?? sampling({ maxTokens: 24, seed: 7 }),
+    adapters: [],
   });
   return { id: generationId, end: await rec.end(generationId) };
 }
@@ -101,6 +103,7 @@ describe('playground service on the fixture models', () => {
       prompt: 'The list goes on and on',
       systemPrompt: '',
       sampling: sampling({ maxTokens: 5000, seed: 3 }),
+      adapters: [],
     });
     await rec.firstToken(generationId);
     const stopAt = performance.now();
@@ -139,7 +142,7 @@ describe('playground service on the fixture models', () => {
 
   it('fails the call itself for an id that is not in the library', () => {
     expect(() =>
-      service.generate({ modelId: 5, mode: 'completion', prompt: 'x', systemPrompt: '', sampling: sampling() }),
+      service.generate({ modelId: 5, mode: 'completion', prompt: 'x', systemPrompt: '', sampling: sampling(), adapters: [] }),
     ).toThrow(/there is no model 5/);
   });
 
@@ -148,9 +151,9 @@ describe('playground service on the fixture models', () => {
     const s2 = sampling({ maxTokens: 12, seed: 22, temperature: 1 });
     const alone1 = done((await generate({ prompt: 'First story:', sampling: s1 })).end).text;
     const alone2 = done((await generate({ modelId: 2, prompt: 'Second story:', sampling: s2 })).end).text;
-    const a = service.generate({ modelId: 1, mode: 'completion', prompt: 'First story:', systemPrompt: '', sampling: s1 });
-    const b = service.generate({ modelId: 1, mode: 'completion', prompt: 'First story:', systemPrompt: '', sampling: s1 });
-    const c = service.generate({ modelId: 2, mode: 'completion', prompt: 'Second story:', systemPrompt: '', sampling: s2 });
+    const a = service.generate({ modelId: 1, mode: 'completion', prompt: 'First story:', systemPrompt: '', sampling: s1, adapters: [] });
+    const b = service.generate({ modelId: 1, mode: 'completion', prompt: 'First story:', systemPrompt: '', sampling: s1, adapters: [] });
+    const c = service.generate({ modelId: 2, mode: 'completion', prompt: 'Second story:', systemPrompt: '', sampling: s2, adapters: [] });
     const [ea, eb, ec] = await Promise.all([rec.end(a.generationId), rec.end(b.generationId), rec.end(c.generationId)]);
     expect(done(ea).text).toBe(alone1);
     expect(done(eb).text).toBe(alone1);

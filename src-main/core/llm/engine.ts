@@ -34,6 +34,8 @@ export interface ContextOptions {
   /** Tokens per sequence. Default: the model's training context, at most 4096. */
   contextSize?: number;
   sequences?: number;
+  /** LoRA adapters applied to this context (the model's weights stay shared and untouched). */
+  lora?: { filePath: string; scale: number }[];
 }
 
 const GB = 1024 ** 3;
@@ -117,6 +119,7 @@ export class LlmEngine {
         contextSize,
         sequences: options.sequences ?? 1,
         threads: this.resolveThreads(options.threads),
+        ...(options.lora?.length ? { lora: { adapters: options.lora.map((a) => ({ filePath: a.filePath, scale: a.scale })) } } : {}),
       });
     } catch (e) {
       if (e instanceof InsufficientMemoryError) {

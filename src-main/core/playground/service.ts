@@ -12,6 +12,8 @@ export interface PlaygroundDeps {
   engine: LlmEngine;
   /** The file behind a library id; throws AppError (not_found, file_missing). */
   resolveModel(id: number): { path: string; name: string };
+  /** The adapter files for a model, checked against it; throws AppError with the reason when one does not fit. */
+  resolveAdapters(modelId: number, adapters: { id: number; scale: number }[]): { filePath: string; scale: number }[];
   emit: Emit;
   /** The user's thread setting; null = automatic. */
   threads(): number | null;
@@ -45,9 +47,10 @@ export class PlaygroundService {
   /** Starts a generation and returns its id at once; everything after this arrives as events with that id. */
   generate(input: GenerateInput): { generationId: string } {
     const model = this.deps.resolveModel(input.modelId); // an unknown id or a vanished file fails the call itself
+    const lora = this.deps.resolveAdapters(input.modelId, input.adapters); // so does an adapter that does not fit
     const generationId = randomUUID();
     const controller = new AbortController();
-    const done = this.run(generationId, model, input, controller.signal).finally(() => this.running.delete(generationId));
+    const done = this.run(generationId, model, input, controller.signal, lora).finally(() => this.running.delete(generationId));
     this.running.set(generationId, { controller, done });
     return { generationId };
   }
@@ -71,7 +74,7 @@ export class PlaygroundService {
     await this.contexts.disposeAll();
   }
 
-  private async run(id: string, model: { path: string; name: string }, input: GenerateInput, signal: AbortSignal): Promise<void> {
+  private async run(id: string, model: { path: string; name: string }, input: GenerateInput, signal: AbortSignal, lora: { filePath: string; scale: number }[]): Promise<void> {
     const emit = this.deps.emit;
     const started = performance.now();
     let loadMs = 0;
@@ -146,7 +149,7 @@ export class PlaygroundService {
           },
         });
         finish(outcome.stopReason, promptTokens, outcome.chatWrapper);
-      });
+      }, lora);
     } catch (e) {
       if (signal.aborted) return finish('cancelled', promptTokens, null);
       flush();

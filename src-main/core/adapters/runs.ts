@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../store/db.js';
+import { nowIso } from '../store/db.js';
+import type { JobRunner } from '../jobs/runner.js';
+import type { ModelsService } from '../models/service.js';
+import type { DatasetsService } from '../datasets/service.js';
+import { toExampleRow } from '../datasets/store.js';
+import type { AdaptersService } from './service.js';
+import { variantLabel, type SourceConfig, type VariantConfig } from './jobs.js';
+import type { OpParsed } from '../../../src-shared/contract/index.js';
+import type { CompareResults, SweepPoint, TextSource, Variant } from '../../../src-shared/domain/adapters.js';
+import type { Split } from '../../../src-shared/domain/datasets.js';
+import { AppError } from '../../../src-shared/errors.js';
+
+/** Starts the adapter runs (perplexity, sweep, comparison, merge) and reads their results. */
+export class AdapterRuns {
+  constructor(
+    private readonly db: Db,
+    private readonly adapters: AdaptersService,
+    private readonly models: ModelsService,
+    private readonly datasets: DatasetsService,
+    private readonly runner: JobRunner,
+  ) {}
+
+  /** A variant with its files resolved and every adapter checked against the model, before any run starts. */
+  variant(v: Variant): VariantConfig {
+    const model = this.models.resolveForEngine(v.modelId);
+    const adapters = this.adapters.resolveForEngine(v.modelId, v.adapters).map((a) => ({ id: a.id, name: a.name, filePath: a.filePath, scale: a.scale }));
+    const resolved = { modelId: v.modelId, modelPath: model.path, modelName: model.name, adapters };
+    return { ...resolved, label: v.label?.trim() || variantLabel(resolved) };
+  }
+
+  private source(s: TextSource): SourceConfig {
+    if ('textFile' in s) {
+      const file = path.resolve(s.textFile);
+      if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new AppError('file_missing', `there is no text file at ${file}`, 'source.textFile');
+      return { kind: 'file', path: file };
+    }
+    const { version } = this.datasets.resolve(s.dataset, s.version, { committedOnly: true });
+    return { kind: 'dataset', dataset: s.dataset, versionId: version.id, label: `${s.dataset}@${version.number}`, split: s.split };
+  }
+
+  perplexity(input: OpParsed<'adapters.perplexity'>): { runId: number } {
+    const config = { variant: this.variant(input.variant), source: this.source(input.source), contextSize: input.contextSize, ...(input.maxChunks ? { maxChunks: input.maxChunks } : {}) };
+    return { runId: this.runner.submit('perplexity', config).id };
+  }
+
+  sweep(input: OpParsed<'adapters.sweep'>): { runId: number } {
+    if (input.fixed.some((f) => f.id === input.adapterId)) throw new AppError('invalid_input', 'the swept adapter cannot also be fixed', 'fixed');
+    const variant = this.variant({ modelId: input.modelId, adapters: [{ id: input.adapterId, scale: 1 }, ...input.fixed] });
+    const config = { variant, swept: 0, scales: input.scales, source: this.source(input.source), contextSize: input.contextSize, ...(input.maxChunks ? { maxChunks: input.maxChunks } : {}) };
+    return { runId: this.runner.submit('adapters.sweep', config).id };
+  }
+
+  sweepPoints(runId: number): SweepPoint[] {
+    this.runOfKind(runId, 'adapters.sweep');
+    const rows = this.db.prepare(`SELECT result FROM run_items WHERE run_id = ? AND item_key LIKE 'scale-%'`).pluck().all(runId) as string[];
+    return rows.map((r) => JSON.parse(r) as SweepPoint).sort((a, b) => a.scale - b.scale);
+  }
+
+  compare(input: OpParsed<'adapters.compare'>): { runId: number } {
+    const variants = input.variants.map((v) => this.variant(v));
+    let prompts: string[];
+    let source: string;
+    if ('texts' in input.prompts) {
+      prompts = input.prompts.texts;
+      source = `${prompts.length} typed prompt${prompts.length === 1 ? '' : 's'}`;
+    } else {
+      const p = input.prompts;
+      const { version } = this.datasets.resolve(p.dataset, p.version, { committedOnly: true });
+      const rows = this.datasets.store.pageAfter(version.id, Number.MIN_SAFE_INTEGER, p.limit, p.split === 'all' ? undefined : (p.split as Split));
+      prompts = rows.map((r) => toExampleRow(r).messages.filter((m) => m.role === 'user').at(-1)?.content ?? '').filter((t) => t.trim() !== '');
+      if (prompts.length === 0) throw new AppError('conflict', `${p.dataset}@${version.number} has no prompts${p.split === 'all' ? '' : ` in ${p.split}`}`, 'prompts');
+      source = `${p.dataset}@${version.number}${p.split === 'all' ? '' : ` (${p.split})`}`;
+    }
+    return { runId: this.runner.submit('adapters.compare', { variants, prompts, generation: input.generation, mode: input.mode, source }).id };
+  }
+
+  compareResults(runId: number): CompareResults {
+    const c = this.runOfKind(runId, 'adapters.compare') as { variants: { label: string }[]; prompts: string[] };
+    const answers = this.db.prepare(`SELECT prompt, variant, text, tokens, tps, ms FROM compare_answers WHERE run_id = ?`).all(runId) as {
+      prompt: number;
+      variant: number;
+      text: string;
+      tokens: number;
+      tps: number | null;
+      ms: number;
+    }[];
+    const votes = new Map((this.db.prepare(`SELECT prompt, winner FROM compare_votes WHERE run_id = ?`).all(runId) as { prompt: number; winner: number }[]).map((v) => [v.prompt, v.winner]));
+    const prompts = c.prompts.map((prompt, index) => ({
+      index,
+      prompt,
+      answers: c.variants.map(() => null) as CompareResults['prompts'][number]['answers'],
+      winner: votes.get(index) ?? null,
+    }));
+    for (const a of answers) prompts[a.prompt]!.answers[a.variant] = { variant: a.variant, text: a.text, tokens: a.tokens, tokensPerSecond: a.tps, ms: a.ms };
+    const tally = c.variants.map(() => 0);
+    for (const w of votes.values()) if (w >= 0 && w < tally.length) tally[w]!++;
+    return { variants: c.variants.map((v, index) => ({ index, label: v.label })), prompts, tally };
+  }
+
+  vote(runId: number, prompt: number, winner: number | null): number[] {
+    const c = this.runOfKind(runId, 'adapters.compare') as { variants: unknown[]; prompts: string[] };
+    if (prompt >= c.prompts.length) throw new AppError('invalid_input', `run ${runId} has ${c.prompts.length} prompts`, 'prompt');
+    if (winner !== null && winner >= c.variants.length) throw new AppError('invalid_input', `run ${runId} has ${c.variants.length} variants`, 'winner');
+    if (winner === null) this.db.prepare(`DELETE FROM compare_votes WHERE run_id = ? AND prompt = ?`).run(runId, prompt);
+    else this.db.prepare(`INSERT OR REPLACE INTO compare_votes (run_id, prompt, winner, voted_at) VALUES (?, ?, ?, ?)`).run(runId, prompt, winner, nowIso());
+    return this.compareResults(runId).tally;
+  }
+
+  merge(input: OpParsed<'adapters.merge'>): { runId: number } {
+    const out = path.resolve(input.out);
+    if (!out.toLowerCase().endsWith('.gguf')) throw new AppError('invalid_input', `${out}: the merged model's file name must end in .gguf`, 'out');
+    if (fs.existsSync(out)) throw new AppError('conflict', `${out} already exists; choose another file`, 'out');
+    if (!fs.statSync(path.dirname(out), { throwIfNoEntry: false })?.isDirectory()) throw new AppError('file_missing', `the folder ${path.dirname(out)} does not exist`, 'out');
+    const variant = this.variant({ modelId: input.modelId, adapters: input.adapters });
+    return { runId: this.runner.submit('adapters.merge', { variant, out, type: input.type }).id };
+  }
+
+  private runOfKind(runId: number, kind: string): unknown {
+    const raw = this.db.prepare(`SELECT config FROM runs WHERE id = ? AND kind = ?`).pluck().get(runId, kind) as string | undefined;
+    if (!raw) throw new AppError('not_found', `run ${runId} is not a ${kind} run`);
+    return JSON.parse(raw);
+  }
+}

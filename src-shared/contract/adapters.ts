@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { op, event } from './define.js';
+import { AttachedAdapter, CompareGeneration, TextSource, Variant, type AdapterEntry, type CompareResults, type SweepPoint } from '../domain/adapters.js';
+
+const FilePath = z.string().trim().min(1, 'a path is required').max(4096);
+const AdapterId = z.number().int().positive();
+const ModelId = z.number().int().positive();
+const RunId = z.number().int().positive();
+
+export const adaptersOps = {
+  'adapters.list': op<AdapterEntry[]>()(z.strictObject({})),
+  'adapters.get': op<AdapterEntry>()(z.strictObject({ id: AdapterId })),
+  /**
+   * Adds a GGUF LoRA file, or converts a PEFT folder (adapter_config.json + adapter_model.safetensors) to GGUF. A base
+   * model is needed to convert PEFT (architecture, head counts) and, when given, the adapter is checked against it.
+   */
+  'adapters.import': op<AdapterEntry>()(
+    z.strictObject({
+      path: FilePath,
+      baseModelId: ModelId.optional(),
+      name: z.string().trim().min(1).max(200).optional(),
+      note: z.string().max(10_000).default(''),
+    }),
+  ),
+  /** Checks an adapter against a base model: architecture, tensor names and shapes. Refused with the exact reason. */
+  'adapters.check': op<{ compatible: true }>()(z.strictObject({ id: AdapterId, modelId: ModelId })),
+  /** Removes the library entry (and the converted file the app made; never the user's own files). */
+  'adapters.remove': op<{ removed: true }>()(z.strictObject({ id: AdapterId })),
+  /** Starts a run: perplexity of a variant on a text file or a dataset split, scored like llama.cpp's perplexity tool. */
+  'adapters.perplexity': op<{ runId: number }>()(
+    z.strictObject({ variant: Variant, source: TextSource, contextSize: z.number().int().min(16).max(32_768).default(512), maxChunks: z.number().int().positive().optional() }),
+  ),
+  /** Starts a run: perplexity of one adapter at several scales (e.g. 0, 0.25, …, 1.5). */
+  'adapters.sweep': op<{ runId: number }>()(
+    z.strictObject({
+      modelId: ModelId,
+      adapterId: AdapterId,
+      /** Other adapters attached at fixed scales during the sweep. */
+      fixed: z.array(AttachedAdapter).max(7).default([]),
+      scales: z.array(z.number().min(-10).max(10)).min(2).max(32),
+      source: TextSource,
+      contextSize: z.number().int().min(16).max(32_768).default(512),
+      maxChunks: z.number().int().positive().optional(),
+    }),
+  ),
+  /** A sweep's points so far (scale → perplexity), for its chart. */
+  'adapters.sweepPoints': op<SweepPoint[]>()(z.strictObject({ runId: RunId })),
+  /** Starts a comparison run: 2–6 variants answer the same prompts with identical seeds and settings. */
+  'adapters.compare': op<{ runId: number }>()(
+    z.strictObject({
+      variants: z.array(Variant).min(2).max(6),
+      prompts: z.union([
+        z.strictObject({ texts: z.array(z.string().trim().min(1).max(50_000)).min(1).max(1000) }),
+        z.strictObject({ dataset: z.string().trim().min(1).max(200), version: z.number().int().positive().optional(), split: z.enum(['train', 'validation', 'test', 'all']).default('all'), limit: z.number().int().positive().max(1000).default(20) }),
+      ]),
+      generation: CompareGeneration.default(CompareGeneration.parse({})),
+      mode: z.enum(['chat', 'completion']).default('chat'),
+    }),
+  ),
+  'adapters.compareResults': op<CompareResults>()(z.strictObject({ runId: RunId })),
+  /** Marks the better answer of one prompt (a variant index, -1 for a tie, null to clear); kept in SQLite. */
+  'adapters.vote': op<CompareResults['tally']>()(z.strictObject({ runId: RunId, prompt: z.number().int().min(0), winner: z.number().int().min(-1).max(5).nullable() })),
+  /** Starts a run: base + adapters (with scales) merged into a new GGUF, registered as a model with its lineage. */
+  'adapters.merge': op<{ runId: number }>()(
+    z.strictObject({ modelId: ModelId, adapters: z.array(AttachedAdapter).min(1).max(8), out: FilePath, type: z.enum(['f16', 'f32']).default('f16') }),
+  ),
+};
+
+export const adaptersEvents = {
+  'adapters.changed': event<{ id: number | null }>(),
+};
