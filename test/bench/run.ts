@@ -5,11 +5,13 @@
 import { playgroundBench } from './playground.js';
 import { datasetsBench } from './datasets.js';
 import { distillBench } from './distill.js';
+import { adaptersBench } from './adapters.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
   datasets: datasetsBench,
   distill: distillBench,
+  adapters: adaptersBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -18,7 +20,8 @@ if (!bench) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]
   playground [--threads N] [--tokens N] [--reps N] [--model FILE.gguf] [--build-llama-tools]
   datasets [--examples N]
-  distill [--prompts N] [--tokens N] [--model FILE.gguf]`);
+  distill [--prompts N] [--tokens N] [--model FILE.gguf]
+  adapters [--ctx N] [--chunks N] [--model FILE.gguf --lora FILE.gguf]`);
   process.exit(2);
 }
 try {
