@@ -68,7 +68,10 @@ export function perplexityText(seed: number, sentences: number): string {
     out.push(`${words.join(' ')}${next() < 0.1 ? '?' : '.'}`);
     if (s % 8 === 7) out.push('\n\n');
   }
-  return out.join(' ').replace(/ ?\n\n ?/g, '\n\n').trimEnd();
+  return out
+    .join(' ')
+    .replace(/ ?\n\n ?/g, '\n\n')
+    .trimEnd();
 }
 
 if (process.argv[1]?.endsWith('build-llama-perplexity.ts')) console.log(ensureLlamaPerplexity());

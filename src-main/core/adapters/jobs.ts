@@ -42,7 +42,9 @@ function sourceText(datasets: DatasetsStore, s: SourceConfig, ctx: JobContext<un
   if (s.kind === 'file') {
     ctx.lineage('input', 'file', s.path, s.path);
     try {
-      return fs.readFileSync(s.path, 'utf8');
+      const text = fs.readFileSync(s.path, 'utf8');
+      // as llama-perplexity -f reads it (one trailing newline dropped), so the two figures agree on the same file
+      return text.endsWith('\n') ? text.slice(0, -1) : text;
     } catch (e) {
       throw new AppError('file_missing', `cannot read ${s.path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }

@@ -58,30 +58,38 @@ function halfToFloat(): Float32Array {
   return halfTable;
 }
 
-/** `n` values of ggml type `type` from `bytes` as floats (ggml's to_float for F32, F16, BF16 and Q8_0). */
+/**
+ * `n` values of ggml type `type` from `bytes` as floats (ggml's to_float for F32, F16, BF16 and Q8_0). Typed-array
+ * views read the file's little-endian values directly (every platform llama.cpp runs on is little-endian); `bytes`
+ * comes from Buffer.alloc, so its offset is aligned.
+ */
 function decode(type: number, bytes: Buffer, n: number): Float32Array {
-  const out = new Float32Array(n);
   switch (type) {
     case 0:
-      for (let i = 0; i < n; i++) out[i] = bytes.readFloatLE(i * 4);
-      return out;
+      return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n * 4));
     case 1: {
       const table = halfToFloat();
-      for (let i = 0; i < n; i++) out[i] = table[bytes.readUInt16LE(i * 2)]!;
+      const half = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = table[half[i]!]!;
       return out;
     }
     case 30: {
+      const half = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+      const out = new Float32Array(n);
       const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) bits[i] = bytes.readUInt16LE(i * 2) << 16;
+      for (let i = 0; i < n; i++) bits[i] = half[i]! << 16;
       return out;
     }
     case 8: {
       // block_q8_0: an f16 scale d, then 32 int8 quants; x = q * d.
       const table = halfToFloat();
+      const out = new Float32Array(n);
+      const quants = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
       for (let b = 0; b < n / QK8_0; b++) {
         const at = b * (2 + QK8_0);
         const d = table[bytes.readUInt16LE(at)]!;
-        for (let j = 0; j < QK8_0; j++) out[b * QK8_0 + j] = bytes.readInt8(at + 2 + j) * d;
+        for (let j = 0; j < QK8_0; j++) out[b * QK8_0 + j] = quants[at + 2 + j]! * d;
       }
       return out;
     }
@@ -204,7 +212,14 @@ export async function mergeAdapters(opts: MergeOptions): Promise<MergeResult> {
       const h = readGgufHeader(a.filePath);
       const fd = fs.openSync(a.filePath, 'r');
       fds.push(fd);
-      adapters.push({ file: a.filePath, fd, header: h, tensors: new Map(h.tensors.map((t) => [t.name, t])), alpha: inspectAdapter(a.filePath).alpha ?? 0, scale: a.scale });
+      adapters.push({
+        file: a.filePath,
+        fd,
+        header: h,
+        tensors: new Map(h.tensors.map((t) => [t.name, t])),
+        alpha: inspectAdapter(a.filePath).alpha ?? 0,
+        scale: a.scale,
+      });
     }
     const baseFd = fs.openSync(base, 'r');
     fds.push(baseFd);

@@ -61,17 +61,39 @@ class HeaderBytes {
     if (type === GgufValueType.STRING) return this.str(String(v));
     const b = Buffer.alloc(sizes[type]!);
     switch (type) {
-      case 0: b.writeUInt8(Number(v)); break;
-      case 1: b.writeInt8(Number(v)); break;
-      case 2: b.writeUInt16LE(Number(v)); break;
-      case 3: b.writeInt16LE(Number(v)); break;
-      case 4: b.writeUInt32LE(Number(v)); break;
-      case 5: b.writeInt32LE(Number(v)); break;
-      case 6: b.writeFloatLE(Number(v)); break;
-      case 7: b.writeUInt8(v ? 1 : 0); break;
-      case 10: b.writeBigUInt64LE(BigInt(v)); break;
-      case 11: b.writeBigInt64LE(BigInt(v)); break;
-      case 12: b.writeDoubleLE(Number(v)); break;
+      case 0:
+        b.writeUInt8(Number(v));
+        break;
+      case 1:
+        b.writeInt8(Number(v));
+        break;
+      case 2:
+        b.writeUInt16LE(Number(v));
+        break;
+      case 3:
+        b.writeInt16LE(Number(v));
+        break;
+      case 4:
+        b.writeUInt32LE(Number(v));
+        break;
+      case 5:
+        b.writeInt32LE(Number(v));
+        break;
+      case 6:
+        b.writeFloatLE(Number(v));
+        break;
+      case 7:
+        b.writeUInt8(v ? 1 : 0);
+        break;
+      case 10:
+        b.writeBigUInt64LE(BigInt(v));
+        break;
+      case 11:
+        b.writeBigInt64LE(BigInt(v));
+        break;
+      case 12:
+        b.writeDoubleLE(Number(v));
+        break;
     }
     this.push(b);
   }

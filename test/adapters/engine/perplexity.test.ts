@@ -79,7 +79,10 @@ describe('perplexity (llama-perplexity method)', () => {
   });
 
   it('equals llama-perplexity with the adapter attached (--lora-scaled FILE:SCALE), at 1 and 0.7, and with --chunks', async () => {
-    for (const [scale, chunks] of [[1, undefined], [0.7, 5]] as const) {
+    for (const [scale, chunks] of [
+      [1, undefined],
+      [0.7, 5],
+    ] as const) {
       const adapters = [{ filePath: lora, scale }];
       const app = await perplexity(model, text, { contextSize: CTX, threads: 1, adapters, modelFile: studentFile, ...(chunks ? { maxChunks: chunks } : {}) });
       const ref = llamaPerplexity(binary, { model: studentFile, textFile, contextSize: CTX, threads: 1, adapters, ...(chunks ? { chunks } : {}) });
@@ -152,7 +155,12 @@ describe('perplexity (llama-perplexity method)', () => {
 
     const progress: number[] = [];
     let last = NaN;
-    const full = await perplexity(model, text, { contextSize: CTX, threads: 1, maxChunks: 6, onChunk: (done, _total, ppl) => (progress.push(done), (last = ppl)) });
+    const full = await perplexity(model, text, {
+      contextSize: CTX,
+      threads: 1,
+      maxChunks: 6,
+      onChunk: (done, _total, ppl) => (progress.push(done), (last = ppl)),
+    });
     expect(progress).toEqual([1, 2, 3, 4, 5, 6]);
     expect(last).toBe(full.ppl);
   });
@@ -160,7 +168,9 @@ describe('perplexity (llama-perplexity method)', () => {
   it('refuses an adapter that does not fit the model, before llama.cpp sees it', async () => {
     const teacherLora = path.join(dir, 'teacher-lora.gguf');
     writeSyntheticLora(teacherLora, { base: fixtureSpec('teacher'), rank: 4, alpha: 8, targets: ['attn_q'], seed: 5, scale: 0.1 });
-    const e = await rejection(perplexity(model, text, { contextSize: CTX, threads: 1, adapters: [{ filePath: teacherLora, scale: 1 }], modelFile: studentFile }));
+    const e = await rejection(
+      perplexity(model, text, { contextSize: CTX, threads: 1, adapters: [{ filePath: teacherLora, scale: 1 }], modelFile: studentFile }),
+    );
     expect(e.code).toBe('invalid_input');
     expect(e.message).toContain('does not fit');
   });
