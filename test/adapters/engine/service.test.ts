@@ -149,6 +149,26 @@ describe('adapters through the contract', () => {
     await expect(ws.client.call('adapters.vote', { runId, prompt: 5, winner: 0 })).rejects.toMatchObject({ code: 'invalid_input' });
   });
 
+  it('takes text and prompts from a dataset version: perplexity on a split, a comparison on its prompts', async () => {
+    const file = path.join(tempDir(), 'tickets.jsonl');
+    const lines = sampleText(1200, 8).split('.\n').filter((l) => l.trim());
+    fs.writeFileSync(file, lines.map((l, i) => JSON.stringify({ prompt: `Ticket ${i}: ${l}?`, completion: `Answer: ${l}.` })).join('\n'));
+    await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'tickets' })).runId);
+    const run = await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { dataset: 'tickets' }, contextSize: 64 })).runId);
+    expect(metric(run, 'perplexity')).toBeGreaterThan(1);
+    expect(run.lineage).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'dataset', label: 'tickets@1' })]));
+    const { runId } = await ws.client.call('adapters.compare', {
+      variants: [{ modelId: student }, { modelId: student, adapters: [{ id: loraB, scale: 2 }] }],
+      prompts: { dataset: 'tickets', limit: 2 },
+      generation: { maxTokens: 8 },
+      mode: 'completion',
+    });
+    await waitRun(runId);
+    const r = await ws.client.call('adapters.compareResults', { runId });
+    expect(r.prompts.map((p) => p.prompt)).toEqual([`Ticket 0: ${lines[0]}?`, `Ticket 1: ${lines[1]}?`]);
+    await expect(ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { dataset: 'no-such' } })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it('perplexity: scale 0 equals the base, a sweep charts every scale, and a merged model scores like the attached variant', async () => {
     const ppl = async (adapters: { id: number; scale: number }[]) =>
       metric(await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student, adapters }, source: { textFile }, contextSize: 128 })).runId), 'perplexity');
