@@ -5,7 +5,8 @@ import { checkCompatibility, inspectAdapter } from '../../src-main/core/adapters
 import { convertPeftAdapter, mapPeftTensor } from '../../src-main/core/adapters/peft.js';
 import { writeSafetensors, type SafetensorsTensorSpec } from '../../src-main/core/adapters/safetensors.js';
 import { readGgufHeader } from '../../src-main/core/gguf/header.js';
-import { writeGguf, GgmlType, f32, str, u32, type GgufTensorSpec, type GgufValue } from '../../src-main/core/gguf/writer.js';
+import { GgmlType, f32, str, u32, type GgufTensorSpec, type GgufValue } from '../../src-main/core/gguf/writer.js';
+import { writeGguf } from '../../src-main/core/gguf/stream-writer.js';
 import { mulberry32 } from '../../src-main/core/random.js';
 import { fixtureAdapter, fixtureModel, fixtureSpec } from '../fixtures/models.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
 import { GGML_TYPES } from '../gguf/ggml-types.js';
 import { readGgufHeader, type GgufHeader, type TensorInfo } from '../gguf/header.js';
-import { GgufStreamWriter, readRawMetadataStreaming, type GgufTensorPlan } from '../gguf/stream-writer.js';
+import { GgufStreamWriter, readRawMetadata, type GgufTensorPlan } from '../gguf/stream-writer.js';
 import { GgmlType, GgufValueType, str, u32, type GgufValue } from '../gguf/writer.js';
 import { checkCompatibility, inspectAdapter } from './inspect.js';
 
@@ -255,7 +255,7 @@ export async function mergeAdapters(opts: MergeOptions): Promise<MergeResult> {
 
 /** The base's metadata, byte for byte, with general.file_type set for the output and "+lora" appended to general.name. */
 function mergedMetadata(base: string, type: 'f32' | 'f16'): [string, GgufValue][] {
-  const raw = readRawMetadataStreaming(base);
+  const raw = readRawMetadata(base);
   const entries: [string, GgufValue][] = [];
   let sawFileType = false;
   let sawName = false;

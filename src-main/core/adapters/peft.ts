@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.js';
 import { readGgufHeader, type TensorInfo } from '../gguf/header.js';
-import { writeGguf, GgmlType, f32, str, u32, type GgufTensorSpec, type GgufValue } from '../gguf/writer.js';
+import { GgmlType, f32, str, u32, type GgufTensorSpec, type GgufValue } from '../gguf/writer.js';
+import { writeGguf } from '../gguf/stream-writer.js';
 import { checkCompatibility } from './inspect.js';
 import { readSafetensorsHeader, readTensor, type SafetensorsHeader } from './safetensors.js';
 

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import { GGML_TYPES } from './ggml-types.js';
-import { GgmlType, GgufValueType, toHalf, type GgufValue } from './writer.js';
+import { GgmlType, GgufValueType, toHalf, type GgufTensorSpec, type GgufValue } from './writer.js';
 
 /**
- * A GGUF writer that streams tensor data: `writeGguf` (writer.ts) takes every tensor's values up front and encodes
- * them all before writing, which is fine for fixtures but holds a multi-GB model in memory twice. Here the header (with
- * every tensor's offset, computable from shapes and types alone) is written first, then each tensor's data is appended
- * in as many pieces as the caller likes, in the declared order.
+ * Writing GGUF files (gguf-py's gguf_writer.py layout). The header (with every tensor's offset, computable from shapes
+ * and types alone) is written first, then each tensor's data is appended in as many pieces as the caller likes, in the
+ * declared order: a merged multi-GB model is never held in memory. `writeGguf` is the all-at-once form for small files
+ * (fixtures, converted adapters).
  */
 export interface GgufTensorPlan {
   name: string;
@@ -257,14 +257,34 @@ export class GgufStreamWriter {
   }
 }
 
+/** Writes a whole GGUF v3 file: metadata in the given order, then every tensor (F32 or F16), aligned as asked (32). */
+export function writeGguf(file: string, metadata: [string, GgufValue][], tensors: GgufTensorSpec[]): void {
+  for (const t of tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== n) throw new Error(`tensor ${t.name}: ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+  }
+  const writer = GgufStreamWriter.open(
+    file,
+    metadata,
+    tensors.map((t) => ({ name: t.name, shape: t.shape, type: t.type })),
+  );
+  try {
+    for (const t of tensors) if (t.data.length) writer.write(t.data);
+    writer.close();
+  } catch (e) {
+    writer.abandon();
+    throw e;
+  }
+}
+
 const HEADER_CHUNK = 1 << 20;
 
 /**
- * Like `readRawMetadata` (writer.ts) — every metadata entry as re-writable raw bytes (value type tag + value), in file
- * order — but reading only the header, chunk by chunk: that one reads the whole file, which for a real model means
- * gigabytes in memory (and fails outright past 2 GB, Node's readFileSync limit).
+ * A GGUF file's metadata as raw, re-writable entries (key → value type tag + value bytes, in file order), so keys such
+ * as `tokenizer.ggml.*` can be copied into another file byte for byte. Reads only the header, chunk by chunk: a real
+ * model's gigabytes never enter memory.
  */
-export function readRawMetadataStreaming(file: string): Map<string, Buffer> {
+export function readRawMetadata(file: string): Map<string, Buffer> {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;

@@ -1,5 +1,6 @@
 import { mulberry32 } from '../random.js';
-import { readRawMetadata, writeGguf, GgmlType, u32, f32, str, type GgufTensorSpec, type GgufValue } from './writer.js';
+import { GgmlType, u32, f32, str, type GgufTensorSpec, type GgufValue } from './writer.js';
+import { readRawMetadata, writeGguf } from './stream-writer.js';
 
 /** A llama-architecture model with deterministic pseudo-random weights (for fixtures and the sample workspace). */
 export interface SyntheticLlamaSpec {

@@ -5,7 +5,7 @@ import type { LlamaModel, Token } from 'node-llama-cpp';
 import { mergeAdapters, type MergeResult } from '../../../src-main/core/adapters/merge.js';
 import { perplexity, type PerplexityAdapter } from '../../../src-main/core/adapters/perplexity.js';
 import { readGgufHeader, type TensorInfo } from '../../../src-main/core/gguf/header.js';
-import { GgufStreamWriter, readRawMetadataStreaming } from '../../../src-main/core/gguf/stream-writer.js';
+import { GgufStreamWriter, readRawMetadata } from '../../../src-main/core/gguf/stream-writer.js';
 import { writeSyntheticLora } from '../../../src-main/core/gguf/synthetic.js';
 import { GgmlType, toHalf, u32, type GgufValue } from '../../../src-main/core/gguf/writer.js';
 import { LlmEngine } from '../../../src-main/core/llm/engine.js';
@@ -82,7 +82,7 @@ async function greedy(model: LlamaModel, prompt: string, adapters: PerplexityAda
  */
 function writeQ8Student(file: string): Map<string, Float32Array> {
   const header = readGgufHeader(student);
-  const metadata: [string, GgufValue][] = [...readRawMetadataStreaming(student)].map(([k, raw]) => [k, k === 'general.file_type' ? u32(7) : { raw }]);
+  const metadata: [string, GgufValue][] = [...readRawMetadata(student)].map(([k, raw]) => [k, k === 'general.file_type' ? u32(7) : { raw }]);
   const q8 = (t: TensorInfo) => t.shape.length === 2;
   const writer = GgufStreamWriter.open(
     file,

@@ -5,7 +5,8 @@ import { getLlama, type ControlledEvaluateInputItem, type Llama, type LlamaModel
 import { checkCompatibility } from '../../../src-main/core/adapters/inspect.js';
 import { convertPeftAdapter } from '../../../src-main/core/adapters/peft.js';
 import { writeSafetensors, type SafetensorsTensorSpec } from '../../../src-main/core/adapters/safetensors.js';
-import { writeGguf, GgmlType, f32, str, type GgufTensorSpec, type GgufValue } from '../../../src-main/core/gguf/writer.js';
+import { GgmlType, f32, str, type GgufTensorSpec, type GgufValue } from '../../../src-main/core/gguf/writer.js';
+import { writeGguf } from '../../../src-main/core/gguf/stream-writer.js';
 import { mulberry32 } from '../../../src-main/core/random.js';
 import { fixtureModel, fixtureSpec } from '../../fixtures/models.js';
 import { tempDir } from '../../helpers/tmp.js';
