@@ -10,6 +10,7 @@ import { writeGguf } from '../../src-main/core/gguf/stream-writer.js';
 import { mulberry32 } from '../../src-main/core/random.js';
 import { fixtureAdapter, fixtureModel, fixtureSpec } from '../fixtures/models.js';
 import { tempDir } from '../helpers/tmp.js';
+import { permuteByHand } from './permute.js';
 
 const P = 'base_model.model.model.layers';
 
@@ -32,23 +33,6 @@ function loraPair(module: string, nIn: number, nOut: number, r: number, seed: nu
     { name: `${module}.lora_A.weight`, dtype, shape: [r, nIn], data: randomMatrix(r, nIn, seed) },
     { name: `${module}.lora_B.weight`, dtype, shape: [nOut, r], data: randomMatrix(nOut, r, seed + 1) },
   ];
-}
-
-/**
- * convert_hf_to_gguf's LlamaModel.permute, spelled out as the numpy calls it makes: view the [rows, cols] matrix as
- * (n_head, 2, rows / n_head / 2, cols), swap axes 1 and 2, flatten again.
- */
-function permuteByHand(w: Float32Array, rows: number, cols: number, nHead: number): Float32Array {
-  const half = rows / nHead / 2;
-  const out = new Float32Array(w.length);
-  for (let h = 0; h < nHead; h++) {
-    for (let s = 0; s < 2; s++) {
-      for (let i = 0; i < half; i++) {
-        for (let c = 0; c < cols; c++) out[((h * half + i) * 2 + s) * cols + c] = w[((h * 2 + s) * half + i) * cols + c]!;
-      }
-    }
-  }
-  return out;
 }
 
 /** An F32 tensor's values from a GGUF file. */

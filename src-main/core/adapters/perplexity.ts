@@ -10,6 +10,7 @@ import {
 } from 'node-llama-cpp';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
 import { checkCompatibility } from './inspect.js';
+import type { PerplexityResult as PerplexityFigures } from '../../../src-shared/domain/adapters.js';
 
 export interface PerplexityAdapter {
   filePath: string;
@@ -41,18 +42,8 @@ export interface PerplexityOptions {
   onChunk?(done: number, total: number, ppl: number): void;
 }
 
-export interface PerplexityResult {
-  /** exp(mean negative log-likelihood) over the scored tokens: llama-perplexity's "Final estimate: PPL". */
-  ppl: number;
-  /** Its "+/-": the standard error of the mean NLL times ppl. NaN when undefined (one scored token, zero variance). */
-  stderr: number;
-  /** Tokens in the text, BOS included when the model adds one. */
-  tokens: number;
-  chunks: number;
-  /** Tokens whose probability was scored: chunks × (contextSize − 1 − contextSize / 2). */
-  scoredTokens: number;
-  /** Tokens evaluated (chunks × contextSize) per second of evaluation, scoring included; tokenization and setup excluded. */
-  tokensPerSecond: number;
+/** The figures (domain/adapters.ts: ppl, its ±, tokens, chunks, scored tokens, tokens/s), and the time they took. */
+export interface PerplexityResult extends PerplexityFigures {
   seconds: number;
 }
 

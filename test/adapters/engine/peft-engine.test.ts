@@ -10,6 +10,7 @@ import { writeGguf } from '../../../src-main/core/gguf/stream-writer.js';
 import { mulberry32 } from '../../../src-main/core/random.js';
 import { fixtureModel, fixtureSpec } from '../../fixtures/models.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { permuteByHand } from '../permute.js';
 
 /**
  * The real proof: a PEFT adapter (HF order, torch layout) converted by convertPeftAdapter must make llama.cpp produce
@@ -26,20 +27,6 @@ const MODULES = [
   { hf: 'self_attn.v_proj', gguf: 'attn_v', out: KV, heads: 0 },
   { hf: 'self_attn.o_proj', gguf: 'attn_output', out: E, heads: 0 },
 ];
-
-/** LlamaModel.permute as numpy does it: (n_head, 2, rows / n_head / 2, cols) → swap axes 1, 2 → flatten. */
-function permuteByHand(w: Float32Array, rows: number, cols: number, nHead: number): Float32Array {
-  const half = rows / nHead / 2;
-  const out = new Float32Array(w.length);
-  for (let h = 0; h < nHead; h++) {
-    for (let s = 0; s < 2; s++) {
-      for (let i = 0; i < half; i++) {
-        for (let c = 0; c < cols; c++) out[((h * half + i) * 2 + s) * cols + c] = w[((h * 2 + s) * half + i) * cols + c]!;
-      }
-    }
-  }
-  return out;
-}
 
 let llama: Llama;
 let student: LlamaModel;
