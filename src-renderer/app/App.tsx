@@ -12,6 +12,7 @@ import { DistillPage, DistillRunPage } from '../features/distill/DistillPage.js'
 import { DatasetsPage } from '../features/datasets/DatasetsPage.js';
 import { DatasetDetailPage } from '../features/datasets/DatasetDetailPage.js';
 import { DuplicatesPage, VersionDiffPage } from '../features/datasets/ReviewPages.js';
+import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
 
 const NAV: { id: string; label: string }[] = [
   { id: 'models', label: 'Models' },
@@ -43,6 +44,8 @@ function Content({ route }: { route: string[] }) {
     }
     case 'distill':
       return numericId !== null ? <DistillRunPage runId={numericId} /> : <DistillPage />;
+    case 'adapters':
+      return <AdaptersRoutes route={route.slice(1)} />;
     case 'playground':
       return <PlaygroundPage initialModelId={numericId} />;
     default:

@@ -1,11 +1,6 @@
 import { Page } from '../../ui/components.js';
 
 export const PLANNED: Record<string, { title: string; what: string; status: string }> = {
-  adapters: {
-    title: 'Adapters',
-    what: 'Import LoRA adapters (GGUF or PEFT), check them against a base model, attach several with scales, compare variants side by side, measure perplexity and merge.',
-    status: 'Not available yet — tracked in issue #5.',
-  },
   quantize: {
     title: 'Quantize',
     what: 'Quantize a model to Q8_0, Q6_K, Q4_K_M and friends with llama.cpp, and see what each level costs in quality before you ship it.',

@@ -5,8 +5,9 @@ import { useQuery } from '../../ui/useApi.js';
 import { num } from '../../ui/format.js';
 import { SamplingControls } from './SamplingControls.js';
 import { useGeneration, type GenerationState } from './useGeneration.js';
+import { AttachPanel, attachedFor, useAdapterList, type AttachState } from '../adapters/AttachPanel.js';
 
-function LiveStats({ s }: { s: GenerationState }) {
+function LiveStats({ s, adapters }: { s: GenerationState; adapters: { name: string; scale: number }[] }) {
   const st = s.stats;
   const liveTps =
     s.firstTokenAt !== null && s.lastTokenAt !== null && s.tokens > 1 && s.lastTokenAt > s.firstTokenAt
@@ -34,6 +35,11 @@ function LiveStats({ s }: { s: GenerationState }) {
           {st.chatWrapper && <span>template: {st.chatWrapper}</span>}
         </>
       )}
+      {adapters.length > 0 && (
+        <span data-testid="generation-adapters">
+          adapters: <b>{adapters.map((a) => `${a.name} ×${a.scale}`).join(', ')}</b>
+        </span>
+      )}
     </div>
   );
 }
@@ -46,6 +52,10 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
   const [prompt, setPrompt] = useState('');
   const [sampling, setSampling] = useState<Sampling>(() => Sampling.parse({}));
   const { state, start, stop, busy } = useGeneration();
+  const adapterList = useAdapterList();
+  const [attach, setAttach] = useState<AttachState>({});
+  /** The adapters the shown answer was generated with. */
+  const [usedAdapters, setUsedAdapters] = useState<{ name: string; scale: number }[]>([]);
 
   const usable = (models.data ?? []).filter((m) => m.status !== 'missing');
   const model = usable.find((m) => m.id === modelId) ?? usable[0] ?? null;
@@ -54,7 +64,9 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
 
   const run = () => {
     if (!model || !prompt.trim() || busy) return;
-    void start({ modelId: model.id, mode: effectiveMode, prompt, systemPrompt, sampling });
+    const adapters = attachedFor(model, adapterList, attach);
+    setUsedAdapters(adapters.map((a) => ({ name: adapterList.find((x) => x.id === a.id)?.name ?? String(a.id), scale: a.scale })));
+    void start({ modelId: model.id, mode: effectiveMode, prompt, systemPrompt, sampling, adapters });
   };
 
   if (models.data && usable.length === 0) {
@@ -122,9 +134,10 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
           <div className={`output${busy ? ' streaming' : ''}`} data-testid="generation-output" aria-live="polite">
             {state.text || <span className="muted">{busy ? 'Waiting for the first token…' : 'The answer streams here.'}</span>}
           </div>
-          {state.phase !== 'idle' && <LiveStats s={state} />}
+          {state.phase !== 'idle' && <LiveStats s={state} adapters={usedAdapters} />}
         </div>
         <aside className="playground-side">
+          <AttachPanel model={model} adapters={adapterList} value={attach} onChange={setAttach} disabled={busy} />
           <SamplingControls value={sampling} onChange={setSampling} disabled={busy} />
           <button className="link" onClick={() => setSampling(Sampling.parse({}))} disabled={busy}>
             Reset to defaults

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { client } from '../../client.js';
-import type { GenerationEvent, GenerationStats, Sampling } from '../../../src-shared/domain/playground.js';
+import type { GenerationEvent, GenerationStats } from '../../../src-shared/domain/playground.js';
 import type { AppError } from '../../../src-shared/errors.js';
+import type { OpInput } from '../../../src-shared/contract/index.js';
 
 export type GenerationPhase = 'idle' | 'starting' | 'loading' | 'generating' | 'done' | 'error';
 
@@ -70,7 +71,7 @@ export function useGeneration() {
   );
 
   const start = useCallback(
-    async (input: { modelId: number; mode: 'chat' | 'completion'; prompt: string; systemPrompt: string; sampling: Sampling }) => {
+    async (input: OpInput<'playground.generate'>) => {
       current.current = null;
       early.current.clear();
       setState({ ...initial, phase: 'starting' });

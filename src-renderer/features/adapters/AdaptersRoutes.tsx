@@ -1,0 +1,28 @@
+import { PlannedPage } from '../planned/PlannedPage.js';
+import { LibraryPage } from './LibraryPage.js';
+import { ComparePage, CompareRunPage } from './ComparePage.js';
+import { SweepPage, SweepRunPage } from './SweepPage.js';
+import { MergePage, PerplexityPage } from './ToolsPages.js';
+
+/**
+ * `#/adapters` the library; `#/adapters/compare[/<runId>]`, `#/adapters/sweep[/<runId>]`, `#/adapters/perplexity`,
+ * `#/adapters/merge`.
+ */
+export function AdaptersRoutes({ route }: { route: string[] }) {
+  const [view, arg] = route;
+  const runId = arg !== undefined && /^\d+$/.test(arg) ? Number(arg) : null;
+  switch (view) {
+    case undefined:
+      return <LibraryPage />;
+    case 'compare':
+      return runId !== null ? <CompareRunPage key={runId} runId={runId} /> : <ComparePage />;
+    case 'sweep':
+      return runId !== null ? <SweepRunPage key={runId} runId={runId} /> : <SweepPage />;
+    case 'perplexity':
+      return <PerplexityPage />;
+    case 'merge':
+      return <MergePage />;
+    default:
+      return <PlannedPage room="unknown" />;
+  }
+}

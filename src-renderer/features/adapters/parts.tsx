@@ -1,0 +1,236 @@
+import type { ReactNode } from 'react';
+import type { AdapterEntry } from '../../../src-shared/domain/adapters.js';
+import type { ModelEntry } from '../../../src-shared/domain/models.js';
+import type { RunSummary } from '../../../src-shared/domain/runs.js';
+import { Empty, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
+import { PathField } from '../../ui/PathField.js';
+import { useQuery } from '../../ui/useApi.js';
+import { navigate } from '../../app/router.js';
+import { when } from '../../ui/format.js';
+
+export type AdaptersTab = 'library' | 'compare' | 'sweep' | 'perplexity' | 'merge';
+
+const TABS: { id: AdaptersTab; label: string; href: string }[] = [
+  { id: 'library', label: 'Library', href: '#/adapters' },
+  { id: 'compare', label: 'Compare', href: '#/adapters/compare' },
+  { id: 'sweep', label: 'Scale sweep', href: '#/adapters/sweep' },
+  { id: 'perplexity', label: 'Perplexity', href: '#/adapters/perplexity' },
+  { id: 'merge', label: 'Merge', href: '#/adapters/merge' },
+];
+
+/** The Adapters area's page: its tabs under the title. */
+export function AdaptersPage({ tab, title, actions, children }: { tab: AdaptersTab; title?: ReactNode; actions?: ReactNode; children: ReactNode }) {
+  return (
+    <Page title={title ?? 'Adapters'} actions={actions}>
+      <nav className="tabs" aria-label="Adapters">
+        {TABS.map((t) => (
+          <a key={t.id} href={t.href} className={`tab${t.id === tab ? ' on' : ''}`} aria-current={t.id === tab ? 'page' : undefined}>
+            {t.label}
+          </a>
+        ))}
+      </nav>
+      {children}
+    </Page>
+  );
+}
+
+/** The models and adapters of the library, kept fresh. */
+export function useLibrary() {
+  const models = useQuery('models.list', {}, ['models.changed']);
+  const adapters = useQuery('adapters.list', {}, ['adapters.changed']);
+  return {
+    models: (models.data ?? []).filter((m) => m.status !== 'missing'),
+    adapters: adapters.data ?? [],
+    loaded: models.data !== null && adapters.data !== null,
+    error: models.error ?? adapters.error,
+  };
+}
+
+/** Adapters that can go on `model`: same architecture, file present. */
+export function adaptersFor(model: ModelEntry | undefined, adapters: AdapterEntry[]): AdapterEntry[] {
+  if (!model) return [];
+  return adapters.filter((a) => a.arch === model.summary.architecture && a.status === 'ok');
+}
+
+/** Scales are typed as text (so "-", "0." and "1e" can be on the way to a number) and read at submit. */
+export interface ScaleDraft {
+  id: number;
+  scale: string;
+}
+
+export function parseScale(s: string): number | null {
+  if (!s.trim()) return null;
+  const v = Number(s);
+  return Number.isFinite(v) && v >= -10 && v <= 10 ? v : null;
+}
+
+/** Adapters attached at scales: a row per adapter (scale, remove), and a picker of the compatible ones left. */
+export function AttachedEditor({
+  model,
+  adapters,
+  value,
+  onChange,
+  label,
+}: {
+  model: ModelEntry | undefined;
+  adapters: AdapterEntry[];
+  value: ScaleDraft[];
+  onChange: (v: ScaleDraft[]) => void;
+  /** Prefix of the controls' accessible names, e.g. "Variant 2". */
+  label: string;
+}) {
+  const usable = adaptersFor(model, adapters);
+  const left = usable.filter((a) => !value.some((v) => v.id === a.id));
+  return (
+    <div className="attached">
+      {value.map((v, i) => {
+        const a = adapters.find((x) => x.id === v.id);
+        const bad = parseScale(v.scale) === null;
+        return (
+          <span key={v.id} className="attached-item">
+            <span className="mono">{a?.name ?? `adapter ${v.id}`}</span>
+            <span className="muted">at</span>
+            <input
+              className={bad ? 'invalid' : undefined}
+              size={5}
+              value={v.scale}
+              aria-label={`${label} scale of ${a?.name ?? v.id}`}
+              title="scale: 0 = off, negative = subtract, above 1 = amplify (−10…10)"
+              onChange={(e) => onChange(value.map((x, j) => (j === i ? { ...x, scale: e.target.value } : x)))}
+            />
+            <button className="link" aria-label={`${label} detach ${a?.name ?? v.id}`} onClick={() => onChange(value.filter((_, j) => j !== i))}>
+              ×
+            </button>
+          </span>
+        );
+      })}
+      {left.length > 0 && value.length < 8 && (
+        <select aria-label={`${label} add adapter`} value="" onChange={(e) => e.target.value && onChange([...value, { id: Number(e.target.value), scale: '1' }])}>
+          <option value="">+ adapter…</option>
+          {left.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.name} (r{a.rank})
+            </option>
+          ))}
+        </select>
+      )}
+      {model && usable.length === 0 && <span className="muted">no adapter for {model.summary.architecture} in the library</span>}
+    </div>
+  );
+}
+
+export function ModelSelect({ models, value, onChange, label = 'Model' }: { models: ModelEntry[]; value: number | null; onChange: (id: number) => void; label?: string }) {
+  return (
+    <select aria-label={label} value={value ?? ''} onChange={(e) => onChange(Number(e.target.value))}>
+      {value === null && <option value="">model…</option>}
+      {models.map((m) => (
+        <option key={m.id} value={m.id}>
+          {m.name} ({m.summary.architecture}, {m.summary.fileType})
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** Where text to score comes from: a file, or a dataset version's split. */
+export interface SourceDraft {
+  kind: 'file' | 'dataset';
+  textFile: string;
+  dataset: string;
+  split: 'all' | 'train' | 'validation' | 'test';
+}
+export const emptySource: SourceDraft = { kind: 'file', textFile: '', dataset: '', split: 'all' };
+
+export function sourceInput(s: SourceDraft): { textFile: string } | { dataset: string; split: SourceDraft['split'] } | null {
+  if (s.kind === 'file') return s.textFile.trim() ? { textFile: s.textFile.trim() } : null;
+  return s.dataset ? { dataset: s.dataset, split: s.split } : null;
+}
+
+export function SourcePicker({ value, onChange }: { value: SourceDraft; onChange: (v: SourceDraft) => void }) {
+  const datasets = useQuery('datasets.list', {}, ['runs.changed']);
+  const set = (patch: Partial<SourceDraft>) => onChange({ ...value, ...patch });
+  return (
+    <div className="row">
+      <span className="segmented" role="radiogroup" aria-label="Text source">
+        <button role="radio" aria-checked={value.kind === 'file'} className={value.kind === 'file' ? 'on' : ''} onClick={() => set({ kind: 'file' })}>
+          Text file
+        </button>
+        <button role="radio" aria-checked={value.kind === 'dataset'} className={value.kind === 'dataset' ? 'on' : ''} onClick={() => set({ kind: 'dataset' })}>
+          Dataset
+        </button>
+      </span>
+      {value.kind === 'file' ? (
+        <PathField
+          value={value.textFile}
+          onChange={(p) => set({ textFile: p })}
+          label="Text file"
+          placeholder="/path/to/text.txt"
+          pick={{ kind: 'file', title: 'A text file to score', extensions: ['txt', 'md', 'raw'] }}
+        />
+      ) : (
+        <>
+          <select aria-label="Dataset" value={value.dataset} onChange={(e) => set({ dataset: e.target.value })}>
+            <option value="">dataset…</option>
+            {datasets.data?.map((d) => (
+              <option key={d.id} value={d.name}>
+                {d.name}@{d.latest.number} ({d.latest.exampleCount})
+              </option>
+            ))}
+          </select>
+          <SplitSelect value={value.split} onChange={(split) => set({ split })} />
+        </>
+      )}
+    </div>
+  );
+}
+
+export function SplitSelect({ value, onChange }: { value: SourceDraft['split']; onChange: (v: SourceDraft['split']) => void }) {
+  return (
+    <select aria-label="Split" value={value} onChange={(e) => onChange(e.target.value as SourceDraft['split'])}>
+      <option value="all">all examples</option>
+      <option value="train">train</option>
+      <option value="validation">validation</option>
+      <option value="test">test</option>
+    </select>
+  );
+}
+
+/** The runs of one kind, newest first, each opening `href(run)`. */
+export function RunList({ kind, href, empty }: { kind: string; href: (r: RunSummary) => string; empty: string }) {
+  const runs = useQuery('runs.list', { kind, limit: 50 }, ['runs.changed']);
+  if (!runs.data) return null;
+  if (runs.data.length === 0) return <Empty>{empty}</Empty>;
+  return (
+    <table className="table" data-testid={`runs-${kind}`}>
+      <tbody>
+        {runs.data.map((r) => (
+          <tr key={r.id} className="clickable" onClick={() => navigate(href(r).replace(/^#/, ''))}>
+            <td style={{ width: 110 }}>
+              <StatusBadge status={r.status} />
+            </td>
+            <td>
+              <a href={href(r)} onClick={(e) => e.stopPropagation()}>
+                #{r.id}
+              </a>{' '}
+              {r.title}
+            </td>
+            <td style={{ width: 300 }}>
+              <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />
+            </td>
+            <td className="muted" style={{ width: 120 }}>
+              {when(r.createdAt)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** A number typed in a form, or null when it is not one (empty, or out of range). */
+export function parseNumber(s: string, { min = -Infinity, max = Infinity, int = false } = {}): number | null {
+  if (!s.trim()) return null;
+  const v = Number(s);
+  if (!Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) return null;
+  return v;
+}
