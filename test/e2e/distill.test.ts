@@ -61,7 +61,8 @@ describe('distillation in Chromium', () => {
     await page.getByLabel('Key name').fill('my-server');
     await page.getByLabel('API key', { exact: true }).fill('sk-e2e-never-shown-123456');
     await page.getByRole('button', { name: 'Save key' }).click();
-    await expect(page.getByLabel('Teacher API key').inputValue()).resolves.toBe('my-server');
+    // selected once the saved key is among the options (the list is fetched again after the save)
+    await page.waitForFunction(() => (document.querySelector('select[aria-label="Teacher API key"]') as HTMLSelectElement | null)?.value === 'my-server');
     const listed = (await callHttp(server.url, 'secrets.list', {})).value as { secrets: { name: string }[] };
     expect(listed.secrets.map((k) => k.name)).toEqual(['my-server']);
     expect(JSON.stringify(listed)).not.toContain('sk-e2e-never-shown');
