@@ -67,6 +67,8 @@ describe('distillation in Chromium', () => {
     expect(listed.secrets.map((k) => k.name)).toEqual(['my-server']);
     expect(JSON.stringify(listed)).not.toContain('sk-e2e-never-shown');
     expect(await page.content()).not.toContain('sk-e2e-never-shown');
+    await page.getByLabel('Teacher model name').fill('gpt-4o-mini');
+    await screenshot(page, 'distill-form-server');
 
     await page.getByLabel('Teacher', { exact: true }).selectOption({ label: 'tiny-demo-llama (F16)' });
     await page.getByLabel('max tokens').fill('24');
@@ -78,6 +80,7 @@ describe('distillation in Chromium', () => {
     await page.getByLabel('Rubric').fill('The answer helps the customer.');
     await page.getByLabel('pass mark (1–10)').fill('1');
     await page.getByLabel('output dataset').fill('judged-tickets');
+    await screenshot(page, 'distill-form-judge');
     await page.getByRole('button', { name: 'Start' }).click();
     await page.waitForURL(/#\/distill\/\d+$/);
     await page.getByTestId('distill-progress').locator('.badge-succeeded').waitFor({ timeout: 120_000 });

@@ -218,6 +218,7 @@ function TeacherPicker({ label, value, onChange }: { label: string; value: Teach
   return (
     <div className="teacher-picker">
       <div className="row">
+        <span className="muted">{label}</span>
         <select aria-label={label} value={value.source} onChange={(e) => set({ source: e.target.value })}>
           <option value="">{label.toLowerCase()}…</option>
           {models.data?.map((m) => (
