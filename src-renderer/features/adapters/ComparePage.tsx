@@ -8,6 +8,8 @@ import { navigate } from '../../app/router.js';
 import { num } from '../../ui/format.js';
 import { AdaptersPage, AttachedEditor, ModelSelect, RunList, SplitSelect, parseNumber, parseScale, useLibrary, type ScaleDraft } from './parts.js';
 import { diffCounts, wordDiff, type DiffPart } from './wordDiff.js';
+import { useRunControls } from '../../ui/useRunControls.js';
+import { DatasetSelect } from '../datasets/DatasetSelect.js';
 
 interface VariantDraft {
   /** null: the first model of the library. */
@@ -40,7 +42,6 @@ export function ComparePage() {
   const [ds, setDs] = useState({ dataset: '', split: 'all' as 'all' | 'train' | 'validation' | 'test', limit: '20' });
   const [gen, setGen] = useState({ temperature: '0', maxTokens: '256', seed: '42' });
   const [mode, setMode] = useState<'chat' | 'completion' | null>(null);
-  const datasets = useQuery('datasets.list', {}, ['runs.changed']);
 
   const modelOf = (v: VariantDraft) => lib.models.find((m) => m.id === v.modelId) ?? lib.models[0];
   const chosen = variants.map(modelOf);
@@ -171,14 +172,7 @@ export function ComparePage() {
           </>
         ) : (
           <div className="row">
-            <select aria-label="Prompt dataset" value={ds.dataset} onChange={(e) => setDs({ ...ds, dataset: e.target.value })}>
-              <option value="">dataset…</option>
-              {datasets.data?.map((d) => (
-                <option key={d.id} value={d.name}>
-                  {d.name}@{d.latest.number} ({d.latest.exampleCount})
-                </option>
-              ))}
-            </select>
+            <DatasetSelect label="Prompt dataset" value={ds.dataset} onChange={(dataset) => setDs({ ...ds, dataset })} />
             <SplitSelect value={ds.split} onChange={(split) => setDs({ ...ds, split })} />
             <label>
               first <input aria-label="Prompt limit" size={5} value={ds.limit} onChange={(e) => setDs({ ...ds, limit: e.target.value })} /> prompts
@@ -241,11 +235,10 @@ const COLORS = ['#4fb3ff', '#f2a33a', '#7bd88f', '#e06c75', '#c678dd', '#56b6c2'
 export function CompareRunPage({ runId }: { runId: number }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed'], [runId]);
   const results = useQuery('adapters.compareResults', { runId }, ['runs.changed'], [runId]);
-  const cancel = useAction('runs.cancel');
-  const resume = useAction('runs.resume');
   const vote = useAction('adapters.vote');
   const [showRemoved, setShowRemoved] = useState(false);
   const r = run.data;
+  const controls = useRunControls(runId, r?.status);
   const c = results.data;
   const refetch = results.refetch;
   const mark = (prompt: number, winner: number | null) => void vote.run({ runId, prompt, winner }).then((t) => t && refetch());
@@ -266,22 +259,13 @@ export function CompareRunPage({ runId }: { runId: number }) {
       actions={
         r && (
           <>
-            {(r.status === 'running' || r.status === 'queued') && (
-              <button className="secondary" onClick={() => void cancel.run({ id: runId })} disabled={cancel.pending}>
-                Cancel
-              </button>
-            )}
-            {['interrupted', 'failed', 'cancelled'].includes(r.status) && (
-              <button onClick={() => void resume.run({ id: runId })} disabled={resume.pending}>
-                Resume
-              </button>
-            )}
+            {controls.buttons}
             <a href={`#/runs/${runId}`}>run details</a>
           </>
         )
       }
     >
-      <ErrorBanner error={run.error ?? results.error ?? cancel.error ?? resume.error ?? vote.error} />
+      <ErrorBanner error={run.error ?? results.error ?? controls.error ?? vote.error} />
       {r && (
         <div className="card" data-testid="compare-progress">
           <div className="row">

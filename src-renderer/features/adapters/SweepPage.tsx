@@ -18,6 +18,7 @@ import {
   type SourceDraft,
 } from './parts.js';
 import { SweepChart } from './SweepChart.js';
+import { useRunControls } from '../../ui/useRunControls.js';
 
 export const DEFAULT_SCALES = '0, 0.25, 0.5, 0.75, 1, 1.25, 1.5';
 
@@ -140,9 +141,8 @@ export function SweepPage() {
 export function SweepRunPage({ runId }: { runId: number }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed'], [runId]);
   const points = useQuery('adapters.sweepPoints', { runId }, ['runs.changed'], [runId]);
-  const cancel = useAction('runs.cancel');
-  const resume = useAction('runs.resume');
   const r = run.data;
+  const controls = useRunControls(runId, r?.status);
   const config = r?.config as { scales?: number[]; contextSize?: number; source?: { kind: string; path?: string; label?: string; split?: string } } | undefined;
   // stable identities for the chart: it redraws only when the figures change
   const pointsJson = JSON.stringify(points.data ?? []);
@@ -166,22 +166,13 @@ export function SweepRunPage({ runId }: { runId: number }) {
       actions={
         r && (
           <>
-            {(r.status === 'running' || r.status === 'queued') && (
-              <button className="secondary" onClick={() => void cancel.run({ id: runId })} disabled={cancel.pending}>
-                Cancel
-              </button>
-            )}
-            {['interrupted', 'failed', 'cancelled'].includes(r.status) && (
-              <button onClick={() => void resume.run({ id: runId })} disabled={resume.pending}>
-                Resume
-              </button>
-            )}
+            {controls.buttons}
             <a href={`#/runs/${runId}`}>run details</a>
           </>
         )
       }
     >
-      <ErrorBanner error={run.error ?? points.error ?? cancel.error ?? resume.error} />
+      <ErrorBanner error={run.error ?? points.error ?? controls.error} />
       {r && (
         <div className="card" data-testid="sweep-progress">
           <div className="row">

@@ -7,6 +7,7 @@ import { PathField } from '../../ui/PathField.js';
 import { useQuery } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
 import { when } from '../../ui/format.js';
+import { DatasetSelect } from '../datasets/DatasetSelect.js';
 
 export type AdaptersTab = 'library' | 'compare' | 'sweep' | 'perplexity' | 'merge';
 
@@ -147,7 +148,6 @@ export function sourceInput(s: SourceDraft): { textFile: string } | { dataset: s
 }
 
 export function SourcePicker({ value, onChange }: { value: SourceDraft; onChange: (v: SourceDraft) => void }) {
-  const datasets = useQuery('datasets.list', {}, ['runs.changed']);
   const set = (patch: Partial<SourceDraft>) => onChange({ ...value, ...patch });
   return (
     <div className="row">
@@ -169,14 +169,7 @@ export function SourcePicker({ value, onChange }: { value: SourceDraft; onChange
         />
       ) : (
         <>
-          <select aria-label="Dataset" value={value.dataset} onChange={(e) => set({ dataset: e.target.value })}>
-            <option value="">dataset…</option>
-            {datasets.data?.map((d) => (
-              <option key={d.id} value={d.name}>
-                {d.name}@{d.latest.number} ({d.latest.exampleCount})
-              </option>
-            ))}
-          </select>
+          <DatasetSelect label="Dataset" value={value.dataset} onChange={(dataset) => set({ dataset })} />
           <SplitSelect value={value.split} onChange={(split) => set({ split })} />
         </>
       )}

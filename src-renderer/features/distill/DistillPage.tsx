@@ -4,10 +4,11 @@ import { Empty, ErrorBanner, Notice, Page, ProgressBar, StatusBadge } from '../.
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
 import { when } from '../../ui/format.js';
+import { useRunControls } from '../../ui/useRunControls.js';
+import { DatasetSelect } from '../datasets/DatasetSelect.js';
 
 /** Start a distillation run, and the runs so far. */
 export function DistillPage() {
-  const datasets = useQuery('datasets.list', {}, ['runs.changed']);
   const runs = useQuery('runs.list', { kind: 'distill' }, ['runs.changed']);
   const start = useAction('distill.start');
   const [f, setF] = useState({
@@ -87,18 +88,7 @@ export function DistillPage() {
       </p>
       <div className="card" data-testid="distill-form">
         <div className="row">
-          <select
-            aria-label="Dataset"
-            value={f.dataset}
-            onChange={(e) => set({ dataset: e.target.value, outName: f.outName || `${e.target.value}-distilled` })}
-          >
-            <option value="">dataset…</option>
-            {datasets.data?.map((d) => (
-              <option key={d.id} value={d.name}>
-                {d.name}@{d.latest.number} ({d.latest.exampleCount})
-              </option>
-            ))}
-          </select>
+          <DatasetSelect label="Dataset" value={f.dataset} onChange={(dataset) => set({ dataset, outName: f.outName || `${dataset}-distilled` })} />
           <select aria-label="Split" value={f.split} onChange={(e) => set({ split: e.target.value as typeof f.split })}>
             <option value="all">all examples</option>
             <option value="train">train</option>
@@ -277,12 +267,11 @@ export function DistillRunPage({ runId }: { runId: number }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed']);
   const [only, setOnly] = useState<'' | 'included' | 'rejected'>('');
   const answers = useQuery('distill.answers', { runId, limit: 200, ...(only ? { only } : {}) }, ['runs.changed'], [only]);
-  const cancel = useAction('runs.cancel');
   const include = useAction('distill.include');
   const exclude = useAction('distill.exclude');
   const [included, setIncluded] = useState<string | null>(null);
-  const resume = useAction('runs.resume');
   const r = run.data;
+  const controls = useRunControls(runId, r?.status);
   const a = answers.data;
   const out = r?.lineage.find((l) => l.direction === 'output' && l.kind === 'dataset');
   return (
@@ -295,20 +284,9 @@ export function DistillRunPage({ runId }: { runId: number }) {
           / run {runId}
         </>
       }
-      actions={
-        r && (
-          <>
-            {(r.status === 'running' || r.status === 'queued') && (
-              <button className="secondary" onClick={() => void cancel.run({ id: runId })}>
-                Cancel
-              </button>
-            )}
-            {['interrupted', 'failed', 'cancelled'].includes(r.status) && <button onClick={() => void resume.run({ id: runId })}>Resume</button>}
-          </>
-        )
-      }
+      actions={controls.buttons}
     >
-      <ErrorBanner error={run.error ?? cancel.error ?? resume.error ?? include.error ?? exclude.error} />
+      <ErrorBanner error={run.error ?? controls.error ?? include.error ?? exclude.error} />
       <Notice text={included} onClose={() => setIncluded(null)} />
       {r && (
         <div className="card" data-testid="distill-progress">

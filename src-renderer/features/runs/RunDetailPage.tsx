@@ -4,6 +4,7 @@ import { ErrorBanner, Fields, Page, ProgressBar, StatusBadge } from '../../ui/co
 import { MetricChart, type Series } from '../../ui/MetricChart.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { duration, when } from '../../ui/format.js';
+import { useRunControls } from '../../ui/useRunControls.js';
 
 const COLORS = ['#4fb3ff', '#f2a33a', '#7bd88f', '#e06c75', '#c678dd'];
 
@@ -33,9 +34,8 @@ function seriesOf(metrics: RunMetric[]): Series[] {
 
 export function RunDetailPage({ id }: { id: number }) {
   const run = useQuery('runs.get', { id }, ['runs.changed', 'runs.log'], [id]);
-  const cancel = useAction('runs.cancel');
-  const resume = useAction('runs.resume');
   const r = run.data;
+  const controls = useRunControls(id, r?.status, 'danger');
   const series = useMemo(() => (r ? seriesOf(r.metrics) : []), [r]);
   if (run.error) {
     return (
@@ -45,8 +45,6 @@ export function RunDetailPage({ id }: { id: number }) {
     );
   }
   if (!r) return <Page title={`Run ${id}`}>Loading…</Page>;
-  const active = r.status === 'queued' || r.status === 'running';
-  const resumable = r.status === 'interrupted' || r.status === 'failed' || r.status === 'cancelled';
   const unit = series.length ? (r.metrics.find((m) => m.name === series[0]!.label)?.unit ?? '') : '';
   return (
     <Page
@@ -58,22 +56,9 @@ export function RunDetailPage({ id }: { id: number }) {
           / #{r.id} {r.title}
         </>
       }
-      actions={
-        <>
-          {active && (
-            <button className="danger" onClick={() => void cancel.run({ id })} disabled={cancel.pending}>
-              Cancel
-            </button>
-          )}
-          {resumable && (
-            <button onClick={() => void resume.run({ id })} disabled={resume.pending}>
-              Resume
-            </button>
-          )}
-        </>
-      }
+      actions={controls.buttons}
     >
-      <ErrorBanner error={cancel.error ?? resume.error} />
+      <ErrorBanner error={controls.error} />
       {r.error && <ErrorBanner error={{ message: r.error }} />}
       <div className="columns">
         <div className="card">
