@@ -5,6 +5,7 @@ import { readGgufHeader, type TensorInfo } from '../gguf/header.js';
 import { GgmlType, f32, str, u32, type GgufTensorSpec, type GgufValue } from '../gguf/writer.js';
 import { writeGguf } from '../gguf/stream-writer.js';
 import { checkCompatibility } from './inspect.js';
+import { jsonTextDepth, MAX_JSON_DEPTH, TOO_DEEP } from '../json-depth.js';
 import { readSafetensorsHeader, readTensor, type SafetensorsHeader } from './safetensors.js';
 
 /**
@@ -141,8 +142,11 @@ function readConfig(file: string): PeftConfig {
   };
   let c: Record<string, unknown>;
   try {
-    c = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const text = fs.readFileSync(file, 'utf8');
+    if (jsonTextDepth(text) > MAX_JSON_DEPTH) return refuse(TOO_DEEP);
+    c = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
+    if (e instanceof AppError) throw e;
     return refuse(`is not valid JSON (${(e as Error).message})`);
   }
   if (typeof c !== 'object' || c === null || Array.isArray(c)) refuse('is not a JSON object');
