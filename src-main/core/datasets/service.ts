@@ -7,7 +7,7 @@ import { DraftStore } from './draft.js';
 import { diffVersions } from './diff.js';
 import { assignSplits } from './curation/splits.js';
 import { resolveClusters } from './curation-jobs.js';
-import { detectImport, readRecords } from './formats/index.js';
+import { previewOffThread, type ImportHow } from './preview.js';
 import { readLines } from './line-reader.js';
 import type { ExportFormat } from './denormalize.js';
 import type { ExportSplit } from './export-job.js';
@@ -28,9 +28,6 @@ import type {
   ExamplesPage,
   ImportPreview,
   ImportSpec,
-  ImportContainer,
-  ColumnMapping,
-  JsonRecordFormat,
   NormalizedExample,
   RejectedRecord,
 } from '../../../src-shared/domain/datasets.js';
@@ -44,6 +41,7 @@ export class DatasetsService {
   constructor(
     private readonly db: Db,
     private readonly runner: JobRunner,
+    private readonly options: { previewTimeoutMs?: number } = {},
   ) {
     this.store = new DatasetsStore(db);
     this.drafts = new DraftStore(db);
@@ -103,20 +101,9 @@ export class DatasetsService {
     };
   }
 
-  async previewImport(file: string, how: ImportHow, limit: number): Promise<ImportPreview> {
-    const { absolute, spec, columns } = await this.resolveImport(file, how);
-    const examples: NormalizedExample[] = [];
-    const rejects: RejectedRecord[] = [];
-    let linesRead = 0;
-    // A table none of whose columns looks like the prompt: show its columns, the user maps them
-    if (!spec.record && !spec.mapping && spec.container !== 'text') return { path: absolute, spec, columns, examples, rejects, linesRead };
-    for await (const item of readRecords(absolute, spec)) {
-      linesRead = item.line;
-      if ('example' in item) examples.push(item.example);
-      else rejects.push(item.rejected);
-      if (examples.length + rejects.length >= limit) break;
-    }
-    return { path: absolute, spec, columns, examples, rejects, linesRead };
+  /** The import dialog's preview, on a worker thread with a time limit (no file can stop the app answering). */
+  previewImport(file: string, how: ImportHow, limit: number): Promise<ImportPreview> {
+    return previewOffThread(file, how, limit, this.options.previewTimeoutMs);
   }
 
   examples(name: string, version: number | undefined, offset: number, limit: number, filter: ExamplesFilter = {}): ExamplesPage {
@@ -244,36 +231,13 @@ export class DatasetsService {
     } else if (this.store.byName(name)) {
       throw new AppError('conflict', `a dataset named ${name} already exists (to add a file to it, import with append)`);
     }
-    const { absolute, spec } = await this.resolveImport(file, how);
+    // detection reads the file too: on the preview's thread, with its time limit
+    const { path: absolute, spec } = await previewOffThread(file, how, 0, this.options.previewTimeoutMs);
     if (!spec.record && !spec.mapping && spec.container !== 'text') {
       throw new AppError('invalid_input', `${path.basename(absolute)}: choose which column holds the prompt`, 'mapping');
     }
     const run = this.runner.submit('datasets.import', { file: absolute, name, spec, append });
     return { runId: run.id, spec };
-  }
-
-  /** The file to import and how to read it: detected, then the user's choices applied; or a clear refusal. */
-  private async resolveImport(file: string, how: ImportHow): Promise<{ absolute: string; spec: ImportSpec; columns: string[] | null }> {
-    const absolute = path.resolve(file);
-    const st = fs.statSync(absolute, { throwIfNoEntry: false });
-    if (!st) throw new AppError('file_missing', `${absolute} does not exist`);
-    if (!st.isFile()) throw new AppError('not_a_file', `${path.basename(absolute)} is not a file`);
-    const detected = await detectImport(absolute);
-    const spec: ImportSpec = { ...detected.spec };
-    if (how.container && how.container !== 'auto' && how.container !== spec.container) {
-      spec.container = how.container;
-      delete spec.record;
-      delete spec.mapping;
-    }
-    if (how.format && how.format !== 'auto') {
-      spec.record = how.format;
-      delete spec.mapping;
-    }
-    if (how.mapping) {
-      spec.mapping = how.mapping;
-      delete spec.record;
-    }
-    return { absolute, spec, columns: detected.columns };
   }
 
   startExport(
@@ -389,8 +353,4 @@ function describeSelection(selection: Selection): string {
   return parts.length ? `examples ${parts.join(', ')}` : 'all examples';
 }
 
-export interface ImportHow {
-  format?: JsonRecordFormat | 'auto';
-  container?: ImportContainer | 'auto';
-  mapping?: ColumnMapping;
-}
+export type { ImportHow } from './preview.js';
