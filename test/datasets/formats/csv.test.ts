@@ -63,6 +63,16 @@ describe('CSV and TSV import', () => {
     expect(rejected(items)[0]!.reason).toMatch(/^a quote appears inside an unquoted field in column "prompt" .*; the record holds more than 50 such errors, so reading stopped here$/);
   });
 
+  it('with lone CR line ends, a bad record right after the header is rejected, not dropped as a repeat', async () => {
+    // found by the fuzzer: every record is on "line 1" when no \n ends a line, and the reject was taken for a duplicate
+    const file = write('cr.csv', 'prompt,completion\rx"y,1\rok,2\r');
+    const items = await all(file, { container: 'csv', mapping: { prompt: 'prompt', response: 'completion' } });
+    expect(lines(items)).toEqual([
+      [2, 'rejected'],
+      [3, 'ok'],
+    ]);
+  });
+
   it('rejects a row with the wrong column count at its line and imports the rest', async () => {
     const file = write('count.csv', 'prompt,response\na,b\nc,d,e\nf\ng,h\n');
     const items = await all(file, { container: 'csv' });

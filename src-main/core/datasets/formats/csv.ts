@@ -186,13 +186,15 @@ export async function* readTable(
   });
 
   let lastLine = 0;
+  let lastKind: TableItem['kind'] | null = null;
   function* emit(items: TableItem[]): Generator<TableItem> {
     for (const item of items) {
       if (item.line <= lastLine) {
-        if (item.kind === 'reject') continue; // already reported at this line
+        if (item.kind === 'reject' && lastKind === 'reject') continue; // already reported at this line
         item.line = lastLine + 1; // a file with lone CR line ends: keep lines increasing
       }
       lastLine = item.line;
+      lastKind = item.kind;
       yield item;
     }
   }
@@ -207,11 +209,7 @@ export async function* readTable(
     for (const items of inFlight.splice(0)) yield* emit(items); // the records read before it, then its reject (pending)
   }
   if (!stopped) noteLostLines(pending, index.lineCount + 1);
-  for (const item of pending) {
-    if (item.line <= lastLine) continue;
-    lastLine = item.line;
-    yield item;
-  }
+  yield* emit(pending);
 }
 
 /** After records the parser skipped, say which lines were lost up to the next record (starting at `next`). */
