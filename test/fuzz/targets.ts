@@ -102,22 +102,28 @@ function nonBlankLines(file: string): number {
   return text.split('\n').filter((l) => l.trim() !== '').length;
 }
 
-/** Records of a CSV/TSV file by RFC 4180 quoting (a newline inside quotes does not end one), minus the header and empty lines. */
+/**
+ * Records of a CSV/TSV file by RFC 4180 quoting (a line end inside quotes does not end one), minus the header and
+ * empty lines. As csv-parse, the line end is the first one found (CRLF, LF or a lone CR): the others are field text.
+ */
 function csvRecords(file: string): number {
   const text = fs
     .readFileSync(file)
     .toString('utf8')
     .replace(/^\uFEFF/, '');
+  let end: string | null = null;
   let records = 0;
   let quoted = false;
   let content = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    const c = text[i]!;
     if (c === '"') quoted = !quoted;
-    if (c === '\n' && !quoted) {
+    if (!quoted && end === null && (c === '\r' || c === '\n')) end = c === '\r' && text[i + 1] === '\n' ? '\r\n' : c;
+    if (!quoted && end !== null && text.startsWith(end, i)) {
       if (content) records++;
       content = false;
-    } else if (c !== '\r') content = true;
+      i += end.length - 1;
+    } else content = true;
   }
   if (content) records++;
   return Math.max(0, records - 1);
