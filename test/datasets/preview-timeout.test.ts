@@ -11,10 +11,10 @@ afterEach(async () => {
 
 describe('file previews run off the main thread, with a time limit', () => {
   it('a Parquet file that sends the decoder into a huge loop fails the preview, and the app answers meanwhile', async () => {
-    // 268 bytes whose every count is consistent: 2^31 null rows in four run-length encoded pages. Decoding it spins
+    // 15 kB whose every count is consistent: 2^31 null rows in 1,024 run-length encoded pages. Decoding it spins
     // for minutes; on the main thread this froze `distillery serve` for every client.
     const file = path.join(tempDir(), 'spin.parquet');
-    nullRowsParquet(file, 4, 1 << 29);
+    nullRowsParquet(file, 1024, 1 << 21);
     ws = makeWorkspace({ previewTimeoutMs: 2_000 });
     let settled = false;
     const preview = ws.client.call('datasets.previewImport', { path: file, limit: 5 }).finally(() => (settled = true));

@@ -10,15 +10,16 @@ import type { FileMetaData } from 'hyparquet';
 
 /**
  * A Parquet file of one optional string column "prompt" whose `pages` pages each hold `perPage` null rows as a single
- * run-length encoded run of definition levels: a few hundred bytes on disk, billions of rows to decode.
+ * run-length encoded run of definition levels: a few hundred bytes on disk, billions of rows to decode. A `run` other
+ * than `perPage` makes the run disagree with the page.
  */
-export function nullRowsParquet(file: string, pages: number, perPage: number): void {
+export function nullRowsParquet(file: string, pages: number, perPage: number, run = perPage): void {
   const w = new ByteWriter();
   w.appendBytes(new TextEncoder().encode('PAR1'));
   const start = w.offset;
   for (let p = 0; p < pages; p++) {
     const levels = new ByteWriter();
-    levels.appendVarInt(perPage * 2); // an RLE run: count << 1
+    levels.appendVarInt(run * 2); // an RLE run: count << 1 (`run` may lie about the page's values)
     levels.appendUint8(0); // of level 0, null
     writePageHeader(w, {
       type: 'DATA_PAGE_V2',

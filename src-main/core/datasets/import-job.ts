@@ -126,13 +126,16 @@ class WorkerChannel {
   constructor(
     readonly worker: Worker,
     private readonly name: string,
+    file: string,
   ) {
     worker.on('message', (m: FromWorker) => {
       this.inbox.push(m);
       this.notify();
     });
-    worker.on('error', (e) => {
-      this.failure = e;
+    worker.on('error', (e: Error & { code?: string }) => {
+      // a file whose records need more than the thread's memory (or a damaged one that claims so): said in words
+      const why = `the import's ${name} thread ran out of memory; the file may be damaged, or hold a record too large to import`;
+      this.failure = e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new AppError('invalid_input', `${file}: ${why}`) : e;
       this.notify();
     });
     worker.on('exit', (code) => {
@@ -189,6 +192,7 @@ async function importInWorkers(
         resourceLimits: { maxOldGenerationSizeMb: oldMb, maxYoungGenerationSizeMb: youngMb },
       }),
       name,
+      path.basename(ctx.config.file),
     );
   // The texts to index go from the reader to the indexer directly; only ids pass through this thread.
   const texts = new MessageChannel();

@@ -7,6 +7,7 @@ import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { describe, expect, it } from 'vitest';
 import { detectImport, readRecords } from '../../../src-main/core/datasets/formats/index.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { nullRowsParquet } from '../../fuzz/crafted.js';
 import { all, examples, failure, rejected } from './helpers.js';
 
 // Damaged Parquet files made from good ones by rewriting the footer (as a fuzzer's byte flips did): hyparquet trusts
@@ -90,6 +91,26 @@ describe('damaged Parquet files', () => {
         excerpt: '',
       },
     ]);
+  });
+
+  it('a run-length run longer than its page is a rejected row group, not a process killed by running out of memory', async () => {
+    // hyparquet writes a run whole into an array sized by the page: 2^30 entries was a fatal out-of-memory of the
+    // whole process (not only of the import's thread)
+    const file = path.join(tempDir(), 'run.parquet');
+    nullRowsParquet(file, 1, 3, 1 << 30);
+    expect(rejected(await all(file, spec))).toEqual([
+      {
+        line: 1,
+        reason: 'rows 1–3 (a row group) cannot be decoded: column "prompt": page 1: its definition levels: a run of 1073741824 values where 3 remain',
+        excerpt: '',
+      },
+    ]);
+    // and a page claiming more values than any writer puts in one
+    const many = path.join(tempDir(), 'many.parquet');
+    nullRowsParquet(many, 2, 1 << 29);
+    expect(rejected(await all(many, spec))[0]!.reason).toBe(
+      `rows 1–${2 ** 30} (a row group) cannot be decoded: column "prompt": page 1 claims 536870912 values (at most 2097152 are read)`,
+    );
   });
 
   it('a schema whose child counts overrun it is refused with the reason (not "Cannot read properties of undefined")', async () => {

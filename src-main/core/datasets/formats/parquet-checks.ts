@@ -5,12 +5,19 @@
  * returns the reason in words, or null; none recurses or loops over anything but the footer's own lists and the
  * bytes of one column chunk, each step consuming at least one byte.
  */
-import type { ColumnMetaData, FileMetaData, SchemaElement } from 'hyparquet';
+import type { ColumnMetaData, Compressors, FileMetaData, PageHeader, SchemaElement, SchemaTree } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
+import { decompressPage } from 'hyparquet/src/datapage.js';
+import { getMaxDefinitionLevel, getMaxRepetitionLevel } from 'hyparquet/src/schema.js';
 import { MAX_JSON_DEPTH } from '../../json-depth.js';
 
 /** A page larger than this (uncompressed) is a damaged size, not data: real pages are around 1 MiB. */
 export const MAX_PAGE_BYTES = 1 << 30;
+/**
+ * Values in one page: writers close a page at ~1 MiB or 20,000 rows. hyparquet sizes its arrays by this count, and
+ * one of a billion entries (a few bytes on disk, run-length encoded) killed the whole process, not just the thread.
+ */
+export const MAX_PAGE_VALUES = 1 << 21;
 
 const count = (v: unknown): number | null => {
   const n = typeof v === 'bigint' ? Number(v) : v;
@@ -103,7 +110,7 @@ export function checkFooter(metadata: FileMetaData, footerStart: number): string
  * The pages of one column chunk, header by header: each page lies inside the chunk, its sizes are sane, and the data
  * pages' values add up to the chunk's `num_values` (else rows would be dropped or invented while decoding).
  */
-export function checkPages(bytes: ArrayBuffer, meta: ColumnMetaData): string | null {
+export function checkPages(bytes: ArrayBuffer, meta: ColumnMetaData, schemaPath: SchemaTree[], compressors: Compressors): string | null {
   const name = `column "${meta.path_in_schema.join('.')}"`;
   const reader = { view: new DataView(bytes), offset: 0 };
   let values = 0;
@@ -124,11 +131,11 @@ export function checkPages(bytes: ArrayBuffer, meta: ColumnMetaData): string | n
     }
     if (uncompressed === null || uncompressed > MAX_PAGE_BYTES)
       return `${name}: page ${pages} claims ${String(header.uncompressed_page_size)} bytes uncompressed`;
-    const data = header.data_page_header ?? header.data_page_header_v2;
+    const data = header.data_page_header ?? header.data_page_header_v2 ?? header.dictionary_page_header;
     if (data) {
       const n = count(data.num_values);
-      if (n === null) return `${name}: page ${pages} has ${String(data.num_values)} values`;
-      values += n;
+      if (n === null || n > MAX_PAGE_VALUES) return `${name}: page ${pages} claims ${String(data.num_values)} values (at most ${MAX_PAGE_VALUES} are read)`;
+      if (!header.dictionary_page_header) values += n;
     }
     if (header.data_page_header_v2) {
       const v2 = header.data_page_header_v2;
@@ -137,8 +144,106 @@ export function checkPages(bytes: ArrayBuffer, meta: ColumnMetaData): string | n
         return `${name}: page ${pages} has inconsistent level sizes or null count`;
       }
     }
+    if (header.data_page_header || header.data_page_header_v2) {
+      const page = new Uint8Array(bytes, reader.offset, compressed);
+      let bad: string | null;
+      try {
+        bad = checkRuns(page, header, meta, schemaPath, compressors);
+      } catch (e) {
+        bad = `its data cannot be read (${(e as Error).message})`;
+      }
+      if (bad) return `${name}: page ${pages}: ${bad}`;
+    }
     reader.offset += compressed;
   }
   if (values !== Number(meta.num_values)) return `${name}: its pages hold ${values} values but the footer says ${Number(meta.num_values)}`;
+  return null;
+}
+
+const bitWidth = (max: number) => 32 - Math.clz32(max);
+
+/**
+ * The run-length encoded runs of a page's levels and dictionary indices, read as hyparquet reads them (its varint,
+ * its 32-bit arithmetic): hyparquet writes each run whole into an array sized by the page's value count, so a run
+ * longer than the values left grows that array without bound (a 2^30 run was a fatal out-of-memory of the process).
+ */
+function checkRuns(page: Uint8Array, header: PageHeader, meta: ColumnMetaData, schemaPath: SchemaTree[], compressors: Compressors): string | null {
+  const maxRep = schemaPath.length > 1 ? getMaxRepetitionLevel(schemaPath) : 0;
+  const maxDef = getMaxDefinitionLevel(schemaPath);
+  const v1 = header.data_page_header;
+  const v2 = header.data_page_header_v2;
+  const n = Number((v1 ?? v2)!.num_values);
+  const dictionary = (encoding: string) => encoding === 'PLAIN_DICTIONARY' || encoding === 'RLE_DICTIONARY' || (encoding === 'RLE' && meta.type !== 'BOOLEAN');
+  if (v1) {
+    const bytes = decompressPage(page, Number(header.uncompressed_page_size), meta.codec, compressors);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let pos = 0;
+    for (const max of [maxRep, maxDef]) {
+      if (!max) continue;
+      const length = view.getUint32(pos, true);
+      const bad = checkHybrid(view, pos + 4, bitWidth(max), n);
+      if (bad) return `its ${max === maxRep ? 'repetition' : 'definition'} levels: ${bad}`;
+      pos += 4 + length;
+    }
+    if (dictionary(v1.encoding) && pos < view.byteLength) return checkHybrid(view, pos + 1, view.getUint8(pos), n, 'dictionary indices');
+    if (v1.encoding === 'RLE' && meta.type === 'BOOLEAN') return checkHybrid(view, pos + 4, 1, n, 'values');
+    return null;
+  }
+  const v = v2!;
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  if (maxRep) {
+    const bad = checkHybrid(view, 0, bitWidth(maxRep), n, 'repetition levels', v.repetition_levels_byte_length);
+    if (bad) return bad;
+  }
+  if (maxDef) {
+    const bad = checkHybrid(
+      view,
+      v.repetition_levels_byte_length,
+      bitWidth(maxDef),
+      n,
+      'definition levels',
+      v.repetition_levels_byte_length + v.definition_levels_byte_length,
+    );
+    if (bad) return bad;
+  }
+  if (!dictionary(v.encoding) && v.encoding !== 'RLE') return null;
+  let values = page.subarray(v.repetition_levels_byte_length + v.definition_levels_byte_length);
+  if (v.is_compressed !== false) {
+    const size = Number(header.uncompressed_page_size) - v.repetition_levels_byte_length - v.definition_levels_byte_length;
+    values = decompressPage(values, size, meta.codec, compressors);
+  }
+  const vv = new DataView(values.buffer, values.byteOffset, values.byteLength);
+  if (!values.length) return null;
+  return dictionary(v.encoding) ? checkHybrid(vv, 1, vv.getUint8(0), n, 'dictionary indices') : checkHybrid(vv, 4, 1, n, 'values');
+}
+
+/** A hybrid stream from `start` (to `end` at most): no run-length run writes past `expected` values; null when none does. */
+function checkHybrid(view: DataView, start: number, width: number, expected: number, what = '', end = view.byteLength): string | null {
+  const label = what ? `its ${what}: ` : '';
+  let seen = 0;
+  let pos = start;
+  while (seen < expected && pos < end) {
+    // hyparquet's readVarInt, 32-bit
+    let header = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      if (pos >= end) return null; // hyparquet stops here with an error of its own
+      byte = view.getUint8(pos++);
+      header |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    if (header & 1) {
+      const values = (header >> 1) << 3;
+      if (values < 0) return `${label}a bit-packed run of ${values} values`;
+      seen += values;
+      pos += (header >> 1) * width;
+    } else {
+      const run = header >>> 1;
+      if (run > expected - seen) return `${label}a run of ${run} values where ${expected - seen} remain`;
+      seen += run;
+      pos += (width + 7) >> 3;
+    }
+  }
   return null;
 }

@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, CompressionCodec, Compressors, FileMetaData, SchemaTree } from 'hyparquet';
 import { AppError } from '../../../../src-shared/errors.js';
+import { getTreePath } from 'hyparquet/src/schema.js';
 import { checkFooter, checkPages } from './parquet-checks.js';
 
 /** An AsyncBuffer over an open file: hyparquet reads the footer, then each row group's column chunks, never the whole file. */
@@ -127,7 +128,7 @@ export async function openParquet(file: string): Promise<ParquetFile> {
               if (!wanted.includes(chunk.meta_data!.path_in_schema[0]!)) continue;
               const start = Number(chunk.meta_data!.dictionary_page_offset || chunk.meta_data!.data_page_offset);
               const bytes = await buffer.slice(start, start + Number(chunk.meta_data!.total_compressed_size));
-              const bad = checkPages(bytes, chunk.meta_data!);
+              const bad = checkPages(bytes, chunk.meta_data!, getTreePath(schema, chunk.meta_data!.path_in_schema), COMPRESSORS);
               if (bad) throw new Error(bad);
               chunks.push({ start, bytes });
             }
