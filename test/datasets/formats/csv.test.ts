@@ -73,6 +73,16 @@ describe('CSV and TSV import', () => {
     ]);
   });
 
+  it('two bad records in a row: the first says which lines it took with it', async () => {
+    // found by the fuzzer: only the last reject got its "(lines … were not imported)", so lines 3–5 vanished silently
+    const file = write('two-bad.csv', 'prompt,completion\n"a\nb\n"c,1\n"ok",2\n"open\n');
+    const items = await all(file, { container: 'csv', mapping: { prompt: 'prompt', response: 'completion' } });
+    expect(rejected(items).map((r) => [r.line, /\(lines [^)]*\)/.exec(r.reason)?.[0] ?? ''])).toEqual([
+      [2, '(lines 2–5 were not imported)'],
+      [6, ''],
+    ]);
+  });
+
   it('rejects a row with the wrong column count at its line and imports the rest', async () => {
     const file = write('count.csv', 'prompt,response\na,b\nc,d,e\nf\ng,h\n');
     const items = await all(file, { container: 'csv' });

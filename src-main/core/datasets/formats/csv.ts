@@ -212,8 +212,13 @@ export async function* readTable(
   yield* emit(pending);
 }
 
-/** After records the parser skipped, say which lines were lost up to the next record (starting at `next`). */
+/**
+ * After records the parser skipped, say which lines each lost, up to the next item (the next record starts at
+ * `next`): two skipped records in a row lose the lines between them too.
+ */
 function noteLostLines(items: TableItem[], next: number) {
-  const last = items.at(-1);
-  if (last?.kind === 'reject' && next - 1 > last.line) last.reason += ` (lines ${last.line}–${next - 1} were not imported)`;
+  items.forEach((item, i) => {
+    const until = items[i + 1]?.line ?? next;
+    if (item.kind === 'reject' && until - 1 > item.line) item.reason += ` (lines ${item.line}–${until - 1} were not imported)`;
+  });
 }
