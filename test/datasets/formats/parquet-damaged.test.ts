@@ -127,6 +127,37 @@ describe('damaged Parquet files', () => {
     });
   });
 
+  it('a footer whose fields have the wrong type says so, not "Cannot read properties of undefined"', async () => {
+    // the row groups list (field 4 of FileMetaData, a list header 0x19 + count) turned into an i32 (0x15): hyparquet
+    // then read `.map` of a number
+    const good = fs.readFileSync(prompts('types.parquet', 3, 10));
+    const footerStart = good.length - 8 - good.readUInt32LE(good.length - 8);
+    let file = '';
+    const messages: string[] = [];
+    // every list or struct header of the footer made an i32, one at a time: each refusal is in words
+    for (let i = footerStart; i < good.length - 8; i++) {
+      if (good[i] !== 0x19 && good[i] !== 0x1c) continue;
+      const bytes = Buffer.from(good);
+      bytes[i] = 0x15;
+      const candidate = path.join(tempDir(), `types-${i}.parquet`);
+      fs.writeFileSync(candidate, bytes);
+      const e = await detectImport(candidate).then(
+        () => null,
+        (err: Error) => err,
+      );
+      if (e) messages.push(e.message);
+      if (e && /wrong type/.test(e.message)) file ||= candidate;
+    }
+    expect(messages.filter((m) => /Cannot read|is not a function|undefined/.test(m))).toEqual([]);
+    expect(file).not.toBe('');
+    expect(await failure(detectImport(file))).toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(
+        /^types-\d+\.parquet: not a Parquet file \(bad footer: fields of its footer are missing or of the wrong type; is the file truncated\?\)$/,
+      ),
+    });
+  });
+
   it('a column chunk outside the data is refused', async () => {
     const file = patchFooter(prompts('offset.parquet', 3, 10), (m) => {
       m.row_groups[0]!.columns[0]!.meta_data!.total_compressed_size = 1n << 40n;

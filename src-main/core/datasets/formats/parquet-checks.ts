@@ -19,6 +19,9 @@ export const MAX_PAGE_BYTES = 1 << 30;
  */
 export const MAX_PAGE_VALUES = 1 << 21;
 
+/** A count as a message shows it: "no" when the footer or header lacks it. */
+const shown = (v: unknown): string => (v === undefined || v === null ? 'no' : String(v));
+
 const count = (v: unknown): number | null => {
   const n = typeof v === 'bigint' ? Number(v) : v;
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : null;
@@ -34,7 +37,7 @@ function schemaLeaves(schema: SchemaElement[]): Leaf[] | string {
   const root = schema[0];
   if (!root) return 'its schema is empty';
   const rootChildren = count(root.num_children ?? 0);
-  if (rootChildren === null) return `its schema root has ${String(root.num_children)} children`;
+  if (rootChildren === null) return `its schema root has ${shown(root.num_children)} children`;
   const leaves: Leaf[] = [];
   // an explicit stack of (children left, path, repeated above): no recursion however deep the schema claims to be
   const stack: { left: number; path: string[]; repeated: boolean }[] = [{ left: rootChildren, path: [], repeated: false }];
@@ -49,7 +52,7 @@ function schemaLeaves(schema: SchemaElement[]): Leaf[] | string {
     const element = schema[i++];
     if (!element) return `its schema lists ${schema.length} elements but their child counts need more`;
     const children = count(element.num_children ?? 0);
-    if (children === null) return `schema element "${element.name}" has ${String(element.num_children)} children`;
+    if (children === null) return `schema element "${element.name}" has ${shown(element.num_children)} children`;
     const path = [...top.path, String(element.name)];
     const repeated = top.repeated || element.repetition_type === 'REPEATED';
     if (children === 0) leaves.push({ path: path.join('.'), repeated });
@@ -72,11 +75,11 @@ export function checkFooter(metadata: FileMetaData, footerStart: number): string
   if (typeof leaves === 'string') return leaves;
   const byPath = new Map(leaves.map((l) => [l.path, l]));
   const fileRows = count(metadata.num_rows);
-  if (fileRows === null) return `the footer gives ${String(metadata.num_rows)} rows`;
+  if (fileRows === null) return `the footer gives ${shown(metadata.num_rows)} rows`;
   let rows = 0;
   for (const [g, group] of metadata.row_groups.entries()) {
     const groupRows = count(group.num_rows);
-    if (groupRows === null) return `row group ${g + 1} has ${String(group.num_rows)} rows`;
+    if (groupRows === null) return `row group ${g + 1} has ${shown(group.num_rows)} rows`;
     rows += groupRows;
   }
   if (rows !== fileRows) return `its row groups hold ${rows} rows but the footer says the file has ${fileRows}`;
@@ -92,11 +95,11 @@ export function checkFooter(metadata: FileMetaData, footerStart: number): string
       const leaf = byPath.get(name);
       if (!leaf) return `${where} has a chunk for "${name}", which is not a column of its schema`;
       const values = count(meta.num_values);
-      if (values === null) return `column "${name}" of ${where} has ${String(meta.num_values)} values`;
+      if (values === null) return `column "${name}" of ${where} has ${shown(meta.num_values)} values`;
       const start = count(meta.dictionary_page_offset || meta.data_page_offset);
       const size = count(meta.total_compressed_size);
       if (start === null || size === null || start < 4 || start + size > footerStart) {
-        return `column "${name}" of ${where} lies at bytes ${String(meta.dictionary_page_offset || meta.data_page_offset)}+${String(meta.total_compressed_size)}, outside the data (4 to ${footerStart})`;
+        return `column "${name}" of ${where} lies at bytes ${shown(meta.dictionary_page_offset || meta.data_page_offset)}+${shown(meta.total_compressed_size)}, outside the data (4 to ${footerStart})`;
       }
       if (leaf.repeated ? values < groupRows : values !== groupRows) {
         return `${where} says it has ${groupRows} rows but its column "${name}" holds ${values} values`;
@@ -127,14 +130,14 @@ export function checkPages(bytes: ArrayBuffer, meta: ColumnMetaData, schemaPath:
     const compressed = count(header.compressed_page_size);
     const uncompressed = count(header.uncompressed_page_size);
     if (compressed === null || reader.offset + compressed > bytes.byteLength) {
-      return `${name}: page ${pages} claims ${String(header.compressed_page_size)} bytes, past the end of its chunk`;
+      return `${name}: page ${pages} claims ${shown(header.compressed_page_size)} bytes, past the end of its chunk`;
     }
     if (uncompressed === null || uncompressed > MAX_PAGE_BYTES)
-      return `${name}: page ${pages} claims ${String(header.uncompressed_page_size)} bytes uncompressed`;
+      return `${name}: page ${pages} claims ${shown(header.uncompressed_page_size)} bytes uncompressed`;
     const data = header.data_page_header ?? header.data_page_header_v2 ?? header.dictionary_page_header;
     if (data) {
       const n = count(data.num_values);
-      if (n === null || n > MAX_PAGE_VALUES) return `${name}: page ${pages} claims ${String(data.num_values)} values (at most ${MAX_PAGE_VALUES} are read)`;
+      if (n === null || n > MAX_PAGE_VALUES) return `${name}: page ${pages} claims ${shown(data.num_values)} values (at most ${MAX_PAGE_VALUES} are read)`;
       if (!header.dictionary_page_header) values += n;
     }
     if (header.data_page_header_v2) {

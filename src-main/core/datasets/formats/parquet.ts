@@ -82,7 +82,9 @@ export async function openParquet(file: string): Promise<ParquetFile> {
     try {
       metadata = await parquetMetadataAsync(buffer);
     } catch (e) {
-      throw notParquet(`bad footer: ${(e as Error).message}; is the file truncated?`);
+      // hyparquet's own checks say what is wrong; a TypeError from inside it means fields missing or of the wrong type
+      const why = e instanceof TypeError ? 'fields of its footer are missing or of the wrong type' : (e as Error).message;
+      throw notParquet(`bad footer: ${why}; is the file truncated?`);
     }
     // Every count and offset of the footer against the schema, the file's size and each other, before hyparquet (whose
     // loops trust them) reads anything: a damaged footer is refused here with the reason, not decoded into garbage,
