@@ -103,10 +103,11 @@ function nonBlankLines(file: string): number {
 }
 
 /**
- * Records of a CSV/TSV file by RFC 4180 quoting (a line end inside quotes does not end one), minus the header and
- * empty lines. As csv-parse, the line end is the first one found (CRLF, LF or a lone CR): the others are field text.
+ * Records of a CSV/TSV file by RFC 4180 quoting, minus the header and empty lines: a quote opens a quoted field only
+ * at the start of a field, "" inside one is a quote, and a line end inside one does not end the record. As csv-parse,
+ * the line end is the first one found (CRLF, LF or a lone CR): the others are field text.
  */
-function csvRecords(file: string): number {
+function csvRecords(file: string, delimiter: string): number {
   const text = fs
     .readFileSync(file)
     .toString('utf8')
@@ -114,16 +115,26 @@ function csvRecords(file: string): number {
   let end: string | null = null;
   let records = 0;
   let quoted = false;
+  let fieldStart = true;
   let content = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    if (c === '"') quoted = !quoted;
-    if (!quoted && end === null && (c === '\r' || c === '\n')) end = c === '\r' && text[i + 1] === '\n' ? '\r\n' : c;
-    if (!quoted && end !== null && text.startsWith(end, i)) {
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') i++;
+      else if (c === '"') quoted = false;
+      continue;
+    }
+    if (end === null && (c === '\r' || c === '\n')) end = c === '\r' && text[i + 1] === '\n' ? '\r\n' : c;
+    if (end !== null && text.startsWith(end, i)) {
       if (content) records++;
       content = false;
+      fieldStart = true;
       i += end.length - 1;
-    } else content = true;
+      continue;
+    }
+    content = true;
+    if (c === '"' && fieldStart) quoted = true;
+    fieldStart = c === delimiter;
   }
   if (content) records++;
   return Math.max(0, records - 1);
@@ -223,14 +234,14 @@ export const TARGETS: Target[] = [
       Buffer.from('prompt,completion\n"What is 2+2?",4\n"A ""quoted""\nmulti-line prompt",yes\nplain,text\n'),
       Buffer.from('\uFEFFinstruction,input,output\r\nTranslate,The cat,Le chat\r\nSum,"1,2",3\r\n'),
     ],
-    run: (file) => readDataset(file, () => csvRecords(file)),
+    run: (file) => readDataset(file, () => csvRecords(file, ',')),
   },
   {
     name: 'tsv',
     ext: 'tsv',
     text: true,
     seeds: () => [Buffer.from('prompt\tcompletion\nWhat is 2+2?\t4\nName a color\tBlue\n')],
-    run: (file) => readDataset(file, () => csvRecords(file)),
+    run: (file) => readDataset(file, () => csvRecords(file, '\t')),
   },
   {
     name: 'text',
