@@ -25,7 +25,13 @@ export async function cliBench(args: string[]): Promise<void> {
   const reps = i >= 0 ? Number(args[i + 1]) : 5;
   const built = path.join(REPO, 'out', 'cli', 'cli.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'distillery-bench-cli-'));
-  const commands = [['--version'], ['--help'], ['models', 'list', '--data-dir', dir], ['datasets', 'list', '--data-dir', dir], ['runs', 'list', '--data-dir', dir]];
+  const commands = [
+    ['--version'],
+    ['--help'],
+    ['models', 'list', '--data-dir', dir],
+    ['datasets', 'list', '--data-dir', dir],
+    ['runs', 'list', '--data-dir', dir],
+  ];
   const modes: [string, NodeJS.ProcessEnv][] = [['built', { ...process.env }]];
   if (!args.includes('--no-sources')) modes.push(['sources', { ...process.env, DISTILLERY_FROM_SOURCE: '1' }]);
   try {
@@ -40,14 +46,27 @@ export async function cliBench(args: string[]): Promise<void> {
         const runs = Array.from({ length: reps }, () => timed(process.execPath, ['bin/distillery.js', ...command], env));
         const sorted = [...runs].sort((a, b) => a - b);
         const label = command.filter((a) => a !== '--data-dir' && a !== dir).join(' ');
-        print({ bench: 'cli', mode, command: label, median_ms: Math.round(sorted[Math.floor(reps / 2)]!), runs_ms: runs.map(Math.round), target: 'median_ms < 2000' });
+        print({
+          bench: 'cli',
+          mode,
+          command: label,
+          median_ms: Math.round(sorted[Math.floor(reps / 2)]!),
+          runs_ms: runs.map(Math.round),
+          target: 'median_ms < 2000',
+        });
       }
     }
     if (!args.includes('--no-npx')) {
       // npx adds npm's own start-up (it reads the installed tree) before the CLI's
       const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
       const runs = Array.from({ length: Math.min(reps, 3) }, () => timed(npx, ['distillery', '--version'], process.env));
-      print({ bench: 'cli', mode: 'npx', command: '--version', median_ms: Math.round([...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!), runs_ms: runs.map(Math.round) });
+      print({
+        bench: 'cli',
+        mode: 'npx',
+        command: '--version',
+        median_ms: Math.round([...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!),
+        runs_ms: runs.map(Math.round),
+      });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
