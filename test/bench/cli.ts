@@ -7,9 +7,9 @@ import { REPO } from '../helpers/server.js';
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 
 /** Wall-clock milliseconds of one run of `cmd args` from the repository, which must succeed. */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, shell = false): number {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd: REPO, env, encoding: 'utf8' });
+  const r = spawnSync(cmd, args, { cwd: REPO, env, encoding: 'utf8', shell });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n')[0]}`);
   return ms;
@@ -59,7 +59,7 @@ export async function cliBench(args: string[]): Promise<void> {
     if (!args.includes('--no-npx')) {
       // npx adds npm's own start-up (it reads the installed tree) before the CLI's
       const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
-      const runs = Array.from({ length: Math.min(reps, 3) }, () => timed(npx, ['distillery', '--version'], process.env));
+      const runs = Array.from({ length: Math.min(reps, 3) }, () => timed(npx, ['distillery', '--version'], process.env, process.platform === 'win32'));
       print({
         bench: 'cli',
         mode: 'npx',
