@@ -74,18 +74,57 @@ describe('how the CLI starts', () => {
     const file = path.join(tempDir(), 'chats.jsonl');
     fs.writeFileSync(file, CHATS.map((c) => JSON.stringify(c)).join('\n') + '\n');
 
-    for (const [name, env] of [
-      ['built', {}],
-      ['sources', { DISTILLERY_FROM_SOURCE: '1' }],
+    for (const [name, env, worker] of [
+      ['built', {}, path.join(built, 'import-worker.js')],
+      ['sources', { DISTILLERY_FROM_SOURCE: '1' }, 'import-worker.ts'],
     ] as const) {
       const dataDir = tempDir();
-      const imported = distillery(['datasets', 'import', file, '--name', name, '--json', '--data-dir', dataDir], env);
+      // NODE_DEBUG=worker makes Node name each worker thread's entry on stderr
+      const imported = distillery(['datasets', 'import', file, '--name', name, '--json', '--data-dir', dataDir], { ...env, NODE_DEBUG: 'worker' });
       expect(imported.code, imported.stderr).toBe(0);
       expect(JSON.parse(imported.stdout)).toMatchObject({ status: 'succeeded' });
+      expect(imported.stderr).toContain(worker);
       const list = distillery(['datasets', 'list', '--json', '--data-dir', dataDir], env);
       expect(list.stderr).toBe('');
       expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name, latest: expect.objectContaining({ exampleCount: 3 }) })]);
     }
+  });
+
+  it('bin/distillery.js runs the build only while no source it was made from is newer, else the sources with a notice', () => {
+    // A copy of the bin in a small tree of its own: a fake build and fake sources that say which one ran.
+    const root = tempDir();
+    fs.mkdirSync(path.join(root, 'bin'));
+    fs.copyFileSync(path.join(REPO, 'bin', 'distillery.js'), path.join(root, 'bin', 'distillery.js'));
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'));
+    fs.writeFileSync(path.join(root, 'package.json'), '{"type":"module"}');
+    fs.mkdirSync(path.join(root, 'src-main', 'server'), { recursive: true });
+    const source = path.join(root, 'src-main', 'server', 'cli.ts');
+    fs.writeFileSync(source, "export async function main(argv: string[]): Promise<number> { console.log('sources', argv.join(' ')); return 0; }\n");
+    fs.mkdirSync(path.join(root, 'out', 'cli'), { recursive: true });
+    const built = path.join(root, 'out', 'cli', 'cli.js');
+    fs.writeFileSync(built, "export async function main(argv) { console.log('built', argv.join(' ')); return 0; }\n");
+    const inputs = path.join(root, 'out', 'cli', 'inputs.json');
+    fs.writeFileSync(inputs, JSON.stringify(['src-main/server/cli.ts']));
+    const run = () => {
+      const r = spawnSync(process.execPath, [path.join(root, 'bin', 'distillery.js'), 'x'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      return { out: r.stdout, err: r.stderr, code: r.status };
+    };
+    const at = (file: string, seconds: number) => fs.utimesSync(file, seconds, seconds);
+
+    at(source, 1_000_000);
+    at(built, 2_000_000);
+    expect(run()).toEqual({ out: 'built x\n', err: '', code: 0 });
+    at(source, 3_000_000);
+    expect(run()).toMatchObject({
+      out: 'sources x\n',
+      code: 0,
+      err: expect.stringMatching(/^distillery: running from the TypeScript sources \(src-main\/server\/cli\.ts changed after it; .*npm run build.*\)\n$/),
+    });
+    at(built, 4_000_000);
+    fs.writeFileSync(inputs, JSON.stringify(['src-main/server/cli.ts', 'src-main/core/removed.ts']));
+    expect(run()).toMatchObject({ out: 'sources x\n', err: expect.stringContaining('src-main/core/removed.ts is gone') });
+    fs.rmSync(inputs);
+    expect(run()).toMatchObject({ out: 'sources x\n', err: expect.stringContaining('out/cli is not built') });
   });
 
   it('npm start without an Electron binary says so in one line and serves the workbench instead', async () => {
