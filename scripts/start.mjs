@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: the desktop app when Electron's binary is installed; otherwise (its download failed or was skipped with
-// ELECTRON_SKIP_BINARY_DOWNLOAD) one line saying so, then `distillery serve` with the URL opened in the browser.
+// `npm start`: the desktop app when Electron's binary is installed and can open a window; otherwise (its download
+// failed or was skipped with ELECTRON_SKIP_BINARY_DOWNLOAD, no display, better-sqlite3 not buildable for Electron)
+// one line saying so, then `distillery serve` with the URL opened in the browser.
 //   npm start [-- --port 5174 --data-dir DIR]     (the options go to `distillery serve`)
 //   BROWSER=none npm start                         prints the URL without opening a browser
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,23 +13,25 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-/** Why Electron cannot start here, or null when its binary is installed. */
-export function electronMissing() {
+/** Why the desktop window cannot open here, or null when Electron can start. */
+export function whyNoWindow() {
   let binary;
   try {
     binary = require('electron'); // the binary's path, from node_modules/electron/path.txt (written by its download)
   } catch (e) {
     return e instanceof Error && /failed to install/.test(e.message) ? 'its binary was not downloaded' : `it is not installed (${e.message.split('\n')[0]})`;
   }
-  return typeof binary === 'string' && fs.existsSync(binary) ? null : `its binary is missing (${binary})`;
+  if (typeof binary !== 'string' || !fs.existsSync(binary)) return `its binary is missing (${binary})`;
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'no display: DISPLAY and WAYLAND_DISPLAY are not set';
+  return null;
 }
 
 const node = (args) => spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
 
 function startDesktop() {
   const electronVite = path.join(path.dirname(require.resolve('electron-vite/package.json')), 'bin', 'electron-vite.js');
-  const code = node(['scripts/native-for.mjs', 'electron']) || node([electronVite, 'build']) || node([electronVite, 'preview']);
-  process.exit(code);
+  if (node(['scripts/native-for.mjs', 'electron']) !== 0) return startServe('better-sqlite3 could not be built for it', process.argv.slice(2));
+  process.exit(node([electronVite, 'build']) || node([electronVite, 'preview']));
 }
 
 function openInBrowser(url) {
@@ -61,7 +64,7 @@ function startServe(reason, args) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const reason = electronMissing();
+  const reason = whyNoWindow();
   if (reason === null) startDesktop();
   else startServe(reason, process.argv.slice(2));
 }
