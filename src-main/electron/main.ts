@@ -72,8 +72,8 @@ function createWindow(): void {
   win.once('ready-to-show', () => win.show());
   // No navigation away from our page (links, redirects, frames) and no new windows; allowed https links open in the
   // user's browser after they confirm.
-  const denyUntrusted = (event: { preventDefault(): void }, url: string) => {
-    if (!isTrustedUrl(url)) event.preventDefault();
+  const denyUntrusted = (event: { url: string; preventDefault(): void }) => {
+    if (!isTrustedUrl(event.url)) event.preventDefault();
   };
   win.webContents.on('will-navigate', denyUntrusted);
   win.webContents.on('will-redirect', denyUntrusted);
