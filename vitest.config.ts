@@ -29,6 +29,7 @@ export default defineConfig({
         'test/distill/http-distill.test.ts',
         'test/distill/judge.test.ts',
         'test/adapters/*.test.ts',
+        'test/electron/**/*.test.ts',
       ]),
       project('engine', 1, ['test/fixtures/**/*.test.ts', 'test/llm/**/*.test.ts', 'test/playground/**/*.test.ts', 'test/server/kill.test.ts', 'test/distill/local.test.ts', 'test/distill/cli.test.ts', 'test/distill/llama-server.test.ts', 'test/distill/kill.test.ts', 'test/adapters/engine/**/*.test.ts']),
       project('e2e', 2, ['test/e2e/**/*.test.ts']),

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { createApp, type App } from '../core/app.js';
+// Only light modules are imported here, so `--help` and `--version` answer at once: the app (SQLite, node-llama-cpp,
+// every service), the HTTP host and the data lock are loaded by the commands that need them (loadCore, serve).
+import type { App } from '../core/app.js';
 import { defaultDataDir } from '../core/paths.js';
-import { startHttpHost } from './http-host.js';
-import { acquireDataLock } from './data-lock.js';
 import { modelDetails, modelsTable, runDetails, runsTable, table } from './format.js';
-import { createClient, type Client } from '../../src-shared/client.js';
-import { MODEL_ROLES, type ModelRole } from '../../src-shared/domain/models.js';
+import type { Client } from '../../src-shared/client.js';
+import type { ModelRole } from '../../src-shared/domain/models.js';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
 import { IMPORT_CONTAINERS, JSON_FORMATS, type ImportContainer, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
 import { APP_VERSION } from '../../src-shared/version.js';
@@ -22,11 +22,24 @@ interface Common {
   json?: boolean;
 }
 
+/** The roles of domain/models.ts, which imports zod (a third of a second); the check below keeps the two lists equal. */
+const MODEL_ROLES = ['teacher', 'student', 'base'] as const satisfies readonly ModelRole[];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const rolesComplete: Same<(typeof MODEL_ROLES)[number], ModelRole> = true;
+void rolesComplete;
+
+/** The app and the contract client, imported when a command first needs them. */
+async function loadCore() {
+  const [{ createApp }, { createClient }, { acquireDataLock }] = await Promise.all([import('../core/app.js'), import('../../src-shared/client.js'), import('./data-lock.js')]);
+  return { createApp, createClient, acquireDataLock };
+}
+
 const dataDirOption = () => new Option('--data-dir <dir>', `data folder (default: ${defaultDataDir()})`);
 const jsonOption = () => new Option('--json', 'print JSON instead of text');
 
 /** Opens the library for a one-shot command: no job runner (the desktop app or `serve` owns that). */
 async function withClient<T>(opts: Common, fn: (client: Client, app: App) => Promise<T>): Promise<T> {
+  const { createApp, createClient } = await loadCore();
   const app = createApp({ dataDir: opts.dataDir ?? defaultDataDir(), host: 'http', runJobs: false });
   try {
     return await fn(createClient({ call: app.call, subscribe: app.subscribe }), app);
@@ -40,6 +53,7 @@ async function withClient<T>(opts: Common, fn: (client: Client, app: App) => Pro
  * stderr, the finished run to stdout. Ctrl+C cancels the run (it stays resumable).
  */
 async function runToEnd(opts: Common, start: (client: Client) => Promise<{ runId: number }>): Promise<void> {
+  const { createApp, createClient, acquireDataLock } = await loadCore();
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   const release = acquireDataLock(dataDir);
   const app = createApp({ dataDir, host: 'http' });
@@ -129,6 +143,7 @@ async function ensureWebBuilt(): Promise<string | null> {
 async function serve(opts: Common & { port: string; sample?: boolean }): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${opts.port} is not a port number`);
+  const [{ createApp, acquireDataLock }, { startHttpHost }] = await Promise.all([loadCore(), import('./http-host.js')]);
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   const release = acquireDataLock(dataDir);
   const staticDir = await ensureWebBuilt();

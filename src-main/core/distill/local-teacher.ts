@@ -1,13 +1,5 @@
-import {
-  LlamaChatSession,
-  LlamaGrammarEvaluationState,
-  type ChatHistoryItem,
-  type ChatWrapper,
-  type LlamaContextSequence,
-  type LlamaGrammar,
-  type LlamaModel,
-  type Token,
-} from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatWrapper, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
+import { llamaCpp } from '../llm/llama-cpp.js';
 import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
 import type { DistillGeneration, TokenLogprob } from '../../../src-shared/domain/distill.js';
 
@@ -30,7 +22,7 @@ const wrappers = new WeakMap<LlamaModel, ChatWrapper>();
 function chatWrapperOf(model: LlamaModel, sequence: LlamaContextSequence): ChatWrapper {
   let w = wrappers.get(model);
   if (!w) {
-    const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+    const session = new (llamaCpp().LlamaChatSession)({ contextSequence: sequence, autoDisposeSequence: false });
     w = session.chatWrapper;
     session.dispose({ disposeSequence: false });
     wrappers.set(model, w);
@@ -61,7 +53,7 @@ export async function answerOnSequence(
   const prompt = state.contextText.tokenize(model.tokenizer);
   const stops = state.stopGenerationTriggers.map((t) => t.toString()).filter((t) => t !== '');
   const longestStop = Math.max(0, ...stops.map((s) => s.length));
-  const grammarState = grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined;
+  const grammarState = grammar ? new (llamaCpp().LlamaGrammarEvaluationState)({ model, grammar }) : undefined;
   const out: Token[] = [];
   let finishReason: TeacherAnswer['finishReason'] = 'length';
   let text = '';

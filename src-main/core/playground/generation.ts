@@ -1,4 +1,5 @@
-import { LlamaChatSession, LlamaCompletion, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import { llamaCpp } from '../llm/llama-cpp.js';
 import type { GenerationMode, Sampling, StopReason } from '../../../src-shared/domain/playground.js';
 
 export interface GenerationRequest {
@@ -50,6 +51,7 @@ export async function runGeneration(
     },
   };
 
+  const { LlamaChatSession, LlamaCompletion } = llamaCpp();
   if (request.mode === 'chat') {
     const session = new LlamaChatSession({
       contextSequence: sequence,
