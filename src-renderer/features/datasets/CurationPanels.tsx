@@ -5,7 +5,7 @@ import { useAction, useQuery } from '../../ui/useApi.js';
 import { PathField } from '../../ui/PathField.js';
 
 /** The working copy: its operations (the undo stack), undo, commit with a message, discard. */
-export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: () => void }) {
+export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: (label?: string) => void }) {
   const [message, setMessage] = useState('');
   const undo = useAction('datasets.undo');
   const commit = useAction('datasets.commit');
@@ -29,7 +29,7 @@ export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: () 
         ))}
       </ol>
       <div className="row">
-        <button className="secondary" onClick={() => void undo.run({ name: d.name }).then((r) => r && onChanged())} disabled={undo.pending}>
+        <button className="secondary" onClick={() => void undo.run({ name: d.name }).then((r) => r && onChanged(`${r.label} (${r.affected.toLocaleString()} restored)`))} disabled={undo.pending}>
           Undo last
         </button>
         <input
@@ -44,14 +44,14 @@ export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: () 
             void commit.run({ name: d.name, message }).then((r) => {
               if (!r) return;
               setMessage('');
-              onChanged();
+              onChanged(`Committed version ${r.number}`);
             })
           }
           disabled={commit.pending || !message.trim()}
         >
           Commit version {draft.number}
         </button>
-        <button className="link danger" onClick={() => void discard.run({ name: d.name }).then((r) => r && onChanged())}>
+        <button className="link danger" onClick={() => void discard.run({ name: d.name }).then((r) => r && onChanged('Working copy discarded'))}>
           Discard
         </button>
       </div>
@@ -75,10 +75,13 @@ export function BulkActions({
   onDone: (label: string) => void;
 }) {
   const [tag, setTag] = useState('');
+  /** A delete of everything the filter matches waits for this confirmation, which names the count. */
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const curate = useAction('datasets.curate');
   const selection: Selection = selected.size ? { positions: [...selected] } : { filter };
   const target = selected.size ? `${selected.size} selected` : `all ${matching} matching`;
   const act = async (action: CurationAction) => {
+    setConfirmDelete(false);
     const r = await curate.run({ name, selection, action });
     if (r)
       onDone(
@@ -101,9 +104,21 @@ export function BulkActions({
       <button className="secondary" onClick={() => void act({ kind: 'unflag' })}>
         Clear flags
       </button>
-      <button className="secondary danger" onClick={() => void act({ kind: 'delete' })}>
+      <button className="secondary danger" onClick={() => (selected.size ? void act({ kind: 'delete' }) : setConfirmDelete(true))}>
         Delete
       </button>
+      {confirmDelete && (
+        <div className="panel confirm" role="alertdialog" aria-label="Confirm delete" data-testid="confirm-delete">
+          Delete <strong>all {matching} matching</strong> example{matching === '1' ? '' : 's'} from the working copy? Undo last brings them back until
+          you commit.{' '}
+          <button className="danger" onClick={() => void act({ kind: 'delete' })}>
+            Delete {matching}
+          </button>{' '}
+          <button className="link" onClick={() => setConfirmDelete(false)}>
+            Keep them
+          </button>
+        </div>
+      )}
       <ErrorBanner error={curate.error} onClose={curate.clearError} />
     </div>
   );
