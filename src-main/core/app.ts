@@ -24,6 +24,8 @@ import { localCipher, type SecretCipher } from './secrets/cipher.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
+import { ConversationsStore } from './playground/conversations.js';
+import { benchmarkHistory } from './models/benchmarks.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
 import { APP_VERSION } from '../../src-shared/version.js';
@@ -105,6 +107,8 @@ export function createApp(options: AppOptions): App {
     threads: userThreads,
   });
 
+  const conversations = new ConversationsStore(db);
+
   const handlers: Handlers = {
     'system.info': () => ({
       version: APP_VERSION,
@@ -138,6 +142,10 @@ export function createApp(options: AppOptions): App {
     'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
     'datasets.import': ({ path: p, name, format, container, mapping, append }) => datasets.startImport(p, name, { format, container, mapping }, append),
     'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
+    'playground.conversations': () => conversations.list(),
+    'playground.conversation': ({ id }) => conversations.get(id),
+    'playground.saveConversation': (input) => conversations.save(input),
+    'playground.deleteConversation': ({ id }) => ({ deleted: conversations.delete(id) }),
     'datasets.rejectedLines': ({ runId }) => datasets.rejectedLines(runId),
     'datasets.previewImport': ({ path: p, format, container, mapping, limit }) => datasets.previewImport(p, { format, container, mapping }, limit),
     'datasets.examples': ({ name, version, offset, limit, filter }) => datasets.examples(name, version, offset, limit, filter),
