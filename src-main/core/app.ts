@@ -181,6 +181,7 @@ export function createApp(options: AppOptions): App {
     'adapters.perplexity': (input) => adapterRuns.perplexity(input),
     'adapters.sweep': (input) => adapterRuns.sweep(input),
     'adapters.sweepPoints': ({ runId }) => adapterRuns.sweepPoints(runId),
+    'adapters.compatibility': ({ modelId }) => adapters.compatibility(modelId),
     'adapters.compare': (input) => adapterRuns.compare(input),
     'adapters.compareResults': ({ runId }) => adapterRuns.compareResults(runId),
     'adapters.vote': ({ runId, prompt, winner }) => adapterRuns.vote(runId, prompt, winner),

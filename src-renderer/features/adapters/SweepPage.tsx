@@ -10,6 +10,8 @@ import {
   SourcePicker,
   adaptersFor,
   emptySource,
+  useCompatibility,
+  whyNot,
   parseNumber,
   parseScale,
   sourceInput,
@@ -43,7 +45,8 @@ export function SweepPage() {
   const [maxChunks, setMaxChunks] = useState('');
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
-  const usable = adaptersFor(model, lib.adapters);
+  const compat = useCompatibility(model);
+  const usable = adaptersFor(model, lib.adapters, compat);
   const adapter = usable.find((a) => a.id === adapterId) ?? usable[0];
   const parsedScales = parseScales(scales);
   const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
@@ -88,7 +91,7 @@ export function SweepPage() {
           <label>
             Adapter{' '}
             <select aria-label="Adapter" value={adapter?.id ?? ''} onChange={(e) => setAdapterId(Number(e.target.value))} disabled={usable.length === 0}>
-              {usable.length === 0 && <option value="">none for {model?.summary.architecture ?? 'this model'}</option>}
+              {usable.length === 0 && <option value="">none fits {model?.name ?? 'this model'}</option>}
               {usable.map((a) => (
                 <option key={a.id} value={a.id}>
                   {a.name} (rank {a.rank}, {a.targets.join(', ')})
@@ -96,6 +99,11 @@ export function SweepPage() {
               ))}
             </select>
           </label>
+              {model &&
+                lib.adapters.flatMap((a) => {
+                  const why = whyNot(model, a, compat);
+                  return why === null ? [] : [<option key={a.id} value={a.id} disabled title={why}>{`${a.name}: ${why}`}</option>];
+                })}
         </div>
         <div className="row">
           <span className="muted">also attached, at fixed scales:</span>

@@ -12,8 +12,8 @@ import {
   parseNumber,
   parseScale,
   sourceInput,
+  useAttachedFor,
   useLibrary,
-  type ScaleDraft,
   type SourceDraft,
 } from './parts.js';
 
@@ -22,7 +22,6 @@ export function PerplexityPage() {
   const lib = useLibrary();
   const start = useAction('adapters.perplexity');
   const [modelId, setModelId] = useState<number | null>(null);
-  const [adapters, setAdapters] = useState<ScaleDraft[]>([]);
   const [label, setLabel] = useState('');
   const [source, setSource] = useState<SourceDraft>(emptySource);
   const [ctx, setCtx] = useState('512');
@@ -31,6 +30,7 @@ export function PerplexityPage() {
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
   const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
+  const [adapters, setAdapters] = useAttachedFor(model?.id);
   const chunks = maxChunks.trim() ? parseNumber(maxChunks, { min: 1, int: true }) : undefined;
   const src = sourceInput(source);
   const ready = model && src && contextSize !== null && chunks !== null && adapters.every((a) => parseScale(a.scale) !== null);
@@ -130,7 +130,6 @@ export function MergePage() {
   const lib = useLibrary();
   const start = useAction('adapters.merge');
   const [modelId, setModelId] = useState<number | null>(null);
-  const [adapters, setAdapters] = useState<ScaleDraft[]>([]);
   const [out, setOut] = useState('');
   const [type, setType] = useState<'f16' | 'f32'>('f16');
   const [started, setStarted] = useState<number | null>(null);
@@ -147,9 +146,14 @@ export function MergePage() {
   const go = async () => {
     if (!ready) return;
     const r = await start.run({ modelId: model.id, adapters: adapters.map((a) => ({ id: a.id, scale: parseScale(a.scale)! })), out: target, type });
-    if (r) setStarted(r.runId);
+    if (r) {
+      setStarted(r.runId);
+      setModelId(model.id); // stay on this base when the merged model joins the list (it may sort first)
+    }
   };
   return (
+  // The adapters belong to the model they were chosen for: the merged model joining the library never inherits them.
+  const [adapters, setAdapters] = useAttachedFor(model?.id);
     <AdaptersPage tab="merge">
       <p className="muted">
         Bake adapters into the weights: a new GGUF that behaves like the model with these adapters attached at these scales, added to the library with
