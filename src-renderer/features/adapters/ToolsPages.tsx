@@ -16,6 +16,7 @@ import {
   useLibrary,
   type SourceDraft,
 } from './parts.js';
+import { FewChunksHint, PerplexityHelp, PerplexityWarnings } from './PerplexityNotes.js';
 
 /** Perplexity of one variant (a model with adapters at scales) on a text file or a dataset split. */
 export function PerplexityPage() {
@@ -29,8 +30,8 @@ export function PerplexityPage() {
   const [started, setStarted] = useState<number | null>(null);
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
-  const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
   const [adapters, setAdapters] = useAttachedFor(model?.id);
+  const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
   const chunks = maxChunks.trim() ? parseNumber(maxChunks, { min: 1, int: true }) : undefined;
   const src = sourceInput(source);
   const ready = model && src && contextSize !== null && chunks !== null && adapters.every((a) => parseScale(a.scale) !== null);
@@ -50,6 +51,7 @@ export function PerplexityPage() {
         Perplexity of a model with adapters on a text, scored like llama.cpp's <code>llama-perplexity</code> (chunks of the context size, the second half
         of each scored). Lower is better; compare variants on the same text and context size.
       </p>
+      <PerplexityHelp vocabSize={model?.summary.vocabSize ?? null} />
       <div className="card" data-testid="perplexity-form">
         <div className="row">
           <label>
@@ -77,9 +79,10 @@ export function PerplexityPage() {
           <button onClick={() => void go()} disabled={!ready || start.pending}>
             Measure
           </button>
+          <FewChunksHint maxChunks={chunks} />
         </div>
         <ErrorBanner error={start.error} onClose={start.clearError} />
-        {started !== null && <StartedRun runId={started} />}
+        {started !== null && <StartedRun runId={started} vocabSize={(id) => lib.models.find((m) => m.id === id)?.summary.vocabSize ?? null} />}
       </div>
       <h2>Perplexity runs</h2>
       <RunList kind="perplexity" href={(r) => `#/runs/${r.id}`} empty="No perplexity measured yet." />
@@ -88,13 +91,15 @@ export function PerplexityPage() {
 }
 
 /** The run just started: its progress, a link to its page, and what it made (a merged model). */
-function StartedRun({ runId }: { runId: number }) {
+function StartedRun({ runId, vocabSize }: { runId: number; vocabSize?: (modelId: number) => number | null }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed'], [runId]);
   const r = run.data;
   if (!r) return null;
   const made = r.lineage.find((l) => l.direction === 'output' && l.kind === 'model');
   const ppl = r.metrics.find((m) => m.name === 'perplexity' && m.step === null);
   const stderr = r.metrics.find((m) => m.name === 'perplexity_stderr');
+  const chunks = r.metrics.find((m) => m.name === 'chunks')?.value ?? null;
+  const config = r.config as { contextSize?: number; variant?: { modelId?: number } };
   return (
     <div className="started-run" data-testid="started-run">
       <div className="row">
@@ -108,7 +113,16 @@ function StartedRun({ runId }: { runId: number }) {
         <p>
           Perplexity <strong className="mono">{ppl.value.toFixed(4)}</strong>
           {stderr && <span className="mono"> ± {stderr.value.toFixed(4)}</span>}
+          {chunks !== null && <span className="muted"> over {chunks} chunks</span>}
         </p>
+      )}
+      {ppl && vocabSize && (
+        <PerplexityWarnings
+          chunks={chunks}
+          contextSize={config.contextSize ?? null}
+          ppls={[ppl.value]}
+          vocabSize={config.variant?.modelId !== undefined ? vocabSize(config.variant.modelId) : null}
+        />
       )}
       {made && (
         <p>
@@ -135,6 +149,8 @@ export function MergePage() {
   const [started, setStarted] = useState<number | null>(null);
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
+  // The adapters belong to the model they were chosen for: the merged model joining the library never inherits them.
+  const [adapters, setAdapters] = useAttachedFor(model?.id);
   const names = adapters.map((a) => lib.adapters.find((x) => x.id === a.id)?.name ?? String(a.id));
   const suggestion = model && names.length ? `${dirOf(model.path)}${`${model.name}+${names.join('+')}-${type}`.replace(/[^A-Za-z0-9._+-]+/g, '_')}.gguf` : '';
   const target = out.trim() || suggestion;
@@ -152,8 +168,6 @@ export function MergePage() {
     }
   };
   return (
-  // The adapters belong to the model they were chosen for: the merged model joining the library never inherits them.
-  const [adapters, setAdapters] = useAttachedFor(model?.id);
     <AdaptersPage tab="merge">
       <p className="muted">
         Bake adapters into the weights: a new GGUF that behaves like the model with these adapters attached at these scales, added to the library with
