@@ -132,6 +132,10 @@ export function createApp(options: AppOptions): App {
       const title = `Benchmark ${model.name} (pp${config.promptTokens}, tg${config.generateTokens}, ${config.repetitions}×)`;
       return { runId: runner.submit('models.benchmark', config, [{ kind: 'model', ref: String(model.id), label: model.name }], title).id };
     },
+    'models.benchmarks': ({ id }) => {
+      models.get(id); // an unknown id is refused, not an empty history
+      return benchmarkHistory(db, id);
+    },
     'runs.list': (filter) => runs.list(filter),
     'runs.get': ({ id }) => runs.detail(id),
     'runs.cancel': ({ id }) => runner.requestCancel(id),

@@ -13,17 +13,8 @@ import { DatasetsPage } from '../features/datasets/DatasetsPage.js';
 import { DatasetDetailPage } from '../features/datasets/DatasetDetailPage.js';
 import { DuplicatesPage, VersionDiffPage } from '../features/datasets/ReviewPages.js';
 import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
+import { ROOMS as NAV } from './rooms.js';
 
-const NAV: { id: string; label: string }[] = [
-  { id: 'models', label: 'Models' },
-  { id: 'datasets', label: 'Datasets' },
-  { id: 'distill', label: 'Distill' },
-  { id: 'adapters', label: 'Adapters' },
-  { id: 'quantize', label: 'Quantize' },
-  { id: 'evaluate', label: 'Evaluate' },
-  { id: 'runs', label: 'Runs' },
-  { id: 'playground', label: 'Playground' },
-];
 
 /**
  * The page for a route. Every page keyed by an id gets `key={id}`: moving from one id to another (a link, Back) mounts a
