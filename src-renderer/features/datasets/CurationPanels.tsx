@@ -3,6 +3,7 @@ import type { CurationAction, DatasetDetail, ExamplesFilter, Selection } from '.
 import { ErrorBanner } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { PathField } from '../../ui/PathField.js';
+import { RunOutcome } from './RunOutcome.js';
 
 /** The working copy: its operations (the undo stack), undo, commit with a message, discard. */
 export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: (label?: string) => void }) {
@@ -29,7 +30,7 @@ export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: (la
         ))}
       </ol>
       <div className="row">
-        <button className="secondary" onClick={() => void undo.run({ name: d.name }).then((r) => r && onChanged(`${r.label} (${r.affected.toLocaleString()} restored)`))} disabled={undo.pending}>
+        <button className="secondary" onClick={() => void undo.run({ name: d.name }).then((r) => r && onChanged(r.label))} disabled={undo.pending}>
           Undo last
         </button>
         <input
@@ -124,7 +125,9 @@ export function BulkActions({
   );
 }
 
-const RunLink = ({ runId }: { runId: number | null }) => (runId === null ? null : <a href={`#/runs/${runId}`}>run {runId}</a>);
+/** The run a panel started: followed there until it ends, then what it found or made. */
+const RunLink = ({ runId, onSucceeded }: { runId: number | null; onSucceeded?: () => void }) =>
+  runId === null ? null : <RunOutcome key={runId} runId={runId} onSucceeded={onSucceeded} />;
 
 /** Seeded train/validation/test split, and the frozen test switch. */
 export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (label: string) => void }) {
@@ -135,8 +138,15 @@ export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (labe
   });
   const [seed, setSeed] = useState('42');
   const [stratify, setStratify] = useState(false);
+  /** Ticked while there is no test split yet: the next Split freezes the test split it makes. */
+  const [freezeAfterSplit, setFreezeAfterSplit] = useState(false);
   const split = useAction('datasets.split');
   const freeze = useAction('datasets.freezeTest');
+  const hasTest = d.splits.test > 0;
+  const onFreeze = (frozen: boolean) => {
+    if (!hasTest && !d.testFrozen) return setFreezeAfterSplit(frozen);
+    void freeze.run({ name: d.name, frozen }).then((r) => r && onChanged(r.testFrozen ? 'Test split frozen' : 'Test split unfrozen'));
+  };
   return (
     <div className="tool" data-testid="split-tool">
       <h3>Splits</h3>
@@ -169,22 +179,22 @@ export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (labe
                 },
                 seed: Number(seed),
                 stratify,
+                freezeTest: freezeAfterSplit,
               })
-              .then((r) => r && onChanged(`${r.label}: ${r.affected.toLocaleString()} changed`))
+              .then((r) => {
+                if (!r) return;
+                onChanged(`${r.label}: ${r.affected.toLocaleString()} changed${freezeAfterSplit ? '; test split frozen' : ''}`);
+                setFreezeAfterSplit(false);
+              })
           }
         >
           Split
         </button>
       </div>
       <label>
-        <input
-          type="checkbox"
-          checked={d.testFrozen}
-          onChange={(e) =>
-            void freeze.run({ name: d.name, frozen: e.target.checked }).then((r) => r && onChanged(r.testFrozen ? 'Test split frozen' : 'Test split unfrozen'))
-          }
-        />{' '}
-        Freeze the test split (curation never moves examples into or out of it)
+        <input type="checkbox" checked={d.testFrozen || freezeAfterSplit} onChange={(e) => onFreeze(e.target.checked)} /> Freeze the test split (curation
+        never moves examples into or out of it)
+        {freezeAfterSplit && <span className="muted"> · frozen as soon as Split has made it</span>}
       </label>
       <ErrorBanner error={split.error ?? freeze.error} />
     </div>
@@ -192,7 +202,7 @@ export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (labe
 }
 
 /** Exact or near-duplicate detection (a run), then keep one per cluster. */
-export function DuplicatesTool({ d, onChanged }: { d: DatasetDetail; onChanged: (label: string) => void }) {
+export function DuplicatesTool({ d, onChanged }: { d: DatasetDetail; onChanged: (label?: string) => void }) {
   const [near, setNear] = useState('0.85');
   const [mode, setMode] = useState<'exact' | 'near'>('near');
   const [runId, setRunId] = useState<number | null>(null);
@@ -224,7 +234,7 @@ export function DuplicatesTool({ d, onChanged }: { d: DatasetDetail; onChanged: 
         >
           Find
         </button>
-        <RunLink runId={runId} />
+        <RunLink runId={runId} onSucceeded={() => onChanged()} />
         <a href={`#/datasets/${encodeURIComponent(d.name)}/duplicates`}>Review clusters</a>
         <button className="secondary" onClick={() => void resolve.run({ name: d.name }).then((r) => r && onChanged(`${r.label}`))}>
           Keep one per cluster
@@ -236,7 +246,7 @@ export function DuplicatesTool({ d, onChanged }: { d: DatasetDetail; onChanged: 
 }
 
 /** Quality checks and PII scan (a run) that flag, or redact. */
-export function ScanTool({ d }: { d: DatasetDetail }) {
+export function ScanTool({ d, onChanged }: { d: DatasetDetail; onChanged: () => void }) {
   const [quality, setQuality] = useState(true);
   const [pii, setPii] = useState<'off' | 'flag' | 'redact'>('flag');
   const [runId, setRunId] = useState<number | null>(null);
@@ -256,7 +266,7 @@ export function ScanTool({ d }: { d: DatasetDetail }) {
         <button className="secondary" onClick={() => void start.run({ name: d.name, quality, pii }).then((r) => r && setRunId(r.runId))}>
           Scan
         </button>
-        <RunLink runId={runId} />
+        <RunLink runId={runId} onSucceeded={onChanged} />
       </div>
       <ErrorBanner error={start.error} />
     </div>
@@ -264,7 +274,7 @@ export function ScanTool({ d }: { d: DatasetDetail }) {
 }
 
 /** Token counts with a model's tokenizer (a run), for the length filter. */
-export function TokensTool({ d }: { d: DatasetDetail }) {
+export function TokensTool({ d, onChanged }: { d: DatasetDetail; onChanged: () => void }) {
   const models = useQuery('models.list', {}, ['models.changed']);
   const [model, setModel] = useState('');
   const [runId, setRunId] = useState<number | null>(null);
@@ -288,7 +298,7 @@ export function TokensTool({ d }: { d: DatasetDetail }) {
         >
           Count tokens
         </button>
-        <RunLink runId={runId} />
+        <RunLink runId={runId} onSucceeded={onChanged} />
       </div>
       <ErrorBanner error={start.error} />
     </div>

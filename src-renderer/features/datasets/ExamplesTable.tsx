@@ -111,7 +111,10 @@ export function ExamplesTable({
                   <span className="muted">{row.position}</span>
                   <span className="ellipsis">{prompt}</span>
                   <span className="ellipsis">{row.reference ?? <span className="muted">none</span>}</span>
-                  <span className="ellipsis labels">
+                  <span
+                    className="ellipsis labels"
+                    title={[row.split ?? '', ...row.tags.map((t) => `#${t}`), ...row.flags.map((f) => `⚑ ${f}`), row.cluster !== null ? `≈${row.cluster}` : ''].filter(Boolean).join(' ')}
+                  >
                     {row.split && <span className="chip chip-split">{row.split}</span>}
                     {row.tags.map((t) => (
                       <span key={t} className="chip">
