@@ -44,7 +44,7 @@ export function AttachPanel({
       <legend>Adapters</legend>
       {usable.length === 0 ? (
         <span className="muted">
-          No adapter for {model ? model.name : 'this model'} in the library. <a href="#/adapters">Import one</a>.
+          No adapter in the library fits {model ? model.name : 'this model'}. <a href="#/adapters">Import one</a>.
         </span>
       ) : (
         usable.map((a) => {

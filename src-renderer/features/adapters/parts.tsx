@@ -68,7 +68,7 @@ export function useCompatibility(model: ModelEntry | null | undefined): Compatib
     let live = true;
     client.call('adapters.compatibility', { modelId }).then(
       (list) => live && setState({ modelId, map: new Map(list.map((c) => [c.id, { ok: c.ok, reason: c.reason }])) }),
-      () => undefined, // the model went away: the pickers fall back to the architecture
+      () => live && setState({ modelId, map: new Map() }), // cannot check (the model went away): the architecture decides
     );
     return () => {
       live = false;
@@ -85,10 +85,14 @@ export function adaptersFor(model: ModelEntry | undefined, adapters: AdapterEntr
   return adapters.filter((a) => whyNot(model, a, compat) === null);
 }
 
-/** Why an adapter cannot go on `model` (null: it can), in words for a greyed entry. */
+/**
+ * Why an adapter cannot go on `model` (null: it can), in words for a greyed entry. `compat` null: the check has not
+ * answered yet, so nothing is offered until it has (an adapter that does not fit is never attachable, even briefly).
+ */
 export function whyNot(model: ModelEntry, a: AdapterEntry, compat?: Compatibility | null): string | null {
   if (a.status !== 'ok') return 'its file is missing';
   if (a.arch !== model.summary.architecture) return `made for ${a.arch} models, not ${model.summary.architecture}`;
+  if (compat === null) return 'checking whether it fits…';
   const c = compat?.get(a.id);
   return c && !c.ok ? (c.reason ?? 'does not fit this model') : null;
 }

@@ -116,11 +116,7 @@ export function ExamplesTable({
                     title={[row.split ?? '', ...row.tags.map((t) => `#${t}`), ...row.flags.map((f) => `⚑ ${f}`), row.cluster !== null ? `≈${row.cluster}` : ''].filter(Boolean).join(' ')}
                   >
                     {row.split && <span className="chip chip-split">{row.split}</span>}
-                    {row.tags.map((t) => (
-                      <span key={t} className="chip">
-                        #{t}
-                      </span>
-                    ))}
+                    {/* flags and clusters before tags: when the row is too narrow, tags are what gets clipped */}
                     {row.flags.map((f) => (
                       <span key={f} className="chip chip-flag" title={`flagged: ${f}`}>
                         ⚑ {f}
@@ -131,6 +127,11 @@ export function ExamplesTable({
                         ≈{row.cluster}
                       </span>
                     )}
+                    {row.tags.map((t) => (
+                      <span key={t} className="chip">
+                        #{t}
+                      </span>
+                    ))}
                     {row.tokens !== null && <span className="muted">{row.tokens} tok</span>}
                   </span>
                 </>
