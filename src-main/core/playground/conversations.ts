@@ -13,6 +13,8 @@ interface Row {
   updated_at: string;
 }
 
+const NEXT = `(SELECT coalesce(max(touched), 0) + 1 FROM playground_conversations)`;
+
 /** A title from the first user message: its first line, cut at 60 characters. */
 function titleOf(messages: ChatTurn[]): string {
   const first =
@@ -30,7 +32,7 @@ export class ConversationsStore {
 
   list(): ConversationSummary[] {
     const rows = this.db
-      .prepare(`SELECT id, title, model_id, json_array_length(messages) AS turns, updated_at FROM playground_conversations ORDER BY updated_at DESC, id DESC`)
+      .prepare(`SELECT id, title, model_id, json_array_length(messages) AS turns, updated_at FROM playground_conversations ORDER BY touched DESC`)
       .all() as { id: number; title: string; model_id: number | null; turns: number; updated_at: string }[];
     return rows.map((r) => ({ id: r.id, title: r.title, modelId: r.model_id, turns: r.turns, updatedAt: r.updated_at }));
   }
@@ -60,13 +62,15 @@ export class ConversationsStore {
     if (input.id === undefined) {
       const id = Number(
         this.db
-          .prepare(`INSERT INTO playground_conversations (title, model_id, system_prompt, messages, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
+          .prepare(
+            `INSERT INTO playground_conversations (title, model_id, system_prompt, messages, created_at, updated_at, touched) VALUES (?, ?, ?, ?, ?, ?, ${NEXT})`,
+          )
           .run(title, modelId, input.systemPrompt, messages, now, now).lastInsertRowid,
       );
       return this.get(id);
     }
     const changed = this.db
-      .prepare(`UPDATE playground_conversations SET title = ?, model_id = ?, system_prompt = ?, messages = ?, updated_at = ? WHERE id = ?`)
+      .prepare(`UPDATE playground_conversations SET title = ?, model_id = ?, system_prompt = ?, messages = ?, updated_at = ?, touched = ${NEXT} WHERE id = ?`)
       .run(title, modelId, input.systemPrompt, messages, now, input.id).changes;
     if (changed === 0) throw new AppError('not_found', `there is no saved chat ${input.id}`, 'id');
     return this.get(input.id);

@@ -10,8 +10,9 @@ CREATE TABLE playground_conversations (
   system_prompt TEXT NOT NULL DEFAULT '',
   messages      TEXT NOT NULL,
   created_at    TEXT NOT NULL,
-  updated_at    TEXT NOT NULL
+  updated_at    TEXT NOT NULL,
+  touched       INTEGER NOT NULL -- raised on every save: the list's order (two saves can share a millisecond)
 ) STRICT;
-CREATE INDEX playground_conversations_updated ON playground_conversations(updated_at);
+CREATE INDEX playground_conversations_touched ON playground_conversations(touched);
 `,
 };
