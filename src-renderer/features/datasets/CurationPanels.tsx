@@ -139,12 +139,15 @@ export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (labe
   const [seed, setSeed] = useState('42');
   const [stratify, setStratify] = useState(false);
   /** Ticked while there is no test split yet: the next Split freezes the test split it makes. */
-  const [freezeAfterSplit, setFreezeAfterSplit] = useState(false);
+  const [freezeLater, setFreezeLater] = useState(false);
   const split = useAction('datasets.split');
   const freeze = useAction('datasets.freezeTest');
   const hasTest = d.splits.test > 0;
+  // Read only while there is no test split: once Split has made one, the dataset's own flag shows (no flicker between).
+  const freezeAfterSplit = freezeLater && !hasTest;
   const onFreeze = (frozen: boolean) => {
-    if (!hasTest && !d.testFrozen) return setFreezeAfterSplit(frozen);
+    setFreezeLater(!hasTest && !d.testFrozen && frozen);
+    if (!hasTest && !d.testFrozen) return;
     void freeze.run({ name: d.name, frozen }).then((r) => r && onChanged(r.testFrozen ? 'Test split frozen' : 'Test split unfrozen'));
   };
   return (
@@ -181,11 +184,7 @@ export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (labe
                 stratify,
                 freezeTest: freezeAfterSplit,
               })
-              .then((r) => {
-                if (!r) return;
-                onChanged(`${r.label}: ${r.affected.toLocaleString()} changed${freezeAfterSplit ? '; test split frozen' : ''}`);
-                setFreezeAfterSplit(false);
-              })
+              .then((r) => r && onChanged(`${r.label}: ${r.affected.toLocaleString()} changed${freezeAfterSplit ? '; test split frozen' : ''}`))
           }
         >
           Split
