@@ -24,6 +24,8 @@ import { localCipher, type SecretCipher } from './secrets/cipher.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
+import { ConversationsStore } from './playground/conversations.js';
+import { benchmarkHistory } from './models/benchmarks.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
 import { APP_VERSION } from '../../src-shared/version.js';
@@ -105,6 +107,8 @@ export function createApp(options: AppOptions): App {
     threads: userThreads,
   });
 
+  const conversations = new ConversationsStore(db);
+
   const handlers: Handlers = {
     'system.info': () => ({
       version: APP_VERSION,
@@ -128,12 +132,20 @@ export function createApp(options: AppOptions): App {
       const title = `Benchmark ${model.name} (pp${config.promptTokens}, tg${config.generateTokens}, ${config.repetitions}×)`;
       return { runId: runner.submit('models.benchmark', config, [{ kind: 'model', ref: String(model.id), label: model.name }], title).id };
     },
+    'models.benchmarks': ({ id }) => {
+      models.get(id); // an unknown id is refused, not an empty history
+      return benchmarkHistory(db, id);
+    },
     'runs.list': (filter) => runs.list(filter),
     'runs.get': ({ id }) => runs.detail(id),
     'runs.cancel': ({ id }) => runner.requestCancel(id),
     'runs.resume': ({ id }) => runner.resume(id),
     'playground.generate': (input) => playground.generate(input),
     'playground.stop': ({ generationId }) => playground.stop(generationId),
+    'playground.conversations': () => conversations.list(),
+    'playground.conversation': ({ id }) => conversations.get(id),
+    'playground.saveConversation': (input) => conversations.save(input),
+    'playground.deleteConversation': ({ id }) => ({ deleted: conversations.delete(id) }),
     'datasets.list': () => datasets.list(),
     'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
     'datasets.import': ({ path: p, name, format, container, mapping, append }) => datasets.startImport(p, name, { format, container, mapping }, append),
@@ -146,7 +158,7 @@ export function createApp(options: AppOptions): App {
     'datasets.undo': ({ name }) => datasets.undo(name),
     'datasets.commit': ({ name, message }) => datasets.commit(name, message),
     'datasets.discard': ({ name }) => ({ discarded: datasets.discard(name) }),
-    'datasets.split': ({ name, ratios, counts, seed, stratify }) => datasets.split(name, { ratios, counts, seed, stratify }),
+    'datasets.split': ({ name, ratios, counts, seed, stratify, freezeTest }) => datasets.split(name, { ratios, counts, seed, stratify, freezeTest }),
     'datasets.freezeTest': ({ name, frozen }) => {
       datasets.setTestFrozen(name, frozen);
       return { testFrozen: frozen };
@@ -169,6 +181,7 @@ export function createApp(options: AppOptions): App {
     'adapters.get': ({ id }) => adapters.get(id),
     'adapters.import': (input) => adapters.import(input),
     'adapters.check': ({ id, modelId }) => adapters.check(id, modelId),
+    'adapters.compatibility': ({ modelId }) => adapters.compatibility(modelId),
     'adapters.remove': ({ id }) => adapters.remove(id),
     'adapters.perplexity': (input) => adapterRuns.perplexity(input),
     'adapters.sweep': (input) => adapterRuns.sweep(input),

@@ -24,6 +24,8 @@ export const adaptersOps = {
   ),
   /** Checks an adapter against a base model: architecture, tensor names and shapes. Refused with the exact reason. */
   'adapters.check': op<{ compatible: true }>()(z.strictObject({ id: AdapterId, modelId: ModelId })),
+  /** Whether each adapter of the library fits a model (ok), and why not (reason): what the pickers grey out. Cached. */
+  'adapters.compatibility': op<{ id: number; ok: boolean; reason: string | null }[]>()(z.strictObject({ modelId: ModelId })),
   /** Removes the library entry (and the converted file the app made; never the user's own files). */
   'adapters.remove': op<{ removed: true }>()(z.strictObject({ id: AdapterId })),
   /** Starts a run: perplexity of a variant on a text file or a dataset split, scored like llama.cpp's perplexity tool. */

@@ -121,6 +121,8 @@ export const datasetsOps = {
         counts: z.strictObject({ validation: Count.optional(), test: Count.optional() }).optional(),
         seed: z.number().int().min(0).max(2 ** 32 - 1),
         stratify: z.boolean().default(false),
+        /** Freeze the test split once this split has made it (the split panel's box ticked before the first split). */
+        freezeTest: z.boolean().default(false),
       })
       .refine((v) => (v.ratios === undefined) !== (v.counts === undefined), { message: 'give either ratios or counts', path: ['ratios'] }),
   ),

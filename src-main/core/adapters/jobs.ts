@@ -61,6 +61,17 @@ function sourceText(datasets: DatasetsStore, s: SourceConfig, ctx: JobContext<un
   return parts.join('\n\n');
 }
 
+/** Below this many chunks a perplexity is too rough to compare (llama-perplexity's figures settle over tens of chunks). */
+export const MIN_MEANINGFUL_CHUNKS = 10;
+
+function warnFewChunks(ctx: JobContext<unknown>, chunks: number, contextSize: number): void {
+  if (chunks >= MIN_MEANINGFUL_CHUNKS) return;
+  ctx.log(
+    'warn',
+    `Only ${chunks} chunk(s) of ${contextSize} tokens were scored: too little text for a meaningful perplexity (aim for ${MIN_MEANINGFUL_CHUNKS} or more: a longer text or a smaller context).`,
+  );
+}
+
 export interface AdapterJobDeps {
   engine: LlmEngine;
   datasets: DatasetsStore;
@@ -94,6 +105,8 @@ export function perplexityJob(d: AdapterJobDeps): JobKind<z.infer<typeof Perplex
       ctx.metric('perplexity_stderr', r.stderr);
       ctx.metric('scored_tokens', r.scoredTokens, 'tokens');
       ctx.metric('tokens_per_second', r.tokensPerSecond, 'tokens/s');
+      ctx.metric('chunks', r.chunks, 'chunks');
+      warnFewChunks(ctx, r.chunks, c.contextSize);
       ctx.log('info', `Final estimate: PPL = ${r.ppl.toFixed(4)} +/- ${r.stderr.toFixed(5)} (${r.chunks} chunks of ${c.contextSize} tokens, ${r.tokensPerSecond.toFixed(0)} tokens/s)`);
     },
   };
@@ -135,7 +148,15 @@ export function sweepJob(d: AdapterJobDeps): JobKind<z.infer<typeof SweepConfig>
           signal: ctx.signal,
           onChunk: (done, total) => ctx.progress(i * total + done, c.scales.length * total, `scale ${scale}: chunk ${done} of ${total}`),
         });
-        ctx.commitItem(key, () => ctx.metric('perplexity', r.ppl, '', i), { scale, ppl: r.ppl, stderr: r.stderr });
+        ctx.commitItem(
+          key,
+          () => {
+            ctx.metric('perplexity', r.ppl, '', i);
+            ctx.metric('chunks', r.chunks, 'chunks'); // the same text at every scale
+          },
+          { scale, ppl: r.ppl, stderr: r.stderr },
+        );
+        if (i === 0) warnFewChunks(ctx, r.chunks, c.contextSize);
         ctx.log('info', `scale ${scale}: PPL = ${r.ppl.toFixed(4)} +/- ${r.stderr.toFixed(5)}`);
       }
     },

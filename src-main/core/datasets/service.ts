@@ -215,7 +215,14 @@ export class DatasetsService {
     }
     const how = options.counts ? `counts ${JSON.stringify(options.counts)}` : `${options.ratios!.train}/${options.ratios!.validation}/${options.ratios!.test}`;
     const label = `Split ${rows.length} examples ${how}, seed ${options.seed}${options.stratify ? ', stratified by tags' : ''}`;
-    const r = this.drafts.setSplits(d.id, assigned, label);
+    if (options.freezeTest && ![...assigned.values()].includes('test')) {
+      throw new AppError('invalid_input', `this split puts no example of ${name} in test, so there is no test split to freeze; give test a share`, 'freezeTest');
+    }
+    const r = this.db.transaction(() => {
+      const done = this.drafts.setSplits(d.id, assigned, label);
+      if (options.freezeTest) this.drafts.setTestFrozen(d.id, true);
+      return done;
+    })();
     return this.result(d.id, r.opId, label, r);
   }
 
@@ -371,6 +378,8 @@ export interface SplitOptions {
   counts?: { validation?: number; test?: number };
   seed: number;
   stratify?: boolean;
+  /** Freeze the test split afterwards (refused, before anything changes, when this split would make no test example). */
+  freezeTest?: boolean;
 }
 
 function describeSelection(selection: Selection): string {
