@@ -264,7 +264,6 @@ export class DatasetsStore {
     return this.db.prepare(`SELECT count(*) FROM version_examples WHERE version_id = ? AND deleted_op IS NULL`).pluck().get(versionId) as number;
   }
 
-  /** Keyset paging for full scans (export): the rows after `position`, in order. */
   /** Whether any live example of a version declares tools or has tool or per-message fields (a Parquet export then needs the wide layout). */
   usesChatFields(versionId: number): boolean {
     return (
@@ -279,6 +278,7 @@ export class DatasetsStore {
     );
   }
 
+  /** Keyset paging for full scans (export): the rows after `position`, in order. */
   pageAfter(versionId: number, position: number, limit: number, split?: Split): RawRow[] {
     return this.db
       .prepare(
