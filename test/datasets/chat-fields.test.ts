@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readJsonl, type JsonlItem } from '../../src-main/core/datasets/jsonl.js';
 import { toRecord, unrepresentable } from '../../src-main/core/datasets/denormalize.js';
+import { FTS_TEXT_SQL, ftsText } from '../../src-main/core/store/search-db.js';
+import Database from 'better-sqlite3';
 import type { JsonRecordFormat, NormalizedExample } from '../../src-shared/domain/datasets.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -15,6 +17,7 @@ async function all(file: string, format: JsonRecordFormat): Promise<JsonlItem[]>
   for await (const item of readJsonl(file, format)) out.push(item);
   return out;
 }
+const sampleItems = (file: string, format: JsonRecordFormat) => all(path.join(SAMPLES, file), format);
 const examples = (items: JsonlItem[]) => items.flatMap((i) => ('example' in i ? [i.example] : []));
 const reasons = (items: JsonlItem[]) => items.flatMap((i) => ('rejected' in i ? [[i.line, i.rejected.reason]] : []));
 const lines = (...records: unknown[]) => {
@@ -183,5 +186,18 @@ describe('tool calls, content parts and per-message fields', () => {
       ['call_1', '{"city":"Paris"}'],
       ['call_2', '{"city":"Rome"}'],
     ]);
+  });
+
+  it('the search text is the same computed in SQL (imports, edits) and in JS (the import worker)', async () => {
+    const list = [...examples(await sampleItems('sharegpt-tools.jsonl', 'sharegpt')), ...examples(await sampleItems('openai-tools.jsonl', 'openai'))];
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE examples (id INTEGER PRIMARY KEY, messages TEXT NOT NULL, tools TEXT)');
+    const insert = db.prepare('INSERT INTO examples (messages, tools) VALUES (?, ?)');
+    for (const e of list) insert.run(JSON.stringify(e.messages), e.tools ? JSON.stringify(e.tools) : null);
+    const sql = db.prepare(`SELECT ${FTS_TEXT_SQL} FROM examples e ORDER BY id`).pluck().all();
+    expect(sql).toEqual(list.map((e) => ftsText(e)));
+    expect(ftsText(list[0]!)).toContain('calculate_area({"shape":"rectangle","dimensions":[5,3]})');
+    expect(ftsText(list[0]!)).toContain('calculate_discount: Calculate the discounted price');
+    db.close();
   });
 });
