@@ -82,6 +82,25 @@ describe('tool calls, content parts and per-message fields', () => {
     ]);
   });
 
+  it('takes null fields as absent ones (what a Parquet reader gives for a field a row lacks)', async () => {
+    const file = lines({
+      messages: [
+        { role: 'user', content: 'hi', name: null, weight: null, tool_calls: null, tool_call_id: null },
+        { role: 'assistant', content: null, tool_calls: [{ id: null, type: null, function: { name: 'f', arguments: null } }] },
+      ],
+      tools: [{ type: null, function: { name: 'f' } }],
+    });
+    const [e] = examples(await all(file, 'openai'));
+    expect(e).toEqual({
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      ],
+      reference: 'f({})',
+      tools: [{ type: 'function', function: { name: 'f' } }],
+    });
+  });
+
   it('refuses what it cannot keep, naming the field: image parts, calls that are not JSON, tools that are not a list', async () => {
     const file = lines(
       {

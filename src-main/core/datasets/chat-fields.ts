@@ -65,10 +65,11 @@ export function toolCalls(v: unknown, field: string): ToolCall[] {
   return v.map((c, i) => {
     const f = `${field}[${i}]`;
     if (!isObject(c)) throw new RecordError(`${f} must be an object`);
-    if (c.type !== undefined && c.type !== 'function') throw new RecordError(`${f}.type must be "function", not ${JSON.stringify(c.type)}`);
+    // null fields are absent ones: a Parquet reader gives null for a struct field a row does not have
+    if (c.type !== undefined && c.type !== null && c.type !== 'function') throw new RecordError(`${f}.type must be "function", not ${JSON.stringify(c.type)}`);
     if (!isObject(c.function)) throw new RecordError(`${f}.function must be an object {name, arguments}`);
     if (typeof c.function.name !== 'string' || !c.function.name) throw new RecordError(`${f}.function.name must be a non-empty string`);
-    if (c.id !== undefined && typeof c.id !== 'string') throw new RecordError(`${f}.id must be a string`);
+    if (c.id !== undefined && c.id !== null && typeof c.id !== 'string') throw new RecordError(`${f}.id must be a string`);
     return {
       ...(typeof c.id === 'string' ? { id: c.id } : {}),
       type: 'function' as const,
@@ -128,7 +129,7 @@ export function recordTools(v: unknown): ToolDefinition[] | undefined {
   if (list.length === 0) return undefined;
   return list.map((t, i) => {
     if (!isObject(t)) throw new RecordError(`tools[${i}] must be an object`);
-    const wrapped = isObject(t.function) && (t.type === undefined || t.type === 'function');
+    const wrapped = isObject(t.function) && (t.type === undefined || t.type === null || t.type === 'function');
     const fn = wrapped ? (t.function as Record<string, unknown>) : t;
     if (typeof fn.name !== 'string' || !fn.name) throw new RecordError(`tools[${i}]${wrapped ? '.function' : ''}.name must be a non-empty string`);
     return { type: 'function' as const, function: fn as ToolDefinition['function'] };
