@@ -26,6 +26,7 @@ export default defineConfig({
         'test/server/http-host.test.ts',
         'test/cli/**/*.test.ts',
         'test/distill/http-teacher.test.ts',
+        'test/distill/tool-prompt.test.ts',
         'test/distill/http-distill.test.ts',
         'test/distill/judge.test.ts',
         'test/adapters/*.test.ts',

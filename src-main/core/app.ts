@@ -29,6 +29,7 @@ import { benchmarkHistory } from './models/benchmarks.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
 import { APP_VERSION } from '../../src-shared/version.js';
+import type { ToolDefinition } from '../../src-shared/domain/datasets.js';
 import type { EventEnvelope } from '../../src-shared/contract/index.js';
 import type { Result } from '../../src-shared/errors.js';
 
@@ -154,7 +155,7 @@ export function createApp(options: AppOptions): App {
     'datasets.previewImport': ({ path: p, format, container, mapping, limit }) => datasets.previewImport(p, { format, container, mapping }, limit),
     'datasets.examples': ({ name, version, offset, limit, filter }) => datasets.examples(name, version, offset, limit, filter),
     'datasets.curate': ({ name, selection, action }) => datasets.curate(name, selection, action),
-    'datasets.edit': ({ name, position, messages }) => datasets.edit(name, position, messages),
+    'datasets.edit': ({ name, position, messages, tools }) => datasets.edit(name, position, messages, tools as ToolDefinition[] | undefined),
     'datasets.undo': ({ name }) => datasets.undo(name),
     'datasets.commit': ({ name, message }) => datasets.commit(name, message),
     'datasets.discard': ({ name }) => ({ discarded: datasets.discard(name) }),

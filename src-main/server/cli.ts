@@ -10,7 +10,7 @@ import { modelDetails, modelsTable, runDetails, runsTable, table } from './forma
 import type { Client } from '../../src-shared/client.js';
 import type { ModelRole } from '../../src-shared/domain/models.js';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
-import { IMPORT_CONTAINERS, JSON_FORMATS, type ImportContainer, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
+import { IMPORT_CONTAINERS, JSON_FORMATS, messageText, type ImportContainer, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
 import { APP_VERSION } from '../../src-shared/version.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -337,7 +337,7 @@ export function buildProgram(): Command {
             ...(d.tags.length ? [`tags: ${d.tags.map((t) => `${t.tag} (${t.count})`).join(', ')}`] : []),
             ...(d.draft && d.draft.operations.length ? [`working copy → version ${d.draft.number}: ${d.draft.operations.map((o) => o.label).join('; ')}`] : []),
             ...d.versions.map((v) => `  v${v.number}  ${String(v.exampleCount).padStart(8)}  ${v.message}`),
-            ...d.preview.map((e, i) => `\n#${i + 1}\n` + e.messages.map((m) => `  ${m.role.padEnd(9)} ${m.content.replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')),
+            ...d.preview.map((e, i) => `\n#${i + 1}\n` + e.messages.map((m) => `  ${m.role.padEnd(9)} ${messageText(m).replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')),
           ].join('\n'),
         );
       }),

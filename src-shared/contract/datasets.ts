@@ -17,6 +17,20 @@ import {
   type VersionDiff,
 } from '../domain/datasets.js';
 
+/** A message as the edit form sends it: role and text, and the tool and per-message fields the example already had. */
+const EditedMessage = z.strictObject({
+  role: z.enum(CHAT_ROLES),
+  content: z.string().max(1_000_000),
+  tool_calls: z
+    .array(z.strictObject({ id: z.string().optional(), type: z.literal('function'), function: z.strictObject({ name: z.string().min(1), arguments: z.string() }) }))
+    .optional(),
+  tool_call_id: z.string().optional(),
+  name: z.string().optional(),
+  weight: z.number().finite().optional(),
+  loss_weight: z.number().finite().optional(),
+});
+const ToolDefinitionInput = z.strictObject({ type: z.literal('function'), function: z.looseObject({ name: z.string().min(1) }) });
+
 const DatasetName = z.string().trim().min(1, 'a name is required').max(200).regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
 const Version = z.number().int().positive();
 /** Tags and flag reasons are stored '|'-delimited. */
@@ -103,7 +117,9 @@ export const datasetsOps = {
     z.strictObject({
       name: DatasetName,
       position: z.number().int(),
-      messages: z.array(z.strictObject({ role: z.enum(CHAT_ROLES), content: z.string().max(1_000_000) })).min(1).max(1000),
+      messages: z.array(EditedMessage).min(1).max(1000),
+      /** The tools the conversation may call; left out: kept as they are; an empty list removes them. */
+      tools: z.array(ToolDefinitionInput).max(1000).optional(),
     }),
   ),
   /** Undoes the working copy's last operation. */

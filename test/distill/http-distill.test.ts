@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
@@ -8,7 +9,16 @@ import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js'
 const KEY = 'sk-test-distill-0123456789abcdef';
 let server: http.Server;
 let url: string;
-const seen: { auth: string | undefined; body: { model: string; messages: { role: string; content: string }[]; seed?: number; max_tokens?: number; logprobs?: boolean; top_logprobs?: number } }[] = [];
+interface SeenBody {
+  model: string;
+  messages: { role: string; content: string; tool_calls?: unknown[]; tool_call_id?: string }[];
+  tools?: { type: string; function: { name: string } }[];
+  seed?: number;
+  max_tokens?: number;
+  logprobs?: boolean;
+  top_logprobs?: number;
+}
+const seen: { auth: string | undefined; body: SeenBody }[] = [];
 
 /** The log-probabilities the test server reports for an answer: one entry per character, top-k alternatives. */
 const serverLogprobs = (answer: string, k: number) =>
@@ -32,6 +42,11 @@ beforeAll(async () => {
       const prompt = body.messages.at(-1)!.content;
       const answer = [...prompt].reverse().join('');
       res.writeHead(200, { 'content-type': 'application/json' });
+      if (body.tools?.length && /Convert/.test(prompt)) {
+        // a teacher that calls the tool it was offered: no content, the call in tool_calls
+        const call = { id: 'call_srv', type: 'function', function: { name: body.tools[0]!.function.name, arguments: '{"amount": 1000}' } };
+        return void res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [call] }, finish_reason: 'tool_calls' }] }));
+      }
       const logprobs = body.logprobs ? { content: serverLogprobs(answer, body.top_logprobs ?? 0) } : null;
       res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: answer }, logprobs, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 7 } }));
     });
@@ -104,6 +119,30 @@ describe('distillation with an OpenAI-compatible teacher', () => {
       expect(soft!.tokens).toEqual(expected.map((t) => ({ token: t.token, logprob: t.logprob, top: t.top_logprobs })));
       const stored = ws.app.db.prepare(`SELECT length(data) FROM distill_logprobs WHERE run_id = ? AND position = 2`).pluck().get(runId) as number;
       expect(stored).toBeLessThan(JSON.stringify(expected).length);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it('sends each example its tools and tool turns in OpenAI form; an answer that calls a tool is kept as its call; the output keeps the tools', async () => {
+    const ws: Workspace = makeWorkspace();
+    try {
+      const samples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../datasets/samples');
+      await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: path.join(samples, 'sharegpt-tools.jsonl'), name: 'tools' })).runId);
+      const { runId } = await ws.client.call('distill.start', { dataset: 'tools', teacher: { baseUrl: url, model: 'tool-teacher' }, outName: 'tools-distilled' });
+      expect((await ws.app.runner.waitFor(runId)).error).toBeNull();
+      const sent = seen.filter((s) => s.body.model === 'tool-teacher').map((s) => s.body);
+      expect(sent).toHaveLength(3);
+      const area = sent.find((b) => b.messages.at(-1)!.content.startsWith('What about a circle'))!;
+      expect(area.tools!.map((t) => t.function.name)).toEqual(['calculate_area', 'calculate_discount']);
+      expect(area.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'user']);
+      expect(area.messages[1]).toMatchObject({ content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'calculate_area' } }] });
+      expect(area.messages[2]).toEqual({ role: 'tool', content: '{"area": 15}', tool_call_id: 'call_1' });
+      expect(sent.find((b) => b.messages.at(-1)!.content.startsWith('Can you explain'))!.tools).toBeUndefined(); // "tools": "[]"
+      const answers = await ws.client.call('distill.answers', { runId });
+      expect(answers.rows.find((r) => r.position === 3)).toMatchObject({ answer: 'convert_currency({"amount": 1000})', rejected: null });
+      const out = await ws.client.call('datasets.examples', { name: 'tools-distilled', offset: 0, limit: 10 });
+      expect(out.rows.map((r) => r.tools?.map((t) => t.function.name) ?? null)).toEqual([['calculate_area', 'calculate_discount'], null, ['convert_currency']]);
     } finally {
       await ws.close();
     }

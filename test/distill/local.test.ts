@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../helpers/workspace.js';
 import { fixtureModel } from '../fixtures/models.js';
@@ -122,6 +123,30 @@ describe('distillation with a local GGUF teacher', () => {
     expect(new Set(answers.rows.map((r) => r.position)).size).toBe(24);
     expect((await again.ws.client.call('datasets.get', { name: 'resumed' })).version.exampleCount).toBe(24);
     expect(again.ws.app.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it("a local teacher is shown the example's tools and tool turns through the model's chat template", async () => {
+    const { ws, teacherId } = await setup(1);
+    const sample = path.join(path.dirname(fileURLToPath(import.meta.url)), '../datasets/samples/sharegpt-tools.jsonl');
+    const records = fs.readFileSync(sample, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const bare = path.join(tempDir(), 'bare.jsonl'); // the same conversations without their tools
+    fs.writeFileSync(bare, records.map(({ tools: _, ...r }) => JSON.stringify(r)).join('\n'));
+    await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: sample, name: 'tools' })).runId);
+    await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: bare, name: 'bare' })).runId);
+    const answers = async (dataset: string) => {
+      const { runId } = await ws.client.call('distill.start', { dataset, teacher: { modelId: teacherId }, generation: { ...greedy, maxTokens: 2 }, filters: keepAll, outName: `${dataset}-out` });
+      expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+      return new Map((await ws.client.call('distill.answers', { runId })).rows.map((r) => [r.position, r]));
+    };
+    const withTools = new Map([...(await answers('tools'))].map(([p, r]) => [p, r.promptTokens!]));
+    const bareAnswers = await answers('bare');
+    const without = new Map([...bareAnswers].map(([p, r]) => [p, r.promptTokens!]));
+    // the two tool schemas of example 1 and the one of example 3 are in the prompt; example 2 has none ("tools": "[]")
+    expect(withTools.get(1)! - without.get(1)!).toBeGreaterThan(60);
+    expect(withTools.get(3)! - without.get(3)!).toBeGreaterThan(30);
+    expect(withTools.get(2)).toBe(without.get(2));
+    // the earlier call and its result are sent either way: tools or not, they are turns of the conversation
+    expect(bareAnswers.get(1)!.prompt.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'user']);
   });
 
   it('with a JSON schema, a local teacher writes only JSON that fits it (grammar)', async () => {

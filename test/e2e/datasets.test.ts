@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { tempDir } from '../helpers/tmp.js';
@@ -145,6 +146,31 @@ describe('curating a dataset in Chromium', () => {
     await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
     await page.getByTestId('bars').getByText('pii:email').waitFor();
     await screenshot(page, 'dataset-scan-run');
+  });
+
+  it('shows a tool-calling conversation: the tools offered, each call with its arguments, each result apart', async () => {
+    const samples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../datasets/samples');
+    await page.goto(`${server.url}/#/datasets`);
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await page.getByLabel('Dataset file path').fill(path.join(samples, 'sharegpt-tools.jsonl'));
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTestId('import-preview').getByText('Format sharegpt').waitFor();
+    await page.getByLabel('Dataset name').fill('glaive');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.waitForURL(/#\/runs\/\d+$/);
+    await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
+
+    await page.goto(`${server.url}/#/datasets/glaive`);
+    await page.getByTestId('example-1').click();
+    const conversation = page.getByTestId('conversation');
+    await expect(conversation.getByTestId('tool-call').count()).resolves.toBe(2);
+    await expect(conversation.getByTestId('tool-result').count()).resolves.toBe(2);
+    await expect(conversation.getByTestId('tool-call').first().innerText()).resolves.toMatch(/calls calculate_area · call_1\s+\{\s+"shape": "rectangle"/);
+    await expect(conversation.getByTestId('tool-result').first().innerText()).resolves.toMatch(/result of calculate_area · call_1\s+\{\s+"area": 15/);
+    await conversation.getByTestId('tool-list').getByText('Tools (2): calculate_area, calculate_discount').click();
+    await conversation.getByText('Calculate the discounted price based on original price and discount percentage').waitFor();
+    await conversation.getByTestId('tool-result').first().scrollIntoViewIfNeeded();
+    await screenshot(page, 'dataset-tool-calls');
   });
 
   it('logged no page errors', () => {

@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { JobKind } from '../jobs/types.js';
 import type { DatasetsStore } from './store.js';
-import { EXPORT_FORMATS, toRecord } from './denormalize.js';
+import { EXPORT_FORMATS, toRecord, unrepresentable } from './denormalize.js';
 import { createParquetWriter } from './formats/parquet-export.js';
-import { SPLITS, type NormalizedExample, type Split } from '../../../src-shared/domain/datasets.js';
+import { SPLITS, type Split } from '../../../src-shared/domain/datasets.js';
+import { toExampleRow } from './store.js';
 
 export const EXPORT_SPLITS = ['all', 'each', ...SPLITS] as const;
 export type ExportSplit = (typeof EXPORT_SPLITS)[number];
@@ -63,12 +64,15 @@ export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
       if (split === 'each' && counts.none > 0) ctx.log('warn', `${counts.none} example(s) are in no split and are not exported; split the dataset first.`);
       const total = targets.reduce((n, t) => n + (t.split === 'all' ? store.versionSize(versionId) : counts[t.split]), 0);
       const written: Written[] = [];
+      const withChatFields = container === 'parquet' && store.usesChatFields(versionId);
+      // examples the format cannot hold (tools in Alpaca): left out, counted and named in the log, never silently
+      const refused = new Map<string, number[]>();
       let done = 0;
       for (const t of targets) {
         const tmp = `${t.file}.partial`;
         const hash = createHash('sha256');
         let examples = 0;
-        const parquet = container === 'parquet' ? createParquetWriter(tmp, format) : null;
+        const parquet = container === 'parquet' ? createParquetWriter(tmp, format, { withChatFields }) : null;
         const fd = container === 'jsonl' ? fs.openSync(tmp, 'w') : null;
         try {
           let after = Number.MIN_SAFE_INTEGER;
@@ -76,13 +80,18 @@ export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
             ctx.throwIfCancelled();
             const rows = store.pageAfter(versionId, after, PAGE, t.split === 'all' ? undefined : t.split);
             if (rows.length === 0) break;
-            const records = rows.map((r) => toRecord(format, { messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference }));
+            const records = rows.flatMap((r) => {
+              const e = toExampleRow(r);
+              const why = unrepresentable(format, e);
+              if (why) refused.set(why, [...(refused.get(why) ?? []), r.position]);
+              return why ? [] : [toRecord(format, e)];
+            });
             if (fd !== null) {
               const buf = Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
               fs.writeSync(fd, buf);
               hash.update(buf);
             } else parquet!.write(records);
-            examples += rows.length;
+            examples += records.length;
             done += rows.length;
             after = rows.at(-1)!.position;
             ctx.progress(done, total, `${done} of ${total} examples`);
@@ -109,6 +118,7 @@ export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
         container,
         split,
         examples: written.reduce((n, w) => n + w.examples, 0),
+        ...(refused.size ? { skipped: Object.fromEntries([...refused].map(([why, positions]) => [why, positions.length])) } : {}),
         ...(single ? { bytes: single.bytes, sha256: single.sha256 } : {}),
         splits: Object.fromEntries(written.map((w) => [w.split, w.examples])),
         files: written.map((w) => ({ split: w.split, file: path.basename(w.file), examples: w.examples, bytes: w.bytes, sha256: w.sha256 })),
@@ -121,6 +131,11 @@ export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
       fs.renameSync(`${out}.manifest.json.partial`, `${out}.manifest.json`);
       ctx.metric('examples', manifest.examples, 'examples');
       ctx.metric('bytes', written.reduce((n, w) => n + w.bytes, 0), 'bytes');
+      for (const [why, positions] of refused) {
+        const some = positions.slice(0, 10).join(', ') + (positions.length > 10 ? ', …' : '');
+        ctx.log('warn', `${positions.length} example(s) not exported: ${why} (positions ${some}); export them as openai or sharegpt.`);
+      }
+      if (refused.size) ctx.metric('examples_skipped', [...refused.values()].reduce((n, p) => n + p.length, 0), 'examples');
       ctx.log('info', `Wrote ${manifest.examples} examples to ${written.map((w) => path.basename(w.file)).join(', ')}.`);
     },
   };

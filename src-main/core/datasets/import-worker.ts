@@ -44,7 +44,7 @@ if (data.role === 'read') {
     wake?.();
   });
   const read = async () => {
-    const empty = (): PreparedBatch => ({ lines: [], messages: [], references: [], rejects: [] });
+    const empty = (): PreparedBatch => ({ lines: [], messages: [], references: [], tools: [], rejects: [] });
     let batch = empty();
     let texts: string[] = [];
     let size = 0;
@@ -71,7 +71,8 @@ if (data.role === 'read') {
         batch.lines.push(item.line);
         batch.messages.push(messages);
         batch.references.push(item.example.reference);
-        texts.push(ftsText(item.example.messages));
+        batch.tools.push(item.example.tools ? JSON.stringify(item.example.tools) : null);
+        texts.push(ftsText(item.example));
         size += messages.length;
       } else batch.rejects.push({ line: item.line, reason: item.rejected.reason, excerpt: item.rejected.excerpt });
       if (batch.lines.length + batch.rejects.length >= data.batchSize || size >= data.batchBytes) await flush();

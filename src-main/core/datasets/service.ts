@@ -33,7 +33,9 @@ import type {
   JsonRecordFormat,
   NormalizedExample,
   RejectedRecord,
+  ToolDefinition,
 } from '../../../src-shared/domain/datasets.js';
+import { referenceOf } from '../../../src-shared/domain/datasets.js';
 
 /** Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs. */
 export class DatasetsService {
@@ -163,11 +165,10 @@ export class DatasetsService {
   }
 
   /** Replaces one example's conversation (the old content stays in earlier versions). */
-  edit(name: string, position: number, messages: ChatMessage[]): CurationResult {
+  edit(name: string, position: number, messages: ChatMessage[], tools?: ToolDefinition[]): CurationResult {
     const d = this.dataset(name);
     if (!messages.some((m) => m.role === 'user')) throw new AppError('invalid_input', 'an example needs a user message', 'messages');
-    const last = messages.at(-1)!;
-    const example: NormalizedExample = { messages, reference: last.role === 'assistant' ? last.content : null };
+    const example: NormalizedExample = { messages, reference: referenceOf(messages), ...(tools ? { tools } : {}) };
     const r = this.drafts.replaceContent(d.id, new Map([[position, example]]), `Edited example ${position}`);
     if (r.affected === 0) throw new AppError('not_found', `${name} has no example at position ${position}`, 'position');
     return this.result(d.id, r.opId, `Edited example ${position}`, r);

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
+import { toolCallText, type ChatMessage, type ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import { wireMessages } from './tool-prompt.js';
 
 /**
  * A teacher reached over HTTP: any server speaking OpenAI's chat-completions API (llama.cpp's llama-server, vLLM,
@@ -30,7 +32,10 @@ export interface HttpTeacherOptions {
 }
 
 export interface GenerationRequest {
-  messages: { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }[];
+  /** Sent in OpenAI's wire form: tool calls and results linked by id (see wireMessages). */
+  messages: ChatMessage[];
+  /** The functions the model may call, as OpenAI's `tools`. */
+  tools?: ToolDefinition[];
   temperature?: number;
   topP?: number;
   /** Sent as `top_k`, an extension llama-server, vLLM, Ollama and LM Studio understand (OpenAI ignores or refuses it). */
@@ -198,7 +203,8 @@ export class HttpTeacher {
     if (req.logprobs !== undefined && (!Number.isInteger(req.logprobs) || req.logprobs < 0)) {
       throw new AppError('invalid_input', `logprobs must be an integer ≥ 0, not ${req.logprobs}`, 'logprobs');
     }
-    const body: Record<string, unknown> = { model: this.#model, messages: req.messages, stream: false };
+    const body: Record<string, unknown> = { model: this.#model, messages: wireMessages(req.messages), stream: false };
+    if (req.tools?.length) body.tools = req.tools;
     if (req.temperature !== undefined) body.temperature = req.temperature;
     if (req.topP !== undefined) body.top_p = req.topP;
     if (req.topK !== undefined) body.top_k = req.topK;
@@ -365,7 +371,17 @@ export class HttpTeacher {
     const choice = choices[0] as Record<string, unknown> | null;
     const finishReason = typeof choice?.finish_reason === 'string' ? choice.finish_reason : null;
     const message = choice?.message as Record<string, unknown> | null | undefined;
-    const content = message?.content;
+    let content = message?.content;
+    // an answer that calls tools: its calls as text, one `name(arguments)` per line (after any text it wrote)
+    const calls = message?.tool_calls;
+    if (Array.isArray(calls) && calls.length) {
+      const lines = calls.flatMap((c: { function?: { name?: unknown; arguments?: unknown } } | null) =>
+        typeof c?.function?.name === 'string'
+          ? [toolCallText({ type: 'function', function: { name: c.function.name, arguments: typeof c.function.arguments === 'string' ? c.function.arguments : JSON.stringify(c.function.arguments ?? {}) } })]
+          : [],
+      );
+      content = [...(typeof content === 'string' && content ? [content] : []), ...lines].join('\n');
+    }
     if (typeof content !== 'string') {
       const got = message === undefined || message === null ? 'no choices[0].message' : `choices[0].message.content ${content === undefined ? 'missing' : `= ${JSON.stringify(content)?.slice(0, 40)}`}`;
       const why = finishReason === null ? '' : `, finish_reason '${finishReason}'`;

@@ -10,7 +10,7 @@ import { openTeacher, type OpenTeacher, type TeacherDeps } from './teachers.js';
 import { JUDGE_SCHEMA, judgeMessages, judgeRejection, readVerdict } from './judge.js';
 import { answerSeed, buildPrompt, compileSchema, jsonRejection, rejection } from './prompt.js';
 import { DistillFilters, DistillGeneration, DistillTemplate } from '../../../src-shared/domain/distill.js';
-import type { ChatMessage, ExampleRow, Split } from '../../../src-shared/domain/datasets.js';
+import type { ChatMessage, ExampleRow, Split, ToolDefinition } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 const TeacherConfig = z.discriminatedUnion('kind', [
@@ -161,12 +161,12 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
           ctx.progress(answered, total, `${answered} of ${total} answers · ${tps.toFixed(1)} tokens/s · ${eta ? `~${Math.ceil(eta)} s left` : 'finishing'}`);
         };
         /** `parallel` workers take prompts from the queue until it is empty; `answer` is the teacher. */
-        const drain = async (answer: (messages: ChatMessage[], seed: number) => Promise<TeacherAnswer>) => {
+        const drain = async (answer: (messages: ChatMessage[], seed: number, tools: ToolDefinition[] | undefined) => Promise<TeacherAnswer>) => {
           for (let task = next(); task; task = next()) {
             ctx.throwIfCancelled();
             const { sent, kept, fewShot } = buildPrompt(task.example, c.template);
             const t0 = performance.now();
-            const a = await answer([...fewShot, ...sent], answerSeed(c.generation.seed, task.example.position, task.sample));
+            const a = await answer([...fewShot, ...sent], answerSeed(c.generation.seed, task.example.position, task.sample), task.example.tools);
             if (a.finishReason === 'cancelled') ctx.throwIfCancelled();
             record(task, sent, kept, a, Math.round(performance.now() - t0));
           }
@@ -174,7 +174,7 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
         const teacher: OpenTeacher = await openTeacher(c.teacher, c.parallel, c.generation.maxTokens, deps, ctx.signal);
         try {
           const o = { generation: c.generation, jsonSchema: c.jsonSchema, logprobs: c.logprobs };
-          await Promise.all(Array.from({ length: c.parallel }, () => drain((messages, seed) => teacher.answer(messages, seed, o))));
+          await Promise.all(Array.from({ length: c.parallel }, () => drain((messages, seed, tools) => teacher.answer(messages, seed, { ...o, tools }))));
         } finally {
           await teacher.close();
         }
@@ -193,12 +193,15 @@ export function distillJob(datasets: DatasetsStore, store: DistillStore, engine:
       const existing = datasets.byName(c.outName);
       if (existing && existing.state === 'ready') throw new AppError('conflict', `a dataset named ${c.outName} already exists; the answers are kept in this run`);
       const message = `Distilled from ${c.dataset}@${c.versionNumber}${split ? ` (${split})` : ''} by ${c.teacher.name}, run ${ctx.runId}`;
+      // the training examples keep the tools their prompts offered the teacher
+      const tools = new Map(datasets.rowsAt(c.versionId, [...new Set(out.map((o) => o.position))]).flatMap((r) => (r.tools ? [[r.position, r.tools] as const] : [])));
+      const toolsOf = (position: number) => (tools.has(position) ? { tools: JSON.parse(tools.get(position)!) as ToolDefinition[] } : {});
       const version = ctx.db.transaction(() => {
         const target = datasets.createImporting(c.outName, message, ctx.runId, nowIso(), `run ${ctx.runId}`);
         datasets.insertBatch(
           target,
           ctx.runId,
-          out.map((o, i) => ({ line: i + 1, example: { messages: o.messages, reference: o.messages.at(-1)!.content } })),
+          out.map((o, i) => ({ line: i + 1, example: { messages: o.messages, reference: o.messages.at(-1)!.content, ...toolsOf(o.position) } })),
         );
         if (out.length) datasets.indexLines(target, ctx.runId, 1, out.length);
         store.setOutPositions(ctx.runId, out.map((o, i) => ({ position: o.position, sample: o.sample, outPosition: target.base + i + 1 })));

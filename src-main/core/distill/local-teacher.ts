@@ -1,6 +1,7 @@
 import type { ChatHistoryItem, ChatWrapper, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
 import { llamaCpp } from '../llm/llama-cpp.js';
-import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
+import type { ChatMessage, ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import { availableFunctions, chatHistory } from './tool-prompt.js';
 import type { DistillGeneration, TokenLogprob } from '../../../src-shared/domain/distill.js';
 
 export interface TeacherAnswer {
@@ -13,9 +14,6 @@ export interface TeacherAnswer {
   /** Soft labels, when asked for and the teacher gives them. */
   logprobs?: TokenLogprob[] | null;
 }
-
-const historyItem = (m: ChatMessage): ChatHistoryItem =>
-  m.role === 'system' ? { type: 'system', text: m.content } : m.role === 'assistant' ? { type: 'model', response: [m.content] } : { type: 'user', text: m.content };
 
 /** The chat wrapper node-llama-cpp picks for a model (from its chat template), found once per model. */
 const wrappers = new WeakMap<LlamaModel, ChatWrapper>();
@@ -34,7 +32,8 @@ function chatWrapperOf(model: LlamaModel, sequence: LlamaContextSequence): ChatW
  * One answer from a local GGUF teacher on one sequence of a shared context (several sequences answer at once). The
  * conversation is rendered through the model's own chat template into tokens and generated on the sequence itself:
  * a chat session's per-token work costs more than the model's on small teachers (see docs/performance.md). Ends at
- * an end-of-generation token, one of the template's stop texts, the token limit or the signal.
+ * an end-of-generation token, one of the template's stop texts, the token limit or the signal. Tools and tool calls
+ * go through node-llama-cpp's function support, so the chat template renders them as the model was trained to see them.
  */
 export async function answerOnSequence(
   model: LlamaModel,
@@ -46,10 +45,13 @@ export async function answerOnSequence(
   grammar?: LlamaGrammar,
   /** Keep the top-k probabilities of every generated token (soft labels), as the run's sampling settings shape them. */
   logprobsK?: number,
+  tools?: ToolDefinition[],
 ): Promise<TeacherAnswer> {
   await sequence.clearHistory();
   const wrapper = chatWrapperOf(model, sequence);
-  const state = wrapper.generateContextState({ chatHistory: [...messages.map(historyItem), { type: 'model', response: [] }] });
+  const functions = availableFunctions(tools);
+  const history: ChatHistoryItem[] = [...chatHistory(messages), { type: 'model', response: [] }];
+  const state = wrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}) });
   const prompt = state.contextText.tokenize(model.tokenizer);
   const stops = state.stopGenerationTriggers.map((t) => t.toString()).filter((t) => t !== '');
   const longestStop = Math.max(0, ...stops.map((s) => s.length));

@@ -1,9 +1,10 @@
 import { useState } from 'react';
-import type { ExampleRow, VersionDiffRow } from '../../../src-shared/domain/datasets.js';
+import { messageText, type ExampleRow, type VersionDiffRow } from '../../../src-shared/domain/datasets.js';
 import { Empty, ErrorBanner, Page } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 
-const text = (r: ExampleRow | null) => (r ? r.messages.map((m) => `${m.role}: ${m.content}`).join('\n') : '');
+// tool calls as name(arguments): an edited call shows in a diff
+const text = (r: ExampleRow | null) => (r ? r.messages.map((m) => `${m.role}: ${messageText(m)}`).join('\n') : '');
 const labels = (r: ExampleRow | null) => (r ? [r.split ?? '', ...r.tags.map((t) => `#${t}`), ...r.flags.map((f) => `⚑${f}`)].filter(Boolean).join(' ') : '');
 
 /** What a relabel changed: the split (old → new), tags and flags added or removed. */

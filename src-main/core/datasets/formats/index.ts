@@ -322,8 +322,8 @@ async function* readJson(file: string, spec: ImportSpec, options: ReadOptions): 
 
 /** The columns a record shape reads (those the file has), so other columns (images…) are never decoded. */
 const RECORD_COLUMNS: Record<JsonRecordFormat, string[]> = {
-  openai: ['messages'],
-  sharegpt: ['conversations', 'system'],
+  openai: ['messages', 'tools'],
+  sharegpt: ['conversations', 'system', 'tools'],
   alpaca: ['instruction', 'input', 'output', 'system', 'history'],
   'prompt-completion': ['prompt', 'completion'],
 };
