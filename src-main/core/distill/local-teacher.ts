@@ -54,6 +54,8 @@ export async function answerOnSequence(
   grammar?: LlamaGrammar,
   /** Keep the top-k probabilities of every generated token (soft labels), as the run's sampling settings shape them. */
   logprobsK?: number,
+  /** Told after each generated token; `text()` detokenizes what is generated so far (call it only when showing it). */
+  onToken?: (tokens: number, text: () => string) => void,
 ): Promise<TeacherAnswer> {
   await sequence.clearHistory();
   const wrapper = chatWrapperOf(model, sequence);
@@ -92,6 +94,7 @@ export async function answerOnSequence(
         break;
       }
       out.push(token);
+      onToken?.(out.length, () => model.detokenize(out));
       if (soft && probabilities) {
         const top: { token: string; logprob: number }[] = [];
         for (const [t, p] of probabilities) {

@@ -27,6 +27,8 @@ export interface AnswerOptions {
   /** Structured output: a grammar on a local model, response_format on a server. */
   jsonSchema?: object | undefined;
   logprobs?: number | undefined;
+  /** Partial answers as they are generated (local teachers; a server's answer arrives whole). */
+  onToken?: ((tokens: number, text: () => string) => void) | undefined;
 }
 
 /** An open teacher: `parallel` answers at once (sequences of one context, or requests in flight). */
@@ -115,7 +117,7 @@ export async function openTeacher(spec: TeacherSpec, parallel: number, maxTokens
       const grammar = o.jsonSchema ? await grammarFor(o.jsonSchema) : undefined;
       const sequence = await acquire();
       try {
-        return await answerOnSequence(model, sequence, messages, o.generation, seed, signal, grammar, o.logprobs);
+        return await answerOnSequence(model, sequence, messages, o.generation, seed, signal, grammar, o.logprobs, o.onToken);
       } finally {
         release(sequence);
       }
