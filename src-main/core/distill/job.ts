@@ -211,16 +211,17 @@ export function distillJob(
               try {
                 a = await answer([...fewShot, ...sent], answerSeed(c.generation.seed, position, task.sample), stream.begin(position, task.sample));
               } catch (e) {
+                stream.end(position, task.sample);
                 if (stopped && !ctx.signal.aborted) return; // halted: the answer in flight is dropped
                 throw e;
-              } finally {
-                stream.end(position, task.sample);
               }
               if (a.finishReason === 'cancelled') {
+                stream.end(position, task.sample);
                 ctx.throwIfCancelled();
                 return; // halted by the early check
               }
               record(task, sent, output, a, Math.round(performance.now() - t0));
+              stream.end(position, task.sample); // committed: it leaves the list as it joins the answers
             }
           };
           const stream = new AnswerStream(ctx.runId, emit);

@@ -33,9 +33,11 @@ export class AnswerStream {
     };
   }
 
-  /** An answer is done (committed, or abandoned). */
+  /** An answer is done (committed, or abandoned): it leaves the list at once, as it appears among the answers. */
   end(position: number, sample: number): void {
-    if (this.inFlight.delete(`${position}:${sample}`)) this.dirty = true;
+    if (!this.inFlight.delete(`${position}:${sample}`)) return;
+    this.dirty = true;
+    this.flush();
   }
 
   private flush(): void {
