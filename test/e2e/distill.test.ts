@@ -146,6 +146,7 @@ describe('distillation in Chromium', () => {
     await expect(page.getByLabel('fail above % rejected').inputValue()).resolves.toBe('50');
     await expect(page.getByLabel('Teacher', { exact: true }).inputValue()).resolves.not.toBe('');
     await expect(page.getByLabel('reject truncated answers').isChecked()).resolves.toBe(true);
+    await screenshot(page, 'distill-run-again');
   });
 
   it('logged no page errors', () => {

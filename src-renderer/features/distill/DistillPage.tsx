@@ -11,30 +11,34 @@ export { DistillRunPage } from './DistillRunPage.js';
 
 /** Start a distillation run (at #/distill/again/<run>: filled with that run's settings), and the runs so far. */
 export function DistillPage() {
-  const runs = useQuery('runs.list', { kind: 'distill' }, ['runs.changed']);
-  const runIds = runs.data?.map((r) => r.id) ?? [];
-  const counts = useQuery('distill.counts', { runIds }, ['runs.changed']);
-  const countOf = new Map(counts.data?.map((c) => [c.runId, c]));
-  const start = useAction('distill.start');
-  const [f, setF] = useState<DistillForm>(DEFAULT_FORM);
-  const [teacher, setTeacher] = useState<TeacherChoice>(noTeacher);
-  const [judge, setJudge] = useState<TeacherChoice>(noTeacher);
   const route = useRoute();
   const againId = route[1] === 'again' && /^\d+$/.test(route[2] ?? '') ? Number(route[2]) : null;
-  const [filled, setFilled] = useState<number | null>(null);
-  const again = useQuery('runs.get', { id: againId ?? 1 }, [], [againId]);
-  const source = againId !== null && again.data?.id === againId ? again.data : null;
-  // filled once per run, during render (React's pattern for state derived from a prop that changed)
-  if (source && filled !== source.id) {
-    const v = formFromRun(
-      source.config,
-      source.lineage.some((l) => l.direction === 'output' && l.kind === 'dataset'),
-    );
-    setF(v.form);
-    setTeacher(v.teacher);
-    setJudge(v.judge);
-    setFilled(source.id);
-  }
+  return (
+    <Page title="Distill">
+      <p className="muted">
+        A teacher model answers every prompt of a dataset version; its answers become a new dataset, the student's training set. Each answer is kept as it
+        completes: cancel, close the app, resume later.
+      </p>
+      {againId !== null ? <AgainForm key={againId} runId={againId} /> : <StartForm initial={null} />}
+      <DistillRuns />
+    </Page>
+  );
+}
+
+/** The form filled with a past run's settings ("run again with these settings"). */
+function AgainForm({ runId }: { runId: number }) {
+  const run = useQuery('runs.get', { id: runId });
+  if (run.error) return <ErrorBanner error={run.error} />;
+  if (!run.data) return <p className="muted">Loading the settings of run {runId}…</p>;
+  const wrote = run.data.lineage.some((l) => l.direction === 'output' && l.kind === 'dataset');
+  return <StartForm initial={{ ...formFromRun(run.data.config, wrote), from: runId }} />;
+}
+
+function StartForm({ initial }: { initial: (ReturnType<typeof formFromRun> & { from: number }) | null }) {
+  const start = useAction('distill.start');
+  const [f, setF] = useState<DistillForm>(initial?.form ?? DEFAULT_FORM);
+  const [teacher, setTeacher] = useState<TeacherChoice>(initial?.teacher ?? noTeacher);
+  const [judge, setJudge] = useState<TeacherChoice>(initial?.judge ?? noTeacher);
   const t = teacherInput(teacher);
   const j = f.judging ? teacherInput(judge) : null;
   let schema: Record<string, unknown> | undefined;
@@ -84,14 +88,10 @@ export function DistillPage() {
     </label>
   );
   return (
-    <Page title="Distill">
-      <p className="muted">
-        A teacher model answers every prompt of a dataset version; its answers become a new dataset, the student's training set. Each answer is kept as it
-        completes: cancel, close the app, resume later.
-      </p>
-      {filled !== null && (
+    <>
+      {initial && (
         <p className="muted" data-testid="distill-again">
-          Filled with the settings of run {filled}: change what its result asks for, then Start.
+          Filled with the settings of run {initial.from}: change what its result asks for, then Start.
         </p>
       )}
       <div className="card" data-testid="distill-form">
@@ -177,6 +177,17 @@ export function DistillPage() {
         </div>
         <ErrorBanner error={start.error} onClose={start.clearError} />
       </div>
+    </>
+  );
+}
+
+/** The distillation runs, with the answers each kept and rejected. */
+function DistillRuns() {
+  const runs = useQuery('runs.list', { kind: 'distill' }, ['runs.changed']);
+  const counts = useQuery('distill.counts', { runIds: runs.data?.map((r) => r.id) ?? [] }, ['runs.changed']);
+  const countOf = new Map(counts.data?.map((c) => [c.runId, c]));
+  return (
+    <>
       <h2>Runs</h2>
       {runs.data && runs.data.length === 0 && <Empty>No distillation yet.</Empty>}
       <table className="table">
@@ -198,7 +209,7 @@ export function DistillPage() {
           ))}
         </tbody>
       </table>
-    </Page>
+    </>
   );
 }
 
