@@ -28,6 +28,7 @@ export default defineConfig({
         'test/distill/http-teacher.test.ts',
         'test/distill/http-distill.test.ts',
         'test/distill/judge.test.ts',
+        'test/distill/quality.test.ts',
         'test/adapters/*.test.ts',
       ]),
       project('engine', 1, ['test/fixtures/**/*.test.ts', 'test/llm/**/*.test.ts', 'test/playground/**/*.test.ts', 'test/server/kill.test.ts', 'test/distill/local.test.ts', 'test/distill/cli.test.ts', 'test/distill/llama-server.test.ts', 'test/distill/kill.test.ts', 'test/adapters/engine/**/*.test.ts']),

@@ -29,14 +29,17 @@ export interface GateSettings {
   maxRejectRate: number;
 }
 
-/** What the answers of one category did, as a verb phrase ("hit max tokens 256"), and what to change. */
-function explain(category: RejectionCategory, s: GateSettings): { did: string; fix: string } {
+/**
+ * What the answers of one category did, as a verb phrase ("hit max tokens 256"; `didOne` for one answer when it
+ * differs), and what to change.
+ */
+function explain(category: RejectionCategory, s: GateSettings): { did: string; didOne?: string; fix: string } {
   const f = s.filters;
   switch (category) {
     case 'truncated':
       return { did: `hit max tokens ${s.maxTokens}`, fix: "raise it or untick 'reject truncated' (CLI: --keep-truncated)" };
     case 'empty':
-      return { did: 'were empty', fix: "check the prompt template and the teacher's chat template" };
+      return { did: 'were empty', didOne: 'was empty', fix: "check the prompt template and the teacher's chat template" };
     case 'length': {
       const limits = [f.minChars !== undefined ? `at least ${f.minChars}` : '', f.maxChars !== undefined ? `at most ${f.maxChars}` : '']
         .filter(Boolean)
@@ -50,17 +53,21 @@ function explain(category: RejectionCategory, s: GateSettings): { did: string; f
       return { did: `failed the patterns (${patterns})`, fix: 'check the patterns against a few answers' };
     }
     case 'refusal':
-      return { did: 'read like refusals', fix: "reword the prompt or untick 'reject refusals'" };
+      return { did: 'read like refusals', didOne: 'read like a refusal', fix: "reword the prompt or untick 'reject refusals'" };
     case 'json':
-      return { did: 'were not valid JSON', fix: `raise max tokens (${s.maxTokens}) or use a teacher that supports structured output` };
+      return {
+        did: 'were not valid JSON',
+        didOne: 'was not valid JSON',
+        fix: `raise max tokens (${s.maxTokens}) or use a teacher that supports structured output`,
+      };
     case 'schema':
       return { did: 'did not match the JSON schema', fix: 'loosen the schema or tell the teacher about it in the prompt' };
     case 'judge':
       return { did: `scored below the judge's pass mark ${s.judgeThreshold ?? ''}`.trimEnd(), fix: 'lower the pass mark or revise the rubric' };
     case 'hand':
-      return { did: 'were excluded by hand', fix: 'include them again on the run page' };
+      return { did: 'were excluded by hand', didOne: 'was excluded by hand', fix: 'include them again on the run page' };
     default:
-      return { did: 'were rejected', fix: 'see the reasons on the run page' };
+      return { did: 'were rejected', didOne: 'was rejected', fix: 'see the reasons on the run page' };
   }
 }
 
@@ -100,9 +107,8 @@ export function endVerdict(c: AnswerCounts, s: GateSettings): string | null {
   const groups = groupRejections(c.reasons);
   if (c.kept === 0) {
     const only = groups.length === 1 ? explain(groups[0]!.category, s) : null;
-    const all = c.total === 1 ? 'the only answer' : `all ${c.total} answers`;
-    if (only) return `${all} ${only.did}; ${only.fix}`;
-    return `${all} were rejected: ${breakdown(groups, s)}`;
+    if (only) return c.total === 1 ? `the only answer ${only.didOne ?? only.did}; ${only.fix}` : `all ${c.total} answers ${only.did}; ${only.fix}`;
+    return `all ${c.total} answers were rejected: ${breakdown(groups, s)}`;
   }
   if (rejected / c.total <= s.maxRejectRate) return null;
   const pct = (x: number) => `${Math.round(x * 100)}%`;
