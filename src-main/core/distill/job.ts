@@ -287,7 +287,12 @@ export function distillJob(
         ctx.log(page.rejected ? 'warn' : 'info', `${out.length} answer(s) in ${c.outName}@1; ${page.rejected} rejected by the filters (kept in this run).`);
       } catch (e) {
         // No estimate of time left on a run that stopped: only what it made.
-        ctx.progress(answered, total, `${tally()} · ${ctx.signal.aborted ? 'cancelled' : 'stopped'}`);
+        const how = !ctx.signal.aborted ? 'stopped' : ctx.cancelledByUser() ? 'cancelled' : 'interrupted';
+        try {
+          ctx.progress(answered, total, `${tally()} · ${how}`);
+        } catch {
+          // the app is closing its database: the run's error matters more than its message
+        }
         throw e;
       }
     },
