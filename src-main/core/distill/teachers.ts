@@ -80,6 +80,7 @@ export async function openTeacher(spec: TeacherSpec, parallel: number, maxTokens
             ...(o.logprobs ? { logprobs: o.logprobs } : {}),
           },
           signal,
+          o.onToken ? (text, chunks) => o.onToken!(chunks, () => text) : undefined,
         );
         return {
           text: r.text,
