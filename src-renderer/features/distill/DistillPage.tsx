@@ -77,7 +77,7 @@ function StartForm({ initial }: { initial: (ReturnType<typeof formFromRun> & { f
       filters: { truncated: !f.keepTruncated, refusals: f.refusals, ...(f.mustMatch ? { mustMatch: f.mustMatch } : {}) },
       ...(f.parallel ? { parallel: Number(f.parallel) } : {}),
       ...(f.limit ? { limit: Number(f.limit) } : {}),
-      maxRejectRate: Number(f.maxRejectPercent) / 100,
+      ...(f.maxRejectPercent.trim() ? { maxRejectRate: Number(f.maxRejectPercent) / 100 } : {}), // blank: the default
       outName: f.outName,
     });
     if (r) navigate(`/distill/${r.runId}`);
