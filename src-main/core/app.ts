@@ -88,7 +88,7 @@ export function createApp(options: AppOptions): App {
   runner.register(tokenCountJob(datasets.store, engine));
   const secrets = new SecretsStore(db, options.secretCipher ?? lazyCipher(() => localCipher(dataDir)));
   const distillStore = new DistillStore(db);
-  runner.register(distillJob(datasets.store, distillStore, engine, userThreads, secrets));
+  runner.register(distillJob(datasets.store, distillStore, engine, userThreads, secrets, bus.emit));
   const distill = new DistillService(db, datasets, models, distillStore, runner, () => {
     const gpu = engine.info().gpu;
     return gpu !== null && gpu !== 'cpu';
@@ -195,6 +195,7 @@ export function createApp(options: AppOptions): App {
     'secrets.set': ({ name, value }) => secrets.set(name, value),
     'secrets.delete': ({ name }) => ({ deleted: secrets.delete(name) }),
     'distill.answers': ({ runId, offset, limit, only }) => distill.answers(runId, offset, limit, only),
+    'distill.counts': ({ runIds }) => distill.counts(runIds),
     'distill.logprobs': ({ runId, position, sample }) => distill.logprobs(runId, position, sample),
   };
 

@@ -483,6 +483,7 @@ export function buildProgram(): Command {
     .option('--json-schema <file>', 'structured answers: a JSON schema file (a grammar on local teachers, response_format on servers)')
     .option('--logprobs <k>', "keep the teacher's top-k log-probabilities per token (soft labels; servers that return them)")
     .option('--keep-truncated', 'keep answers cut by the token limit')
+    .option('--max-reject-rate <r>', 'fail the run when more than this share (0-1) of its answers is rejected', '0.5')
     .option('--judge <model>', 'LLM-as-judge: a model id or an http(s)://…/v1 server scores each answer against --rubric')
     .option('--judge-model-name <name>', "the judge server's model name (with an http(s) judge)")
     .option('--judge-api-key-secret <name>', "the judge server's saved API key")
@@ -518,6 +519,7 @@ export function buildProgram(): Command {
           jsonSchema?: string;
           logprobs?: string;
           keepTruncated?: boolean;
+          maxRejectRate: string;
           outName: string;
         },
       ) =>
@@ -568,6 +570,7 @@ export function buildProgram(): Command {
             template: { system: opts.system ?? null, user: opts.template },
             generation: { samples: num(opts.samples, '--samples'), temperature: num(opts.temperature, '--temperature'), maxTokens: num(opts.maxTokens, '--max-tokens'), seed: num(opts.seed, '--seed') },
             filters: { truncated: !opts.keepTruncated },
+            maxRejectRate: num(opts.maxRejectRate, '--max-reject-rate'),
             ...(opts.parallel ? { parallel: num(opts.parallel, '--parallel') } : {}),
             ...(opts.limit ? { limit: num(opts.limit, '--limit') } : {}),
             ...(opts.logprobs ? { logprobs: num(opts.logprobs, '--logprobs') } : {}),

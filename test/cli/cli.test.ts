@@ -135,6 +135,17 @@ describe('distillery datasets', () => {
     expect(again.stderr).toBe('distillery: a dataset named marv already exists (to add a file to it, import with append)\n');
   });
 
+  it('refuses a file with no valid record in one line, with a non-zero code', () => {
+    const dir = tempDir();
+    // a file with no valid record: refused in one line, exit 1, nothing imported
+    const bad = path.join(dir, 'answers-only.jsonl');
+    fs.writeFileSync(bad, [1, 2, 3].map((i) => JSON.stringify({ messages: [{ role: 'assistant', content: `answer ${i}` }] })).join('\n'));
+    const none = distillery('datasets', 'import', bad, '--name', 'none', '--format', 'openai', '--data-dir', dir);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^distillery: answers-only\.jsonl has no valid record \(3 rejected; line 1: [^\n]+\): nothing to import\n$/);
+    expect(JSON.parse(distillery('datasets', 'list', '--json', '--data-dir', dir).stdout)).toEqual([]);
+  }, 120_000);
+
   it('dedupes (exact and near), splits with a seed, diffs and exports per split as Parquet', () => {
     const dir = tempDir();
     const file = path.join(dir, 'faq.jsonl');

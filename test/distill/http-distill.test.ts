@@ -48,7 +48,12 @@ beforeAll(async () => {
         return void res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [call] }, finish_reason: 'tool_calls' }] }));
       }
       const logprobs = body.logprobs ? { content: serverLogprobs(answer, body.top_logprobs ?? 0) } : null;
-      res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: answer }, logprobs, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 7 } }));
+      res.end(
+        JSON.stringify({
+          choices: [{ index: 0, message: { role: 'assistant', content: answer }, logprobs, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 10, completion_tokens: 7 },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -98,7 +103,9 @@ describe('distillation with an OpenAI-compatible teacher', () => {
       await expect(
         ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: url, model: 'm', apiKeyEnv: 'NOT_SET_ANYWHERE_42' }, outName: 'x' }),
       ).rejects.toThrow(/NOT_SET_ANYWHERE_42 .* is not set/);
-      await expect(ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: 'ftp://x/v1', model: 'm' }, outName: 'x' })).rejects.toMatchObject({ code: 'invalid_input' });
+      await expect(ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: 'ftp://x/v1', model: 'm' }, outName: 'x' })).rejects.toMatchObject({
+        code: 'invalid_input',
+      });
     } finally {
       await ws.close();
     }
@@ -145,6 +152,77 @@ describe('distillation with an OpenAI-compatible teacher', () => {
       expect(out.rows.map((r) => r.tools?.map((t) => t.function.name) ?? null)).toEqual([['calculate_area', 'calculate_discount'], null, ['convert_currency']]);
     } finally {
       await ws.close();
+    }
+  });
+
+  it("streams a server's answer as it is generated (server-sent events), and keeps the whole of it", async () => {
+    // A server that streams each answer a character per event; the first answer stops half-way until the test has
+    // seen its first half arrive as a distill.stream event, so the partial text provably came before the answer.
+    let seenHalf!: () => void;
+    const half = new Promise<void>((r) => (seenHalf = r));
+    const bodies: { stream?: boolean; stream_options?: unknown; logprobs?: boolean }[] = [];
+    const sse = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as { stream?: boolean; stream_options?: unknown; logprobs?: boolean; messages: { content: string }[] };
+        bodies.push(body);
+        const answer = [...body.messages.at(-1)!.content].reverse().join('');
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const send = (chunk: unknown) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        const soft = (ch: string) =>
+          body.logprobs ? { logprobs: { content: [{ token: ch, logprob: -0.5, top_logprobs: [{ token: ch, logprob: -0.5 }] }] } } : {};
+        const chars = [...answer];
+        const cut = bodies.length === 1 ? 4 : chars.length;
+        for (const ch of chars.slice(0, cut)) send({ choices: [{ index: 0, delta: { content: ch }, finish_reason: null, ...soft(ch) }] });
+        void (bodies.length === 1 ? half : Promise.resolve()).then(() => {
+          for (const ch of chars.slice(cut)) send({ choices: [{ index: 0, delta: { content: ch }, finish_reason: null, ...soft(ch) }] });
+          send({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+          send({ choices: [], usage: { prompt_tokens: 5, completion_tokens: chars.length } });
+          res.end('data: [DONE]\n\n');
+        });
+      });
+    });
+    await new Promise<void>((r) => sse.listen(0, '127.0.0.1', r));
+    const ws: Workspace = makeWorkspace();
+    try {
+      const file = path.join(tempDir(), 'p.jsonl');
+      fs.writeFileSync(file, ['streaming', 'events'].map((w) => JSON.stringify({ prompt: `say ${w}` })).join('\n'));
+      await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'p' })).runId);
+      const partials: string[] = [];
+      const off = ws.client.on('distill.stream', (e) => {
+        for (const a of e.inFlight) partials.push(a.text);
+        if (e.inFlight.some((a) => a.position === 1 && a.text === 'gnim')) seenHalf();
+      });
+      const { runId } = await ws.client.call('distill.start', {
+        dataset: 'p',
+        teacher: { baseUrl: `http://127.0.0.1:${(sse.address() as AddressInfo).port}/v1`, model: 'streamer' },
+        parallel: 1,
+        outName: 'streamed',
+      });
+      expect(await ws.app.runner.waitFor(runId)).toMatchObject({ status: 'succeeded', error: null });
+      off();
+      expect(bodies[0]).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+      expect(partials).toContain('gnim'); // the first four characters, before the rest was sent
+      const answers = await ws.client.call('distill.answers', { runId });
+      expect(answers.rows.map((r) => [r.answer, r.finishReason, r.completionTokens])).toEqual([
+        ['gnimaerts yas', 'stop', 13],
+        ['stneve yas', 'stop', 10],
+      ]);
+      // soft labels arrive a token per event too
+      const again = await ws.client.call('distill.start', {
+        dataset: 'p',
+        teacher: { baseUrl: `http://127.0.0.1:${(sse.address() as AddressInfo).port}/v1`, model: 'streamer' },
+        logprobs: 1,
+        outName: 'streamed-soft',
+      });
+      expect((await ws.app.runner.waitFor(again.runId)).status).toBe('succeeded');
+      const labels = await ws.client.call('distill.logprobs', { runId: again.runId, position: 2 });
+      expect(labels!.tokens.map((t) => t.token).join('')).toBe('stneve yas');
+      expect(labels!.tokens[0]).toEqual({ token: 's', logprob: -0.5, top: [{ token: 's', logprob: -0.5 }] });
+    } finally {
+      await ws.close();
+      await new Promise((r) => sse.close(r));
     }
   });
 });

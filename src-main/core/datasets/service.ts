@@ -38,6 +38,10 @@ import type {
 import { referenceOf } from '../../../src-shared/domain/datasets.js';
 
 /** Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs. */
+/** Files up to this size are read whole before an import starts, so one with no valid record is refused at once. */
+const PRECHECK_BYTES = 1 << 20;
+const PRECHECK_RECORDS = 5000;
+
 export class DatasetsService {
   readonly store: DatasetsStore;
 
@@ -256,8 +260,27 @@ export class DatasetsService {
     if (!spec.record && !spec.mapping && spec.container !== 'text') {
       throw new AppError('invalid_input', `${path.basename(absolute)}: choose which column holds the prompt`, 'mapping');
     }
+    await this.refuseIfNothingValid(absolute, spec);
     const run = this.runner.submit('datasets.import', { file: absolute, name, spec, append });
     return { runId: run.id, spec };
+  }
+
+  /**
+   * A small file whose records are all invalid is refused before a run starts, with the first reason (a larger one
+   * ends its run failed when nothing was imported).
+   */
+  private async refuseIfNothingValid(absolute: string, spec: ImportSpec): Promise<void> {
+    // Parquet is left to the run: its reader is not bounded for time on this thread.
+    if (spec.container === 'parquet' || fs.statSync(absolute).size > PRECHECK_BYTES) return;
+    const rejects: RejectedRecord[] = [];
+    for await (const item of readRecords(absolute, spec)) {
+      if ('example' in item) return;
+      rejects.push(item.rejected);
+      if (rejects.length >= PRECHECK_RECORDS) return;
+    }
+    const first = rejects[0];
+    const what = rejects.length === 0 ? 'has no records' : `has no valid record (${rejects.length} rejected; line ${first!.line}: ${first!.reason})`;
+    throw new AppError('invalid_input', `${path.basename(absolute)} ${what}: nothing to import`, 'path');
   }
 
   /** The file to import and how to read it: detected, then the user's choices applied; or a clear refusal. */

@@ -429,8 +429,8 @@ export class DatasetsStore {
     return count;
   }
 
-  /** Removes what an unfinished import wrote: the dataset it was creating, or the version it was adding. */
-  discardImport(runId: number): void {
+  /** Removes what an unfinished import wrote: the dataset it was creating, or the version it was adding (and its rejects report, unless kept). */
+  discardImport(runId: number, keepRejects = false): void {
     const target = this.importTarget(runId);
     this.db.transaction(() => {
       if (target) {
@@ -452,7 +452,7 @@ export class DatasetsStore {
           this.db.prepare(`DELETE FROM dataset_sources WHERE dataset_id = ? AND run_id = ?`).run(target.datasetId, runId);
         }
       }
-      this.db.prepare(`DELETE FROM import_rejects WHERE run_id = ?`).run(runId);
+      if (!keepRejects) this.db.prepare(`DELETE FROM import_rejects WHERE run_id = ?`).run(runId);
       this.db.prepare(`DELETE FROM run_items WHERE run_id = ?`).run(runId);
       this.db.prepare(`DELETE FROM search.fts_progress WHERE run_id = ?`).run(runId);
     })();

@@ -46,6 +46,8 @@ export async function answerOnSequence(
   /** Keep the top-k probabilities of every generated token (soft labels), as the run's sampling settings shape them. */
   logprobsK?: number,
   tools?: ToolDefinition[],
+  /** Told after each generated token; `text()` detokenizes what is generated so far (call it only when showing it). */
+  onToken?: (tokens: number, text: () => string) => void,
 ): Promise<TeacherAnswer> {
   await sequence.clearHistory();
   const wrapper = chatWrapperOf(model, sequence);
@@ -86,6 +88,7 @@ export async function answerOnSequence(
         break;
       }
       out.push(token);
+      onToken?.(out.length, () => model.detokenize(out));
       if (soft && probabilities) {
         const top: { token: string; logprob: number }[] = [];
         for (const [t, p] of probabilities) {

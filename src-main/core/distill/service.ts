@@ -79,6 +79,7 @@ export class DistillService {
         filters: input.filters,
         parallel,
         outName: input.outName,
+        maxRejectRate: input.maxRejectRate,
         ...(input.limit ? { limit: input.limit } : {}),
         ...(input.jsonSchema ? { jsonSchema: input.jsonSchema } : {}),
         ...(input.logprobs ? { logprobs: input.logprobs } : {}),
@@ -152,6 +153,10 @@ export class DistillService {
 
   logprobs(runId: number, position: number, sample: number) {
     return this.store.logprobs(runId, position, sample);
+  }
+
+  counts(runIds: number[]) {
+    return this.store.runCounts(runIds);
   }
 
   answers(runId: number, offset: number, limit: number, only?: 'included' | 'rejected'): DistillAnswersPage {

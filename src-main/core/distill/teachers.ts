@@ -29,6 +29,8 @@ export interface AnswerOptions {
   logprobs?: number | undefined;
   /** The example's tools: sent as `tools` to a server, documented through the chat template for a local model. */
   tools?: ToolDefinition[] | undefined;
+  /** Partial answers as they are generated (local teachers; a server's answer arrives whole). */
+  onToken?: ((tokens: number, text: () => string) => void) | undefined;
 }
 
 /** An open teacher: `parallel` answers at once (sequences of one context, or requests in flight). */
@@ -81,6 +83,7 @@ export async function openTeacher(spec: TeacherSpec, parallel: number, maxTokens
             ...(o.tools?.length ? { tools: o.tools } : {}),
           },
           signal,
+          o.onToken ? (text, chunks) => o.onToken!(chunks, () => text) : undefined,
         );
         return {
           text: r.text,
@@ -118,7 +121,7 @@ export async function openTeacher(spec: TeacherSpec, parallel: number, maxTokens
       const grammar = o.jsonSchema ? await grammarFor(o.jsonSchema) : undefined;
       const sequence = await acquire();
       try {
-        return await answerOnSequence(model, sequence, messages, o.generation, seed, signal, grammar, o.logprobs, o.tools);
+        return await answerOnSequence(model, sequence, messages, o.generation, seed, signal, grammar, o.logprobs, o.tools, o.onToken);
       } finally {
         release(sequence);
       }
