@@ -160,7 +160,10 @@ function statusFor(code: string): number {
     case 'file_missing':
       return 404;
     case 'conflict':
+    case 'file_exists':
       return 409;
+    case 'file_access':
+      return 403;
     case 'not_gguf':
     case 'not_a_file':
       return 422;

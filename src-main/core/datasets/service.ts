@@ -10,7 +10,8 @@ import { resolveClusters } from './curation-jobs.js';
 import { detectImport, readRecords } from './formats/index.js';
 import { readLines } from './line-reader.js';
 import type { ExportFormat } from './denormalize.js';
-import type { ExportSplit } from './export-job.js';
+import { exportTargets, manifestFile, type ExportSplit } from './export-job.js';
+import { checkOutputPath } from '../files/output-path.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type {
   ChatMessage,
@@ -44,6 +45,8 @@ export class DatasetsService {
   constructor(
     private readonly db: Db,
     private readonly runner: JobRunner,
+    /** The data folder: an export may never write over its files. */
+    private readonly dataDir: string,
   ) {
     this.store = new DatasetsStore(db);
     this.drafts = new DraftStore(db);
@@ -283,16 +286,19 @@ export class DatasetsService {
     out: string,
     container: 'jsonl' | 'parquet' = 'jsonl',
     split: ExportSplit = 'all',
+    replace = false,
   ): { runId: number } {
     const v = this.resolve(name, version, { committedOnly: true }).version;
     const absolute = path.resolve(out);
-    const dir = fs.statSync(path.dirname(absolute), { throwIfNoEntry: false });
-    if (dir && !dir.isDirectory()) throw new AppError('not_a_file', `${path.dirname(absolute)} is not a folder`, 'out');
-    if (fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) throw new AppError('not_a_file', `${absolute} is a folder; give a file name`, 'out');
-    if (split !== 'all' && split !== 'each' && this.store.splitCounts(v.id)[split] === 0) {
+    const counts = this.store.splitCounts(v.id);
+    if (split !== 'all' && split !== 'each' && counts[split] === 0) {
       throw new AppError('conflict', `${name}@${v.number} has no ${split} examples; split it first`, 'split');
     }
-    const run = this.runner.submit('datasets.export', { name, version: v.number, versionId: v.id, format, container, split, out: absolute });
+    // Every file the run will write, checked now (and again as it writes): see checkOutputPath.
+    for (const t of [...exportTargets(absolute, split, counts).map((t) => t.file), manifestFile(absolute)]) {
+      checkOutputPath(t, { dataDir: this.dataDir, replace, field: 'out' });
+    }
+    const run = this.runner.submit('datasets.export', { name, version: v.number, versionId: v.id, format, container, split, out: absolute, replace });
     return { runId: run.id };
   }
 
