@@ -195,7 +195,12 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
  * of silently dropped; everything is checked against the base before the file appears (written to a temporary name,
  * checked with checkCompatibility, then renamed).
  */
-export function convertPeftAdapter(dir: string, outFile: string, base: { file: string }, options: { name?: string } = {}): PeftConversion {
+export function convertPeftAdapter(
+  dir: string,
+  outFile: string,
+  base: { file: string },
+  options: { name?: string; tempFile?: (file: string) => void; releaseTemp?: (file: string) => void } = {},
+): PeftConversion {
   const dirLabel = path.basename(dir);
   if (!fs.existsSync(dir)) throw new AppError('file_missing', `${dir} does not exist`);
   if (!fs.statSync(dir).isDirectory())
@@ -309,6 +314,7 @@ export function convertPeftAdapter(dir: string, outFile: string, base: { file: s
   metadata.push(['adapter.type', str('lora')], ['adapter.lora.alpha', f32(ggufAlpha)], ['general.quantization_version', u32(2)]);
 
   const tmp = `${outFile}.tmp-${process.pid}`;
+  options.tempFile?.(tmp); // recorded first: if the process dies while writing, the next start-up removes it
   try {
     writeGguf(tmp, metadata, tensors);
     checkCompatibility(tmp, base.file, path.basename(outFile));
@@ -316,6 +322,8 @@ export function convertPeftAdapter(dir: string, outFile: string, base: { file: s
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw e;
+  } finally {
+    options.releaseTemp?.(tmp);
   }
   return { arch, rank: config.r, alpha: ggufAlpha, targets, tensors: tensors.length };
 }

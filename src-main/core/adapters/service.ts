@@ -6,6 +6,7 @@ import type { ModelsService } from '../models/service.js';
 import type { Emit } from '../events.js';
 import { checkCompatibility, inspectAdapter } from './inspect.js';
 import { convertPeftAdapter } from './peft.js';
+import { TempFiles, processKey } from '../jobs/temp-files.js';
 import type { AdapterEntry, AttachedAdapter } from '../../../src-shared/domain/adapters.js';
 import { AppError } from '../../../src-shared/errors.js';
 
@@ -81,7 +82,8 @@ export class AdaptersService {
       fs.mkdirSync(dir, { recursive: true });
       file = path.join(dir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${Date.now().toString(36)}.gguf`);
       try {
-        convertPeftAdapter(source, file, { file: base.path });
+        const temps = new TempFiles(this.db);
+        convertPeftAdapter(source, file, { file: base.path }, { tempFile: (f) => temps.record(processKey(), f), releaseTemp: (f) => temps.release(processKey(), f) });
       } catch (e) {
         fs.rmSync(file, { force: true });
         throw e;

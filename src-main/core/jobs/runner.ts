@@ -211,7 +211,7 @@ export class JobRunner {
 
   /** Removes the recorded temporary files of one run, or of every run not running now (start-up). */
   private cleanTemps(id: number | null): void {
-    for (const file of this.temps.clean(id, this.active.keys())) {
+    for (const file of this.temps.clean(id, id === null ? this.active.keys() : [])) {
       if (id !== null) this.store.appendLog(id, 'info', `Removed the temporary file ${file}.`);
     }
   }

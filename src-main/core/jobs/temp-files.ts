@@ -10,6 +10,7 @@ import type { Db } from '../store/db.js';
 export class TempFiles {
   constructor(private readonly db: Db) {}
 
+  /** `runId` is a run's id, or -pid for a file this process writes outside any run (see `processKey`). */
   record(runId: number, file: string): void {
     this.db.prepare(`INSERT OR IGNORE INTO run_temp_files (run_id, path) VALUES (?, ?)`).run(runId, file);
   }
@@ -37,6 +38,9 @@ export class TempFiles {
     const removed: string[] = [];
     for (const r of rows) {
       if (skip.has(r.run_id)) continue;
+      // run_id -pid: a file written outside any run by process pid (an adapter import's conversion), still in flight
+      // while that process lives.
+      if (r.run_id < 0 && -r.run_id !== process.pid && isAlive(-r.run_id)) continue;
       try {
         const st = fs.lstatSync(r.path, { throwIfNoEntry: false });
         if (st && !st.isDirectory()) {
@@ -49,5 +53,17 @@ export class TempFiles {
       this.release(r.run_id, r.path);
     }
     return removed;
+  }
+}
+
+/** The run_id under which a file written outside any run by this process is recorded. */
+export const processKey = () => -process.pid;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
