@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.js';
+import { fileError } from '../files/errors.js';
 import { GGML_TYPES } from './ggml-types.js';
 
 export type MetaValue = number | bigint | boolean | string | { arrayType: number; length: number; head: (number | string | bigint | boolean)[] };
@@ -113,8 +114,8 @@ export function readGgufHeader(file: string): GgufHeader {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
-  } catch {
-    throw new AppError('file_missing', `${file} does not exist`);
+  } catch (e) {
+    throw fileError(e, file);
   }
   if (st.isDirectory()) throw new AppError('not_a_file', `${name} is a folder, not a GGUF file`);
   if (!st.isFile()) throw new AppError('not_a_file', `${name} is not a regular file`);
@@ -123,7 +124,7 @@ export function readGgufHeader(file: string): GgufHeader {
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw new AppError('not_a_file', `${name} cannot be read: ${(e as Error).message}`);
+    throw fileError(e, file);
   }
   const notGguf = (why: string): never => {
     throw new AppError('not_gguf', `${name} ${why}`);

@@ -52,7 +52,7 @@ export function scanJob(models: ModelsService): JobKind<ScanConfig> {
         // Inspect before the transaction (async I/O); the add itself is one small insert.
         let outcome: string;
         try {
-          const existing = models.store.idByPath(file);
+          const existing = models.findByFile(file);
           if (existing !== null) {
             outcome = `already in the library (model ${existing})`;
           } else {

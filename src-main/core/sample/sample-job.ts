@@ -50,7 +50,7 @@ export function sampleJob(models: ModelsService): JobKind<SampleConfig> {
       }
       ctx.throwIfCancelled();
       ctx.progress(1, 2, 'adding it to the library');
-      if (models.store.idByPath(file) === null) {
+      if (models.findByFile(file) === null) {
         const entry = await models.add(file, ['student'], 'Sample: random weights, for trying the app (its answers are noise). Safe to remove.');
         ctx.lineage('output', 'model', String(entry.id), entry.name);
       }
