@@ -199,6 +199,10 @@ export function readGgufHeader(file: string): GgufHeader {
     const tensors = rawTensors.map((t): TensorInfo => {
       const traits = GGML_TYPES[t.type];
       if (!traits) notGguf(`has tensor '${t.name}' of unknown ggml type ${t.type}`);
+      // As llama.cpp's GGUF reader (gguf.cpp): a row is whole blocks of its type, or the file is refused at load.
+      if ((t.shape[0] ?? 1) % traits!.blockSize !== 0) {
+        notGguf(`has tensor '${t.name}' of type ${traits!.name} with ${t.shape[0]} values per row, not a multiple of its block size ${traits!.blockSize}`);
+      }
       const elements = t.shape.reduce((a, b) => a * b, 1);
       const byteSize = (elements / traits!.blockSize) * traits!.typeSize;
       const offset = dataOffset + t.rel;
