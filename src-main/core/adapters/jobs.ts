@@ -9,8 +9,8 @@ import { mergeAdapters } from './merge.js';
 import { runGeneration } from '../playground/generation.js';
 import { CompareGeneration } from '../../../src-shared/domain/adapters.js';
 import type { Split } from '../../../src-shared/domain/datasets.js';
-import { AppError } from '../../../src-shared/errors.js';
 import { checkOutputPath } from '../files/output-path.js';
+import { fileError } from '../files/errors.js';
 
 /** A variant as a run's config holds it: files resolved and checked when the run was started. */
 export const VariantConfig = z.strictObject({
@@ -47,7 +47,7 @@ function sourceText(datasets: DatasetsStore, s: SourceConfig, ctx: JobContext<un
       // as llama-perplexity -f reads it (one trailing newline dropped), so the two figures agree on the same file
       return text.endsWith('\n') ? text.slice(0, -1) : text;
     } catch (e) {
-      throw new AppError('file_missing', `cannot read ${s.path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      throw fileError(e, s.path);
     }
   }
   ctx.lineage('input', 'dataset', s.dataset, s.label);

@@ -9,6 +9,7 @@ import { convertPeftAdapter } from './peft.js';
 import { TempFiles, processKey } from '../jobs/temp-files.js';
 import type { AdapterEntry, AttachedAdapter } from '../../../src-shared/domain/adapters.js';
 import { AppError } from '../../../src-shared/errors.js';
+import { withFileErrors } from '../files/errors.js';
 
 interface Row {
   id: number;
@@ -65,7 +66,7 @@ export class AdaptersService {
 
   import(input: { path: string; baseModelId?: number | undefined; name?: string | undefined; note: string }): AdapterEntry {
     const source = path.resolve(input.path);
-    const stat = fs.statSync(source, { throwIfNoEntry: false });
+    const stat = withFileErrors(source, () => fs.statSync(source, { throwIfNoEntry: false }), 'path');
     if (!stat) throw new AppError('file_missing', `there is nothing at ${source}`, 'path');
     const base = input.baseModelId !== undefined ? { id: input.baseModelId, ...this.models.resolveForEngine(input.baseModelId) } : null;
     const name = (input.name ?? path.basename(source).replace(/\.gguf$/i, '')).trim();

@@ -12,6 +12,7 @@ import { readLines } from './line-reader.js';
 import type { ExportFormat } from './denormalize.js';
 import { exportTargets, manifestFile, type ExportSplit } from './export-job.js';
 import { checkOutputPath } from '../files/output-path.js';
+import { withFileErrors, withFileErrorsAsync } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type {
   ChatMessage,
@@ -113,12 +114,14 @@ export class DatasetsService {
     let linesRead = 0;
     // A table none of whose columns looks like the prompt: show its columns, the user maps them
     if (!spec.record && !spec.mapping && spec.container !== 'text') return { path: absolute, spec, columns, examples, rejects, linesRead };
-    for await (const item of readRecords(absolute, spec)) {
-      linesRead = item.line;
-      if ('example' in item) examples.push(item.example);
-      else rejects.push(item.rejected);
-      if (examples.length + rejects.length >= limit) break;
-    }
+    await withFileErrorsAsync(absolute, async () => {
+      for await (const item of readRecords(absolute, spec)) {
+        linesRead = item.line;
+        if ('example' in item) examples.push(item.example);
+        else rejects.push(item.rejected);
+        if (examples.length + rejects.length >= limit) break;
+      }
+    });
     return { path: absolute, spec, columns, examples, rejects, linesRead };
   }
 
@@ -258,10 +261,10 @@ export class DatasetsService {
   /** The file to import and how to read it: detected, then the user's choices applied; or a clear refusal. */
   private async resolveImport(file: string, how: ImportHow): Promise<{ absolute: string; spec: ImportSpec; columns: string[] | null }> {
     const absolute = path.resolve(file);
-    const st = fs.statSync(absolute, { throwIfNoEntry: false });
+    const st = withFileErrors(absolute, () => fs.statSync(absolute, { throwIfNoEntry: false }), 'path');
     if (!st) throw new AppError('file_missing', `${absolute} does not exist`);
     if (!st.isFile()) throw new AppError('not_a_file', `${path.basename(absolute)} is not a file`);
-    const detected = await detectImport(absolute);
+    const detected = await withFileErrorsAsync(absolute, () => detectImport(absolute), 'path');
     const spec: ImportSpec = { ...detected.spec };
     if (how.container && how.container !== 'auto' && how.container !== spec.container) {
       spec.container = how.container;

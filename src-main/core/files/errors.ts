@@ -30,7 +30,7 @@ export function fileError(e: unknown, file: string, field?: string): AppError {
     case 'ENFILE':
       return new AppError('file_access', `${file}: the file is busy or too many files are open (${code}); try again`, field);
     default: {
-      if (typeof (e as Error | null)?.message === 'string' && (e as Error).message.includes('null bytes')) {
+      if (code === 'ERR_INVALID_ARG_VALUE' || (typeof (e as Error | null)?.message === 'string' && (e as Error).message.includes('null bytes'))) {
         return new AppError('invalid_input', `${JSON.stringify(file)}: a path cannot contain a NUL byte`, field);
       }
       const reason = code ?? (e instanceof Error ? e.message.split('\n')[0] : String(e));
@@ -39,12 +39,18 @@ export function fileError(e: unknown, file: string, field?: string): AppError {
   }
 }
 
-/** Runs `fn`, turning a file system error into `fileError(e, file)`. */
+/** True for an error the file system raised (ENOENT, EACCES...) or Node's refusal of a path with a NUL byte. */
+export function isFileSystemError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && (/^E[A-Z]+$/.test(code) || code === 'ERR_INVALID_ARG_VALUE');
+}
+
+/** Runs `fn`, turning a file system error into `fileError(e, file)`; other errors pass through unchanged. */
 export function withFileErrors<T>(file: string, fn: () => T, field?: string): T {
   try {
     return fn();
   } catch (e) {
-    throw fileError(e, file, field);
+    throw isFileSystemError(e) ? fileError(e, file, field) : e;
   }
 }
 
@@ -53,6 +59,6 @@ export async function withFileErrorsAsync<T>(file: string, fn: () => Promise<T>,
   try {
     return await fn();
   } catch (e) {
-    throw fileError(e, file, field);
+    throw isFileSystemError(e) ? fileError(e, file, field) : e;
   }
 }

@@ -4,6 +4,7 @@ import type { Emit } from '../events.js';
 import type { JobContext, JobKind } from './types.js';
 import { RunsStore } from '../runs/store.js';
 import { TempFiles } from './temp-files.js';
+import { fileError, isFileSystemError } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type { LineageLink, RunSummary } from '../../../src-shared/domain/runs.js';
 
@@ -197,7 +198,9 @@ export class JobRunner {
         this.store.finish(id, 'cancelled', null, nowIso());
         this.store.appendLog(id, 'info', 'Cancelled.');
       } else {
-        const message = error instanceof Error ? error.message : String(error);
+        const path = (error as NodeJS.ErrnoException | null)?.path;
+        const named = isFileSystemError(error) && typeof path === 'string' ? fileError(error, path) : error;
+        const message = named instanceof Error ? named.message : String(named);
         this.store.finish(id, 'failed', message, nowIso());
         this.store.appendLog(id, 'error', message);
       }
