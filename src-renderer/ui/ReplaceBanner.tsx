@@ -11,12 +11,10 @@ export function WriteErrorBanner({ error, onReplace, onClose }: { error: AppErro
   const file = error.message.split(' already exists')[0];
   return (
     <div className="error-banner" role="alertdialog" aria-label="File exists" data-testid="replace-confirm">
-      <span>
+      <span className="grow">
         <span className="mono">{file}</span> already exists — replace it?
       </span>
-      <button className="danger" onClick={onReplace}>
-        Replace
-      </button>
+      <button onClick={onReplace}>Replace</button>
       <button className="secondary" onClick={onClose}>
         Keep it
       </button>
