@@ -36,7 +36,7 @@ function realTarget(absolute: string, field: string | undefined): string {
   if (!st) throw new AppError('file_missing', `the folder ${parent} does not exist; create it first`, field);
   if (!st.isDirectory()) throw new AppError('not_a_file', `${parent} is not a folder`, field);
   try {
-    return path.join(fs.realpathSync(parent), path.basename(absolute));
+    return path.join(fs.realpathSync.native(parent), path.basename(absolute));
   } catch (e) {
     throw fileError(e, parent, field);
   }
@@ -44,7 +44,7 @@ function realTarget(absolute: string, field: string | undefined): string {
 
 function realDir(dir: string): string {
   try {
-    return fs.realpathSync(dir);
+    return fs.realpathSync.native(dir);
   } catch {
     return path.resolve(dir);
   }
@@ -53,7 +53,9 @@ function realDir(dir: string): string {
 /** True when `file` (a real path) is one of the data folder's own files or lies in one of its internal folders. */
 export function isInternalFile(file: string, dataDir: string): boolean {
   const root = realDir(dataDir);
-  const rel = path.relative(root, file);
+  // macOS and Windows file systems ignore case by default: DISTILLERY.DB is the library there.
+  const fold = (p: string) => (process.platform === 'darwin' || process.platform === 'win32' ? p.toLowerCase() : p);
+  const rel = fold(path.relative(root, file));
   if (rel === '') return true;
   if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return false;
   const [first, ...rest] = rel.split(path.sep);
@@ -86,7 +88,7 @@ export function checkOutputPath(file: string, rule: OutputRule): string {
   let target = st;
   if (st?.isSymbolicLink()) {
     try {
-      pointed = fs.realpathSync(absolute);
+      pointed = fs.realpathSync.native(absolute);
       target = fs.statSync(pointed);
     } catch (e) {
       // A dangling link: where it would point. A loop is refused as such.
