@@ -117,8 +117,19 @@ describe('model library', () => {
       expect((await own.client.call('models.list', {})).map((m) => m.path)).toEqual([file]);
       const run = await own.client.call('runs.get', { id: runId });
       expect(run.metrics).toEqual(expect.arrayContaining([{ name: 'models_added', value: 0, unit: 'models', step: null }]));
-    } finally {
+
+      // A library from before real paths were kept: filled in when it is opened.
+      own.app.db.prepare(`UPDATE models SET real_path = NULL`).run();
       await own.close();
+      const reopened = makeWorkspace({ dataDir: own.dir });
+      try {
+        expect(reopened.app.db.prepare(`SELECT real_path FROM models`).pluck().all()).toEqual([fs.realpathSync(file)]);
+        await expect(reopened.client.call('models.add', { path: link })).rejects.toMatchObject({ code: 'conflict' });
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await own.close().catch(() => undefined); // closed already when the test got that far
     }
   });
 
