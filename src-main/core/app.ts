@@ -80,9 +80,9 @@ export function createApp(options: AppOptions): App {
   const userThreads = () => settings.get().inferenceThreads;
   runner.register(scanJob(models));
   runner.register(benchmarkJob(models, engine, userThreads));
-  const datasets = new DatasetsService(db, runner);
+  const datasets = new DatasetsService(db, runner, dataDir);
   runner.register(importJob(datasets.store));
-  runner.register(exportJob(datasets.store));
+  runner.register(exportJob(datasets.store, dataDir));
   runner.register(dedupeJob(datasets.store, datasets.drafts));
   runner.register(datasetScanJob(datasets.store, datasets.drafts));
   runner.register(tokenCountJob(datasets.store, engine));
@@ -94,12 +94,12 @@ export function createApp(options: AppOptions): App {
     return gpu !== null && gpu !== 'cpu';
   }, secrets);
   const adapters = new AdaptersService(db, models, dataDir, bus.emit);
-  const adapterDeps = { engine, datasets: datasets.store, models, threads: userThreads };
+  const adapterDeps = { engine, datasets: datasets.store, models, threads: userThreads, dataDir };
   runner.register(perplexityJob(adapterDeps));
   runner.register(sweepJob(adapterDeps));
   runner.register(compareJob(adapterDeps));
   runner.register(mergeJob(adapterDeps));
-  const adapterRuns = new AdapterRuns(db, adapters, models, datasets, runner);
+  const adapterRuns = new AdapterRuns(db, adapters, models, datasets, runner, dataDir);
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -173,7 +173,7 @@ export function createApp(options: AppOptions): App {
       const m = models.get(modelId);
       return datasets.startTokenCount(name, { id: m.id, path: m.path, name: m.name });
     },
-    'datasets.export': ({ name, version, format, container, split, out }) => datasets.startExport(name, version, format, out, container, split),
+    'datasets.export': ({ name, version, format, container, split, out, replace }) => datasets.startExport(name, version, format, out, container, split, replace),
     'distill.start': (input) => distill.start(input),
     'distill.estimate': (input) => distill.estimate(input),
     'distill.include': ({ runId, position, sample }) => distill.include(runId, position, sample),

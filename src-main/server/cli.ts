@@ -351,9 +351,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--record <format>', 'record format inside a Parquet file').choices(['openai', 'sharegpt', 'alpaca']).default('openai'))
     .addOption(new Option('--split <split>', 'all examples, one file per split, or one split').choices(['all', 'each', 'train', 'validation', 'test']).default('all'))
     .requiredOption('--out <file>', 'the file to write (.jsonl or .parquet); with --split each, NAME.<split>.EXT beside it')
+    .option('--force', 'replace files that already exist')
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((ref: string, opts: Common & { format: 'openai' | 'sharegpt' | 'alpaca' | 'parquet'; record: 'openai' | 'sharegpt' | 'alpaca'; split: 'all' | 'each' | Split; out: string }) =>
+    .action((ref: string, opts: Common & { format: 'openai' | 'sharegpt' | 'alpaca' | 'parquet'; record: 'openai' | 'sharegpt' | 'alpaca'; split: 'all' | 'each' | Split; out: string; force?: boolean }) =>
       runToEnd(opts, (c) => {
         const { name, version } = parseRef(ref);
         const parquet = opts.format === 'parquet';
@@ -364,6 +365,7 @@ export function buildProgram(): Command {
           container: parquet ? 'parquet' : 'jsonl',
           split: opts.split,
           out: opts.out,
+          replace: opts.force === true,
         });
       }),
     );
@@ -620,13 +622,14 @@ export function buildProgram(): Command {
     .requiredOption('--base <model>', 'the base model (id or GGUF path)')
     .requiredOption('--lora <adapter[:scale]>', 'an adapter (id, name or file) and its scale (default 1); repeat for several', collect, [])
     .requiredOption('--out <file>', 'the merged model, a new .gguf file')
+    .option('--force', 'replace the file if it already exists')
     .addOption(new Option('--type <type>', 'tensor type of the output').choices(['f16', 'f32']).default('f16'))
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((opts: Common & { base: string; lora: string[]; out: string; type: 'f16' | 'f32' }) =>
+    .action((opts: Common & { base: string; lora: string[]; out: string; type: 'f16' | 'f32'; force?: boolean }) =>
       runToEnd(opts, async (c) => {
         const modelId = await modelArg(c, opts.base);
-        return c.call('adapters.merge', { modelId, adapters: await loraArgs(c, opts.lora, modelId), out: opts.out, type: opts.type });
+        return c.call('adapters.merge', { modelId, adapters: await loraArgs(c, opts.lora, modelId), out: opts.out, type: opts.type, replace: opts.force === true });
       }),
     );
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { op } from './define.js';
+import { FilePath } from '../domain/paths.js';
 import {
   CHAT_ROLES,
   IMPORT_CONTAINERS,
@@ -62,7 +63,7 @@ const Column = z.string().min(1).max(500);
 
 /** A file to import and how to read it: each part detected unless given. */
 const ImportSource = {
-  path: z.string().trim().min(1).max(4096),
+  path: FilePath,
   /** The record shape (JSON Lines, JSON arrays, Parquet). */
   format: z.enum([...JSON_FORMATS, 'auto']).default('auto'),
   container: z.enum([...IMPORT_CONTAINERS, 'auto']).default('auto'),
@@ -189,7 +190,9 @@ export const datasetsOps = {
       container: z.enum(['jsonl', 'parquet']).default('jsonl'),
       /** all: one file; each: one file per split (`<out without extension>.<split>.<ext>`); or one split only. */
       split: z.enum(['all', 'each', ...SPLITS]).default('all'),
-      out: z.string().trim().min(1).max(4096),
+      out: FilePath,
+      /** Replace existing files (otherwise an existing file is refused with code file_exists). */
+      replace: z.boolean().default(false),
     }),
   ),
   /** The lines an import skipped, whole (read again from the file), for the report's download. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { op, event } from './define.js';
 import { ModelRole, type BenchmarkRecord, type ModelEntry, type ModelInspection } from '../domain/models.js';
+import { FilePath } from '../domain/paths.js';
 
-const FilePath = z.string().trim().min(1, 'a path is required').max(4096);
 const ModelId = z.number().int().positive();
 const Note = z.string().max(10_000);
 

@@ -36,7 +36,7 @@ afterAll(() => ws.close());
 describe('dataset export', () => {
   for (const format of ['openai', 'sharegpt', 'alpaca'] as const) {
     it(`round-trips every example through ${format} JSONL, with a manifest`, async () => {
-      const out = path.join(tempDir(), 'out', `source.${format}.jsonl`);
+      const out = path.join(tempDir(), `source.${format}.jsonl`);
       const { runId } = await ws.client.call('datasets.export', { name: 'source', format, out });
       expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
       const manifest = JSON.parse(fs.readFileSync(`${out}.manifest.json`, 'utf8')) as Record<string, unknown>;

@@ -81,9 +81,18 @@ describe('curating a dataset in Chromium', () => {
     await screenshot(page, 'dataset-split');
 
     const out = path.join(dir, 'export', 'tickets.jsonl');
+    fs.mkdirSync(path.dirname(out)); // an export never creates folders
+    fs.writeFileSync(path.join(dir, 'export', 'tickets.test.jsonl'), 'an older export\n');
     await page.getByLabel('Export split').selectOption('each');
     await page.getByLabel('Export file').fill(out);
     await page.getByTestId('export-tool').getByRole('button', { name: 'Export' }).click();
+    // One of the files exists: the form asks before replacing it, and replaces it when told to.
+    const confirm = page.getByTestId('export-tool').getByTestId('replace-confirm');
+    await confirm.getByText(`${path.join(dir, 'export', 'tickets.test.jsonl')} already exists — replace it?`).waitFor();
+    expect(fs.existsSync(`${out}.manifest.json`)).toBe(false);
+    await confirm.scrollIntoViewIfNeeded();
+    await screenshot(page, 'dataset-export-replace');
+    await confirm.getByRole('button', { name: 'Replace' }).click();
     await waitUntil(() => fs.existsSync(`${out}.manifest.json`), 30_000, 'the export manifest');
     const lines = (f: string) => fs.readFileSync(f, 'utf8').trim().split('\n').length;
     expect([lines(path.join(dir, 'export', 'tickets.train.jsonl')), lines(path.join(dir, 'export', 'tickets.validation.jsonl')), lines(path.join(dir, 'export', 'tickets.test.jsonl'))]).toEqual([48, 6, 6]);

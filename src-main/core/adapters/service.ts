@@ -6,8 +6,10 @@ import type { ModelsService } from '../models/service.js';
 import type { Emit } from '../events.js';
 import { checkCompatibility, inspectAdapter } from './inspect.js';
 import { convertPeftAdapter } from './peft.js';
+import { TempFiles, processKey } from '../jobs/temp-files.js';
 import type { AdapterEntry, AttachedAdapter } from '../../../src-shared/domain/adapters.js';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
+import { withFileErrors } from '../files/errors.js';
 
 interface Row {
   id: number;
@@ -64,7 +66,7 @@ export class AdaptersService {
 
   import(input: { path: string; baseModelId?: number | undefined; name?: string | undefined; note: string }): AdapterEntry {
     const source = path.resolve(input.path);
-    const stat = fs.statSync(source, { throwIfNoEntry: false });
+    const stat = withFileErrors(source, () => fs.statSync(source, { throwIfNoEntry: false }), 'path');
     if (!stat) throw new AppError('file_missing', `there is nothing at ${source}`, 'path');
     const base = input.baseModelId !== undefined ? { id: input.baseModelId, ...this.models.resolveForEngine(input.baseModelId) } : null;
     const name = (input.name ?? path.basename(source).replace(/\.gguf$/i, '')).trim();
@@ -81,7 +83,8 @@ export class AdaptersService {
       fs.mkdirSync(dir, { recursive: true });
       file = path.join(dir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${Date.now().toString(36)}.gguf`);
       try {
-        convertPeftAdapter(source, file, { file: base.path });
+        const temps = new TempFiles(this.db);
+        convertPeftAdapter(source, file, { file: base.path }, { tempFile: (f) => temps.record(processKey(), f), releaseTemp: (f) => temps.release(processKey(), f) });
       } catch (e) {
         fs.rmSync(file, { force: true });
         throw e;

@@ -10,7 +10,9 @@ import { resolveClusters } from './curation-jobs.js';
 import { detectImport, readRecords } from './formats/index.js';
 import { readLines } from './line-reader.js';
 import type { ExportFormat } from './denormalize.js';
-import type { ExportSplit } from './export-job.js';
+import { exportTargets, manifestFile, type ExportSplit } from './export-job.js';
+import { checkOutputPath } from '../files/output-path.js';
+import { withFileErrors, withFileErrorsAsync } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type {
   ChatMessage,
@@ -50,6 +52,8 @@ export class DatasetsService {
   constructor(
     private readonly db: Db,
     private readonly runner: JobRunner,
+    /** The data folder: an export may never write over its files. */
+    private readonly dataDir: string,
   ) {
     this.store = new DatasetsStore(db);
     this.drafts = new DraftStore(db);
@@ -116,12 +120,14 @@ export class DatasetsService {
     let linesRead = 0;
     // A table none of whose columns looks like the prompt: show its columns, the user maps them
     if (!spec.record && !spec.mapping && spec.container !== 'text') return { path: absolute, spec, columns, examples, rejects, linesRead };
-    for await (const item of readRecords(absolute, spec)) {
-      linesRead = item.line;
-      if ('example' in item) examples.push(item.example);
-      else rejects.push(item.rejected);
-      if (examples.length + rejects.length >= limit) break;
-    }
+    await withFileErrorsAsync(absolute, async () => {
+      for await (const item of readRecords(absolute, spec)) {
+        linesRead = item.line;
+        if ('example' in item) examples.push(item.example);
+        else rejects.push(item.rejected);
+        if (examples.length + rejects.length >= limit) break;
+      }
+    });
     return { path: absolute, spec, columns, examples, rejects, linesRead };
   }
 
@@ -286,10 +292,10 @@ export class DatasetsService {
   /** The file to import and how to read it: detected, then the user's choices applied; or a clear refusal. */
   private async resolveImport(file: string, how: ImportHow): Promise<{ absolute: string; spec: ImportSpec; columns: string[] | null }> {
     const absolute = path.resolve(file);
-    const st = fs.statSync(absolute, { throwIfNoEntry: false });
+    const st = withFileErrors(absolute, () => fs.statSync(absolute, { throwIfNoEntry: false }), 'path');
     if (!st) throw new AppError('file_missing', `${absolute} does not exist`);
     if (!st.isFile()) throw new AppError('not_a_file', `${path.basename(absolute)} is not a file`);
-    const detected = await detectImport(absolute);
+    const detected = await withFileErrorsAsync(absolute, () => detectImport(absolute), 'path');
     const spec: ImportSpec = { ...detected.spec };
     if (how.container && how.container !== 'auto' && how.container !== spec.container) {
       spec.container = how.container;
@@ -314,16 +320,19 @@ export class DatasetsService {
     out: string,
     container: 'jsonl' | 'parquet' = 'jsonl',
     split: ExportSplit = 'all',
+    replace = false,
   ): { runId: number } {
     const v = this.resolve(name, version, { committedOnly: true }).version;
     const absolute = path.resolve(out);
-    const dir = fs.statSync(path.dirname(absolute), { throwIfNoEntry: false });
-    if (dir && !dir.isDirectory()) throw new AppError('not_a_file', `${path.dirname(absolute)} is not a folder`, 'out');
-    if (fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) throw new AppError('not_a_file', `${absolute} is a folder; give a file name`, 'out');
-    if (split !== 'all' && split !== 'each' && this.store.splitCounts(v.id)[split] === 0) {
+    const counts = this.store.splitCounts(v.id);
+    if (split !== 'all' && split !== 'each' && counts[split] === 0) {
       throw new AppError('conflict', `${name}@${v.number} has no ${split} examples; split it first`, 'split');
     }
-    const run = this.runner.submit('datasets.export', { name, version: v.number, versionId: v.id, format, container, split, out: absolute });
+    // Every file the run will write, checked now (and again as it writes): see checkOutputPath.
+    for (const t of [...exportTargets(absolute, split, counts).map((t) => t.file), manifestFile(absolute)]) {
+      checkOutputPath(t, { dataDir: this.dataDir, replace, field: 'out' });
+    }
+    const run = this.runner.submit('datasets.export', { name, version: v.number, versionId: v.id, format, container, split, out: absolute, replace });
     return { runId: run.id };
   }
 

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { ErrorBanner, ProgressBar, StatusBadge } from '../../ui/components.js';
 import { desktop } from '../../client.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
+import { WriteErrorBanner } from '../../ui/ReplaceBanner.js';
 import {
   AdaptersPage,
   AttachedEditor,
@@ -159,9 +160,9 @@ export function MergePage() {
     const dir = await desktop?.pickFolder({ title: 'Folder of the merged model' });
     if (dir) setOut(`${dir.replace(/[\\/]$/, '')}/${(suggestion || 'merged.gguf').slice(dirOf(suggestion).length)}`);
   };
-  const go = async () => {
+  const go = async (replace = false) => {
     if (!ready) return;
-    const r = await start.run({ modelId: model.id, adapters: adapters.map((a) => ({ id: a.id, scale: parseScale(a.scale)! })), out: target, type });
+    const r = await start.run({ modelId: model.id, adapters: adapters.map((a) => ({ id: a.id, scale: parseScale(a.scale)! })), out: target, type, replace });
     if (r) {
       setStarted(r.runId);
       setModelId(model.id); // stay on this base when the merged model joins the list (it may sort first)
@@ -207,7 +208,7 @@ export function MergePage() {
           </button>
         </div>
         {!out.trim() && suggestion && <p className="muted hint">Empty: written to {suggestion}</p>}
-        <ErrorBanner error={start.error} onClose={start.clearError} />
+        <WriteErrorBanner error={start.error} onClose={start.clearError} onReplace={() => void go(true)} />
         {started !== null && <StartedRun runId={started} />}
       </div>
       <h2>Merges</h2>

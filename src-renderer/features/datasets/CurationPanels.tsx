@@ -4,6 +4,7 @@ import { ErrorBanner } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { PathField } from '../../ui/PathField.js';
 import { RunOutcome } from './RunOutcome.js';
+import { WriteErrorBanner } from '../../ui/ReplaceBanner.js';
 
 /** The working copy: its operations (the undo stack), undo, commit with a message, discard. */
 export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: (label?: string) => void }) {
@@ -313,6 +314,7 @@ export function ExportTool({ d }: { d: DatasetDetail }) {
   const [runId, setRunId] = useState<number | null>(null);
   const start = useAction('datasets.export');
   const version = d.version.state === 'committed' ? d.version.number : d.latest.number;
+  const go = (replace: boolean) => void start.run({ name: d.name, version, format, container, split, out, replace }).then((r) => r && setRunId(r.runId));
   return (
     <div className="tool" data-testid="export-tool">
       <h3>
@@ -351,16 +353,12 @@ export function ExportTool({ d }: { d: DatasetDetail }) {
         </p>
       )}
       <div className="row">
-        <button
-          className="secondary"
-          disabled={!out.trim()}
-          onClick={() => void start.run({ name: d.name, version, format, container, split, out }).then((r) => r && setRunId(r.runId))}
-        >
+        <button className="secondary" disabled={!out.trim()} onClick={() => go(false)}>
           Export
         </button>
         <RunLink runId={runId} />
       </div>
-      <ErrorBanner error={start.error} />
+      <WriteErrorBanner error={start.error} onClose={start.clearError} onReplace={() => go(true)} />
     </div>
   );
 }

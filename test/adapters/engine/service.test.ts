@@ -207,6 +207,6 @@ describe('adapters through the contract', () => {
       'perplexity',
     );
     expect(Math.abs(mergedPpl - withA) / withA).toBeLessThan(0.001);
-    await expect(ws.client.call('adapters.merge', { modelId: student, adapters: [{ id: loraA, scale: 1 }], out, type: 'f32' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(ws.client.call('adapters.merge', { modelId: student, adapters: [{ id: loraA, scale: 1 }], out, type: 'f32' })).rejects.toMatchObject({ code: 'file_exists' });
   });
 });

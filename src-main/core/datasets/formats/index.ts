@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readLines } from '../line-reader.js';
 import { readJsonl, type JsonlItem } from '../jsonl.js';
 import { normalizeRecord, recordFormat, RecordError } from '../normalize.js';
+import { fileError } from '../../files/errors.js';
 import { AppError } from '../../../../src-shared/errors.js';
 import type { ColumnMapping, ImportContainer as Container, ImportSpec, JsonRecordFormat, NormalizedExample } from '../../../../src-shared/domain/datasets.js';
 import { readTable } from './csv.js';
@@ -46,8 +47,8 @@ function checkFile(file: string): fs.Stats {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
-  } catch {
-    throw new AppError('file_missing', `${file} does not exist`);
+  } catch (e) {
+    throw fileError(e, file);
   }
   if (!stat.isFile()) throw new AppError('not_a_file', `${file} is not a file`);
   return stat;
