@@ -182,6 +182,20 @@ describe('curating a dataset in Chromium', () => {
     await screenshot(page, 'dataset-tool-calls');
   });
 
+  it('warns in the preview when no record is valid, and the import is refused in one line', async () => {
+    const file = path.join(dir, 'answers-only.jsonl');
+    fs.writeFileSync(file, [1, 2, 3].map((i) => JSON.stringify({ messages: [{ role: 'assistant', content: `answer ${i}` }] })).join('\n') + '\n');
+    await page.goto(`${server.url}/#/datasets`);
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await page.getByLabel('Dataset file path').fill(file);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await expect(page.getByTestId('preview-none-valid').innerText()).resolves.toMatch(/^None of the first 3 records can be imported/);
+    await page.getByLabel('Dataset name').fill('none');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByTestId('import-preview').getByText(/answers-only\.jsonl has no valid record \(3 rejected; line 1: .*\): nothing to import/).waitFor();
+    expect(page.url()).toMatch(/#\/datasets$/);
+  });
+
   it('logged no page errors', () => {
     expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e))).toEqual([]);
   });
