@@ -8,7 +8,7 @@ import globals from 'globals';
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'out', 'test-results', '.cache'] },
+  { ignores: ['node_modules', 'out', 'dist', 'test-results', '.cache'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,6 +5,8 @@ export const ERROR_CODES = [
   'not_found', // the id names nothing
   'file_missing', // a path that does not exist (or vanished since it was added)
   'not_a_file', // a directory or device where a file was expected
+  'file_exists', // writing would replace an existing file the user did not ask to replace
+  'file_access', // the file system refused: permission denied, a symlink loop, a name too long...
   'not_gguf', // the file is not a valid GGUF (bad magic, truncated, empty...)
   'conflict', // the operation does not fit the current state (e.g. cancel a finished run)
   'cancelled', // the caller cancelled

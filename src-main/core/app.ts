@@ -24,9 +24,12 @@ import { localCipher, type SecretCipher } from './secrets/cipher.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
+import { ConversationsStore } from './playground/conversations.js';
+import { benchmarkHistory } from './models/benchmarks.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
 import { APP_VERSION } from '../../src-shared/version.js';
+import type { ToolDefinition } from '../../src-shared/domain/datasets.js';
 import type { EventEnvelope } from '../../src-shared/contract/index.js';
 import type { Result } from '../../src-shared/errors.js';
 
@@ -79,26 +82,26 @@ export function createApp(options: AppOptions): App {
   const userThreads = () => settings.get().inferenceThreads;
   runner.register(scanJob(models));
   runner.register(benchmarkJob(models, engine, userThreads));
-  const datasets = new DatasetsService(db, runner, { previewTimeoutMs: options.previewTimeoutMs });
+  const datasets = new DatasetsService(db, runner, dataDir, { previewTimeoutMs: options.previewTimeoutMs });
   runner.register(importJob(datasets.store));
-  runner.register(exportJob(datasets.store));
+  runner.register(exportJob(datasets.store, dataDir));
   runner.register(dedupeJob(datasets.store, datasets.drafts));
   runner.register(datasetScanJob(datasets.store, datasets.drafts));
   runner.register(tokenCountJob(datasets.store, engine));
   const secrets = new SecretsStore(db, options.secretCipher ?? lazyCipher(() => localCipher(dataDir)));
   const distillStore = new DistillStore(db);
-  runner.register(distillJob(datasets.store, distillStore, engine, userThreads, secrets));
+  runner.register(distillJob(datasets.store, distillStore, engine, userThreads, secrets, bus.emit));
   const distill = new DistillService(db, datasets, models, distillStore, runner, () => {
     const gpu = engine.info().gpu;
     return gpu !== null && gpu !== 'cpu';
   }, secrets);
   const adapters = new AdaptersService(db, models, dataDir, bus.emit);
-  const adapterDeps = { engine, datasets: datasets.store, models, threads: userThreads };
+  const adapterDeps = { engine, datasets: datasets.store, models, threads: userThreads, dataDir };
   runner.register(perplexityJob(adapterDeps));
   runner.register(sweepJob(adapterDeps));
   runner.register(compareJob(adapterDeps));
   runner.register(mergeJob(adapterDeps));
-  const adapterRuns = new AdapterRuns(db, adapters, models, datasets, runner);
+  const adapterRuns = new AdapterRuns(db, adapters, models, datasets, runner, dataDir);
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -106,6 +109,8 @@ export function createApp(options: AppOptions): App {
     emit: bus.emit,
     threads: userThreads,
   });
+
+  const conversations = new ConversationsStore(db);
 
   const handlers: Handlers = {
     'system.info': () => ({
@@ -130,12 +135,20 @@ export function createApp(options: AppOptions): App {
       const title = `Benchmark ${model.name} (pp${config.promptTokens}, tg${config.generateTokens}, ${config.repetitions}×)`;
       return { runId: runner.submit('models.benchmark', config, [{ kind: 'model', ref: String(model.id), label: model.name }], title).id };
     },
+    'models.benchmarks': ({ id }) => {
+      models.get(id); // an unknown id is refused, not an empty history
+      return benchmarkHistory(db, id);
+    },
     'runs.list': (filter) => runs.list(filter),
     'runs.get': ({ id }) => runs.detail(id),
     'runs.cancel': ({ id }) => runner.requestCancel(id),
     'runs.resume': ({ id }) => runner.resume(id),
     'playground.generate': (input) => playground.generate(input),
     'playground.stop': ({ generationId }) => playground.stop(generationId),
+    'playground.conversations': () => conversations.list(),
+    'playground.conversation': ({ id }) => conversations.get(id),
+    'playground.saveConversation': (input) => conversations.save(input),
+    'playground.deleteConversation': ({ id }) => ({ deleted: conversations.delete(id) }),
     'datasets.list': () => datasets.list(),
     'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
     'datasets.import': ({ path: p, name, format, container, mapping, append }) => datasets.startImport(p, name, { format, container, mapping }, append),
@@ -144,11 +157,11 @@ export function createApp(options: AppOptions): App {
     'datasets.previewImport': ({ path: p, format, container, mapping, limit }) => datasets.previewImport(p, { format, container, mapping }, limit),
     'datasets.examples': ({ name, version, offset, limit, filter }) => datasets.examples(name, version, offset, limit, filter),
     'datasets.curate': ({ name, selection, action }) => datasets.curate(name, selection, action),
-    'datasets.edit': ({ name, position, messages }) => datasets.edit(name, position, messages),
+    'datasets.edit': ({ name, position, messages, tools }) => datasets.edit(name, position, messages, tools as ToolDefinition[] | undefined),
     'datasets.undo': ({ name }) => datasets.undo(name),
     'datasets.commit': ({ name, message }) => datasets.commit(name, message),
     'datasets.discard': ({ name }) => ({ discarded: datasets.discard(name) }),
-    'datasets.split': ({ name, ratios, counts, seed, stratify }) => datasets.split(name, { ratios, counts, seed, stratify }),
+    'datasets.split': ({ name, ratios, counts, seed, stratify, freezeTest }) => datasets.split(name, { ratios, counts, seed, stratify, freezeTest }),
     'datasets.freezeTest': ({ name, frozen }) => {
       datasets.setTestFrozen(name, frozen);
       return { testFrozen: frozen };
@@ -162,7 +175,7 @@ export function createApp(options: AppOptions): App {
       const m = models.get(modelId);
       return datasets.startTokenCount(name, { id: m.id, path: m.path, name: m.name });
     },
-    'datasets.export': ({ name, version, format, container, split, out }) => datasets.startExport(name, version, format, out, container, split),
+    'datasets.export': ({ name, version, format, container, split, out, replace }) => datasets.startExport(name, version, format, out, container, split, replace),
     'distill.start': (input) => distill.start(input),
     'distill.estimate': (input) => distill.estimate(input),
     'distill.include': ({ runId, position, sample }) => distill.include(runId, position, sample),
@@ -171,6 +184,7 @@ export function createApp(options: AppOptions): App {
     'adapters.get': ({ id }) => adapters.get(id),
     'adapters.import': (input) => adapters.import(input),
     'adapters.check': ({ id, modelId }) => adapters.check(id, modelId),
+    'adapters.compatibility': ({ modelId }) => adapters.compatibility(modelId),
     'adapters.remove': ({ id }) => adapters.remove(id),
     'adapters.perplexity': (input) => adapterRuns.perplexity(input),
     'adapters.sweep': (input) => adapterRuns.sweep(input),
@@ -183,6 +197,7 @@ export function createApp(options: AppOptions): App {
     'secrets.set': ({ name, value }) => secrets.set(name, value),
     'secrets.delete': ({ name }) => ({ deleted: secrets.delete(name) }),
     'distill.answers': ({ runId, offset, limit, only }) => distill.answers(runId, offset, limit, only),
+    'distill.counts': ({ runIds }) => distill.counts(runIds),
     'distill.logprobs': ({ runId, position, sample }) => distill.logprobs(runId, position, sample),
   };
 

@@ -1,5 +1,6 @@
 import { contract, isOpName, type OpName, type OpOutput, type OpParsed } from '../../src-shared/contract/index.js';
 import { toErrorShape, type Result } from '../../src-shared/errors.js';
+import { fileError, isFileSystemError } from './files/errors.js';
 
 /** The implementation of every contract operation. Typed by the contract: a missing or mistyped handler does not compile. */
 export type Handlers = { [K in OpName]: (input: OpParsed<K>) => Promise<OpOutput<K>> | OpOutput<K> };
@@ -23,7 +24,9 @@ export async function dispatch(handlers: Handlers, op: unknown, rawInput: unknow
     const handler = handlers[op] as (input: unknown) => Promise<unknown> | unknown;
     return { ok: true, value: await handler(parsed.data) };
   } catch (e) {
-    const error = toErrorShape(e);
+    // The last net for a file system error a service did not name itself: Node's error carries the path.
+    const path = (e as NodeJS.ErrnoException | null)?.path;
+    const error = isFileSystemError(e) && typeof path === 'string' ? fileError(e, path).toShape() : toErrorShape(e);
     if (error.code === 'internal') console.error(`[distillery] ${op} failed:`, e);
     return { ok: false, error };
   }

@@ -1,20 +1,49 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app as electronApp, BrowserWindow, dialog, safeStorage, session, shell } from 'electron';
+import { fileURLToPath } from 'node:url';
+import { app as electronApp, BrowserWindow, dialog, protocol, safeStorage, session, shell } from 'electron';
 import { createApp, type App } from '../core/app.js';
 import { safeStorageCipher } from '../core/secrets/cipher.js';
 import { registerIpcHost, type IpcHost } from './ipc-host.js';
 import { CONTENT_SECURITY_POLICY } from '../server/http-host.js';
 import { acquireDataLock } from '../server/data-lock.js';
+import { APP_INDEX_URL, APP_SCHEME, isAppPageUrl, resolveAppFile } from './app-protocol.js';
+import { allowedExternalUrl } from './external-links.js';
 
 // The thin Electron shell: window, security settings, and the IPC host. Everything else is plain Node in core/.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const devServerUrl = process.env.ELECTRON_RENDERER_URL; // set by `electron-vite dev`
-const rendererFile = path.join(here, '../renderer/index.html');
-const rendererFileUrl = pathToFileURL(rendererFile).href;
+/** The renderer's build, served as app://distillery/ (never file://). */
+const rendererDir = path.join(here, '../renderer');
 
-const isTrustedUrl = (url: string): boolean =>
-  devServerUrl ? url.startsWith(devServerUrl) : url.split('#')[0] === rendererFileUrl;
+const isTrustedUrl = (url: string): boolean => (devServerUrl ? url.startsWith(devServerUrl) : isAppPageUrl(url));
+
+// app:// behaves like https for the page: a standard origin ('self' in the CSP), a secure context, fetch.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+/** Serves files of the renderer's build only, with the CSP as a header (the page's meta tag carries it too). */
+async function serveApp(request: Request): Promise<Response> {
+  const found = resolveAppFile(rendererDir, request.url);
+  if (!found.ok) return new Response(found.reason, { status: found.status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  return new Response(await fs.promises.readFile(found.file), {
+    headers: { 'content-type': found.contentType, 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff' },
+  });
+}
+
+/** An allowed https link opens in the user's browser once they say yes; anything else is dropped. */
+async function openExternalAfterConfirm(win: BrowserWindow, raw: string): Promise<void> {
+  const url = allowedExternalUrl(raw);
+  if (!url) return;
+  const { response } = await dialog.showMessageBox(win, {
+    type: 'question',
+    buttons: ['Open in browser', 'Cancel'],
+    defaultId: 1,
+    cancelId: 1,
+    message: 'Open this link in your web browser?',
+    detail: url,
+  });
+  if (response === 0) await shell.openExternal(url);
+}
 
 let core: App | null = null;
 let ipc: IpcHost | null = null;
@@ -41,16 +70,21 @@ function createWindow(): void {
   });
   ipc?.attach(win.webContents);
   win.once('ready-to-show', () => win.show());
-  // No navigation away from our page and no new windows; http(s) links open in the user's browser.
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!isTrustedUrl(url)) event.preventDefault();
+  // No navigation away from our page (links, redirects, frames) and no new windows; allowed https links open in the
+  // user's browser after they confirm.
+  const denyUntrusted = (event: { url: string; preventDefault(): void }) => {
+    if (!isTrustedUrl(event.url)) event.preventDefault();
+  };
+  win.webContents.on('will-navigate', denyUntrusted);
+  win.webContents.on('will-redirect', denyUntrusted);
+  win.webContents.on('will-frame-navigate', (event) => {
+    if (!event.isMainFrame || !isTrustedUrl(event.url)) event.preventDefault();
   });
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
+    void openExternalAfterConfirm(win, url).catch(() => undefined);
     return { action: 'deny' };
   });
-  if (devServerUrl) void win.loadURL(devServerUrl);
-  else void win.loadFile(rendererFile);
+  void win.loadURL(devServerUrl ?? APP_INDEX_URL);
 }
 
 electronApp.enableSandbox();
@@ -85,7 +119,9 @@ void electronApp.whenReady().then(() => {
       : undefined;
   core = createApp({ dataDir, host: 'electron', sampleResourcesDir: path.join(electronApp.getAppPath(), 'resources'), ...(secretCipher ? { secretCipher } : {}) });
   ipc = registerIpcHost(core, isTrustedUrl);
+  if (!devServerUrl) session.defaultSession.protocol.handle(APP_SCHEME, serveApp);
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });

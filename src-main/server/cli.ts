@@ -2,15 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { createApp, type App } from '../core/app.js';
+// Only light modules are imported here, so `--help` and `--version` answer at once: the app (SQLite, node-llama-cpp,
+// every service), the HTTP host and the data lock are loaded by the commands that need them (loadCore, serve).
+import type { App } from '../core/app.js';
 import { defaultDataDir } from '../core/paths.js';
-import { startHttpHost } from './http-host.js';
-import { acquireDataLock } from './data-lock.js';
 import { modelDetails, modelsTable, runDetails, runsTable, table } from './format.js';
-import { createClient, type Client } from '../../src-shared/client.js';
-import { MODEL_ROLES, type ModelRole } from '../../src-shared/domain/models.js';
+import type { Client } from '../../src-shared/client.js';
+import type { ModelRole } from '../../src-shared/domain/models.js';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
-import { IMPORT_CONTAINERS, JSON_FORMATS, type ImportContainer, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
+import { IMPORT_CONTAINERS, JSON_FORMATS, messageText, type ImportContainer, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
 import { APP_VERSION } from '../../src-shared/version.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,11 +22,24 @@ interface Common {
   json?: boolean;
 }
 
+/** The roles of domain/models.ts, which imports zod (a third of a second); the check below keeps the two lists equal. */
+const MODEL_ROLES = ['teacher', 'student', 'base'] as const satisfies readonly ModelRole[];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const rolesComplete: Same<(typeof MODEL_ROLES)[number], ModelRole> = true;
+void rolesComplete;
+
+/** The app and the contract client, imported when a command first needs them. */
+async function loadCore() {
+  const [{ createApp }, { createClient }, { acquireDataLock }] = await Promise.all([import('../core/app.js'), import('../../src-shared/client.js'), import('./data-lock.js')]);
+  return { createApp, createClient, acquireDataLock };
+}
+
 const dataDirOption = () => new Option('--data-dir <dir>', `data folder (default: ${defaultDataDir()})`);
 const jsonOption = () => new Option('--json', 'print JSON instead of text');
 
 /** Opens the library for a one-shot command: no job runner (the desktop app or `serve` owns that). */
 async function withClient<T>(opts: Common, fn: (client: Client, app: App) => Promise<T>): Promise<T> {
+  const { createApp, createClient } = await loadCore();
   const app = createApp({ dataDir: opts.dataDir ?? defaultDataDir(), host: 'http', runJobs: false });
   try {
     return await fn(createClient({ call: app.call, subscribe: app.subscribe }), app);
@@ -40,6 +53,7 @@ async function withClient<T>(opts: Common, fn: (client: Client, app: App) => Pro
  * stderr, the finished run to stdout. Ctrl+C cancels the run (it stays resumable).
  */
 async function runToEnd(opts: Common, start: (client: Client) => Promise<{ runId: number }>): Promise<void> {
+  const { createApp, createClient, acquireDataLock } = await loadCore();
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   const release = acquireDataLock(dataDir);
   const app = createApp({ dataDir, host: 'http' });
@@ -129,6 +143,7 @@ async function ensureWebBuilt(): Promise<string | null> {
 async function serve(opts: Common & { port: string; sample?: boolean }): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${opts.port} is not a port number`);
+  const [{ createApp, acquireDataLock }, { startHttpHost }] = await Promise.all([loadCore(), import('./http-host.js')]);
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   const release = acquireDataLock(dataDir);
   const staticDir = await ensureWebBuilt();
@@ -322,7 +337,7 @@ export function buildProgram(): Command {
             ...(d.tags.length ? [`tags: ${d.tags.map((t) => `${t.tag} (${t.count})`).join(', ')}`] : []),
             ...(d.draft && d.draft.operations.length ? [`working copy → version ${d.draft.number}: ${d.draft.operations.map((o) => o.label).join('; ')}`] : []),
             ...d.versions.map((v) => `  v${v.number}  ${String(v.exampleCount).padStart(8)}  ${v.message}`),
-            ...d.preview.map((e, i) => `\n#${i + 1}\n` + e.messages.map((m) => `  ${m.role.padEnd(9)} ${m.content.replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')),
+            ...d.preview.map((e, i) => `\n#${i + 1}\n` + e.messages.map((m) => `  ${m.role.padEnd(9)} ${messageText(m).replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')),
           ].join('\n'),
         );
       }),
@@ -336,9 +351,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--record <format>', 'record format inside a Parquet file').choices(['openai', 'sharegpt', 'alpaca']).default('openai'))
     .addOption(new Option('--split <split>', 'all examples, one file per split, or one split').choices(['all', 'each', 'train', 'validation', 'test']).default('all'))
     .requiredOption('--out <file>', 'the file to write (.jsonl or .parquet); with --split each, NAME.<split>.EXT beside it')
+    .option('--force', 'replace files that already exist')
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((ref: string, opts: Common & { format: 'openai' | 'sharegpt' | 'alpaca' | 'parquet'; record: 'openai' | 'sharegpt' | 'alpaca'; split: 'all' | 'each' | Split; out: string }) =>
+    .action((ref: string, opts: Common & { format: 'openai' | 'sharegpt' | 'alpaca' | 'parquet'; record: 'openai' | 'sharegpt' | 'alpaca'; split: 'all' | 'each' | Split; out: string; force?: boolean }) =>
       runToEnd(opts, (c) => {
         const { name, version } = parseRef(ref);
         const parquet = opts.format === 'parquet';
@@ -349,6 +365,7 @@ export function buildProgram(): Command {
           container: parquet ? 'parquet' : 'jsonl',
           split: opts.split,
           out: opts.out,
+          replace: opts.force === true,
         });
       }),
     );
@@ -468,6 +485,7 @@ export function buildProgram(): Command {
     .option('--json-schema <file>', 'structured answers: a JSON schema file (a grammar on local teachers, response_format on servers)')
     .option('--logprobs <k>', "keep the teacher's top-k log-probabilities per token (soft labels; servers that return them)")
     .option('--keep-truncated', 'keep answers cut by the token limit')
+    .option('--max-reject-rate <r>', 'fail the run when more than this share (0-1) of its answers is rejected', '0.5')
     .option('--judge <model>', 'LLM-as-judge: a model id or an http(s)://…/v1 server scores each answer against --rubric')
     .option('--judge-model-name <name>', "the judge server's model name (with an http(s) judge)")
     .option('--judge-api-key-secret <name>', "the judge server's saved API key")
@@ -503,6 +521,7 @@ export function buildProgram(): Command {
           jsonSchema?: string;
           logprobs?: string;
           keepTruncated?: boolean;
+          maxRejectRate: string;
           outName: string;
         },
       ) =>
@@ -553,6 +572,7 @@ export function buildProgram(): Command {
             template: { system: opts.system ?? null, user: opts.template },
             generation: { samples: num(opts.samples, '--samples'), temperature: num(opts.temperature, '--temperature'), maxTokens: num(opts.maxTokens, '--max-tokens'), seed: num(opts.seed, '--seed') },
             filters: { truncated: !opts.keepTruncated },
+            maxRejectRate: num(opts.maxRejectRate, '--max-reject-rate'),
             ...(opts.parallel ? { parallel: num(opts.parallel, '--parallel') } : {}),
             ...(opts.limit ? { limit: num(opts.limit, '--limit') } : {}),
             ...(opts.logprobs ? { logprobs: num(opts.logprobs, '--logprobs') } : {}),
@@ -602,13 +622,14 @@ export function buildProgram(): Command {
     .requiredOption('--base <model>', 'the base model (id or GGUF path)')
     .requiredOption('--lora <adapter[:scale]>', 'an adapter (id, name or file) and its scale (default 1); repeat for several', collect, [])
     .requiredOption('--out <file>', 'the merged model, a new .gguf file')
+    .option('--force', 'replace the file if it already exists')
     .addOption(new Option('--type <type>', 'tensor type of the output').choices(['f16', 'f32']).default('f16'))
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((opts: Common & { base: string; lora: string[]; out: string; type: 'f16' | 'f32' }) =>
+    .action((opts: Common & { base: string; lora: string[]; out: string; type: 'f16' | 'f32'; force?: boolean }) =>
       runToEnd(opts, async (c) => {
         const modelId = await modelArg(c, opts.base);
-        return c.call('adapters.merge', { modelId, adapters: await loraArgs(c, opts.lora, modelId), out: opts.out, type: opts.type });
+        return c.call('adapters.merge', { modelId, adapters: await loraArgs(c, opts.lora, modelId), out: opts.out, type: opts.type, replace: opts.force === true });
       }),
     );
 

@@ -20,6 +20,7 @@ export interface HttpHost {
 }
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
@@ -80,7 +81,10 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     try {
       body = await readBody(req);
     } catch (e) {
-      return sendJson(res, 413, fail('invalid_input', (e as Error).message));
+      if (!(e instanceof BodyTooLarge)) throw e;
+      // The rest of the body was read and dropped, so the client gets this answer instead of a reset connection.
+      res.setHeader('connection', 'close');
+      return sendJson(res, 413, fail('invalid_input', `${op}: ${e.message}`));
     }
     let input: unknown;
     try {
@@ -113,7 +117,13 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
   function serveStatic(res: http.ServerResponse, pathname: string): void {
     const root = options.staticDir;
     if (!root) return sendText(res, 404, 'the UI is not built; run `npm run build`');
-    const rel = decodeURIComponent(pathname).replace(/^\/+/, '');
+    let rel: string;
+    try {
+      rel = decodeURIComponent(pathname).replace(/^\/+/, '');
+    } catch {
+      return sendText(res, 400, 'malformed URL: a % escape does not decode');
+    }
+    if (rel.includes('\0')) return sendText(res, 400, 'malformed URL: it contains a NUL byte');
     let file = path.resolve(root, rel || 'index.html');
     if (file !== root && !file.startsWith(root + path.sep)) return sendText(res, 403, 'forbidden');
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) file = path.join(root, 'index.html');
@@ -160,7 +170,10 @@ function statusFor(code: string): number {
     case 'file_missing':
       return 404;
     case 'conflict':
+    case 'file_exists':
       return 409;
+    case 'file_access':
+      return 403;
     case 'not_gguf':
     case 'not_a_file':
       return 422;
@@ -180,19 +193,28 @@ function isLoopbackOrigin(origin: string, port: number): boolean {
   return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`].includes(origin.toLowerCase());
 }
 
+class BodyTooLarge extends Error {}
+
+/**
+ * The request body, at most MAX_BODY_BYTES. A larger body is read to its end and dropped (then BodyTooLarge), so the
+ * 413 reaches the client: closing the socket while it still sends makes it see a reset, not the answer. Past
+ * DISCARD_LIMIT_BYTES the connection is cut anyway, so no client can keep the host reading for ever.
+ */
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`the request body is over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+      else if (size > DISCARD_LIMIT_BYTES) req.destroy();
+      else chunks.length = 0;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      size > MAX_BODY_BYTES ? reject(new BodyTooLarge(`the request body is over ${MAX_BODY_BYTES} bytes`)) : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
+    req.on('close', () => reject(new BodyTooLarge('the connection closed before the request body ended')));
   });
 }
 

@@ -13,41 +13,37 @@ import { DatasetsPage } from '../features/datasets/DatasetsPage.js';
 import { DatasetDetailPage } from '../features/datasets/DatasetDetailPage.js';
 import { DuplicatesPage, VersionDiffPage } from '../features/datasets/ReviewPages.js';
 import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
+import { ROOMS as NAV } from './rooms.js';
 
-const NAV: { id: string; label: string }[] = [
-  { id: 'models', label: 'Models' },
-  { id: 'datasets', label: 'Datasets' },
-  { id: 'distill', label: 'Distill' },
-  { id: 'adapters', label: 'Adapters' },
-  { id: 'quantize', label: 'Quantize' },
-  { id: 'evaluate', label: 'Evaluate' },
-  { id: 'runs', label: 'Runs' },
-  { id: 'playground', label: 'Playground' },
-];
 
+/**
+ * The page for a route. Every page keyed by an id gets `key={id}`: moving from one id to another (a link, Back) mounts a
+ * fresh page, so nothing of the previous one (its rows, selection, filters, counts) shows under the new name.
+ */
 function Content({ route }: { route: string[] }) {
   const [room = 'models', id] = route;
   const numericId = id !== undefined && /^\d+$/.test(id) ? Number(id) : null;
   switch (room) {
     case 'models':
-      return numericId !== null ? <ModelDetailPage id={numericId} /> : <ModelsPage />;
+      return numericId !== null ? <ModelDetailPage key={numericId} id={numericId} /> : <ModelsPage />;
     case 'runs':
-      return numericId !== null ? <RunDetailPage id={numericId} /> : <RunsPage />;
+      return numericId !== null ? <RunDetailPage key={numericId} id={numericId} /> : <RunsPage />;
     case 'datasets': {
       if (id === undefined) return <DatasetsPage />;
       const [name, version] = decodeURIComponent(id).split('@');
       const [, , view, arg] = route;
-      if (view === 'duplicates') return <DuplicatesPage name={name!} />;
+      if (view === 'duplicates') return <DuplicatesPage key={name} name={name!} />;
       const range = view === 'diff' ? /^(\d+)\.\.(\d+)$/.exec(arg ?? '') : null;
-      if (range) return <VersionDiffPage name={name!} from={Number(range[1])} to={Number(range[2])} />;
-      return <DatasetDetailPage name={name!} version={version ? Number(version) : null} />;
+      if (range) return <VersionDiffPage key={`${name}/${range[1]}..${range[2]}`} name={name!} from={Number(range[1])} to={Number(range[2])} />;
+      // keyed by name only: changing the version keeps the filters (the examples table is keyed by the version itself)
+      return <DatasetDetailPage key={name} name={name!} version={version ? Number(version) : null} />;
     }
     case 'distill':
-      return numericId !== null ? <DistillRunPage runId={numericId} /> : <DistillPage />;
+      return numericId !== null ? <DistillRunPage key={numericId} runId={numericId} /> : <DistillPage />;
     case 'adapters':
       return <AdaptersRoutes route={route.slice(1)} />;
     case 'playground':
-      return <PlaygroundPage initialModelId={numericId} />;
+      return <PlaygroundPage key={numericId ?? 'none'} initialModelId={numericId} />;
     default:
       return PLANNED[room] ? <PlannedPage room={room} /> : <PlannedPage room="unknown" />;
   }

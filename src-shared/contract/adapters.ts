@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { op, event } from './define.js';
 import { AttachedAdapter, CompareGeneration, TextSource, Variant, type AdapterEntry, type CompareResults, type SweepPoint } from '../domain/adapters.js';
+import { FilePath } from '../domain/paths.js';
 
-const FilePath = z.string().trim().min(1, 'a path is required').max(4096);
 const AdapterId = z.number().int().positive();
 const ModelId = z.number().int().positive();
 const RunId = z.number().int().positive();
@@ -24,6 +24,8 @@ export const adaptersOps = {
   ),
   /** Checks an adapter against a base model: architecture, tensor names and shapes. Refused with the exact reason. */
   'adapters.check': op<{ compatible: true }>()(z.strictObject({ id: AdapterId, modelId: ModelId })),
+  /** Whether each adapter of the library fits a model (ok), and why not (reason): what the pickers grey out. Cached. */
+  'adapters.compatibility': op<{ id: number; ok: boolean; reason: string | null }[]>()(z.strictObject({ modelId: ModelId })),
   /** Removes the library entry (and the converted file the app made; never the user's own files). */
   'adapters.remove': op<{ removed: true }>()(z.strictObject({ id: AdapterId })),
   /** Starts a run: perplexity of a variant on a text file or a dataset split, scored like llama.cpp's perplexity tool. */
@@ -62,7 +64,14 @@ export const adaptersOps = {
   'adapters.vote': op<CompareResults['tally']>()(z.strictObject({ runId: RunId, prompt: z.number().int().min(0), winner: z.number().int().min(-1).max(5).nullable() })),
   /** Starts a run: base + adapters (with scales) merged into a new GGUF, registered as a model with its lineage. */
   'adapters.merge': op<{ runId: number }>()(
-    z.strictObject({ modelId: ModelId, adapters: z.array(AttachedAdapter).min(1).max(8), out: FilePath, type: z.enum(['f16', 'f32']).default('f16') }),
+    z.strictObject({
+      modelId: ModelId,
+      adapters: z.array(AttachedAdapter).min(1).max(8),
+      out: FilePath,
+      type: z.enum(['f16', 'f32']).default('f16'),
+      /** Replace an existing file (otherwise refused with code file_exists). */
+      replace: z.boolean().default(false),
+    }),
   ),
 };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { op } from './define.js';
+import { FilePath } from '../domain/paths.js';
 import {
   CHAT_ROLES,
   IMPORT_CONTAINERS,
@@ -16,6 +17,20 @@ import {
   type RejectedRecord,
   type VersionDiff,
 } from '../domain/datasets.js';
+
+/** A message as the edit form sends it: role and text, and the tool and per-message fields the example already had. */
+const EditedMessage = z.strictObject({
+  role: z.enum(CHAT_ROLES),
+  content: z.string().max(1_000_000),
+  tool_calls: z
+    .array(z.strictObject({ id: z.string().optional(), type: z.literal('function'), function: z.strictObject({ name: z.string().min(1), arguments: z.string() }) }))
+    .optional(),
+  tool_call_id: z.string().optional(),
+  name: z.string().optional(),
+  weight: z.number().finite().optional(),
+  loss_weight: z.number().finite().optional(),
+});
+const ToolDefinitionInput = z.strictObject({ type: z.literal('function'), function: z.looseObject({ name: z.string().min(1) }) });
 
 const DatasetName = z.string().trim().min(1, 'a name is required').max(200).regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
 const Version = z.number().int().positive();
@@ -48,7 +63,7 @@ const Column = z.string().min(1).max(500);
 
 /** A file to import and how to read it: each part detected unless given. */
 const ImportSource = {
-  path: z.string().trim().min(1).max(4096),
+  path: FilePath,
   /** The record shape (JSON Lines, JSON arrays, Parquet). */
   format: z.enum([...JSON_FORMATS, 'auto']).default('auto'),
   container: z.enum([...IMPORT_CONTAINERS, 'auto']).default('auto'),
@@ -103,7 +118,9 @@ export const datasetsOps = {
     z.strictObject({
       name: DatasetName,
       position: z.number().int(),
-      messages: z.array(z.strictObject({ role: z.enum(CHAT_ROLES), content: z.string().max(1_000_000) })).min(1).max(1000),
+      messages: z.array(EditedMessage).min(1).max(1000),
+      /** The tools the conversation may call; left out: kept as they are; an empty list removes them. */
+      tools: z.array(ToolDefinitionInput).max(1000).optional(),
     }),
   ),
   /** Undoes the working copy's last operation. */
@@ -121,6 +138,8 @@ export const datasetsOps = {
         counts: z.strictObject({ validation: Count.optional(), test: Count.optional() }).optional(),
         seed: z.number().int().min(0).max(2 ** 32 - 1),
         stratify: z.boolean().default(false),
+        /** Freeze the test split once this split has made it (the split panel's box ticked before the first split). */
+        freezeTest: z.boolean().default(false),
       })
       .refine((v) => (v.ratios === undefined) !== (v.counts === undefined), { message: 'give either ratios or counts', path: ['ratios'] }),
   ),
@@ -171,7 +190,9 @@ export const datasetsOps = {
       container: z.enum(['jsonl', 'parquet']).default('jsonl'),
       /** all: one file; each: one file per split (`<out without extension>.<split>.<ext>`); or one split only. */
       split: z.enum(['all', 'each', ...SPLITS]).default('all'),
-      out: z.string().trim().min(1).max(4096),
+      out: FilePath,
+      /** Replace existing files (otherwise an existing file is refused with code file_exists). */
+      replace: z.boolean().default(false),
     }),
   ),
   /** The lines an import skipped, whole (read again from the file), for the report's download. */

@@ -1,9 +1,24 @@
 import { z } from 'zod';
-import { op } from './define.js';
+import { event, op } from './define.js';
 import { SecretName } from './secrets.js';
-import { DistillFilters, DistillGeneration, DistillTemplate, type DistillAnswersPage, type DistillEstimate, type TokenLogprob } from '../domain/distill.js';
+import {
+  DistillFilters,
+  DistillGeneration,
+  DistillTemplate,
+  MaxRejectRate,
+  type DistillAnswersPage,
+  type DistillEstimate,
+  type DistillRunCounts,
+  type DistillStreamEvent,
+  type TokenLogprob,
+} from '../domain/distill.js';
 
-const DatasetName = z.string().trim().min(1).max(200).regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
+const DatasetName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
 
 /** A model that answers prompts: a library model (local GGUF) or an OpenAI-compatible server. */
 export const TeacherInput = z.union([
@@ -34,27 +49,32 @@ export const DistillJudgeInput = z.strictObject({
 });
 
 export const DistillStartInput = z.strictObject({
-      dataset: DatasetName,
-      /** A committed version (default: the latest). */
-      version: z.number().int().positive().optional(),
-      split: z.enum(['train', 'validation', 'test', 'all']).default('all'),
-      /** A model of the library (local GGUF), or an OpenAI-compatible server (llama-server, vLLM, Ollama, LM Studio, OpenAI). */
-      teacher: TeacherInput,
-      template: DistillTemplate.default(DistillTemplate.parse({})),
-      generation: DistillGeneration.default(DistillGeneration.parse({})),
-      filters: DistillFilters.default(DistillFilters.parse({})),
-      /** Prompts answered at once (sequences of one context, or requests in flight); default from the hardware. */
-      parallel: z.number().int().min(1).max(64).optional(),
-      outName: DatasetName,
-      /** Keep the teacher's top-k token log-probabilities of every generated token (soft labels); servers that return them. */
-      logprobs: z.number().int().min(1).max(20).optional(),
-      /** Structured output: a JSON schema, enforced as a grammar on local teachers and as response_format on servers. */
-      jsonSchema: z.record(z.string(), z.unknown()).optional(),
-      /** An LLM-as-judge pass over the answers that passed the other filters. */
-      judge: DistillJudgeInput.optional(),
-      /** Stop after this many prompts (a trial run). */
-      limit: z.number().int().positive().optional(),
-    });
+  dataset: DatasetName,
+  /** A committed version (default: the latest). */
+  version: z.number().int().positive().optional(),
+  split: z.enum(['train', 'validation', 'test', 'all']).default('all'),
+  /** A model of the library (local GGUF), or an OpenAI-compatible server (llama-server, vLLM, Ollama, LM Studio, OpenAI). */
+  teacher: TeacherInput,
+  template: DistillTemplate.default(DistillTemplate.parse({})),
+  generation: DistillGeneration.default(DistillGeneration.parse({})),
+  filters: DistillFilters.default(DistillFilters.parse({})),
+  /** Prompts answered at once (sequences of one context, or requests in flight); default from the hardware. */
+  parallel: z.number().int().min(1).max(64).optional(),
+  outName: DatasetName,
+  /** Keep the teacher's top-k token log-probabilities of every generated token (soft labels); servers that return them. */
+  logprobs: z.number().int().min(1).max(20).optional(),
+  /** Structured output: a JSON schema, enforced as a grammar on local teachers and as response_format on servers. */
+  jsonSchema: z.record(z.string(), z.unknown()).optional(),
+  /** An LLM-as-judge pass over the answers that passed the other filters. */
+  judge: DistillJudgeInput.optional(),
+  /** Stop after this many prompts (a trial run). */
+  limit: z.number().int().positive().optional(),
+  /**
+   * The run fails when more than this share of its answers is rejected (its message says why and what to change);
+   * it also fails when it keeps no answer, and stops early when its first answers are all rejected for one reason.
+   */
+  maxRejectRate: MaxRejectRate,
+});
 
 export const distillOps = {
   /**
@@ -82,6 +102,8 @@ export const distillOps = {
   'distill.logprobs': op<{ k: number; tokens: TokenLogprob[] } | null>()(
     z.strictObject({ runId: z.number().int().positive(), position: z.number().int(), sample: z.number().int().min(0).default(0) }),
   ),
+  /** Answers, kept and rejected of distillation runs (for the runs list). */
+  'distill.counts': op<DistillRunCounts[]>()(z.strictObject({ runIds: z.array(z.number().int().positive()).max(1000) })),
   /** A page of a run's answers, in source order, with counts. */
   'distill.answers': op<DistillAnswersPage>()(
     z.strictObject({
@@ -91,4 +113,9 @@ export const distillOps = {
       only: z.enum(['included', 'rejected']).optional(),
     }),
   ),
+};
+
+export const distillEvents = {
+  /** The answers being generated, with their text so far (a few times a second per run). */
+  'distill.stream': event<DistillStreamEvent>(),
 };

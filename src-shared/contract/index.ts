@@ -5,7 +5,7 @@ import { modelsOps, modelsEvents } from './models.js';
 import { runsOps, runsEvents } from './runs.js';
 import { playgroundOps, playgroundEvents } from './playground.js';
 import { datasetsOps } from './datasets.js';
-import { distillOps } from './distill.js';
+import { distillEvents, distillOps } from './distill.js';
 import { secretsOps } from './secrets.js';
 import { adaptersEvents, adaptersOps } from './adapters.js';
 import type { Result } from '../errors.js';
@@ -38,6 +38,7 @@ export const events = {
   ...runsEvents,
   ...playgroundEvents,
   ...adaptersEvents,
+  ...distillEvents,
 } as const;
 
 type Contract = typeof contract;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { op, event } from './define.js';
-import { ModelRole, type ModelEntry, type ModelInspection } from '../domain/models.js';
+import { ModelRole, type BenchmarkRecord, type ModelEntry, type ModelInspection } from '../domain/models.js';
+import { FilePath } from '../domain/paths.js';
 
-const FilePath = z.string().trim().min(1, 'a path is required').max(4096);
 const ModelId = z.number().int().positive();
 const Note = z.string().max(10_000);
 
@@ -42,6 +42,8 @@ export const modelsOps = {
       threads: z.number().int().min(1).max(256).nullable().default(null),
     }),
   ),
+  /** The model's finished benchmarks, oldest first (tokens/s, threads, date): its page's history. */
+  'models.benchmarks': op<BenchmarkRecord[]>()(z.strictObject({ id: ModelId })),
 };
 
 export const modelsEvents = {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Sampling } from './playground.js';
+import { FilePath } from './paths.js';
 
 /** A LoRA adapter of the library: a GGUF adapter file (imported as is, or converted from a PEFT folder). */
 export interface AdapterEntry {
@@ -43,7 +44,7 @@ export type Variant = z.infer<typeof Variant>;
 
 /** Text to score: a file, or a dataset version's split (its examples' messages joined, in order). */
 export const TextSource = z.union([
-  z.strictObject({ textFile: z.string().trim().min(1).max(4096) }),
+  z.strictObject({ textFile: FilePath }),
   z.strictObject({
     dataset: z.string().trim().min(1).max(200),
     version: z.number().int().positive().optional(),

@@ -23,16 +23,59 @@ export interface ImportSpec {
 export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
 
+/** A call an assistant message makes, in OpenAI's form; `arguments` is JSON text, kept as the file wrote it. */
+export interface ToolCall {
+  id?: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/**
+ * One message in OpenAI chat form. Content given as a list of text parts is joined into `content`; the optional
+ * fields are kept only when the record has them (so a plain chat stays `{role, content}`).
+ */
 export interface ChatMessage {
   role: ChatRole;
   content: string;
+  /** assistant: the tools it calls (content is then often empty). */
+  tool_calls?: ToolCall[];
+  /** tool: the call this message is the result of. */
+  tool_call_id?: string;
+  /** OpenAI's speaker or tool name. */
+  name?: string;
+  /** Per-message training weights: OpenAI's `weight` (0 or 1) and LLaMA-Factory's / Axolotl's `loss_weight`. */
+  weight?: number;
+  loss_weight?: number;
+}
+
+/** A tool the conversation may call, in OpenAI's form: `{type: 'function', function: {name, description?, parameters?}}`. */
+export interface ToolDefinition {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: unknown; [key: string]: unknown };
 }
 
 /** Every imported record, whatever its format, becomes a conversation in OpenAI chat form. */
 export interface NormalizedExample {
   messages: ChatMessage[];
-  /** The last assistant message when the record has one: the reference answer. */
+  /** The last assistant message when the record has one: the reference answer (its text, and its tool calls). */
   reference: string | null;
+  /** The record's tools (OpenAI's `tools`, ShareGPT's `tools` JSON string); absent when it has none. */
+  tools?: ToolDefinition[];
+}
+
+/** A tool call as one line of text, `name(arguments)`: what search, token counts and {{reference}} see of it. */
+export const toolCallText = (c: ToolCall): string => `${c.function.name}(${c.function.arguments})`;
+
+/** A message's text: its content, then its tool calls one per line. */
+export function messageText(m: ChatMessage): string {
+  if (!m.tool_calls?.length) return m.content;
+  return [...(m.content ? [m.content] : []), ...m.tool_calls.map(toolCallText)].join('\n');
+}
+
+/** The reference answer of a conversation: the last message's text when it is the assistant's, else null. */
+export function referenceOf(messages: ChatMessage[]): string | null {
+  const last = messages.at(-1);
+  return last?.role === 'assistant' ? messageText(last) : null;
 }
 
 /** A record that was skipped, with where and why. */

@@ -8,7 +8,10 @@ export const DistillTemplate = z.strictObject({
   /** The last user message as the teacher sees it. */
   user: z.string().min(1).max(100_000).default('{{prompt}}'),
   /** Worked examples placed before each prompt (teacher-side only: never in the output). */
-  fewShot: z.array(z.strictObject({ user: z.string().min(1), assistant: z.string().min(1) })).max(20).default([]),
+  fewShot: z
+    .array(z.strictObject({ user: z.string().min(1), assistant: z.string().min(1) }))
+    .max(20)
+    .default([]),
   /** What the training example holds besides the answer: the example's own messages, or the prompt as sent. */
   output: z.enum(['original', 'as-sent']).default('original'),
 });
@@ -32,7 +35,12 @@ export const DistillGeneration = Sampling.extend({
   temperature: z.number().min(0).max(5).default(0.7),
   maxTokens: z.number().int().min(1).max(32_768).default(512),
   /** The run's seed: each (example, sample) gets its own seed from it, so a run is reproducible. */
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(42),
   /** Answers per prompt. */
   samples: z.number().int().min(1).max(16).default(1),
 });
@@ -80,4 +88,21 @@ export interface DistillEstimate {
   measuredBy: string | null;
   /** maxTokens at that speed (an upper bound: answers usually stop earlier); null without a measurement. */
   maxSeconds: number | null;
+}
+
+/** Share of answers a run may reject before it fails (0–1); a run that keeps no answer fails whatever this is. */
+export const MaxRejectRate = z.number().min(0).max(1).default(0.5);
+
+/** A distillation run's answers: in all, kept in the output, rejected. */
+export interface DistillRunCounts {
+  runId: number;
+  total: number;
+  included: number;
+  rejected: number;
+}
+
+/** The answers a run is generating, as far as they are (throttled): each event lists every answer in flight. */
+export interface DistillStreamEvent {
+  runId: number;
+  inFlight: { position: number; sample: number; text: string; tokens: number }[];
 }

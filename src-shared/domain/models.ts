@@ -53,3 +53,16 @@ export interface ModelInspection {
   /** The id if this path is already in the library. */
   existingId: number | null;
 }
+
+/** One finished benchmark of a model (a `models.benchmark` run): mean speeds over its repetitions. */
+export interface BenchmarkRecord {
+  runId: number;
+  /** When it finished. */
+  at: string;
+  promptTokensPerSecond: number;
+  generateTokensPerSecond: number;
+  threads: number | null;
+  promptTokens: number;
+  generateTokens: number;
+  repetitions: number;
+}

@@ -36,3 +36,23 @@ export type GenerationEvent =
   | { generationId: string; type: 'token'; text: string; tokens: number }
   | { generationId: string; type: 'done'; text: string; stats: GenerationStats }
   | { generationId: string; type: 'error'; code: string; message: string };
+
+/** One turn of a Playground chat. */
+export const ChatTurn = z.strictObject({ role: z.enum(['user', 'assistant']), content: z.string().max(200_000) });
+export type ChatTurn = z.infer<typeof ChatTurn>;
+
+/** A Playground chat as the list shows it. */
+export interface ConversationSummary {
+  id: number;
+  title: string;
+  modelId: number | null;
+  turns: number;
+  updatedAt: string;
+}
+
+/** A Playground chat, kept in SQLite so it survives a reload and lives with the library. */
+export interface Conversation extends ConversationSummary {
+  systemPrompt: string;
+  messages: ChatTurn[];
+  createdAt: string;
+}

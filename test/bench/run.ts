@@ -6,12 +6,14 @@ import { playgroundBench } from './playground.js';
 import { datasetsBench } from './datasets.js';
 import { distillBench } from './distill.js';
 import { adaptersBench } from './adapters.js';
+import { cliBench } from './cli.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
   datasets: datasetsBench,
   distill: distillBench,
   adapters: adaptersBench,
+  cli: cliBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -21,7 +23,8 @@ if (!bench) {
   playground [--threads N] [--tokens N] [--reps N] [--model FILE.gguf] [--build-llama-tools]
   datasets [--examples N]
   distill [--prompts N] [--tokens N] [--model FILE.gguf]
-  adapters [--ctx N] [--chunks N] [--model FILE.gguf --lora FILE.gguf]`);
+  adapters [--ctx N] [--chunks N] [--model FILE.gguf --lora FILE.gguf]
+  cli [--reps N] [--no-sources] [--no-npx]`);
   process.exit(2);
 }
 try {

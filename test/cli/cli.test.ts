@@ -135,6 +135,34 @@ describe('distillery datasets', () => {
     expect(again.stderr).toBe('distillery: a dataset named marv already exists (to add a file to it, import with append)\n');
   });
 
+  it('refuses a file with no valid record in one line, with a non-zero code', () => {
+    const dir = tempDir();
+    // a file with no valid record: refused in one line, exit 1, nothing imported
+    const bad = path.join(dir, 'answers-only.jsonl');
+    fs.writeFileSync(bad, [1, 2, 3].map((i) => JSON.stringify({ messages: [{ role: 'assistant', content: `answer ${i}` }] })).join('\n'));
+    const none = distillery('datasets', 'import', bad, '--name', 'none', '--format', 'openai', '--data-dir', dir);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^distillery: answers-only\.jsonl has no valid record \(3 rejected; line 1: [^\n]+\): nothing to import\n$/);
+    expect(JSON.parse(distillery('datasets', 'list', '--json', '--data-dir', dir).stdout)).toEqual([]);
+  }, 120_000);
+
+  it('export replaces an existing file only with --force, and never writes over the library', { timeout: 180_000 }, () => {
+    const dir = tempDir();
+    const sample = path.join(REPO, 'test', 'datasets', 'samples', 'openai-chat.jsonl');
+    expect(distillery('datasets', 'import', sample, '--name', 'marv', '--data-dir', dir).code).toBe(0);
+    const out = path.join(tempDir(), 'marv.jsonl');
+    fs.writeFileSync(out, 'mine\n');
+    const refused = distillery('datasets', 'export', 'marv', '--format', 'openai', '--out', out, '--data-dir', dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`distillery: ${out} already exists; choose another name or ask to replace it (--force)`);
+    expect(fs.readFileSync(out, 'utf8')).toBe('mine\n');
+    const db = path.join(dir, 'distillery.db');
+    const own = distillery('datasets', 'export', 'marv', '--format', 'openai', '--out', db, '--force', '--data-dir', dir);
+    expect(own.stderr).toContain(`${db} is one of Distillery's own files`);
+    expect(distillery('datasets', 'export', 'marv', '--format', 'openai', '--out', out, '--force', '--data-dir', dir).code).toBe(0);
+    expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
   it('dedupes (exact and near), splits with a seed, diffs and exports per split as Parquet', () => {
     const dir = tempDir();
     const file = path.join(dir, 'faq.jsonl');
@@ -170,6 +198,7 @@ describe('distillery datasets', () => {
     expect(diff.stdout).toMatch(/#41 removed/);
 
     const out = path.join(dir, 'out', 'faq.parquet');
+    fs.mkdirSync(path.dirname(out)); // an export never creates folders
     const exp = distillery('datasets', 'export', 'faq@4', '--format', 'parquet', '--split', 'each', '--out', out, '--data-dir', dir);
     expect(exp.stderr.split('\n').filter((l) => l && !l.startsWith('\r') && !/\[run \d+\]/.test(l))).toEqual([]);
     expect(exp.code).toBe(0);

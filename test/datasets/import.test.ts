@@ -179,4 +179,37 @@ describe('dataset import runs', () => {
       expect(hits.rows.map((r) => r.position)).toContain(line);
     }
   });
+
+  it('refuses a small file with no valid record before a run starts; a larger one ends its run failed, leaving nothing', async () => {
+    const ws = workspace();
+    const bad = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ messages: [{ role: 'assistant', content: `no question ${i}` }] })).join('\n') + '\n';
+    const small = path.join(tempDir(), 'answers-only.jsonl');
+    fs.writeFileSync(small, bad(20));
+    const refused = ws.client.call('datasets.import', { path: small, name: 'nothing', format: 'openai' });
+    await expect(refused).rejects.toMatchObject({ code: 'invalid_input', field: 'path' });
+    await expect(refused).rejects.toThrow(/^answers-only\.jsonl has no valid record \(20 rejected; line 1: .+\): nothing to import$/);
+    expect(await ws.client.call('runs.list', { kind: 'datasets.import' })).toEqual([]);
+
+    // too large to read whole before starting: the run reads it, imports nothing, and fails saying so
+    const large = path.join(tempDir(), 'large.jsonl');
+    fs.writeFileSync(large, bad(30_000));
+    expect(fs.statSync(large).size).toBeGreaterThan(1 << 20);
+    const { runId } = await ws.client.call('datasets.import', { path: large, name: 'nothing', format: 'openai' });
+    const end = await ws.app.runner.waitFor(runId);
+    expect(end.status).toBe('failed');
+    expect(end.error).toMatch(/^nothing imported from large\.jsonl: all 30000 record\(s\) were rejected \(line 1: .+\)$/);
+    await expect(ws.client.call('datasets.get', { name: 'nothing' })).rejects.toMatchObject({ code: 'not_found' });
+    expect(examplesRows(ws)).toBe(0);
+    // the rejects report stays with the run
+    expect((await ws.client.call('datasets.rejects', { runId })).length).toBeGreaterThan(0);
+
+    // appending nothing leaves the dataset at its version
+    const { runId: ok } = await ws.client.call('datasets.import', { path: path.join(SAMPLES, 'sharegpt.jsonl'), name: 'support' });
+    await ws.app.runner.waitFor(ok);
+    const append = await ws.client.call('datasets.import', { path: large, name: 'support', format: 'openai', append: true });
+    expect((await ws.app.runner.waitFor(append.runId)).status).toBe('failed');
+    const d = await ws.client.call('datasets.get', { name: 'support' });
+    expect(d.version).toMatchObject({ number: 1, exampleCount: 2 });
+    expect(d.versions).toHaveLength(1);
+  });
 });

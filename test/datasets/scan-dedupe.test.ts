@@ -128,3 +128,30 @@ describe('token counts', () => {
     expect(detail.metrics.find((m) => m.name === 'examples_counted')?.value).toBe(0);
   });
 });
+
+describe('tool-calling examples in scans and token counts', () => {
+  const weather = { type: 'function', function: { name: 'get_current_weather', description: 'Get the current weather in a city', parameters: { type: 'object', properties: { location: { type: 'string' } } } } };
+  const call = (args: string) => ({ role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_current_weather', arguments: args } }] });
+
+  it('counts the tokens of tool calls and tools, not only of message text', async () => {
+    const ws = await dataset([
+      { messages: [{ role: 'user', content: 'Weather in Paris?' }, { role: 'assistant', content: '' }] },
+      { messages: [{ role: 'user', content: 'Weather in Paris?' }, call('{"location": "Paris, France", "unit": "celsius"}')], tools: [weather] },
+    ]);
+    const model = await ws.client.call('models.add', { path: await fixtureModel('student'), roles: ['student'] });
+    expect((await ws.app.runner.waitFor((await ws.client.call('datasets.countTokens', { name: 'd', modelId: model.id })).runId)).status).toBe('succeeded');
+    const [plain, tools] = (await rows(ws, { tokenizerModel: model.id })).map((r) => r.tokens!);
+    expect(tools! - plain!).toBeGreaterThan(30); // the call, its arguments and the tool's schema
+  });
+
+  it("finds PII in a call's arguments and redacts it there, keeping the call", async () => {
+    const ws = await dataset([{ messages: [{ role: 'user', content: 'Mail the report' }, call('{"to": "jane.doe@example.com"}')] }]);
+    const { runId } = await ws.client.call('datasets.scan', { name: 'd', pii: 'redact' });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    const [row] = await rows(ws);
+    expect(row!.flags).toContain('pii:email');
+    const args = row!.messages[1]!.tool_calls![0]!.function.arguments;
+    expect(args).not.toContain('jane.doe@example.com');
+    expect(Object.keys(JSON.parse(args) as object)).toEqual(['to']); // still JSON
+  });
+});

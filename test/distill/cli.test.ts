@@ -62,6 +62,17 @@ describe('distillery distill and runs, from a terminal', () => {
     expect(down.stderr).toMatch(/http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions could not be reached/);
   });
 
+  it('exits non-zero when a run keeps no answer, with what to change in one line', () => {
+    // every answer cut at 3 tokens: the run fails, the exit code says so, and the line says what to change
+    const cut = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--limit', '3', '--max-tokens', '3', '--out-name', 'cut', '--json', '--data-dir', dir);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/^distillery: run \d+ failed: all 3 answers hit max tokens 3; raise it or untick 'reject truncated' \(CLI: --keep-truncated\)\n$/);
+    expect(JSON.parse(cut.stdout)).toMatchObject({ kind: 'distill', status: 'failed' });
+    const rate = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--max-reject-rate', '2', '--out-name', 'y', '--data-dir', dir);
+    expect(rate.code).toBe(1);
+    expect(rate.stderr).toMatch(/maxRejectRate/);
+  }, 180_000);
+
   it('cancels a run that serve is running, from another process, and resumes it here', async () => {
     server = await startServer(dir);
     const { runId } = (await callHttp(server.url, 'distill.start', {

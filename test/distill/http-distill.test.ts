@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
@@ -8,7 +9,16 @@ import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js'
 const KEY = 'sk-test-distill-0123456789abcdef';
 let server: http.Server;
 let url: string;
-const seen: { auth: string | undefined; body: { model: string; messages: { role: string; content: string }[]; seed?: number; max_tokens?: number; logprobs?: boolean; top_logprobs?: number } }[] = [];
+interface SeenBody {
+  model: string;
+  messages: { role: string; content: string; tool_calls?: unknown[]; tool_call_id?: string }[];
+  tools?: { type: string; function: { name: string } }[];
+  seed?: number;
+  max_tokens?: number;
+  logprobs?: boolean;
+  top_logprobs?: number;
+}
+const seen: { auth: string | undefined; body: SeenBody }[] = [];
 
 /** The log-probabilities the test server reports for an answer: one entry per character, top-k alternatives. */
 const serverLogprobs = (answer: string, k: number) =>
@@ -32,8 +42,18 @@ beforeAll(async () => {
       const prompt = body.messages.at(-1)!.content;
       const answer = [...prompt].reverse().join('');
       res.writeHead(200, { 'content-type': 'application/json' });
+      if (body.tools?.length && /Convert/.test(prompt)) {
+        // a teacher that calls the tool it was offered: no content, the call in tool_calls
+        const call = { id: 'call_srv', type: 'function', function: { name: body.tools[0]!.function.name, arguments: '{"amount": 1000}' } };
+        return void res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [call] }, finish_reason: 'tool_calls' }] }));
+      }
       const logprobs = body.logprobs ? { content: serverLogprobs(answer, body.top_logprobs ?? 0) } : null;
-      res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: answer }, logprobs, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 7 } }));
+      res.end(
+        JSON.stringify({
+          choices: [{ index: 0, message: { role: 'assistant', content: answer }, logprobs, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 10, completion_tokens: 7 },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -83,7 +103,9 @@ describe('distillation with an OpenAI-compatible teacher', () => {
       await expect(
         ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: url, model: 'm', apiKeyEnv: 'NOT_SET_ANYWHERE_42' }, outName: 'x' }),
       ).rejects.toThrow(/NOT_SET_ANYWHERE_42 .* is not set/);
-      await expect(ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: 'ftp://x/v1', model: 'm' }, outName: 'x' })).rejects.toMatchObject({ code: 'invalid_input' });
+      await expect(ws.client.call('distill.start', { dataset: 'p', teacher: { baseUrl: 'ftp://x/v1', model: 'm' }, outName: 'x' })).rejects.toMatchObject({
+        code: 'invalid_input',
+      });
     } finally {
       await ws.close();
     }
@@ -106,6 +128,101 @@ describe('distillation with an OpenAI-compatible teacher', () => {
       expect(stored).toBeLessThan(JSON.stringify(expected).length);
     } finally {
       await ws.close();
+    }
+  });
+
+  it('sends each example its tools and tool turns in OpenAI form; an answer that calls a tool is kept as its call; the output keeps the tools', async () => {
+    const ws: Workspace = makeWorkspace();
+    try {
+      const samples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../datasets/samples');
+      await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: path.join(samples, 'sharegpt-tools.jsonl'), name: 'tools' })).runId);
+      const { runId } = await ws.client.call('distill.start', { dataset: 'tools', teacher: { baseUrl: url, model: 'tool-teacher' }, outName: 'tools-distilled' });
+      expect((await ws.app.runner.waitFor(runId)).error).toBeNull();
+      const sent = seen.filter((s) => s.body.model === 'tool-teacher').map((s) => s.body);
+      expect(sent).toHaveLength(3);
+      const area = sent.find((b) => b.messages.at(-1)!.content.startsWith('What about a circle'))!;
+      expect(area.tools!.map((t) => t.function.name)).toEqual(['calculate_area', 'calculate_discount']);
+      expect(area.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'user']);
+      expect(area.messages[1]).toMatchObject({ content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'calculate_area' } }] });
+      expect(area.messages[2]).toEqual({ role: 'tool', content: '{"area": 15}', tool_call_id: 'call_1' });
+      expect(sent.find((b) => b.messages.at(-1)!.content.startsWith('Can you explain'))!.tools).toBeUndefined(); // "tools": "[]"
+      const answers = await ws.client.call('distill.answers', { runId });
+      expect(answers.rows.find((r) => r.position === 3)).toMatchObject({ answer: 'convert_currency({"amount": 1000})', rejected: null });
+      const out = await ws.client.call('datasets.examples', { name: 'tools-distilled', offset: 0, limit: 10 });
+      expect(out.rows.map((r) => r.tools?.map((t) => t.function.name) ?? null)).toEqual([['calculate_area', 'calculate_discount'], null, ['convert_currency']]);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("streams a server's answer as it is generated (server-sent events), and keeps the whole of it", async () => {
+    // A server that streams each answer a character per event; the first answer stops half-way until the test has
+    // seen its first half arrive as a distill.stream event, so the partial text provably came before the answer.
+    let seenHalf!: () => void;
+    const half = new Promise<void>((r) => (seenHalf = r));
+    const bodies: { stream?: boolean; stream_options?: unknown; logprobs?: boolean }[] = [];
+    const sse = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as { stream?: boolean; stream_options?: unknown; logprobs?: boolean; messages: { content: string }[] };
+        bodies.push(body);
+        const answer = [...body.messages.at(-1)!.content].reverse().join('');
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const send = (chunk: unknown) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        const soft = (ch: string) =>
+          body.logprobs ? { logprobs: { content: [{ token: ch, logprob: -0.5, top_logprobs: [{ token: ch, logprob: -0.5 }] }] } } : {};
+        const chars = [...answer];
+        const cut = bodies.length === 1 ? 4 : chars.length;
+        for (const ch of chars.slice(0, cut)) send({ choices: [{ index: 0, delta: { content: ch }, finish_reason: null, ...soft(ch) }] });
+        void (bodies.length === 1 ? half : Promise.resolve()).then(() => {
+          for (const ch of chars.slice(cut)) send({ choices: [{ index: 0, delta: { content: ch }, finish_reason: null, ...soft(ch) }] });
+          send({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+          send({ choices: [], usage: { prompt_tokens: 5, completion_tokens: chars.length } });
+          res.end('data: [DONE]\n\n');
+        });
+      });
+    });
+    await new Promise<void>((r) => sse.listen(0, '127.0.0.1', r));
+    const ws: Workspace = makeWorkspace();
+    try {
+      const file = path.join(tempDir(), 'p.jsonl');
+      fs.writeFileSync(file, ['streaming', 'events'].map((w) => JSON.stringify({ prompt: `say ${w}` })).join('\n'));
+      await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'p' })).runId);
+      const partials: string[] = [];
+      const off = ws.client.on('distill.stream', (e) => {
+        for (const a of e.inFlight) partials.push(a.text);
+        if (e.inFlight.some((a) => a.position === 1 && a.text === 'gnim')) seenHalf();
+      });
+      const { runId } = await ws.client.call('distill.start', {
+        dataset: 'p',
+        teacher: { baseUrl: `http://127.0.0.1:${(sse.address() as AddressInfo).port}/v1`, model: 'streamer' },
+        parallel: 1,
+        outName: 'streamed',
+      });
+      expect(await ws.app.runner.waitFor(runId)).toMatchObject({ status: 'succeeded', error: null });
+      off();
+      expect(bodies[0]).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+      expect(partials).toContain('gnim'); // the first four characters, before the rest was sent
+      const answers = await ws.client.call('distill.answers', { runId });
+      expect(answers.rows.map((r) => [r.answer, r.finishReason, r.completionTokens])).toEqual([
+        ['gnimaerts yas', 'stop', 13],
+        ['stneve yas', 'stop', 10],
+      ]);
+      // soft labels arrive a token per event too
+      const again = await ws.client.call('distill.start', {
+        dataset: 'p',
+        teacher: { baseUrl: `http://127.0.0.1:${(sse.address() as AddressInfo).port}/v1`, model: 'streamer' },
+        logprobs: 1,
+        outName: 'streamed-soft',
+      });
+      expect((await ws.app.runner.waitFor(again.runId)).status).toBe('succeeded');
+      const labels = await ws.client.call('distill.logprobs', { runId: again.runId, position: 2 });
+      expect(labels!.tokens.map((t) => t.token).join('')).toBe('stneve yas');
+      expect(labels!.tokens[0]).toEqual({ token: 's', logprob: -0.5, top: [{ token: 's', logprob: -0.5 }] });
+    } finally {
+      await ws.close();
+      await new Promise((r) => sse.close(r));
     }
   });
 });

@@ -378,3 +378,25 @@ describe('HttpTeacher options and helpers', () => {
     expect(backoffDelay(2, b, () => 0.5)).toBe(100);
   });
 });
+
+describe('a streamed answer that calls tools', () => {
+  it('puts the tool-call fragments of the stream back together, as a whole completion would give them', async () => {
+    const events = [
+      { choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } }] } }] },
+      { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city": ' } }] } }] },
+      { choices: [{ index: 0, delta: { tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '{}' } }] } }] },
+      { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] } }] },
+      { choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }], usage: { prompt_tokens: 5, completion_tokens: 9 } },
+    ];
+    const { base, hits } = await serve((_hit, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const e of events) res.write(`data: ${JSON.stringify(e)}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+    const deltas: number[] = [];
+    const r = await teacher(base).generate({ messages: USER }, undefined, (_text, chunks) => deltas.push(chunks));
+    expect(JSON.parse(hits[0]!.body)).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(r).toMatchObject({ text: 'get_weather({"city": "Oslo"})\nget_time({})', finishReason: 'tool_calls', completionTokens: 9 });
+    expect(deltas).toEqual([]); // no text content was streamed, only calls
+  });
+});

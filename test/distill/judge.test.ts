@@ -88,8 +88,18 @@ describe('filters: JSON schema match and an LLM judge; answers in and out by han
         parallel: 2,
         outName: 'capitals',
       });
+      // 3 of 5 rejected is more than the default 50%: the run fails, with each reason and what to change
       const end = await ws.app.runner.waitFor(runId);
-      expect(end.error).toBeNull();
+      expect(end.status).toBe('failed');
+      expect(end.error).toBe(
+        "3 of 5 answers were rejected (60%, above the 50% allowed): 2 scored below the judge's pass mark 6 (lower the pass mark or revise the rubric); " +
+          '1 did not match the JSON schema (loosen the schema or tell the teacher about it in the prompt). ' +
+          'The 2 kept answers stay in this run: resume it to write them anyway, or raise the max reject rate',
+      );
+      await expect(ws.client.call('datasets.get', { name: 'capitals' })).rejects.toMatchObject({ code: 'not_found' });
+      // resuming is "write them anyway"
+      await ws.client.call('runs.resume', { id: runId });
+      expect(await ws.app.runner.waitFor(runId)).toMatchObject({ status: 'succeeded', error: null });
       const { rows, included, rejected } = await ws.client.call('distill.answers', { runId });
       const byCity = Object.fromEntries(rows.map((r) => [JSON.parse(r.answer).city as string, r]));
       expect(byCity.Bordeaux!.rejected).toBe('does not match the JSON schema: /population must be integer');

@@ -90,6 +90,7 @@ describe('distillation against llama-server', () => {
       jsonSchema: schema,
       judge: { teacher: { baseUrl, model: 'fixture-teacher' }, rubric: 'The severity fits the error.', threshold: 1, maxTokens: 64 },
       parallel: 4,
+      maxRejectRate: 1, // this test is about the server's JSON; answers cut at 64 tokens may be most of them
       outName: 'served-json',
     });
     const end = await ws.app.runner.waitFor(runId);

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../helpers/workspace.js';
 import { fixtureModel } from '../fixtures/models.js';
+import type { DistillStreamEvent } from '../../src-shared/domain/distill.js';
 
 const open: Workspace[] = [];
 afterEach(async () => {
@@ -80,7 +82,7 @@ describe('distillation with a local GGUF teacher', () => {
     expect(one.rows.map((r) => r.answer)).toEqual(answers.rows.map((r) => r.answer));
   });
 
-  it('keeps rejected answers with their reason, out of the output', async () => {
+  it('keeps rejected answers with their reason; a run that keeps none fails saying why and what to change', async () => {
     const { ws, teacherId } = await setup(4);
     const { runId } = await ws.client.call('distill.start', {
       dataset: 'prompts',
@@ -90,21 +92,102 @@ describe('distillation with a local GGUF teacher', () => {
       parallel: 2,
       outName: 'strict',
     });
-    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    // 4 tokens of random weights never reach an end of generation: every answer is truncated
+    const end = await ws.app.runner.waitFor(runId);
+    expect(end.status).toBe('failed');
+    expect(end.error).toBe("all 4 answers hit max tokens 4; raise it or untick 'reject truncated' (CLI: --keep-truncated)");
+    expect(end.progress.message).toBe('4 of 4 answers (0 kept, 4 rejected) · stopped');
     const answers = await ws.client.call('distill.answers', { runId, only: 'rejected' });
-    // 4 tokens of random weights never reach an end of generation
     expect(answers).toMatchObject({ total: 4, rejected: 4, included: 0 });
     expect(answers.rows[0]!.rejected).toBe('truncated: the answer hit the token limit');
-    expect((await ws.client.call('datasets.get', { name: 'strict' })).version.exampleCount).toBe(0);
-    // re-included by hand: into the output's working copy, undoable, committed as the next version
+    // no empty dataset is left behind
+    await expect(ws.client.call('datasets.get', { name: 'strict' })).rejects.toMatchObject({ code: 'not_found' });
+    expect(await ws.client.call('distill.counts', { runIds: [runId] })).toEqual([{ runId, total: 4, included: 0, rejected: 4 }]);
+
+    // re-included by hand, then resumed: the run writes what the user kept
     const inc = await ws.client.call('distill.include', { runId, position: 3 });
-    expect(inc).toEqual({ label: `Re-included answer 3 of run ${runId}`, outName: 'strict', addedToWorkingCopy: true });
+    expect(inc).toEqual({ label: `Re-included answer 3 of run ${runId}`, outName: 'strict', addedToWorkingCopy: false });
     await expect(ws.client.call('distill.include', { runId, position: 3 })).rejects.toThrow(/already in strict/);
-    const draft = await ws.client.call('datasets.examples', { name: 'strict', offset: 0, limit: 10 });
-    expect(draft.rows.map((r) => r.messages.at(-1)!.content)).toEqual([answers.rows.find((r) => r.position === 3)!.answer]);
-    expect((await ws.client.call('distill.answers', { runId })).included).toBe(1);
-    await ws.client.call('datasets.undo', { name: 'strict' });
+    await ws.client.call('runs.resume', { id: runId });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    const out = await ws.client.call('datasets.examples', { name: 'strict', offset: 0, limit: 10 });
+    expect(out.rows.map((r) => r.messages.at(-1)!.content)).toEqual([answers.rows.find((r) => r.position === 3)!.answer]);
+    // and out again: from the output's working copy, undoable
+    await ws.client.call('distill.exclude', { runId, position: 3 });
     expect((await ws.client.call('datasets.examples', { name: 'strict', offset: 0, limit: 10 })).total).toBe(0);
+    await ws.client.call('datasets.undo', { name: 'strict' });
+    expect((await ws.client.call('datasets.examples', { name: 'strict', offset: 0, limit: 10 })).total).toBe(1);
+  });
+
+  it('stops as soon as its first answers are all rejected for one reason, without answering the rest', async () => {
+    const { ws, teacherId } = await setup(40);
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: { ...greedy, maxTokens: 3 },
+      filters: { truncated: true, refusals: false },
+      parallel: 2,
+      outName: 'early',
+    });
+    const end = await ws.app.runner.waitFor(runId);
+    expect(end.status).toBe('failed');
+    expect(end.error).toBe(
+      "the first 8 answers all hit max tokens 3; raise it or untick 'reject truncated' (CLI: --keep-truncated) (stopped early; resume the run to answer the rest anyway)",
+    );
+    const answers = await ws.client.call('distill.answers', { runId, limit: 100 });
+    // the answers in flight when the check ran may have been committed; the other 30 prompts were never sent
+    expect(answers.total).toBeGreaterThanOrEqual(8);
+    expect(answers.total).toBeLessThan(11);
+    expect(answers.rejected).toBe(answers.total);
+    expect(end.progress.message).not.toMatch(/left/);
+  });
+
+  it('an empty output fails even when any reject rate is allowed, naming the filter', async () => {
+    const { ws, teacherId } = await setup(4);
+    // a pattern random text cannot match rejects every answer; a max reject rate of 1 does not save an empty output
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: { ...greedy, maxTokens: 6 },
+      filters: { ...keepAll, mustMatch: '^NEVER$' },
+      maxRejectRate: 1,
+      parallel: 2,
+      outName: 'regex',
+    });
+    const end = await ws.app.runner.waitFor(runId);
+    expect(end.status).toBe('failed');
+    expect(end.error).toBe('all 4 answers failed the patterns (must match /^NEVER$/); check the patterns against a few answers');
+  });
+
+  it('streams the answers in flight as they are generated; after a cancel, no time left is shown', async () => {
+    const { ws, teacherId } = await setup(24);
+    const events: DistillStreamEvent[] = [];
+    const off = ws.client.on('distill.stream', (e) => events.push(e));
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: { ...greedy, maxTokens: 40 },
+      filters: keepAll,
+      parallel: 2,
+      outName: 'streamed',
+    });
+    // a partial answer arrives before that answer is committed
+    await waitUntil(() => events.some((e) => e.inFlight.length > 0), 60_000, 'a partial answer');
+    const first = events.find((e) => e.inFlight.length > 0)!.inFlight[0]!;
+    expect(first.tokens).toBeGreaterThan(0);
+    await waitUntil(() => (ws.app.db.prepare(`SELECT count(*) FROM distill_answers WHERE run_id = ?`).pluck().get(runId) as number) >= 4, 60_000, 'answers');
+    await ws.client.call('runs.cancel', { id: runId });
+    const end = await ws.app.runner.waitFor(runId);
+    off();
+    expect(end.status).toBe('cancelled');
+    expect(end.progress.message).toMatch(/^\d+ of 24 answers \(\d+ kept, 0 rejected\) · cancelled$/);
+    expect(events.every((e) => e.runId === runId)).toBe(true);
+    expect(events.at(-1)!.inFlight).toEqual([]); // nothing left in flight
+    const answers = await ws.client.call('distill.answers', { runId, limit: 100 });
+    const done = answers.rows.find((r) => r.position === first.position && r.sample === first.sample)!;
+    // the partial text was the start of the answer, with fewer tokens
+    expect(first.tokens).toBeLessThan(done.completionTokens!);
+    expect(done.answer.startsWith(first.text.trim())).toBe(true);
   });
 
   it('resumes after the app stops mid-run: no answer lost or duplicated', async () => {
@@ -122,6 +205,30 @@ describe('distillation with a local GGUF teacher', () => {
     expect(new Set(answers.rows.map((r) => r.position)).size).toBe(24);
     expect((await again.ws.client.call('datasets.get', { name: 'resumed' })).version.exampleCount).toBe(24);
     expect(again.ws.app.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it("a local teacher is shown the example's tools and tool turns through the model's chat template", async () => {
+    const { ws, teacherId } = await setup(1);
+    const sample = path.join(path.dirname(fileURLToPath(import.meta.url)), '../datasets/samples/sharegpt-tools.jsonl');
+    const records = fs.readFileSync(sample, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const bare = path.join(tempDir(), 'bare.jsonl'); // the same conversations without their tools
+    fs.writeFileSync(bare, records.map(({ tools: _, ...r }) => JSON.stringify(r)).join('\n'));
+    await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: sample, name: 'tools' })).runId);
+    await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: bare, name: 'bare' })).runId);
+    const answers = async (dataset: string) => {
+      const { runId } = await ws.client.call('distill.start', { dataset, teacher: { modelId: teacherId }, generation: { ...greedy, maxTokens: 2 }, filters: keepAll, outName: `${dataset}-out` });
+      expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+      return new Map((await ws.client.call('distill.answers', { runId })).rows.map((r) => [r.position, r]));
+    };
+    const withTools = new Map([...(await answers('tools'))].map(([p, r]) => [p, r.promptTokens!]));
+    const bareAnswers = await answers('bare');
+    const without = new Map([...bareAnswers].map(([p, r]) => [p, r.promptTokens!]));
+    // the two tool schemas of example 1 and the one of example 3 are in the prompt; example 2 has none ("tools": "[]")
+    expect(withTools.get(1)! - without.get(1)!).toBeGreaterThan(60);
+    expect(withTools.get(3)! - without.get(3)!).toBeGreaterThan(30);
+    expect(withTools.get(2)).toBe(without.get(2));
+    // the earlier call and its result are sent either way: tools or not, they are turns of the conversation
+    expect(bareAnswers.get(1)!.prompt.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'user']);
   });
 
   it('with a JSON schema, a local teacher writes only JSON that fits it (grammar)', async () => {

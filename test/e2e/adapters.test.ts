@@ -281,9 +281,15 @@ describe('adapters in Chromium', () => {
     await merge.getByLabel('Merge add adapter').selectOption(String(loraA));
     await merge.getByLabel('Merge scale of lora-a').fill('0.5');
     const out = path.join(dir, 'student-merged.gguf');
+    fs.writeFileSync(out, 'an older file');
     await merge.getByLabel('Output file').fill(out);
     await merge.getByRole('radio', { name: 'F32' }).click();
     await merge.getByRole('button', { name: 'Merge', exact: true }).click();
+    // The file exists: the form asks before replacing it.
+    const confirm = merge.getByTestId('replace-confirm');
+    await confirm.getByText(`${out} already exists — replace it?`).waitFor();
+    expect(fs.readFileSync(out, 'utf8')).toBe('an older file');
+    await confirm.getByRole('button', { name: 'Replace' }).click();
     const done = merge.getByTestId('started-run');
     await done.locator('.badge-succeeded').waitFor({ timeout: 60_000 });
     const link = done.getByRole('link', { name: 'student-merged', exact: true });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { tempDir } from '../helpers/tmp.js';
@@ -80,9 +81,18 @@ describe('curating a dataset in Chromium', () => {
     await screenshot(page, 'dataset-split');
 
     const out = path.join(dir, 'export', 'tickets.jsonl');
+    fs.mkdirSync(path.dirname(out)); // an export never creates folders
+    fs.writeFileSync(path.join(dir, 'export', 'tickets.test.jsonl'), 'an older export\n');
     await page.getByLabel('Export split').selectOption('each');
     await page.getByLabel('Export file').fill(out);
     await page.getByTestId('export-tool').getByRole('button', { name: 'Export' }).click();
+    // One of the files exists: the form asks before replacing it, and replaces it when told to.
+    const confirm = page.getByTestId('export-tool').getByTestId('replace-confirm');
+    await confirm.getByText(`${path.join(dir, 'export', 'tickets.test.jsonl')} already exists — replace it?`).waitFor();
+    expect(fs.existsSync(`${out}.manifest.json`)).toBe(false);
+    await confirm.scrollIntoViewIfNeeded();
+    await screenshot(page, 'dataset-export-replace');
+    await confirm.getByRole('button', { name: 'Replace' }).click();
     await waitUntil(() => fs.existsSync(`${out}.manifest.json`), 30_000, 'the export manifest');
     const lines = (f: string) => fs.readFileSync(f, 'utf8').trim().split('\n').length;
     expect([lines(path.join(dir, 'export', 'tickets.train.jsonl')), lines(path.join(dir, 'export', 'tickets.validation.jsonl')), lines(path.join(dir, 'export', 'tickets.test.jsonl'))]).toEqual([48, 6, 6]);
@@ -145,6 +155,45 @@ describe('curating a dataset in Chromium', () => {
     await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
     await page.getByTestId('bars').getByText('pii:email').waitFor();
     await screenshot(page, 'dataset-scan-run');
+  });
+
+  it('shows a tool-calling conversation: the tools offered, each call with its arguments, each result apart', async () => {
+    const samples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../datasets/samples');
+    await page.goto(`${server.url}/#/datasets`);
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await page.getByLabel('Dataset file path').fill(path.join(samples, 'sharegpt-tools.jsonl'));
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTestId('import-preview').getByText('Format sharegpt').waitFor();
+    await page.getByLabel('Dataset name').fill('glaive');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.waitForURL(/#\/runs\/\d+$/);
+    await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
+
+    await page.goto(`${server.url}/#/datasets/glaive`);
+    await page.getByTestId('example-1').click();
+    const conversation = page.getByTestId('conversation');
+    await expect(conversation.getByTestId('tool-call').count()).resolves.toBe(2);
+    await expect(conversation.getByTestId('tool-result').count()).resolves.toBe(2);
+    await expect(conversation.getByTestId('tool-call').first().innerText()).resolves.toMatch(/calls calculate_area · call_1\s+\{\s+"shape": "rectangle"/);
+    await expect(conversation.getByTestId('tool-result').first().innerText()).resolves.toMatch(/result of calculate_area · call_1\s+\{\s+"area": 15/);
+    await conversation.getByTestId('tool-list').getByText('Tools (2): calculate_area, calculate_discount').click();
+    await conversation.getByText('Calculate the discounted price based on original price and discount percentage').waitFor();
+    await conversation.getByTestId('tool-result').first().scrollIntoViewIfNeeded();
+    await screenshot(page, 'dataset-tool-calls');
+  });
+
+  it('warns in the preview when no record is valid, and the import is refused in one line', async () => {
+    const file = path.join(dir, 'answers-only.jsonl');
+    fs.writeFileSync(file, [1, 2, 3].map((i) => JSON.stringify({ messages: [{ role: 'assistant', content: `answer ${i}` }] })).join('\n') + '\n');
+    await page.goto(`${server.url}/#/datasets`);
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await page.getByLabel('Dataset file path').fill(file);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await expect(page.getByTestId('preview-none-valid').innerText()).resolves.toMatch(/^None of the first 3 records can be imported/);
+    await page.getByLabel('Dataset name').fill('none');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByTestId('import-preview').getByText(/answers-only\.jsonl has no valid record \(3 rejected; line 1: .*\): nothing to import/).waitFor();
+    expect(page.url()).toMatch(/#\/datasets$/);
   });
 
   it('logged no page errors', () => {

@@ -1,8 +1,11 @@
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { JobKind } from '../../src-main/core/jobs/types.js';
 import type { App } from '../../src-main/core/app.js';
-import { makeWorkspace, waitUntil, type Workspace } from '../helpers/workspace.js';
+import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../helpers/workspace.js';
 
 const ItemsConfig = z.strictObject({ count: z.number().int(), delayMs: z.number().int(), failAt: z.number().int().nullable() });
 type ItemsConfig = z.infer<typeof ItemsConfig>;
@@ -128,5 +131,73 @@ describe('job runner', () => {
     const run = app.runner.submit('test.twice', {});
     expect((await app.runner.waitFor(run.id)).status).toBe('succeeded');
     expect(rows(app, run.id)).toEqual([7]);
+  });
+});
+
+describe('temporary files of runs', () => {
+  const TempConfig = z.strictObject({ file: z.string(), fail: z.boolean() });
+  /** Records a temporary file, writes it, then fails or waits until it is cancelled (or the app shuts down). */
+  const tempJob: JobKind<z.infer<typeof TempConfig>> = {
+    kind: 'test.temp',
+    schema: TempConfig,
+    title: () => 'temp',
+    async run(ctx) {
+      fs.writeFileSync(ctx.tempFile(ctx.config.file), 'partial');
+      ctx.progress(1, 2, 'written');
+      if (ctx.config.fail) throw new Error('broken half-way');
+      await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
+    },
+  };
+  function tempWorkspace(dir?: string): Workspace {
+    const ws = workspace(dir);
+    ws.app.runner.register(tempJob);
+    return ws;
+  }
+  const recorded = (app: App) => app.db.prepare(`SELECT path FROM run_temp_files`).pluck().all() as string[];
+
+  it('removes them when the run fails or is cancelled, and only them', async () => {
+    const dir = tempDir();
+    const neighbour = path.join(dir, 'out.gguf.tmp-1'); // a user's file with the same kind of name: never touched
+    fs.writeFileSync(neighbour, 'mine');
+    const { app, client } = tempWorkspace();
+    const failing = path.join(dir, 'out.gguf.tmp-2');
+    const failed = await app.runner.waitFor(app.runner.submit('test.temp', { file: failing, fail: true }).id);
+    expect(failed.status).toBe('failed');
+    expect(fs.existsSync(failing)).toBe(false);
+    expect((await client.call('runs.get', { id: failed.id })).logs.map((l) => l.message)).toContain(`Removed the temporary file ${failing}.`);
+
+    const cancelling = path.join(dir, 'out.gguf.tmp-3');
+    const run = app.runner.submit('test.temp', { file: cancelling, fail: false });
+    await waitUntil(() => fs.existsSync(cancelling), 20_000, 'the temporary file');
+    app.runner.cancel(run.id);
+    expect((await app.runner.waitFor(run.id)).status).toBe('cancelled');
+    expect(fs.existsSync(cancelling)).toBe(false);
+    expect(fs.readFileSync(neighbour, 'utf8')).toBe('mine');
+    expect(recorded(app)).toEqual([]);
+  });
+
+  it('removes those of a run the app left running at the next start-up', async () => {
+    const dataDir = tempDir();
+    const file = path.join(tempDir(), 'merged.gguf.tmp-4');
+    const first = tempWorkspace(dataDir);
+    const run = first.app.runner.submit('test.temp', { file, fail: false });
+    await waitUntil(() => fs.existsSync(file), 20_000, 'the temporary file');
+    // Files written outside runs (a PEFT conversion during import) are recorded under -pid: a dead process's are
+    // leftovers, a living one's are still being written.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const orphan = path.join(tempDir(), 'lora.gguf.tmp-5');
+    const inFlight = path.join(tempDir(), 'lora.gguf.tmp-6');
+    for (const [pid, f] of [[dead, orphan], [process.ppid, inFlight]] as const) {
+      fs.writeFileSync(f, 'half');
+      first.app.db.prepare(`INSERT INTO run_temp_files (run_id, path) VALUES (?, ?)`).run(-pid, f);
+    }
+    await first.close(); // the app stops: the run stays `running`, its file stays
+    expect(fs.existsSync(file)).toBe(true);
+    const second = tempWorkspace(dataDir);
+    expect((await second.client.call('runs.get', { id: run.id })).status).toBe('interrupted');
+    expect(fs.existsSync(file)).toBe(false);
+    expect(fs.existsSync(orphan)).toBe(false);
+    expect(fs.existsSync(inFlight)).toBe(true);
+    expect(recorded(second.app)).toEqual([inFlight]);
   });
 });

@@ -94,4 +94,57 @@ describe('model library', () => {
     const missing = await ws.client.call('models.scan', { folder: path.join(dir, 'nope') });
     expect(await ws.app.runner.waitFor(missing.runId)).toMatchObject({ status: 'failed', error: expect.stringMatching(/does not exist/) });
   });
+
+  it('identifies models by their real path: a symlink to a listed file is that model, in add and in a scan', async () => {
+    const own = makeWorkspace();
+    try {
+      const dir = tempDir();
+      const file = path.join(dir, 'model.gguf');
+      fs.copyFileSync(student, file);
+      const first = await own.client.call('models.add', { path: file });
+      const link = path.join(dir, 'alias.gguf');
+      fs.symlinkSync(file, link);
+      await expect(own.client.call('models.add', { path: link })).rejects.toMatchObject({
+        code: 'conflict',
+        message: `${link} is the same file as ${file}, already in the library (model ${first.id})`,
+      });
+      expect((await own.client.call('models.inspect', { path: link })).existingId).toBe(first.id);
+      // A folder linked from elsewhere, holding a link to the same file: the scan adds nothing.
+      const other = tempDir();
+      fs.symlinkSync(file, path.join(other, 'again.gguf'));
+      const { runId } = await own.client.call('models.scan', { folder: other });
+      expect((await own.app.runner.waitFor(runId)).status).toBe('succeeded');
+      expect((await own.client.call('models.list', {})).map((m) => m.path)).toEqual([file]);
+      const run = await own.client.call('runs.get', { id: runId });
+      expect(run.metrics).toEqual(expect.arrayContaining([{ name: 'models_added', value: 0, unit: 'models', step: null }]));
+
+      // A library from before real paths were kept: filled in when it is opened.
+      own.app.db.prepare(`UPDATE models SET real_path = NULL`).run();
+      await own.close();
+      const reopened = makeWorkspace({ dataDir: own.dir });
+      try {
+        expect(reopened.app.db.prepare(`SELECT real_path FROM models`).pluck().all()).toEqual([fs.realpathSync(file)]);
+        await expect(reopened.client.call('models.add', { path: link })).rejects.toMatchObject({ code: 'conflict' });
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await own.close().catch(() => undefined); // closed already when the test got that far
+    }
+  });
+
+  it('names the file and the reason for a symlink loop or a NUL byte, never a raw error', async () => {
+    const dir = tempDir();
+    const loop = path.join(dir, 'loop.gguf');
+    fs.symlinkSync(loop, loop);
+    await expect(ws.client.call('models.add', { path: loop })).rejects.toMatchObject({
+      code: 'file_access',
+      message: `${loop}: too many levels of symbolic links (a symlink that points back to itself?)`,
+    });
+    await expect(ws.client.call('models.inspect', { path: `${dir}/a\0b.gguf` })).rejects.toMatchObject({
+      code: 'invalid_input',
+      field: 'path',
+      message: 'models.inspect: path: a path cannot contain a NUL byte (\\0)',
+    });
+  });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { LlmEngine } from '../../src-main/core/llm/engine.js';
 import { PlaygroundService } from '../../src-main/core/playground/service.js';
-import { Sampling, type GenerationEvent } from '../../src-shared/domain/playground.js';
+import { Sampling, type ChatTurn, type GenerationEvent } from '../../src-shared/domain/playground.js';
 import { AppError } from '../../src-shared/errors.js';
 import { fixtureModel } from '../fixtures/models.js';
 import { recordPlaygroundEvents } from './recorder.js';
@@ -39,7 +39,9 @@ afterAll(async () => {
 
 const sampling = (over: Partial<Sampling> = {}): Sampling => ({ ...Sampling.parse({}), ...over });
 
-async function generate(over: { modelId?: number; mode?: 'chat' | 'completion'; prompt?: string; systemPrompt?: string; sampling?: Sampling } = {}) {
+async function generate(
+  over: { modelId?: number; mode?: 'chat' | 'completion'; prompt?: string; systemPrompt?: string; sampling?: Sampling; history?: ChatTurn[] } = {},
+) {
   const { generationId } = service.generate({
     modelId: over.modelId ?? 1,
     mode: over.mode ?? 'completion',
@@ -47,6 +49,7 @@ async function generate(over: { modelId?: number; mode?: 'chat' | 'completion'; 
     systemPrompt: over.systemPrompt ?? '',
     sampling: over.sampling ?? sampling({ maxTokens: 24, seed: 7 }),
     adapters: [],
+    history: over.history ?? [],
   });
   return { id: generationId, end: await rec.end(generationId) };
 }
@@ -126,6 +129,19 @@ describe('playground service on the fixture models', () => {
     // the template wraps the prompt in role markers and adds the system prompt: many more tokens than the bare text
     expect(d.stats.promptTokens).toBeGreaterThan(plain.stats.promptTokens + 5);
     expect(d.stats.generatedTokens).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('renders the earlier turns of a chat with the template before the new message (multi-turn)', async () => {
+    const alone = done((await generate({ mode: 'chat', prompt: 'And then?' })).end);
+    const history: ChatTurn[] = [
+      { role: 'user', content: 'Tell me about the old lighthouse keeper and his cat' },
+      { role: 'assistant', content: 'He lived alone on the rock with a grey cat named Smoke.' },
+    ];
+    const withHistory = done((await generate({ mode: 'chat', prompt: 'And then?', history })).end);
+    // the prompt the model saw holds both earlier turns (their words, plus a role marker each), not only the new message
+    const historyTokens = history.reduce((n, t) => n + t.content.split(/\s+/).length, 0);
+    expect(withHistory.stats.promptTokens).toBeGreaterThan(alone.stats.promptTokens + historyTokens);
+    expect(withHistory.stats.generatedTokens).toBeGreaterThan(0);
   }, 30_000);
 
   it('refuses chat mode on a model without a chat template, saying what to do', async () => {

@@ -79,6 +79,35 @@ describe('HTTP host', () => {
     expect(status).toBe(421);
   });
 
+  it('answers 413 to an oversized body (the client reads the answer, no reset) and 400 to a malformed escape', async () => {
+    const big = await fetch(`${host.url}/api/call/settings.get`, {
+      method: 'POST',
+      body: `"${'x'.repeat(3 * 1024 * 1024)}"`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toEqual({ ok: false, error: { code: 'invalid_input', message: 'settings.get: the request body is over 2097152 bytes' } });
+    // The host still answers afterwards.
+    expect((await callHttp(host.url, 'settings.get', {})).ok).toBe(true);
+
+    for (const bad of ['/%E0%A4%A', '/%', '/app%ZZ.js']) {
+      const res = await fetch(`${host.url}${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(await res.text()).toBe('malformed URL: a % escape does not decode');
+    }
+    expect((await fetch(`${host.url}/app%00.js`)).status).toBe(400);
+  });
+
+  it('names the file and the reason for file errors, never a raw Node error', async () => {
+    const loop = path.join(tempDir(), 'loop.jsonl');
+    fs.symlinkSync(loop, loop);
+    const r = await callHttp(host.url, 'datasets.previewImport', { path: loop });
+    expect(r.error).toMatchObject({ code: 'file_access', message: `${loop}: too many levels of symbolic links (a symlink that points back to itself?)` });
+    const nul = await callHttp(host.url, 'models.add', { path: '/tmp/x\0.gguf' });
+    expect(nul.error).toMatchObject({ code: 'invalid_input', field: 'path' });
+    expect(nul.error!.message).toContain('NUL byte');
+  });
+
   it('streams events over server-sent events', async () => {
     const events = await collectEvents(1, async () => {
       await callHttp(host.url, 'settings.update', { inferenceThreads: 2 });

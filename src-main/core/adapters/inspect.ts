@@ -22,8 +22,19 @@ export interface AdapterInfo {
   sizeBytes: number;
 }
 
-/** ggml types a LoRA tensor may have: what convert_lora_to_gguf.py writes (f32, f16, bf16, q8_0). */
+/**
+ * ggml types a LoRA tensor may have. llama.cpp's adapter loader (src/llama-adapter.cpp) takes whatever the GGUF reader
+ * accepts and only uses the pairs at inference: `ggml_mul_mat(lora_b, ggml_mul_mat(lora_a, x))` (build_lora_mm) and
+ * `ggml_get_rows(lora_a, tokens)` for token_embd. Integer and F64 tensors have no matrix product in ggml's CPU backend
+ * (it aborts), llama-export-lora refuses quantized pairs, and convert_lora_to_gguf.py writes f32, f16, bf16 or q8_0:
+ * those four are the types every tool of llama.cpp handles, and the only ones accepted here. (A Q8_0 row must also be
+ * whole blocks of 32, which the GGUF reader checks for every tensor: see readGgufHeader.)
+ */
 const LORA_TYPES = new Set([0, 1, 8, 30]);
+const loraTypeProblem = (t: TensorInfo): string | null =>
+  LORA_TYPES.has(t.type)
+    ? null
+    : `tensor "${t.name}" is ${GGML_TYPES[t.type]?.name ?? `type ${t.type}`}; llama.cpp applies LoRA tensors of type F32, F16, BF16 or Q8_0 only`;
 
 const SCALAR_SIZES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
@@ -113,6 +124,8 @@ function readAdapter(file: string, label: string): ReadAdapter {
   for (const t of header.tensors) {
     const match = /^(.+)\.lora_([ab])$/.exec(t.name);
     if (!match) continue; // other suffixes are checked by checkCompatibility
+    const typeProblem = loraTypeProblem(t);
+    if (typeProblem) throw new AppError('invalid_input', `${label} cannot be used by llama.cpp: ${typeProblem}`);
     const base = match[1]!;
     const pair = pairs.get(base) ?? { base };
     pairs.set(base, pair);
@@ -180,7 +193,8 @@ export function checkCompatibility(adapterFile: string, baseFile: string, adapte
     if (!a || !b) refuse(`tensor "${name}.lora_${a ? 'a' : 'b'}" has no matching "${name}.lora_${a ? 'b' : 'a'}"`);
     for (const t of [a!, b!]) {
       if (t.shape.length !== 2) refuse(`tensor "${t.name}" has ${t.shape.length} dimensions ${dims(t.shape)}; LoRA tensors are matrices`);
-      if (!LORA_TYPES.has(t.type)) refuse(`tensor "${t.name}" is ${GGML_TYPES[t.type]?.name ?? `type ${t.type}`}; LoRA tensors must be F32, F16, BF16 or Q8_0`);
+      const typeProblem = loraTypeProblem(t);
+      if (typeProblem) refuse(typeProblem);
     }
     const w = baseTensors.get(name);
     if (!w) refuse(`tensor "${a!.name}" adapts "${name}", which the base does not have (wrong base model?)`);

@@ -9,7 +9,8 @@ import { mergeAdapters } from './merge.js';
 import { runGeneration } from '../playground/generation.js';
 import { CompareGeneration } from '../../../src-shared/domain/adapters.js';
 import type { Split } from '../../../src-shared/domain/datasets.js';
-import { AppError } from '../../../src-shared/errors.js';
+import { checkOutputPath } from '../files/output-path.js';
+import { fileError } from '../files/errors.js';
 
 /** A variant as a run's config holds it: files resolved and checked when the run was started. */
 export const VariantConfig = z.strictObject({
@@ -46,7 +47,7 @@ function sourceText(datasets: DatasetsStore, s: SourceConfig, ctx: JobContext<un
       // as llama-perplexity -f reads it (one trailing newline dropped), so the two figures agree on the same file
       return text.endsWith('\n') ? text.slice(0, -1) : text;
     } catch (e) {
-      throw new AppError('file_missing', `cannot read ${s.path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      throw fileError(e, s.path);
     }
   }
   ctx.lineage('input', 'dataset', s.dataset, s.label);
@@ -61,11 +62,24 @@ function sourceText(datasets: DatasetsStore, s: SourceConfig, ctx: JobContext<un
   return parts.join('\n\n');
 }
 
+/** Below this many chunks a perplexity is too rough to compare (llama-perplexity's figures settle over tens of chunks). */
+export const MIN_MEANINGFUL_CHUNKS = 10;
+
+function warnFewChunks(ctx: JobContext<unknown>, chunks: number, contextSize: number): void {
+  if (chunks >= MIN_MEANINGFUL_CHUNKS) return;
+  ctx.log(
+    'warn',
+    `Only ${chunks} chunk(s) of ${contextSize} tokens were scored: too little text for a meaningful perplexity (aim for ${MIN_MEANINGFUL_CHUNKS} or more: a longer text or a smaller context).`,
+  );
+}
+
 export interface AdapterJobDeps {
   engine: LlmEngine;
   datasets: DatasetsStore;
   models: ModelsService;
   threads: () => number | null;
+  /** The data folder: a merge may never write over its files. */
+  dataDir: string;
 }
 
 export const PerplexityConfig = z.strictObject({ variant: VariantConfig, source: SourceConfig, contextSize: z.number().int().positive(), maxChunks: z.number().int().positive().optional() });
@@ -94,6 +108,8 @@ export function perplexityJob(d: AdapterJobDeps): JobKind<z.infer<typeof Perplex
       ctx.metric('perplexity_stderr', r.stderr);
       ctx.metric('scored_tokens', r.scoredTokens, 'tokens');
       ctx.metric('tokens_per_second', r.tokensPerSecond, 'tokens/s');
+      ctx.metric('chunks', r.chunks, 'chunks');
+      warnFewChunks(ctx, r.chunks, c.contextSize);
       ctx.log('info', `Final estimate: PPL = ${r.ppl.toFixed(4)} +/- ${r.stderr.toFixed(5)} (${r.chunks} chunks of ${c.contextSize} tokens, ${r.tokensPerSecond.toFixed(0)} tokens/s)`);
     },
   };
@@ -135,7 +151,15 @@ export function sweepJob(d: AdapterJobDeps): JobKind<z.infer<typeof SweepConfig>
           signal: ctx.signal,
           onChunk: (done, total) => ctx.progress(i * total + done, c.scales.length * total, `scale ${scale}: chunk ${done} of ${total}`),
         });
-        ctx.commitItem(key, () => ctx.metric('perplexity', r.ppl, '', i), { scale, ppl: r.ppl, stderr: r.stderr });
+        ctx.commitItem(
+          key,
+          () => {
+            ctx.metric('perplexity', r.ppl, '', i);
+            ctx.metric('chunks', r.chunks, 'chunks'); // the same text at every scale
+          },
+          { scale, ppl: r.ppl, stderr: r.stderr },
+        );
+        if (i === 0) warnFewChunks(ctx, r.chunks, c.contextSize);
         ctx.log('info', `scale ${scale}: PPL = ${r.ppl.toFixed(4)} +/- ${r.stderr.toFixed(5)}`);
       }
     },
@@ -211,6 +235,8 @@ export const MergeConfig = z.strictObject({
   variant: VariantConfig,
   out: z.string(),
   type: z.enum(['f16', 'f32']),
+  /** The user asked to replace an existing file (`--force`, confirmed in the UI). */
+  replace: z.boolean().default(false),
 });
 
 /** "adapters.merge": base + adapters (with scales) written as a new GGUF and added to the library with its lineage. */
@@ -229,6 +255,12 @@ export function mergeJob(d: AdapterJobDeps): JobKind<z.infer<typeof MergeConfig>
           output: c.out,
           type: c.type,
           signal: ctx.signal,
+          // Checked again when the run writes: a resumed merge must not replace a file that appeared since.
+          checkOutput: (file) => checkOutputPath(file, { dataDir: d.dataDir, replace: c.replace || ctx.doneItems().has('renaming'), field: 'out' }),
+          // Marked just before the rename: if the app dies right after it, the resumed run knows the file is its own.
+          beforeRename: () => ctx.commitItem('renaming'),
+          tempFile: (file) => ctx.tempFile(file),
+          releaseTemp: (file) => ctx.releaseTemp(file),
           onTensor: (done, total, name) => ctx.progress(done, total, `tensor ${done} of ${total}: ${name}`),
         });
         ctx.commitItem('merged', undefined, r);

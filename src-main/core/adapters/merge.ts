@@ -25,6 +25,16 @@ export interface MergeOptions {
    */
   type: 'f32' | 'f16';
   signal?: AbortSignal;
+  /**
+   * Checks the output path (checkOutputPath's rule) when the merge starts and again right before the merged file takes
+   * its name, so a file that appeared meanwhile is not replaced unless the user asked for it.
+   */
+  checkOutput?(file: string): void;
+  /** Records the temporary file before it is created (a run's tempFile), and forgets it once renamed or removed. */
+  tempFile?(file: string): void;
+  releaseTemp?(file: string): void;
+  /** Called after the last check, right before the merged file takes its name. */
+  beforeRename?(): void;
   /** After each tensor is written: how many of how many, and which. */
   onTensor?(done: number, total: number, name: string): void;
 }
@@ -181,11 +191,15 @@ export async function mergeAdapters(opts: MergeOptions): Promise<MergeResult> {
     if (!Number.isFinite(a.scale)) throw new AppError('invalid_input', `${path.basename(a.filePath)}: the scale must be a number`, `adapters.${i}.scale`);
   }
   const resolvedOut = path.resolve(output);
-  for (const f of [base, ...opts.adapters.map((a) => a.filePath)]) {
-    if (path.resolve(f) === resolvedOut) throw new AppError('invalid_input', `the output cannot overwrite one of the inputs (${path.basename(f)})`, 'output');
-  }
   const outDir = path.dirname(resolvedOut);
   if (!fs.statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) throw new AppError('file_missing', `the output folder ${outDir} does not exist`);
+  const realOut = path.join(fs.realpathSync(outDir), path.basename(resolvedOut));
+  for (const f of [base, ...opts.adapters.map((a) => a.filePath)]) {
+    if (path.resolve(f) === resolvedOut || realOrSelf(f) === realOut || realOrSelf(f) === realOrSelf(resolvedOut)) {
+      throw new AppError('invalid_input', `the output cannot overwrite one of the inputs (${path.basename(f)})`, 'output');
+    }
+  }
+  opts.checkOutput?.(resolvedOut);
   if (signal?.aborted) throw cancelled();
 
   const header = readGgufHeader(base);
@@ -207,6 +221,7 @@ export async function mergeAdapters(opts: MergeOptions): Promise<MergeResult> {
   const fds: number[] = [];
   const tmp = `${resolvedOut}.tmp-${process.pid}`;
   let writer: GgufStreamWriter | null = null;
+  opts.tempFile?.(tmp);
   try {
     for (const a of opts.adapters) {
       const h = readGgufHeader(a.filePath);
@@ -241,15 +256,27 @@ export async function mergeAdapters(opts: MergeOptions): Promise<MergeResult> {
     writer.close();
     writer = null;
     if (signal?.aborted) throw cancelled();
+    opts.checkOutput?.(resolvedOut);
+    opts.beforeRename?.();
     fs.renameSync(tmp, resolvedOut);
+    opts.releaseTemp?.(tmp);
     return { tensors: header.tensors.length, mergedTensors: merged, bytes: fs.statSync(resolvedOut).size };
   } catch (e) {
     writer?.abandon();
     fs.rmSync(tmp, { force: true });
+    opts.releaseTemp?.(tmp);
     if (isAppError(e)) throw e;
     throw new AppError('internal', `merging into ${baseName} failed: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
     for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
+function realOrSelf(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
   }
 }
 

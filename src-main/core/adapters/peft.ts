@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { withFileErrors } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import { readGgufHeader, type TensorInfo } from '../gguf/header.js';
 import { GgmlType, f32, str, u32, type GgufTensorSpec, type GgufValue } from '../gguf/writer.js';
@@ -141,8 +142,8 @@ function readConfig(file: string): PeftConfig {
     throw new AppError('invalid_input', `adapter_config.json: ${why}`);
   };
   let c: Record<string, unknown>;
+  const text = withFileErrors(file, () => fs.readFileSync(file, 'utf8'));
   try {
-    const text = fs.readFileSync(file, 'utf8');
     if (jsonTextDepth(text) > MAX_JSON_DEPTH) return refuse(TOO_DEEP);
     c = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
@@ -199,9 +200,14 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
  * of silently dropped; everything is checked against the base before the file appears (written to a temporary name,
  * checked with checkCompatibility, then renamed).
  */
-export function convertPeftAdapter(dir: string, outFile: string, base: { file: string }, options: { name?: string } = {}): PeftConversion {
+export function convertPeftAdapter(
+  dir: string,
+  outFile: string,
+  base: { file: string },
+  options: { name?: string; tempFile?: (file: string) => void; releaseTemp?: (file: string) => void } = {},
+): PeftConversion {
   const dirLabel = path.basename(dir);
-  if (!fs.existsSync(dir)) throw new AppError('file_missing', `${dir} does not exist`);
+  if (!withFileErrors(dir, () => fs.existsSync(dir) && fs.statSync(dir))) throw new AppError('file_missing', `${dir} does not exist`);
   if (!fs.statSync(dir).isDirectory())
     throw new AppError('not_a_file', `${dirLabel} is not a folder: a PEFT adapter is a folder with adapter_config.json and ${WEIGHTS}`);
   const configFile = path.join(dir, 'adapter_config.json');
@@ -313,6 +319,7 @@ export function convertPeftAdapter(dir: string, outFile: string, base: { file: s
   metadata.push(['adapter.type', str('lora')], ['adapter.lora.alpha', f32(ggufAlpha)], ['general.quantization_version', u32(2)]);
 
   const tmp = `${outFile}.tmp-${process.pid}`;
+  options.tempFile?.(tmp); // recorded first: if the process dies while writing, the next start-up removes it
   try {
     writeGguf(tmp, metadata, tensors);
     checkCompatibility(tmp, base.file, path.basename(outFile));
@@ -320,6 +327,8 @@ export function convertPeftAdapter(dir: string, outFile: string, base: { file: s
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw e;
+  } finally {
+    options.releaseTemp?.(tmp);
   }
   return { arch, rank: config.r, alpha: ggufAlpha, targets, tensors: tensors.length };
 }

@@ -1,13 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  InsufficientMemoryError,
-  type ControlledEvaluateInputItem,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaModel,
-  type Token,
-} from 'node-llama-cpp';
+import type { ControlledEvaluateInputItem, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import { llamaCpp } from '../llm/llama-cpp.js';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
 import { checkCompatibility } from './inspect.js';
 import type { PerplexityResult as PerplexityFigures } from '../../../src-shared/domain/adapters.js';
@@ -192,7 +186,7 @@ async function createContext(
     return context;
   } catch (e) {
     if (isAppError(e)) throw e;
-    if (e instanceof InsufficientMemoryError) {
+    if (e instanceof llamaCpp().InsufficientMemoryError) {
       throw new AppError('out_of_memory', `${name} cannot get ${sequences} × ${nCtx}-token contexts for perplexity: ${e.message}`);
     }
     throw new AppError('engine_error', `${name} could not create a context for perplexity: ${e instanceof Error ? e.message : String(e)}`);

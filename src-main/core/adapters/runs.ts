@@ -12,6 +12,7 @@ import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { CompareResults, SweepPoint, TextSource, Variant } from '../../../src-shared/domain/adapters.js';
 import type { Split } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
+import { checkOutputPath } from '../files/output-path.js';
 
 /** Starts the adapter runs (perplexity, sweep, comparison, merge) and reads their results. */
 export class AdapterRuns {
@@ -21,6 +22,8 @@ export class AdapterRuns {
     private readonly models: ModelsService,
     private readonly datasets: DatasetsService,
     private readonly runner: JobRunner,
+    /** The data folder: a merge may never write over its files. */
+    private readonly dataDir: string,
   ) {}
 
   /** A variant with its files resolved and every adapter checked against the model, before any run starts. */
@@ -110,12 +113,10 @@ export class AdapterRuns {
   }
 
   merge(input: OpParsed<'adapters.merge'>): { runId: number } {
-    const out = path.resolve(input.out);
+    const out = checkOutputPath(input.out, { dataDir: this.dataDir, replace: input.replace, field: 'out' });
     if (!out.toLowerCase().endsWith('.gguf')) throw new AppError('invalid_input', `${out}: the merged model's file name must end in .gguf`, 'out');
-    if (fs.existsSync(out)) throw new AppError('conflict', `${out} already exists; choose another file`, 'out');
-    if (!fs.statSync(path.dirname(out), { throwIfNoEntry: false })?.isDirectory()) throw new AppError('file_missing', `the folder ${path.dirname(out)} does not exist`, 'out');
     const variant = this.variant({ modelId: input.modelId, adapters: input.adapters });
-    return { runId: this.runner.submit('adapters.merge', { variant, out, type: input.type }).id };
+    return { runId: this.runner.submit('adapters.merge', { variant, out, type: input.type, replace: input.replace }).id };
   }
 
   private runOfKind(runId: number, kind: string): unknown {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileError, withFileErrors } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import { toHalf } from '../gguf/writer.js';
 import { jsonTextDepth, MAX_JSON_DEPTH, TOO_DEEP } from '../json-depth.js';
@@ -55,13 +56,13 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
-  } catch {
-    throw new AppError('file_missing', `${file} does not exist`);
+  } catch (e) {
+    throw fileError(e, file);
   }
   if (!st.isFile()) throw new AppError('not_a_file', `${label} is not a regular file`);
   if (st.size < 8) refuse(`the file has ${st.size} bytes, too short for a safetensors header length (8 bytes)`);
 
-  const fd = fs.openSync(file, 'r');
+  const fd = withFileErrors(file, () => fs.openSync(file, 'r'));
   let json: string;
   let headerLength: number;
   try {

@@ -6,8 +6,10 @@ import type { ModelsService } from '../models/service.js';
 import type { Emit } from '../events.js';
 import { checkCompatibility, inspectAdapter } from './inspect.js';
 import { convertPeftAdapter } from './peft.js';
+import { TempFiles, processKey } from '../jobs/temp-files.js';
 import type { AdapterEntry, AttachedAdapter } from '../../../src-shared/domain/adapters.js';
-import { AppError } from '../../../src-shared/errors.js';
+import { AppError, isAppError } from '../../../src-shared/errors.js';
+import { withFileErrors } from '../files/errors.js';
 
 interface Row {
   id: number;
@@ -44,8 +46,8 @@ export interface ResolvedAdapter {
  * never a crash inside llama.cpp).
  */
 export class AdaptersService {
-  /** Compatibility verdicts already reached: adapter file + mtime + base file + mtime. */
-  private readonly checked = new Set<string>();
+  /** Compatibility verdicts already reached (adapter file + mtime + base file + mtime → null when it fits, else why not). */
+  private readonly verdicts = new Map<string, AppError | null>();
 
   constructor(
     private readonly db: Db,
@@ -64,7 +66,7 @@ export class AdaptersService {
 
   import(input: { path: string; baseModelId?: number | undefined; name?: string | undefined; note: string }): AdapterEntry {
     const source = path.resolve(input.path);
-    const stat = fs.statSync(source, { throwIfNoEntry: false });
+    const stat = withFileErrors(source, () => fs.statSync(source, { throwIfNoEntry: false }), 'path');
     if (!stat) throw new AppError('file_missing', `there is nothing at ${source}`, 'path');
     const base = input.baseModelId !== undefined ? { id: input.baseModelId, ...this.models.resolveForEngine(input.baseModelId) } : null;
     const name = (input.name ?? path.basename(source).replace(/\.gguf$/i, '')).trim();
@@ -81,7 +83,8 @@ export class AdaptersService {
       fs.mkdirSync(dir, { recursive: true });
       file = path.join(dir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${Date.now().toString(36)}.gguf`);
       try {
-        convertPeftAdapter(source, file, { file: base.path });
+        const temps = new TempFiles(this.db);
+        convertPeftAdapter(source, file, { file: base.path }, { tempFile: (f) => temps.record(processKey(), f), releaseTemp: (f) => temps.release(processKey(), f) });
       } catch (e) {
         fs.rmSync(file, { force: true });
         throw e;
@@ -136,6 +139,20 @@ export class AdaptersService {
     return { compatible: true };
   }
 
+  /**
+   * Whether each adapter of the library fits a model, with the reason when it does not (architecture, a tensor the
+   * base lacks, shapes, tensor types): what the pickers show, greyed with the reason. Verdicts are cached per file
+   * version, so asking again is cheap.
+   */
+  compatibility(modelId: number): { id: number; ok: boolean; reason: string | null }[] {
+    const base = this.models.resolveForEngine(modelId);
+    return (this.db.prepare(`SELECT * FROM adapters ORDER BY name COLLATE NOCASE`).all() as Row[]).map((a) => {
+      if (!fs.existsSync(a.path)) return { id: a.id, ok: false, reason: `its file ${a.path} no longer exists` };
+      const refused = this.verdict(a.path, base.path, a.name);
+      return { id: a.id, ok: refused === null, reason: refused?.message ?? null };
+    });
+  }
+
   remove(id: number): { removed: true } {
     const a = this.row(id);
     this.db.prepare(`DELETE FROM adapters WHERE id = ?`).run(id);
@@ -160,10 +177,24 @@ export class AdaptersService {
   }
 
   private checkFiles(adapterFile: string, baseFile: string, label: string): void {
-    const key = `${adapterFile}:${fs.statSync(adapterFile).mtimeMs}|${baseFile}:${fs.statSync(baseFile).mtimeMs}`;
-    if (this.checked.has(key)) return;
-    checkCompatibility(adapterFile, baseFile, label);
-    this.checked.add(key);
+    const refused = this.verdict(adapterFile, baseFile, label);
+    if (refused) throw refused;
+  }
+
+  /** null when the adapter fits the base, else the error saying why (a file that cannot be read is a reason too). */
+  private verdict(adapterFile: string, baseFile: string, label: string): AppError | null {
+    const key = `${adapterFile}:${fs.statSync(adapterFile).mtimeMs}|${baseFile}:${fs.statSync(baseFile).mtimeMs}|${label}`;
+    const known = this.verdicts.get(key);
+    if (known !== undefined) return known;
+    let refused: AppError | null = null;
+    try {
+      checkCompatibility(adapterFile, baseFile, label);
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      refused = e;
+    }
+    this.verdicts.set(key, refused);
+    return refused;
   }
 
   private existing(a: Row): string {

@@ -6,7 +6,7 @@ import type { DraftStore } from './draft.js';
 import { exactDuplicateGroups, exactKey, exampleText, nearDuplicateClusters } from './curation/dedupe.js';
 import { qualityIssues } from './curation/quality.js';
 import { redactPii, scanPii } from './curation/pii.js';
-import type { ExampleRow, NormalizedExample } from '../../../src-shared/domain/datasets.js';
+import { messageText, referenceOf, type ExampleRow, type NormalizedExample } from '../../../src-shared/domain/datasets.js';
 
 const PAGE = 5000;
 
@@ -154,16 +154,20 @@ export function scanJob(store: DatasetsStore, drafts: DraftStore): JobKind<ScanC
           if (c.pii !== 'off') {
             let any = false;
             for (const m of r.messages) {
-              for (const hit of scanPii(m.content)) {
+              for (const hit of scanPii(messageText(m))) {
                 reasons.add(`pii:${hit.kind}`);
                 count(`pii:${hit.kind}`);
                 any = true;
               }
             }
             if (any && c.pii === 'redact') {
-              const messages = r.messages.map((m) => ({ role: m.role, content: redactPii(m.content) }));
-              const last = messages.at(-1)!;
-              redacted.set(r.position, { messages, reference: last.role === 'assistant' ? last.content : null });
+              // the other fields stay; a call's arguments are redacted like text (a placeholder is valid inside a JSON string)
+              const messages = r.messages.map((m) => ({
+                ...m,
+                content: redactPii(m.content),
+                ...(m.tool_calls ? { tool_calls: m.tool_calls.map((c) => ({ ...c, function: { ...c.function, arguments: redactPii(c.function.arguments) } })) } : {}),
+              }));
+              redacted.set(r.position, { messages, reference: referenceOf(messages) });
             }
           }
           if (reasons.size) findings.set(r.position, [...reasons]);
@@ -217,7 +221,9 @@ export function tokenCountJob(store: DatasetsStore, engine: LlmEngine): JobKind<
         if (todo.length === 0) break;
         const counts = todo.map((r) => {
           const messages = JSON.parse(r.messages) as NormalizedExample['messages'];
-          const n = messages.reduce((sum, m) => sum + model.tokenize(m.content, false).length, 0);
+          // the messages' text (tool calls as name(arguments)) and the tools' schemas as JSON, as a template would show them
+          let n = messages.reduce((sum, m) => sum + model.tokenize(messageText(m), false).length, 0);
+          if (r.tools !== null) n += model.tokenize(r.tools, false).length;
           tokens += n;
           return { exampleId: r.example_id, tokens: n };
         });

@@ -3,6 +3,9 @@ import { nowIso } from '../store/db.js';
 import { filterSql } from './filter.js';
 import type { DraftOperation, DraftSummary, ExamplesFilter, NormalizedExample, Selection, Split } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
+import { FTS_TEXT_SQL, ftsText } from '../store/search-db.js';
+
+const toolsJson = (e: NormalizedExample) => (e.tools?.length ? JSON.stringify(e.tools) : null);
 
 /** What one change did to a draft row; undo restores the before-image kept in draft_undo. */
 export interface OperationResult {
@@ -218,23 +221,30 @@ export class DraftStore {
     })();
   }
 
-  /** Replaces the content of some rows (edits, redactions): each gets a new example row, indexed for search. */
+  /**
+   * Replaces the content of some rows (edits, redactions): each gets a new example row, indexed for search. An example
+   * without a `tools` field keeps the row's tools; an empty list removes them.
+   */
   replaceContent(datasetId: number, contents: Map<number, NormalizedExample>, label: string): OperationResult {
     return this.db.transaction(() => {
       const draft = this.ensureDraft(datasetId);
       const opId = this.newOp(draft.id, label);
       const current = this.db.prepare(`SELECT example_id, split, tags, flags FROM version_examples WHERE version_id = ? AND position = ? AND deleted_op IS NULL`);
       const keep = this.db.prepare(`INSERT INTO draft_undo (op_id, position, example_id, split, tags, flags) VALUES (?, ?, ?, ?, ?, ?)`);
-      const insert = this.db.prepare(`INSERT INTO examples (messages, reference, source_line) SELECT ?, ?, source_line FROM examples WHERE id = ?`);
-      const index = this.db.prepare(`INSERT INTO search.examples_fts (rowid, text) VALUES (?, ?)`);
+      const insert = this.db.prepare(
+        `INSERT INTO examples (messages, reference, tools, source_line)
+         SELECT @messages, @reference, CASE WHEN @tools IS NULL THEN tools ELSE nullif(@tools, '') END, source_line FROM examples WHERE id = @id`,
+      );
+      const index = this.db.prepare(`INSERT INTO search.examples_fts (rowid, text) SELECT e.id, ${FTS_TEXT_SQL} FROM examples e WHERE e.id = ?`);
       const point = this.db.prepare(`UPDATE version_examples SET example_id = ? WHERE version_id = ? AND position = ?`);
       let affected = 0;
       for (const [position, example] of contents) {
         const row = current.get(draft.id, position) as { example_id: number; split: Split | null; tags: string; flags: string } | undefined;
         if (!row) continue;
         keep.run(opId, position, row.example_id, row.split, row.tags, row.flags);
-        const id = Number(insert.run(JSON.stringify(example.messages), example.reference, row.example_id).lastInsertRowid);
-        index.run(id, example.messages.map((m) => m.content).join('\n'));
+        const tools = example.tools === undefined ? null : (toolsJson(example) ?? '');
+        const id = Number(insert.run({ messages: JSON.stringify(example.messages), reference: example.reference, tools, id: row.example_id }).lastInsertRowid);
+        index.run(id);
         point.run(id, draft.id, position);
         affected++;
       }
@@ -248,14 +258,14 @@ export class DraftStore {
       const draft = this.ensureDraft(datasetId);
       const opId = this.newOp(draft.id, label);
       let next = ((this.db.prepare(`SELECT max(position) FROM version_examples WHERE version_id = ?`).pluck().get(draft.id) as number | null) ?? 0) + 1;
-      const insert = this.db.prepare(`INSERT INTO examples (messages, reference, source_line) VALUES (?, ?, NULL)`);
+      const insert = this.db.prepare(`INSERT INTO examples (messages, reference, tools, source_line) VALUES (?, ?, ?, NULL)`);
       const link = this.db.prepare(`INSERT INTO version_examples (version_id, position, example_id, tags) VALUES (?, ?, ?, ?)`);
       const keep = this.db.prepare(`INSERT INTO draft_undo (op_id, position, example_id, split, tags, flags) VALUES (?, ?, 0, NULL, '', '')`);
       const index = this.db.prepare(`INSERT INTO search.examples_fts (rowid, text) VALUES (?, ?)`);
       const positions: number[] = [];
       for (const e of examples) {
-        const id = Number(insert.run(JSON.stringify(e.messages), e.reference).lastInsertRowid);
-        index.run(id, e.messages.map((m) => m.content).join('\n'));
+        const id = Number(insert.run(JSON.stringify(e.messages), e.reference, toolsJson(e)).lastInsertRowid);
+        index.run(id, ftsText(e));
         link.run(draft.id, next, id, tags);
         keep.run(opId, next);
         positions.push(next++);

@@ -4,9 +4,11 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { JobKind } from '../jobs/types.js';
 import type { DatasetsStore } from './store.js';
-import { EXPORT_FORMATS, toRecord } from './denormalize.js';
+import { EXPORT_FORMATS, toRecord, unrepresentable } from './denormalize.js';
 import { createParquetWriter } from './formats/parquet-export.js';
-import { SPLITS, type NormalizedExample, type Split } from '../../../src-shared/domain/datasets.js';
+import { SPLITS, type Split } from '../../../src-shared/domain/datasets.js';
+import { toExampleRow } from './store.js';
+import { checkOutputPath } from '../files/output-path.js';
 
 export const EXPORT_SPLITS = ['all', 'each', ...SPLITS] as const;
 export type ExportSplit = (typeof EXPORT_SPLITS)[number];
@@ -20,6 +22,8 @@ export const ExportConfig = z.strictObject({
   /** `all`: one file; `each`: one file per split (`<name>.<split>.<ext>`); a split: only its examples. */
   split: z.enum(EXPORT_SPLITS).default('all'),
   out: z.string().min(1),
+  /** The user asked to replace existing files (`--force`, confirmed in the UI). */
+  replace: z.boolean().default(false),
 });
 export type ExportConfig = z.infer<typeof ExportConfig>;
 
@@ -30,6 +34,17 @@ export function splitFile(out: string, split: Split): string {
   const ext = path.extname(out);
   return `${out.slice(0, out.length - ext.length)}.${split}${ext}`;
 }
+
+/** The files an export writes: its data files (one per split with examples for `each`), then the manifest. */
+export function exportTargets(out: string, split: ExportSplit, counts: Record<Split | 'none', number>): { split: Split | 'all'; file: string }[] {
+  return split === 'all'
+    ? [{ split: 'all', file: out }]
+    : split === 'each'
+      ? SPLITS.filter((s) => counts[s] > 0).map((s) => ({ split: s, file: splitFile(out, s) }))
+      : [{ split, file: out }];
+}
+
+export const manifestFile = (out: string) => `${out}.manifest.json`;
 
 interface Written {
   split: Split | 'all';
@@ -44,31 +59,33 @@ interface Written {
  * beside it (source dataset and version, counts per split, content hashes). Each file is written under a temporary
  * name and renamed at the end, so a file at its final name is always whole; a resumed export writes them again.
  */
-export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
+export function exportJob(store: DatasetsStore, dataDir: string): JobKind<ExportConfig> {
   return {
     kind: 'datasets.export',
     schema: ExportConfig,
     title: (c) => `Export ${c.name}@${c.version} as ${c.format} ${c.container}${c.split === 'all' ? '' : ` (${c.split === 'each' ? 'per split' : c.split})`}`,
     async run(ctx) {
-      const { name, version, versionId, format, container, split, out } = ctx.config;
+      const { name, version, versionId, format, container, split, out, replace } = ctx.config;
       ctx.lineage('input', 'dataset', name, `${name}@${version}`);
-      fs.mkdirSync(path.dirname(out), { recursive: true });
       const counts = store.splitCounts(versionId);
-      const targets: { split: Split | 'all'; file: string }[] =
-        split === 'all'
-          ? [{ split: 'all', file: out }]
-          : split === 'each'
-            ? SPLITS.filter((s) => counts[s] > 0).map((s) => ({ split: s, file: splitFile(out, s) }))
-            : [{ split, file: out }];
+      const targets = exportTargets(out, split, counts);
+      // Checked again as the run writes (it may be resumed long after it was submitted): the files this run wrote
+      // itself in an earlier attempt may be written again; anything else follows the user's choice.
+      const mine = ctx.doneItems();
+      const check = (file: string) => checkOutputPath(file, { dataDir, replace: replace || mine.has(`file:${file}`), field: 'out' });
+      for (const f of [...targets.map((t) => t.file), manifestFile(out)]) check(f);
       if (split === 'each' && counts.none > 0) ctx.log('warn', `${counts.none} example(s) are in no split and are not exported; split the dataset first.`);
       const total = targets.reduce((n, t) => n + (t.split === 'all' ? store.versionSize(versionId) : counts[t.split]), 0);
       const written: Written[] = [];
+      const withChatFields = container === 'parquet' && store.usesChatFields(versionId);
+      // examples the format cannot hold (tools in Alpaca): left out, counted and named in the log, never silently
+      const refused = new Map<string, number[]>();
       let done = 0;
       for (const t of targets) {
-        const tmp = `${t.file}.partial`;
+        const tmp = ctx.tempFile(`${t.file}.partial`);
         const hash = createHash('sha256');
         let examples = 0;
-        const parquet = container === 'parquet' ? createParquetWriter(tmp, format) : null;
+        const parquet = container === 'parquet' ? createParquetWriter(tmp, format, { withChatFields }) : null;
         const fd = container === 'jsonl' ? fs.openSync(tmp, 'w') : null;
         try {
           let after = Number.MIN_SAFE_INTEGER;
@@ -76,13 +93,18 @@ export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
             ctx.throwIfCancelled();
             const rows = store.pageAfter(versionId, after, PAGE, t.split === 'all' ? undefined : t.split);
             if (rows.length === 0) break;
-            const records = rows.map((r) => toRecord(format, { messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference }));
+            const records = rows.flatMap((r) => {
+              const e = toExampleRow(r);
+              const why = unrepresentable(format, e);
+              if (why) refused.set(why, [...(refused.get(why) ?? []), r.position]);
+              return why ? [] : [toRecord(format, e)];
+            });
             if (fd !== null) {
               const buf = Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
               fs.writeSync(fd, buf);
               hash.update(buf);
             } else parquet!.write(records);
-            examples += rows.length;
+            examples += records.length;
             done += rows.length;
             after = rows.at(-1)!.position;
             ctx.progress(done, total, `${done} of ${total} examples`);
@@ -97,7 +119,10 @@ export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
           ctx.throwIfCancelled();
         }
         if (parquet) hash.update(fs.readFileSync(tmp));
+        check(t.file);
         fs.renameSync(tmp, t.file);
+        ctx.releaseTemp(tmp);
+        ctx.commitItem(`file:${t.file}`);
         written.push({ split: t.split, file: t.file, examples, bytes: fs.statSync(t.file).size, sha256: hash.digest('hex') });
         ctx.lineage('output', 'file', t.file, path.basename(t.file));
       }
@@ -109,6 +134,7 @@ export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
         container,
         split,
         examples: written.reduce((n, w) => n + w.examples, 0),
+        ...(refused.size ? { skipped: Object.fromEntries([...refused].map(([why, positions]) => [why, positions.length])) } : {}),
         ...(single ? { bytes: single.bytes, sha256: single.sha256 } : {}),
         splits: Object.fromEntries(written.map((w) => [w.split, w.examples])),
         files: written.map((w) => ({ split: w.split, file: path.basename(w.file), examples: w.examples, bytes: w.bytes, sha256: w.sha256 })),
@@ -117,10 +143,19 @@ export function exportJob(store: DatasetsStore): JobKind<ExportConfig> {
         tool: 'distillery',
       };
       // Written whole or not at all: a tool watching for the manifest never reads half of it.
-      fs.writeFileSync(`${out}.manifest.json.partial`, JSON.stringify(manifest, null, 2) + '\n');
-      fs.renameSync(`${out}.manifest.json.partial`, `${out}.manifest.json`);
+      const manifestTmp = ctx.tempFile(`${manifestFile(out)}.partial`);
+      fs.writeFileSync(manifestTmp, JSON.stringify(manifest, null, 2) + '\n');
+      check(manifestFile(out));
+      fs.renameSync(manifestTmp, manifestFile(out));
+      ctx.releaseTemp(manifestTmp);
+      ctx.commitItem(`file:${manifestFile(out)}`);
       ctx.metric('examples', manifest.examples, 'examples');
       ctx.metric('bytes', written.reduce((n, w) => n + w.bytes, 0), 'bytes');
+      for (const [why, positions] of refused) {
+        const some = positions.slice(0, 10).join(', ') + (positions.length > 10 ? ', …' : '');
+        ctx.log('warn', `${positions.length} example(s) not exported: ${why} (positions ${some}); export them as openai or sharegpt.`);
+      }
+      if (refused.size) ctx.metric('examples_skipped', [...refused.values()].reduce((n, p) => n + p.length, 0), 'examples');
       ctx.log('info', `Wrote ${manifest.examples} examples to ${written.map((w) => path.basename(w.file)).join(', ')}.`);
     },
   };

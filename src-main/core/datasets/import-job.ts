@@ -7,7 +7,7 @@ import { nowIso } from '../store/db.js';
 import type { JsonlItem } from './jsonl.js';
 import { readRecords } from './formats/index.js';
 import { workerEntry } from '../worker-entry.js';
-import type { DatasetsStore, ImportTarget } from './store.js';
+import { SOURCE_STRIDE, type DatasetsStore, type ImportTarget } from './store.js';
 import type { FromWorker, ToWorker, WorkerData } from './import-worker.js';
 import { IMPORT_CONTAINERS, JSON_FORMATS } from '../../../src-shared/domain/datasets.js';
 import { AppError, type ErrorCode } from '../../../src-shared/errors.js';
@@ -71,8 +71,16 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
         if (entry) await importInWorkers(ctx, store, target, after, entry, counts);
         else await importInThread(ctx, store, target, after, counts);
         ctx.throwIfCancelled();
-        const count = ctx.db.transaction(() => store.finishImport(target))();
         const totalRejected = store.rejects(ctx.runId, 1_000_000).length;
+        if (importedBy(ctx, target) === 0) {
+          // "succeeded" means something was imported: nothing is not a dataset (or a version) worth keeping
+          const first = store.rejects(ctx.runId, 1)[0];
+          store.discardImport(ctx.runId, true);
+          const why = first ? `all ${totalRejected} record(s) were rejected (line ${first.line}: ${first.reason})` : 'it holds no records';
+          ctx.progress(counts.lines, counts.lines, `0 examples, ${totalRejected} rejected`);
+          throw new AppError('invalid_input', `nothing imported from ${path.basename(file)}: ${why}`, 'path');
+        }
+        const count = ctx.db.transaction(() => store.finishImport(target))();
         ctx.metric('examples', count, 'examples');
         ctx.metric('rejected', totalRejected, 'lines');
         ctx.lineage('output', 'dataset', name, `${name}@${store.versions(target.datasetId).find((v) => v.id === target.versionId)!.number}`);
@@ -86,6 +94,13 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
     },
   };
 }
+
+/** Examples this import added (an append's version also holds the previous ones, at other positions). */
+const importedBy = (ctx: JobContext<ImportConfig>, target: ImportTarget) =>
+  ctx.db
+    .prepare(`SELECT count(*) FROM version_examples WHERE version_id = ? AND position >= ? AND position < ?`)
+    .pluck()
+    .get(target.versionId, target.base, target.base + SOURCE_STRIDE) as number;
 
 const report = (ctx: JobContext<ImportConfig>, c: Counts) => ctx.progress(c.lines, null, `${c.imported} examples, ${c.rejected} rejected`);
 

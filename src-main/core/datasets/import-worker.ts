@@ -12,6 +12,8 @@ import { readRecords } from './formats/index.js';
 import { SEARCH_SCHEMA, ftsText } from '../store/search-db.js';
 import type { ImportSpec } from '../../../src-shared/domain/datasets.js';
 import type { PreparedBatch } from './store.js';
+import { fileError, isFileSystemError } from '../files/errors.js';
+import { toErrorShape } from '../../../src-shared/errors.js';
 
 /** `texts`: a channel between the two workers: the reader sends each batch's texts straight to the indexer. */
 export type WorkerData =
@@ -32,8 +34,9 @@ const port = parentPort!;
 const data = workerData as WorkerData;
 const send = (m: FromWorker) => port.postMessage(m);
 const fail = (e: unknown) => {
-  const err = e as { code?: string; message?: string; field?: string };
-  send({ type: 'error', code: err.code ?? 'internal', message: err.message ?? String(e), ...(err.field ? { field: err.field } : {}) });
+  // A file system error (the file removed or made unreadable during the import) as a sentence naming the file.
+  const shape = isFileSystemError(e) ? fileError(e, data.role === 'read' ? data.file : data.searchFile).toShape() : toErrorShape(e);
+  send({ type: 'error', code: shape.code, message: shape.message, ...(shape.field ? { field: shape.field } : {}) });
 };
 
 if (data.role === 'read') {
@@ -44,7 +47,7 @@ if (data.role === 'read') {
     wake?.();
   });
   const read = async () => {
-    const empty = (): PreparedBatch => ({ lines: [], messages: [], references: [], rejects: [] });
+    const empty = (): PreparedBatch => ({ lines: [], messages: [], references: [], tools: [], rejects: [] });
     let batch = empty();
     let texts: string[] = [];
     let size = 0;
@@ -71,7 +74,8 @@ if (data.role === 'read') {
         batch.lines.push(item.line);
         batch.messages.push(messages);
         batch.references.push(item.example.reference);
-        texts.push(ftsText(item.example.messages));
+        batch.tools.push(item.example.tools ? JSON.stringify(item.example.tools) : null);
+        texts.push(ftsText(item.example));
         size += messages.length;
       } else batch.rejects.push({ line: item.line, reason: item.rejected.reason, excerpt: item.rejected.excerpt });
       if (batch.lines.length + batch.rejects.length >= data.batchSize || size >= data.batchBytes) await flush();

@@ -1,23 +1,12 @@
 import { jsonValueDepth, MAX_JSON_DEPTH, TOO_DEEP } from '../json-depth.js';
-import type { ChatMessage, ChatRole, JsonRecordFormat, NormalizedExample } from '../../../src-shared/domain/datasets.js';
+import type { ChatMessage, ChatRole, JsonRecordFormat, NormalizedExample, ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import { referenceOf } from '../../../src-shared/domain/datasets.js';
+import { contentText as text, functionCallTurn, linkToolCalls, messageExtras, recordTools, toolCalls } from './chat-fields.js';
+import { RecordError } from './record-error.js';
 
-/** Why one record cannot be imported; names the field. */
-export class RecordError extends Error {}
+export { RecordError };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function text(v: unknown, field: string, { optional = false } = {}): string {
-  if (v === undefined || v === null) {
-    if (optional) return '';
-    throw new RecordError(`${field} is missing`);
-  }
-  if (typeof v === 'string') return v;
-  // OpenAI content parts: [{ type: 'text', text }]
-  if (Array.isArray(v) && v.every((p) => isObject(p) && p.type === 'text' && typeof p.text === 'string')) {
-    return (v as { text: string }[]).map((p) => p.text).join('');
-  }
-  throw new RecordError(`${field} must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`);
-}
 
 const SHAREGPT_ROLES: Record<string, ChatRole> = {
   system: 'system',
@@ -33,10 +22,9 @@ const SHAREGPT_ROLES: Record<string, ChatRole> = {
   observation: 'tool',
 };
 
-function finish(messages: ChatMessage[]): NormalizedExample {
+function finish(messages: ChatMessage[], tools?: ToolDefinition[]): NormalizedExample {
   if (!messages.some((m) => m.role === 'user')) throw new RecordError('the record has no user message');
-  const last = messages.at(-1)!;
-  return { messages, reference: last.role === 'assistant' ? last.content : null };
+  return { messages, reference: referenceOf(messages), ...(tools ? { tools } : {}) };
 }
 
 /** Which format a parsed JSON record is in, from its fields; null when none fits. */
@@ -60,14 +48,24 @@ export function normalizeRecord(format: JsonRecordFormat, record: unknown): Norm
       if (!Array.isArray(list)) throw new RecordError('messages must be an array');
       if (list.length === 0) throw new RecordError('messages is empty');
       return finish(
-        list.map((m, i) => {
+        list.map((m, i): ChatMessage => {
           if (!isObject(m)) throw new RecordError(`messages[${i}] must be an object`);
           const role = m.role;
           if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool') {
             throw new RecordError(`messages[${i}].role must be system, user, assistant or tool, not ${JSON.stringify(role)}`);
           }
-          return { role, content: text(m.content, `messages[${i}].content`) };
+          const calls = role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null ? toolCalls(m.tool_calls, `messages[${i}].tool_calls`) : [];
+          if (m.tool_call_id !== undefined && m.tool_call_id !== null && typeof m.tool_call_id !== 'string') throw new RecordError(`messages[${i}].tool_call_id must be a string`);
+          return {
+            role,
+            // an assistant message that only calls tools has no content (null or absent)
+            content: text(m.content, `messages[${i}].content`, { optional: calls.length > 0 }),
+            ...(calls.length ? { tool_calls: calls } : {}),
+            ...(role === 'tool' && typeof m.tool_call_id === 'string' ? { tool_call_id: m.tool_call_id } : {}),
+            ...messageExtras(m, `messages[${i}]`),
+          };
         }),
+        recordTools(record.tools),
       );
     }
     case 'sharegpt': {
@@ -80,10 +78,19 @@ export function normalizeRecord(format: JsonRecordFormat, record: unknown): Norm
         if (!isObject(m)) throw new RecordError(`conversations[${i}] must be an object`);
         const from = typeof m.from === 'string' ? m.from.toLowerCase() : m.from;
         const role = typeof from === 'string' ? SHAREGPT_ROLES[from] : undefined;
-        if (!role) throw new RecordError(`conversations[${i}].from ${JSON.stringify(m.from)} is not a known speaker (human, gpt, system…)`);
-        messages.push({ role, content: text(m.value, `conversations[${i}].value`) });
+        const field = `conversations[${i}]`;
+        if (from === 'function_call') {
+          // LLaMA-Factory's tool call turn; after a gpt turn it is that turn's call (an answer that also calls)
+          const calls = functionCallTurn(m.value, `${field}.value`);
+          const prev = messages.at(-1);
+          if (prev?.role === 'assistant' && !prev.tool_calls) prev.tool_calls = calls;
+          else messages.push({ role: 'assistant', content: '', tool_calls: calls, ...messageExtras(m, field) });
+          return;
+        }
+        if (!role) throw new RecordError(`${field}.from ${JSON.stringify(m.from)} is not a known speaker (human, gpt, system, function_call, observation…)`);
+        messages.push({ role, content: text(m.value, `${field}.value`), ...messageExtras(m, field) });
       });
-      return finish(messages);
+      return finish(linkToolCalls(messages), recordTools(record.tools));
     }
     case 'alpaca': {
       const instruction = text(record.instruction, 'instruction');

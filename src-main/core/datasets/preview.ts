@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { detectImport, readRecords } from './formats/index.js';
+import { withFileErrors, withFileErrorsAsync } from '../files/errors.js';
 import { AppError, type AppErrorShape } from '../../../src-shared/errors.js';
 import type {
   ColumnMapping,
@@ -21,10 +22,10 @@ export interface ImportHow {
 /** The file to import and how to read it: detected, then the user's choices applied; or a clear refusal. */
 export async function resolveImport(file: string, how: ImportHow): Promise<{ absolute: string; spec: ImportSpec; columns: string[] | null }> {
   const absolute = path.resolve(file);
-  const st = fs.statSync(absolute, { throwIfNoEntry: false });
+  const st = withFileErrors(absolute, () => fs.statSync(absolute, { throwIfNoEntry: false }), 'path');
   if (!st) throw new AppError('file_missing', `${absolute} does not exist`);
   if (!st.isFile()) throw new AppError('not_a_file', `${path.basename(absolute)} is not a file`);
-  const detected = await detectImport(absolute);
+  const detected = await withFileErrorsAsync(absolute, () => detectImport(absolute), 'path');
   const spec: ImportSpec = { ...detected.spec };
   if (how.container && how.container !== 'auto' && how.container !== spec.container) {
     spec.container = how.container;
@@ -50,12 +51,14 @@ export async function previewFile(file: string, how: ImportHow, limit: number): 
   let linesRead = 0;
   // A table none of whose columns looks like the prompt: show its columns, the user maps them
   if (limit === 0 || (!spec.record && !spec.mapping && spec.container !== 'text')) return { path: absolute, spec, columns, examples, rejects, linesRead };
-  for await (const item of readRecords(absolute, spec)) {
-    linesRead = item.line;
-    if ('example' in item) examples.push(item.example);
-    else rejects.push(item.rejected);
-    if (examples.length + rejects.length >= limit) break;
-  }
+  await withFileErrorsAsync(absolute, async () => {
+    for await (const item of readRecords(absolute, spec)) {
+      linesRead = item.line;
+      if ('example' in item) examples.push(item.example);
+      else rejects.push(item.rejected);
+      if (examples.length + rejects.length >= limit) break;
+    }
+  });
   return { path: absolute, spec, columns, examples, rejects, linesRead };
 }
 

@@ -11,7 +11,9 @@ import { previewOffThread } from './preview-thread.js';
 import type { ImportHow } from './preview.js';
 import { readLines } from './line-reader.js';
 import type { ExportFormat } from './denormalize.js';
-import type { ExportSplit } from './export-job.js';
+import { exportTargets, manifestFile, type ExportSplit } from './export-job.js';
+import { checkOutputPath } from '../files/output-path.js';
+import { withFileErrors, withFileErrorsAsync } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type {
   ChatMessage,
@@ -31,9 +33,15 @@ import type {
   ImportSpec,
   NormalizedExample,
   RejectedRecord,
+  ToolDefinition,
 } from '../../../src-shared/domain/datasets.js';
+import { referenceOf } from '../../../src-shared/domain/datasets.js';
 
 /** Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs. */
+/** Files up to this size are read whole before an import starts, so one with no valid record is refused at once. */
+const PRECHECK_BYTES = 1 << 20;
+const PRECHECK_RECORDS = 5000;
+
 export class DatasetsService {
   readonly store: DatasetsStore;
 
@@ -42,6 +50,8 @@ export class DatasetsService {
   constructor(
     private readonly db: Db,
     private readonly runner: JobRunner,
+    /** The data folder: an export may never write over its files. */
+    private readonly dataDir: string,
     private readonly options: { previewTimeoutMs?: number } = {},
   ) {
     this.store = new DatasetsStore(db);
@@ -151,11 +161,10 @@ export class DatasetsService {
   }
 
   /** Replaces one example's conversation (the old content stays in earlier versions). */
-  edit(name: string, position: number, messages: ChatMessage[]): CurationResult {
+  edit(name: string, position: number, messages: ChatMessage[], tools?: ToolDefinition[]): CurationResult {
     const d = this.dataset(name);
     if (!messages.some((m) => m.role === 'user')) throw new AppError('invalid_input', 'an example needs a user message', 'messages');
-    const last = messages.at(-1)!;
-    const example: NormalizedExample = { messages, reference: last.role === 'assistant' ? last.content : null };
+    const example: NormalizedExample = { messages, reference: referenceOf(messages), ...(tools ? { tools } : {}) };
     const r = this.drafts.replaceContent(d.id, new Map([[position, example]]), `Edited example ${position}`);
     if (r.affected === 0) throw new AppError('not_found', `${name} has no example at position ${position}`, 'position');
     return this.result(d.id, r.opId, `Edited example ${position}`, r);
@@ -203,7 +212,14 @@ export class DatasetsService {
     }
     const how = options.counts ? `counts ${JSON.stringify(options.counts)}` : `${options.ratios!.train}/${options.ratios!.validation}/${options.ratios!.test}`;
     const label = `Split ${rows.length} examples ${how}, seed ${options.seed}${options.stratify ? ', stratified by tags' : ''}`;
-    const r = this.drafts.setSplits(d.id, assigned, label);
+    if (options.freezeTest && ![...assigned.values()].includes('test')) {
+      throw new AppError('invalid_input', `this split puts no example of ${name} in test, so there is no test split to freeze; give test a share`, 'freezeTest');
+    }
+    const r = this.db.transaction(() => {
+      const done = this.drafts.setSplits(d.id, assigned, label);
+      if (options.freezeTest) this.drafts.setTestFrozen(d.id, true);
+      return done;
+    })();
     return this.result(d.id, r.opId, label, r);
   }
 
@@ -232,10 +248,19 @@ export class DatasetsService {
     } else if (this.store.byName(name)) {
       throw new AppError('conflict', `a dataset named ${name} already exists (to add a file to it, import with append)`);
     }
-    // detection reads the file too: on the preview's thread, with its time limit
-    const { path: absolute, spec } = await previewOffThread(file, how, 0, this.options.previewTimeoutMs);
+    // Detection reads the file too: on the preview's thread, with its time limit. A small file is read whole there, so
+    // one with no valid record is refused before a run starts (a larger one ends its run failed if nothing imports).
+    const size = withFileErrors(path.resolve(file), () => fs.statSync(path.resolve(file), { throwIfNoEntry: false })?.size ?? 0, 'path');
+    const whole = size <= PRECHECK_BYTES;
+    const preview = await previewOffThread(file, how, whole ? PRECHECK_RECORDS : 0, this.options.previewTimeoutMs);
+    const { path: absolute, spec } = preview;
     if (!spec.record && !spec.mapping && spec.container !== 'text') {
       throw new AppError('invalid_input', `${path.basename(absolute)}: choose which column holds the prompt`, 'mapping');
+    }
+    if (whole && preview.examples.length === 0 && preview.rejects.length < PRECHECK_RECORDS) {
+      const first = preview.rejects[0];
+      const what = first === undefined ? 'has no records' : `has no valid record (${preview.rejects.length} rejected; line ${first.line}: ${first.reason})`;
+      throw new AppError('invalid_input', `${path.basename(absolute)} ${what}: nothing to import`, 'path');
     }
     const run = this.runner.submit('datasets.import', { file: absolute, name, spec, append });
     return { runId: run.id, spec };
@@ -248,16 +273,19 @@ export class DatasetsService {
     out: string,
     container: 'jsonl' | 'parquet' = 'jsonl',
     split: ExportSplit = 'all',
+    replace = false,
   ): { runId: number } {
     const v = this.resolve(name, version, { committedOnly: true }).version;
     const absolute = path.resolve(out);
-    const dir = fs.statSync(path.dirname(absolute), { throwIfNoEntry: false });
-    if (dir && !dir.isDirectory()) throw new AppError('not_a_file', `${path.dirname(absolute)} is not a folder`, 'out');
-    if (fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) throw new AppError('not_a_file', `${absolute} is a folder; give a file name`, 'out');
-    if (split !== 'all' && split !== 'each' && this.store.splitCounts(v.id)[split] === 0) {
+    const counts = this.store.splitCounts(v.id);
+    if (split !== 'all' && split !== 'each' && counts[split] === 0) {
       throw new AppError('conflict', `${name}@${v.number} has no ${split} examples; split it first`, 'split');
     }
-    const run = this.runner.submit('datasets.export', { name, version: v.number, versionId: v.id, format, container, split, out: absolute });
+    // Every file the run will write, checked now (and again as it writes): see checkOutputPath.
+    for (const t of [...exportTargets(absolute, split, counts).map((t) => t.file), manifestFile(absolute)]) {
+      checkOutputPath(t, { dataDir: this.dataDir, replace, field: 'out' });
+    }
+    const run = this.runner.submit('datasets.export', { name, version: v.number, versionId: v.id, format, container, split, out: absolute, replace });
     return { runId: run.id };
   }
 
@@ -336,6 +364,8 @@ export interface SplitOptions {
   counts?: { validation?: number; test?: number };
   seed: number;
   stratify?: boolean;
+  /** Freeze the test split afterwards (refused, before anything changes, when this split would make no test example). */
+  freezeTest?: boolean;
 }
 
 function describeSelection(selection: Selection): string {

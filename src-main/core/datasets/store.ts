@@ -27,12 +27,13 @@ export interface ImportTarget {
 
 /**
  * A batch of records an import worker read, by columns (arrays of strings and numbers cross threads cheaper than
- * objects): the examples (line, messages as JSON, reference) and the rejected lines.
+ * objects): the examples (line, messages as JSON, reference, tools as JSON) and the rejected lines.
  */
 export interface PreparedBatch {
   lines: number[];
   messages: string[];
   references: (string | null)[];
+  tools: (string | null)[];
   rejects: { line: number; reason: string; excerpt: string }[];
 }
 
@@ -42,6 +43,7 @@ export interface RawRow {
   example_id: number;
   messages: string;
   reference: string | null;
+  tools: string | null;
   split: Split | null;
   tags: string;
   flags: string;
@@ -50,7 +52,7 @@ export interface RawRow {
   source_line: number | null;
   source_file: string | null;
 }
-const ROW_COLUMNS = `ve.position, ve.example_id, e.messages, e.reference, ve.split, ve.tags, ve.flags, e.source_line,
+const ROW_COLUMNS = `ve.position, ve.example_id, e.messages, e.reference, e.tools, ve.split, ve.tags, ve.flags, e.source_line,
   (SELECT s.file FROM dataset_versions dv JOIN dataset_sources s ON s.dataset_id = dv.dataset_id AND s.idx = ve.position / 1000000000
    WHERE dv.id = ve.version_id) AS source_file,
   (SELECT d.cluster FROM dup_clusters d WHERE d.version_id = ve.version_id AND d.position = ve.position) AS cluster,
@@ -64,6 +66,7 @@ export function toExampleRow(r: RawRow): ExampleRow {
     position: r.position,
     messages: JSON.parse(r.messages) as NormalizedExample['messages'],
     reference: r.reference,
+    ...(r.tools !== null ? { tools: JSON.parse(r.tools) as NormalizedExample['tools'] } : {}),
     split: r.split,
     tags: splitList(r.tags),
     flags: splitList(r.flags),
@@ -146,15 +149,15 @@ export class DatasetsStore {
   }
 
   /** Examples of a version without a token count for `tokenizer`, at most `limit`. */
-  uncounted(versionId: number, tokenizer: string, limit: number): { example_id: number; messages: string }[] {
+  uncounted(versionId: number, tokenizer: string, limit: number): { example_id: number; messages: string; tools: string | null }[] {
     return this.db
       .prepare(
-        `SELECT e.id AS example_id, e.messages FROM version_examples ve JOIN examples e ON e.id = ve.example_id
+        `SELECT e.id AS example_id, e.messages, e.tools FROM version_examples ve JOIN examples e ON e.id = ve.example_id
          WHERE ve.version_id = @v AND ve.deleted_op IS NULL
            AND NOT EXISTS (SELECT 1 FROM token_counts t WHERE t.tokenizer = @tok AND t.example_id = ve.example_id)
          LIMIT @limit`,
       )
-      .all({ v: versionId, tok: tokenizer, limit }) as { example_id: number; messages: string }[];
+      .all({ v: versionId, tok: tokenizer, limit }) as { example_id: number; messages: string; tools: string | null }[];
   }
 
   uncountedCount(versionId: number, tokenizer: string): number {
@@ -203,11 +206,15 @@ export class DatasetsStore {
   preview(versionId: number, limit: number): NormalizedExample[] {
     const rows = this.db
       .prepare(
-        `SELECT e.messages, e.reference FROM version_examples ve JOIN examples e ON e.id = ve.example_id
+        `SELECT e.messages, e.reference, e.tools FROM version_examples ve JOIN examples e ON e.id = ve.example_id
          WHERE ve.version_id = ? AND ve.deleted_op IS NULL ORDER BY ve.position LIMIT ?`,
       )
-      .all(versionId, limit) as { messages: string; reference: string | null }[];
-    return rows.map((r) => ({ messages: JSON.parse(r.messages) as NormalizedExample['messages'], reference: r.reference }));
+      .all(versionId, limit) as { messages: string; reference: string | null; tools: string | null }[];
+    return rows.map((r) => ({
+      messages: JSON.parse(r.messages) as NormalizedExample['messages'],
+      reference: r.reference,
+      ...(r.tools !== null ? { tools: JSON.parse(r.tools) as NormalizedExample['tools'] } : {}),
+    }));
   }
 
   /**
@@ -255,6 +262,20 @@ export class DatasetsStore {
 
   versionSize(versionId: number): number {
     return this.db.prepare(`SELECT count(*) FROM version_examples WHERE version_id = ? AND deleted_op IS NULL`).pluck().get(versionId) as number;
+  }
+
+  /** Whether any live example of a version declares tools or has tool or per-message fields (a Parquet export then needs the wide layout). */
+  usesChatFields(versionId: number): boolean {
+    return (
+      this.db
+        .prepare(
+          `SELECT EXISTS (SELECT 1 FROM version_examples ve JOIN examples e ON e.id = ve.example_id WHERE ve.version_id = ? AND ve.deleted_op IS NULL
+             AND (e.tools IS NOT NULL OR instr(e.messages, '"tool_calls"') OR instr(e.messages, '"tool_call_id"') OR instr(e.messages, '"name"')
+               OR instr(e.messages, '"weight"') OR instr(e.messages, '"loss_weight"')))`,
+        )
+        .pluck()
+        .get(versionId) === 1
+    );
   }
 
   /** Keyset paging for full scans (export): the rows after `position`, in order. */
@@ -324,12 +345,13 @@ export class DatasetsStore {
   }
 
   insertBatch(target: ImportTarget, runId: number, batch: ({ line: number; example: NormalizedExample } | { line: number; rejected: RejectedRecord })[]): void {
-    const insertExample = this.db.prepare(`INSERT INTO examples (messages, reference, source_line) VALUES (?, ?, ?)`);
+    const insertExample = this.db.prepare(`INSERT INTO examples (messages, reference, source_line, tools) VALUES (?, ?, ?, ?)`);
     const link = this.db.prepare(`INSERT INTO version_examples (version_id, position, example_id) VALUES (?, ?, ?)`);
     const reject = this.db.prepare(`INSERT INTO import_rejects (run_id, line, reason, excerpt) VALUES (?, ?, ?, ?)`);
     for (const item of batch) {
       if ('example' in item && item.line < SOURCE_STRIDE) {
-        const id = insertExample.run(JSON.stringify(item.example.messages), item.example.reference, item.line).lastInsertRowid;
+        const tools = item.example.tools ? JSON.stringify(item.example.tools) : null;
+        const id = insertExample.run(JSON.stringify(item.example.messages), item.example.reference, item.line, tools).lastInsertRowid;
         link.run(target.versionId, target.base + item.line, id);
       } else if ('example' in item) {
         reject.run(runId, item.line, `a file can hold at most ${SOURCE_STRIDE - 1} lines`, '');
@@ -377,8 +399,8 @@ export class DatasetsStore {
     });
     for (let k = 0; k < keep.length; k += ROWS_PER_STATEMENT) {
       const chunk = keep.slice(k, k + ROWS_PER_STATEMENT);
-      const e = this.multiInsert('examples (messages, reference, source_line)', 3, chunk.length);
-      const last = Number(e.run(chunk.flatMap((i) => [batch.messages[i]!, batch.references[i] ?? null, batch.lines[i]!])).lastInsertRowid);
+      const e = this.multiInsert('examples (messages, reference, source_line, tools)', 4, chunk.length);
+      const last = Number(e.run(chunk.flatMap((i) => [batch.messages[i]!, batch.references[i] ?? null, batch.lines[i]!, batch.tools[i] ?? null])).lastInsertRowid);
       const first = last - chunk.length + 1; // one statement's rows get consecutive rowids
       chunk.forEach((i, j) => (ids[i] = first + j));
       this.multiInsert('version_examples (version_id, position, example_id)', 3, chunk.length).run(
@@ -407,8 +429,8 @@ export class DatasetsStore {
     return count;
   }
 
-  /** Removes what an unfinished import wrote: the dataset it was creating, or the version it was adding. */
-  discardImport(runId: number): void {
+  /** Removes what an unfinished import wrote: the dataset it was creating, or the version it was adding (and its rejects report, unless kept). */
+  discardImport(runId: number, keepRejects = false): void {
     const target = this.importTarget(runId);
     this.db.transaction(() => {
       if (target) {
@@ -430,7 +452,7 @@ export class DatasetsStore {
           this.db.prepare(`DELETE FROM dataset_sources WHERE dataset_id = ? AND run_id = ?`).run(target.datasetId, runId);
         }
       }
-      this.db.prepare(`DELETE FROM import_rejects WHERE run_id = ?`).run(runId);
+      if (!keepRejects) this.db.prepare(`DELETE FROM import_rejects WHERE run_id = ?`).run(runId);
       this.db.prepare(`DELETE FROM run_items WHERE run_id = ?`).run(runId);
       this.db.prepare(`DELETE FROM search.fts_progress WHERE run_id = ?`).run(runId);
     })();

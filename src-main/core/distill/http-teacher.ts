@@ -1,10 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
+import { toolCallText, type ChatMessage, type ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import { wireMessages } from './tool-prompt.js';
 
 /**
  * A teacher reached over HTTP: any server speaking OpenAI's chat-completions API (llama.cpp's llama-server, vLLM,
- * Ollama, LM Studio, OpenAI itself). Non-streaming requests, a concurrency limit, per-attempt timeouts, retries with
- * backoff, and errors that name the URL and what the server said but never the API key.
+ * Ollama, LM Studio, OpenAI itself). Whole or streamed answers (server-sent events, read into the same result), a
+ * concurrency limit, per-attempt timeouts (a stream's included), retries with backoff, and errors that name the URL and
+ * what the server said but never the API key.
  */
 export interface HttpTeacherOptions {
   /**
@@ -30,7 +33,10 @@ export interface HttpTeacherOptions {
 }
 
 export interface GenerationRequest {
-  messages: { role: 'system' | 'user' | 'assistant' | 'tool'; content: string }[];
+  /** Sent in OpenAI's wire form: tool calls and results linked by id (see wireMessages). */
+  messages: ChatMessage[];
+  /** The functions the model may call, as OpenAI's `tools`. */
+  tools?: ToolDefinition[];
   temperature?: number;
   topP?: number;
   /** Sent as `top_k`, an extension llama-server, vLLM, Ollama and LM Studio understand (OpenAI ignores or refuses it). */
@@ -191,14 +197,20 @@ export class HttpTeacher {
     return this.#mask(this.#url('/chat/completions'));
   }
 
-  /** One non-streaming chat completion. Waits for a concurrency slot first (the signal also cancels that wait). */
-  async generate(req: GenerationRequest, signal?: AbortSignal): Promise<GenerationResult> {
+  /**
+   * One chat completion. Waits for a concurrency slot first (the signal also cancels that wait). With `onDelta`, the
+   * answer is asked for as a stream (server-sent events) and `onDelta` gets the text so far as it grows; a server that
+   * answers with a whole completion instead is read as one.
+   */
+  async generate(req: GenerationRequest, signal?: AbortSignal, onDelta?: (text: string, chunks: number) => void): Promise<GenerationResult> {
     const url = this.#mask(this.#url('/chat/completions'));
     if (!Array.isArray(req.messages) || req.messages.length === 0) throw new AppError('invalid_input', 'messages is empty', 'messages');
     if (req.logprobs !== undefined && (!Number.isInteger(req.logprobs) || req.logprobs < 0)) {
       throw new AppError('invalid_input', `logprobs must be an integer ≥ 0, not ${req.logprobs}`, 'logprobs');
     }
-    const body: Record<string, unknown> = { model: this.#model, messages: req.messages, stream: false };
+    const body: Record<string, unknown> = { model: this.#model, messages: wireMessages(req.messages), stream: onDelta !== undefined };
+    if (onDelta) body.stream_options = { include_usage: true };
+    if (req.tools?.length) body.tools = req.tools;
     if (req.temperature !== undefined) body.temperature = req.temperature;
     if (req.topP !== undefined) body.top_p = req.topP;
     if (req.topK !== undefined) body.top_k = req.topK;
@@ -219,7 +231,8 @@ export class HttpTeacher {
     }
     try {
       const start = performance.now();
-      const { text, attempts } = await this.#send('/chat/completions', payload, signal);
+      const read = onDelta ? (res: Response) => (isEventStream(res) ? this.#readStream(url, res, onDelta) : res.text()) : undefined;
+      const { text, attempts } = await this.#send('/chat/completions', payload, signal, read);
       const parsed = this.#parseCompletion(url, text, req.logprobs !== undefined);
       return { ...parsed, attempts, latencyMs: Math.round(performance.now() - start) };
     } finally {
@@ -277,7 +290,13 @@ export class HttpTeacher {
    * and its own AbortController tied to the caller's signal by a listener removed afterwards (no AbortSignal.any,
    * whose dependants pile up on a long-lived run signal), so the timer is cleared as soon as the answer is read.
    */
-  async #send(path: '/chat/completions' | '/models', payload: string | undefined, signal?: AbortSignal): Promise<{ text: string; attempts: number }> {
+  async #send(
+    path: '/chat/completions' | '/models',
+    payload: string | undefined,
+    signal?: AbortSignal,
+    /** How a 2xx answer's body is read (a stream, as the completion it adds up to); default: as text. */
+    read?: (res: Response) => Promise<string>,
+  ): Promise<{ text: string; attempts: number }> {
     const target = this.#url(path);
     const url = this.#mask(target);
     const method = payload === undefined ? 'GET' : 'POST';
@@ -297,7 +316,7 @@ export class HttpTeacher {
       let failure: Failure;
       try {
         const res = await fetch(target, { method, headers, body: payload, signal: controller.signal });
-        const text = await res.text();
+        const text = res.ok && read ? await read(res) : await res.text();
         if (res.ok) return { text, attempts: attempt };
         failure = this.#httpFailure(url, res.status, res.headers, text);
         if (!retryable(res.status)) throw failure.final(attempt);
@@ -314,7 +333,12 @@ export class HttpTeacher {
           };
         } else {
           const reason = `network error: ${this.#mask(describeNetworkError(e))}`;
-          failure = { status: null, reason, retryAfterMs: null, final: (n) => new AppError('engine_error', `${url} could not be reached after ${plural(n)}: ${reason}`) };
+          failure = {
+            status: null,
+            reason,
+            retryAfterMs: null,
+            final: (n) => new AppError('engine_error', `${url} could not be reached after ${plural(n)}: ${reason}`),
+          };
         }
       } finally {
         clearTimeout(timer);
@@ -334,6 +358,73 @@ export class HttpTeacher {
         throw this.#cancelled(url);
       }
     }
+  }
+
+  /**
+   * A streamed completion (`data: {chunk}` lines, then `data: [DONE]`), read as it arrives: the content deltas, the
+   * finish reason, the log-probabilities and the usage, returned as the non-streamed completion they add up to.
+   */
+  async #readStream(url: string, res: Response, onDelta: (text: string, chunks: number) => void): Promise<string> {
+    let content = '';
+    let chunks = 0;
+    let finishReason: unknown = null;
+    let usage: unknown = undefined;
+    let logprobs: unknown[] | null = null;
+    // streamed tool calls arrive in pieces: name once, arguments as fragments, grouped by the call's index
+    const calls: { name: string; arguments: string }[] = [];
+    const line = (raw: string) => {
+      if (!raw.startsWith('data:')) return;
+      const data = raw.slice(5).trim();
+      if (data === '' || data === '[DONE]') return;
+      let chunk: {
+        choices?: {
+          delta?: { content?: unknown; tool_calls?: { index?: unknown; function?: { name?: unknown; arguments?: unknown } }[] };
+          finish_reason?: unknown;
+          logprobs?: { content?: unknown } | null;
+        }[];
+        usage?: unknown;
+        error?: unknown;
+      };
+      try {
+        chunk = JSON.parse(data) as typeof chunk;
+      } catch {
+        throw this.#malformed(url, 'a stream event that is not JSON', data);
+      }
+      if (chunk.error !== undefined) throw new AppError('engine_error', `${url} sent an error in its stream: ${this.#excerpt(JSON.stringify(chunk.error))}`);
+      const choice = chunk.choices?.[0];
+      if (typeof choice?.delta?.content === 'string' && choice.delta.content !== '') {
+        content += choice.delta.content;
+        onDelta(content, ++chunks);
+      }
+      if (Array.isArray(choice?.delta?.tool_calls)) {
+        for (const d of choice.delta.tool_calls) {
+          const i = typeof d?.index === 'number' && Number.isInteger(d.index) && d.index >= 0 && d.index < 128 ? d.index : calls.length;
+          const call = (calls[i] ??= { name: '', arguments: '' });
+          if (typeof d?.function?.name === 'string') call.name += d.function.name;
+          if (typeof d?.function?.arguments === 'string') call.arguments += d.function.arguments;
+        }
+      }
+      if (typeof choice?.finish_reason === 'string') finishReason = choice.finish_reason;
+      if (Array.isArray(choice?.logprobs?.content)) (logprobs ??= []).push(...(choice.logprobs.content as unknown[]));
+      if (chunk.usage) usage = chunk.usage;
+    };
+    const decoder = new TextDecoder();
+    let pending = '';
+    const reader = res.body?.getReader();
+    for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) {
+      pending += decoder.decode(part.value, { stream: true });
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        line(pending.slice(0, nl).replace(/\r$/, ''));
+        pending = pending.slice(nl + 1);
+      }
+    }
+    line(pending + decoder.decode());
+    const toolCalls = calls.filter(Boolean).map((c) => ({ type: 'function', function: c }));
+    const message = { role: 'assistant', content, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
+    return JSON.stringify({
+      choices: [{ index: 0, message, finish_reason: finishReason, logprobs: logprobs ? { content: logprobs } : null }],
+      ...(usage ? { usage } : {}),
+    });
   }
 
   #httpFailure(url: string, status: number, headers: Headers, body: string): Failure {
@@ -365,9 +456,22 @@ export class HttpTeacher {
     const choice = choices[0] as Record<string, unknown> | null;
     const finishReason = typeof choice?.finish_reason === 'string' ? choice.finish_reason : null;
     const message = choice?.message as Record<string, unknown> | null | undefined;
-    const content = message?.content;
+    let content = message?.content;
+    // an answer that calls tools: its calls as text, one `name(arguments)` per line (after any text it wrote)
+    const calls = message?.tool_calls;
+    if (Array.isArray(calls) && calls.length) {
+      const lines = calls.flatMap((c: { function?: { name?: unknown; arguments?: unknown } } | null) =>
+        typeof c?.function?.name === 'string'
+          ? [toolCallText({ type: 'function', function: { name: c.function.name, arguments: typeof c.function.arguments === 'string' ? c.function.arguments : JSON.stringify(c.function.arguments ?? {}) } })]
+          : [],
+      );
+      content = [...(typeof content === 'string' && content ? [content] : []), ...lines].join('\n');
+    }
     if (typeof content !== 'string') {
-      const got = message === undefined || message === null ? 'no choices[0].message' : `choices[0].message.content ${content === undefined ? 'missing' : `= ${JSON.stringify(content)?.slice(0, 40)}`}`;
+      const got =
+        message === undefined || message === null
+          ? 'no choices[0].message'
+          : `choices[0].message.content ${content === undefined ? 'missing' : `= ${JSON.stringify(content)?.slice(0, 40)}`}`;
       const why = finishReason === null ? '' : `, finish_reason '${finishReason}'`;
       throw this.#malformed(url, `an answer without choices[0].message.content (${got}${why})`, text);
     }
@@ -389,7 +493,8 @@ export class HttpTeacher {
     if (!Array.isArray(content)) throw this.#malformed(url, 'choices[0].logprobs.content that is not an array', text);
     const entry = (e: unknown, where: string) => {
       const o = e as { token?: unknown; logprob?: unknown } | null;
-      if (typeof o?.token !== 'string' || typeof o.logprob !== 'number') throw this.#malformed(url, `${where} without a string token and a numeric logprob`, text);
+      if (typeof o?.token !== 'string' || typeof o.logprob !== 'number')
+        throw this.#malformed(url, `${where} without a string token and a numeric logprob`, text);
       return { token: o.token, logprob: o.logprob };
     };
     return content.map((e: unknown, i) => {
@@ -400,6 +505,9 @@ export class HttpTeacher {
     });
   }
 }
+
+/** A body of server-sent events (a streamed completion). */
+const isEventStream = (res: Response) => (res.headers.get('content-type') ?? '').includes('text/event-stream');
 
 /** OpenAI's non-standard `retry-after-ms` header. */
 function parseRetryAfterMs(value: string | null): number | null {

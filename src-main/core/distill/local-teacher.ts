@@ -1,14 +1,7 @@
-import {
-  LlamaChatSession,
-  LlamaGrammarEvaluationState,
-  type ChatHistoryItem,
-  type ChatWrapper,
-  type LlamaContextSequence,
-  type LlamaGrammar,
-  type LlamaModel,
-  type Token,
-} from 'node-llama-cpp';
-import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
+import type { ChatHistoryItem, ChatWrapper, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
+import { llamaCpp } from '../llm/llama-cpp.js';
+import type { ChatMessage, ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import { availableFunctions, chatHistory } from './tool-prompt.js';
 import type { DistillGeneration, TokenLogprob } from '../../../src-shared/domain/distill.js';
 
 export interface TeacherAnswer {
@@ -22,15 +15,12 @@ export interface TeacherAnswer {
   logprobs?: TokenLogprob[] | null;
 }
 
-const historyItem = (m: ChatMessage): ChatHistoryItem =>
-  m.role === 'system' ? { type: 'system', text: m.content } : m.role === 'assistant' ? { type: 'model', response: [m.content] } : { type: 'user', text: m.content };
-
 /** The chat wrapper node-llama-cpp picks for a model (from its chat template), found once per model. */
 const wrappers = new WeakMap<LlamaModel, ChatWrapper>();
 function chatWrapperOf(model: LlamaModel, sequence: LlamaContextSequence): ChatWrapper {
   let w = wrappers.get(model);
   if (!w) {
-    const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+    const session = new (llamaCpp().LlamaChatSession)({ contextSequence: sequence, autoDisposeSequence: false });
     w = session.chatWrapper;
     session.dispose({ disposeSequence: false });
     wrappers.set(model, w);
@@ -42,7 +32,8 @@ function chatWrapperOf(model: LlamaModel, sequence: LlamaContextSequence): ChatW
  * One answer from a local GGUF teacher on one sequence of a shared context (several sequences answer at once). The
  * conversation is rendered through the model's own chat template into tokens and generated on the sequence itself:
  * a chat session's per-token work costs more than the model's on small teachers (see docs/performance.md). Ends at
- * an end-of-generation token, one of the template's stop texts, the token limit or the signal.
+ * an end-of-generation token, one of the template's stop texts, the token limit or the signal. Tools and tool calls
+ * go through node-llama-cpp's function support, so the chat template renders them as the model was trained to see them.
  */
 export async function answerOnSequence(
   model: LlamaModel,
@@ -54,14 +45,19 @@ export async function answerOnSequence(
   grammar?: LlamaGrammar,
   /** Keep the top-k probabilities of every generated token (soft labels), as the run's sampling settings shape them. */
   logprobsK?: number,
+  tools?: ToolDefinition[],
+  /** Told after each generated token; `text()` detokenizes what is generated so far (call it only when showing it). */
+  onToken?: (tokens: number, text: () => string) => void,
 ): Promise<TeacherAnswer> {
   await sequence.clearHistory();
   const wrapper = chatWrapperOf(model, sequence);
-  const state = wrapper.generateContextState({ chatHistory: [...messages.map(historyItem), { type: 'model', response: [] }] });
+  const functions = availableFunctions(tools);
+  const history: ChatHistoryItem[] = [...chatHistory(messages), { type: 'model', response: [] }];
+  const state = wrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}) });
   const prompt = state.contextText.tokenize(model.tokenizer);
   const stops = state.stopGenerationTriggers.map((t) => t.toString()).filter((t) => t !== '');
   const longestStop = Math.max(0, ...stops.map((s) => s.length));
-  const grammarState = grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined;
+  const grammarState = grammar ? new (llamaCpp().LlamaGrammarEvaluationState)({ model, grammar }) : undefined;
   const out: Token[] = [];
   let finishReason: TeacherAnswer['finishReason'] = 'length';
   let text = '';
@@ -92,6 +88,7 @@ export async function answerOnSequence(
         break;
       }
       out.push(token);
+      onToken?.(out.length, () => model.detokenize(out));
       if (soft && probabilities) {
         const top: { token: string; logprob: number }[] = [];
         for (const [t, p] of probabilities) {

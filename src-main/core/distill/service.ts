@@ -9,6 +9,7 @@ import type { DistillConfig } from './job.js';
 import type { SecretsStore } from '../secrets/store.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { DistillAnswersPage, DistillEstimate } from '../../../src-shared/domain/distill.js';
+import type { ToolDefinition } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 /**
@@ -78,6 +79,7 @@ export class DistillService {
         filters: input.filters,
         parallel,
         outName: input.outName,
+        maxRejectRate: input.maxRejectRate,
         ...(input.limit ? { limit: input.limit } : {}),
         ...(input.jsonSchema ? { jsonSchema: input.jsonSchema } : {}),
         ...(input.logprobs ? { logprobs: input.logprobs } : {}),
@@ -115,7 +117,11 @@ export class DistillService {
     const written = out !== null && out.state === 'ready';
     this.db.transaction(() => {
       let outPosition: number | null = null;
-      if (written) outPosition = this.datasets.drafts.addExamples(out.id, [{ messages: state.messages, reference: state.messages.at(-1)!.content }], label).positions[0]!;
+      if (written) {
+        const tools = this.datasets.store.rowsAt(config.versionId, [position])[0]?.tools ?? null;
+        const example = { messages: state.messages, reference: state.messages.at(-1)!.content, ...(tools ? { tools: JSON.parse(tools) as ToolDefinition[] } : {}) };
+        outPosition = this.datasets.drafts.addExamples(out.id, [example], label).positions[0]!;
+      }
       this.store.include(runId, position, sample, outPosition);
     })();
     return { label, outName: config.outName, addedToWorkingCopy: written };
@@ -139,14 +145,18 @@ export class DistillService {
     return { label, outName: config.outName, removedFromWorkingCopy: written };
   }
 
-  private runConfig(runId: number): { outName: string } {
+  private runConfig(runId: number): { outName: string; versionId: number } {
     const raw = this.db.prepare(`SELECT config FROM runs WHERE id = ? AND kind = 'distill'`).pluck().get(runId) as string | undefined;
     if (!raw) throw new AppError('not_found', `run ${runId} is not a distillation`);
-    return JSON.parse(raw) as { outName: string };
+    return JSON.parse(raw) as { outName: string; versionId: number };
   }
 
   logprobs(runId: number, position: number, sample: number) {
     return this.store.logprobs(runId, position, sample);
+  }
+
+  counts(runIds: number[]) {
+    return this.store.runCounts(runIds);
   }
 
   answers(runId: number, offset: number, limit: number, only?: 'included' | 'rejected'): DistillAnswersPage {

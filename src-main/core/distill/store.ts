@@ -1,7 +1,8 @@
 import type { Db } from '../store/db.js';
 import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { DistillAnswer, DistillAnswersPage, TokenLogprob } from '../../../src-shared/domain/distill.js';
+import type { DistillAnswer, DistillAnswersPage, DistillRunCounts, TokenLogprob } from '../../../src-shared/domain/distill.js';
+import type { AnswerCounts } from './quality.js';
 
 interface Row {
   position: number;
@@ -30,7 +31,18 @@ export class DistillStore {
 
   insert(
     runId: number,
-    a: { position: number; sample: number; prompt: ChatMessage[]; output: ChatMessage[]; answer: string; finishReason: string | null; promptTokens: number | null; completionTokens: number | null; ms: number; rejected: string | null },
+    a: {
+      position: number;
+      sample: number;
+      prompt: ChatMessage[];
+      output: ChatMessage[];
+      answer: string;
+      finishReason: string | null;
+      promptTokens: number | null;
+      completionTokens: number | null;
+      ms: number;
+      rejected: string | null;
+    },
     at: string,
   ): void {
     this.db
@@ -64,8 +76,7 @@ export class DistillStore {
 
   logprobs(runId: number, position: number, sample: number): { k: number; tokens: TokenLogprob[] } | null {
     const r = this.db.prepare(`SELECT k, data FROM distill_logprobs WHERE run_id = ? AND position = ? AND sample = ?`).get(runId, position, sample) as
-      | { k: number; data: Buffer }
-      | undefined;
+      { k: number; data: Buffer } | undefined;
     if (!r) return null;
     const compact = JSON.parse(inflateRawSync(r.data).toString('utf8')) as [string, number, [string, number][]][];
     return { k: r.k, tokens: compact.map(([token, logprob, top]) => ({ token, logprob, top: top.map(([t, l]) => ({ token: t, logprob: l })) })) };
@@ -102,12 +113,18 @@ export class DistillStore {
       .prepare(`SELECT output, answer, included, out_position FROM distill_answers WHERE run_id = ? AND position = ? AND sample = ?`)
       .get(runId, position, sample) as { output: string; answer: string; included: number; out_position: number | null } | undefined;
     if (!r) return null;
-    return { messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }], included: r.included === 1, outPosition: r.out_position };
+    return {
+      messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }],
+      included: r.included === 1,
+      outPosition: r.out_position,
+    };
   }
 
   /** Marks an answer included (at `outPosition` in the output dataset when it is already written). */
   include(runId: number, position: number, sample: number, outPosition: number | null): void {
-    this.db.prepare(`UPDATE distill_answers SET included = 1, out_position = ? WHERE run_id = ? AND position = ? AND sample = ?`).run(outPosition, runId, position, sample);
+    this.db
+      .prepare(`UPDATE distill_answers SET included = 1, out_position = ? WHERE run_id = ? AND position = ? AND sample = ?`)
+      .run(outPosition, runId, position, sample);
   }
 
   /** Takes an answer out of the output; the reason says it was by hand unless a filter had rejected it. */
@@ -128,7 +145,9 @@ export class DistillStore {
   /** Answers the judge still has to score: those that passed the other filters. */
   unjudged(runId: number): { position: number; sample: number; prompt: ChatMessage[]; answer: string }[] {
     const rows = this.db
-      .prepare(`SELECT position, sample, prompt, answer FROM distill_answers WHERE run_id = ? AND rejected IS NULL AND judge_score IS NULL ORDER BY position, sample`)
+      .prepare(
+        `SELECT position, sample, prompt, answer FROM distill_answers WHERE run_id = ? AND rejected IS NULL AND judge_score IS NULL ORDER BY position, sample`,
+      )
       .all(runId) as { position: number; sample: number; prompt: string; answer: string }[];
     return rows.map((r) => ({ position: r.position, sample: r.sample, prompt: JSON.parse(r.prompt) as ChatMessage[], answer: r.answer }));
   }
@@ -158,7 +177,31 @@ export class DistillStore {
     const rows = this.db
       .prepare(`SELECT position, sample, output, answer FROM distill_answers WHERE run_id = ? AND included = 1 ORDER BY position, sample`)
       .all(runId) as { position: number; sample: number; output: string; answer: string }[];
-    return rows.map((r) => ({ position: r.position, sample: r.sample, messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }] }));
+    return rows.map((r) => ({
+      position: r.position,
+      sample: r.sample,
+      messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }],
+    }));
+  }
+
+  /** For the quality gate: answers in all, those kept (included), and the others by rejection reason. */
+  gateCounts(runId: number): AnswerCounts {
+    const { total, kept } = this.db
+      .prepare(`SELECT count(*) AS total, coalesce(sum(included), 0) AS kept FROM distill_answers WHERE run_id = ?`)
+      .get(runId) as { total: number; kept: number };
+    const reasons = this.db
+      .prepare(`SELECT coalesce(rejected, 'excluded by hand') AS reason, count(*) AS count FROM distill_answers WHERE run_id = ? AND included = 0 GROUP BY 1`)
+      .all(runId) as { reason: string; count: number }[];
+    return { total, kept, reasons };
+  }
+
+  /** Answers, kept and rejected of the given distillation runs (the runs list). */
+  runCounts(runIds: number[]): DistillRunCounts[] {
+    const one = this.db.prepare(`SELECT count(*) AS total, coalesce(sum(included), 0) AS included FROM distill_answers WHERE run_id = ?`);
+    return runIds.map((runId) => {
+      const r = one.get(runId) as { total: number; included: number };
+      return { runId, total: r.total, included: r.included, rejected: r.total - r.included };
+    });
   }
 
   page(runId: number, offset: number, limit: number, only?: 'included' | 'rejected'): DistillAnswersPage {
@@ -171,22 +214,20 @@ export class DistillStore {
       .all(runId, limit, offset) as Row[];
     return {
       ...counts,
-      rows: rows.map(
-        (r): DistillAnswer => ({
-          position: r.position,
-          sample: r.sample,
-          prompt: JSON.parse(r.prompt) as DistillAnswer['prompt'],
-          answer: r.answer,
-          finishReason: r.finish_reason,
-          promptTokens: r.prompt_tokens,
-          completionTokens: r.completion_tokens,
-          ms: r.ms,
-          rejected: r.rejected,
-          included: r.included === 1,
-          judgeScore: r.judge_score,
-          judgeReason: r.judge_reason,
-        }),
-      ),
+      rows: rows.map((r): DistillAnswer => ({
+        position: r.position,
+        sample: r.sample,
+        prompt: JSON.parse(r.prompt) as DistillAnswer['prompt'],
+        answer: r.answer,
+        finishReason: r.finish_reason,
+        promptTokens: r.prompt_tokens,
+        completionTokens: r.completion_tokens,
+        ms: r.ms,
+        rejected: r.rejected,
+        included: r.included === 1,
+        judgeScore: r.judge_score,
+        judgeReason: r.judge_reason,
+      })),
     };
   }
 }

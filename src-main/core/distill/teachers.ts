@@ -3,7 +3,7 @@ import type { LlmEngine } from '../llm/engine.js';
 import type { SecretsStore } from '../secrets/store.js';
 import { answerOnSequence, type TeacherAnswer } from './local-teacher.js';
 import { HttpTeacher } from './http-teacher.js';
-import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
+import type { ChatMessage, ToolDefinition } from '../../../src-shared/domain/datasets.js';
 import type { DistillGeneration } from '../../../src-shared/domain/distill.js';
 import { AppError } from '../../../src-shared/errors.js';
 
@@ -27,6 +27,10 @@ export interface AnswerOptions {
   /** Structured output: a grammar on a local model, response_format on a server. */
   jsonSchema?: object | undefined;
   logprobs?: number | undefined;
+  /** The example's tools: sent as `tools` to a server, documented through the chat template for a local model. */
+  tools?: ToolDefinition[] | undefined;
+  /** Partial answers as they are generated (local teachers; a server's answer arrives whole). */
+  onToken?: ((tokens: number, text: () => string) => void) | undefined;
 }
 
 /** An open teacher: `parallel` answers at once (sequences of one context, or requests in flight). */
@@ -76,8 +80,10 @@ export async function openTeacher(spec: TeacherSpec, parallel: number, maxTokens
             seed,
             ...(o.jsonSchema ? { jsonSchema: o.jsonSchema } : {}),
             ...(o.logprobs ? { logprobs: o.logprobs } : {}),
+            ...(o.tools?.length ? { tools: o.tools } : {}),
           },
           signal,
+          o.onToken ? (text, chunks) => o.onToken!(chunks, () => text) : undefined,
         );
         return {
           text: r.text,
@@ -115,7 +121,7 @@ export async function openTeacher(spec: TeacherSpec, parallel: number, maxTokens
       const grammar = o.jsonSchema ? await grammarFor(o.jsonSchema) : undefined;
       const sequence = await acquire();
       try {
-        return await answerOnSequence(model, sequence, messages, o.generation, seed, signal, grammar, o.logprobs);
+        return await answerOnSequence(model, sequence, messages, o.generation, seed, signal, grammar, o.logprobs, o.tools, o.onToken);
       } finally {
         release(sequence);
       }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.js';
+import { fileError } from '../files/errors.js';
 import { GGML_TYPES } from './ggml-types.js';
 
 export type MetaValue = number | bigint | boolean | string | { arrayType: number; length: number; head: (number | string | bigint | boolean)[] };
@@ -115,8 +116,8 @@ export function readGgufHeader(file: string): GgufHeader {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
-  } catch {
-    throw new AppError('file_missing', `${file} does not exist`);
+  } catch (e) {
+    throw fileError(e, file);
   }
   if (st.isDirectory()) throw new AppError('not_a_file', `${name} is a folder, not a GGUF file`);
   if (!st.isFile()) throw new AppError('not_a_file', `${name} is not a regular file`);
@@ -125,7 +126,7 @@ export function readGgufHeader(file: string): GgufHeader {
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw new AppError('not_a_file', `${name} cannot be read: ${(e as Error).message}`);
+    throw fileError(e, file);
   }
   const notGguf = (why: string): never => {
     throw new AppError('not_gguf', `${name} ${why}`);
@@ -206,6 +207,10 @@ export function readGgufHeader(file: string): GgufHeader {
     const tensors = rawTensors.map((t): TensorInfo => {
       const traits = GGML_TYPES[t.type];
       if (!traits) notGguf(`has tensor '${t.name}' of unknown ggml type ${t.type}`);
+      // As llama.cpp's GGUF reader (gguf.cpp): a row is whole blocks of its type, or the file is refused at load.
+      if ((t.shape[0] ?? 1) % traits!.blockSize !== 0) {
+        notGguf(`has tensor '${t.name}' of type ${traits!.name} with ${t.shape[0]} values per row, not a multiple of its block size ${traits!.blockSize}`);
+      }
       const elements = t.shape.reduce((a, b) => a * b, 1);
       const byteSize = (elements / traits!.blockSize) * traits!.typeSize;
       const offset = dataOffset + t.rel;

@@ -3,6 +3,8 @@ import { nowIso } from '../store/db.js';
 import type { Emit } from '../events.js';
 import type { JobContext, JobKind } from './types.js';
 import { RunsStore } from '../runs/store.js';
+import { TempFiles } from './temp-files.js';
+import { fileError, isFileSystemError } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type { LineageLink, RunSummary } from '../../../src-shared/domain/runs.js';
 
@@ -23,6 +25,7 @@ export class JobRunner {
   private readonly kinds = new Map<string, JobKind<unknown>>();
   private readonly active = new Map<number, Active>();
   private readonly store: RunsStore;
+  private readonly temps: TempFiles;
   private closed = false;
   /** Until start(), submitted runs wait queued (a process that does not own the data folder never runs jobs). */
   private started = false;
@@ -33,6 +36,7 @@ export class JobRunner {
     private readonly concurrency = 1,
   ) {
     this.store = new RunsStore(db);
+    this.temps = new TempFiles(db);
   }
 
   register<C>(kind: JobKind<C>): void {
@@ -50,6 +54,8 @@ export class JobRunner {
     for (const id of interrupted) {
       this.store.appendLog(id, 'warn', 'The app stopped while this run was running; resume it to finish the remaining items.');
     }
+    // Nothing runs yet: every temporary file still recorded is a leftover of a run that died or ended.
+    this.cleanTemps(null);
     this.schedule();
     return interrupted;
   }
@@ -94,6 +100,7 @@ export class JobRunner {
       throw new AppError('conflict', `run ${id} is ${run.status}; only interrupted, failed or cancelled runs can be resumed`);
     }
     this.kindOf(run.kind);
+    this.cleanTemps(id);
     this.store.requeue(id);
     this.store.appendLog(id, 'info', `Resumed (${this.store.itemsDone(id)} items already done).`);
     const summary = this.store.summary(id);
@@ -191,17 +198,29 @@ export class JobRunner {
         this.store.finish(id, 'cancelled', null, nowIso());
         this.store.appendLog(id, 'info', 'Cancelled.');
       } else {
-        const message = error instanceof Error ? error.message : String(error);
+        const path = (error as NodeJS.ErrnoException | null)?.path;
+        const named = isFileSystemError(error) && typeof path === 'string' ? fileError(error, path) : error;
+        const message = named instanceof Error ? named.message : String(named);
         this.store.finish(id, 'failed', message, nowIso());
         this.store.appendLog(id, 'error', message);
       }
     } finally {
-      if (!this.closed) this.emit('runs.changed', this.store.summary(id));
+      if (!this.closed) {
+        this.cleanTemps(id);
+        this.emit('runs.changed', this.store.summary(id));
+      }
+    }
+  }
+
+  /** Removes the recorded temporary files of one run, or of every run not running now (start-up). */
+  private cleanTemps(id: number | null): void {
+    for (const file of this.temps.clean(id, id === null ? this.active.keys() : [])) {
+      if (id !== null) this.store.appendLog(id, 'info', `Removed the temporary file ${file}.`);
     }
   }
 
   private context(id: number, config: unknown, signal: AbortSignal, byUser: () => boolean): JobContext<unknown> {
-    const { store, emit, db } = this;
+    const { store, emit, db, temps } = this;
     let lastEmit = 0;
     return {
       runId: id,
@@ -233,6 +252,13 @@ export class JobRunner {
           write?.(db);
           return true;
         })();
+      },
+      tempFile(file) {
+        temps.record(id, file);
+        return file;
+      },
+      releaseTemp(file) {
+        temps.release(id, file);
       },
       throwIfCancelled() {
         signal.throwIfAborted();

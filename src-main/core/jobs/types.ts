@@ -21,6 +21,12 @@ export interface JobContext<C> {
    * Returns false, writing nothing, when the key was committed already — so a retry can never insert twice.
    */
   commitItem(key: string, write?: (db: Db) => void, result?: unknown): boolean;
+  /**
+   * Records `file` as a temporary file of this run before the job creates it, and returns it: if the run fails, is
+   * cancelled, resumed, or the app dies, the file is removed (see TempFiles). `releaseTemp` once it is renamed or gone.
+   */
+  tempFile(file: string): string;
+  releaseTemp(file: string): void;
   throwIfCancelled(): void;
   /** True when the user cancelled (the run ends `cancelled`); false when the app is shutting down (it resumes later). */
   cancelledByUser(): boolean;

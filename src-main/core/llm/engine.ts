@@ -1,18 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  getLlama,
-  GgufInsights,
-  InsufficientMemoryError,
-  LlamaLogLevel,
-  readGgufFileInfo,
-  type Llama,
-  type LlamaContext,
-  type LlamaModel,
-} from 'node-llama-cpp';
+import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
 import type { EngineInfo } from '../../../src-shared/contract/system.js';
 import { Mutex } from './lock.js';
+import { llamaCpp, loadLlamaCpp } from './llama-cpp.js';
 import { cpuCores, defaultThreadsFor } from './threads.js';
 
 export interface EngineOptions {
@@ -58,16 +50,20 @@ export class LlmEngine {
   /** The `Llama`, created on first use (finding a GPU backend can take a moment). */
   llama(): Promise<Llama> {
     this.assertAlive();
-    this.llamaPromise ??= getLlama({
-      gpu: this.options.gpu ?? 'auto',
-      // We pass explicit threads to every context; node-llama-cpp's own cap (max(4, cores) on CPU) would only get
-      // in the way of a user who asks for more.
-      maxThreads: 0,
-      logLevel: LlamaLogLevel.error,
-    }).then((llama) => {
-      this.llamaInstance = llama;
-      return llama;
-    });
+    this.llamaPromise ??= loadLlamaCpp()
+      .then(({ getLlama, LlamaLogLevel }) =>
+        getLlama({
+          gpu: this.options.gpu ?? 'auto',
+          // We pass explicit threads to every context; node-llama-cpp's own cap (max(4, cores) on CPU) would only get
+          // in the way of a user who asks for more.
+          maxThreads: 0,
+          logLevel: LlamaLogLevel.error,
+        }),
+      )
+      .then((llama) => {
+        this.llamaInstance = llama;
+        return llama;
+      });
     return this.llamaPromise;
   }
 
@@ -122,7 +118,7 @@ export class LlmEngine {
         ...(options.lora?.length ? { lora: { adapters: options.lora.map((a) => ({ filePath: a.filePath, scale: a.scale })) } } : {}),
       });
     } catch (e) {
-      if (e instanceof InsufficientMemoryError) {
+      if (e instanceof llamaCpp().InsufficientMemoryError) {
         throw new AppError('out_of_memory', `${name} cannot get a ${contextSize}-token context: ${e.message}`);
       }
       throw new AppError('engine_error', `${name} could not create a context: ${messageOf(e)}`);
@@ -191,7 +187,7 @@ export class LlmEngine {
     } catch (e) {
       if (options.signal?.aborted) throw new AppError('cancelled', `loading ${name} was cancelled`);
       if (isAppError(e)) throw e;
-      if (e instanceof InsufficientMemoryError) throw new AppError('out_of_memory', `${name} does not fit in memory: ${e.message}`);
+      if (e instanceof llamaCpp().InsufficientMemoryError) throw new AppError('out_of_memory', `${name} does not fit in memory: ${e.message}`);
       throw new AppError('engine_error', `${name} could not be loaded: ${messageOf(e)}`);
     }
   }
@@ -201,6 +197,7 @@ export class LlmEngine {
    * pages from disk at a crawl, or gets the process killed. Refuse it up front with the figures.
    */
   private async checkMemory(llama: Llama, file: string, signal: AbortSignal | undefined): Promise<void> {
+    const { readGgufFileInfo, GgufInsights } = llamaCpp();
     const info = await readGgufFileInfo(file, { signal, logWarnings: false });
     const insights = await GgufInsights.from(info, llama);
     const needed = insights.modelSize;

@@ -4,14 +4,16 @@ import { z } from 'zod';
 import type { JobKind } from '../jobs/types.js';
 import type { ModelsService } from './service.js';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
+import { fileError } from '../files/errors.js';
 
 export const ScanConfig = z.strictObject({ folder: z.string().min(1), recursive: z.boolean() });
 export type ScanConfig = z.infer<typeof ScanConfig>;
 
 /** Lists *.gguf files below a folder (symlinked folders are not followed, so loops cannot happen). */
 export async function findGgufFiles(folder: string, recursive: boolean, signal: AbortSignal): Promise<string[]> {
-  const st = await fs.stat(folder).catch(() => null);
-  if (!st) throw new AppError('file_missing', `${folder} does not exist`);
+  const st = await fs.stat(folder).catch((e: NodeJS.ErrnoException) => {
+    throw e.code === 'ENOENT' ? new AppError('file_missing', `${folder} does not exist`) : fileError(e, folder);
+  });
   if (!st.isDirectory()) throw new AppError('not_a_file', `${folder} is not a folder`);
   const found: string[] = [];
   const pending = [folder];
@@ -52,7 +54,7 @@ export function scanJob(models: ModelsService): JobKind<ScanConfig> {
         // Inspect before the transaction (async I/O); the add itself is one small insert.
         let outcome: string;
         try {
-          const existing = models.store.idByPath(file);
+          const existing = models.findByFile(file);
           if (existing !== null) {
             outcome = `already in the library (model ${existing})`;
           } else {

@@ -17,6 +17,13 @@ export class ModelsService {
     private readonly emit: Emit,
   ) {
     this.store = new ModelsStore(db);
+    for (const m of this.store.withoutRealPath()) this.store.setRealPath(m.id, realOrSame(m.path));
+  }
+
+  /** The model that is this file, by path or by real path (a symlink to a listed file is that model). */
+  findByFile(filePath: string): number | null {
+    const absolute = path.resolve(filePath);
+    return this.store.idByPath(absolute, realOrSame(absolute));
   }
 
   list(): ModelEntry[] {
@@ -30,14 +37,21 @@ export class ModelsService {
   async inspect(filePath: string): Promise<ModelInspection> {
     const absolute = path.resolve(filePath);
     const { sizeBytes, summary } = await inspectGguf(absolute);
-    return { path: absolute, sizeBytes, summary, existingId: this.store.idByPath(absolute) };
+    return { path: absolute, sizeBytes, summary, existingId: this.findByFile(absolute) };
   }
 
   async add(filePath: string, roles: ModelRole[] = [], note = ''): Promise<ModelEntry> {
     const absolute = path.resolve(filePath);
-    const existing = this.store.idByPath(absolute);
+    const real = realOrSame(absolute);
+    const existing = this.store.idByPath(absolute, real);
     if (existing !== null) {
-      throw new AppError('conflict', `${path.basename(absolute)} is already in the library (model ${existing})`);
+      const same = this.store.byId(existing)!;
+      throw new AppError(
+        'conflict',
+        same.path === absolute
+          ? `${path.basename(absolute)} is already in the library (model ${existing})`
+          : `${absolute} is the same file as ${same.path}, already in the library (model ${existing})`,
+      );
     }
     const { sizeBytes, mtimeMs, summary } = await inspectGguf(absolute);
     if (summary.fileKind !== 'model') {
@@ -47,16 +61,19 @@ export class ModelsService {
         'path',
       );
     }
-    const id = this.store.insert({
-      path: absolute,
-      name: path.basename(absolute).replace(/\.gguf$/i, ''),
-      sizeBytes,
-      mtimeMs,
-      summary,
-      roles: [...new Set(roles)],
-      note,
-      addedAt: nowIso(),
-    });
+    const id = this.store.insert(
+      {
+        path: absolute,
+        name: path.basename(absolute).replace(/\.gguf$/i, ''),
+        sizeBytes,
+        mtimeMs,
+        summary,
+        roles: [...new Set(roles)],
+        note,
+        addedAt: nowIso(),
+      },
+      real,
+    );
     this.emit('models.changed', { id });
     return this.get(id);
   }
@@ -88,6 +105,15 @@ export class ModelsService {
     const m = this.store.byId(id);
     if (!m) throw new AppError('not_found', `there is no model ${id} in the library`);
     return m;
+  }
+}
+
+/** `file` with its symlinks resolved, or as given when it cannot be (missing: inspecting it says why). */
+function realOrSame(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
   }
 }
 

@@ -50,17 +50,29 @@ export class ModelsStore {
     return r ? fromRaw(r) : null;
   }
 
-  idByPath(path: string): number | null {
-    return (this.db.prepare(`SELECT id FROM models WHERE path = ?`).pluck().get(path) as number | undefined) ?? null;
+  /** The model at `path`, or at the same file: `realPath` is `path` with its symlinks resolved. */
+  idByPath(path: string, realPath: string = path): number | null {
+    return (
+      (this.db.prepare(`SELECT id FROM models WHERE path = ? OR real_path = ? ORDER BY id LIMIT 1`).pluck().get(path, realPath) as number | undefined) ?? null
+    );
   }
 
-  insert(m: Omit<ModelRow, 'id'>): number {
+  /** Rows added before real paths were kept (migration 009). */
+  withoutRealPath(): { id: number; path: string }[] {
+    return this.db.prepare(`SELECT id, path FROM models WHERE real_path IS NULL`).all() as { id: number; path: string }[];
+  }
+
+  setRealPath(id: number, realPath: string): void {
+    this.db.prepare(`UPDATE models SET real_path = ? WHERE id = ?`).run(realPath, id);
+  }
+
+  insert(m: Omit<ModelRow, 'id'>, realPath: string): number {
     const info = this.db
       .prepare(
-        `INSERT INTO models (path, name, size_bytes, mtime_ms, summary, roles, note, added_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO models (path, name, size_bytes, mtime_ms, summary, roles, note, added_at, real_path)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(m.path, m.name, m.sizeBytes, m.mtimeMs, JSON.stringify(m.summary), JSON.stringify(m.roles), m.note, m.addedAt);
+      .run(m.path, m.name, m.sizeBytes, m.mtimeMs, JSON.stringify(m.summary), JSON.stringify(m.roles), m.note, m.addedAt, realPath);
     return Number(info.lastInsertRowid);
   }
 

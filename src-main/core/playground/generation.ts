@@ -1,11 +1,14 @@
-import { LlamaChatSession, LlamaCompletion, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
-import type { GenerationMode, Sampling, StopReason } from '../../../src-shared/domain/playground.js';
+import type { ChatHistoryItem, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import { llamaCpp } from '../llm/llama-cpp.js';
+import type { ChatTurn, GenerationMode, Sampling, StopReason } from '../../../src-shared/domain/playground.js';
 
 export interface GenerationRequest {
   mode: GenerationMode;
   prompt: string;
   systemPrompt: string;
   sampling: Sampling;
+  /** Chat mode: the earlier turns, before `prompt`. */
+  history?: ChatTurn[];
 }
 
 export interface GenerationCallbacks {
@@ -50,6 +53,7 @@ export async function runGeneration(
     },
   };
 
+  const { LlamaChatSession, LlamaCompletion } = llamaCpp();
   if (request.mode === 'chat') {
     const session = new LlamaChatSession({
       contextSequence: sequence,
@@ -57,12 +61,14 @@ export async function runGeneration(
       autoDisposeSequence: false,
     });
     try {
+      // The earlier turns go in as the session's history, so the template renders the whole conversation.
+      const earlier: ChatHistoryItem[] = [
+        ...(request.systemPrompt === '' ? [] : [{ type: 'system' as const, text: request.systemPrompt }]),
+        ...(request.history ?? []).map((t): ChatHistoryItem => (t.role === 'user' ? { type: 'user', text: t.content } : { type: 'model', response: [t.content] })),
+      ];
+      session.setChatHistory(earlier);
       const rendered = session.chatWrapper.generateContextState({
-        chatHistory: [
-          ...(request.systemPrompt === '' ? [] : [{ type: 'system' as const, text: request.systemPrompt }]),
-          { type: 'user', text: request.prompt },
-          { type: 'model', response: [] },
-        ],
+        chatHistory: [...earlier, { type: 'user', text: request.prompt }, { type: 'model', response: [] }],
       });
       callbacks.onStart(rendered.contextText.tokenize(model.tokenizer).length);
       const result = await session.promptWithMeta(request.prompt, options);

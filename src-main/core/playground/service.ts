@@ -19,7 +19,8 @@ export interface PlaygroundDeps {
   threads(): number | null;
 }
 
-type GenerateInput = OpParsed<'playground.generate'>;
+/** The contract's input; `history` may be left out (no earlier turns). */
+type GenerateInput = Omit<OpParsed<'playground.generate'>, 'history'> & { history?: OpParsed<'playground.generate'>['history'] };
 
 /**
  * Streamed text goes out in batches of at most this age: one event per token would cost the main thread (and an

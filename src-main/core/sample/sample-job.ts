@@ -30,7 +30,7 @@ export function sampleJob(models: ModelsService): JobKind<SampleConfig> {
       ctx.progress(0, 2, 'writing the demo model');
       if (!ctx.doneItems().has('model-file')) {
         fs.mkdirSync(ctx.config.folder, { recursive: true });
-        const tmp = `${file}.partial`;
+        const tmp = ctx.tempFile(`${file}.partial`);
         writeSyntheticLlama(tmp, {
           name: 'tiny-demo-llama',
           vocabFile: ctx.config.vocabFile,
@@ -45,11 +45,12 @@ export function sampleJob(models: ModelsService): JobKind<SampleConfig> {
           chatTemplate: CHATML,
         });
         fs.renameSync(tmp, file);
+        ctx.releaseTemp(tmp);
         ctx.commitItem('model-file');
       }
       ctx.throwIfCancelled();
       ctx.progress(1, 2, 'adding it to the library');
-      if (models.store.idByPath(file) === null) {
+      if (models.findByFile(file) === null) {
         const entry = await models.add(file, ['student'], 'Sample: random weights, for trying the app (its answers are noise). Safe to remove.');
         ctx.lineage('output', 'model', String(entry.id), entry.name);
       }

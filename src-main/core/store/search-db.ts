@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Db } from './db.js';
+import { messageText, type NormalizedExample } from '../../../src-shared/domain/datasets.js';
 
 /**
  * The full-text index lives in its own SQLite file beside the library (`search.db`), attached to the main connection
@@ -16,9 +17,26 @@ CREATE VIRTUAL TABLE IF NOT EXISTS %s.examples_fts USING fts5(text, content = ''
 CREATE TABLE IF NOT EXISTS %s.fts_progress (run_id INTEGER PRIMARY KEY, last_line INTEGER NOT NULL) STRICT;
 `;
 
-/** The text indexed for an example: its messages' contents, one per line (the same in SQL and in JS). */
-export const FTS_TEXT_SQL = `(SELECT group_concat(json_extract(m.value, '$.content'), char(10)) FROM json_each(e.messages) m)`;
-export const ftsText = (messages: { content: string }[]): string => messages.map((m) => m.content).join('\n');
+const PLAIN_TEXT_SQL = `(SELECT group_concat(json_extract(m.value, '$.content'), char(10)) FROM json_each(e.messages) m)`;
+/** messageText() of each message (content, then each call as `name(arguments)`), then each tool as `name: description`. */
+const TOOLS_TEXT_SQL = `(SELECT group_concat(t, char(10)) FROM (
+    SELECT m.key AS k, -1 AS j, json_extract(m.value, '$.content') AS t FROM json_each(e.messages) m
+      WHERE json_extract(m.value, '$.tool_calls') IS NULL OR json_extract(m.value, '$.content') != ''
+    UNION ALL
+    SELECT m.key, c.key, json_extract(c.value, '$.function.name') || '(' || json_extract(c.value, '$.function.arguments') || ')'
+      FROM json_each(e.messages) m, json_each(m.value, '$.tool_calls') c
+    UNION ALL
+    SELECT 1e15, t.key, json_extract(t.value, '$.function.name') || coalesce(': ' || nullif(json_extract(t.value, '$.function.description'), ''), '')
+      FROM json_each(coalesce(e.tools, '[]')) t
+    ORDER BY 1, 2))`;
+
+/**
+ * The text indexed for an example (the same in SQL and in JS): its messages' text one per line (content, and tool calls
+ * as `name(arguments)`), then its tools as `name: description`. Plain chats skip the tool part of the query.
+ */
+export const FTS_TEXT_SQL = `(CASE WHEN e.tools IS NULL AND instr(e.messages, '"tool_calls"') = 0 THEN ${PLAIN_TEXT_SQL} ELSE ${TOOLS_TEXT_SQL} END)`;
+export const ftsText = (e: Pick<NormalizedExample, 'messages' | 'tools'>): string =>
+  [...e.messages.map(messageText), ...(e.tools ?? []).map((t) => t.function.name + (t.function.description ? `: ${t.function.description}` : ''))].join('\n');
 
 /** Attaches (creating if needed) the search index of the library at `db.name`; rebuilds it when it is new and examples exist. */
 export function attachSearch(db: Db): void {

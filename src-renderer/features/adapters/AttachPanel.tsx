@@ -1,14 +1,14 @@
 import type { AdapterEntry, AttachedAdapter } from '../../../src-shared/domain/adapters.js';
 import type { ModelEntry } from '../../../src-shared/domain/models.js';
 import { useQuery } from '../../ui/useApi.js';
-import { adaptersFor } from './parts.js';
+import { adaptersFor, whyNot, type Compatibility } from './parts.js';
 
 /** Per adapter of the library: attached or not, and its scale (kept while the model changes). */
 export type AttachState = Record<number, { on: boolean; scale: number }>;
 
 /** What to send with a generation: the attached adapters that fit `model`'s architecture. */
-export function attachedFor(model: ModelEntry | null, adapters: AdapterEntry[], state: AttachState): AttachedAdapter[] {
-  return adaptersFor(model ?? undefined, adapters)
+export function attachedFor(model: ModelEntry | null, adapters: AdapterEntry[], state: AttachState, compat: Compatibility | null): AttachedAdapter[] {
+  return adaptersFor(model ?? undefined, adapters, compat)
     .filter((a) => state[a.id]?.on)
     .map((a) => ({ id: a.id, scale: state[a.id]!.scale }));
 }
@@ -18,30 +18,33 @@ export function useAdapterList(): AdapterEntry[] {
 }
 
 /**
- * The Playground's adapters: those of the model's architecture, each with a checkbox and a scale (−2…2). Changing
- * them does not reload the model; the next generation's context gets them.
+ * The Playground's adapters: those that fit the model, each with a checkbox and a scale (−2…2); the others greyed with
+ * the reason. Changing them does not reload the model; the next generation's context gets them.
  */
 export function AttachPanel({
   model,
   adapters,
+  compat,
   value,
   onChange,
   disabled,
 }: {
   model: ModelEntry | null;
   adapters: AdapterEntry[];
+  compat: Compatibility | null;
   value: AttachState;
   onChange: (v: AttachState) => void;
   disabled: boolean;
 }) {
-  const usable = adaptersFor(model ?? undefined, adapters);
+  const usable = adaptersFor(model ?? undefined, adapters, compat);
+  const greyed = model ? adapters.map((a) => ({ a, why: whyNot(model, a, compat) })).filter((g) => g.why !== null) : [];
   const set = (id: number, patch: Partial<{ on: boolean; scale: number }>) => onChange({ ...value, [id]: { on: false, scale: 1, ...value[id], ...patch } });
   return (
     <fieldset className="sampling attach-panel" disabled={disabled} data-testid="playground-adapters">
       <legend>Adapters</legend>
       {usable.length === 0 ? (
         <span className="muted">
-          No adapter for {model?.summary.architecture ?? 'this model'} in the library. <a href="#/adapters">Import one</a>.
+          No adapter in the library fits {model ? model.name : 'this model'}. <a href="#/adapters">Import one</a>.
         </span>
       ) : (
         usable.map((a) => {
@@ -80,6 +83,14 @@ export function AttachPanel({
           );
         })
       )}
+      {greyed.map(({ a, why }) => (
+        <div key={a.id} className="attach-row unusable" data-testid={`unusable-${a.name}`} title={why!}>
+          <label className="attach-name">
+            <input type="checkbox" checked={false} disabled aria-label={`Attach ${a.name}`} /> <span className="mono">{a.name}</span>
+          </label>
+          <span className="muted reason">{why}</span>
+        </div>
+      ))}
       {usable.length > 0 && <span className="muted hint">Changing adapters keeps the model loaded: only its context is rebuilt.</span>}
     </fieldset>
   );

@@ -10,6 +10,8 @@ import {
   SourcePicker,
   adaptersFor,
   emptySource,
+  useCompatibility,
+  whyNot,
   parseNumber,
   parseScale,
   sourceInput,
@@ -18,6 +20,7 @@ import {
   type SourceDraft,
 } from './parts.js';
 import { SweepChart } from './SweepChart.js';
+import { FewChunksHint, PerplexityHelp, PerplexityWarnings } from './PerplexityNotes.js';
 import { useRunControls } from '../../ui/useRunControls.js';
 
 export const DEFAULT_SCALES = '0, 0.25, 0.5, 0.75, 1, 1.25, 1.5';
@@ -43,7 +46,8 @@ export function SweepPage() {
   const [maxChunks, setMaxChunks] = useState('');
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
-  const usable = adaptersFor(model, lib.adapters);
+  const compat = useCompatibility(model);
+  const usable = adaptersFor(model, lib.adapters, compat);
   const adapter = usable.find((a) => a.id === adapterId) ?? usable[0];
   const parsedScales = parseScales(scales);
   const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
@@ -72,6 +76,7 @@ export function SweepPage() {
         How strong should an adapter be? Perplexity on a text at each scale (0 = the base model alone): lower is better, on text like the adapter's
         training data.
       </p>
+      <PerplexityHelp vocabSize={model?.summary.vocabSize ?? null} />
       <div className="card" data-testid="sweep-form">
         <div className="row">
           <label>
@@ -88,12 +93,17 @@ export function SweepPage() {
           <label>
             Adapter{' '}
             <select aria-label="Adapter" value={adapter?.id ?? ''} onChange={(e) => setAdapterId(Number(e.target.value))} disabled={usable.length === 0}>
-              {usable.length === 0 && <option value="">none for {model?.summary.architecture ?? 'this model'}</option>}
+              {usable.length === 0 && <option value="">none fits {model?.name ?? 'this model'}</option>}
               {usable.map((a) => (
                 <option key={a.id} value={a.id}>
                   {a.name} (rank {a.rank}, {a.targets.join(', ')})
                 </option>
               ))}
+              {model &&
+                lib.adapters.flatMap((a) => {
+                  const why = whyNot(model, a, compat);
+                  return why === null ? [] : [<option key={a.id} value={a.id} disabled title={why}>{`${a.name}: ${why}`}</option>];
+                })}
             </select>
           </label>
         </div>
@@ -128,6 +138,7 @@ export function SweepPage() {
           <button onClick={() => void go()} disabled={!ready || start.pending}>
             Sweep
           </button>
+          <FewChunksHint maxChunks={chunks} />
         </div>
         <ErrorBanner error={start.error} onClose={start.clearError} />
       </div>
@@ -141,9 +152,14 @@ export function SweepPage() {
 export function SweepRunPage({ runId }: { runId: number }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed'], [runId]);
   const points = useQuery('adapters.sweepPoints', { runId }, ['runs.changed'], [runId]);
+  const lib = useLibrary();
   const r = run.data;
   const controls = useRunControls(runId, r?.status);
-  const config = r?.config as { scales?: number[]; contextSize?: number; source?: { kind: string; path?: string; label?: string; split?: string } } | undefined;
+  const config = r?.config as
+    | { scales?: number[]; contextSize?: number; variant?: { modelId?: number }; source?: { kind: string; path?: string; label?: string; split?: string } }
+    | undefined;
+  const vocabSize = lib.models.find((m) => m.id === config?.variant?.modelId)?.summary.vocabSize ?? null;
+  const chunks = r?.metrics.find((m) => m.name === 'chunks')?.value ?? null;
   // stable identities for the chart: it redraws only when the figures change
   const pointsJson = JSON.stringify(points.data ?? []);
   const plannedJson = JSON.stringify(config?.scales ?? []);
@@ -186,6 +202,7 @@ export function SweepRunPage({ runId }: { runId: number }) {
             </p>
           )}
           {r.error && <p className="error-text">{r.error}</p>}
+          <PerplexityWarnings chunks={chunks} contextSize={config?.contextSize ?? null} ppls={pts.map((p) => p.ppl)} vocabSize={vocabSize} />
         </div>
       )}
       <div className="sweep-result">

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { ErrorBanner, ProgressBar, StatusBadge } from '../../ui/components.js';
 import { desktop } from '../../client.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
+import { WriteErrorBanner } from '../../ui/ReplaceBanner.js';
 import {
   AdaptersPage,
   AttachedEditor,
@@ -12,17 +13,17 @@ import {
   parseNumber,
   parseScale,
   sourceInput,
+  useAttachedFor,
   useLibrary,
-  type ScaleDraft,
   type SourceDraft,
 } from './parts.js';
+import { FewChunksHint, PerplexityHelp, PerplexityWarnings } from './PerplexityNotes.js';
 
 /** Perplexity of one variant (a model with adapters at scales) on a text file or a dataset split. */
 export function PerplexityPage() {
   const lib = useLibrary();
   const start = useAction('adapters.perplexity');
   const [modelId, setModelId] = useState<number | null>(null);
-  const [adapters, setAdapters] = useState<ScaleDraft[]>([]);
   const [label, setLabel] = useState('');
   const [source, setSource] = useState<SourceDraft>(emptySource);
   const [ctx, setCtx] = useState('512');
@@ -30,6 +31,7 @@ export function PerplexityPage() {
   const [started, setStarted] = useState<number | null>(null);
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
+  const [adapters, setAdapters] = useAttachedFor(model?.id);
   const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
   const chunks = maxChunks.trim() ? parseNumber(maxChunks, { min: 1, int: true }) : undefined;
   const src = sourceInput(source);
@@ -50,6 +52,7 @@ export function PerplexityPage() {
         Perplexity of a model with adapters on a text, scored like llama.cpp's <code>llama-perplexity</code> (chunks of the context size, the second half
         of each scored). Lower is better; compare variants on the same text and context size.
       </p>
+      <PerplexityHelp vocabSize={model?.summary.vocabSize ?? null} />
       <div className="card" data-testid="perplexity-form">
         <div className="row">
           <label>
@@ -77,9 +80,10 @@ export function PerplexityPage() {
           <button onClick={() => void go()} disabled={!ready || start.pending}>
             Measure
           </button>
+          <FewChunksHint maxChunks={chunks} />
         </div>
         <ErrorBanner error={start.error} onClose={start.clearError} />
-        {started !== null && <StartedRun runId={started} />}
+        {started !== null && <StartedRun runId={started} vocabSize={(id) => lib.models.find((m) => m.id === id)?.summary.vocabSize ?? null} />}
       </div>
       <h2>Perplexity runs</h2>
       <RunList kind="perplexity" href={(r) => `#/runs/${r.id}`} empty="No perplexity measured yet." />
@@ -88,13 +92,15 @@ export function PerplexityPage() {
 }
 
 /** The run just started: its progress, a link to its page, and what it made (a merged model). */
-function StartedRun({ runId }: { runId: number }) {
+function StartedRun({ runId, vocabSize }: { runId: number; vocabSize?: (modelId: number) => number | null }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed'], [runId]);
   const r = run.data;
   if (!r) return null;
   const made = r.lineage.find((l) => l.direction === 'output' && l.kind === 'model');
   const ppl = r.metrics.find((m) => m.name === 'perplexity' && m.step === null);
   const stderr = r.metrics.find((m) => m.name === 'perplexity_stderr');
+  const chunks = r.metrics.find((m) => m.name === 'chunks')?.value ?? null;
+  const config = r.config as { contextSize?: number; variant?: { modelId?: number } };
   return (
     <div className="started-run" data-testid="started-run">
       <div className="row">
@@ -108,7 +114,16 @@ function StartedRun({ runId }: { runId: number }) {
         <p>
           Perplexity <strong className="mono">{ppl.value.toFixed(4)}</strong>
           {stderr && <span className="mono"> ± {stderr.value.toFixed(4)}</span>}
+          {chunks !== null && <span className="muted"> over {chunks} chunks</span>}
         </p>
+      )}
+      {ppl && vocabSize && (
+        <PerplexityWarnings
+          chunks={chunks}
+          contextSize={config.contextSize ?? null}
+          ppls={[ppl.value]}
+          vocabSize={config.variant?.modelId !== undefined ? vocabSize(config.variant.modelId) : null}
+        />
       )}
       {made && (
         <p>
@@ -130,12 +145,13 @@ export function MergePage() {
   const lib = useLibrary();
   const start = useAction('adapters.merge');
   const [modelId, setModelId] = useState<number | null>(null);
-  const [adapters, setAdapters] = useState<ScaleDraft[]>([]);
   const [out, setOut] = useState('');
   const [type, setType] = useState<'f16' | 'f32'>('f16');
   const [started, setStarted] = useState<number | null>(null);
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
+  // The adapters belong to the model they were chosen for: the merged model joining the library never inherits them.
+  const [adapters, setAdapters] = useAttachedFor(model?.id);
   const names = adapters.map((a) => lib.adapters.find((x) => x.id === a.id)?.name ?? String(a.id));
   const suggestion = model && names.length ? `${dirOf(model.path)}${`${model.name}+${names.join('+')}-${type}`.replace(/[^A-Za-z0-9._+-]+/g, '_')}.gguf` : '';
   const target = out.trim() || suggestion;
@@ -144,10 +160,13 @@ export function MergePage() {
     const dir = await desktop?.pickFolder({ title: 'Folder of the merged model' });
     if (dir) setOut(`${dir.replace(/[\\/]$/, '')}/${(suggestion || 'merged.gguf').slice(dirOf(suggestion).length)}`);
   };
-  const go = async () => {
+  const go = async (replace = false) => {
     if (!ready) return;
-    const r = await start.run({ modelId: model.id, adapters: adapters.map((a) => ({ id: a.id, scale: parseScale(a.scale)! })), out: target, type });
-    if (r) setStarted(r.runId);
+    const r = await start.run({ modelId: model.id, adapters: adapters.map((a) => ({ id: a.id, scale: parseScale(a.scale)! })), out: target, type, replace });
+    if (r) {
+      setStarted(r.runId);
+      setModelId(model.id); // stay on this base when the merged model joins the list (it may sort first)
+    }
   };
   return (
     <AdaptersPage tab="merge">
@@ -189,7 +208,7 @@ export function MergePage() {
           </button>
         </div>
         {!out.trim() && suggestion && <p className="muted hint">Empty: written to {suggestion}</p>}
-        <ErrorBanner error={start.error} onClose={start.clearError} />
+        <WriteErrorBanner error={start.error} onClose={start.clearError} onReplace={() => void go(true)} />
         {started !== null && <StartedRun runId={started} />}
       </div>
       <h2>Merges</h2>

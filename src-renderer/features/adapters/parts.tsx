@@ -1,4 +1,5 @@
-import type { ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
+import { client } from '../../client.js';
 import type { AdapterEntry } from '../../../src-shared/domain/adapters.js';
 import type { ModelEntry } from '../../../src-shared/domain/models.js';
 import type { RunSummary } from '../../../src-shared/domain/runs.js';
@@ -47,16 +48,68 @@ export function useLibrary() {
   };
 }
 
-/** Adapters that can go on `model`: same architecture, file present. */
-export function adaptersFor(model: ModelEntry | undefined, adapters: AdapterEntry[]): AdapterEntry[] {
+/** Per adapter: does it fit the chosen model, and why not (from `adapters.compatibility`). */
+export type Compatibility = ReadonlyMap<number, { ok: boolean; reason: string | null }>;
+
+/**
+ * The library's verdicts for `model` (tensor names, shapes and types checked in the main process, cached there),
+ * asked again when the model or the library changes; null until the first answer.
+ */
+export function useCompatibility(model: ModelEntry | null | undefined): Compatibility | null {
+  const modelId = model?.id ?? null;
+  const [state, setState] = useState<{ modelId: number; map: Compatibility } | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const offs = [client.on('adapters.changed', () => setTick((t) => t + 1)), client.on('models.changed', () => setTick((t) => t + 1))];
+    return () => offs.forEach((off) => off());
+  }, []);
+  useEffect(() => {
+    if (modelId === null) return;
+    let live = true;
+    client.call('adapters.compatibility', { modelId }).then(
+      (list) => live && setState({ modelId, map: new Map(list.map((c) => [c.id, { ok: c.ok, reason: c.reason }])) }),
+      () => live && setState({ modelId, map: new Map() }), // cannot check (the model went away): the architecture decides
+    );
+    return () => {
+      live = false;
+    };
+  }, [modelId, tick]);
+  return state && state.modelId === modelId ? state.map : null;
+}
+
+/**
+ * Adapters that can go on `model`: same architecture, file present, and (once known) checked to fit its tensors.
+ */
+export function adaptersFor(model: ModelEntry | undefined, adapters: AdapterEntry[], compat?: Compatibility | null): AdapterEntry[] {
   if (!model) return [];
-  return adapters.filter((a) => a.arch === model.summary.architecture && a.status === 'ok');
+  return adapters.filter((a) => whyNot(model, a, compat) === null);
+}
+
+/**
+ * Why an adapter cannot go on `model` (null: it can), in words for a greyed entry. `compat` null: the check has not
+ * answered yet, so nothing is offered until it has (an adapter that does not fit is never attachable, even briefly).
+ */
+export function whyNot(model: ModelEntry, a: AdapterEntry, compat?: Compatibility | null): string | null {
+  if (a.status !== 'ok') return 'its file is missing';
+  if (a.arch !== model.summary.architecture) return `made for ${a.arch} models, not ${model.summary.architecture}`;
+  if (compat === null) return 'checking whether it fits…';
+  const c = compat?.get(a.id);
+  return c && !c.ok ? (c.reason ?? 'does not fit this model') : null;
 }
 
 /** Scales are typed as text (so "-", "0." and "1e" can be on the way to a number) and read at submit. */
 export interface ScaleDraft {
   id: number;
   scale: string;
+}
+
+/**
+ * Adapters chosen for one model: they belong to it, so when the form's model changes (the user picks another, or the
+ * library changed under the form, e.g. a merge registered its model) the list starts empty instead of carrying them over.
+ */
+export function useAttachedFor(modelId: number | undefined): [ScaleDraft[], (v: ScaleDraft[]) => void] {
+  const [state, setState] = useState<{ modelId: number | undefined; list: ScaleDraft[] }>({ modelId, list: [] });
+  return [state.modelId === modelId ? state.list : [], (list) => setState({ modelId, list })];
 }
 
 export function parseScale(s: string): number | null {
@@ -80,8 +133,10 @@ export function AttachedEditor({
   /** Prefix of the controls' accessible names, e.g. "Variant 2". */
   label: string;
 }) {
-  const usable = adaptersFor(model, adapters);
+  const compat = useCompatibility(model);
+  const usable = adaptersFor(model, adapters, compat);
   const left = usable.filter((a) => !value.some((v) => v.id === a.id));
+  const greyed = model ? adapters.flatMap((a) => (value.some((v) => v.id === a.id) ? [] : [{ a, why: whyNot(model, a, compat) }])).filter((g) => g.why !== null) : [];
   return (
     <div className="attached">
       {value.map((v, i) => {
@@ -105,12 +160,17 @@ export function AttachedEditor({
           </span>
         );
       })}
-      {left.length > 0 && value.length < 8 && (
+      {(left.length > 0 || greyed.length > 0) && value.length < 8 && (
         <select aria-label={`${label} add adapter`} value="" onChange={(e) => e.target.value && onChange([...value, { id: Number(e.target.value), scale: '1' }])}>
           <option value="">+ adapter…</option>
           {left.map((a) => (
             <option key={a.id} value={a.id}>
               {a.name} (r{a.rank})
+            </option>
+          ))}
+          {greyed.map(({ a, why }) => (
+            <option key={a.id} value={a.id} disabled title={why!}>
+              {a.name}: {why}
             </option>
           ))}
         </select>

@@ -3,8 +3,12 @@ import Markdown from 'react-markdown';
 import { CHAT_ROLES, type ChatMessage, type ExampleRow } from '../../../src-shared/domain/datasets.js';
 import { ErrorBanner } from '../../ui/components.js';
 import { useAction } from '../../ui/useApi.js';
+import { MessageFields, ToolCalls, ToolList, ToolResult } from './ToolParts.js';
 
-/** One example as a conversation: roles, system prompt, markdown and code rendered; editable in the working copy. */
+/**
+ * One example as a conversation: roles, system prompt, markdown and code rendered, tool calls and their results apart
+ * from text, the tools offered; editable in the working copy (calls and tools are kept as they are).
+ */
 export function Conversation({ name, row, onClose, onChanged }: { name: string; row: ExampleRow; onClose: () => void; onChanged: () => void }) {
   const [editing, setEditing] = useState<ChatMessage[] | null>(null);
   const edit = useAction('datasets.edit');
@@ -50,6 +54,7 @@ export function Conversation({ name, row, onClose, onChanged }: { name: string; 
         {row.tokens !== null && <span className="chip">{row.tokens} tokens</span>}
       </div>
       <ErrorBanner error={edit.error} onClose={edit.clearError} />
+      {row.tools && <ToolList tools={row.tools} />}
       {editing ? (
         <>
           {editing.map((m, i) => (
@@ -69,6 +74,7 @@ export function Conversation({ name, row, onClose, onChanged }: { name: string; 
                 value={m.content}
                 onChange={(e) => setEditing(editing.map((x, j) => (j === i ? { ...x, content: e.target.value } : x)))}
               />
+              {m.tool_calls && <ToolCalls calls={m.tool_calls} />}
             </div>
           ))}
           <div className="row">
@@ -83,10 +89,19 @@ export function Conversation({ name, row, onClose, onChanged }: { name: string; 
       ) : (
         row.messages.map((m, i) => (
           <div key={i} className={`message message-${m.role}`}>
-            <div className="message-role">{m.role}</div>
-            <div className="message-content markdown">
-              <Markdown>{m.content}</Markdown>
+            <div className="message-role">
+              {m.role} <MessageFields message={m} />
             </div>
+            {m.role === 'tool' ? (
+              <ToolResult message={m} messages={row.messages} />
+            ) : (
+              (m.content || !m.tool_calls) && (
+                <div className="message-content markdown">
+                  <Markdown>{m.content}</Markdown>
+                </div>
+              )
+            )}
+            {m.tool_calls && <ToolCalls calls={m.tool_calls} />}
           </div>
         ))
       )}

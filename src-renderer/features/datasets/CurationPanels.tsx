@@ -3,9 +3,11 @@ import type { CurationAction, DatasetDetail, ExamplesFilter, Selection } from '.
 import { ErrorBanner } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { PathField } from '../../ui/PathField.js';
+import { RunOutcome } from './RunOutcome.js';
+import { WriteErrorBanner } from '../../ui/ReplaceBanner.js';
 
 /** The working copy: its operations (the undo stack), undo, commit with a message, discard. */
-export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: () => void }) {
+export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: (label?: string) => void }) {
   const [message, setMessage] = useState('');
   const undo = useAction('datasets.undo');
   const commit = useAction('datasets.commit');
@@ -29,7 +31,7 @@ export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: () 
         ))}
       </ol>
       <div className="row">
-        <button className="secondary" onClick={() => void undo.run({ name: d.name }).then((r) => r && onChanged())} disabled={undo.pending}>
+        <button className="secondary" onClick={() => void undo.run({ name: d.name }).then((r) => r && onChanged(r.label))} disabled={undo.pending}>
           Undo last
         </button>
         <input
@@ -44,14 +46,14 @@ export function WorkingCopy({ d, onChanged }: { d: DatasetDetail; onChanged: () 
             void commit.run({ name: d.name, message }).then((r) => {
               if (!r) return;
               setMessage('');
-              onChanged();
+              onChanged(`Committed version ${r.number}`);
             })
           }
           disabled={commit.pending || !message.trim()}
         >
           Commit version {draft.number}
         </button>
-        <button className="link danger" onClick={() => void discard.run({ name: d.name }).then((r) => r && onChanged())}>
+        <button className="link danger" onClick={() => void discard.run({ name: d.name }).then((r) => r && onChanged('Working copy discarded'))}>
           Discard
         </button>
       </div>
@@ -75,10 +77,13 @@ export function BulkActions({
   onDone: (label: string) => void;
 }) {
   const [tag, setTag] = useState('');
+  /** A delete of everything the filter matches waits for this confirmation, which names the count. */
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const curate = useAction('datasets.curate');
   const selection: Selection = selected.size ? { positions: [...selected] } : { filter };
   const target = selected.size ? `${selected.size} selected` : `all ${matching} matching`;
   const act = async (action: CurationAction) => {
+    setConfirmDelete(false);
     const r = await curate.run({ name, selection, action });
     if (r)
       onDone(
@@ -101,15 +106,29 @@ export function BulkActions({
       <button className="secondary" onClick={() => void act({ kind: 'unflag' })}>
         Clear flags
       </button>
-      <button className="secondary danger" onClick={() => void act({ kind: 'delete' })}>
+      <button className="secondary danger" onClick={() => (selected.size ? void act({ kind: 'delete' }) : setConfirmDelete(true))}>
         Delete
       </button>
+      {confirmDelete && (
+        <div className="panel confirm" role="alertdialog" aria-label="Confirm delete" data-testid="confirm-delete">
+          Delete <strong>all {matching} matching</strong> example{matching === '1' ? '' : 's'} from the working copy? Undo last brings them back until
+          you commit.{' '}
+          <button className="danger" onClick={() => void act({ kind: 'delete' })}>
+            Delete {matching}
+          </button>{' '}
+          <button className="link" onClick={() => setConfirmDelete(false)}>
+            Keep them
+          </button>
+        </div>
+      )}
       <ErrorBanner error={curate.error} onClose={curate.clearError} />
     </div>
   );
 }
 
-const RunLink = ({ runId }: { runId: number | null }) => (runId === null ? null : <a href={`#/runs/${runId}`}>run {runId}</a>);
+/** The run a panel started: followed there until it ends, then what it found or made. */
+const RunLink = ({ runId, onSucceeded }: { runId: number | null; onSucceeded?: () => void }) =>
+  runId === null ? null : <RunOutcome key={runId} runId={runId} onSucceeded={onSucceeded} />;
 
 /** Seeded train/validation/test split, and the frozen test switch. */
 export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (label: string) => void }) {
@@ -120,8 +139,18 @@ export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (labe
   });
   const [seed, setSeed] = useState('42');
   const [stratify, setStratify] = useState(false);
+  /** Ticked while there is no test split yet: the next Split freezes the test split it makes. */
+  const [freezeLater, setFreezeLater] = useState(false);
   const split = useAction('datasets.split');
   const freeze = useAction('datasets.freezeTest');
+  const hasTest = d.splits.test > 0;
+  // Read only while there is no test split: once Split has made one, the dataset's own flag shows (no flicker between).
+  const freezeAfterSplit = freezeLater && !hasTest;
+  const onFreeze = (frozen: boolean) => {
+    setFreezeLater(!hasTest && !d.testFrozen && frozen);
+    if (!hasTest && !d.testFrozen) return;
+    void freeze.run({ name: d.name, frozen }).then((r) => r && onChanged(r.testFrozen ? 'Test split frozen' : 'Test split unfrozen'));
+  };
   return (
     <div className="tool" data-testid="split-tool">
       <h3>Splits</h3>
@@ -154,22 +183,18 @@ export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (labe
                 },
                 seed: Number(seed),
                 stratify,
+                freezeTest: freezeAfterSplit,
               })
-              .then((r) => r && onChanged(`${r.label}: ${r.affected.toLocaleString()} changed`))
+              .then((r) => r && onChanged(`${r.label}: ${r.affected.toLocaleString()} changed${freezeAfterSplit ? '; test split frozen' : ''}`))
           }
         >
           Split
         </button>
       </div>
       <label>
-        <input
-          type="checkbox"
-          checked={d.testFrozen}
-          onChange={(e) =>
-            void freeze.run({ name: d.name, frozen: e.target.checked }).then((r) => r && onChanged(r.testFrozen ? 'Test split frozen' : 'Test split unfrozen'))
-          }
-        />{' '}
-        Freeze the test split (curation never moves examples into or out of it)
+        <input type="checkbox" checked={d.testFrozen || freezeAfterSplit} onChange={(e) => onFreeze(e.target.checked)} /> Freeze the test split (curation
+        never moves examples into or out of it)
+        {freezeAfterSplit && <span className="muted"> · frozen as soon as Split has made it</span>}
       </label>
       <ErrorBanner error={split.error ?? freeze.error} />
     </div>
@@ -177,7 +202,7 @@ export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (labe
 }
 
 /** Exact or near-duplicate detection (a run), then keep one per cluster. */
-export function DuplicatesTool({ d, onChanged }: { d: DatasetDetail; onChanged: (label: string) => void }) {
+export function DuplicatesTool({ d, onChanged }: { d: DatasetDetail; onChanged: (label?: string) => void }) {
   const [near, setNear] = useState('0.85');
   const [mode, setMode] = useState<'exact' | 'near'>('near');
   const [runId, setRunId] = useState<number | null>(null);
@@ -209,7 +234,7 @@ export function DuplicatesTool({ d, onChanged }: { d: DatasetDetail; onChanged: 
         >
           Find
         </button>
-        <RunLink runId={runId} />
+        <RunLink runId={runId} onSucceeded={() => onChanged()} />
         <a href={`#/datasets/${encodeURIComponent(d.name)}/duplicates`}>Review clusters</a>
         <button className="secondary" onClick={() => void resolve.run({ name: d.name }).then((r) => r && onChanged(`${r.label}`))}>
           Keep one per cluster
@@ -221,7 +246,7 @@ export function DuplicatesTool({ d, onChanged }: { d: DatasetDetail; onChanged: 
 }
 
 /** Quality checks and PII scan (a run) that flag, or redact. */
-export function ScanTool({ d }: { d: DatasetDetail }) {
+export function ScanTool({ d, onChanged }: { d: DatasetDetail; onChanged: () => void }) {
   const [quality, setQuality] = useState(true);
   const [pii, setPii] = useState<'off' | 'flag' | 'redact'>('flag');
   const [runId, setRunId] = useState<number | null>(null);
@@ -241,7 +266,7 @@ export function ScanTool({ d }: { d: DatasetDetail }) {
         <button className="secondary" onClick={() => void start.run({ name: d.name, quality, pii }).then((r) => r && setRunId(r.runId))}>
           Scan
         </button>
-        <RunLink runId={runId} />
+        <RunLink runId={runId} onSucceeded={onChanged} />
       </div>
       <ErrorBanner error={start.error} />
     </div>
@@ -249,7 +274,7 @@ export function ScanTool({ d }: { d: DatasetDetail }) {
 }
 
 /** Token counts with a model's tokenizer (a run), for the length filter. */
-export function TokensTool({ d }: { d: DatasetDetail }) {
+export function TokensTool({ d, onChanged }: { d: DatasetDetail; onChanged: () => void }) {
   const models = useQuery('models.list', {}, ['models.changed']);
   const [model, setModel] = useState('');
   const [runId, setRunId] = useState<number | null>(null);
@@ -273,7 +298,7 @@ export function TokensTool({ d }: { d: DatasetDetail }) {
         >
           Count tokens
         </button>
-        <RunLink runId={runId} />
+        <RunLink runId={runId} onSucceeded={onChanged} />
       </div>
       <ErrorBanner error={start.error} />
     </div>
@@ -289,6 +314,7 @@ export function ExportTool({ d }: { d: DatasetDetail }) {
   const [runId, setRunId] = useState<number | null>(null);
   const start = useAction('datasets.export');
   const version = d.version.state === 'committed' ? d.version.number : d.latest.number;
+  const go = (replace: boolean) => void start.run({ name: d.name, version, format, container, split, out, replace }).then((r) => r && setRunId(r.runId));
   return (
     <div className="tool" data-testid="export-tool">
       <h3>
@@ -327,16 +353,12 @@ export function ExportTool({ d }: { d: DatasetDetail }) {
         </p>
       )}
       <div className="row">
-        <button
-          className="secondary"
-          disabled={!out.trim()}
-          onClick={() => void start.run({ name: d.name, version, format, container, split, out }).then((r) => r && setRunId(r.runId))}
-        >
+        <button className="secondary" disabled={!out.trim()} onClick={() => go(false)}>
           Export
         </button>
         <RunLink runId={runId} />
       </div>
-      <ErrorBanner error={start.error} />
+      <WriteErrorBanner error={start.error} onClose={start.clearError} onReplace={() => go(true)} />
     </div>
   );
 }

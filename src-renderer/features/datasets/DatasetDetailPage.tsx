@@ -239,8 +239,8 @@ export function DatasetDetailPage({ name, version }: { name: string; version: nu
           <div className="tools">
             <SplitTool d={d} onChanged={changed} />
             <DuplicatesTool d={d} onChanged={changed} />
-            <ScanTool d={d} />
-            <TokensTool d={d} />
+            <ScanTool d={d} onChanged={changed} />
+            <TokensTool d={d} onChanged={changed} />
             <ExportTool d={d} />
           </div>
         </>

@@ -111,13 +111,12 @@ export function ExamplesTable({
                   <span className="muted">{row.position}</span>
                   <span className="ellipsis">{prompt}</span>
                   <span className="ellipsis">{row.reference ?? <span className="muted">none</span>}</span>
-                  <span className="ellipsis labels">
+                  <span
+                    className="ellipsis labels"
+                    title={[row.split ?? '', ...row.tags.map((t) => `#${t}`), ...row.flags.map((f) => `⚑ ${f}`), row.cluster !== null ? `≈${row.cluster}` : ''].filter(Boolean).join(' ')}
+                  >
                     {row.split && <span className="chip chip-split">{row.split}</span>}
-                    {row.tags.map((t) => (
-                      <span key={t} className="chip">
-                        #{t}
-                      </span>
-                    ))}
+                    {/* flags and clusters before tags: when the row is too narrow, tags are what gets clipped */}
                     {row.flags.map((f) => (
                       <span key={f} className="chip chip-flag" title={`flagged: ${f}`}>
                         ⚑ {f}
@@ -128,6 +127,11 @@ export function ExamplesTable({
                         ≈{row.cluster}
                       </span>
                     )}
+                    {row.tags.map((t) => (
+                      <span key={t} className="chip">
+                        #{t}
+                      </span>
+                    ))}
                     {row.tokens !== null && <span className="muted">{row.tokens} tok</span>}
                   </span>
                 </>

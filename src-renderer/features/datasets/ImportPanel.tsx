@@ -108,6 +108,12 @@ export function ImportPanel({ onClose, appendTo }: { onClose: () => void; append
             · first {preview.linesRead} records: {preview.examples.length} examples, {preview.rejects.length} rejected
           </p>
           {preview.columns && !preview.spec.record && !preview.spec.mapping && <p className="muted">Choose the column that holds the prompt.</p>}
+          {preview.examples.length === 0 && preview.rejects.length > 0 && (
+            <p className="error-text" data-testid="preview-none-valid">
+              None of the first {preview.linesRead} records can be imported ({preview.rejects[0]!.reason}). Check the format above: an
+              import that finds no valid record is refused.
+            </p>
+          )}
           {preview.columns && !preview.spec.record && (
             <div className="row" data-testid="column-mapping">
               {(['prompt', 'response', 'system'] as const).map((k) => (

@@ -1,10 +1,23 @@
 import { useState } from 'react';
-import type { ExampleRow, VersionDiffRow } from '../../../src-shared/domain/datasets.js';
+import { messageText, type ExampleRow, type VersionDiffRow } from '../../../src-shared/domain/datasets.js';
 import { Empty, ErrorBanner, Page } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 
-const text = (r: ExampleRow | null) => (r ? r.messages.map((m) => `${m.role}: ${m.content}`).join('\n') : '');
+// tool calls as name(arguments): an edited call shows in a diff
+const text = (r: ExampleRow | null) => (r ? r.messages.map((m) => `${m.role}: ${messageText(m)}`).join('\n') : '');
 const labels = (r: ExampleRow | null) => (r ? [r.split ?? '', ...r.tags.map((t) => `#${t}`), ...r.flags.map((f) => `⚑${f}`)].filter(Boolean).join(' ') : '');
+
+/** What a relabel changed: the split (old → new), tags and flags added or removed. */
+export function relabelChanges(before: ExampleRow, after: ExampleRow): string[] {
+  const out: string[] = [];
+  if (before.split !== after.split) out.push(`split ${before.split ?? 'none'} → ${after.split ?? 'none'}`);
+  const diff = (a: string[], b: string[], mark: string) => [
+    ...b.filter((x) => !a.includes(x)).map((x) => `+${mark}${x}`),
+    ...a.filter((x) => !b.includes(x)).map((x) => `−${mark}${x}`),
+  ];
+  out.push(...diff(before.tags, after.tags, '#'), ...diff(before.flags, after.flags, '⚑'));
+  return out;
+}
 
 /** Line-level difference of two texts: lines only in `a` / only in `b` are marked. */
 function DiffText({ a, b }: { a: string; b: string }) {
@@ -63,7 +76,26 @@ export function VersionDiffPage({ name, from, to }: { name: string; from: number
                 </tr>
               </thead>
               <tbody>
-                {d.rows.map((r) => (
+                {d.rows.map((r) =>
+                  r.change === 'relabeled' && r.before && r.after ? (
+                    // same text on both sides: say what changed once, not the whole example twice
+                    <tr key={r.position} className="diff-relabeled" data-testid="diff-relabeled">
+                      <td>{r.position}</td>
+                      <td>{r.change}</td>
+                      <td colSpan={2}>
+                        <div className="relabel">
+                          {relabelChanges(r.before, r.after).map((c) => (
+                            <span key={c} className={`chip ${c.startsWith('−') ? 'chip-removed' : c.startsWith('+') ? 'chip-added' : 'chip-split'}`}>
+                              {c}
+                            </span>
+                          ))}
+                        </div>
+                        <div className="muted ellipsis" title={text(r.after)}>
+                          {text(r.after).split('\n')[0]}
+                        </div>
+                      </td>
+                    </tr>
+                  ) : (
                   <tr key={r.position} className={`diff-${r.change}`}>
                     <td>{r.position}</td>
                     <td>{r.change}</td>
@@ -76,7 +108,8 @@ export function VersionDiffPage({ name, from, to }: { name: string; from: number
                       <span className="muted">{labels(r.after)}</span>
                     </td>
                   </tr>
-                ))}
+                  ),
+                )}
               </tbody>
             </table>
           )}

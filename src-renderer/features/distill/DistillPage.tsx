@@ -1,38 +1,44 @@
 import { useState } from 'react';
 import type { OpInput } from '../../../src-shared/contract/index.js';
-import { Empty, ErrorBanner, Notice, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
+import { Empty, ErrorBanner, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
-import { navigate } from '../../app/router.js';
+import { navigate, useRoute } from '../../app/router.js';
 import { when } from '../../ui/format.js';
-import { useRunControls } from '../../ui/useRunControls.js';
 import { DatasetSelect } from '../datasets/DatasetSelect.js';
+import { DEFAULT_FORM, formFromRun, noTeacher, type DistillForm, type TeacherChoice } from './distill-form.js';
 
-/** Start a distillation run, and the runs so far. */
+export { DistillRunPage } from './DistillRunPage.js';
+
+/** Start a distillation run (at #/distill/again/<run>: filled with that run's settings), and the runs so far. */
 export function DistillPage() {
-  const runs = useQuery('runs.list', { kind: 'distill' }, ['runs.changed']);
+  const route = useRoute();
+  const againId = route[1] === 'again' && /^\d+$/.test(route[2] ?? '') ? Number(route[2]) : null;
+  return (
+    <Page title="Distill">
+      <p className="muted">
+        A teacher model answers every prompt of a dataset version; its answers become a new dataset, the student's training set. Each answer is kept as it
+        completes: cancel, close the app, resume later.
+      </p>
+      {againId !== null ? <AgainForm key={againId} runId={againId} /> : <StartForm initial={null} />}
+      <DistillRuns />
+    </Page>
+  );
+}
+
+/** The form filled with a past run's settings ("run again with these settings"). */
+function AgainForm({ runId }: { runId: number }) {
+  const run = useQuery('runs.get', { id: runId });
+  if (run.error) return <ErrorBanner error={run.error} />;
+  if (!run.data) return <p className="muted">Loading the settings of run {runId}…</p>;
+  const wrote = run.data.lineage.some((l) => l.direction === 'output' && l.kind === 'dataset');
+  return <StartForm initial={{ ...formFromRun(run.data.config, wrote), from: runId }} />;
+}
+
+function StartForm({ initial }: { initial: (ReturnType<typeof formFromRun> & { from: number }) | null }) {
   const start = useAction('distill.start');
-  const [f, setF] = useState({
-    dataset: '',
-    split: 'all' as 'all' | 'train' | 'validation' | 'test',
-    system: '',
-    user: '{{prompt}}',
-    temperature: '0.7',
-    maxTokens: '512',
-    samples: '1',
-    seed: '42',
-    parallel: '',
-    limit: '',
-    keepTruncated: false,
-    refusals: true,
-    mustMatch: '',
-    jsonSchema: '',
-    judging: false,
-    rubric: 'The answer is correct, complete and helpful.',
-    threshold: '6',
-    outName: '',
-  });
-  const [teacher, setTeacher] = useState<TeacherChoice>(noTeacher);
-  const [judge, setJudge] = useState<TeacherChoice>(noTeacher);
+  const [f, setF] = useState<DistillForm>(initial?.form ?? DEFAULT_FORM);
+  const [teacher, setTeacher] = useState<TeacherChoice>(initial?.teacher ?? noTeacher);
+  const [judge, setJudge] = useState<TeacherChoice>(initial?.judge ?? noTeacher);
   const t = teacherInput(teacher);
   const j = f.judging ? teacherInput(judge) : null;
   let schema: Record<string, unknown> | undefined;
@@ -44,7 +50,7 @@ export function DistillPage() {
       schemaError = `JSON schema: ${(e as Error).message}`;
     }
   }
-  const set = (patch: Partial<typeof f>) => setF({ ...f, ...patch });
+  const set = (patch: Partial<DistillForm>) => setF({ ...f, ...patch });
   const ready = f.dataset !== '' && t !== null;
   const estimate = useQuery(
     'distill.estimate',
@@ -71,21 +77,23 @@ export function DistillPage() {
       filters: { truncated: !f.keepTruncated, refusals: f.refusals, ...(f.mustMatch ? { mustMatch: f.mustMatch } : {}) },
       ...(f.parallel ? { parallel: Number(f.parallel) } : {}),
       ...(f.limit ? { limit: Number(f.limit) } : {}),
+      ...(f.maxRejectPercent.trim() ? { maxRejectRate: Number(f.maxRejectPercent) / 100 } : {}), // blank: the default
       outName: f.outName,
     });
     if (r) navigate(`/distill/${r.runId}`);
   };
-  const field = (label: string, key: keyof typeof f, size = 6) => (
+  const field = (label: string, key: keyof DistillForm, size = 6) => (
     <label>
       {label} <input aria-label={label} size={size} value={String(f[key])} onChange={(e) => set({ [key]: e.target.value })} />
     </label>
   );
   return (
-    <Page title="Distill">
-      <p className="muted">
-        A teacher model answers every prompt of a dataset version; its answers become a new dataset, the student's training set. Each answer is kept as it
-        completes: cancel, close the app, resume later.
-      </p>
+    <>
+      {initial && (
+        <p className="muted" data-testid="distill-again">
+          Filled with the settings of run {initial.from}: change what its result asks for, then Start.
+        </p>
+      )}
       <div className="card" data-testid="distill-form">
         <div className="row">
           <DatasetSelect label="Dataset" value={f.dataset} onChange={(dataset) => set({ dataset, outName: f.outName || `${dataset}-distilled` })} />
@@ -121,15 +129,24 @@ export function DistillPage() {
             <input type="checkbox" checked={f.refusals} onChange={(e) => set({ refusals: e.target.checked })} /> reject refusals
           </label>
           {field('must match (regex)', 'mustMatch', 16)}
+          <span title="A run that rejects more of its answers than this fails, saying why; one that keeps none always does">
+            {field('fail above % rejected', 'maxRejectPercent', 3)}
+          </span>
         </div>
         <label className="block">
           Structured output: a JSON schema (optional; a grammar on local teachers, response_format on servers; answers that do not match are rejected)
-          <textarea aria-label="JSON schema" rows={2} value={f.jsonSchema} onChange={(e) => set({ jsonSchema: e.target.value })} placeholder='{"type": "object", …}' />
+          <textarea
+            aria-label="JSON schema"
+            rows={2}
+            value={f.jsonSchema}
+            onChange={(e) => set({ jsonSchema: e.target.value })}
+            placeholder='{"type": "object", …}'
+          />
         </label>
         {schemaError && <p className="error-text">{schemaError}</p>}
         <label>
-          <input type="checkbox" aria-label="LLM judge" checked={f.judging} onChange={(e) => set({ judging: e.target.checked })} /> LLM judge: a model scores each answer (1–10)
-          against a rubric; below the pass mark it is rejected
+          <input type="checkbox" aria-label="LLM judge" checked={f.judging} onChange={(e) => set({ judging: e.target.checked })} /> LLM judge: a model scores
+          each answer (1–10) against a rubric; below the pass mark it is rejected
         </label>
         {f.judging && (
           <div className="card inset" data-testid="judge-form">
@@ -151,12 +168,26 @@ export function DistillPage() {
         )}
         <div className="row">
           {field('output dataset', 'outName', 24)}
-          <button onClick={() => void go()} disabled={!ready || !f.outName.trim() || start.pending || schemaError !== null || (f.judging && (!j || !f.rubric.trim()))}>
+          <button
+            onClick={() => void go()}
+            disabled={!ready || !f.outName.trim() || start.pending || schemaError !== null || (f.judging && (!j || !f.rubric.trim()))}
+          >
             Start
           </button>
         </div>
         <ErrorBanner error={start.error} onClose={start.clearError} />
       </div>
+    </>
+  );
+}
+
+/** The distillation runs, with the answers each kept and rejected. */
+function DistillRuns() {
+  const runs = useQuery('runs.list', { kind: 'distill' }, ['runs.changed']);
+  const counts = useQuery('distill.counts', { runIds: runs.data?.map((r) => r.id) ?? [] }, ['runs.changed']);
+  const countOf = new Map(counts.data?.map((c) => [c.runId, c]));
+  return (
+    <>
       <h2>Runs</h2>
       {runs.data && runs.data.length === 0 && <Empty>No distillation yet.</Empty>}
       <table className="table">
@@ -170,24 +201,19 @@ export function DistillPage() {
               <td style={{ width: 260 }}>
                 <ProgressBar done={r.progress.done} total={r.progress.total} />
               </td>
+              <td className="muted" data-testid="distill-run-counts">
+                {countOf.get(r.id) ? `${countOf.get(r.id)!.included} kept · ${countOf.get(r.id)!.rejected} rejected` : ''}
+              </td>
               <td className="muted">{when(r.createdAt)}</td>
             </tr>
           ))}
         </tbody>
       </table>
-    </Page>
+    </>
   );
 }
 
 type TeacherInput = OpInput<'distill.start'>['teacher'];
-interface TeacherChoice {
-  source: '' | 'server' | string; // '' none yet, 'server' an OpenAI-compatible URL, else a model id
-  baseUrl: string;
-  model: string;
-  apiKeySecret: string;
-}
-const noTeacher: TeacherChoice = { source: '', baseUrl: 'http://127.0.0.1:8080/v1', model: '', apiKeySecret: '' };
-
 function teacherInput(t: TeacherChoice): TeacherInput | null {
   if (t.source === '') return null;
   if (t.source !== 'server') return { modelId: Number(t.source) };
@@ -220,9 +246,19 @@ function TeacherPicker({ label, value, onChange }: { label: string; value: Teach
         </select>
         {value.source === 'server' && (
           <>
-            <input aria-label={`${label} URL`} size={28} value={value.baseUrl} onChange={(e) => set({ baseUrl: e.target.value })} placeholder="http://host:port/v1" />
+            <input
+              aria-label={`${label} URL`}
+              size={28}
+              value={value.baseUrl}
+              onChange={(e) => set({ baseUrl: e.target.value })}
+              placeholder="http://host:port/v1"
+            />
             <input aria-label={`${label} model name`} size={16} value={value.model} onChange={(e) => set({ model: e.target.value })} placeholder="model name" />
-            <select aria-label={`${label} API key`} value={value.apiKeySecret} onChange={(e) => (e.target.value === '+' ? setAdding({ name: '', value: '' }) : set({ apiKeySecret: e.target.value }))}>
+            <select
+              aria-label={`${label} API key`}
+              value={value.apiKeySecret}
+              onChange={(e) => (e.target.value === '+' ? setAdding({ name: '', value: '' }) : set({ apiKeySecret: e.target.value }))}
+            >
               <option value="">no API key</option>
               {secrets.data?.secrets.map((k) => (
                 <option key={k.name} value={k.name}>
@@ -237,7 +273,15 @@ function TeacherPicker({ label, value, onChange }: { label: string; value: Teach
       {adding && (
         <div className="row" data-testid="add-api-key">
           <input aria-label="Key name" size={12} placeholder="name" value={adding.name} onChange={(e) => setAdding({ ...adding, name: e.target.value })} />
-          <input aria-label="API key" type="password" autoComplete="off" size={28} placeholder="sk-…" value={adding.value} onChange={(e) => setAdding({ ...adding, value: e.target.value })} />
+          <input
+            aria-label="API key"
+            type="password"
+            autoComplete="off"
+            size={28}
+            placeholder="sk-…"
+            value={adding.value}
+            onChange={(e) => setAdding({ ...adding, value: e.target.value })}
+          />
           <button
             disabled={!adding.name.trim() || !adding.value || save.pending}
             onClick={() =>
@@ -259,138 +303,5 @@ function TeacherPicker({ label, value, onChange }: { label: string; value: Teach
       )}
       <ErrorBanner error={save.error} onClose={save.clearError} />
     </div>
-  );
-}
-
-/** One distillation run: progress, and the answers as they arrive, beside their prompts. */
-export function DistillRunPage({ runId }: { runId: number }) {
-  const run = useQuery('runs.get', { id: runId }, ['runs.changed']);
-  const [only, setOnly] = useState<'' | 'included' | 'rejected'>('');
-  const answers = useQuery('distill.answers', { runId, limit: 200, ...(only ? { only } : {}) }, ['runs.changed'], [only]);
-  const include = useAction('distill.include');
-  const exclude = useAction('distill.exclude');
-  const [included, setIncluded] = useState<string | null>(null);
-  const r = run.data;
-  const controls = useRunControls(runId, r?.status);
-  const a = answers.data;
-  const out = r?.lineage.find((l) => l.direction === 'output' && l.kind === 'dataset');
-  return (
-    <Page
-      title={
-        <>
-          <a href="#/distill" className="crumb">
-            Distill
-          </a>{' '}
-          / run {runId}
-        </>
-      }
-      actions={controls.buttons}
-    >
-      <ErrorBanner error={run.error ?? controls.error ?? include.error ?? exclude.error} />
-      <Notice text={included} onClose={() => setIncluded(null)} />
-      {r && (
-        <div className="card" data-testid="distill-progress">
-          <div className="row">
-            <StatusBadge status={r.status} /> <strong>{r.title}</strong>
-          </div>
-          <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />
-          {r.error && <p className="error-text">{r.error}</p>}
-          {out && (
-            <p>
-              Training set: <a href={`#/datasets/${encodeURIComponent(out.label)}`}>{out.label}</a>
-            </p>
-          )}
-        </div>
-      )}
-      {a && (
-        <>
-          <div className="row">
-            <button className={only === '' ? '' : 'secondary'} onClick={() => setOnly('')}>
-              {a.total} answers
-            </button>
-            <button className={only === 'included' ? '' : 'secondary'} onClick={() => setOnly('included')}>
-              {a.included} kept
-            </button>
-            <button className={only === 'rejected' ? '' : 'secondary'} onClick={() => setOnly('rejected')}>
-              {a.rejected} rejected
-            </button>
-          </div>
-          <table className="table answers" data-testid="distill-answers">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Prompt</th>
-                <th>Answer</th>
-                <th>Judge</th>
-                <th>Tokens</th>
-              </tr>
-            </thead>
-            <tbody>
-              {a.rows.map((x) => (
-                <tr key={`${x.position}-${x.sample}`} className={x.rejected ? 'rejected' : ''}>
-                  <td className="muted">
-                    {x.position}
-                    {x.sample ? `.${x.sample}` : ''}
-                  </td>
-                  <td className="pre">{x.prompt.at(-1)?.content}</td>
-                  <td className="pre">
-                    {x.answer}
-                    {x.rejected && (
-                      <div className="error-text">
-                        rejected: {x.rejected}{' '}
-                        {!x.included && (
-                          <button
-                            className="link"
-                            onClick={() =>
-                              void include.run({ runId, position: x.position, sample: x.sample }).then((res) => {
-                                if (!res) return;
-                                setIncluded(
-                                  res.addedToWorkingCopy
-                                    ? `${res.label}: added to the working copy of ${res.outName}; commit it there`
-                                    : `${res.label}: it will be in ${res.outName}`,
-                                );
-                                answers.refetch();
-                              })
-                            }
-                          >
-                            include anyway
-                          </button>
-                        )}
-                      </div>
-                    )}
-                    {x.included && (
-                      <div>
-                        <button
-                          className="link"
-                          onClick={() =>
-                            void exclude.run({ runId, position: x.position, sample: x.sample }).then((res) => {
-                              if (!res) return;
-                              setIncluded(
-                                res.removedFromWorkingCopy
-                                  ? `${res.label}: removed from the working copy of ${res.outName}; commit it there`
-                                  : `${res.label}: it will not be in ${res.outName}`,
-                              );
-                              answers.refetch();
-                            })
-                          }
-                        >
-                          exclude
-                        </button>
-                      </div>
-                    )}
-                  </td>
-                  <td className="muted" title={x.judgeReason ?? undefined}>
-                    {x.judgeScore !== null ? `${x.judgeScore}/10` : '–'}
-                  </td>
-                  <td className="muted">
-                    {x.completionTokens ?? '–'} · {(x.ms / 1000).toFixed(1)} s
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
-    </Page>
   );
 }

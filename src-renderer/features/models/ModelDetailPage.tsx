@@ -1,6 +1,7 @@
-import { useState } from 'react';
-import type { ModelRole } from '../../../src-shared/domain/models.js';
+import { useMemo, useState } from 'react';
+import type { BenchmarkRecord, ModelRole } from '../../../src-shared/domain/models.js';
 import { ErrorBanner, Fields, Page, StatusBadge } from '../../ui/components.js';
+import { MetricChart } from '../../ui/MetricChart.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { bytes, count, when } from '../../ui/format.js';
 import { navigate } from '../../app/router.js';
@@ -108,7 +109,65 @@ export function ModelDetailPage({ id }: { id: number }) {
           <NoteEditor key={m.note} saved={m.note} pending={update.pending} onSave={(note) => void update.run({ id, note })} />
         </div>
       </div>
+      <BenchmarkHistory id={id} />
     </Page>
+  );
+}
+
+/** The model's finished benchmarks: a table, and a chart of the speeds once there are several. */
+function BenchmarkHistory({ id }: { id: number }) {
+  const history = useQuery('models.benchmarks', { id }, ['runs.changed'], [id]);
+  const h = history.data;
+  const json = JSON.stringify(h ?? []);
+  const series = useMemo(() => {
+    const rows = JSON.parse(json) as BenchmarkRecord[];
+    return [
+      { label: 'generation tokens/s', color: '#61afef', points: rows.map((r, i) => ({ x: i + 1, y: r.generateTokensPerSecond })) },
+      { label: 'prompt tokens/s', color: '#98c379', points: rows.map((r, i) => ({ x: i + 1, y: r.promptTokensPerSecond })) },
+    ];
+  }, [json]);
+  if (!h) return <ErrorBanner error={history.error} />;
+  return (
+    <div className="card" data-testid="benchmark-history">
+      <h2>Benchmark history</h2>
+      {h.length === 0 ? (
+        <p className="muted">No benchmark yet: Benchmark measures prompt and generation speed on this machine.</p>
+      ) : (
+        <>
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Date</th>
+                <th>Threads</th>
+                <th>Generation</th>
+                <th>Prompt</th>
+                <th>Measured</th>
+                <th>Run</th>
+              </tr>
+            </thead>
+            <tbody>
+              {h.map((r, i) => (
+                <tr key={r.runId} data-testid="benchmark-row">
+                  <td className="muted">{i + 1}</td>
+                  <td>{when(r.at)}</td>
+                  <td>{r.threads ?? '—'}</td>
+                  <td className="mono">{r.generateTokensPerSecond.toFixed(1)} tokens/s</td>
+                  <td className="mono">{r.promptTokensPerSecond.toFixed(1)} tokens/s</td>
+                  <td className="muted">
+                    pp{r.promptTokens} · tg{r.generateTokens} · {r.repetitions}×
+                  </td>
+                  <td>
+                    <a href={`#/runs/${r.runId}`}>run {r.runId}</a>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {h.length > 1 && <MetricChart series={series} xLabel="benchmark #" yLabel="tokens/s" height={200} />}
+        </>
+      )}
+    </div>
   );
 }
 

@@ -1,15 +1,23 @@
 import { Page } from '../../ui/components.js';
+import { ROOMS } from '../../app/rooms.js';
 
-export const PLANNED: Record<string, { title: string; what: string; status: string }> = {
+/** Rooms of the navigation that are not built yet: what they will do, and what already does part of it. */
+export const PLANNED: Record<string, { title: string; what: string; meanwhile: { text: string; href: string }[] }> = {
   quantize: {
     title: 'Quantize',
     what: 'Quantize a model to Q8_0, Q6_K, Q4_K_M and friends with llama.cpp, and see what each level costs in quality before you ship it.',
-    status: 'Planned.',
+    meanwhile: [
+      { text: 'merge adapters into a new F16 or F32 model', href: '#/adapters/merge' },
+      { text: 'benchmark a model’s speed (on its page)', href: '#/models' },
+    ],
   },
   evaluate: {
     title: 'Evaluate',
     what: 'Score student against teacher: quality, agreement, KL divergence, latency and memory, on your own data.',
-    status: 'Planned.',
+    meanwhile: [
+      { text: 'perplexity of a model with adapters on a text or a dataset split', href: '#/adapters/perplexity' },
+      { text: 'side-by-side answers of variants, with votes', href: '#/adapters/compare' },
+    ],
   },
 };
 
@@ -18,18 +26,38 @@ export function PlannedPage({ room }: { room: string }) {
   if (!p) {
     return (
       <Page title="Not found">
-        <p>There is no page here. <a href="#/models">Go to Models</a>.</p>
+        <p>
+          There is no page here. <a href="#/models">Go to Models</a>.
+        </p>
       </Page>
     );
   }
+  // Derived from the navigation, so it cannot go stale when a room is built.
+  const available = ROOMS.filter((r) => !PLANNED[r.id]);
   return (
     <Page title={p.title}>
-      <div className="planned-card">
-        <p className="planned-status">{p.status}</p>
+      <div className="planned-card" data-testid="planned">
+        <p className="planned-status">Planned. Not built yet.</p>
         <p>{p.what}</p>
+        <p>
+          Today, part of it:{' '}
+          {p.meanwhile.map((m, i) => (
+            <span key={m.href}>
+              {i > 0 && '; '}
+              <a href={m.href}>{m.text}</a>
+            </span>
+          ))}
+          .
+        </p>
         <p className="muted">
-          Available now: the <a href="#/models">model library</a>, the <a href="#/playground">Playground</a> and{' '}
-          <a href="#/runs">Runs</a>.
+          Available now:{' '}
+          {available.map((r, i) => (
+            <span key={r.id}>
+              {i > 0 && (i === available.length - 1 ? ' and ' : ', ')}
+              <a href={`#/${r.id}`}>{r.label}</a>
+            </span>
+          ))}
+          .
         </p>
       </div>
     </Page>

@@ -1,11 +1,14 @@
 import { useState } from 'react';
-import { Sampling } from '../../../src-shared/domain/playground.js';
+import { Sampling, type ChatTurn } from '../../../src-shared/domain/playground.js';
 import { ErrorBanner, Empty, Page, ProgressBar } from '../../ui/components.js';
 import { useQuery } from '../../ui/useApi.js';
 import { num } from '../../ui/format.js';
 import { SamplingControls } from './SamplingControls.js';
 import { useGeneration, type GenerationState } from './useGeneration.js';
 import { AttachPanel, attachedFor, useAdapterList, type AttachState } from '../adapters/AttachPanel.js';
+import { useCompatibility } from '../adapters/parts.js';
+import { useChat } from './useChat.js';
+import { ChatList, ChatTranscript } from './Chat.js';
 
 function LiveStats({ s, adapters }: { s: GenerationState; adapters: { name: string; scale: number }[] }) {
   const st = s.stats;
@@ -51,7 +54,7 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
   const [systemPrompt, setSystemPrompt] = useState('');
   const [prompt, setPrompt] = useState('');
   const [sampling, setSampling] = useState<Sampling>(() => Sampling.parse({}));
-  const { state, start, stop, busy } = useGeneration();
+  const { state, start, stop, reset, busy } = useGeneration();
   const adapterList = useAdapterList();
   const [attach, setAttach] = useState<AttachState>({});
   /** The adapters the shown answer was generated with. */
@@ -61,13 +64,32 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
   const model = usable.find((m) => m.id === modelId) ?? usable[0] ?? null;
   const chatAvailable = model?.summary.hasChatTemplate ?? false;
   const effectiveMode = chatAvailable ? mode : 'completion';
+  const compat = useCompatibility(model);
 
+  const generate = (text: string, history: ChatTurn[]) => {
+    const adapters = attachedFor(model, adapterList, attach, compat);
+    setUsedAdapters(adapters.map((a) => ({ name: adapterList.find((x) => x.id === a.id)?.name ?? String(a.id), scale: a.scale })));
+    return start({ modelId: model!.id, mode: effectiveMode, prompt: text, systemPrompt, sampling, adapters, history });
+  };
+  const chat = useChat({
+    generate: (history, user) => generate(user, history),
+    modelId: model?.id ?? null,
+    systemPrompt,
+    onOpened: (c, auto) => {
+      setSystemPrompt(c.systemPrompt);
+      // the chat's model, unless the page was opened for a model (#/playground/<id>)
+      if (c.modelId !== null && !(auto && initialModelId !== null)) setModelId(c.modelId);
+      reset();
+    },
+  });
   const run = () => {
     if (!model || !prompt.trim() || busy) return;
-    const adapters = attachedFor(model, adapterList, attach);
-    setUsedAdapters(adapters.map((a) => ({ name: adapterList.find((x) => x.id === a.id)?.name ?? String(a.id), scale: a.scale })));
-    void start({ modelId: model.id, mode: effectiveMode, prompt, systemPrompt, sampling, adapters });
+    if (effectiveMode === 'completion') return void generate(prompt, []);
+    const text = prompt;
+    setPrompt('');
+    void chat.send(text).then((ok) => !ok && setPrompt((p) => p || text)); // a failed turn gives the message back
   };
+  const inChat = effectiveMode === 'chat';
 
   if (models.data && usable.length === 0) {
     return (
@@ -111,33 +133,61 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
           {effectiveMode === 'chat' && (
             <textarea rows={2} placeholder="System prompt (optional)" value={systemPrompt} onChange={(e) => setSystemPrompt(e.target.value)} aria-label="System prompt" />
           )}
+          {inChat && <ChatTranscript messages={chat.messages} pending={chat.pending} streaming={state.text} busy={busy} />}
           <textarea
-            rows={5}
-            placeholder={effectiveMode === 'chat' ? 'Your message… (Ctrl+Enter to send)' : 'Text to continue… (Ctrl+Enter to generate)'}
+            rows={inChat ? 3 : 5}
+            placeholder={inChat ? 'Your message… (Ctrl+Enter to send)' : 'Text to continue… (Ctrl+Enter to generate)'}
             value={prompt}
             onChange={(e) => setPrompt(e.target.value)}
             onKeyDown={(e) => {
               if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) run();
             }}
-            aria-label="Prompt"
+            aria-label={inChat ? 'Message' : 'Prompt'}
           />
           <div className="row">
             <button onClick={run} disabled={!model || !prompt.trim() || busy}>
-              Generate
+              {inChat ? 'Send' : 'Generate'}
             </button>
             <button className="danger" onClick={() => void stop()} disabled={!busy}>
               Stop
             </button>
+            {inChat && (
+              <>
+                <button
+                  className="secondary"
+                  onClick={() => void chat.regenerate()}
+                  disabled={!model || busy || !chat.messages.some((m) => m.role === 'assistant')}
+                  title="Answer the last message again (a new draw replaces the last answer)"
+                >
+                  Regenerate
+                </button>
+                <button className="secondary" onClick={() => (reset(), void chat.clear())} disabled={busy || (chat.messages.length === 0 && chat.id === null)}>
+                  Clear
+                </button>
+              </>
+            )}
             {state.phase === 'loading' && <ProgressBar done={Math.round(state.loadProgress * 100)} total={100} label={`loading model ${Math.round(state.loadProgress * 100)}%`} />}
           </div>
-          <ErrorBanner error={state.error ? { message: state.error } : null} />
-          <div className={`output${busy ? ' streaming' : ''}`} data-testid="generation-output" aria-live="polite">
-            {state.text || <span className="muted">{busy ? 'Waiting for the first token…' : 'The answer streams here.'}</span>}
-          </div>
+          <ErrorBanner error={state.error ? { message: state.error } : chat.error ? { message: chat.error } : null} />
+          {!inChat && (
+            <div className={`output${busy ? ' streaming' : ''}`} data-testid="generation-output" aria-live="polite">
+              {state.text || <span className="muted">{busy ? 'Waiting for the first token…' : 'The answer streams here.'}</span>}
+            </div>
+          )}
           {state.phase !== 'idle' && <LiveStats s={state} adapters={usedAdapters} />}
         </div>
         <aside className="playground-side">
-          <AttachPanel model={model} adapters={adapterList} value={attach} onChange={setAttach} disabled={busy} />
+          {inChat && (
+            <ChatList
+              current={chat.id}
+              tick={chat.listTick}
+              disabled={busy}
+              onOpen={(id) => void chat.open(id)}
+              onNew={() => (reset(), chat.startNew())}
+              onDelete={(id) => void chat.remove(id)}
+            />
+          )}
+          <AttachPanel model={model} adapters={adapterList} compat={compat} value={attach} onChange={setAttach} disabled={busy} />
           <SamplingControls value={sampling} onChange={setSampling} disabled={busy} />
           <button className="link" onClick={() => setSampling(Sampling.parse({}))} disabled={busy}>
             Reset to defaults

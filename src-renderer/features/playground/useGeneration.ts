@@ -47,50 +47,71 @@ function reduce(s: GenerationState, e: GenerationEvent): GenerationState {
   }
 }
 
+/** How a generation ended: its `done` event (with the text, also after Stop), or why it could not run. */
+export type GenerationEnd = { type: 'done'; text: string; stats: GenerationStats } | { type: 'error'; message: string };
+
 /**
  * One generation at a time, streamed from `playground.event`s. Events can arrive before the call that starts the
  * generation returns (they travel on another connection), so they are buffered by id until the id is known.
+ * `start` resolves with how the generation ended (a chat appends the answer then).
  */
 export function useGeneration() {
   const [state, setState] = useState<GenerationState>(initial);
   const current = useRef<string | null>(null);
   const early = useRef(new Map<string, GenerationEvent[]>());
+  const settle = useRef<((end: GenerationEnd) => void) | null>(null);
+  const apply = useCallback((e: GenerationEvent) => {
+    setState((s) => reduce(s, e));
+    if (e.type === 'done' || e.type === 'error') {
+      settle.current?.(e.type === 'done' ? { type: 'done', text: e.text, stats: e.stats } : { type: 'error', message: e.message });
+      settle.current = null;
+    }
+  }, []);
 
   useEffect(
     () =>
       client.on('playground.event', (e) => {
         if (e.generationId === current.current) {
-          setState((s) => reduce(s, e));
+          apply(e);
         } else if (current.current === null) {
           const list = early.current.get(e.generationId) ?? [];
           list.push(e);
           early.current.set(e.generationId, list);
         }
       }),
-    [],
+    [apply],
   );
 
   const start = useCallback(
-    async (input: OpInput<'playground.generate'>) => {
+    (input: OpInput<'playground.generate'>): Promise<GenerationEnd> => {
       current.current = null;
       early.current.clear();
       setState({ ...initial, phase: 'starting' });
-      try {
-        const { generationId } = await client.call('playground.generate', input);
-        current.current = generationId;
-        const buffered = early.current.get(generationId) ?? [];
-        early.current.clear();
-        setState((s) => buffered.reduce(reduce, s));
-      } catch (e) {
-        setState({ ...initial, phase: 'error', error: (e as AppError).message });
-      }
+      const ended = new Promise<GenerationEnd>((resolve) => (settle.current = resolve));
+      client.call('playground.generate', input).then(
+        ({ generationId }) => {
+          current.current = generationId;
+          const buffered = early.current.get(generationId) ?? [];
+          early.current.clear();
+          buffered.forEach(apply);
+        },
+        (e: AppError) => {
+          setState({ ...initial, phase: 'error', error: e.message });
+          settle.current?.({ type: 'error', message: e.message });
+          settle.current = null;
+        },
+      );
+      return ended;
     },
-    [],
+    [apply],
   );
+
+  /** Back to nothing shown (a chat cleared or switched). */
+  const reset = useCallback(() => setState(initial), []);
 
   const stop = useCallback(async () => {
     if (current.current) await client.call('playground.stop', { generationId: current.current });
   }, []);
 
-  return { state, start, stop, busy: ['starting', 'loading', 'generating'].includes(state.phase) };
+  return { state, start, stop, reset, busy: ['starting', 'loading', 'generating'].includes(state.phase) };
 }

@@ -169,6 +169,18 @@ describe('adapters through the contract', () => {
     await expect(ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { dataset: 'no-such' } })).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('records how many chunks a perplexity scored, and warns when they are too few for a meaningful figure', async () => {
+    const few = await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { textFile }, contextSize: 128, maxChunks: 3 })).runId);
+    expect(metric(few, 'chunks')).toBe(3);
+    expect(few.logs.find((l) => l.level === 'warn')?.message).toMatch(/^Only 3 chunk\(s\) of 128 tokens were scored: too little text for a meaningful perplexity/);
+    const enough = await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { textFile }, contextSize: 128 })).runId);
+    expect(metric(enough, 'chunks')).toBeGreaterThanOrEqual(10);
+    expect(enough.logs.filter((l) => l.level === 'warn')).toEqual([]);
+    const sweep = await waitRun((await ws.client.call('adapters.sweep', { modelId: student, adapterId: loraA, scales: [0, 1], source: { textFile }, contextSize: 128, maxChunks: 2 })).runId);
+    expect(metric(sweep, 'chunks')).toBe(2);
+    expect(sweep.logs.filter((l) => l.level === 'warn')).toHaveLength(1);
+  });
+
   it('perplexity: scale 0 equals the base, a sweep charts every scale, and a merged model scores like the attached variant', async () => {
     const ppl = async (adapters: { id: number; scale: number }[]) =>
       metric(await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student, adapters }, source: { textFile }, contextSize: 128 })).runId), 'perplexity');
@@ -195,6 +207,6 @@ describe('adapters through the contract', () => {
       'perplexity',
     );
     expect(Math.abs(mergedPpl - withA) / withA).toBeLessThan(0.001);
-    await expect(ws.client.call('adapters.merge', { modelId: student, adapters: [{ id: loraA, scale: 1 }], out, type: 'f32' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(ws.client.call('adapters.merge', { modelId: student, adapters: [{ id: loraA, scale: 1 }], out, type: 'f32' })).rejects.toMatchObject({ code: 'file_exists' });
   });
 });

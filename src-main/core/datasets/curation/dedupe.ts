@@ -8,7 +8,7 @@
  * signatures, union-find into clusters.
  */
 import { createHash } from 'node:crypto';
-import type { NormalizedExample } from '../../../../src-shared/domain/datasets.js';
+import { messageText, type NormalizedExample } from '../../../../src-shared/domain/datasets.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Normalization
@@ -54,10 +54,10 @@ export function normalizeText(s: string): string {
  * example), it is appended as `[reference] …`.
  */
 export function exampleText(e: NormalizedExample): string {
-  const parts = e.messages.map((m) => `[${m.role}] ${m.content}`);
+  const parts = e.messages.map((m) => `[${m.role}] ${messageText(m)}`);
   if (e.reference !== null) {
     const lastAssistant = e.messages.findLast((m) => m.role === 'assistant');
-    if (lastAssistant?.content !== e.reference) parts.push(`[reference] ${e.reference}`);
+    if ((lastAssistant && messageText(lastAssistant)) !== e.reference) parts.push(`[reference] ${e.reference}`);
   }
   return parts.join('\n');
 }

@@ -42,7 +42,7 @@
  *      `tokenLimits` tokens long (± `tokenLimitSlack`) and does not end with terminal punctuation or a closing
  *      bracket, quote or fence: generation stopped at max_tokens.
  */
-import type { NormalizedExample } from '../../../../src-shared/domain/datasets.js';
+import { messageText, type NormalizedExample } from '../../../../src-shared/domain/datasets.js';
 
 export type QualityIssueKind = 'empty-answer' | 'repeated-ngrams' | 'truncated-answer' | 'empty-prompt';
 
@@ -115,7 +115,7 @@ export function qualityIssues(e: NormalizedExample, options: Partial<QualityOpti
   if (!users.some((m) => m.content.trim() !== '')) {
     issues.push({ kind: 'empty-prompt', detail: users.length === 0 ? 'the prompt has no user message' : 'every user message of the prompt is empty' });
   }
-  const answer = answerIndex >= 0 ? e.messages[answerIndex]!.content : e.reference;
+  const answer = answerIndex >= 0 ? messageText(e.messages[answerIndex]!) : e.reference;
   if (answer === null) return issues; // prompt-only example
   if (answer.trim() === '') {
     issues.push({ kind: 'empty-answer', detail: answer === '' ? 'the answer is empty' : 'the answer is only whitespace' });

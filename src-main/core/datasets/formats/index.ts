@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readLines } from '../line-reader.js';
 import { readJsonl, type JsonlItem } from '../jsonl.js';
 import { normalizeRecord, recordFormat, RecordError } from '../normalize.js';
+import { fileError } from '../../files/errors.js';
 import { AppError } from '../../../../src-shared/errors.js';
 import type { ColumnMapping, ImportContainer as Container, ImportSpec, JsonRecordFormat, NormalizedExample } from '../../../../src-shared/domain/datasets.js';
 import { readTable } from './csv.js';
@@ -47,8 +48,8 @@ function checkFile(file: string): fs.Stats {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
-  } catch {
-    throw new AppError('file_missing', `${file} does not exist`);
+  } catch (e) {
+    throw fileError(e, file);
   }
   if (!stat.isFile()) throw new AppError('not_a_file', `${file} is not a file`);
   return stat;
@@ -330,8 +331,8 @@ async function* readJson(file: string, spec: ImportSpec, options: ReadOptions): 
 
 /** The columns a record shape reads (those the file has), so other columns (images…) are never decoded. */
 const RECORD_COLUMNS: Record<JsonRecordFormat, string[]> = {
-  openai: ['messages'],
-  sharegpt: ['conversations', 'system'],
+  openai: ['messages', 'tools'],
+  sharegpt: ['conversations', 'system', 'tools'],
   alpaca: ['instruction', 'input', 'output', 'system', 'history'],
   'prompt-completion': ['prompt', 'completion'],
 };

@@ -14,6 +14,12 @@ import type { ExportFormat } from '../denormalize.js';
  *   alpaca   → instruction, input, output, system: string (system null when none);
  *              history: list<list<string>> (LLaMA-Factory's [instruction, response] pairs; null when none) — a real
  *              nested list, not a JSON string.
+ * An export whose examples use tools or per-message fields (`withChatFields`) gets the wider layout pyarrow infers
+ * for such records (absent fields null):
+ *   openai   → messages: list<struct<role, content, tool_calls: list<struct<id, type, function: struct<name,
+ *              arguments>>>, tool_call_id, name: string, weight, loss_weight: double>>, tools: string (JSON: the
+ *              schemas have no fixed shape)
+ *   sharegpt → conversations: list<struct<from, value, name: string, weight, loss_weight: double>>, system, tools: string
  */
 const string = (name: string): SchemaElement => ({
   name,
@@ -29,7 +35,45 @@ const list = (name: string, element: SchemaElement[]): SchemaElement[] => [
 ];
 const struct = (fields: string[]): SchemaElement[] => [{ name: 'element', repetition_type: 'OPTIONAL', num_children: fields.length }, ...fields.map(string)];
 
+const double = (name: string): SchemaElement => ({ name, type: 'DOUBLE', repetition_type: 'OPTIONAL' });
+/** A struct of fields, each a leaf or a subtree (a group's num_children counts its direct children). */
+const group = (name: string, fields: (SchemaElement | SchemaElement[])[]): SchemaElement[] => [
+  { name, repetition_type: 'OPTIONAL', num_children: fields.length },
+  ...fields.flat(),
+];
+const weights = [string('name'), double('weight'), double('loss_weight')];
+const toolCall = group('element', [string('id'), string('type'), group('function', [string('name'), string('arguments')])]);
+const json = (v: unknown) => (v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v));
+
 type Column = { name: string; value: (r: Record<string, unknown>) => unknown };
+/** The layouts with tool and per-message fields (see above); Alpaca has none. */
+const WIDE: Partial<Record<ExportFormat, { schema: SchemaElement[]; columns: Column[] }>> = {
+  openai: {
+    schema: [
+      { name: 'schema', num_children: 2 },
+      ...list('messages', group('element', [string('role'), string('content'), list('tool_calls', toolCall), string('tool_call_id'), ...weights])),
+      string('tools'),
+    ],
+    columns: [
+      { name: 'messages', value: (r) => r.messages ?? null },
+      { name: 'tools', value: (r) => json(r.tools) },
+    ],
+  },
+  sharegpt: {
+    schema: [
+      { name: 'schema', num_children: 3 },
+      ...list('conversations', group('element', [string('from'), string('value'), ...weights])),
+      string('system'),
+      string('tools'),
+    ],
+    columns: [
+      { name: 'conversations', value: (r) => r.conversations ?? null },
+      { name: 'system', value: (r) => r.system ?? null },
+      { name: 'tools', value: (r) => json(r.tools) },
+    ],
+  },
+};
+
 const LAYOUTS: Record<ExportFormat, { schema: SchemaElement[]; columns: Column[] }> = {
   openai: {
     schema: [{ name: 'schema', num_children: 1 }, ...list('messages', struct(['role', 'content']))],
@@ -101,8 +145,8 @@ export interface ParquetExportWriter {
  * group (`rowGroupRows`, default 10,000) in memory: hyparquet-writer's ParquetWriter takes row groups one at a time
  * and its writer is drained to the file as it goes.
  */
-export function createParquetWriter(out: string, format: ExportFormat, options: { rowGroupRows?: number } = {}): ParquetExportWriter {
-  const layout = LAYOUTS[format];
+export function createParquetWriter(out: string, format: ExportFormat, options: { rowGroupRows?: number; withChatFields?: boolean } = {}): ParquetExportWriter {
+  const layout = (options.withChatFields && WIDE[format]) || LAYOUTS[format];
   const groupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
   const fd = fs.openSync(out, 'w');
   let closed = false;

@@ -1,0 +1,114 @@
+/** The Distill form's state (text fields as typed), its defaults, and a past run's settings as form state. */
+export interface DistillForm {
+  dataset: string;
+  split: 'all' | 'train' | 'validation' | 'test';
+  system: string;
+  user: string;
+  temperature: string;
+  maxTokens: string;
+  samples: string;
+  seed: string;
+  parallel: string;
+  limit: string;
+  keepTruncated: boolean;
+  refusals: boolean;
+  mustMatch: string;
+  /** Percent of answers a run may reject before it fails. */
+  maxRejectPercent: string;
+  jsonSchema: string;
+  judging: boolean;
+  rubric: string;
+  threshold: string;
+  outName: string;
+}
+
+export const DEFAULT_FORM: DistillForm = {
+  dataset: '',
+  split: 'all',
+  system: '',
+  user: '{{prompt}}',
+  temperature: '0.7',
+  maxTokens: '512',
+  samples: '1',
+  seed: '42',
+  parallel: '',
+  limit: '',
+  keepTruncated: false,
+  refusals: true,
+  mustMatch: '',
+  maxRejectPercent: '50',
+  jsonSchema: '',
+  judging: false,
+  rubric: 'The answer is correct, complete and helpful.',
+  threshold: '6',
+  outName: '',
+};
+
+export interface TeacherChoice {
+  source: '' | 'server' | string; // '' none yet, 'server' an OpenAI-compatible URL, else a model id
+  baseUrl: string;
+  model: string;
+  apiKeySecret: string;
+}
+export const noTeacher: TeacherChoice = { source: '', baseUrl: 'http://127.0.0.1:8080/v1', model: '', apiKeySecret: '' };
+
+/** A teacher as a run's config holds it (see DistillConfig in the main process). */
+interface ConfigTeacher {
+  kind: 'local' | 'http';
+  modelId?: number;
+  baseUrl?: string;
+  model?: string;
+  apiKeySecret?: string;
+}
+interface RunConfig {
+  dataset: string;
+  split: DistillForm['split'];
+  teacher: ConfigTeacher;
+  template: { system: string | null; user: string };
+  generation: { temperature: number; maxTokens: number; samples: number; seed: number };
+  filters: { truncated?: boolean; refusals?: boolean; mustMatch?: string };
+  parallel: number;
+  outName: string;
+  limit?: number;
+  jsonSchema?: unknown;
+  judge?: { teacher: ConfigTeacher; rubric: string; threshold: number };
+  maxRejectRate?: number;
+}
+
+const choice = (t: ConfigTeacher): TeacherChoice =>
+  t.kind === 'local'
+    ? { ...noTeacher, source: String(t.modelId) }
+    : { source: 'server', baseUrl: t.baseUrl ?? '', model: t.model ?? '', apiKeySecret: t.apiKeySecret ?? '' };
+
+/**
+ * A past run's settings as the form's state: "run again with these settings". The output name is the run's when it
+ * wrote no dataset (a failed or cancelled run), else the run's with a number added.
+ */
+export function formFromRun(config: unknown, wroteOutput: boolean): { form: DistillForm; teacher: TeacherChoice; judge: TeacherChoice } {
+  const c = config as RunConfig;
+  return {
+    form: {
+      dataset: c.dataset,
+      split: c.split,
+      system: c.template.system ?? '',
+      user: c.template.user,
+      temperature: String(c.generation.temperature),
+      maxTokens: String(c.generation.maxTokens),
+      samples: String(c.generation.samples),
+      seed: String(c.generation.seed),
+      parallel: String(c.parallel),
+      limit: c.limit ? String(c.limit) : '',
+      keepTruncated: c.filters.truncated === false,
+      refusals: c.filters.refusals !== false,
+      mustMatch: c.filters.mustMatch ?? '',
+      maxRejectPercent: String(Math.round((c.maxRejectRate ?? 0.5) * 100)),
+      jsonSchema: c.jsonSchema ? JSON.stringify(c.jsonSchema, null, 2) : '',
+      judging: c.judge !== undefined,
+      rubric: c.judge?.rubric ?? DEFAULT_FORM.rubric,
+      threshold: String(c.judge?.threshold ?? DEFAULT_FORM.threshold),
+      outName: wroteOutput ? `${c.outName}-2` : c.outName,
+    },
+    teacher: choice(c.teacher),
+    judge: c.judge ? choice(c.judge.teacher) : noTeacher,
+  };
+}
