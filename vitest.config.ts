@@ -21,6 +21,7 @@ export default defineConfig({
         'test/contract/**/*.test.ts',
         'test/gguf/**/*.test.ts',
         'test/datasets/**/*.test.ts',
+        'test/fuzz/**/*.test.ts',
         'test/models/**/*.test.ts',
         'test/sample/**/*.test.ts',
         'test/server/http-host.test.ts',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the `distillery` CLI into out/cli/ (cli.js, the dataset import worker beside it, shared chunks), so that
+// Builds the `distillery` CLI into out/cli/ (cli.js, the dataset import and preview workers beside it, shared chunks), so that
 // bin/distillery.js starts from JavaScript instead of transpiling the TypeScript sources at every start. npm packages
 // stay external (loaded from node_modules as they are). out/cli/inputs.json lists the sources the bundle was made of:
 // bin/distillery.js runs the bundle only while none of them is newer than it.
@@ -19,7 +19,11 @@ export async function buildCli(outDir = path.join(root, 'out', 'cli')) {
   fs.rmSync(tmp, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { cli: 'src-main/server/cli.ts', 'import-worker': 'src-main/core/datasets/import-worker.ts' },
+    entryPoints: {
+      cli: 'src-main/server/cli.ts',
+      'import-worker': 'src-main/core/datasets/import-worker.ts',
+      'preview-worker': 'src-main/core/datasets/preview-worker.ts',
+    },
     outdir: tmp,
     bundle: true,
     splitting: true,

@@ -50,6 +50,8 @@ export interface AppOptions {
    * workspace on first start.
    */
   sampleResourcesDir?: string | null;
+  /** How long a file preview (and an import's format detection) may take before it is stopped; default 20 s. */
+  previewTimeoutMs?: number;
   /** Encrypts saved API keys: Electron's safeStorage in the desktop app; by default the OS keyring's key or a key file. */
   secretCipher?: SecretCipher;
 }
@@ -80,7 +82,7 @@ export function createApp(options: AppOptions): App {
   const userThreads = () => settings.get().inferenceThreads;
   runner.register(scanJob(models));
   runner.register(benchmarkJob(models, engine, userThreads));
-  const datasets = new DatasetsService(db, runner, dataDir);
+  const datasets = new DatasetsService(db, runner, dataDir, { previewTimeoutMs: options.previewTimeoutMs });
   runner.register(importJob(datasets.store));
   runner.register(exportJob(datasets.store, dataDir));
   runner.register(dedupeJob(datasets.store, datasets.drafts));

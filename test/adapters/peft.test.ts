@@ -309,6 +309,9 @@ describe('PEFT → GGUF LoRA conversion', () => {
       code: 'invalid_input',
       message: 'student-lora.gguf is an adapter, not a base model',
     });
+    const deep = writePeft({ r: 4, lora_alpha: 8 }, q);
+    fs.writeFileSync(path.join(deep, 'adapter_config.json'), `{"r": 4, "lora_alpha": 8, "x": ${'['.repeat(30_000)}${']'.repeat(30_000)}}`);
+    expect(refusal(deep)).toMatchObject({ code: 'invalid_input', message: 'adapter_config.json: nests deeper than 64 levels (the limit for JSON)' });
     expect(fs.readdirSync(path.dirname(out))).toEqual([]);
   });
 });

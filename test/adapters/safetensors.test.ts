@@ -86,6 +86,21 @@ describe('safetensors', () => {
     expect(() => readSafetensorsHeader(path.join(tempDir(), 'missing.safetensors'))).toThrow(expect.objectContaining({ code: 'file_missing' }));
   });
 
+  it('refuses a header nested too deep (a stack overflow before) with the reason, and shortens long values', () => {
+    const deep = `{"x": ${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
+    expect(() => readSafetensorsHeader(rawFile('deep.safetensors', deep, 0))).toThrow(
+      expect.objectContaining({
+        code: 'invalid_input',
+        message: 'deep.safetensors: the header nests deeper than 64 levels (the limit for JSON): not a safetensors header, or a damaged one',
+      }),
+    );
+    // 60 levels is within the limit: refused for what it is, its value cut to 100 characters
+    const nested = `{"x": ${'['.repeat(60)}${'"long text",'.repeat(50)}1${']'.repeat(60)}}`;
+    expect(() => readSafetensorsHeader(rawFile('nested.safetensors', nested, 0))).toThrow(
+      /^nested\.safetensors: tensor "x": its entry is \[{60}"long text",.{0,60}…, not an object$/,
+    );
+  });
+
   it('refuses a file cut short after the header', () => {
     const file = path.join(tempDir(), 'cut.safetensors');
     writeSafetensors(file, [{ name: A, dtype: 'F32', shape: [8, 64], data: new Float32Array(512) }]);

@@ -71,12 +71,14 @@ describe('how the CLI starts', () => {
     expect(fs.existsSync(path.join(built, 'cli.js'))).toBe(true);
     // import-job.ts starts its reading and indexing threads from import-worker.js beside its own (bundled) file
     expect(fs.existsSync(path.join(built, 'import-worker.js'))).toBe(true);
+    // and the import's detection reads the file on the preview's thread (with its time limit), from preview-worker.js
+    expect(fs.existsSync(path.join(built, 'preview-worker.js'))).toBe(true);
     const file = path.join(tempDir(), 'chats.jsonl');
     fs.writeFileSync(file, CHATS.map((c) => JSON.stringify(c)).join('\n') + '\n');
 
-    for (const [name, env, worker] of [
-      ['built', {}, path.join(built, 'import-worker.js')],
-      ['sources', { DISTILLERY_FROM_SOURCE: '1' }, 'import-worker.ts'],
+    for (const [name, env, worker, preview] of [
+      ['built', {}, path.join(built, 'import-worker.js'), path.join(built, 'preview-worker.js')],
+      ['sources', { DISTILLERY_FROM_SOURCE: '1' }, 'import-worker.ts', 'preview-worker.ts'],
     ] as const) {
       const dataDir = tempDir();
       // NODE_DEBUG=worker makes Node name each worker thread's entry on stderr
@@ -84,6 +86,7 @@ describe('how the CLI starts', () => {
       expect(imported.code, imported.stderr).toBe(0);
       expect(JSON.parse(imported.stdout)).toMatchObject({ status: 'succeeded' });
       expect(imported.stderr).toContain(worker);
+      expect(imported.stderr).toContain(preview);
       const list = distillery(['datasets', 'list', '--json', '--data-dir', dataDir], env);
       expect(list.stderr).toBe('');
       expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name, latest: expect.objectContaining({ exampleCount: 3 }) })]);

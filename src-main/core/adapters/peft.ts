@@ -6,6 +6,7 @@ import { readGgufHeader, type TensorInfo } from '../gguf/header.js';
 import { GgmlType, f32, str, u32, type GgufTensorSpec, type GgufValue } from '../gguf/writer.js';
 import { writeGguf } from '../gguf/stream-writer.js';
 import { checkCompatibility } from './inspect.js';
+import { jsonTextDepth, MAX_JSON_DEPTH, TOO_DEEP } from '../json-depth.js';
 import { readSafetensorsHeader, readTensor, type SafetensorsHeader } from './safetensors.js';
 
 /**
@@ -143,8 +144,10 @@ function readConfig(file: string): PeftConfig {
   let c: Record<string, unknown>;
   const text = withFileErrors(file, () => fs.readFileSync(file, 'utf8'));
   try {
+    if (jsonTextDepth(text) > MAX_JSON_DEPTH) return refuse(TOO_DEEP);
     c = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
+    if (e instanceof AppError) throw e;
     return refuse(`is not valid JSON (${(e as Error).message})`);
   }
   if (typeof c !== 'object' || c === null || Array.isArray(c)) refuse('is not a JSON object');

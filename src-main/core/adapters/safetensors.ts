@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileError, withFileErrors } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import { toHalf } from '../gguf/writer.js';
+import { jsonTextDepth, MAX_JSON_DEPTH, TOO_DEEP } from '../json-depth.js';
 
 /**
  * The safetensors format (huggingface/safetensors, "Format" in its README): an 8-byte little-endian u64 N, N bytes of
@@ -36,7 +37,11 @@ export interface SafetensorsHeader {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const shown = (v: unknown): string => JSON.stringify(v) ?? String(v);
+/** A value for a message: at most 100 characters (the header's depth is checked before, so stringify cannot overflow). */
+const shown = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 100 ? `${s.slice(0, 100)}…` : s;
+};
 
 /**
  * Reads and validates a safetensors header without reading tensor data: every tensor must have a supported dtype, a
@@ -77,6 +82,7 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
   const dataStart = 8 + headerLength;
   const dataSize = st.size - dataStart;
 
+  if (jsonTextDepth(json) > MAX_JSON_DEPTH) refuse(`the header ${TOO_DEEP}: not a safetensors header, or a damaged one`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);

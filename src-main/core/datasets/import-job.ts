@@ -1,7 +1,4 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import type { JobContext, JobKind } from '../jobs/types.js';
@@ -9,6 +6,7 @@ import { SEARCH_FILE } from '../store/search-db.js';
 import { nowIso } from '../store/db.js';
 import type { JsonlItem } from './jsonl.js';
 import { readRecords } from './formats/index.js';
+import { workerEntry } from '../worker-entry.js';
 import { SOURCE_STRIDE, type DatasetsStore, type ImportTarget } from './store.js';
 import type { FromWorker, ToWorker, WorkerData } from './import-worker.js';
 import { IMPORT_CONTAINERS, JSON_FORMATS } from '../../../src-shared/domain/datasets.js';
@@ -31,24 +29,6 @@ export type ImportConfig = z.output<typeof ImportConfig>;
 const BATCH = 2000;
 /** A batch also ends at this many characters of messages, so a file of long records does not make huge batches. */
 const BATCH_BYTES = 4_000_000;
-
-/**
- * The worker's entry: the bundled file beside the app's main bundle; or, running from the TypeScript sources (CLI,
- * tests), a bootstrap that registers tsx in the worker (execArgv --import does not reach a worker's entry on Node 20)
- * and imports the source.
- */
-function workerEntry(): URL | null {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    const pkg = createRequire(self).resolve('tsx/package.json');
-    const api = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
-    const tsxApi = pathToFileURL(path.join(path.dirname(pkg), api)).href;
-    const source = new URL('./import-worker.ts', self).href;
-    return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(source)});`)}`);
-  }
-  const url = new URL('./import-worker.js', self);
-  return fs.existsSync(url) ? url : null;
-}
 
 interface Counts {
   lines: number;
@@ -87,7 +67,7 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
       ctx.lineage('input', 'file', file, path.basename(file));
       try {
         const counts: Counts = { lines: after, imported: 0, rejected: 0 };
-        const entry = process.env.DISTILLERY_IMPORT_IN_THREAD === '1' ? null : workerEntry();
+        const entry = process.env.DISTILLERY_IMPORT_IN_THREAD === '1' ? null : workerEntry(import.meta.url, 'import-worker');
         if (entry) await importInWorkers(ctx, store, target, after, entry, counts);
         else await importInThread(ctx, store, target, after, counts);
         ctx.throwIfCancelled();
@@ -161,13 +141,16 @@ class WorkerChannel {
   constructor(
     readonly worker: Worker,
     private readonly name: string,
+    file: string,
   ) {
     worker.on('message', (m: FromWorker) => {
       this.inbox.push(m);
       this.notify();
     });
-    worker.on('error', (e) => {
-      this.failure = e;
+    worker.on('error', (e: Error & { code?: string }) => {
+      // a file whose records need more than the thread's memory (or a damaged one that claims so): said in words
+      const why = `the import's ${name} thread ran out of memory; the file may be damaged, or hold a record too large to import`;
+      this.failure = e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new AppError('invalid_input', `${file}: ${why}`) : e;
       this.notify();
     });
     worker.on('exit', (code) => {
@@ -224,6 +207,7 @@ async function importInWorkers(
         resourceLimits: { maxOldGenerationSizeMb: oldMb, maxYoungGenerationSizeMb: youngMb },
       }),
       name,
+      path.basename(ctx.config.file),
     );
   // The texts to index go from the reader to the indexer directly; only ids pass through this thread.
   const texts = new MessageChannel();

@@ -1,3 +1,4 @@
+import { jsonValueDepth, MAX_JSON_DEPTH, TOO_DEEP } from '../json-depth.js';
 import type { ChatMessage, ChatRole, JsonRecordFormat, NormalizedExample, ToolDefinition } from '../../../src-shared/domain/datasets.js';
 import { referenceOf } from '../../../src-shared/domain/datasets.js';
 import { contentText as text, functionCallTurn, linkToolCalls, messageExtras, recordTools, toolCalls } from './chat-fields.js';
@@ -39,6 +40,8 @@ export function recordFormat(record: unknown): JsonRecordFormat | null {
 /** One record in `format` as a conversation; throws RecordError naming the offending field. */
 export function normalizeRecord(format: JsonRecordFormat, record: unknown): NormalizedExample {
   if (!isObject(record)) throw new RecordError(`the record must be a JSON object, not ${Array.isArray(record) ? 'an array' : typeof record}`);
+  // before anything below recurses into a value (JSON.stringify in a message, a content walker)
+  if (jsonValueDepth(record) > MAX_JSON_DEPTH) throw new RecordError(`the record ${TOO_DEEP}`);
   switch (format) {
     case 'openai': {
       const list = record.messages;

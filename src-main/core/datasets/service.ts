@@ -7,7 +7,8 @@ import { DraftStore } from './draft.js';
 import { diffVersions } from './diff.js';
 import { assignSplits } from './curation/splits.js';
 import { resolveClusters } from './curation-jobs.js';
-import { detectImport, readRecords } from './formats/index.js';
+import { previewOffThread } from './preview-thread.js';
+import type { ImportHow } from './preview.js';
 import { readLines } from './line-reader.js';
 import type { ExportFormat } from './denormalize.js';
 import { exportTargets, manifestFile, type ExportSplit } from './export-job.js';
@@ -30,9 +31,6 @@ import type {
   ExamplesPage,
   ImportPreview,
   ImportSpec,
-  ImportContainer,
-  ColumnMapping,
-  JsonRecordFormat,
   NormalizedExample,
   RejectedRecord,
   ToolDefinition,
@@ -54,6 +52,7 @@ export class DatasetsService {
     private readonly runner: JobRunner,
     /** The data folder: an export may never write over its files. */
     private readonly dataDir: string,
+    private readonly options: { previewTimeoutMs?: number } = {},
   ) {
     this.store = new DatasetsStore(db);
     this.drafts = new DraftStore(db);
@@ -113,22 +112,9 @@ export class DatasetsService {
     };
   }
 
-  async previewImport(file: string, how: ImportHow, limit: number): Promise<ImportPreview> {
-    const { absolute, spec, columns } = await this.resolveImport(file, how);
-    const examples: NormalizedExample[] = [];
-    const rejects: RejectedRecord[] = [];
-    let linesRead = 0;
-    // A table none of whose columns looks like the prompt: show its columns, the user maps them
-    if (!spec.record && !spec.mapping && spec.container !== 'text') return { path: absolute, spec, columns, examples, rejects, linesRead };
-    await withFileErrorsAsync(absolute, async () => {
-      for await (const item of readRecords(absolute, spec)) {
-        linesRead = item.line;
-        if ('example' in item) examples.push(item.example);
-        else rejects.push(item.rejected);
-        if (examples.length + rejects.length >= limit) break;
-      }
-    });
-    return { path: absolute, spec, columns, examples, rejects, linesRead };
+  /** The import dialog's preview, on a worker thread with a time limit (no file can stop the app answering). */
+  previewImport(file: string, how: ImportHow, limit: number): Promise<ImportPreview> {
+    return previewOffThread(file, how, limit, this.options.previewTimeoutMs);
   }
 
   examples(name: string, version: number | undefined, offset: number, limit: number, filter: ExamplesFilter = {}): ExamplesPage {
@@ -262,55 +248,22 @@ export class DatasetsService {
     } else if (this.store.byName(name)) {
       throw new AppError('conflict', `a dataset named ${name} already exists (to add a file to it, import with append)`);
     }
-    const { absolute, spec } = await this.resolveImport(file, how);
+    // Detection reads the file too: on the preview's thread, with its time limit. A small file is read whole there, so
+    // one with no valid record is refused before a run starts (a larger one ends its run failed if nothing imports).
+    const size = withFileErrors(path.resolve(file), () => fs.statSync(path.resolve(file), { throwIfNoEntry: false })?.size ?? 0, 'path');
+    const whole = size <= PRECHECK_BYTES;
+    const preview = await previewOffThread(file, how, whole ? PRECHECK_RECORDS : 0, this.options.previewTimeoutMs);
+    const { path: absolute, spec } = preview;
     if (!spec.record && !spec.mapping && spec.container !== 'text') {
       throw new AppError('invalid_input', `${path.basename(absolute)}: choose which column holds the prompt`, 'mapping');
     }
-    await this.refuseIfNothingValid(absolute, spec);
+    if (whole && preview.examples.length === 0 && preview.rejects.length < PRECHECK_RECORDS) {
+      const first = preview.rejects[0];
+      const what = first === undefined ? 'has no records' : `has no valid record (${preview.rejects.length} rejected; line ${first.line}: ${first.reason})`;
+      throw new AppError('invalid_input', `${path.basename(absolute)} ${what}: nothing to import`, 'path');
+    }
     const run = this.runner.submit('datasets.import', { file: absolute, name, spec, append });
     return { runId: run.id, spec };
-  }
-
-  /**
-   * A small file whose records are all invalid is refused before a run starts, with the first reason (a larger one
-   * ends its run failed when nothing was imported).
-   */
-  private async refuseIfNothingValid(absolute: string, spec: ImportSpec): Promise<void> {
-    // Parquet is left to the run: its reader is not bounded for time on this thread.
-    if (spec.container === 'parquet' || fs.statSync(absolute).size > PRECHECK_BYTES) return;
-    const rejects: RejectedRecord[] = [];
-    for await (const item of readRecords(absolute, spec)) {
-      if ('example' in item) return;
-      rejects.push(item.rejected);
-      if (rejects.length >= PRECHECK_RECORDS) return;
-    }
-    const first = rejects[0];
-    const what = rejects.length === 0 ? 'has no records' : `has no valid record (${rejects.length} rejected; line ${first!.line}: ${first!.reason})`;
-    throw new AppError('invalid_input', `${path.basename(absolute)} ${what}: nothing to import`, 'path');
-  }
-
-  /** The file to import and how to read it: detected, then the user's choices applied; or a clear refusal. */
-  private async resolveImport(file: string, how: ImportHow): Promise<{ absolute: string; spec: ImportSpec; columns: string[] | null }> {
-    const absolute = path.resolve(file);
-    const st = withFileErrors(absolute, () => fs.statSync(absolute, { throwIfNoEntry: false }), 'path');
-    if (!st) throw new AppError('file_missing', `${absolute} does not exist`);
-    if (!st.isFile()) throw new AppError('not_a_file', `${path.basename(absolute)} is not a file`);
-    const detected = await withFileErrorsAsync(absolute, () => detectImport(absolute), 'path');
-    const spec: ImportSpec = { ...detected.spec };
-    if (how.container && how.container !== 'auto' && how.container !== spec.container) {
-      spec.container = how.container;
-      delete spec.record;
-      delete spec.mapping;
-    }
-    if (how.format && how.format !== 'auto') {
-      spec.record = how.format;
-      delete spec.mapping;
-    }
-    if (how.mapping) {
-      spec.mapping = how.mapping;
-      delete spec.record;
-    }
-    return { absolute, spec, columns: detected.columns };
   }
 
   startExport(
@@ -431,8 +384,4 @@ function describeSelection(selection: Selection): string {
   return parts.length ? `examples ${parts.join(', ')}` : 'all examples';
 }
 
-export interface ImportHow {
-  format?: JsonRecordFormat | 'auto';
-  container?: ImportContainer | 'auto';
-  mapping?: ColumnMapping;
-}
+export type { ImportHow } from './preview.js';

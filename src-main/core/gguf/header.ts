@@ -29,6 +29,8 @@ const CHUNK = 1 << 20;
 /** Array items kept for inspection; counts are always kept. */
 const ARRAY_HEAD = 8;
 const MAX_STRING = 64 * 1024 * 1024;
+/** Smallest size in bytes of an array item of each GGUF value type (a string: its 8-byte length). */
+const ITEM_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 8: 8, 10: 8, 11: 8, 12: 8 };
 
 /** Reads a file front to back in chunks, never past the header. */
 class Reader {
@@ -168,6 +170,12 @@ export function readGgufHeader(file: string): GgufHeader {
       if (type === 9) {
         const arrayType = r.u32();
         const length = Number(r.u64());
+        // every item takes at least its type's size (a string its 8-byte length): a count the file cannot hold is
+        // damage, refused now rather than read item by item up to the end of a multi-gigabyte file
+        const itemBytes = ITEM_BYTES[arrayType];
+        if (itemBytes !== undefined && length * itemBytes > st.size - r.pos) {
+          notGguf(`is truncated: its header ends early (array '${key}' claims ${length} items, more than the ${st.size - r.pos} bytes left can hold)`);
+        }
         const head: (number | string | bigint | boolean)[] = [];
         for (let j = 0; j < length; j++) {
           const v = scalar(arrayType, key);

@@ -51,6 +51,38 @@ describe('CSV and TSV import', () => {
     expect(ex[1]!.messages[0]!.content).toBe('Split\tthis');
   });
 
+  it('stops at a record with thousands of stray quotes (quadratic in csv-parse) with a reject, keeping the rows before', async () => {
+    // found by the fuzzer: every stray quote makes csv-parse copy the whole field into its error; 20 kB took 30 s
+    const file = write('quotes.csv', `prompt,completion\nfirst,1\nsecond,2\nx${'{"a":'.repeat(30_000)},3\nlast,4\n`);
+    const items = await all(file, { container: 'csv', mapping: { prompt: 'prompt', response: 'completion' } });
+    expect(lines(items)).toEqual([
+      [2, 'ok'],
+      [3, 'ok'],
+      [4, 'rejected'],
+    ]);
+    expect(rejected(items)[0]!.reason).toMatch(/^a quote appears inside an unquoted field in column "prompt" .*; the record holds more than 50 such errors, so reading stopped here$/);
+  });
+
+  it('with lone CR line ends, a bad record right after the header is rejected, not dropped as a repeat', async () => {
+    // found by the fuzzer: every record is on "line 1" when no \n ends a line, and the reject was taken for a duplicate
+    const file = write('cr.csv', 'prompt,completion\rx"y,1\rok,2\r');
+    const items = await all(file, { container: 'csv', mapping: { prompt: 'prompt', response: 'completion' } });
+    expect(lines(items)).toEqual([
+      [2, 'rejected'],
+      [3, 'ok'],
+    ]);
+  });
+
+  it('two bad records in a row: the first says which lines it took with it', async () => {
+    // found by the fuzzer: only the last reject got its "(lines … were not imported)", so lines 3–5 vanished silently
+    const file = write('two-bad.csv', 'prompt,completion\n"a\nb\n"c,1\n"ok",2\n"open\n');
+    const items = await all(file, { container: 'csv', mapping: { prompt: 'prompt', response: 'completion' } });
+    expect(rejected(items).map((r) => [r.line, /\(lines [^)]*\)/.exec(r.reason)?.[0] ?? ''])).toEqual([
+      [2, '(lines 2–5 were not imported)'],
+      [6, ''],
+    ]);
+  });
+
   it('rejects a row with the wrong column count at its line and imports the rest', async () => {
     const file = write('count.csv', 'prompt,response\na,b\nc,d,e\nf\ng,h\n');
     const items = await all(file, { container: 'csv' });

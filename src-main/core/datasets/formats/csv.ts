@@ -102,6 +102,10 @@ function skipReason(err: CsvError | undefined, columns: string[] | null, max: nu
 
 type Parsed = { items: TableItem[]; stop?: true };
 
+/** Errors csv-parse may report in one record before the reading stops (see on_skip). */
+const MAX_ERRORS_PER_RECORD = 50;
+class TooManyErrors extends Error {}
+
 /**
  * Streams a CSV (`delimiter` ',') or TSV ('\t') file with csv-parse in constant memory: the first record is the header,
  * then one row per record with the physical line it starts on, so a quoted field spanning lines does not shift the
@@ -121,6 +125,8 @@ export async function* readTable(
   let pending: TableItem[] = [];
   let header: string[] | null = null;
   let stopped = false;
+  let errors = 0; // since the last record read
+  const inFlight: TableItem[][] = []; // records handed to the stream and not yet taken out (lost if it errors)
   const parser = parse({
     bom: true,
     delimiter,
@@ -134,6 +140,13 @@ export async function* readTable(
       if (stopped) return undefined;
       const line = index.lineOf(typeof err?.bytes === 'number' ? err.bytes : 0);
       const last = pending.at(-1);
+      // csv-parse builds each error from the whole field read so far: thousands of stray quotes in one record cost
+      // quadratic time (a 20 kB line took half a minute), so after a few the reading stops, right here
+      if (++errors > MAX_ERRORS_PER_RECORD && last?.kind === 'reject') {
+        stopped = true;
+        last.reason += `; the record holds more than ${MAX_ERRORS_PER_RECORD} such errors, so reading stopped here`;
+        throw new TooManyErrors();
+      }
       if (last?.kind === 'reject' && last.line === line) return undefined; // the same record failing twice
       pending.push({ kind: 'reject', line, reason: skipReason(err, header, max), excerpt: excerpt(raw ?? '') });
       if (err?.code === 'CSV_MAX_RECORD_SIZE') {
@@ -146,6 +159,7 @@ export async function* readTable(
     // our records are the items to yield, not csv-parse's string arrays
     on_record: ((record: unknown, context: InfoRecord): Parsed => {
       if (stopped) return { items: [] };
+      errors = 0;
       const { record: fields, raw } = record as { record: string[]; raw: string };
       const end = index.lineOf(context.bytes - 1);
       const start = end - fields.reduce((n, f) => n + countNewlines(f), 0);
@@ -163,6 +177,7 @@ export async function* readTable(
       } else {
         items.push({ kind: 'row', line: start, fields, excerpt: excerpt(raw), ...(badUtf8Column !== undefined ? { badUtf8Column } : {}) });
       }
+      inFlight.push(items);
       return { items };
     }) as unknown as Options['on_record'],
   });
@@ -171,27 +186,39 @@ export async function* readTable(
   });
 
   let lastLine = 0;
-  for await (const parsed of parser as AsyncIterable<Parsed>) {
-    for (const item of parsed.items) {
+  let lastKind: TableItem['kind'] | null = null;
+  function* emit(items: TableItem[]): Generator<TableItem> {
+    for (const item of items) {
       if (item.line <= lastLine) {
-        if (item.kind === 'reject') continue; // already reported at this line
+        if (item.kind === 'reject' && lastKind === 'reject') continue; // already reported at this line
         item.line = lastLine + 1; // a file with lone CR line ends: keep lines increasing
       }
       lastLine = item.line;
+      lastKind = item.kind;
       yield item;
     }
-    if (parsed.stop) break; // nothing more is read
+  }
+  try {
+    for await (const parsed of parser as AsyncIterable<Parsed>) {
+      if (!parsed.stop) inFlight.shift();
+      yield* emit(parsed.items);
+      if (parsed.stop) break; // nothing more is read
+    }
+  } catch (e) {
+    if (!(e instanceof TooManyErrors)) throw e;
+    for (const items of inFlight.splice(0)) yield* emit(items); // the records read before it, then its reject (pending)
   }
   if (!stopped) noteLostLines(pending, index.lineCount + 1);
-  for (const item of pending) {
-    if (item.line <= lastLine) continue;
-    lastLine = item.line;
-    yield item;
-  }
+  yield* emit(pending);
 }
 
-/** After records the parser skipped, say which lines were lost up to the next record (starting at `next`). */
+/**
+ * After records the parser skipped, say which lines each lost, up to the next item (the next record starts at
+ * `next`): two skipped records in a row lose the lines between them too.
+ */
 function noteLostLines(items: TableItem[], next: number) {
-  const last = items.at(-1);
-  if (last?.kind === 'reject' && next - 1 > last.line) last.reason += ` (lines ${last.line}–${next - 1} were not imported)`;
+  items.forEach((item, i) => {
+    const until = items[i + 1]?.line ?? next;
+    if (item.kind === 'reject' && until - 1 > item.line) item.reason += ` (lines ${item.line}–${until - 1} were not imported)`;
+  });
 }

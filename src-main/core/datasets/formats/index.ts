@@ -11,6 +11,7 @@ import { readJsonArray } from './json-array.js';
 import { autoMapping, findColumn, mapRow, missingColumns, tableShape } from './mapping.js';
 import { openParquet } from './parquet.js';
 import { Utf8Checker } from './utf8.js';
+import { jsonValueDepth, MAX_JSON_DEPTH, TOO_DEEP } from '../../json-depth.js';
 
 export { autoMapping, AUTO_COLUMNS } from './mapping.js';
 
@@ -304,10 +305,17 @@ function objectItem(line: number, value: unknown, spec: ImportSpec, mapping: Col
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new RecordError(`the record must be a JSON object, not ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
     }
+    if (jsonValueDepth(value) > MAX_JSON_DEPTH) throw new RecordError(`the record ${TOO_DEEP}`);
     return { line, example: mapRow(value as Record<string, unknown>, mapping!) };
   } catch (e) {
     if (!(e instanceof RecordError)) throw e;
-    return { line, rejected: { line, reason: e.message, excerpt: excerpt(raw()) } };
+    let text = '';
+    try {
+      text = raw();
+    } catch {
+      /* a value JSON.stringify cannot write (too deep for its recursion): the reason says what is wrong */
+    }
+    return { line, rejected: { line, reason: e.message, excerpt: excerpt(text) } };
   }
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { streamArray } from 'stream-json/core/streamers/stream-array.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../line-reader.js';
+import { MAX_JSON_DEPTH, TOO_DEEP } from '../../json-depth.js';
 import { Utf8Checker } from './utf8.js';
 import type { RejectedRecord } from '../../../../src-shared/domain/datasets.js';
 
@@ -45,7 +46,17 @@ export async function* readJsonArray(
 ): AsyncGenerator<ArrayItem> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const tokenizer = jsonParser({ streamValues: false });
-  const elements = streamArray();
+  // Elements in the order they end: kept ones with their value, and those dropped for nesting too deep (the
+  // assembler stops building one as soon as it passes the limit, so nothing recursive ever sees it).
+  let found: ({ key: number; value: unknown } | { tooDeep: true })[] = [];
+  const elements = streamArray({
+    includeUndecided: true,
+    objectFilter: (asm) => {
+      if (asm.depth <= MAX_JSON_DEPTH + 1) return undefined; // the array itself is level 1
+      found.push({ tooDeep: true });
+      return false;
+    },
+  });
   const checker = new Utf8Checker();
   const decoder = new TextDecoder('utf-8'); // drops a leading BOM
   let next = 1; // 1-based index of the element being read
@@ -69,11 +80,11 @@ export async function* readJsonArray(
     const text = typeof piece === 'string' ? piece : last.text;
     if (typeof piece === 'string') last = { text: piece, line: fileLine };
     let tokens: Token[];
-    const found: { key: number; value: unknown }[] = [];
+    found = [];
     try {
       // the tokenizer takes `none` (a registered symbol) as "end of input"
       tokens = outputs<Token>(tokenizer(piece as string));
-      for (const t of tokens) found.push(...outputs<{ key: number; value: unknown }>(elements(t)));
+      for (const t of tokens) for (const o of outputs<{ key: number; value: unknown }>(elements(t))) found.push(o);
     } catch (e) {
       const message = (e as Error).message;
       if (/should be an array/.test(message)) throw fail('the file holds a single JSON value, not an array of records');
@@ -85,9 +96,13 @@ export async function* readJsonArray(
     }
     since += text.length;
     if (since > max) throw fail(`record ${next} is longer than the limit of ${max} characters`);
-    for (const { key, value } of found) {
-      yield { line: key + 1, value };
-      next = key + 2;
+    // (StreamArray's keys skip dropped elements: the index is counted here)
+    for (const f of found) {
+      if ('tooDeep' in f) {
+        const excerpt = text.slice(text.match(/^[\s,]*/)![0].length).slice(0, 200);
+        yield { line: next, rejected: { line: next, reason: `record ${next} ${TOO_DEEP}`, excerpt } };
+      } else yield { line: next, value: f.value };
+      next++;
       since = 0;
     }
     if (typeof piece === 'string') fileLine += countNewlines(piece);

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
-import type { AsyncBuffer, CompressionCodec, Compressors, FileMetaData } from 'hyparquet';
+import type { AsyncBuffer, CompressionCodec, Compressors, FileMetaData, SchemaTree } from 'hyparquet';
 import { AppError } from '../../../../src-shared/errors.js';
+import { getTreePath } from 'hyparquet/src/schema.js';
+import { checkFooter, checkPages } from './parquet-checks.js';
 
 /** An AsyncBuffer over an open file: hyparquet reads the footer, then each row group's column chunks, never the whole file. */
 function fileBuffer(handle: fs.promises.FileHandle, size: number): AsyncBuffer {
@@ -21,6 +23,23 @@ function fileBuffer(handle: fs.promises.FileHandle, size: number): AsyncBuffer {
       return bytes.buffer;
     },
   };
+}
+
+/** Bytes [start, end) from chunks already read, when they cover the range without a gap (hyparquet may ask for several adjacent chunks at once). */
+function fromChunks(chunks: { start: number; bytes: ArrayBuffer }[], start: number, end: number): ArrayBuffer | null {
+  const exact = chunks.find((c) => c.start === start && c.start + c.bytes.byteLength === end);
+  if (exact) return exact.bytes;
+  const out = new Uint8Array(end - start);
+  let at = start;
+  for (const c of [...chunks].sort((a, b) => a.start - b.start)) {
+    const cEnd = c.start + c.bytes.byteLength;
+    if (cEnd <= at || c.start > at) continue;
+    const to = Math.min(end, cEnd);
+    out.set(new Uint8Array(c.bytes, at - c.start, to - at), at - start);
+    at = to;
+    if (at === end) return out.buffer;
+  }
+  return null;
 }
 
 // hyparquet decodes SNAPPY and UNCOMPRESSED itself; Node's zlib adds GZIP and BROTLI, and ZSTD where the runtime has
@@ -63,9 +82,23 @@ export async function openParquet(file: string): Promise<ParquetFile> {
     try {
       metadata = await parquetMetadataAsync(buffer);
     } catch (e) {
-      throw notParquet(`bad footer: ${(e as Error).message}; is the file truncated?`);
+      // hyparquet's own checks say what is wrong; a TypeError from inside it means fields missing or of the wrong type
+      const why = e instanceof TypeError ? 'fields of its footer are missing or of the wrong type' : (e as Error).message;
+      throw notParquet(`bad footer: ${why}; is the file truncated?`);
     }
-    const schema = parquetSchema(metadata);
+    // Every count and offset of the footer against the schema, the file's size and each other, before hyparquet (whose
+    // loops trust them) reads anything: a damaged footer is refused here with the reason, not decoded into garbage,
+    // a loop over a bogus count, or rows silently missing.
+    const damaged = (why: string) => new AppError('invalid_input', `${name}: damaged Parquet file: ${why}`);
+    const footerStart = size - 8 - metadata.metadata_length;
+    const problem = checkFooter(metadata, footerStart);
+    if (problem) throw damaged(problem);
+    let schema: SchemaTree;
+    try {
+      schema = parquetSchema(metadata);
+    } catch (e) {
+      throw damaged(`its schema cannot be read (${(e as Error).message})`);
+    }
     const columns = schema.children.map((c) => c.element.name);
     for (const group of metadata.row_groups) {
       for (const chunk of group.columns) {
@@ -90,9 +123,23 @@ export async function openParquet(file: string): Promise<ParquetFile> {
           let rows: Record<string, unknown>[] | null = null;
           let error = '';
           try {
-            rows = await parquetReadObjects({ file: buffer, metadata, columns: wanted, rowStart: first, rowEnd: first + count, compressors: COMPRESSORS });
+            // The chunks to decode are read once, their pages walked header by header (bounded by the chunk's bytes),
+            // then handed to hyparquet from memory.
+            const chunks: { start: number; bytes: ArrayBuffer }[] = [];
+            for (const chunk of group.columns) {
+              if (!wanted.includes(chunk.meta_data!.path_in_schema[0]!)) continue;
+              const start = Number(chunk.meta_data!.dictionary_page_offset || chunk.meta_data!.data_page_offset);
+              const bytes = await buffer.slice(start, start + Number(chunk.meta_data!.total_compressed_size));
+              const bad = checkPages(bytes, chunk.meta_data!, getTreePath(schema, chunk.meta_data!.path_in_schema), COMPRESSORS);
+              if (bad) throw new Error(bad);
+              chunks.push({ start, bytes });
+            }
+            const file: AsyncBuffer = { byteLength: size, slice: (start, end = size) => fromChunks(chunks, start, end) ?? buffer.slice(start, end) };
+            rows = await parquetReadObjects({ file, metadata, columns: wanted, rowStart: first, rowEnd: first + count, compressors: COMPRESSORS });
+            if (rows.length !== count) throw new Error(`${rows.length} rows decoded where the footer says ${count}`);
           } catch (e) {
-            error = (e as Error).message;
+            error = e instanceof RangeError ? `the data is damaged (${e.message})` : (e as Error).message;
+            rows = null;
           }
           yield rows ? { first, rows } : { first, count, error };
           first += count;
