@@ -13,7 +13,7 @@ import { readLines } from './line-reader.js';
 import type { ExportFormat } from './denormalize.js';
 import { exportTargets, manifestFile, type ExportSplit } from './export-job.js';
 import { checkOutputPath } from '../files/output-path.js';
-import { withFileErrors, withFileErrorsAsync } from '../files/errors.js';
+import { withFileErrors } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type {
   ChatMessage,
