@@ -103,7 +103,7 @@ describe('MinHasher', () => {
 
   it('handles empty and short texts', () => {
     const h = new MinHasher();
-    expect([...h.signature('')].every((v) => v === 0x7fffffff)).toBe(true);
+    expect([...h.signature('')].filter((v) => v !== 0x7fffffff)).toEqual([]);
     expect(estimatedJaccard(h.signature('abc'), h.signature('ABC'))).toBe(1);
     expect(estimatedJaccard(h.signature('abc'), h.signature('abd'))).toBeLessThan(0.1);
   });
