@@ -4,9 +4,9 @@ import { defineConfig } from 'vitest/config';
 // (real node-llama-cpp on the fixture models, a killed server), `e2e` (Debian Chromium against `distillery serve`).
 // Files run one at a time: the machine has 2 cores and inference tests measure nothing when they fight for them.
 const shared = { testTimeout: 60_000, hookTimeout: 180_000, globalSetup: ['test/fixtures/global-setup.ts'] };
-const project = (name: string, order: number, include: string[]) => ({
+const project = (name: string, order: number, include: string[], globalSetup: string[] = []) => ({
   extends: true as const,
-  test: { ...shared, name, include, sequence: { groupOrder: order } },
+  test: { ...shared, globalSetup: [...shared.globalSetup, ...globalSetup], name, include, sequence: { groupOrder: order } },
 });
 
 export default defineConfig({
@@ -34,7 +34,23 @@ export default defineConfig({
         'test/adapters/*.test.ts',
         'test/electron/**/*.test.ts',
       ]),
-      project('engine', 1, ['test/fixtures/**/*.test.ts', 'test/llm/**/*.test.ts', 'test/playground/**/*.test.ts', 'test/server/kill.test.ts', 'test/distill/local.test.ts', 'test/distill/cli.test.ts', 'test/distill/llama-server.test.ts', 'test/distill/kill.test.ts', 'test/adapters/engine/**/*.test.ts']),
+      // llama.cpp's llama-server and llama-perplexity are built (or found in the cache) once, before the project's files
+      project(
+        'engine',
+        1,
+        [
+          'test/fixtures/**/*.test.ts',
+          'test/llm/**/*.test.ts',
+          'test/playground/**/*.test.ts',
+          'test/server/kill.test.ts',
+          'test/distill/local.test.ts',
+          'test/distill/cli.test.ts',
+          'test/distill/llama-server.test.ts',
+          'test/distill/kill.test.ts',
+          'test/adapters/engine/**/*.test.ts',
+        ],
+        ['test/fixtures/llama-tools-setup.ts'],
+      ),
       project('e2e', 2, ['test/e2e/**/*.test.ts']),
     ],
   },

@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { AppError } from '../../src-shared/errors.js';
 
 /**
  * The entry of the worker thread script `name` (e.g. 'import-worker') that sits beside the module at `from` (its
  * `import.meta.url`): the bundled `<name>.js` beside the app's main bundle; or, running from the TypeScript sources
  * (CLI, tests), a bootstrap that registers tsx in the worker (execArgv --import does not reach a worker's entry on
- * Node 20) and imports `<name>.ts`. Null when the bundle has no such file.
+ * Node 20) and imports `<name>.ts`. Throws when the bundle has no such file.
  */
-export function workerEntry(from: string, name: string): URL | null {
+export function workerEntry(from: string, name: string): URL {
   if (from.endsWith('.ts')) {
     const pkg = createRequire(from).resolve('tsx/package.json');
     const api = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
@@ -20,5 +21,8 @@ export function workerEntry(from: string, name: string): URL | null {
     );
   }
   const url = new URL(`./${name}.js`, from);
-  return fs.existsSync(url) ? url : null;
+  // every build writes it (electron-vite for the app, scripts/build-cli.mjs for out/cli): without it, refuse rather
+  // than quietly run the work on the thread that answers
+  if (!fs.existsSync(url)) throw new AppError('internal', `the worker ${fileURLToPath(url)} is missing: this build is incomplete (npm run build)`);
+  return url;
 }

@@ -7,6 +7,8 @@ export interface EngineInfo {
   /** Threads used for inference when the setting is 'auto'. */
   defaultThreads: number;
   cpuCores: number;
+  /** Model files loaded from disk since the engine started (a model already loaded is reused and not counted). */
+  modelLoads: number;
 }
 
 export interface SystemInfo {

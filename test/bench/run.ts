@@ -7,6 +7,7 @@ import { datasetsBench } from './datasets.js';
 import { distillBench } from './distill.js';
 import { adaptersBench } from './adapters.js';
 import { cliBench } from './cli.js';
+import { curationBench } from './curation.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
@@ -14,6 +15,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   distill: distillBench,
   adapters: adaptersBench,
   cli: cliBench,
+  curation: curationBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -24,7 +26,8 @@ if (!bench) {
   datasets [--examples N]
   distill [--prompts N] [--tokens N] [--model FILE.gguf]
   adapters [--ctx N] [--chunks N] [--model FILE.gguf --lora FILE.gguf]
-  cli [--reps N] [--no-sources] [--no-npx]`);
+  cli [--reps N] [--no-sources] [--no-npx]
+  curation [--examples N]`);
   process.exit(2);
 }
 try {

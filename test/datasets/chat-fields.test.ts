@@ -144,9 +144,9 @@ describe('tool calls, content parts and per-message fields', () => {
     const items = [...(await all(file, 'openai')), ...(await all(file, 'sharegpt'))];
     const got = reasons(items).map(([, reason]) => reason);
     expect(got).toContain('messages[0].content[1] is a "image_url" part; only text parts can be imported (Distillery is text-only)');
-    expect(got.some((r) => String(r).startsWith('conversations[1].value is not JSON {"name", "arguments"}'))).toBe(true);
+    expect(got).toContainEqual(expect.stringMatching(/^conversations\[1\]\.value is not JSON \{"name", "arguments"\}/));
     expect(got).toContain('conversations[1].value must be {"name": "…", "arguments": {…}}');
-    expect(got.some((r) => String(r).startsWith('tools is not a JSON list of functions'))).toBe(true);
+    expect(got).toContainEqual(expect.stringMatching(/^tools is not a JSON list of functions/));
     expect(got).toContain('messages[1].tool_calls[0].type must be "function", not "code"');
     expect(got).toContain('messages[1].weight must be a number, not string');
     expect(got).toContain('tools must be a list of functions, not number');

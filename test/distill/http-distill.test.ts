@@ -85,7 +85,7 @@ describe('distillation with an OpenAI-compatible teacher', () => {
       expect(answers.rows.map((r) => r.answer)).toEqual(['ahpla yas', 'ateb yas', 'ammag yas', 'atled yas', 'nolispe yas']);
       expect(answers.rows[0]).toMatchObject({ promptTokens: 10, completionTokens: 7, finishReason: 'stop' });
       expect(seen).toHaveLength(6); // 5 prompts + the retried one
-      expect(seen.every((s) => s.auth === `Bearer ${KEY}` && s.body.model === 'big-teacher' && s.body.max_tokens === 32)).toBe(true);
+      for (const s of seen) expect(s).toMatchObject({ auth: `Bearer ${KEY}`, body: { model: 'big-teacher', max_tokens: 32 } });
       expect(new Set(seen.map((s) => s.body.seed)).size).toBe(5); // a seed per answer, the same on retry
       const out = await ws.client.call('datasets.examples', { name: 'reversed', offset: 0, limit: 10 });
       expect(out.rows[4]!.messages).toEqual([
@@ -93,7 +93,7 @@ describe('distillation with an OpenAI-compatible teacher', () => {
         { role: 'assistant', content: 'nolispe yas' },
       ]);
       const run = await ws.client.call('runs.get', { id: runId });
-      expect(run.logs.some((l) => /retrying a request/.test(l.message))).toBe(true);
+      expect(run.logs.map((l) => l.message)).toContainEqual(expect.stringMatching(/retrying a request/));
       expect(run.lineage).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'endpoint', label: `big-teacher at ${new URL(url).host}` })]));
       // the key is nowhere in the database or its WAL
       ws.app.db.pragma('wal_checkpoint(TRUNCATE)');

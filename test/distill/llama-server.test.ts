@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../helpers/workspace.js';
 import { fixtureModel } from '../fixtures/models.js';
-import { ensureLlamaServer } from '../tools/build-llama-server.js';
 
-// The OpenAI-compatible path against a real server: llama.cpp's llama-server (built from the bundled source, see
-// test/tools/build-llama-server.ts; .ci/run builds it first) serving the fixture teacher on 127.0.0.1.
+// The OpenAI-compatible path against a real server: llama.cpp's llama-server (built from the bundled source by
+// test/tools/build-llama-server.ts, once per run in test/fixtures/llama-tools-setup.ts; .ci/run builds it first) serving
+// the fixture teacher on 127.0.0.1.
 let server: ChildProcess;
 let baseUrl: string;
 let ws: Workspace;
@@ -23,7 +23,7 @@ const freePort = () =>
   });
 
 beforeAll(async () => {
-  const binary = ensureLlamaServer();
+  const binary = inject('llamaServer');
   const port = await freePort();
   // --chat-template llama2: the fixture's own ChatML template names <|im_start|>, which the llama-spm vocabulary lacks as
   // a special token, so llama-server cannot feed its generation prompt to a grammar ("error initializing grammar
@@ -40,7 +40,7 @@ beforeAll(async () => {
   const file = path.join(tempDir(), 'prompts.jsonl');
   fs.writeFileSync(file, Array.from({ length: 6 }, (_, i) => JSON.stringify({ prompt: `Question ${i + 1}: what does error E-${i} mean?` })).join('\n'));
   await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'prompts' })).runId);
-}, 1_200_000);
+});
 
 afterAll(async () => {
   await ws?.close();

@@ -76,7 +76,7 @@ describe('job runner', () => {
     expect(end.error).toBe('item 3 is broken');
     expect(rows(app, run.id)).toEqual([0, 1, 2]);
     const detail = await client.call('runs.get', { id: run.id });
-    expect(detail.logs.some((l) => l.level === 'error' && l.message === 'item 3 is broken')).toBe(true);
+    expect(detail.logs).toContainEqual(expect.objectContaining({ level: 'error', message: 'item 3 is broken' }));
   });
 
   it('cancels a running job promptly and a queued one before it starts', async () => {

@@ -45,12 +45,13 @@ describe('LlmEngine', () => {
     expect(c).not.toBe(a);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)).toBe(1);
-    expect(progress.every((p, i) => p >= 0 && p <= 1 && (i === 0 || p >= progress[i - 1]!))).toBe(true);
+    expect(progress.filter((p, i) => p < 0 || p > 1 || (i > 0 && p < progress[i - 1]!))).toEqual([]); // within [0, 1], never going back
     // already loaded: progress jumps straight to 1
     const again: number[] = [];
     expect(await engine.loadModel(teacher, { onProgress: (p) => again.push(p) })).toBe(a);
     expect(again).toEqual([1]);
-    expect(engine.info()).toMatchObject({ gpu: 'cpu', defaultThreads: engine.defaultThreads() });
+    // three calls, two files: each file was read from disk once
+    expect(engine.info()).toMatchObject({ gpu: 'cpu', defaultThreads: engine.defaultThreads(), modelLoads: 2 });
   }, 30_000);
 
   it('creates contexts with the thread override, or the measured default', async () => {
@@ -129,7 +130,7 @@ describe('benchmarkModel', () => {
 
   it('can be cancelled', async () => {
     const controller = new AbortController();
-    const started = performance.now();
+    // 3 × 100,000 tokens cannot finish within the test's 30 s: only the abort can end it
     const e = await rejection(
       benchmarkModel(
         engine,
@@ -144,6 +145,5 @@ describe('benchmarkModel', () => {
       ),
     );
     expect(e).toMatchObject({ code: 'cancelled' });
-    expect(performance.now() - started).toBeLessThan(5000);
   }, 30_000);
 });

@@ -81,7 +81,7 @@ describe('model library', () => {
         { name: 'files_refused', value: 1, unit: 'files', step: null },
       ]),
     );
-    expect(run.logs.some((l) => l.level === 'warn' && /broken\.gguf is not a GGUF file/.test(l.message))).toBe(true);
+    expect(run.logs).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringMatching(/broken\.gguf is not a GGUF file/) }));
     expect(run.lineage.filter((l) => l.direction === 'output' && l.kind === 'model')).toHaveLength(2);
     const names = (await ws.client.call('models.list', {})).map((m) => m.name).sort();
     expect(names).toEqual(['a', 'b']);

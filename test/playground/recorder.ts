@@ -15,6 +15,8 @@ export function recordPlaygroundEvents() {
   const last = (id: string) => of(id).find((e) => e.type === 'done' || e.type === 'error');
   return {
     emit: bus.emit,
+    /** Calls `listener` with each playground event as it is emitted (synchronously, inside the generation's callback). */
+    subscribe: (listener: (e: GenerationEvent) => void) => bus.subscribe((e) => e.name === 'playground.event' && listener(e.payload)),
     events,
     of,
     /** Resolves with the `done` or `error` event of `id`. */

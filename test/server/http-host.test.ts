@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpHost, type HttpHost } from '../../src-main/server/http-host.js';
 import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
 import { callHttp } from '../helpers/server.js';
+import { createHttpTransport } from '../../src-shared/http-transport.js';
 import type { EventEnvelope } from '../../src-shared/contract/index.js';
 
 let ws: Workspace;
@@ -20,35 +21,6 @@ afterAll(async () => {
   await host.close();
   await ws.close();
 });
-
-/** Reads server-sent events until `count` envelopes arrived. */
-async function collectEvents(count: number, during: () => Promise<void>): Promise<EventEnvelope[]> {
-  const controller = new AbortController();
-  const res = await fetch(`${host.url}/api/events`, { signal: controller.signal });
-  expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-  const reader = res.body!.getReader();
-  const events: EventEnvelope[] = [];
-  let buffer = '';
-  const reading = (async () => {
-    while (events.length < count) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += new TextDecoder().decode(value);
-      let i: number;
-      while ((i = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, i);
-        buffer = buffer.slice(i + 2);
-        const data = block.split('\n').find((l) => l.startsWith('data: '));
-        if (data) events.push(JSON.parse(data.slice(6)) as EventEnvelope);
-      }
-    }
-  })();
-  await new Promise((r) => setTimeout(r, 50)); // let the subscription register
-  await during();
-  await reading;
-  controller.abort();
-  return events;
-}
 
 describe('HTTP host', () => {
   it('binds to loopback and answers contract calls as Results', async () => {
@@ -109,10 +81,20 @@ describe('HTTP host', () => {
   });
 
   it('streams events over server-sent events', async () => {
-    const events = await collectEvents(1, async () => {
+    const controller = new AbortController();
+    const raw = await fetch(`${host.url}/api/events`, { signal: controller.signal });
+    expect(raw.headers.get('content-type')).toMatch(/text\/event-stream/);
+    controller.abort();
+
+    const transport = createHttpTransport(host.url);
+    try {
+      const first = new Promise<EventEnvelope>((resolve) => transport.subscribe(resolve));
+      await transport.ready; // the stream is open, so the host has subscribed it to the app's events
       await callHttp(host.url, 'settings.update', { inferenceThreads: 2 });
-    });
-    expect(events[0]).toEqual({ name: 'settings.changed', payload: { inferenceThreads: 2 } });
+      expect(await first).toEqual({ name: 'settings.changed', payload: { inferenceThreads: 2 } });
+    } finally {
+      transport.close();
+    }
   });
 
   it('serves the built UI with a strict CSP and never outside its folder', async () => {

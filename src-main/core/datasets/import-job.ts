@@ -4,8 +4,6 @@ import { z } from 'zod';
 import type { JobContext, JobKind } from '../jobs/types.js';
 import { SEARCH_FILE } from '../store/search-db.js';
 import { nowIso } from '../store/db.js';
-import type { JsonlItem } from './jsonl.js';
-import { readRecords } from './formats/index.js';
 import { workerEntry } from '../worker-entry.js';
 import { SOURCE_STRIDE, type DatasetsStore, type ImportTarget } from './store.js';
 import type { FromWorker, ToWorker, WorkerData } from './import-worker.js';
@@ -39,7 +37,7 @@ interface Counts {
 /**
  * "Import a dataset": streams a file into version 1 of a new dataset (or the next version of one, for an append),
  * committing a batch of lines at a time with the lines it rejected. Reading and the full-text index run on two worker
- * threads while this thread inserts (a pipeline over two cores and two SQLite files); without workers, all runs here. The dataset
+ * threads while this thread inserts (a pipeline over two cores and two SQLite files). The dataset
  * or version stays hidden ('importing') until the end; a resumed run continues after the last committed line (and
  * indexes what the last attempt committed but did not index); a cancelled one is removed whole.
  */
@@ -67,9 +65,7 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
       ctx.lineage('input', 'file', file, path.basename(file));
       try {
         const counts: Counts = { lines: after, imported: 0, rejected: 0 };
-        const entry = process.env.DISTILLERY_IMPORT_IN_THREAD === '1' ? null : workerEntry(import.meta.url, 'import-worker');
-        if (entry) await importInWorkers(ctx, store, target, after, entry, counts);
-        else await importInThread(ctx, store, target, after, counts);
+        await importInWorkers(ctx, store, target, after, workerEntry(import.meta.url, 'import-worker'), counts);
         ctx.throwIfCancelled();
         const totalRejected = store.rejects(ctx.runId, 1_000_000).length;
         if (importedBy(ctx, target) === 0) {
@@ -103,33 +99,6 @@ const importedBy = (ctx: JobContext<ImportConfig>, target: ImportTarget) =>
     .get(target.versionId, target.base, target.base + SOURCE_STRIDE) as number;
 
 const report = (ctx: JobContext<ImportConfig>, c: Counts) => ctx.progress(c.lines, null, `${c.imported} examples, ${c.rejected} rejected`);
-
-async function importInThread(ctx: JobContext<ImportConfig>, store: DatasetsStore, target: ImportTarget, after: number, counts: Counts): Promise<void> {
-  let batch: JsonlItem[] = [];
-  let size = 0;
-  const flush = () => {
-    if (batch.length === 0) return;
-    const items = batch;
-    batch = [];
-    size = 0;
-    const [from, to] = [items[0]!.line, items.at(-1)!.line];
-    ctx.commitItem(`lines-${from}-${to}`, () => {
-      store.insertBatch(target, ctx.runId, items);
-      store.indexLines(target, ctx.runId, from, to);
-    });
-    report(ctx, counts);
-  };
-  for await (const item of readRecords(ctx.config.file, ctx.config.spec, { signal: ctx.signal })) {
-    if (item.line <= after) continue;
-    counts.lines = item.line;
-    if ('example' in item) counts.imported++;
-    else counts.rejected++;
-    batch.push(item);
-    if ('example' in item) for (const m of item.example.messages) size += m.content.length;
-    if (batch.length >= BATCH || size >= BATCH_BYTES) flush();
-  }
-  flush();
-}
 
 /** A worker thread as a queue of messages, failing when it errors or stops unexpectedly. */
 class WorkerChannel {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { previewFile, type ImportHow, type PreviewMessage } from './preview.js';
+import type { ImportHow, PreviewMessage } from './preview.js';
 import { workerEntry } from '../worker-entry.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type { ImportPreview } from '../../../src-shared/domain/datasets.js';
@@ -16,11 +16,9 @@ const STARTUP_MS = 60_000;
  * previewFile on a worker thread with a time limit, so that no file (a damaged Parquet footer sending a decoder into
  * a huge loop, a record that takes gigabytes) can stop the app answering: past `timeoutMs` the thread is terminated
  * and the call fails with "preview of <file> took longer than N s"; a thread that runs out of its memory fails too.
- * Without a worker script (a bundle that lacks it), it runs here.
  */
 export async function previewOffThread(file: string, how: ImportHow, limit: number, timeoutMs = PREVIEW_TIMEOUT_MS): Promise<ImportPreview> {
   const entry = workerEntry(import.meta.url, 'preview-worker');
-  if (!entry) return previewFile(file, how, limit);
   const name = path.basename(file);
   const worker = new Worker(entry, { workerData: { file, how, limit }, resourceLimits: { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 16 } });
   try {

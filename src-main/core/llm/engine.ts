@@ -44,6 +44,7 @@ export class LlmEngine {
   private readonly models = new Map<string, LlamaModel>();
   private readonly lock = new Mutex();
   private disposed = false;
+  private modelLoads = 0;
 
   constructor(private readonly options: EngineOptions = {}) {}
 
@@ -79,6 +80,7 @@ export class LlmEngine {
         return cached;
       }
       const model = await this.loadUncached(key, options);
+      this.modelLoads++;
       this.models.set(key, model);
       return model;
     });
@@ -148,6 +150,7 @@ export class LlmEngine {
       gpu: llama === null ? null : llama.gpu === false ? 'cpu' : llama.gpu,
       defaultThreads: this.defaultThreads(),
       cpuCores: cpuCores(),
+      modelLoads: this.modelLoads,
     };
   }
 

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LlamaModel } from 'node-llama-cpp';
 import { perplexity, tokenizeForPerplexity, type PerplexityAdapter, type PerplexityResult } from '../../../src-main/core/adapters/perplexity.js';
 import { writeSyntheticLora } from '../../../src-main/core/gguf/synthetic.js';
 import { LlmEngine } from '../../../src-main/core/llm/engine.js';
 import { fixtureAdapter, fixtureModel, fixtureSpec } from '../../fixtures/models.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { ensureLlamaPerplexity, llamaPerplexity, perplexityText } from '../../tools/build-llama-perplexity.js';
+import { llamaPerplexity, perplexityText } from '../../tools/build-llama-perplexity.js';
 
 /**
  * The app's perplexity against llama.cpp's own `llama-perplexity` on the fixture student (a random 2-layer llama with a
@@ -38,7 +38,7 @@ async function rejection(p: Promise<unknown>): Promise<{ code?: string; message:
 }
 
 beforeAll(async () => {
-  binary = ensureLlamaPerplexity();
+  binary = inject('llamaPerplexity'); // built once by test/fixtures/llama-tools-setup.ts
   studentFile = await fixtureModel('student');
   lora = await fixtureAdapter('student-lora');
   dir = tempDir('distillery-ppl-');

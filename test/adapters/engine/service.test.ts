@@ -107,6 +107,7 @@ describe('adapters through the contract', () => {
         return end;
       };
       const base = await gen([]);
+      const loadsAfterBase = (await ws.client.call('system.info', {})).engine.modelLoads;
       const zero = await gen([{ id: loraA, scale: 0 }]);
       const full = await gen([{ id: loraA, scale: 1 }]);
       const both = await gen([
@@ -116,8 +117,8 @@ describe('adapters through the contract', () => {
       expect(zero.text).toBe(base.text);
       expect(full.text).not.toBe(base.text);
       expect(both.text).not.toBe(full.text);
-      // the base model was loaded once: later generations report no load time worth the name
-      expect(both.stats.loadMs).toBeLessThan(50);
+      // the base model was loaded once: attaching and switching adapters loads no model again
+      expect((await ws.client.call('system.info', {})).engine.modelLoads).toBe(loadsAfterBase);
     } finally {
       off();
     }
@@ -138,7 +139,7 @@ describe('adapters through the contract', () => {
     const r = await ws.client.call('adapters.compareResults', { runId });
     expect(r.variants.map((v) => v.label)).toEqual(['student', 'student + A', 'A off']);
     for (const p of r.prompts) {
-      expect(p.answers.every((a) => a !== null && a.tokens > 0)).toBe(true);
+      expect(p.answers.filter((a) => a === null || a.tokens <= 0)).toEqual([]);
       expect(p.answers[2]!.text).toBe(p.answers[0]!.text); // scale 0 = the base, same seed and settings
       expect(p.answers[1]!.text).not.toBe(p.answers[0]!.text);
     }

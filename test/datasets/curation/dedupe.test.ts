@@ -103,7 +103,7 @@ describe('MinHasher', () => {
 
   it('handles empty and short texts', () => {
     const h = new MinHasher();
-    expect([...h.signature('')].every((v) => v === 0x7fffffff)).toBe(true);
+    expect([...h.signature('')].filter((v) => v !== 0x7fffffff)).toEqual([]);
     expect(estimatedJaccard(h.signature('abc'), h.signature('ABC'))).toBe(1);
     expect(estimatedJaccard(h.signature('abc'), h.signature('abd'))).toBeLessThan(0.1);
   });
@@ -234,14 +234,12 @@ describe('nearDuplicateClusters', () => {
     expect(index.signatureOf(123456)).toBeNull();
   });
 
-  it('stays fast when thousands of items share a template', () => {
+  it('puts thousands of items sharing a template in one cluster (its speed: npm run bench -- curation)', () => {
     const random = rng(9);
     const vocab = vocabulary(random, 1000);
     const template = randomText(random, vocab, 560);
     const items = Array.from({ length: 6000 }, (_, id) => ({ id, text: `${template} ${id % 2 === 0 ? 'yes' : `answer ${id}`}` }));
-    const start = performance.now();
     const { clusters } = nearDuplicateClusters(items, { threshold: 0.8 });
-    expect(performance.now() - start).toBeLessThan(10_000);
     expect(clusters).toHaveLength(1);
     expect(clusters[0]!.ids).toHaveLength(6000);
   });

@@ -217,12 +217,10 @@ describe('overlaps, redaction and counts', () => {
     expect(countPii('')).toEqual({ email: 0, phone: 0, 'credit-card': 0, iban: 0, ip: 0, secret: 0 });
   });
 
-  it('scans a long text quickly', () => {
+  it('counts every match in a long text (its speed: npm run bench -- curation)', () => {
     const chunk = 'Contact ana@example.com or +44 20 7946 0958 about invoice 2024-01-15, version 1.2.3, host 10.0.0.1. ';
     const text = chunk.repeat(2000); // ~200 kB, 8,000 matches
-    const start = performance.now();
     const counts = countPii(text);
-    expect(performance.now() - start).toBeLessThan(2000);
     expect(counts).toEqual({ email: 2000, phone: 2000, 'credit-card': 0, iban: 0, ip: 2000, secret: 0 });
   });
 });
