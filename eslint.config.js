@@ -25,7 +25,7 @@ export default tseslint.config(
     ]),
   },
   {
-    files: ['src-main/core/**/*.ts', 'src-main/server/**/*.ts'],
+    files: ['src-main/core/**/*.ts', 'src-main/server/**/*.ts', 'src-main/cli/**/*.ts'],
     rules: restrict([
       { group: ['electron', '**/electron/**'], message: 'Only src-main/electron/ may import electron: services must run in plain Node.' },
       { group: ['**/src-renderer/**'], message: 'The main side never imports the renderer.' },

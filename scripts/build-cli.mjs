@@ -19,7 +19,7 @@ export async function buildCli(outDir = path.join(root, 'out', 'cli')) {
   fs.rmSync(tmp, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { cli: 'src-main/server/cli.ts', 'import-worker': 'src-main/core/datasets/import-worker.ts' },
+    entryPoints: { cli: 'src-main/cli/index.ts', 'import-worker': 'src-main/core/datasets/import-worker.ts' },
     outdir: tmp,
     bundle: true,
     splitting: true,

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 // every service), the HTTP host and the data lock are loaded by the commands that need them (loadCore, serve).
 import type { App } from '../core/app.js';
 import { defaultDataDir } from '../core/paths.js';
-import { modelDetails, modelsTable, runDetails, runsTable, table } from './format.js';
+import { modelDetails, modelsTable, runDetails, runsTable, table } from './output.js';
 import type { Client } from '../../src-shared/client.js';
 import type { ModelRole } from '../../src-shared/domain/models.js';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
@@ -30,7 +30,7 @@ void rolesComplete;
 
 /** The app and the contract client, imported when a command first needs them. */
 async function loadCore() {
-  const [{ createApp }, { createClient }, { acquireDataLock }] = await Promise.all([import('../core/app.js'), import('../../src-shared/client.js'), import('./data-lock.js')]);
+  const [{ createApp }, { createClient }, { acquireDataLock }] = await Promise.all([import('../core/app.js'), import('../../src-shared/client.js'), import('../server/data-lock.js')]);
   return { createApp, createClient, acquireDataLock };
 }
 
@@ -143,7 +143,7 @@ async function ensureWebBuilt(): Promise<string | null> {
 async function serve(opts: Common & { port: string; sample?: boolean }): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${opts.port} is not a port number`);
-  const [{ createApp, acquireDataLock }, { startHttpHost }] = await Promise.all([loadCore(), import('./http-host.js')]);
+  const [{ createApp, acquireDataLock }, { startHttpHost }] = await Promise.all([loadCore(), import('../server/http-host.js')]);
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   const release = acquireDataLock(dataDir);
   const staticDir = await ensureWebBuilt();
@@ -780,7 +780,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run when executed directly (bin/distillery.js, or `node --import tsx src-main/server/cli.ts`).
+// Run when executed directly (bin/distillery.js, or `node --import tsx src-main/cli/index.ts`).
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
