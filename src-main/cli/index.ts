@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 // Only light modules are imported here, so `--help` and `--version` answer at once: the app (SQLite, node-llama-cpp,
 // every service), the HTTP host and the data lock are loaded by the commands that need them (loadCore, serve).
-import type { App } from '../core/app.js';
 import { defaultDataDir } from '../core/paths.js';
-import { modelDetails, modelsTable, runDetails, runsTable, table } from './output.js';
+import { loadCore, runToEnd, withClient } from './open.js';
+import { collect, dataDirOption, jsonOption, parseId, parseRef, readJsonFile, usageError, type Common } from './options.js';
+import { modelDetails, modelsTable, print, reportFailure, runDetails, runsTable, table } from './output.js';
 import type { Client } from '../../src-shared/client.js';
 import type { ModelRole } from '../../src-shared/domain/models.js';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
@@ -17,101 +18,11 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 /** The renderer as electron-vite builds it: the same files the desktop window loads. */
 const WEB_DIR = path.join(REPO_ROOT, 'out', 'renderer');
 
-interface Common {
-  dataDir?: string;
-  json?: boolean;
-}
-
 /** The roles of domain/models.ts, which imports zod (a third of a second); the check below keeps the two lists equal. */
 const MODEL_ROLES = ['teacher', 'student', 'base'] as const satisfies readonly ModelRole[];
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const rolesComplete: Same<(typeof MODEL_ROLES)[number], ModelRole> = true;
 void rolesComplete;
-
-/** The app and the contract client, imported when a command first needs them. */
-async function loadCore() {
-  const [{ createApp }, { createClient }, { acquireDataLock }] = await Promise.all([import('../core/app.js'), import('../../src-shared/client.js'), import('../server/data-lock.js')]);
-  return { createApp, createClient, acquireDataLock };
-}
-
-const dataDirOption = () => new Option('--data-dir <dir>', `data folder (default: ${defaultDataDir()})`);
-const jsonOption = () => new Option('--json', 'print JSON instead of text');
-
-/** Opens the library for a one-shot command: no job runner (the desktop app or `serve` owns that). */
-async function withClient<T>(opts: Common, fn: (client: Client, app: App) => Promise<T>): Promise<T> {
-  const { createApp, createClient } = await loadCore();
-  const app = createApp({ dataDir: opts.dataDir ?? defaultDataDir(), host: 'http', runJobs: false });
-  try {
-    return await fn(createClient({ call: app.call, subscribe: app.subscribe }), app);
-  } finally {
-    await app.close();
-  }
-}
-
-/**
- * Runs one job in this process, which must own the data folder (no desktop app or `serve` on it): progress goes to
- * stderr, the finished run to stdout. Ctrl+C cancels the run (it stays resumable).
- */
-async function runToEnd(opts: Common, start: (client: Client) => Promise<{ runId: number }>): Promise<void> {
-  const { createApp, createClient, acquireDataLock } = await loadCore();
-  const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
-  const release = acquireDataLock(dataDir);
-  const app = createApp({ dataDir, host: 'http' });
-  const client = createClient({ call: app.call, subscribe: app.subscribe });
-  let runId: number | null = null;
-  const onSigint = () => {
-    if (runId !== null) void client.call('runs.cancel', { id: runId }).catch(() => undefined);
-  };
-  process.once('SIGINT', onSigint);
-  const off = client.on('runs.changed', (r) => {
-    if (r.id !== runId || opts.json) return;
-    const { done, total, message } = r.progress;
-    process.stderr.write(`\r[run ${r.id}] ${r.status} ${total ? `${done}/${total}` : done} ${message}`.padEnd(70));
-  });
-  try {
-    ({ runId } = await start(client));
-    const end = await app.runner.waitFor(runId);
-    if (!opts.json) process.stderr.write('\n');
-    const detail = await client.call('runs.get', { id: runId });
-    print(opts, detail, () => runDetails(detail));
-    if (end.status !== 'succeeded') throw new Error(`run ${runId} ${end.status}${end.error ? `: ${end.error}` : ''}`);
-  } finally {
-    off();
-    process.off('SIGINT', onSigint);
-    await app.close();
-    release();
-  }
-}
-
-function print(opts: Common, value: unknown, text: () => string): void {
-  process.stdout.write((opts.json ? JSON.stringify(value, null, 2) : text()) + '\n');
-}
-
-/** A JSON object from a file, or a usage error naming the option and the reason. */
-function readJsonFile(file: string, flag: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CommanderError(2, 'distillery.badFile', `${flag}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-    return v as Record<string, unknown>;
-  } catch (e) {
-    throw new CommanderError(2, 'distillery.badFile', `${flag}: ${path.basename(file)} is not a JSON schema (${(e as Error).message})`);
-  }
-}
-
-/** NAME or NAME@VERSION */
-function parseRef(ref: string): { name: string; version?: number } {
-  const at = ref.lastIndexOf('@');
-  if (at < 0) return { name: ref };
-  const version = Number(ref.slice(at + 1));
-  if (!Number.isInteger(version) || version <= 0) throw new CommanderError(2, 'distillery.badRef', `"${ref}": the version after @ must be a positive number`);
-  return { name: ref.slice(0, at), version };
-}
 
 /** One-shot CLI curation commits what it did: refuse when the app's working copy holds someone's uncommitted changes. */
 async function refuseUncommitted(c: Client, name: string): Promise<void> {
@@ -119,12 +30,6 @@ async function refuseUncommitted(c: Client, name: string): Promise<void> {
   if (d.draft && d.draft.operations.length > 0) {
     throw new Error(`${name} has ${d.draft.operations.length} uncommitted change(s) in its working copy; commit them (distillery datasets commit ${name} -m …) or discard them in the app first`);
   }
-}
-
-function parseId(raw: string): number {
-  const id = Number(raw);
-  if (!Number.isInteger(id) || id <= 0) throw new CommanderError(2, 'distillery.badId', `"${raw}" is not a valid id`);
-  return id;
 }
 
 async function ensureWebBuilt(): Promise<string | null> {
@@ -295,7 +200,7 @@ export function buildProgram(): Command {
       ) =>
         runToEnd(opts, (c) => {
           if (!opts.promptColumn && (opts.responseColumn || opts.systemColumn)) {
-            throw new CommanderError(2, 'distillery.badMapping', '--response-column and --system-column need --prompt-column');
+            throw usageError('badMapping', '--response-column and --system-column need --prompt-column');
           }
           const mapping = opts.promptColumn
             ? { prompt: opts.promptColumn, ...(opts.responseColumn ? { response: opts.responseColumn } : {}), ...(opts.systemColumn ? { system: opts.systemColumn } : {}) }
@@ -380,7 +285,7 @@ export function buildProgram(): Command {
     .action((name: string, opts: Common & { near?: string; message?: string }) =>
       runToEnd(opts, async (c) => {
         const near = opts.near === undefined ? undefined : Number(opts.near);
-        if (near !== undefined && !(near >= 0.5 && near <= 1)) throw new CommanderError(2, 'distillery.badNear', `--near must be between 0.5 and 1, not ${opts.near}`);
+        if (near !== undefined && !(near >= 0.5 && near <= 1)) throw usageError('badNear', `--near must be between 0.5 and 1, not ${opts.near}`);
         const message = opts.message ?? (near === undefined ? 'Removed exact duplicates' : `Removed near-duplicates (similarity ≥ ${near})`);
         return c.call('datasets.dedupe', { name, ...(near === undefined ? {} : { near }), apply: true, commitMessage: message });
       }),
@@ -528,22 +433,22 @@ export function buildProgram(): Command {
         runToEnd(opts, (c) => {
           const { name, version } = parseRef(opts.dataset);
           const remote = /^https?:\/\//.test(opts.teacher);
-          if (remote && !opts.modelName) throw new CommanderError(2, 'distillery.badTeacher', '--model-name is required with an http(s) teacher');
+          if (remote && !opts.modelName) throw usageError('badTeacher', '--model-name is required with an http(s) teacher');
           if (opts.judge && /^https?:\/\//.test(opts.judge) && !opts.judgeModelName) {
-            throw new CommanderError(2, 'distillery.badJudge', '--judge-model-name is required with an http(s) judge');
+            throw usageError('badJudge', '--judge-model-name is required with an http(s) judge');
           }
           let rubric = opts.rubric;
           if (opts.rubricFile) {
             try {
               rubric = fs.readFileSync(opts.rubricFile, 'utf8');
             } catch (e) {
-              throw new CommanderError(2, 'distillery.badRubric', `--rubric-file: cannot read ${opts.rubricFile} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+              throw usageError('badRubric', `--rubric-file: cannot read ${opts.rubricFile} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
             }
           }
-          if (opts.judge && !rubric?.trim()) throw new CommanderError(2, 'distillery.badJudge', '--judge needs --rubric or --rubric-file');
+          if (opts.judge && !rubric?.trim()) throw usageError('badJudge', '--judge needs --rubric or --rubric-file');
           const num = (v: string, flag: string) => {
             const n = Number(v);
-            if (!Number.isFinite(n)) throw new CommanderError(2, 'distillery.badNumber', `${flag} must be a number, not "${v}"`);
+            if (!Number.isFinite(n)) throw usageError('badNumber', `${flag} must be a number, not "${v}"`);
             return n;
           };
           return c.call('distill.start', {
@@ -647,10 +552,10 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .action((opts: Common & { model: string; lora: string[]; text?: string; dataset?: string; split: 'train' | 'validation' | 'test' | 'all'; ctx: string; chunks?: string }) =>
       runToEnd(opts, async (c) => {
-        if (!opts.text === !opts.dataset) throw new CommanderError(2, 'distillery.badSource', 'give either --text FILE or --dataset NAME[@VERSION]');
+        if (!opts.text === !opts.dataset) throw usageError('badSource', 'give either --text FILE or --dataset NAME[@VERSION]');
         const modelId = await modelArg(c, opts.model);
         const ctx = Number(opts.ctx);
-        if (!Number.isInteger(ctx)) throw new CommanderError(2, 'distillery.badNumber', `--ctx must be a whole number, not "${opts.ctx}"`);
+        if (!Number.isInteger(ctx)) throw usageError('badNumber', `--ctx must be a whole number, not "${opts.ctx}"`);
         const source = opts.text ? { textFile: opts.text } : { dataset: parseRef(opts.dataset!).name, version: parseRef(opts.dataset!).version, split: opts.split };
         return c.call('adapters.perplexity', {
           variant: { modelId, adapters: await loraArgs(c, opts.lora, modelId) },
@@ -671,7 +576,7 @@ export function buildProgram(): Command {
     .action((name: string, opts: Common) =>
       withClient(opts, async (c) => {
         const value = (await readStdin(process.stdin.isTTY ? `API key for ${name} (input hidden): ` : null)).trim();
-        if (!value) throw new CommanderError(2, 'distillery.emptySecret', 'no API key on standard input');
+        if (!value) throw usageError('emptySecret', 'no API key on standard input');
         const saved = await c.call('secrets.set', { name, value });
         print(opts, saved, () => `saved ${saved.name} (encrypted: ${saved.backend})`);
       }),
@@ -766,17 +671,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // help and version "errors" are successes; commander has printed its own message for the rest
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      if (e.code.startsWith('distillery.')) process.stderr.write(`distillery: ${e.message}\n`);
-      return e.exitCode || 2;
-    }
-    const message = e instanceof Error ? e.message : String(e);
-    // After `npm start`, better-sqlite3 is built for Electron; say how to get the Node build back.
-    const hint = /NODE_MODULE_VERSION/.test(message) ? ' (run: node scripts/native-for.mjs node)' : '';
-    process.stderr.write(`distillery: ${message.split('\n')[0]}${hint}\n`);
-    return 1;
+    return reportFailure(e);
   }
 }
 
@@ -821,8 +716,6 @@ function readStdin(prompt: string | null): Promise<string> {
   });
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 function formatBytes(n: number): string {
   return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MB` : `${(n / 1024).toFixed(0)} KB`;
 }
@@ -854,7 +747,7 @@ async function loraArgs(c: Client, values: string[], modelId: number): Promise<{
       const known = list.find((a) => a.name === ref || a.path === file || a.source.path === file);
       if (known) id = known.id;
       else if (fs.existsSync(file)) id = (await c.call('adapters.import', { path: file, baseModelId: modelId })).id;
-      else throw new CommanderError(2, 'distillery.badLora', `--lora ${v}: no adapter named ${ref} in the library, and no file there`);
+      else throw usageError('badLora', `--lora ${v}: no adapter named ${ref} in the library, and no file there`);
     }
     out.push({ id, scale });
   }
