@@ -5,11 +5,11 @@ import { Command, CommanderError, Option } from 'commander';
 // Only light modules are imported here, so `--help` and `--version` answer at once: the app (SQLite, node-llama-cpp,
 // every service), the HTTP host and the data lock are loaded by the commands that need them (loadCore, serve).
 import { defaultDataDir } from '../core/paths.js';
+import { addModelCommands } from './models.js';
 import { loadCore, runToEnd, withClient } from './open.js';
 import { collect, dataDirOption, jsonOption, parseId, parseRef, readJsonFile, usageError, type Common } from './options.js';
-import { modelDetails, modelsTable, print, reportFailure, runDetails, runsTable, table } from './output.js';
+import { print, reportFailure, runDetails, runsTable, table } from './output.js';
 import type { Client } from '../../src-shared/client.js';
-import type { ModelRole } from '../../src-shared/domain/models.js';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
 import { IMPORT_CONTAINERS, JSON_FORMATS, messageText, type ImportContainer, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
 import { APP_VERSION } from '../../src-shared/version.js';
@@ -17,12 +17,6 @@ import { APP_VERSION } from '../../src-shared/version.js';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The renderer as electron-vite builds it: the same files the desktop window loads. */
 const WEB_DIR = path.join(REPO_ROOT, 'out', 'renderer');
-
-/** The roles of domain/models.ts, which imports zod (a third of a second); the check below keeps the two lists equal. */
-const MODEL_ROLES = ['teacher', 'student', 'base'] as const satisfies readonly ModelRole[];
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const rolesComplete: Same<(typeof MODEL_ROLES)[number], ModelRole> = true;
-void rolesComplete;
 
 /** One-shot CLI curation commits what it did: refuse when the app's working copy holds someone's uncommitted changes. */
 async function refuseUncommitted(c: Client, name: string): Promise<void> {
@@ -84,101 +78,7 @@ export function buildProgram(): Command {
     .addOption(dataDirOption())
     .action(serve);
 
-  const models = program.command('models').description('the model library');
-  models
-    .command('add')
-    .description('add a GGUF model file to the library')
-    .argument('<file>', 'path of a .gguf file')
-    .addOption(new Option('--role <role...>', 'roles to give it').choices(MODEL_ROLES))
-    .option('--note <text>', 'a note', '')
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((file: string, opts: Common & { role?: ModelRole[]; note: string }) =>
-      withClient(opts, async (c) => {
-        const entry = await c.call('models.add', { path: file, roles: opts.role ?? [], note: opts.note });
-        print(opts, entry, () => `Added model ${entry.id}\n${modelDetails(entry)}`);
-      }),
-    );
-  models
-    .command('inspect')
-    .description("read a GGUF file's header without adding it")
-    .argument('<file>', 'path of a .gguf file')
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((file: string, opts: Common) =>
-      withClient(opts, async (c) => {
-        const info = await c.call('models.inspect', { path: file });
-        print(opts, info, () => JSON.stringify(info.summary, null, 2));
-      }),
-    );
-  models
-    .command('list')
-    .description('list the models in the library')
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((opts: Common) =>
-      withClient(opts, async (c) => {
-        const list = await c.call('models.list', {});
-        print(opts, list, () => modelsTable(list));
-      }),
-    );
-  models
-    .command('show')
-    .description('show one model')
-    .argument('<id>', 'model id', parseId)
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((id: number, opts: Common) =>
-      withClient(opts, async (c) => {
-        const m = await c.call('models.get', { id });
-        print(opts, m, () => modelDetails(m));
-      }),
-    );
-  models
-    .command('remove')
-    .description('remove a model from the library (the file stays on disk)')
-    .argument('<id>', 'model id', parseId)
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((id: number, opts: Common) =>
-      withClient(opts, async (c) => {
-        const r = await c.call('models.remove', { id });
-        print(opts, r, () => `Removed model ${id} from the library; its file was not touched.`);
-      }),
-    );
-
-  models
-    .command('scan')
-    .description('add every GGUF model below a folder (a run, executed here)')
-    .argument('<folder>', 'folder to scan')
-    .option('--no-recursive', 'only the folder itself, not its subfolders')
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((folder: string, opts: Common & { recursive: boolean }) =>
-      runToEnd(opts, (c) => c.call('models.scan', { folder: path.resolve(folder), recursive: opts.recursive })),
-    );
-  models
-    .command('benchmark')
-    .description('load a model and measure prompt and generation speed (a run, executed here)')
-    .argument('<id>', 'model id', parseId)
-    .option('--prompt-tokens <n>', 'prompt length in tokens', '128')
-    .option('--generate-tokens <n>', 'tokens to generate', '128')
-    .option('--repetitions <n>', 'repetitions', '3')
-    .option('--threads <n>', 'inference threads (default: the setting, else automatic)')
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((id: number, opts: Common & { promptTokens: string; generateTokens: string; repetitions: string; threads?: string }) =>
-      runToEnd(opts, (c) =>
-        c.call('models.benchmark', {
-          id,
-          promptTokens: Number(opts.promptTokens),
-          generateTokens: Number(opts.generateTokens),
-          repetitions: Number(opts.repetitions),
-          threads: opts.threads === undefined ? null : Number(opts.threads),
-        }),
-      ),
-    );
-
+  addModelCommands(program);
   const datasets = program.command('datasets').description('domain datasets: import, browse, curate, split, dedupe, version, export');
   datasets
     .command('import')
