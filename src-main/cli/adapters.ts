@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Client } from '../../src-shared/client.js';
+import { humanBytes } from '../../src-shared/format.js';
 import { runToEnd, withClient } from './open.js';
 import { collect, dataDirOption, jsonOption, parseId, parseRef, usageError, type Common } from './options.js';
 import { print, table } from './output.js';
@@ -44,7 +45,7 @@ export function addAdapterCommands(program: Command): void {
                   String(a.rank),
                   String(a.alpha),
                   a.targets.join(','),
-                  formatBytes(a.sizeBytes),
+                  humanBytes(a.sizeBytes),
                   a.base?.name ?? '–',
                   a.source.format,
                 ]),
@@ -116,10 +117,6 @@ export function addAdapterCommands(program: Command): void {
           });
         }),
     );
-}
-
-function formatBytes(n: number): string {
-  return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MB` : `${(n / 1024).toFixed(0)} KB`;
 }
 
 function adapterLine(a: {
