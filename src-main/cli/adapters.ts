@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Client } from '../../src-shared/client.js';
 import { humanBytes } from '../../src-shared/format.js';
-import { runToEnd, withClient } from './open.js';
+import { callAndPrint, runToEnd, withClient } from './open.js';
 import { collect, dataDirOption, jsonOption, parseId, parseRef, usageError, type Common } from './options.js';
 import { print, table } from './output.js';
 
@@ -32,9 +32,10 @@ export function addAdapterCommands(program: Command): void {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((opts: Common) =>
-      withClient(opts, async (c) => {
-        const list = await c.call('adapters.list', {});
-        print(opts, list, () =>
+      callAndPrint(
+        opts,
+        (c) => c.call('adapters.list', {}),
+        (list) =>
           list.length
             ? table(
                 ['ID', 'NAME', 'ARCH', 'RANK', 'ALPHA', 'TARGETS', 'SIZE', 'BASE', 'FROM'],
@@ -51,8 +52,7 @@ export function addAdapterCommands(program: Command): void {
                 ]),
               )
             : 'no adapters yet: distillery adapters import <file.gguf|peft-dir> --base <model>',
-        );
-      }),
+      ),
     );
   adapters
     .command('merge')

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import type { Client } from '../../src-shared/client.js';
 import { IMPORT_CONTAINERS, JSON_FORMATS, messageText, type ImportContainer, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
-import { runToEnd, withClient } from './open.js';
+import { callAndPrint, runToEnd, withClient } from './open.js';
 import { dataDirOption, jsonOption, parseRef, usageError, type Common } from './options.js';
 import { print, table } from './output.js';
 
@@ -61,17 +61,17 @@ export function addDatasetCommands(program: Command): void {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((opts: Common) =>
-      withClient(opts, async (c) => {
-        const list = await c.call('datasets.list', {});
-        print(opts, list, () =>
+      callAndPrint(
+        opts,
+        (c) => c.call('datasets.list', {}),
+        (list) =>
           list.length === 0
             ? 'No datasets yet. Import one with: distillery datasets import <file.jsonl> --name NAME'
             : table(
                 ['NAME', 'VERSION', 'EXAMPLES', 'CREATED'],
                 list.map((d) => [d.name, String(d.latest.number), String(d.latest.exampleCount), d.createdAt.replace('T', ' ').slice(0, 19)]),
               ),
-        );
-      }),
+      ),
     );
   datasets
     .command('show')
@@ -216,10 +216,11 @@ export function addDatasetCommands(program: Command): void {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((name: string, opts: Common & { message: string }) =>
-      withClient(opts, async (c) => {
-        const v = await c.call('datasets.commit', { name, message: opts.message });
-        print(opts, v, () => `${name}@${v.number}: ${v.exampleCount} examples`);
-      }),
+      callAndPrint(
+        opts,
+        (c) => c.call('datasets.commit', { name, message: opts.message }),
+        (v) => `${name}@${v.number}: ${v.exampleCount} examples`,
+      ),
     );
   datasets
     .command('diff')
@@ -231,9 +232,10 @@ export function addDatasetCommands(program: Command): void {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((name: string, opts: Common & { from: string; to?: string; limit: string }) =>
-      withClient(opts, async (c) => {
-        const d = await c.call('datasets.diff', { name, from: Number(opts.from), ...(opts.to ? { to: Number(opts.to) } : {}), limit: Number(opts.limit) });
-        print(opts, d, () =>
+      callAndPrint(
+        opts,
+        (c) => c.call('datasets.diff', { name, from: Number(opts.from), ...(opts.to ? { to: Number(opts.to) } : {}), limit: Number(opts.limit) }),
+        (d) =>
           [
             `${name}@${d.from} → @${d.to}: ${d.added} added, ${d.removed} removed, ${d.changed} changed, ${d.relabeled} relabeled`,
             ...d.rows.map(
@@ -246,8 +248,7 @@ export function addDatasetCommands(program: Command): void {
                 }`,
             ),
           ].join('\n'),
-        );
-      }),
+      ),
     );
 }
 

@@ -2,9 +2,9 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ModelRole } from '../../src-shared/domain/models.js';
-import { runToEnd, withClient } from './open.js';
+import { callAndPrint, runToEnd } from './open.js';
 import { dataDirOption, jsonOption, parseId, type Common } from './options.js';
-import { modelDetails, modelsTable, print } from './output.js';
+import { modelDetails, modelsTable } from './output.js';
 
 /** The roles of domain/models.ts, which imports zod (a third of a second); the check below keeps the two lists equal. */
 const MODEL_ROLES = ['teacher', 'student', 'base'] as const satisfies readonly ModelRole[];
@@ -23,10 +23,11 @@ export function addModelCommands(program: Command): void {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((file: string, opts: Common & { role?: ModelRole[]; note: string }) =>
-      withClient(opts, async (c) => {
-        const entry = await c.call('models.add', { path: file, roles: opts.role ?? [], note: opts.note });
-        print(opts, entry, () => `Added model ${entry.id}\n${modelDetails(entry)}`);
-      }),
+      callAndPrint(
+        opts,
+        (c) => c.call('models.add', { path: file, roles: opts.role ?? [], note: opts.note }),
+        (entry) => `Added model ${entry.id}\n${modelDetails(entry)}`,
+      ),
     );
   models
     .command('inspect')
@@ -35,34 +36,25 @@ export function addModelCommands(program: Command): void {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((file: string, opts: Common) =>
-      withClient(opts, async (c) => {
-        const info = await c.call('models.inspect', { path: file });
-        print(opts, info, () => JSON.stringify(info.summary, null, 2));
-      }),
+      callAndPrint(
+        opts,
+        (c) => c.call('models.inspect', { path: file }),
+        (info) => JSON.stringify(info.summary, null, 2),
+      ),
     );
   models
     .command('list')
     .description('list the models in the library')
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((opts: Common) =>
-      withClient(opts, async (c) => {
-        const list = await c.call('models.list', {});
-        print(opts, list, () => modelsTable(list));
-      }),
-    );
+    .action((opts: Common) => callAndPrint(opts, (c) => c.call('models.list', {}), modelsTable));
   models
     .command('show')
     .description('show one model')
     .argument('<id>', 'model id', parseId)
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((id: number, opts: Common) =>
-      withClient(opts, async (c) => {
-        const m = await c.call('models.get', { id });
-        print(opts, m, () => modelDetails(m));
-      }),
-    );
+    .action((id: number, opts: Common) => callAndPrint(opts, (c) => c.call('models.get', { id }), modelDetails));
   models
     .command('remove')
     .description('remove a model from the library (the file stays on disk)')
@@ -70,10 +62,11 @@ export function addModelCommands(program: Command): void {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((id: number, opts: Common) =>
-      withClient(opts, async (c) => {
-        const r = await c.call('models.remove', { id });
-        print(opts, r, () => `Removed model ${id} from the library; its file was not touched.`);
-      }),
+      callAndPrint(
+        opts,
+        (c) => c.call('models.remove', { id }),
+        () => `Removed model ${id} from the library; its file was not touched.`,
+      ),
     );
 
   models

@@ -28,6 +28,14 @@ export async function withClient<T>(opts: Common, fn: (client: Client, app: App)
   }
 }
 
+/** A command that calls the library once: the result goes to stdout, as JSON with --json, else as `text(result)`. */
+export function callAndPrint<T>(opts: Common, call: (client: Client) => Promise<T>, text: (result: T) => string): Promise<void> {
+  return withClient(opts, async (c) => {
+    const result = await call(c);
+    print(opts, result, () => text(result));
+  });
+}
+
 /**
  * Runs one job in this process, which must own the data folder (no desktop app or `serve` on it): progress goes to
  * stderr, the finished run to stdout. Ctrl+C cancels the run (it stays resumable).

@@ -1,7 +1,7 @@
 // `distillery runs …`: every long operation's run as SQLite keeps it (list, show), and resuming or cancelling one.
 import { Option, type Command } from 'commander';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
-import { runToEnd, withClient } from './open.js';
+import { callAndPrint, runToEnd, withClient } from './open.js';
 import { dataDirOption, jsonOption, parseId, type Common } from './options.js';
 import { print, runDetails, runsTable } from './output.js';
 
@@ -15,10 +15,7 @@ export function addRunCommands(program: Command): void {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((opts: Common & { status?: RunStatus; kind?: string }) =>
-      withClient(opts, async (c) => {
-        const list = await c.call('runs.list', { status: opts.status, kind: opts.kind });
-        print(opts, list, () => runsTable(list));
-      }),
+      callAndPrint(opts, (c) => c.call('runs.list', { status: opts.status, kind: opts.kind }), runsTable),
     );
   runs
     .command('show')
@@ -26,12 +23,7 @@ export function addRunCommands(program: Command): void {
     .argument('<id>', 'run id', parseId)
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((id: number, opts: Common) =>
-      withClient(opts, async (c) => {
-        const r = await c.call('runs.get', { id });
-        print(opts, r, () => runDetails(r));
-      }),
-    );
+    .action((id: number, opts: Common) => callAndPrint(opts, (c) => c.call('runs.get', { id }), runDetails));
   runs
     .command('resume')
     .description('resume an interrupted, failed or cancelled run here, from where it stopped')

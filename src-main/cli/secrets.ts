@@ -1,7 +1,7 @@
 // `distillery secrets …`: API keys of OpenAI-compatible servers, saved encrypted. A key is read from standard input
 // (typed without echo on a terminal), never from the command line.
 import { CommanderError, type Command } from 'commander';
-import { withClient } from './open.js';
+import { callAndPrint, withClient } from './open.js';
 import { dataDirOption, jsonOption, usageError, type Common } from './options.js';
 import { print } from './output.js';
 
@@ -27,14 +27,14 @@ export function addSecretCommands(program: Command): void {
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((opts: Common) =>
-      withClient(opts, async (c) => {
-        const r = await c.call('secrets.list', {});
-        print(opts, r, () =>
+      callAndPrint(
+        opts,
+        (c) => c.call('secrets.list', {}),
+        (r) =>
           r.secrets.length
             ? r.secrets.map((s) => `${s.name}\t${s.backend}\tupdated ${s.updatedAt}`).join('\n')
             : `no saved API keys (new ones are encrypted with: ${r.backend})`,
-        );
-      }),
+      ),
     );
   secrets
     .command('delete')
