@@ -3,9 +3,11 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
-// Import boundaries (ARCHITECTURE.md): src-shared imports nothing of the app; src-main/core never imports electron;
-// src-renderer imports only src-shared (and its own files).
+// Import boundaries (ARCHITECTURE.md): src-shared imports nothing of the app; src-main/core never imports electron or
+// a host (cli, server); src-renderer imports only src-shared (and its own files).
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+const noElectron = { group: ['electron', '**/electron/**'], message: 'Only src-main/electron/ may import electron: services must run in plain Node.' };
+const noRenderer = { group: ['**/src-renderer/**'], message: 'The main side never imports the renderer.' };
 
 export default tseslint.config(
   { ignores: ['node_modules', 'out', 'dist', 'test-results', '.cache'] },
@@ -25,10 +27,16 @@ export default tseslint.config(
     ]),
   },
   {
-    files: ['src-main/core/**/*.ts', 'src-main/server/**/*.ts'],
+    files: ['src-main/server/**/*.ts', 'src-main/cli/**/*.ts'],
+    rules: restrict([noElectron, noRenderer]),
+  },
+  {
+    // (a second no-restricted-imports entry for the same files would replace the one above, not add to it)
+    files: ['src-main/core/**/*.ts'],
     rules: restrict([
-      { group: ['electron', '**/electron/**'], message: 'Only src-main/electron/ may import electron: services must run in plain Node.' },
-      { group: ['**/src-renderer/**'], message: 'The main side never imports the renderer.' },
+      noElectron,
+      noRenderer,
+      { group: ['**/cli/**', '**/server/**'], message: 'src-main/core serves the hosts and never imports one (src-main/cli, src-main/server).' },
     ]),
   },
   {

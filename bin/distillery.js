@@ -47,7 +47,7 @@ try {
   else {
     const { register } = await import('tsx/esm/api');
     register();
-    ({ main } = await import('../src-main/server/cli.ts'));
+    ({ main } = await import('../src-main/cli/index.ts'));
   }
 } catch (e) {
   const message = e instanceof Error ? e.message.split('\n')[0] : String(e);

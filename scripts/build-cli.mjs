@@ -20,7 +20,7 @@ export async function buildCli(outDir = path.join(root, 'out', 'cli')) {
   const result = await build({
     absWorkingDir: root,
     entryPoints: {
-      cli: 'src-main/server/cli.ts',
+      cli: 'src-main/cli/index.ts',
       'import-worker': 'src-main/core/datasets/import-worker.ts',
       'preview-worker': 'src-main/core/datasets/preview-worker.ts',
     },

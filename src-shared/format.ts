@@ -1,6 +1,6 @@
-/** Human figures shared by the CLI and the renderer. */
+/** Human figures shared by the CLI and the renderer: the one place file sizes and counts are written for people. */
 
-/** 85155264 → "85.2 MB" (decimal units, as disks and download pages show them). */
+/** 85155264 → "85.2 MB": decimal (SI) units, 1 KB = 1000 bytes, as disks and download pages show file sizes. */
 export function humanBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n;

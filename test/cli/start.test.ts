@@ -100,14 +100,14 @@ describe('how the CLI starts', () => {
     fs.copyFileSync(path.join(REPO, 'bin', 'distillery.js'), path.join(root, 'bin', 'distillery.js'));
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'));
     fs.writeFileSync(path.join(root, 'package.json'), '{"type":"module"}');
-    fs.mkdirSync(path.join(root, 'src-main', 'server'), { recursive: true });
-    const source = path.join(root, 'src-main', 'server', 'cli.ts');
+    fs.mkdirSync(path.join(root, 'src-main', 'cli'), { recursive: true });
+    const source = path.join(root, 'src-main', 'cli', 'index.ts');
     fs.writeFileSync(source, "export async function main(argv: string[]): Promise<number> { console.log('sources', argv.join(' ')); return 0; }\n");
     fs.mkdirSync(path.join(root, 'out', 'cli'), { recursive: true });
     const built = path.join(root, 'out', 'cli', 'cli.js');
     fs.writeFileSync(built, "export async function main(argv) { console.log('built', argv.join(' ')); return 0; }\n");
     const inputs = path.join(root, 'out', 'cli', 'inputs.json');
-    fs.writeFileSync(inputs, JSON.stringify(['src-main/server/cli.ts']));
+    fs.writeFileSync(inputs, JSON.stringify(['src-main/cli/index.ts']));
     const run = () => {
       const r = spawnSync(process.execPath, [path.join(root, 'bin', 'distillery.js'), 'x'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
       return { out: r.stdout, err: r.stderr, code: r.status };
@@ -121,10 +121,10 @@ describe('how the CLI starts', () => {
     expect(run()).toMatchObject({
       out: 'sources x\n',
       code: 0,
-      err: expect.stringMatching(/^distillery: running from the TypeScript sources \(src-main\/server\/cli\.ts changed after it; .*npm run build.*\)\n$/),
+      err: expect.stringMatching(/^distillery: running from the TypeScript sources \(src-main\/cli\/index\.ts changed after it; .*npm run build.*\)\n$/),
     });
     at(built, 4_000_000);
-    fs.writeFileSync(inputs, JSON.stringify(['src-main/server/cli.ts', 'src-main/core/removed.ts']));
+    fs.writeFileSync(inputs, JSON.stringify(['src-main/cli/index.ts', 'src-main/core/removed.ts']));
     expect(run()).toMatchObject({ out: 'sources x\n', err: expect.stringContaining('src-main/core/removed.ts is gone') });
     fs.rmSync(inputs);
     expect(run()).toMatchObject({ out: 'sources x\n', err: expect.stringContaining('out/cli is not built') });

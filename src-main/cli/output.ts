@@ -1,11 +1,38 @@
+// What the CLI prints: a command's result as JSON (--json) or text, the text tables and details shared by the rooms,
+// and a failure as one line on stderr with its exit code.
+import { CommanderError } from 'commander';
 import { humanBytes, humanCount } from '../../src-shared/format.js';
 import type { ModelEntry } from '../../src-shared/domain/models.js';
 import type { RunDetail, RunSummary } from '../../src-shared/domain/runs.js';
 
+/** A command's result on stdout: `value` as JSON with --json, else `text()`. */
+export function print(opts: { json?: boolean }, value: unknown, text: () => string): void {
+  process.stdout.write((opts.json ? JSON.stringify(value, null, 2) : text()) + '\n');
+}
+
+/** A failed command's exit code, after saying why in one line on stderr (commander has said it for its own errors). */
+export function reportFailure(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // help and version "errors" are successes; commander has printed its own message for the rest
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    if (e.code.startsWith('distillery.')) process.stderr.write(`distillery: ${e.message}\n`);
+    return e.exitCode || 2;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  // After `npm start`, better-sqlite3 is built for Electron; say how to get the Node build back.
+  const hint = /NODE_MODULE_VERSION/.test(message) ? ' (run: node scripts/native-for.mjs node)' : '';
+  process.stderr.write(`distillery: ${message.split('\n')[0]}${hint}\n`);
+  return 1;
+}
+
 /** A plain left-aligned text table. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

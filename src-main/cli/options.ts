@@ -1,0 +1,55 @@
+// The options and arguments the rooms' commands share, and how a bad one is refused: a usage error (exit code 2) whose
+// one line names the option or argument. Only light modules here (see index.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { CommanderError, Option } from 'commander';
+import { defaultDataDir } from '../core/paths.js';
+
+/** The options every command that opens the library takes. */
+export interface Common {
+  dataDir?: string;
+  json?: boolean;
+}
+
+export const dataDirOption = () => new Option('--data-dir <dir>', `data folder (default: ${defaultDataDir()})`);
+export const jsonOption = () => new Option('--json', 'print JSON instead of text');
+
+/** A usage error: main() prints `distillery: <message>` and exits with 2. */
+export function usageError(code: string, message: string): CommanderError {
+  return new CommanderError(2, `distillery.${code}`, message);
+}
+
+export function parseId(raw: string): number {
+  const id = Number(raw);
+  if (!Number.isInteger(id) || id <= 0) throw usageError('badId', `"${raw}" is not a valid id`);
+  return id;
+}
+
+/** NAME or NAME@VERSION */
+export function parseRef(ref: string): { name: string; version?: number } {
+  const at = ref.lastIndexOf('@');
+  if (at < 0) return { name: ref };
+  const version = Number(ref.slice(at + 1));
+  if (!Number.isInteger(version) || version <= 0) throw usageError('badRef', `"${ref}": the version after @ must be a positive number`);
+  return { name: ref.slice(0, at), version };
+}
+
+/** For options given several times (`--lora a --lora b`). */
+export const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** A JSON object from a file, or a usage error naming the option and the reason. */
+export function readJsonFile(file: string, flag: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw usageError('badFile', `${flag}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw usageError('badFile', `${flag}: ${path.basename(file)} is not a JSON schema (${(e as Error).message})`);
+  }
+}
