@@ -1,16 +1,7 @@
 /** Seeded mutations of valid files: what a damaged download, a bad writer or a hostile file looks like to a parser. */
 
-/** mulberry32: a small seeded generator, the same inputs for the same seed on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The fuzzer's seeded generator: the app's own mulberry32, the same inputs for the same seed on every machine. */
+export { mulberry32 as rng } from '../../src-main/core/random.js';
 
 const INTERESTING_BYTES = [0x00, 0xff, 0x7f, 0x80, 0x01, 0x0a, 0x22, 0x5b, 0x7b, 0x2c, 0x5c, 0xc3, 0xe2];
 /** Little-endian spans that, read as a count, length or offset, are huge, negative or off by one. */

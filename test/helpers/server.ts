@@ -63,3 +63,10 @@ export async function callHttp(url: string, op: string, input: unknown): Promise
   });
   return (await res.json()) as { ok: boolean };
 }
+
+/** One call's value, through the HTTP host; a failed call throws with the operation and its message. */
+export async function callValue<T>(url: string, op: string, input: unknown): Promise<T> {
+  const r = await callHttp(url, op, input);
+  if (!r.ok) throw new Error(`${op}: ${r.error?.message}`);
+  return r.value as T;
+}

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { fixtureModel } from '../fixtures/models.js';
 import { tempDir, waitUntil } from '../helpers/workspace.js';
-import { callHttp, startServer, type ServerProcess } from '../helpers/server.js';
+import { callValue, startServer, type ServerProcess } from '../helpers/server.js';
 import type { ModelEntry } from '../../src-shared/domain/models.js';
 import type { RunDetail } from '../../src-shared/domain/runs.js';
 
@@ -12,11 +12,6 @@ afterAll(async () => {
   for (const s of servers) await s.stop().catch(() => undefined);
 });
 
-async function value<T>(url: string, op: string, input: unknown): Promise<T> {
-  const r = await callHttp(url, op, input);
-  if (!r.ok) throw new Error(`${op}: ${r.error?.message}`);
-  return r.value as T;
-}
 
 describe('a server killed during a running job', () => {
   it('comes back with the run interrupted, the database intact, and resumes without duplicates', async () => {
@@ -24,9 +19,9 @@ describe('a server killed during a running job', () => {
     const teacher = await fixtureModel('teacher');
     const first = await startServer(dataDir, ['--no-sample']);
     servers.push(first);
-    const model = await value<ModelEntry>(first.url, 'models.add', { path: teacher, roles: ['teacher'] });
-    await value(first.url, 'settings.update', { inferenceThreads: 1 });
-    const { runId } = await value<{ runId: number }>(first.url, 'models.benchmark', {
+    const model = await callValue<ModelEntry>(first.url, 'models.add', { path: teacher, roles: ['teacher'] });
+    await callValue(first.url, 'settings.update', { inferenceThreads: 1 });
+    const { runId } = await callValue<{ runId: number }>(first.url, 'models.benchmark', {
       id: model.id,
       promptTokens: 64,
       generateTokens: 96,
@@ -34,7 +29,7 @@ describe('a server killed during a running job', () => {
     });
     await waitUntil(
       async () => {
-        const r = await value<RunDetail>(first.url, 'runs.get', { id: runId });
+        const r = await callValue<RunDetail>(first.url, 'runs.get', { id: runId });
         return r.status === 'running' && r.itemsDone >= 1;
       },
       90_000,
@@ -53,21 +48,21 @@ describe('a server killed during a running job', () => {
 
     const second = await startServer(dataDir, ['--no-sample']);
     servers.push(second);
-    const after = await value<RunDetail>(second.url, 'runs.get', { id: runId });
+    const after = await callValue<RunDetail>(second.url, 'runs.get', { id: runId });
     expect(after.status).toBe('interrupted');
     expect(after.itemsDone).toBe(committed);
     expect(after.metrics.filter((m) => m.name === 'generate_tps')).toHaveLength(committed);
     expect(after.logs.at(-1)?.message).toMatch(/stopped while this run was running/);
-    const models = await value<ModelEntry[]>(second.url, 'models.list', {});
+    const models = await callValue<ModelEntry[]>(second.url, 'models.list', {});
     expect(models).toEqual([{ ...model, status: 'ok' }]);
 
-    await value(second.url, 'runs.resume', { id: runId });
+    await callValue(second.url, 'runs.resume', { id: runId });
     await waitUntil(
-      async () => (await value<RunDetail>(second.url, 'runs.get', { id: runId })).status === 'succeeded',
+      async () => (await callValue<RunDetail>(second.url, 'runs.get', { id: runId })).status === 'succeeded',
       120_000,
       'the resumed run to finish',
     );
-    const done = await value<RunDetail>(second.url, 'runs.get', { id: runId });
+    const done = await callValue<RunDetail>(second.url, 'runs.get', { id: runId });
     expect(done.itemsDone).toBe(6);
     const steps = done.metrics.filter((m) => m.name === 'generate_tps').map((m) => m.step);
     expect(steps).toEqual([0, 1, 2, 3, 4, 5]);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureModel, fixtureSpec } from '../../fixtures/models.js';
 import { writeSyntheticLora } from '../../../src-main/core/gguf/synthetic.js';
 import { tempDir, waitUntil } from '../../helpers/workspace.js';
-import { callHttp, startServer, type ServerProcess } from '../../helpers/server.js';
+import { callValue, startServer, type ServerProcess } from '../../helpers/server.js';
 import type { RunDetail } from '../../../src-shared/domain/runs.js';
 
 // Issue 10, point 5: a merge killed mid-way left `<out>.tmp-<pid>` (the full model's size) for ever. The run records
@@ -15,11 +15,6 @@ afterAll(async () => {
   for (const s of servers) await s.stop().catch(() => undefined);
 });
 
-async function value<T>(url: string, op: string, input: unknown): Promise<T> {
-  const r = await callHttp(url, op, input);
-  if (!r.ok) throw new Error(`${op}: ${r.error?.message}`);
-  return r.value as T;
-}
 
 const tmpOf = (dir: string) => fs.readdirSync(dir).filter((f) => f.includes('.tmp-'));
 
@@ -30,8 +25,8 @@ describe('a server killed during a merge', () => {
     writeSyntheticLora(lora, { base: fixtureSpec('teacher'), rank: 8, alpha: 16, targets: ['attn_q', 'attn_v'], seed: 5, scale: 0.2 });
     let server = await startServer(dataDir, ['--no-sample']);
     servers.push(server);
-    const model = await value<{ id: number }>(server.url, 'models.add', { path: await fixtureModel('teacher') });
-    const adapter = await value<{ id: number }>(server.url, 'adapters.import', { path: lora, baseModelId: model.id, name: 'T' });
+    const model = await callValue<{ id: number }>(server.url, 'models.add', { path: await fixtureModel('teacher') });
+    const adapter = await callValue<{ id: number }>(server.url, 'adapters.import', { path: lora, baseModelId: model.id, name: 'T' });
 
     // Kill while the temporary file exists: stop the process the moment it appears, check the merge is still
     // writing, then SIGKILL. A merge that finished before it could be stopped is tried again with a new file.
@@ -40,7 +35,7 @@ describe('a server killed during a merge', () => {
     let runId = 0;
     for (let attempt = 0; attempt < 5 && out === ''; attempt++) {
       const candidate = path.join(outDir, `merged-${attempt}.gguf`);
-      ({ runId } = await value<{ runId: number }>(server.url, 'adapters.merge', {
+      ({ runId } = await callValue<{ runId: number }>(server.url, 'adapters.merge', {
         modelId: model.id,
         adapters: [{ id: adapter.id, scale: 1 }],
         out: candidate,
@@ -53,7 +48,7 @@ describe('a server killed during a merge', () => {
         await server.kill();
       } else {
         server.proc.kill('SIGCONT');
-        await waitUntil(async () => (await value<RunDetail>(server.url, 'runs.get', { id: runId })).status === 'succeeded', 60_000, 'the merge to end');
+        await waitUntil(async () => (await callValue<RunDetail>(server.url, 'runs.get', { id: runId })).status === 'succeeded', 60_000, 'the merge to end');
         fs.rmSync(candidate);
       }
     }
@@ -67,9 +62,9 @@ describe('a server killed during a merge', () => {
     server = await startServer(dataDir, ['--no-sample']);
     servers.push(server);
     expect(tmpOf(outDir)).toEqual([]);
-    expect((await value<RunDetail>(server.url, 'runs.get', { id: runId })).status).toBe('interrupted');
-    await value(server.url, 'runs.resume', { id: runId });
-    await waitUntil(async () => (await value<RunDetail>(server.url, 'runs.get', { id: runId })).status === 'succeeded', 120_000, 'the resumed merge');
+    expect((await callValue<RunDetail>(server.url, 'runs.get', { id: runId })).status).toBe('interrupted');
+    await callValue(server.url, 'runs.resume', { id: runId });
+    await waitUntil(async () => (await callValue<RunDetail>(server.url, 'runs.get', { id: runId })).status === 'succeeded', 120_000, 'the resumed merge');
     expect(fs.readdirSync(outDir)).toEqual([path.basename(out)]);
     expect(await server.stop()).toBe(0);
   });
