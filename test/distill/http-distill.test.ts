@@ -4,6 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src-main/core/store/db.js';
+import { DistillStore } from '../../src-main/core/distill/store.js';
+import { rejection } from '../../src-main/core/distill/prompt.js';
+import type { ChatMessage, ToolCall } from '../../src-shared/domain/datasets.js';
 import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
 
 const KEY = 'sk-test-distill-0123456789abcdef';
@@ -131,7 +135,7 @@ describe('distillation with an OpenAI-compatible teacher', () => {
     }
   });
 
-  it('sends each example its tools and tool turns in OpenAI form; an answer that calls a tool is kept as its call; the output keeps the tools', async () => {
+  it('sends each example its tools and tool turns in OpenAI form; an answer that calls a tool is kept as its call (tool_calls in the output and its export); the output keeps the tools', async () => {
     const ws: Workspace = makeWorkspace();
     try {
       const samples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../datasets/samples');
@@ -150,6 +154,18 @@ describe('distillation with an OpenAI-compatible teacher', () => {
       expect(answers.rows.find((r) => r.position === 3)).toMatchObject({ answer: 'convert_currency({"amount": 1000})', rejected: null });
       const out = await ws.client.call('datasets.examples', { name: 'tools-distilled', offset: 0, limit: 10 });
       expect(out.rows.map((r) => r.tools?.map((t) => t.function.name) ?? null)).toEqual([['calculate_area', 'calculate_discount'], null, ['convert_currency']]);
+      // the call is the assistant message's tool_calls (the server's id kept), as an imported OpenAI tool-calling turn is
+      const call = { id: 'call_srv', type: 'function', function: { name: 'convert_currency', arguments: '{"amount": 1000}' } };
+      expect(out.rows[2]!.messages.at(-1)).toEqual({ role: 'assistant', content: '', tool_calls: [call] });
+      expect(out.rows[2]!.reference).toBe('convert_currency({"amount": 1000})');
+      expect(out.rows[0]!.messages.at(-1)).toEqual({ role: 'assistant', content: expect.any(String) as string }); // a text answer stays text
+      // and an OpenAI export writes it back as tool_calls
+      const file = path.join(tempDir(), 'tools-distilled.jsonl');
+      await ws.app.runner.waitFor((await ws.client.call('datasets.export', { name: 'tools-distilled', format: 'openai', out: file })).runId);
+      const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+      const records = lines.map((l) => JSON.parse(l) as { messages: Record<string, unknown>[] });
+      expect(records[2]!.messages.at(-1)).toEqual({ role: 'assistant', tool_calls: [call] });
+      expect(records[0]!.messages.at(-1)).not.toHaveProperty('tool_calls');
     } finally {
       await ws.close();
     }
@@ -224,5 +240,50 @@ describe('distillation with an OpenAI-compatible teacher', () => {
       await ws.close();
       await new Promise((r) => sse.close(r));
     }
+  });
+});
+
+const earlier: ChatMessage[] = [
+  { role: 'user', content: 'Weather in Oslo?' },
+  { role: 'assistant', content: '', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] },
+  { role: 'tool', content: '{"temp": 3}', tool_call_id: 'call_1' },
+  { role: 'assistant', content: 'It is 3 °C.' },
+  { role: 'user', content: 'And the time there and in Bergen?' },
+];
+const calls: ToolCall[] = [
+  { type: 'function', function: { name: 'get_time', arguments: '{"city":"Oslo"}' } },
+  { id: 'srv_9', type: 'function', function: { name: 'get_time', arguments: '{"city":"Bergen"}' } },
+];
+const callText = 'get_time({"city":"Oslo"})\nget_time({"city":"Bergen"})';
+
+describe('a distilled answer that calls tools, as stored and read back', () => {
+  it('becomes an assistant message with tool_calls: the text besides the calls as content, server ids kept, call_<n> after the earlier calls otherwise', () => {
+    const db = openDatabase(path.join(tempDir(), 'distillery.db'));
+    try {
+      const insertRun = db.prepare(`INSERT INTO runs (kind, title, config, status, created_at) VALUES ('distill', 't', '{}', 'running', ?)`);
+      const runId = Number(insertRun.run(new Date().toISOString()).lastInsertRowid);
+      const store = new DistillStore(db);
+      const base = { prompt: earlier, output: earlier, finishReason: 'stop', promptTokens: null, completionTokens: null, ms: 1, rejected: null };
+      store.insert(runId, { ...base, position: 1, sample: 0, answer: `Checking both.\n${callText}`, toolCalls: calls }, 'now');
+      store.insert(runId, { ...base, position: 2, sample: 0, answer: callText, toolCalls: calls }, 'now');
+      store.insert(runId, { ...base, position: 3, sample: 0, answer: 'It is noon.', toolCalls: null }, 'now');
+      const withIds = [{ ...calls[0]!, id: 'call_2' }, calls[1]!];
+      const out = store.outputs(runId).map((o) => o.messages.at(-1));
+      expect(out).toEqual([
+        { role: 'assistant', content: 'Checking both.', tool_calls: withIds },
+        { role: 'assistant', content: '', tool_calls: withIds },
+        { role: 'assistant', content: 'It is noon.' },
+      ]);
+      expect(db.prepare(`SELECT tool_calls FROM distill_answers WHERE position = 3`).pluck().get()).toBeNull();
+      // the single-answer read (re-including an answer) builds the same message
+      store.exclude(runId, 1, 0);
+      expect(store.answerState(runId, 1, 0)).toMatchObject({ included: false, messages: [...earlier, out[0]] });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('is not an empty answer to the filters: its text form names the calls', () => {
+    expect(rejection(callText, 'tool_calls', { truncated: true, refusals: true })).toBeNull();
   });
 });

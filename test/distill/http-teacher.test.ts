@@ -142,7 +142,7 @@ describe('HttpTeacher against an OpenAI-compatible server', () => {
   it('sends only what was asked: no Authorization without a key, no unset sampling fields; logprobs null when not asked', async () => {
     const { base, hits } = await serve((_hit, res) => json(res, 200, completion('hi', { finish_reason: null })));
     const r = await teacher(base).generate({ messages: USER });
-    expect(r).toMatchObject({ text: 'hi', finishReason: null, logprobs: null, attempts: 1 });
+    expect(r).toMatchObject({ text: 'hi', finishReason: null, logprobs: null, toolCalls: null, attempts: 1 });
     expect(hits[0]!.headers.authorization).toBeUndefined();
     expect(JSON.parse(hits[0]!.body)).toEqual({ model: 'big-teacher', messages: USER, stream: false });
   });
@@ -408,6 +408,25 @@ describe('a streamed answer that calls tools', () => {
     const r = await teacher(base).generate({ messages: USER }, undefined, (_text, chunks) => deltas.push(chunks));
     expect(JSON.parse(hits[0]!.body)).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     expect(r).toMatchObject({ text: 'get_weather({"city": "Oslo"})\nget_time({})', finishReason: 'tool_calls', completionTokens: 9 });
+    expect(r.toolCalls).toEqual([
+      { id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Oslo"}' } },
+      { id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+    ]);
     expect(deltas).toEqual([]); // no text content was streamed, only calls
+  });
+
+  it('returns a whole answer\'s calls structured too: text besides them kept first, arguments given as an object as JSON text, no id invented', async () => {
+    const message = {
+      role: 'assistant',
+      content: 'Let me look.',
+      tool_calls: [
+        { type: 'function', function: { name: 'get_weather', arguments: { city: 'Oslo' } } },
+        { id: 'x', type: 'function', function: { arguments: '{}' } }, // no name: not a call
+      ],
+    };
+    const { base } = await serve((_hit, res) => json(res, 200, { choices: [{ index: 0, message, finish_reason: 'tool_calls' }] }));
+    const r = await teacher(base).generate({ messages: USER });
+    expect(r.text).toBe('Let me look.\nget_weather({"city":"Oslo"})');
+    expect(r.toolCalls).toEqual([{ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }]);
   });
 });

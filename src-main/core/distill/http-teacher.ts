@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
-import { toolCallText, type ChatMessage, type ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import { toolCallText, type ChatMessage, type ToolCall, type ToolDefinition } from '../../../src-shared/domain/datasets.js';
 import { wireMessages } from './tool-prompt.js';
 
 /**
@@ -50,7 +50,10 @@ export interface GenerationRequest {
 }
 
 export interface GenerationResult {
+  /** The answer's text; when it calls tools, its content then one `name(arguments)` line per call (for display, filters, the judge). */
   text: string;
+  /** The tools the answer calls, in OpenAI's form (the server's ids kept when it gives them); null when it calls none. */
+  toolCalls: ToolCall[] | null;
   /** 'stop' | 'length' | ... as the server says it, null when it does not. */
   finishReason: string | null;
   promptTokens: number | null;
@@ -371,14 +374,14 @@ export class HttpTeacher {
     let usage: unknown = undefined;
     let logprobs: unknown[] | null = null;
     // streamed tool calls arrive in pieces: name once, arguments as fragments, grouped by the call's index
-    const calls: { name: string; arguments: string }[] = [];
+    const calls: { id?: string; function: { name: string; arguments: string } }[] = [];
     const line = (raw: string) => {
       if (!raw.startsWith('data:')) return;
       const data = raw.slice(5).trim();
       if (data === '' || data === '[DONE]') return;
       let chunk: {
         choices?: {
-          delta?: { content?: unknown; tool_calls?: { index?: unknown; function?: { name?: unknown; arguments?: unknown } }[] };
+          delta?: { content?: unknown; tool_calls?: { index?: unknown; id?: unknown; function?: { name?: unknown; arguments?: unknown } }[] };
           finish_reason?: unknown;
           logprobs?: { content?: unknown } | null;
         }[];
@@ -399,9 +402,10 @@ export class HttpTeacher {
       if (Array.isArray(choice?.delta?.tool_calls)) {
         for (const d of choice.delta.tool_calls) {
           const i = typeof d?.index === 'number' && Number.isInteger(d.index) && d.index >= 0 && d.index < 128 ? d.index : calls.length;
-          const call = (calls[i] ??= { name: '', arguments: '' });
-          if (typeof d?.function?.name === 'string') call.name += d.function.name;
-          if (typeof d?.function?.arguments === 'string') call.arguments += d.function.arguments;
+          const call = (calls[i] ??= { function: { name: '', arguments: '' } });
+          if (typeof d?.id === 'string' && d.id !== '') call.id = d.id;
+          if (typeof d?.function?.name === 'string') call.function.name += d.function.name;
+          if (typeof d?.function?.arguments === 'string') call.function.arguments += d.function.arguments;
         }
       }
       if (typeof choice?.finish_reason === 'string') finishReason = choice.finish_reason;
@@ -419,7 +423,7 @@ export class HttpTeacher {
       }
     }
     line(pending + decoder.decode());
-    const toolCalls = calls.filter(Boolean).map((c) => ({ type: 'function', function: c }));
+    const toolCalls = calls.filter(Boolean).map((c) => ({ ...(c.id ? { id: c.id } : {}), type: 'function', function: c.function }));
     const message = { role: 'assistant', content, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
     return JSON.stringify({
       choices: [{ index: 0, message, finish_reason: finishReason, logprobs: logprobs ? { content: logprobs } : null }],
@@ -457,16 +461,9 @@ export class HttpTeacher {
     const finishReason = typeof choice?.finish_reason === 'string' ? choice.finish_reason : null;
     const message = choice?.message as Record<string, unknown> | null | undefined;
     let content = message?.content;
-    // an answer that calls tools: its calls as text, one `name(arguments)` per line (after any text it wrote)
-    const calls = message?.tool_calls;
-    if (Array.isArray(calls) && calls.length) {
-      const lines = calls.flatMap((c: { function?: { name?: unknown; arguments?: unknown } } | null) =>
-        typeof c?.function?.name === 'string'
-          ? [toolCallText({ type: 'function', function: { name: c.function.name, arguments: typeof c.function.arguments === 'string' ? c.function.arguments : JSON.stringify(c.function.arguments ?? {}) } })]
-          : [],
-      );
-      content = [...(typeof content === 'string' && content ? [content] : []), ...lines].join('\n');
-    }
+    // an answer that calls tools: the calls kept as they came, and as text, one `name(arguments)` per line (after any text it wrote)
+    const toolCalls = Array.isArray(message?.tool_calls) ? readToolCalls(message.tool_calls) : [];
+    if (toolCalls.length) content = [...(typeof content === 'string' && content ? [content] : []), ...toolCalls.map(toolCallText)].join('\n');
     if (typeof content !== 'string') {
       const got =
         message === undefined || message === null
@@ -479,6 +476,7 @@ export class HttpTeacher {
     const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
     return {
       text: content,
+      toolCalls: toolCalls.length ? toolCalls : null,
       finishReason,
       promptTokens: count(usage?.prompt_tokens),
       completionTokens: count(usage?.completion_tokens),
@@ -504,6 +502,22 @@ export class HttpTeacher {
       return { ...entry(e, where), top: (top ?? []).map((t: unknown, j: number) => entry(t, `${where}.top_logprobs[${j}]`)) };
     });
   }
+}
+
+/** A completion's `tool_calls`: those with a function name, arguments as JSON text (an object given is stringified), ids kept. */
+function readToolCalls(calls: unknown[]): ToolCall[] {
+  return calls.flatMap((raw): ToolCall[] => {
+    const c = raw as { id?: unknown; function?: { name?: unknown; arguments?: unknown } } | null;
+    if (typeof c?.function?.name !== 'string' || c.function.name === '') return [];
+    const args = c.function.arguments;
+    return [
+      {
+        ...(typeof c.id === 'string' && c.id !== '' ? { id: c.id } : {}),
+        type: 'function',
+        function: { name: c.function.name, arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) },
+      },
+    ];
+  });
 }
 
 /** A body of server-sent events (a streamed completion). */

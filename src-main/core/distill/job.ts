@@ -13,7 +13,7 @@ import { EARLY_ANSWERS, earlyVerdict, endVerdict, type GateSettings } from './qu
 import { AnswerStream } from './stream.js';
 import type { Emit } from '../events.js';
 import { DistillFilters, DistillGeneration, DistillTemplate, MaxRejectRate } from '../../../src-shared/domain/distill.js';
-import type { ChatMessage, ExampleRow, Split, ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import { referenceOf, type ChatMessage, type ExampleRow, type Split, type ToolDefinition } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 const TeacherConfig = z.discriminatedUnion('kind', [
@@ -172,6 +172,7 @@ export function distillJob(
                   prompt: sent,
                   output,
                   answer: a.text,
+                  toolCalls: a.toolCalls ?? null,
                   finishReason: a.finishReason,
                   promptTokens: a.promptTokens,
                   completionTokens: a.completionTokens,
@@ -280,7 +281,7 @@ export function distillJob(
           datasets.insertBatch(
             target,
             ctx.runId,
-            out.map((o, i) => ({ line: i + 1, example: { messages: o.messages, reference: o.messages.at(-1)!.content, ...toolsOf(o.position) } })),
+            out.map((o, i) => ({ line: i + 1, example: { messages: o.messages, reference: referenceOf(o.messages), ...toolsOf(o.position) } })),
           );
           if (out.length) datasets.indexLines(target, ctx.runId, 1, out.length);
           store.setOutPositions(

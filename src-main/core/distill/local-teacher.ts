@@ -1,6 +1,6 @@
 import type { ChatHistoryItem, ChatWrapper, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
 import { llamaCpp } from '../llm/llama-cpp.js';
-import type { ChatMessage, ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import type { ChatMessage, ToolCall, ToolDefinition } from '../../../src-shared/domain/datasets.js';
 import { availableFunctions, chatHistory } from './tool-prompt.js';
 import type { DistillGeneration, TokenLogprob } from '../../../src-shared/domain/distill.js';
 
@@ -13,6 +13,8 @@ export interface TeacherAnswer {
   completionTokens: number | null;
   /** Soft labels, when asked for and the teacher gives them. */
   logprobs?: TokenLogprob[] | null;
+  /** The tools the answer calls, structured (server teachers); `text` then ends with them as `name(arguments)` lines. */
+  toolCalls?: ToolCall[] | null;
 }
 
 /** The chat wrapper node-llama-cpp picks for a model (from its chat template), found once per model. */

@@ -9,7 +9,7 @@ import type { DistillConfig } from './job.js';
 import type { SecretsStore } from '../secrets/store.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { DistillAnswersPage, DistillEstimate } from '../../../src-shared/domain/distill.js';
-import type { ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import { referenceOf, type ToolDefinition } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 /**
@@ -119,7 +119,7 @@ export class DistillService {
       let outPosition: number | null = null;
       if (written) {
         const tools = this.datasets.store.rowsAt(config.versionId, [position])[0]?.tools ?? null;
-        const example = { messages: state.messages, reference: state.messages.at(-1)!.content, ...(tools ? { tools: JSON.parse(tools) as ToolDefinition[] } : {}) };
+        const example = { messages: state.messages, reference: referenceOf(state.messages), ...(tools ? { tools: JSON.parse(tools) as ToolDefinition[] } : {}) };
         outPosition = this.datasets.drafts.addExamples(out.id, [example], label).positions[0]!;
       }
       this.store.include(runId, position, sample, outPosition);

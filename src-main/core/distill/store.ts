@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
+import { toolCallText, type ChatMessage, type ToolCall } from '../../../src-shared/domain/datasets.js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { DistillAnswer, DistillAnswersPage, DistillRunCounts, TokenLogprob } from '../../../src-shared/domain/distill.js';
 import type { AnswerCounts } from './quality.js';
@@ -17,6 +17,41 @@ interface Row {
   included: number;
   judge_score: number | null;
   judge_reason: string | null;
+}
+
+/** What an answer's training example is made of: the conversation it answers, and the answer (text and tool calls). */
+interface AnswerRow {
+  output: string;
+  answer: string;
+  tool_calls: string | null;
+}
+
+/**
+ * An answer's training example: the conversation, then the answer as an assistant message. An answer that calls tools
+ * becomes what an imported OpenAI tool-calling turn is: `content` the text written besides the calls ('' when none),
+ * and `tool_calls` with the server's ids, or `call_<n>` (n after the conversation's earlier calls) when it gave none.
+ */
+function example(r: AnswerRow): ChatMessage[] {
+  const before = JSON.parse(r.output) as ChatMessage[];
+  if (r.tool_calls === null) return [...before, { role: 'assistant', content: r.answer }];
+  const calls = JSON.parse(r.tool_calls) as ToolCall[];
+  const taken = new Set(before.flatMap((m) => m.tool_calls?.map((c) => c.id) ?? []));
+  let n = before.reduce((k, m) => k + (m.tool_calls?.length ?? 0), 0);
+  const nextId = () => {
+    let id: string;
+    do id = `call_${++n}`;
+    while (taken.has(id));
+    return id;
+  };
+  const withIds = calls.map((c) => (c.id ? c : { ...c, id: nextId() }));
+  return [...before, { role: 'assistant', content: textBesides(r.answer, calls), tool_calls: withIds }];
+}
+
+/** The text an answer wrote besides its calls: its text form is that text, then one `name(arguments)` line per call. */
+function textBesides(answer: string, calls: ToolCall[]): string {
+  const lines = calls.map(toolCallText).join('\n');
+  if (answer === lines) return '';
+  return answer.endsWith(`\n${lines}`) ? answer.slice(0, -lines.length - 1) : answer;
 }
 
 /** SQL for a distillation run's answers. */
@@ -37,6 +72,8 @@ export class DistillStore {
       prompt: ChatMessage[];
       output: ChatMessage[];
       answer: string;
+      /** The tools the answer calls (its text then ends with them as `name(arguments)` lines); null or absent when none. */
+      toolCalls?: ToolCall[] | null;
       finishReason: string | null;
       promptTokens: number | null;
       completionTokens: number | null;
@@ -47,8 +84,8 @@ export class DistillStore {
   ): void {
     this.db
       .prepare(
-        `INSERT INTO distill_answers (run_id, position, sample, prompt, output, answer, finish_reason, prompt_tokens, completion_tokens, ms, rejected, included, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO distill_answers (run_id, position, sample, prompt, output, answer, tool_calls, finish_reason, prompt_tokens, completion_tokens, ms, rejected, included, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         runId,
@@ -57,6 +94,7 @@ export class DistillStore {
         JSON.stringify(a.prompt),
         JSON.stringify(a.output),
         a.answer,
+        a.toolCalls?.length ? JSON.stringify(a.toolCalls) : null,
         a.finishReason,
         a.promptTokens,
         a.completionTokens,
@@ -110,11 +148,11 @@ export class DistillStore {
   /** One answer's training example and where it stands, or null when there is no such answer. */
   answerState(runId: number, position: number, sample: number): { messages: ChatMessage[]; included: boolean; outPosition: number | null } | null {
     const r = this.db
-      .prepare(`SELECT output, answer, included, out_position FROM distill_answers WHERE run_id = ? AND position = ? AND sample = ?`)
-      .get(runId, position, sample) as { output: string; answer: string; included: number; out_position: number | null } | undefined;
+      .prepare(`SELECT output, answer, tool_calls, included, out_position FROM distill_answers WHERE run_id = ? AND position = ? AND sample = ?`)
+      .get(runId, position, sample) as (AnswerRow & { included: number; out_position: number | null }) | undefined;
     if (!r) return null;
     return {
-      messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }],
+      messages: example(r),
       included: r.included === 1,
       outPosition: r.out_position,
     };
@@ -175,13 +213,9 @@ export class DistillStore {
   /** The included answers as training examples, in source order. */
   outputs(runId: number): { position: number; sample: number; messages: ChatMessage[] }[] {
     const rows = this.db
-      .prepare(`SELECT position, sample, output, answer FROM distill_answers WHERE run_id = ? AND included = 1 ORDER BY position, sample`)
-      .all(runId) as { position: number; sample: number; output: string; answer: string }[];
-    return rows.map((r) => ({
-      position: r.position,
-      sample: r.sample,
-      messages: [...(JSON.parse(r.output) as ChatMessage[]), { role: 'assistant', content: r.answer }],
-    }));
+      .prepare(`SELECT position, sample, output, answer, tool_calls FROM distill_answers WHERE run_id = ? AND included = 1 ORDER BY position, sample`)
+      .all(runId) as (AnswerRow & { position: number; sample: number })[];
+    return rows.map((r) => ({ position: r.position, sample: r.sample, messages: example(r) }));
   }
 
   /** For the quality gate: answers in all, those kept (included), and the others by rejection reason. */

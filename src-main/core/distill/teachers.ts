@@ -91,6 +91,7 @@ export async function openTeacher(spec: TeacherSpec, parallel: number, maxTokens
           promptTokens: r.promptTokens,
           completionTokens: r.completionTokens,
           logprobs: r.logprobs,
+          toolCalls: r.toolCalls,
         };
       },
       close: async () => {},

@@ -7,6 +7,7 @@ import { m006_adapters } from './006_adapters.js';
 import { m007_playground_conversations } from './007_playground_conversations.js';
 import { m008_example_tools } from './008_example_tools.js';
 import { m009_run_files } from './009_run_files.js';
+import { m010_distill_tool_calls } from './010_distill_tool_calls.js';
 
 /**
  * Numbered, forward-only migrations. Kept as code (not .sql files) so that every host — the electron-vite bundle, tsx, vitest —
@@ -16,4 +17,4 @@ export interface Migration {
   name: string;
   sql: string;
 }
-export const MIGRATIONS: readonly Migration[] = [m001_init, m002_datasets, m003_curation, m004_distill, m005_judge_secrets, m006_adapters, m007_playground_conversations, m008_example_tools, m009_run_files];
+export const MIGRATIONS: readonly Migration[] = [m001_init, m002_datasets, m003_curation, m004_distill, m005_judge_secrets, m006_adapters, m007_playground_conversations, m008_example_tools, m009_run_files, m010_distill_tool_calls];
