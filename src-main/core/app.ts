@@ -25,7 +25,7 @@ import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
 import { ConversationsStore } from './playground/conversations.js';
-import { benchmarkHistory } from './models/benchmarks.js';
+import { modelsHandlers } from './models/handlers.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
 import { APP_VERSION } from '../../src-shared/version.js';
@@ -123,22 +123,7 @@ export function createApp(options: AppOptions): App {
     }),
     'settings.get': () => settings.get(),
     'settings.update': (patch) => settings.update(patch),
-    'models.list': () => models.list(),
-    'models.get': ({ id }) => models.get(id),
-    'models.inspect': ({ path: p }) => models.inspect(p),
-    'models.add': ({ path: p, roles, note }) => models.add(p, roles, note),
-    'models.update': ({ id, ...patch }) => models.update(id, patch),
-    'models.remove': ({ id }) => models.remove(id),
-    'models.scan': (config) => ({ runId: runner.submit('models.scan', config).id }),
-    'models.benchmark': (config) => {
-      const model = models.get(config.id);
-      const title = `Benchmark ${model.name} (pp${config.promptTokens}, tg${config.generateTokens}, ${config.repetitions}×)`;
-      return { runId: runner.submit('models.benchmark', config, [{ kind: 'model', ref: String(model.id), label: model.name }], title).id };
-    },
-    'models.benchmarks': ({ id }) => {
-      models.get(id); // an unknown id is refused, not an empty history
-      return benchmarkHistory(db, id);
-    },
+    ...modelsHandlers({ db, models, runner }),
     'runs.list': (filter) => runs.list(filter),
     'runs.get': ({ id }) => runs.detail(id),
     'runs.cancel': ({ id }) => runner.requestCancel(id),
