@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Db } from './store/db.js';
 import { EventBus } from './events.js';
@@ -26,9 +25,12 @@ import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
 import { ConversationsStore } from './playground/conversations.js';
 import { modelsHandlers } from './models/handlers.js';
+import { runsHandlers } from './runs/handlers.js';
+import { playgroundHandlers } from './playground/handlers.js';
+import { secretsHandlers } from './secrets/handlers.js';
+import { systemHandlers } from './system/handlers.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
-import { APP_VERSION } from '../../src-shared/version.js';
 import type { ToolDefinition } from '../../src-shared/domain/datasets.js';
 import type { EventEnvelope } from '../../src-shared/contract/index.js';
 import type { Result } from '../../src-shared/errors.js';
@@ -113,27 +115,10 @@ export function createApp(options: AppOptions): App {
   const conversations = new ConversationsStore(db);
 
   const handlers: Handlers = {
-    'system.info': () => ({
-      version: APP_VERSION,
-      dataDir,
-      databasePath,
-      host: options.host,
-      engine: engine.info(),
-      totalMemoryBytes: os.totalmem(),
-    }),
-    'settings.get': () => settings.get(),
-    'settings.update': (patch) => settings.update(patch),
+    ...systemHandlers({ dataDir, databasePath, host: options.host, engine, settings }),
     ...modelsHandlers({ db, models, runner }),
-    'runs.list': (filter) => runs.list(filter),
-    'runs.get': ({ id }) => runs.detail(id),
-    'runs.cancel': ({ id }) => runner.requestCancel(id),
-    'runs.resume': ({ id }) => runner.resume(id),
-    'playground.generate': (input) => playground.generate(input),
-    'playground.stop': ({ generationId }) => playground.stop(generationId),
-    'playground.conversations': () => conversations.list(),
-    'playground.conversation': ({ id }) => conversations.get(id),
-    'playground.saveConversation': (input) => conversations.save(input),
-    'playground.deleteConversation': ({ id }) => ({ deleted: conversations.delete(id) }),
+    ...runsHandlers({ runs, runner }),
+    ...playgroundHandlers({ playground, conversations }),
     'datasets.list': () => datasets.list(),
     'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
     'datasets.import': ({ path: p, name, format, container, mapping, append }) => datasets.startImport(p, name, { format, container, mapping }, append),
@@ -178,9 +163,7 @@ export function createApp(options: AppOptions): App {
     'adapters.compareResults': ({ runId }) => adapterRuns.compareResults(runId),
     'adapters.vote': ({ runId, prompt, winner }) => adapterRuns.vote(runId, prompt, winner),
     'adapters.merge': (input) => adapterRuns.merge(input),
-    'secrets.list': () => ({ backend: secrets.backend, secrets: secrets.list() }),
-    'secrets.set': ({ name, value }) => secrets.set(name, value),
-    'secrets.delete': ({ name }) => ({ deleted: secrets.delete(name) }),
+    ...secretsHandlers({ secrets }),
     'distill.answers': ({ runId, offset, limit, only }) => distill.answers(runId, offset, limit, only),
     'distill.counts': ({ runIds }) => distill.counts(runIds),
     'distill.logprobs': ({ runId, position, sample }) => distill.logprobs(runId, position, sample),
