@@ -29,9 +29,11 @@ import { runsHandlers } from './runs/handlers.js';
 import { playgroundHandlers } from './playground/handlers.js';
 import { secretsHandlers } from './secrets/handlers.js';
 import { systemHandlers } from './system/handlers.js';
+import { datasetsHandlers } from './datasets/handlers.js';
+import { distillHandlers } from './distill/handlers.js';
+import { adaptersHandlers } from './adapters/handlers.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
-import type { ToolDefinition } from '../../src-shared/domain/datasets.js';
 import type { EventEnvelope } from '../../src-shared/contract/index.js';
 import type { Result } from '../../src-shared/errors.js';
 
@@ -119,54 +121,10 @@ export function createApp(options: AppOptions): App {
     ...modelsHandlers({ db, models, runner }),
     ...runsHandlers({ runs, runner }),
     ...playgroundHandlers({ playground, conversations }),
-    'datasets.list': () => datasets.list(),
-    'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
-    'datasets.import': ({ path: p, name, format, container, mapping, append }) => datasets.startImport(p, name, { format, container, mapping }, append),
-    'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
-    'datasets.rejectedLines': ({ runId }) => datasets.rejectedLines(runId),
-    'datasets.previewImport': ({ path: p, format, container, mapping, limit }) => datasets.previewImport(p, { format, container, mapping }, limit),
-    'datasets.examples': ({ name, version, offset, limit, filter }) => datasets.examples(name, version, offset, limit, filter),
-    'datasets.curate': ({ name, selection, action }) => datasets.curate(name, selection, action),
-    'datasets.edit': ({ name, position, messages, tools }) => datasets.edit(name, position, messages, tools as ToolDefinition[] | undefined),
-    'datasets.undo': ({ name }) => datasets.undo(name),
-    'datasets.commit': ({ name, message }) => datasets.commit(name, message),
-    'datasets.discard': ({ name }) => ({ discarded: datasets.discard(name) }),
-    'datasets.split': ({ name, ratios, counts, seed, stratify, freezeTest }) => datasets.split(name, { ratios, counts, seed, stratify, freezeTest }),
-    'datasets.freezeTest': ({ name, frozen }) => {
-      datasets.setTestFrozen(name, frozen);
-      return { testFrozen: frozen };
-    },
-    'datasets.diff': ({ name, from, to, offset, limit, only }) => datasets.diff(name, from, to, offset, limit, only),
-    'datasets.clusters': ({ name, version, offset, limit }) => datasets.clusters(name, version, offset, limit),
-    'datasets.dedupe': ({ name, near, apply, commitMessage }) => datasets.startDedupe(name, near, apply, commitMessage),
-    'datasets.resolveDuplicates': ({ name, keep }) => datasets.resolveDuplicates(name, keep),
-    'datasets.scan': ({ name, quality, pii }) => datasets.startScan(name, quality, pii),
-    'datasets.countTokens': ({ name, modelId }) => {
-      const m = models.get(modelId);
-      return datasets.startTokenCount(name, { id: m.id, path: m.path, name: m.name });
-    },
-    'datasets.export': ({ name, version, format, container, split, out, replace }) => datasets.startExport(name, version, format, out, container, split, replace),
-    'distill.start': (input) => distill.start(input),
-    'distill.estimate': (input) => distill.estimate(input),
-    'distill.include': ({ runId, position, sample }) => distill.include(runId, position, sample),
-    'distill.exclude': ({ runId, position, sample }) => distill.exclude(runId, position, sample),
-    'adapters.list': () => adapters.list(),
-    'adapters.get': ({ id }) => adapters.get(id),
-    'adapters.import': (input) => adapters.import(input),
-    'adapters.check': ({ id, modelId }) => adapters.check(id, modelId),
-    'adapters.compatibility': ({ modelId }) => adapters.compatibility(modelId),
-    'adapters.remove': ({ id }) => adapters.remove(id),
-    'adapters.perplexity': (input) => adapterRuns.perplexity(input),
-    'adapters.sweep': (input) => adapterRuns.sweep(input),
-    'adapters.sweepPoints': ({ runId }) => adapterRuns.sweepPoints(runId),
-    'adapters.compare': (input) => adapterRuns.compare(input),
-    'adapters.compareResults': ({ runId }) => adapterRuns.compareResults(runId),
-    'adapters.vote': ({ runId, prompt, winner }) => adapterRuns.vote(runId, prompt, winner),
-    'adapters.merge': (input) => adapterRuns.merge(input),
+    ...datasetsHandlers({ datasets, models }),
+    ...distillHandlers({ distill }),
+    ...adaptersHandlers({ adapters, adapterRuns }),
     ...secretsHandlers({ secrets }),
-    'distill.answers': ({ runId, offset, limit, only }) => distill.answers(runId, offset, limit, only),
-    'distill.counts': ({ runIds }) => distill.counts(runIds),
-    'distill.logprobs': ({ runId, position, sample }) => distill.logprobs(runId, position, sample),
   };
 
   runner.register(sampleJob(models));
