@@ -357,6 +357,41 @@ export class DatasetsService {
   rejects(runId: number, limit: number): RejectedRecord[] {
     return this.store.rejects(runId, limit);
   }
+
+  // For other rooms (a distillation reads its prompts' split and writes kept answers into its output's working copy):
+  // they call these, never `store` or `drafts` directly.
+
+  /** Examples of a version in one split ('all': every example). */
+  splitSize(version: { id: number; exampleCount: number }, split: Split | 'all'): number {
+    return split === 'all' ? version.exampleCount : this.store.splitCounts(version.id)[split];
+  }
+
+  /** Whether a dataset has this name, imported or still importing. */
+  nameTaken(name: string): boolean {
+    return this.store.byName(name) !== null;
+  }
+
+  /** The id of the dataset of this name once its import has finished; null before and when there is none. */
+  readyId(name: string): number | null {
+    const d = this.store.byName(name);
+    return d !== null && d.state === 'ready' ? d.id : null;
+  }
+
+  /** The tool definitions of one example of a version, if it has any. */
+  toolsAt(versionId: number, position: number): ToolDefinition[] | null {
+    const tools = this.store.rowsAt(versionId, [position])[0]?.tools ?? null;
+    return tools ? (JSON.parse(tools) as ToolDefinition[]) : null;
+  }
+
+  /** Adds examples to a dataset's working copy as one undoable operation; their positions there. */
+  addToWorkingCopy(datasetId: number, examples: NormalizedExample[], label: string): number[] {
+    return this.drafts.addExamples(datasetId, examples, label).positions;
+  }
+
+  /** Deletes examples from a dataset's working copy as one undoable operation. */
+  deleteFromWorkingCopy(datasetId: number, positions: number[], label: string): void {
+    this.drafts.delete(datasetId, { positions }, label);
+  }
 }
 
 export interface SplitOptions {
