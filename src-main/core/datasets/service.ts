@@ -28,6 +28,7 @@ import type {
   VersionDiffRow,
   DatasetDetail,
   DatasetSummary,
+  ExampleRow,
   ExamplesPage,
   ImportPreview,
   ImportSpec,
@@ -381,6 +382,11 @@ export class DatasetsService {
   toolsAt(versionId: number, position: number): ToolDefinition[] | null {
     const tools = this.store.rowsAt(versionId, [position])[0]?.tools ?? null;
     return tools ? (JSON.parse(tools) as ToolDefinition[]) : null;
+  }
+
+  /** The first examples of a version, in order, from one split ('all': any). */
+  firstExamples(versionId: number, limit: number, split: Split | 'all'): ExampleRow[] {
+    return this.store.pageAfter(versionId, Number.MIN_SAFE_INTEGER, limit, split === 'all' ? undefined : split).map(toExampleRow);
   }
 
   /** Adds examples to a dataset's working copy as one undoable operation; their positions there. */
