@@ -38,7 +38,11 @@ import type {
 } from '../../../src-shared/domain/datasets.js';
 import { referenceOf } from '../../../src-shared/domain/datasets.js';
 
-/** Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs. */
+/**
+ * Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs.
+ * Over 400 lines for a reason: it is the room's one door, for its own operations and for the other rooms (the methods
+ * at the end) so that their services need not reach into its stores.
+ */
 /** Files up to this size are read whole before an import starts, so one with no valid record is refused at once. */
 const PRECHECK_BYTES = 1 << 20;
 const PRECHECK_RECORDS = 5000;
