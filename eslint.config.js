@@ -4,10 +4,16 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 // Import boundaries (ARCHITECTURE.md): src-shared imports nothing of the app; src-main/core never imports electron or
-// a host (cli, server); src-renderer imports only src-shared (and its own files).
+// a host (cli, server, host); the hosts never import one another (what they share lives in src-main/host);
+// src-renderer imports only src-shared (and its own files).
+// (A second no-restricted-imports entry for the same files replaces the first, not adds to it: one block per folder.)
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 const noElectron = { group: ['electron', '**/electron/**'], message: 'Only src-main/electron/ may import electron: services must run in plain Node.' };
 const noRenderer = { group: ['**/src-renderer/**'], message: 'The main side never imports the renderer.' };
+const noOtherHost = (...hosts) => ({
+  group: hosts.map((h) => `**/${h}/**`),
+  message: 'A host never imports another host (src-main/electron, src-main/server, src-main/cli): what they share lives in src-main/host.',
+});
 
 export default tseslint.config(
   { ignores: ['node_modules', 'out', 'dist', 'test-results', '.cache'] },
@@ -27,16 +33,35 @@ export default tseslint.config(
     ]),
   },
   {
-    files: ['src-main/server/**/*.ts', 'src-main/cli/**/*.ts'],
+    files: ['src-main/server/**/*.ts'],
+    rules: restrict([noElectron, noRenderer, noOtherHost('cli')]),
+  },
+  {
+    // `distillery serve` starts the HTTP host: the CLI may import src-main/server, never electron.
+    files: ['src-main/cli/**/*.ts'],
     rules: restrict([noElectron, noRenderer]),
   },
   {
-    // (a second no-restricted-imports entry for the same files would replace the one above, not add to it)
+    files: ['src-main/electron/**/*.ts'],
+    rules: restrict([noRenderer, noOtherHost('server', 'cli')]),
+  },
+  {
+    files: ['src-main/host/**/*.ts'],
+    rules: restrict([
+      noElectron,
+      noRenderer,
+      { group: ['**/cli/**', '**/server/**'], message: 'src-main/host holds what every host shares: it imports none of them.' },
+    ]),
+  },
+  {
     files: ['src-main/core/**/*.ts'],
     rules: restrict([
       noElectron,
       noRenderer,
-      { group: ['**/cli/**', '**/server/**'], message: 'src-main/core serves the hosts and never imports one (src-main/cli, src-main/server).' },
+      {
+        group: ['**/cli/**', '**/server/**', '**/host/**'],
+        message: 'src-main/core serves the hosts and never imports one (src-main/cli, src-main/server, src-main/host).',
+      },
     ]),
   },
   {

@@ -12,7 +12,7 @@ export async function loadCore() {
   const [{ createApp }, { createClient }, { acquireDataLock }] = await Promise.all([
     import('../core/app.js'),
     import('../../src-shared/client.js'),
-    import('../server/data-lock.js'),
+    import('../host/data-lock.js'),
   ]);
   return { createApp, createClient, acquireDataLock };
 }

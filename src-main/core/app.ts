@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Db } from './store/db.js';
 import { EventBus } from './events.js';
@@ -25,11 +24,16 @@ import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
 import { PlaygroundService } from './playground/service.js';
 import { ConversationsStore } from './playground/conversations.js';
-import { benchmarkHistory } from './models/benchmarks.js';
+import { modelsHandlers } from './models/handlers.js';
+import { runsHandlers } from './runs/handlers.js';
+import { playgroundHandlers } from './playground/handlers.js';
+import { secretsHandlers } from './secrets/handlers.js';
+import { systemHandlers } from './system/handlers.js';
+import { datasetsHandlers } from './datasets/handlers.js';
+import { distillHandlers } from './distill/handlers.js';
+import { adaptersHandlers } from './adapters/handlers.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
-import { APP_VERSION } from '../../src-shared/version.js';
-import type { ToolDefinition } from '../../src-shared/domain/datasets.js';
 import type { EventEnvelope } from '../../src-shared/contract/index.js';
 import type { Result } from '../../src-shared/errors.js';
 
@@ -113,92 +117,14 @@ export function createApp(options: AppOptions): App {
   const conversations = new ConversationsStore(db);
 
   const handlers: Handlers = {
-    'system.info': () => ({
-      version: APP_VERSION,
-      dataDir,
-      databasePath,
-      host: options.host,
-      engine: engine.info(),
-      totalMemoryBytes: os.totalmem(),
-    }),
-    'settings.get': () => settings.get(),
-    'settings.update': (patch) => settings.update(patch),
-    'models.list': () => models.list(),
-    'models.get': ({ id }) => models.get(id),
-    'models.inspect': ({ path: p }) => models.inspect(p),
-    'models.add': ({ path: p, roles, note }) => models.add(p, roles, note),
-    'models.update': ({ id, ...patch }) => models.update(id, patch),
-    'models.remove': ({ id }) => models.remove(id),
-    'models.scan': (config) => ({ runId: runner.submit('models.scan', config).id }),
-    'models.benchmark': (config) => {
-      const model = models.get(config.id);
-      const title = `Benchmark ${model.name} (pp${config.promptTokens}, tg${config.generateTokens}, ${config.repetitions}×)`;
-      return { runId: runner.submit('models.benchmark', config, [{ kind: 'model', ref: String(model.id), label: model.name }], title).id };
-    },
-    'models.benchmarks': ({ id }) => {
-      models.get(id); // an unknown id is refused, not an empty history
-      return benchmarkHistory(db, id);
-    },
-    'runs.list': (filter) => runs.list(filter),
-    'runs.get': ({ id }) => runs.detail(id),
-    'runs.cancel': ({ id }) => runner.requestCancel(id),
-    'runs.resume': ({ id }) => runner.resume(id),
-    'playground.generate': (input) => playground.generate(input),
-    'playground.stop': ({ generationId }) => playground.stop(generationId),
-    'playground.conversations': () => conversations.list(),
-    'playground.conversation': ({ id }) => conversations.get(id),
-    'playground.saveConversation': (input) => conversations.save(input),
-    'playground.deleteConversation': ({ id }) => ({ deleted: conversations.delete(id) }),
-    'datasets.list': () => datasets.list(),
-    'datasets.get': ({ name, version, previewLimit }) => datasets.get(name, version, previewLimit),
-    'datasets.import': ({ path: p, name, format, container, mapping, append }) => datasets.startImport(p, name, { format, container, mapping }, append),
-    'datasets.rejects': ({ runId, limit }) => datasets.rejects(runId, limit),
-    'datasets.rejectedLines': ({ runId }) => datasets.rejectedLines(runId),
-    'datasets.previewImport': ({ path: p, format, container, mapping, limit }) => datasets.previewImport(p, { format, container, mapping }, limit),
-    'datasets.examples': ({ name, version, offset, limit, filter }) => datasets.examples(name, version, offset, limit, filter),
-    'datasets.curate': ({ name, selection, action }) => datasets.curate(name, selection, action),
-    'datasets.edit': ({ name, position, messages, tools }) => datasets.edit(name, position, messages, tools as ToolDefinition[] | undefined),
-    'datasets.undo': ({ name }) => datasets.undo(name),
-    'datasets.commit': ({ name, message }) => datasets.commit(name, message),
-    'datasets.discard': ({ name }) => ({ discarded: datasets.discard(name) }),
-    'datasets.split': ({ name, ratios, counts, seed, stratify, freezeTest }) => datasets.split(name, { ratios, counts, seed, stratify, freezeTest }),
-    'datasets.freezeTest': ({ name, frozen }) => {
-      datasets.setTestFrozen(name, frozen);
-      return { testFrozen: frozen };
-    },
-    'datasets.diff': ({ name, from, to, offset, limit, only }) => datasets.diff(name, from, to, offset, limit, only),
-    'datasets.clusters': ({ name, version, offset, limit }) => datasets.clusters(name, version, offset, limit),
-    'datasets.dedupe': ({ name, near, apply, commitMessage }) => datasets.startDedupe(name, near, apply, commitMessage),
-    'datasets.resolveDuplicates': ({ name, keep }) => datasets.resolveDuplicates(name, keep),
-    'datasets.scan': ({ name, quality, pii }) => datasets.startScan(name, quality, pii),
-    'datasets.countTokens': ({ name, modelId }) => {
-      const m = models.get(modelId);
-      return datasets.startTokenCount(name, { id: m.id, path: m.path, name: m.name });
-    },
-    'datasets.export': ({ name, version, format, container, split, out, replace }) => datasets.startExport(name, version, format, out, container, split, replace),
-    'distill.start': (input) => distill.start(input),
-    'distill.estimate': (input) => distill.estimate(input),
-    'distill.include': ({ runId, position, sample }) => distill.include(runId, position, sample),
-    'distill.exclude': ({ runId, position, sample }) => distill.exclude(runId, position, sample),
-    'adapters.list': () => adapters.list(),
-    'adapters.get': ({ id }) => adapters.get(id),
-    'adapters.import': (input) => adapters.import(input),
-    'adapters.check': ({ id, modelId }) => adapters.check(id, modelId),
-    'adapters.compatibility': ({ modelId }) => adapters.compatibility(modelId),
-    'adapters.remove': ({ id }) => adapters.remove(id),
-    'adapters.perplexity': (input) => adapterRuns.perplexity(input),
-    'adapters.sweep': (input) => adapterRuns.sweep(input),
-    'adapters.sweepPoints': ({ runId }) => adapterRuns.sweepPoints(runId),
-    'adapters.compare': (input) => adapterRuns.compare(input),
-    'adapters.compareResults': ({ runId }) => adapterRuns.compareResults(runId),
-    'adapters.vote': ({ runId, prompt, winner }) => adapterRuns.vote(runId, prompt, winner),
-    'adapters.merge': (input) => adapterRuns.merge(input),
-    'secrets.list': () => ({ backend: secrets.backend, secrets: secrets.list() }),
-    'secrets.set': ({ name, value }) => secrets.set(name, value),
-    'secrets.delete': ({ name }) => ({ deleted: secrets.delete(name) }),
-    'distill.answers': ({ runId, offset, limit, only }) => distill.answers(runId, offset, limit, only),
-    'distill.counts': ({ runIds }) => distill.counts(runIds),
-    'distill.logprobs': ({ runId, position, sample }) => distill.logprobs(runId, position, sample),
+    ...systemHandlers({ dataDir, databasePath, host: options.host, engine, settings }),
+    ...modelsHandlers({ db, models, runner }),
+    ...runsHandlers({ runs, runner }),
+    ...playgroundHandlers({ playground, conversations }),
+    ...datasetsHandlers({ datasets, models }),
+    ...distillHandlers({ distill }),
+    ...adaptersHandlers({ adapters, adapterRuns }),
+    ...secretsHandlers({ secrets }),
   };
 
   runner.register(sampleJob(models));

@@ -1,9 +1,17 @@
-import { contract, isOpName, type OpName, type OpOutput, type OpParsed } from '../../src-shared/contract/index.js';
+import type { z } from 'zod';
+import { contract, isOpName } from '../../src-shared/contract/index.js';
+import type { OpDef } from '../../src-shared/contract/define.js';
 import { toErrorShape, type Result } from '../../src-shared/errors.js';
 import { fileError, isFileSystemError } from './files/errors.js';
 
-/** The implementation of every contract operation. Typed by the contract: a missing or mistyped handler does not compile. */
-export type Handlers = { [K in OpName]: (input: OpParsed<K>) => Promise<OpOutput<K>> | OpOutput<K> };
+/**
+ * The implementation of a set of contract operations: a room's slice (`Handlers<typeof modelsOps>`, exported by
+ * `<room>/handlers.ts`) or, by default, the whole contract (what `app.ts` composes). Typed by the contract: a missing,
+ * extra or mistyped handler does not compile. Each handler gets its input parsed, with defaults filled.
+ */
+export type Handlers<C extends Record<string, OpDef<z.ZodType, unknown>> = typeof contract> = {
+  [K in keyof C]: C[K] extends OpDef<infer I, infer O> ? (input: z.output<I>) => Promise<O> | O : never;
+};
 
 /**
  * The one gate between a host and the services: the op must exist, and its input must pass the contract's schema

@@ -5,8 +5,8 @@ import { app as electronApp, BrowserWindow, dialog, protocol, safeStorage, sessi
 import { createApp, type App } from '../core/app.js';
 import { safeStorageCipher } from '../core/secrets/cipher.js';
 import { registerIpcHost, type IpcHost } from './ipc-host.js';
-import { CONTENT_SECURITY_POLICY } from '../server/http-host.js';
-import { acquireDataLock } from '../server/data-lock.js';
+import { CONTENT_SECURITY_POLICY } from '../host/csp.js';
+import { acquireDataLock } from '../host/data-lock.js';
 import { APP_INDEX_URL, APP_SCHEME, isAppPageUrl, resolveAppFile } from './app-protocol.js';
 import { allowedExternalUrl } from './external-links.js';
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../core/app.js';
 import type { Result } from '../../src-shared/errors.js';
+import { CONTENT_SECURITY_POLICY } from '../host/csp.js';
 
 export interface HttpHostOptions {
   app: App;
@@ -22,9 +23,6 @@ export interface HttpHost {
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
-  "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

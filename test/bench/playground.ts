@@ -7,7 +7,7 @@ import { startHttpHost } from '../../src-main/server/http-host.js';
 import { createClient, type Client } from '../../src-shared/client.js';
 import { createHttpTransport } from '../../src-shared/http-transport.js';
 import type { GenerationEvent, Sampling } from '../../src-shared/domain/playground.js';
-import { toLlamaSampling } from '../../src-main/core/playground/generation.js';
+import { toLlamaSampling } from '../../src-main/core/llm/generation.js';
 import { fixtureModel } from '../fixtures/models.js';
 import { batchedBench, buildLlamaTools, llamaTool } from './llama-tools.js';
 

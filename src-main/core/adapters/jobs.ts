@@ -6,7 +6,7 @@ import type { ModelsService } from '../models/service.js';
 import { toExampleRow, type DatasetsStore } from '../datasets/store.js';
 import { perplexity } from './perplexity.js';
 import { mergeAdapters } from './merge.js';
-import { runGeneration } from '../playground/generation.js';
+import { runGeneration } from '../llm/generation.js';
 import { CompareGeneration } from '../../../src-shared/domain/adapters.js';
 import type { Split } from '../../../src-shared/domain/datasets.js';
 import { checkOutputPath } from '../files/output-path.js';

@@ -5,12 +5,10 @@ import { nowIso } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { ModelsService } from '../models/service.js';
 import type { DatasetsService } from '../datasets/service.js';
-import { toExampleRow } from '../datasets/store.js';
 import type { AdaptersService } from './service.js';
 import { variantLabel, type SourceConfig, type VariantConfig } from './jobs.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { CompareResults, SweepPoint, TextSource, Variant } from '../../../src-shared/domain/adapters.js';
-import type { Split } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
 import { checkOutputPath } from '../files/output-path.js';
 
@@ -72,8 +70,8 @@ export class AdapterRuns {
     } else {
       const p = input.prompts;
       const { version } = this.datasets.resolve(p.dataset, p.version, { committedOnly: true });
-      const rows = this.datasets.store.pageAfter(version.id, Number.MIN_SAFE_INTEGER, p.limit, p.split === 'all' ? undefined : (p.split as Split));
-      prompts = rows.map((r) => toExampleRow(r).messages.filter((m) => m.role === 'user').at(-1)?.content ?? '').filter((t) => t.trim() !== '');
+      const rows = this.datasets.firstExamples(version.id, p.limit, p.split);
+      prompts = rows.map((r) => r.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '').filter((t) => t.trim() !== '');
       if (prompts.length === 0) throw new AppError('conflict', `${p.dataset}@${version.number} has no prompts${p.split === 'all' ? '' : ` in ${p.split}`}`, 'prompts');
       source = `${p.dataset}@${version.number}${p.split === 'all' ? '' : ` (${p.split})`}`;
     }

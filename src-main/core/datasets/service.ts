@@ -28,6 +28,7 @@ import type {
   VersionDiffRow,
   DatasetDetail,
   DatasetSummary,
+  ExampleRow,
   ExamplesPage,
   ImportPreview,
   ImportSpec,
@@ -37,7 +38,11 @@ import type {
 } from '../../../src-shared/domain/datasets.js';
 import { referenceOf } from '../../../src-shared/domain/datasets.js';
 
-/** Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs. */
+/**
+ * Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs.
+ * Over 400 lines for a reason: it is the room's one door, for its own operations and for the other rooms (the methods
+ * at the end) so that their services need not reach into its stores.
+ */
 /** Files up to this size are read whole before an import starts, so one with no valid record is refused at once. */
 const PRECHECK_BYTES = 1 << 20;
 const PRECHECK_RECORDS = 5000;
@@ -356,6 +361,46 @@ export class DatasetsService {
 
   rejects(runId: number, limit: number): RejectedRecord[] {
     return this.store.rejects(runId, limit);
+  }
+
+  // For other rooms (a distillation reads its prompts' split and writes kept answers into its output's working copy):
+  // they call these, never `store` or `drafts` directly.
+
+  /** Examples of a version in one split ('all': every example). */
+  splitSize(version: { id: number; exampleCount: number }, split: Split | 'all'): number {
+    return split === 'all' ? version.exampleCount : this.store.splitCounts(version.id)[split];
+  }
+
+  /** Whether a dataset has this name, imported or still importing. */
+  nameTaken(name: string): boolean {
+    return this.store.byName(name) !== null;
+  }
+
+  /** The id of the dataset of this name once its import has finished; null before and when there is none. */
+  readyId(name: string): number | null {
+    const d = this.store.byName(name);
+    return d !== null && d.state === 'ready' ? d.id : null;
+  }
+
+  /** The tool definitions of one example of a version, if it has any. */
+  toolsAt(versionId: number, position: number): ToolDefinition[] | null {
+    const tools = this.store.rowsAt(versionId, [position])[0]?.tools ?? null;
+    return tools ? (JSON.parse(tools) as ToolDefinition[]) : null;
+  }
+
+  /** The first examples of a version, in order, from one split ('all': any). */
+  firstExamples(versionId: number, limit: number, split: Split | 'all'): ExampleRow[] {
+    return this.store.pageAfter(versionId, Number.MIN_SAFE_INTEGER, limit, split === 'all' ? undefined : split).map(toExampleRow);
+  }
+
+  /** Adds examples to a dataset's working copy as one undoable operation; their positions there. */
+  addToWorkingCopy(datasetId: number, examples: NormalizedExample[], label: string): number[] {
+    return this.drafts.addExamples(datasetId, examples, label).positions;
+  }
+
+  /** Deletes examples from a dataset's working copy as one undoable operation. */
+  deleteFromWorkingCopy(datasetId: number, positions: number[], label: string): void {
+    this.drafts.delete(datasetId, { positions }, label);
   }
 }
 

@@ -9,7 +9,7 @@ import type { DistillConfig } from './job.js';
 import type { SecretsStore } from '../secrets/store.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { DistillAnswersPage, DistillEstimate } from '../../../src-shared/domain/distill.js';
-import { referenceOf, type ToolDefinition } from '../../../src-shared/domain/datasets.js';
+import { referenceOf } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 /**
@@ -56,9 +56,9 @@ export class DistillService {
     checkTemplate(input.template);
     checkFilters(input.filters);
     const { version } = this.datasets.resolve(input.dataset, input.version, { committedOnly: true });
-    const size = input.split === 'all' ? version.exampleCount : this.datasets.store.splitCounts(version.id)[input.split];
+    const size = this.datasets.splitSize(version, input.split);
     if (size === 0) throw new AppError('conflict', `${input.dataset}@${version.number} has no ${input.split === 'all' ? '' : `${input.split} `}examples`, 'split');
-    if (this.datasets.store.byName(input.outName)) throw new AppError('conflict', `a dataset named ${input.outName} already exists; choose another output name`, 'outName');
+    if (this.datasets.nameTaken(input.outName)) throw new AppError('conflict', `a dataset named ${input.outName} already exists; choose another output name`, 'outName');
     const t = input.teacher;
     const teacher = this.teacherConfig(t, 'teacher');
     if (input.jsonSchema) compileSchema(input.jsonSchema);
@@ -92,7 +92,7 @@ export class DistillService {
   /** Answers and tokens a run would make, and the time at the teacher's last measured speed (a benchmark or a run). */
   estimate(input: Omit<OpParsed<'distill.estimate'>, 'outName'>): DistillEstimate {
     const { version } = this.datasets.resolve(input.dataset, input.version, { committedOnly: true });
-    const size = input.split === 'all' ? version.exampleCount : this.datasets.store.splitCounts(version.id)[input.split];
+    const size = this.datasets.splitSize(version, input.split);
     const prompts = Math.min(size, input.limit ?? Infinity);
     const answers = prompts * input.generation.samples;
     const maxTokens = answers * input.generation.maxTokens;
@@ -113,14 +113,14 @@ export class DistillService {
     const state = this.store.answerState(runId, position, sample);
     if (!state) throw new AppError('not_found', `run ${runId} has no answer for example ${position}${sample ? ` (sample ${sample})` : ''}`);
     if (state.included) throw new AppError('conflict', `that answer is already in ${config.outName}`);
-    const out = this.datasets.store.byName(config.outName);
-    const written = out !== null && out.state === 'ready';
+    const outId = this.datasets.readyId(config.outName);
+    const written = outId !== null;
     this.db.transaction(() => {
       let outPosition: number | null = null;
-      if (written) {
-        const tools = this.datasets.store.rowsAt(config.versionId, [position])[0]?.tools ?? null;
-        const example = { messages: state.messages, reference: referenceOf(state.messages), ...(tools ? { tools: JSON.parse(tools) as ToolDefinition[] } : {}) };
-        outPosition = this.datasets.drafts.addExamples(out.id, [example], label).positions[0]!;
+      if (outId !== null) {
+        const tools = this.datasets.toolsAt(config.versionId, position);
+        const example = { messages: state.messages, reference: referenceOf(state.messages), ...(tools ? { tools } : {}) };
+        outPosition = this.datasets.addToWorkingCopy(outId, [example], label)[0]!;
       }
       this.store.include(runId, position, sample, outPosition);
     })();
@@ -133,13 +133,13 @@ export class DistillService {
     const state = this.store.answerState(runId, position, sample);
     if (!state) throw new AppError('not_found', `run ${runId} has no answer for example ${position}${sample ? ` (sample ${sample})` : ''}`);
     if (!state.included) throw new AppError('conflict', `that answer is not in ${config.outName}`);
-    const out = this.datasets.store.byName(config.outName);
-    const written = out !== null && out.state === 'ready';
+    const outId = this.datasets.readyId(config.outName);
+    const written = outId !== null;
     if (written && state.outPosition === null) {
       throw new AppError('conflict', `${config.outName} was written before answers were tracked there: delete the example in its working copy instead`);
     }
     this.db.transaction(() => {
-      if (written) this.datasets.drafts.delete(out.id, { positions: [state.outPosition!] }, label);
+      if (outId !== null) this.datasets.deleteFromWorkingCopy(outId, [state.outPosition!], label);
       this.store.exclude(runId, position, sample);
     })();
     return { label, outName: config.outName, removedFromWorkingCopy: written };

@@ -7,7 +7,7 @@ import { fileError } from './errors.js';
 
 /**
  * The data folder's own files: the library (and SQLite's -wal/-shm/-journal beside it), the search index, the lock that
- * says which process owns the folder (server/data-lock.ts) and the secrets key (secrets/cipher.ts). Names starting with
+ * says which process owns the folder (host/data-lock.ts) and the secrets key (secrets/cipher.ts). Names starting with
  * the databases' names are all refused, whatever SQLite adds after them.
  */
 const INTERNAL_PREFIXES = [DATABASE_FILE, SEARCH_FILE];

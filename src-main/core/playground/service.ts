@@ -6,7 +6,7 @@ import { AppError, toErrorShape } from '../../../src-shared/errors.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { GenerationStats } from '../../../src-shared/domain/playground.js';
 import { PlaygroundContexts } from './contexts.js';
-import { hasChatTemplate, runGeneration } from './generation.js';
+import { hasChatTemplate, runGeneration } from '../llm/generation.js';
 
 export interface PlaygroundDeps {
   engine: LlmEngine;

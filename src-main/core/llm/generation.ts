@@ -1,5 +1,7 @@
+// One generation on a context sequence (chat or raw completion, sampling, stops, streamed tokens), shared by the rooms
+// that generate: the playground, and the adapters room's compare job.
 import type { ChatHistoryItem, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
-import { llamaCpp } from '../llm/llama-cpp.js';
+import { llamaCpp } from './llama-cpp.js';
 import type { ChatTurn, GenerationMode, Sampling, StopReason } from '../../../src-shared/domain/playground.js';
 
 export interface GenerationRequest {

@@ -1,3 +1,5 @@
+// The data-folder lock every host takes before it runs jobs: the desktop app, `distillery serve` and the CLI's
+// in-process runs (src-main/host: shared by the hosts, imported by none of core).
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.js';
