@@ -27,6 +27,16 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules for the TypeScript files (all in tsconfig.json): a promise is awaited, or voided on purpose
+    // with its errors handled; never dropped by accident, never passed where a void callback is expected.
+    files: ['**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['src-shared/**/*.ts'],
     rules: restrict([
       { group: ['**/src-main/**', '**/src-renderer/**', 'electron', 'node:*', 'better-sqlite3', 'node-llama-cpp'], message: 'src-shared is the contract both sides use: it imports nothing of the app and no Node/Electron module.' },

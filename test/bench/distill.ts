@@ -69,7 +69,7 @@ export async function distillBench(args: string[]): Promise<void> {
           const n = await answer(sequence, texts[i]!); // (not `generated += await …`: that reads generated before the await)
           generated += n;
         }
-        sequence.dispose();
+        await sequence.dispose();
       }),
     );
     const tps = generated / ((performance.now() - t0) / 1000);

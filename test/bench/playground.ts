@@ -90,7 +90,7 @@ async function rawRun(context: LlamaContext, sampling: Sampling): Promise<{ tps:
     });
   } finally {
     completion.dispose({ disposeSequence: false });
-    sequence.dispose();
+    await sequence.dispose();
   }
   return { tps: rate(count - 1, firstAt, lastAt), tokens: count };
 }

@@ -214,7 +214,7 @@ export function compareJob(d: AdapterJobDeps): JobKind<z.infer<typeof CompareCon
                 onText: (chunk) => (text += chunk),
               });
             } finally {
-              sequence.dispose();
+              await sequence.dispose();
             }
             ctx.throwIfCancelled();
             const ms = performance.now() - t0;

@@ -52,7 +52,7 @@ export class PlaygroundContexts {
       try {
         return await use(sequence);
       } finally {
-        sequence.dispose(); // frees the slot and its KV cells for the next generation
+        await sequence.dispose(); // frees the slot and its KV cells for the next generation
       }
     });
   }

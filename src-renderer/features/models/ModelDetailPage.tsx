@@ -60,9 +60,7 @@ export function ModelDetailPage({ id }: { id: number }) {
           Remove <strong>{m.name}</strong> from the library? The file stays on disk at <code>{m.path}</code>.{' '}
           <button
             className="danger"
-            onClick={async () => {
-              if (await remove.run({ id })) navigate('/models');
-            }}
+            onClick={() => void remove.run({ id }).then((removed) => removed && navigate('/models'))}
           >
             Remove
           </button>{' '}
