@@ -1,14 +1,10 @@
-import { useMemo, useState } from 'react';
-import type { CompareResults } from '../../../src-shared/domain/adapters.js';
+import { useState } from 'react';
 import type { ModelEntry } from '../../../src-shared/domain/models.js';
 import type { AdapterEntry } from '../../../src-shared/domain/adapters.js';
-import { ErrorBanner, ProgressBar, StatusBadge } from '../../ui/components.js';
-import { useAction, useQuery } from '../../ui/useApi.js';
+import { ErrorBanner } from '../../ui/components.js';
+import { useAction } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
-import { num } from '../../ui/format.js';
 import { AdaptersPage, AttachedEditor, ModelSelect, RunList, SplitSelect, parseNumber, parseScale, useLibrary, type ScaleDraft } from './parts.js';
-import { diffCounts, wordDiff, type DiffPart } from './wordDiff.js';
-import { useRunControls } from '../../ui/useRunControls.js';
 import { DatasetSelect } from '../datasets/DatasetSelect.js';
 
 interface VariantDraft {
@@ -33,7 +29,7 @@ function defaultLabel(model: ModelEntry | undefined, v: VariantDraft, adapters: 
 }
 
 /** The comparison form: 2–6 variants, the prompts, one set of generation settings for all. */
-export function ComparePage() {
+export function CompareFormPage() {
   const lib = useLibrary();
   const start = useAction('adapters.compare');
   const [variants, setVariants] = useState<VariantDraft[]>(() => [newVariant(), newVariant()]);
@@ -219,213 +215,5 @@ export function ComparePage() {
       <h2>Comparisons</h2>
       <RunList kind="adapters.compare" href={(r) => `#/adapters/compare/${r.id}`} empty="No comparison yet." />
     </AdaptersPage>
-  );
-}
-
-/** "same as A", or how many words were added and dropped against A's answer. */
-function versusA(d: DiffPart[]): string {
-  const { added, removed } = diffCounts(d);
-  if (added === 0 && removed === 0) return 'same as A';
-  return `vs A: +${added} −${removed} words`;
-}
-
-const COLORS = ['#4fb3ff', '#f2a33a', '#7bd88f', '#e06c75', '#c678dd', '#56b6c2'];
-
-/** A comparison's answers, prompt by prompt, as they arrive; the user's verdicts and their tally. */
-export function CompareRunPage({ runId }: { runId: number }) {
-  const run = useQuery('runs.get', { id: runId }, ['runs.changed'], [runId]);
-  const results = useQuery('adapters.compareResults', { runId }, ['runs.changed'], [runId]);
-  const vote = useAction('adapters.vote');
-  const [showRemoved, setShowRemoved] = useState(false);
-  const r = run.data;
-  const controls = useRunControls(runId, r?.status);
-  const c = results.data;
-  const refetch = results.refetch;
-  const mark = (prompt: number, winner: number | null) => void vote.run({ runId, prompt, winner }).then((t) => t && refetch());
-  const config = r?.config as { generation?: { temperature: number; maxTokens: number; seed: number | null }; mode?: string; source?: string } | undefined;
-  const ties = c?.prompts.filter((p) => p.winner === -1).length ?? 0;
-  const marked = c?.prompts.filter((p) => p.winner !== null).length ?? 0;
-  return (
-    <AdaptersPage
-      tab="compare"
-      title={
-        <>
-          <a href="#/adapters/compare" className="crumb">
-            Compare
-          </a>{' '}
-          / run {runId}
-        </>
-      }
-      actions={
-        r && (
-          <>
-            {controls.buttons}
-            <a href={`#/runs/${runId}`}>run details</a>
-          </>
-        )
-      }
-    >
-      <ErrorBanner error={run.error ?? results.error ?? controls.error ?? vote.error} />
-      {r && (
-        <div className="card" data-testid="compare-progress">
-          <div className="row">
-            <StatusBadge status={r.status} /> <strong>{r.title}</strong>
-          </div>
-          <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />
-          {config?.generation && (
-            <p className="muted">
-              {config.mode} · temperature {config.generation.temperature} · max {config.generation.maxTokens} tokens · seed {config.generation.seed ?? 'random'} ·{' '}
-              {config.source}
-            </p>
-          )}
-          {r.error && <p className="error-text">{r.error}</p>}
-        </div>
-      )}
-      {c && (
-        <>
-          <div className="compare-summary">
-            <div className="card tally" data-testid="compare-tally">
-              <h2>Wins</h2>
-              <div className="bars">
-                {c.variants.map((v) => (
-                  <div key={v.index} className="bar-row" data-testid={`tally-${v.index}`}>
-                    <span className="bar-label ellipsis" title={v.label}>
-                      <span className="variant-index" style={{ background: COLORS[v.index % COLORS.length] }}>
-                        {String.fromCharCode(65 + v.index)}
-                      </span>{' '}
-                      {v.label}
-                    </span>
-                    <span className="bar-track">
-                      <span className="bar" style={{ width: `${marked ? (100 * c.tally[v.index]!) / marked : 0}%`, background: COLORS[v.index % COLORS.length] }} />
-                    </span>
-                    <span className="bar-value">{c.tally[v.index]}</span>
-                  </div>
-                ))}
-                <div className="bar-row muted">
-                  <span className="bar-label">ties</span>
-                  <span className="bar-track">
-                    <span className="bar" style={{ width: `${marked ? (100 * ties) / marked : 0}%`, background: 'var(--line)' }} />
-                  </span>
-                  <span className="bar-value">{ties}</span>
-                </div>
-              </div>
-              <p className="muted hint">
-                {marked} of {c.prompts.length} prompts marked
-              </p>
-            </div>
-            <div className="card legend">
-              <h2>Differences</h2>
-              <p className="muted">
-                Words of an answer that are not in variant A's answer are <mark className="diff-add">highlighted</mark>.
-              </p>
-              <label>
-                <input type="checkbox" checked={showRemoved} onChange={(e) => setShowRemoved(e.target.checked)} /> also show A's words an answer lacks (
-                <span className="diff-rem">struck out</span>)
-              </label>
-            </div>
-          </div>
-          {c.prompts.map((p) => (
-            <PromptRow key={p.index} p={p} variants={c.variants} showRemoved={showRemoved} onVote={mark} live={!r || r.status === 'running' || r.status === 'queued'} />
-          ))}
-        </>
-      )}
-    </AdaptersPage>
-  );
-}
-
-function PromptRow({
-  p,
-  variants,
-  showRemoved,
-  onVote,
-  live,
-}: {
-  p: CompareResults['prompts'][number];
-  variants: CompareResults['variants'];
-  showRemoved: boolean;
-  onVote: (prompt: number, winner: number | null) => void;
-  /** The run is still going: a missing answer is on its way. */
-  live: boolean;
-}) {
-  const base = p.answers[0]?.text ?? null;
-  const diffs = useMemo(() => p.answers.map((a, i) => (a && base !== null && i > 0 ? wordDiff(base, a.text) : null)), [p.answers, base]);
-  const complete = p.answers.every((a) => a !== null);
-  return (
-    <div className="card compare-prompt" data-testid={`compare-prompt-${p.index}`}>
-      <div className="row compare-prompt-head">
-        <span className="muted">#{p.index + 1}</span>
-        <div className="pre grow prompt-text">{p.prompt}</div>
-        <button
-          className={`secondary small${p.winner === -1 ? ' chosen' : ''}`}
-          aria-pressed={p.winner === -1}
-          disabled={!complete}
-          onClick={() => onVote(p.index, p.winner === -1 ? null : -1)}
-        >
-          Tie
-        </button>
-        {p.winner !== null && (
-          <button className="link small" onClick={() => onVote(p.index, null)}>
-            clear
-          </button>
-        )}
-      </div>
-      <div className="answers-grid" style={{ gridTemplateColumns: `repeat(${variants.length}, minmax(0, 1fr))` }}>
-        {variants.map((v, i) => {
-          const a = p.answers[i] ?? null;
-          const d = diffs[i];
-          const won = p.winner === i;
-          return (
-            <div key={v.index} className={`answer${won ? ' won' : ''}`} data-testid={`answer-${p.index}-${i}`} style={{ borderTopColor: COLORS[i % COLORS.length] }}>
-              <div className="answer-head">
-                <span className="variant-index" style={{ background: COLORS[i % COLORS.length] }}>
-                  {String.fromCharCode(65 + i)}
-                </span>
-                <span className="ellipsis" title={v.label}>
-                  {v.label}
-                </span>
-              </div>
-              {a === null ? (
-                <div className="answer-text muted">{live ? 'waiting…' : 'not answered: resume the run'}</div>
-              ) : (
-                <>
-                  <div className="answer-text">
-                    {d
-                      ? d.map((part, k) =>
-                          part.kind === 'same' ? (
-                            <span key={k}>{part.text}</span>
-                          ) : part.kind === 'added' ? (
-                            <mark key={k} className="diff-add">
-                              {part.text}
-                            </mark>
-                          ) : showRemoved ? (
-                            <span key={k} className="diff-rem">
-                              {part.text}
-                            </span>
-                          ) : null,
-                        )
-                      : a.text || <span className="muted">(empty)</span>}
-                  </div>
-                  <div className="answer-foot">
-                    <span className="muted" title={`${a.text.length} characters`}>
-                      {a.text.split(/\s+/).filter(Boolean).length} words · {a.tokens} tokens · {num(a.tokensPerSecond)} tokens/s · {a.ms < 1000 ? `${Math.round(a.ms)} ms` : `${(a.ms / 1000).toFixed(1)} s`}
-                      {i > 0 && d && <> · {versusA(d)}</>}
-                    </span>
-                    <button
-                      className={`small${won ? ' chosen' : ' secondary'}`}
-                      aria-pressed={won}
-                      aria-label={`${String.fromCharCode(65 + i)} is better on prompt ${p.index + 1}`}
-                      disabled={!complete}
-                      onClick={() => onVote(p.index, won ? null : i)}
-                    >
-                      {won ? '★ better' : 'Better'}
-                    </button>
-                  </div>
-                </>
-              )}
-            </div>
-          );
-        })}
-      </div>
-    </div>
   );
 }
