@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { ErrorBanner, ProgressBar, StatusBadge } from '../../ui/components.js';
+import { ErrorBanner } from '../../ui/components.js';
+import { RunCrumbs, RunProgress } from '../../ui/RunHeader.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { useRunControls } from '../../ui/useRunControls.js';
 import { AdaptersPage } from './parts.js';
@@ -22,14 +23,7 @@ export function CompareRunPage({ runId }: { runId: number }) {
   return (
     <AdaptersPage
       tab="compare"
-      title={
-        <>
-          <a href="#/adapters/compare" className="crumb">
-            Compare
-          </a>{' '}
-          / run {runId}
-        </>
-      }
+      title={<RunCrumbs href="#/adapters/compare" label="Compare" runId={runId} />}
       actions={
         r && (
           <>
@@ -41,19 +35,15 @@ export function CompareRunPage({ runId }: { runId: number }) {
     >
       <ErrorBanner error={run.error ?? results.error ?? controls.error ?? vote.error} />
       {r && (
-        <div className="card" data-testid="compare-progress">
-          <div className="row">
-            <StatusBadge status={r.status} /> <strong>{r.title}</strong>
-          </div>
-          <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />
+        <RunProgress run={r} testId="compare-progress">
           {config?.generation && (
             <p className="muted">
-              {config.mode} · temperature {config.generation.temperature} · max {config.generation.maxTokens} tokens · seed {config.generation.seed ?? 'random'} ·{' '}
-              {config.source}
+              {config.mode} · temperature {config.generation.temperature} · max {config.generation.maxTokens} tokens · seed {config.generation.seed ?? 'random'}{' '}
+              · {config.source}
             </p>
           )}
           {r.error && <p className="error-text">{r.error}</p>}
-        </div>
+        </RunProgress>
       )}
       {c && (
         <>
@@ -70,7 +60,10 @@ export function CompareRunPage({ runId }: { runId: number }) {
                       {v.label}
                     </span>
                     <span className="bar-track">
-                      <span className="bar" style={{ width: `${marked ? (100 * c.tally[v.index]!) / marked : 0}%`, background: COLORS[v.index % COLORS.length] }} />
+                      <span
+                        className="bar"
+                        style={{ width: `${marked ? (100 * c.tally[v.index]!) / marked : 0}%`, background: COLORS[v.index % COLORS.length] }}
+                      />
                     </span>
                     <span className="bar-value">{c.tally[v.index]}</span>
                   </div>
@@ -99,7 +92,14 @@ export function CompareRunPage({ runId }: { runId: number }) {
             </div>
           </div>
           {c.prompts.map((p) => (
-            <PromptRow key={p.index} p={p} variants={c.variants} showRemoved={showRemoved} onVote={mark} live={!r || r.status === 'running' || r.status === 'queued'} />
+            <PromptRow
+              key={p.index}
+              p={p}
+              variants={c.variants}
+              showRemoved={showRemoved}
+              onVote={mark}
+              live={!r || r.status === 'running' || r.status === 'queued'}
+            />
           ))}
         </>
       )}

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
-import { ErrorBanner, ProgressBar, StatusBadge } from '../../ui/components.js';
+import { ErrorBanner } from '../../ui/components.js';
+import { RunCrumbs, RunProgress } from '../../ui/RunHeader.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
 import {
@@ -73,8 +74,8 @@ export function SweepPage() {
   return (
     <AdaptersPage tab="sweep">
       <p className="muted">
-        How strong should an adapter be? Perplexity on a text at each scale (0 = the base model alone): lower is better, on text like the adapter's
-        training data.
+        How strong should an adapter be? Perplexity on a text at each scale (0 = the base model alone): lower is better, on text like the adapter's training
+        data.
       </p>
       <PerplexityHelp vocabSize={model?.summary.vocabSize ?? null} />
       <div className="card" data-testid="sweep-form">
@@ -120,7 +121,13 @@ export function SweepPage() {
         <div className="row">
           <label className="grow">
             Scales{' '}
-            <input className={`mono${parsedScales ? '' : ' invalid'}`} aria-label="Scales" size={40} value={scales} onChange={(e) => setScales(e.target.value)} />
+            <input
+              className={`mono${parsedScales ? '' : ' invalid'}`}
+              aria-label="Scales"
+              size={40}
+              value={scales}
+              onChange={(e) => setScales(e.target.value)}
+            />
           </label>
           <button className="link" onClick={() => setScales(DEFAULT_SCALES)}>
             default
@@ -167,18 +174,13 @@ export function SweepRunPage({ runId }: { runId: number }) {
   const planned = useMemo(() => JSON.parse(plannedJson) as number[], [plannedJson]);
   const base = pts.find((p) => p.scale === 0);
   const best = pts.length ? pts.reduce((a, b) => (b.ppl < a.ppl ? b : a)) : null;
-  const rows = planned.length ? planned.map((s) => ({ scale: s, point: pts.find((p) => p.scale === s) ?? null })) : pts.map((p) => ({ scale: p.scale, point: p }));
+  const rows = planned.length
+    ? planned.map((s) => ({ scale: s, point: pts.find((p) => p.scale === s) ?? null }))
+    : pts.map((p) => ({ scale: p.scale, point: p }));
   return (
     <AdaptersPage
       tab="sweep"
-      title={
-        <>
-          <a href="#/adapters/sweep" className="crumb">
-            Scale sweep
-          </a>{' '}
-          / run {runId}
-        </>
-      }
+      title={<RunCrumbs href="#/adapters/sweep" label="Scale sweep" runId={runId} />}
       actions={
         r && (
           <>
@@ -190,20 +192,21 @@ export function SweepRunPage({ runId }: { runId: number }) {
     >
       <ErrorBanner error={run.error ?? points.error ?? controls.error} />
       {r && (
-        <div className="card" data-testid="sweep-progress">
-          <div className="row">
-            <StatusBadge status={r.status} /> <strong>{r.title}</strong>
-          </div>
-          <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />
+        <RunProgress run={r} testId="sweep-progress">
           {config?.source && (
             <p className="muted">
-              on {config.source.kind === 'file' ? <code>{config.source.path}</code> : `${config.source.label}${config.source.split === 'all' ? '' : ` (${config.source.split})`}`} · context{' '}
-              {config.contextSize} tokens
+              on{' '}
+              {config.source.kind === 'file' ? (
+                <code>{config.source.path}</code>
+              ) : (
+                `${config.source.label}${config.source.split === 'all' ? '' : ` (${config.source.split})`}`
+              )}{' '}
+              · context {config.contextSize} tokens
             </p>
           )}
           {r.error && <p className="error-text">{r.error}</p>}
           <PerplexityWarnings chunks={chunks} contextSize={config?.contextSize ?? null} ppls={pts.map((p) => p.ppl)} vocabSize={vocabSize} />
-        </div>
+        </RunProgress>
       )}
       <div className="sweep-result">
         <div className="card">
@@ -229,7 +232,9 @@ export function SweepRunPage({ runId }: { runId: number }) {
                   <td className="mono">{point ? point.ppl.toFixed(4) : <span className="muted">…</span>}</td>
                   <td className="mono">{point ? point.stderr.toFixed(4) : ''}</td>
                   <td className="mono">
-                    {point && base && point !== base ? `${point.ppl < base.ppl ? '−' : '+'}${((100 * Math.abs(point.ppl - base.ppl)) / base.ppl).toFixed(2)}%` : ''}
+                    {point && base && point !== base
+                      ? `${point.ppl < base.ppl ? '−' : '+'}${((100 * Math.abs(point.ppl - base.ppl)) / base.ppl).toFixed(2)}%`
+                      : ''}
                     {point && best && point === best && pts.length > 1 ? <span className="ok-text"> lowest</span> : null}
                   </td>
                 </tr>
