@@ -2,8 +2,9 @@ import { useState } from 'react';
 import { desktop } from '../../client.js';
 import { useAction } from '../../ui/useApi.js';
 import { WriteErrorBanner } from '../../ui/ReplaceBanner.js';
-import { AdaptersPage, AttachedEditor, ModelSelect, RunList, parseScale, useAttachedFor, useLibrary } from './parts.js';
+import { AdaptersPage, RunList, parseScale, useAttachedFor, useLibrary } from './parts.js';
 import { StartedRun } from './StartedRun.js';
+import { VariantPicker } from './VariantPicker.js';
 
 function dirOf(p: string): string {
   const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
@@ -41,26 +42,21 @@ export function MergePage() {
   return (
     <AdaptersPage tab="merge">
       <p className="muted">
-        Bake adapters into the weights: a new GGUF that behaves like the model with these adapters attached at these scales, added to the library with
-        its lineage. Quantized bases are dequantized; the output is F16 or F32.
+        Bake adapters into the weights: a new GGUF that behaves like the model with these adapters attached at these scales, added to the library with its
+        lineage. Quantized bases are dequantized; the output is F16 or F32.
       </p>
       <div className="card" data-testid="merge-form">
         <div className="row">
-          <label>
-            Model{' '}
-            <ModelSelect
-              models={lib.models}
-              value={model?.id ?? null}
-              onChange={(id) => {
-                setModelId(id);
-                setAdapters([]);
-              }}
-            />
-          </label>
-          <AttachedEditor label="Merge" model={model} adapters={lib.adapters} value={adapters} onChange={setAdapters} />
+          <VariantPicker label="Merge" models={lib.models} adapters={lib.adapters} model={model} onModel={setModelId} value={adapters} onChange={setAdapters} />
         </div>
         <div className="row">
-          <input className="grow mono" aria-label="Output file" placeholder={suggestion || '/path/to/merged.gguf'} value={out} onChange={(e) => setOut(e.target.value)} />
+          <input
+            className="grow mono"
+            aria-label="Output file"
+            placeholder={suggestion || '/path/to/merged.gguf'}
+            value={out}
+            onChange={(e) => setOut(e.target.value)}
+          />
           {desktop && (
             <button className="secondary" onClick={() => void pickFolder()}>
               Folder…

@@ -3,8 +3,6 @@ import { ErrorBanner } from '../../ui/components.js';
 import { useAction } from '../../ui/useApi.js';
 import {
   AdaptersPage,
-  AttachedEditor,
-  ModelSelect,
   RunList,
   SourcePicker,
   emptySource,
@@ -17,6 +15,7 @@ import {
 } from './parts.js';
 import { FewChunksHint, PerplexityHelp } from './PerplexityNotes.js';
 import { StartedRun } from './StartedRun.js';
+import { VariantPicker } from './VariantPicker.js';
 
 /** Perplexity of one variant (a model with adapters at scales) on a text file or a dataset split. */
 export function PerplexityPage() {
@@ -38,7 +37,11 @@ export function PerplexityPage() {
   const go = async () => {
     if (!ready) return;
     const r = await start.run({
-      variant: { modelId: model.id, adapters: adapters.map((a) => ({ id: a.id, scale: parseScale(a.scale)! })), ...(label.trim() ? { label: label.trim() } : {}) },
+      variant: {
+        modelId: model.id,
+        adapters: adapters.map((a) => ({ id: a.id, scale: parseScale(a.scale)! })),
+        ...(label.trim() ? { label: label.trim() } : {}),
+      },
       source: src,
       contextSize,
       ...(chunks ? { maxChunks: chunks } : {}),
@@ -48,24 +51,21 @@ export function PerplexityPage() {
   return (
     <AdaptersPage tab="perplexity">
       <p className="muted">
-        Perplexity of a model with adapters on a text, scored like llama.cpp's <code>llama-perplexity</code> (chunks of the context size, the second half
-        of each scored). Lower is better; compare variants on the same text and context size.
+        Perplexity of a model with adapters on a text, scored like llama.cpp's <code>llama-perplexity</code> (chunks of the context size, the second half of
+        each scored). Lower is better; compare variants on the same text and context size.
       </p>
       <PerplexityHelp vocabSize={model?.summary.vocabSize ?? null} />
       <div className="card" data-testid="perplexity-form">
         <div className="row">
-          <label>
-            Model{' '}
-            <ModelSelect
-              models={lib.models}
-              value={model?.id ?? null}
-              onChange={(id) => {
-                setModelId(id);
-                setAdapters([]);
-              }}
-            />
-          </label>
-          <AttachedEditor label="Perplexity" model={model} adapters={lib.adapters} value={adapters} onChange={setAdapters} />
+          <VariantPicker
+            label="Perplexity"
+            models={lib.models}
+            adapters={lib.adapters}
+            model={model}
+            onModel={setModelId}
+            value={adapters}
+            onChange={setAdapters}
+          />
           <input aria-label="Label" placeholder="label (optional)" value={label} onChange={(e) => setLabel(e.target.value)} />
         </div>
         <SourcePicker value={source} onChange={setSource} />
@@ -89,4 +89,3 @@ export function PerplexityPage() {
     </AdaptersPage>
   );
 }
-

@@ -6,7 +6,6 @@ import { navigate } from '../../app/router.js';
 import {
   AdaptersPage,
   AttachedEditor,
-  ModelSelect,
   RunList,
   SourcePicker,
   adaptersFor,
@@ -21,6 +20,7 @@ import {
   type SourceDraft,
 } from './parts.js';
 import { SweepChart } from './SweepChart.js';
+import { ModelField } from './VariantPicker.js';
 import { FewChunksHint, PerplexityHelp, PerplexityWarnings } from './PerplexityNotes.js';
 import { useRunControls } from '../../ui/useRunControls.js';
 
@@ -80,17 +80,14 @@ export function SweepPage() {
       <PerplexityHelp vocabSize={model?.summary.vocabSize ?? null} />
       <div className="card" data-testid="sweep-form">
         <div className="row">
-          <label>
-            Model{' '}
-            <ModelSelect
-              models={lib.models}
-              value={model?.id ?? null}
-              onChange={(id) => {
-                setModelId(id);
-                setFixed([]);
-              }}
-            />
-          </label>
+          <ModelField
+            models={lib.models}
+            model={model}
+            onChange={(id) => {
+              setModelId(id);
+              setFixed([]);
+            }}
+          />
           <label>
             Adapter{' '}
             <select aria-label="Adapter" value={adapter?.id ?? ''} onChange={(e) => setAdapterId(Number(e.target.value))} disabled={usable.length === 0}>
