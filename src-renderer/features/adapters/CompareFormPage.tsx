@@ -4,7 +4,9 @@ import type { AdapterEntry } from '../../../src-shared/domain/adapters.js';
 import { ErrorBanner } from '../../ui/components.js';
 import { useAction } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
-import { AdaptersPage, AttachedEditor, ModelSelect, RunList, SplitSelect, parseNumber, parseScale, useLibrary, type ScaleDraft } from './parts.js';
+import { AdaptersPage, AttachedEditor, parseScale, useLibrary, type ScaleDraft } from './parts.js';
+import { ModelSelect, SplitSelect, parseNumber } from '../../ui/forms.js';
+import { RunList } from '../../ui/RunList.js';
 import { DatasetSelect } from '../datasets/DatasetSelect.js';
 
 interface VariantDraft {
@@ -52,7 +54,8 @@ export function CompareFormPage() {
   const problems: string[] = [];
   if (chosen.some((m) => !m)) problems.push('every variant needs a model');
   if (variants.some((v) => v.adapters.some((a) => parseScale(a.scale) === null))) problems.push('a scale is not a number between −10 and 10');
-  if (promptSource === 'typed' ? typed.length === 0 : !ds.dataset || limit === null) problems.push(promptSource === 'typed' ? 'type a prompt' : 'choose a dataset');
+  if (promptSource === 'typed' ? typed.length === 0 : !ds.dataset || limit === null)
+    problems.push(promptSource === 'typed' ? 'type a prompt' : 'choose a dataset');
   if (temperature === null || maxTokens === null || (gen.seed.trim() !== '' && seed === null)) problems.push('check the generation settings');
 
   const setVariant = (i: number, patch: Partial<VariantDraft>) => setVariants(variants.map((v, j) => (j === i ? { ...v, ...patch } : v)));
@@ -73,8 +76,8 @@ export function CompareFormPage() {
   return (
     <AdaptersPage tab="compare">
       <p className="muted">
-        The same prompts through 2–6 variants — a model with adapters at scales — with the same seed and settings, answers side by side. Mark the better
-        answer of each prompt; the tally says which variant wins.
+        The same prompts through 2–6 variants — a model with adapters at scales — with the same seed and settings, answers side by side. Mark the better answer
+        of each prompt; the tally says which variant wins.
       </p>
       <div className="card" data-testid="compare-form">
         <h2>Variants</h2>
@@ -94,10 +97,19 @@ export function CompareFormPage() {
                     onChange={(id) => {
                       const m = lib.models.find((x) => x.id === id);
                       // adapters of another architecture cannot follow the model
-                      setVariant(i, { modelId: id, adapters: v.adapters.filter((a) => lib.adapters.find((x) => x.id === a.id)?.arch === m?.summary.architecture) });
+                      setVariant(i, {
+                        modelId: id,
+                        adapters: v.adapters.filter((a) => lib.adapters.find((x) => x.id === a.id)?.arch === m?.summary.architecture),
+                      });
                     }}
                   />
-                  <AttachedEditor label={`Variant ${i + 1}`} model={model} adapters={lib.adapters} value={v.adapters} onChange={(adapters) => setVariant(i, { adapters })} />
+                  <AttachedEditor
+                    label={`Variant ${i + 1}`}
+                    model={model}
+                    adapters={lib.adapters}
+                    value={v.adapters}
+                    onChange={(adapters) => setVariant(i, { adapters })}
+                  />
                 </div>
                 <div className="row">
                   <input
@@ -126,10 +138,20 @@ export function CompareFormPage() {
         <h2>Prompts</h2>
         <div className="row">
           <span className="segmented" role="radiogroup" aria-label="Prompts from">
-            <button role="radio" aria-checked={promptSource === 'typed'} className={promptSource === 'typed' ? 'on' : ''} onClick={() => setPromptSource('typed')}>
+            <button
+              role="radio"
+              aria-checked={promptSource === 'typed'}
+              className={promptSource === 'typed' ? 'on' : ''}
+              onClick={() => setPromptSource('typed')}
+            >
               Typed
             </button>
-            <button role="radio" aria-checked={promptSource === 'dataset'} className={promptSource === 'dataset' ? 'on' : ''} onClick={() => setPromptSource('dataset')}>
+            <button
+              role="radio"
+              aria-checked={promptSource === 'dataset'}
+              className={promptSource === 'dataset' ? 'on' : ''}
+              onClick={() => setPromptSource('dataset')}
+            >
               From a dataset
             </button>
           </span>
@@ -190,7 +212,12 @@ export function CompareFormPage() {
             >
               Chat
             </button>
-            <button role="radio" aria-checked={effectiveMode === 'completion'} className={effectiveMode === 'completion' ? 'on' : ''} onClick={() => setMode('completion')}>
+            <button
+              role="radio"
+              aria-checked={effectiveMode === 'completion'}
+              className={effectiveMode === 'completion' ? 'on' : ''}
+              onClick={() => setMode('completion')}
+            >
               Completion
             </button>
           </span>

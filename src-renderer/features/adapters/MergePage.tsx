@@ -2,7 +2,8 @@ import { useState } from 'react';
 import { desktop } from '../../client.js';
 import { useAction } from '../../ui/useApi.js';
 import { WriteErrorBanner } from '../../ui/ReplaceBanner.js';
-import { AdaptersPage, RunList, parseScale, useAttachedFor, useLibrary } from './parts.js';
+import { AdaptersPage, parseScale, useAttachedFor, useLibrary } from './parts.js';
+import { RunList } from '../../ui/RunList.js';
 import { StartedRun } from './StartedRun.js';
 import { VariantPicker } from './VariantPicker.js';
 

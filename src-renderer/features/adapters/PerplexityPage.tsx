@@ -1,18 +1,9 @@
 import { useState } from 'react';
 import { ErrorBanner } from '../../ui/components.js';
 import { useAction } from '../../ui/useApi.js';
-import {
-  AdaptersPage,
-  RunList,
-  SourcePicker,
-  emptySource,
-  parseNumber,
-  parseScale,
-  sourceInput,
-  useAttachedFor,
-  useLibrary,
-  type SourceDraft,
-} from './parts.js';
+import { AdaptersPage, SourcePicker, emptySource, parseScale, sourceInput, useAttachedFor, useLibrary, type SourceDraft } from './parts.js';
+import { parseNumber } from '../../ui/forms.js';
+import { RunList } from '../../ui/RunList.js';
 import { FewChunksHint, PerplexityHelp } from './PerplexityNotes.js';
 import { StartedRun } from './StartedRun.js';
 import { VariantPicker } from './VariantPicker.js';

@@ -12,7 +12,6 @@ function versusA(d: DiffPart[]): string {
 
 export const COLORS = ['#4fb3ff', '#f2a33a', '#7bd88f', '#e06c75', '#c678dd', '#56b6c2'];
 
-
 /** One prompt of a comparison: each variant's answer, its words against A's, and the buttons to mark the better one. */
 export function PromptRow({
   p,
@@ -56,7 +55,12 @@ export function PromptRow({
           const d = diffs[i];
           const won = p.winner === i;
           return (
-            <div key={v.index} className={`answer${won ? ' won' : ''}`} data-testid={`answer-${p.index}-${i}`} style={{ borderTopColor: COLORS[i % COLORS.length] }}>
+            <div
+              key={v.index}
+              className={`answer${won ? ' won' : ''}`}
+              data-testid={`answer-${p.index}-${i}`}
+              style={{ borderTopColor: COLORS[i % COLORS.length] }}
+            >
               <div className="answer-head">
                 <span className="variant-index" style={{ background: COLORS[i % COLORS.length] }}>
                   {String.fromCharCode(65 + i)}
@@ -88,7 +92,8 @@ export function PromptRow({
                   </div>
                   <div className="answer-foot">
                     <span className="muted" title={`${a.text.length} characters`}>
-                      {a.text.split(/\s+/).filter(Boolean).length} words · {a.tokens} tokens · {num(a.tokensPerSecond)} tokens/s · {a.ms < 1000 ? `${Math.round(a.ms)} ms` : `${(a.ms / 1000).toFixed(1)} s`}
+                      {a.text.split(/\s+/).filter(Boolean).length} words · {a.tokens} tokens · {num(a.tokensPerSecond)} tokens/s ·{' '}
+                      {a.ms < 1000 ? `${Math.round(a.ms)} ms` : `${(a.ms / 1000).toFixed(1)} s`}
                       {i > 0 && d && <> · {versusA(d)}</>}
                     </span>
                     <button

@@ -20,7 +20,9 @@ export function StartedRun({ runId, vocabSize }: { runId: number; vocabSize?: (m
           run #{runId}: {r.title}
         </a>
       </div>
-      {(r.status === 'running' || r.status === 'queued') && <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />}
+      {(r.status === 'running' || r.status === 'queued') && (
+        <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />
+      )}
       {ppl && (
         <p>
           Perplexity <strong className="mono">{ppl.value.toFixed(4)}</strong>

@@ -6,19 +6,19 @@ import { navigate } from '../../app/router.js';
 import {
   AdaptersPage,
   AttachedEditor,
-  RunList,
   SourcePicker,
   adaptersFor,
   emptySource,
   useCompatibility,
   whyNot,
-  parseNumber,
   parseScale,
   sourceInput,
   useLibrary,
   type ScaleDraft,
   type SourceDraft,
 } from './parts.js';
+import { parseNumber } from '../../ui/forms.js';
+import { RunList } from '../../ui/RunList.js';
 import { SweepChart } from './SweepChart.js';
 import { ModelField } from './VariantPicker.js';
 import { FewChunksHint, PerplexityHelp, PerplexityWarnings } from './PerplexityNotes.js';

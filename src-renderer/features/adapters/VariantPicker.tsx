@@ -1,6 +1,7 @@
 import type { AdapterEntry } from '../../../src-shared/domain/adapters.js';
 import type { ModelEntry } from '../../../src-shared/domain/models.js';
-import { AttachedEditor, ModelSelect, type ScaleDraft } from './parts.js';
+import { AttachedEditor, type ScaleDraft } from './parts.js';
+import { ModelSelect } from '../../ui/forms.js';
 
 /** "Model" and its select; choosing another model is `onChange` (the page drops what belonged to the old one). */
 export function ModelField({ models, model, onChange }: { models: ModelEntry[]; model: ModelEntry | undefined; onChange: (id: number) => void }) {
