@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { Empty, ErrorBanner, Page } from '../../ui/components.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
-import { datasetHref as base, exampleText as text } from './exampleText.js';
+import { exampleText as text } from './exampleText.js';
+import { DatasetCrumbs } from './DatasetCrumbs.js';
 
 /** Near-duplicate clusters of the working copy (or latest version): choose which example to keep, then resolve. */
 export function DuplicatesPage({ name }: { name: string }) {
@@ -13,14 +14,7 @@ export function DuplicatesPage({ name }: { name: string }) {
   const c = clusters.data;
   return (
     <Page
-      title={
-        <>
-          <a href="#/datasets" className="crumb">
-            Datasets
-          </a>{' '}
-          / <a href={base(name)}>{name}</a> / duplicates
-        </>
-      }
+      title={<DatasetCrumbs name={name}>duplicates</DatasetCrumbs>}
       actions={
         <button
           onClick={() =>

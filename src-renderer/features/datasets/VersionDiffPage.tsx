@@ -2,7 +2,8 @@ import { useState } from 'react';
 import type { ExampleRow, VersionDiffRow } from '../../../src-shared/domain/datasets.js';
 import { Empty, ErrorBanner, Page } from '../../ui/components.js';
 import { useQuery } from '../../ui/useApi.js';
-import { datasetHref as base, exampleText as text } from './exampleText.js';
+import { exampleText as text } from './exampleText.js';
+import { DatasetCrumbs } from './DatasetCrumbs.js';
 
 const labels = (r: ExampleRow | null) => (r ? [r.split ?? '', ...r.tags.map((t) => `#${t}`), ...r.flags.map((f) => `⚑${f}`)].filter(Boolean).join(' ') : '');
 
@@ -42,12 +43,9 @@ export function VersionDiffPage({ name, from, to }: { name: string; from: number
   return (
     <Page
       title={
-        <>
-          <a href="#/datasets" className="crumb">
-            Datasets
-          </a>{' '}
-          / <a href={base(name)}>{name}</a> / {from} → {to}
-        </>
+        <DatasetCrumbs name={name}>
+          {from} → {to}
+        </DatasetCrumbs>
       }
     >
       <ErrorBanner error={diff.error} />
@@ -93,18 +91,18 @@ export function VersionDiffPage({ name, from, to }: { name: string; from: number
                       </td>
                     </tr>
                   ) : (
-                  <tr key={r.position} className={`diff-${r.change}`}>
-                    <td>{r.position}</td>
-                    <td>{r.change}</td>
-                    <td>
-                      <DiffText a={text(r.before)} b={text(r.after)} />
-                      <span className="muted">{labels(r.before)}</span>
-                    </td>
-                    <td>
-                      <DiffText a={text(r.after)} b={text(r.before)} />
-                      <span className="muted">{labels(r.after)}</span>
-                    </td>
-                  </tr>
+                    <tr key={r.position} className={`diff-${r.change}`}>
+                      <td>{r.position}</td>
+                      <td>{r.change}</td>
+                      <td>
+                        <DiffText a={text(r.before)} b={text(r.after)} />
+                        <span className="muted">{labels(r.before)}</span>
+                      </td>
+                      <td>
+                        <DiffText a={text(r.after)} b={text(r.before)} />
+                        <span className="muted">{labels(r.after)}</span>
+                      </td>
+                    </tr>
                   ),
                 )}
               </tbody>
