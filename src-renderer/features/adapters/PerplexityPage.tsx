@@ -2,8 +2,8 @@ import { useState } from 'react';
 import { ErrorBanner } from '../../ui/components.js';
 import { useAction } from '../../ui/useApi.js';
 import { AdaptersPage, SourcePicker, emptySource, parseScale, sourceInput, useAttachedFor, useLibrary, type SourceDraft } from './parts.js';
-import { parseNumber } from '../../ui/forms.js';
 import { RunList } from '../../ui/RunList.js';
+import { useChunking } from './useChunking.js';
 import { FewChunksHint, PerplexityHelp } from './PerplexityNotes.js';
 import { StartedRun } from './StartedRun.js';
 import { VariantPicker } from './VariantPicker.js';
@@ -15,14 +15,11 @@ export function PerplexityPage() {
   const [modelId, setModelId] = useState<number | null>(null);
   const [label, setLabel] = useState('');
   const [source, setSource] = useState<SourceDraft>(emptySource);
-  const [ctx, setCtx] = useState('512');
-  const [maxChunks, setMaxChunks] = useState('');
   const [started, setStarted] = useState<number | null>(null);
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
   const [adapters, setAdapters] = useAttachedFor(model?.id);
-  const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
-  const chunks = maxChunks.trim() ? parseNumber(maxChunks, { min: 1, int: true }) : undefined;
+  const { contextSize, chunks, fields: chunkFields } = useChunking();
   const src = sourceInput(source);
   const ready = model && src && contextSize !== null && chunks !== null && adapters.every((a) => parseScale(a.scale) !== null);
   const go = async () => {
@@ -61,12 +58,7 @@ export function PerplexityPage() {
         </div>
         <SourcePicker value={source} onChange={setSource} />
         <div className="row">
-          <label>
-            context size <input aria-label="Context size" size={6} value={ctx} onChange={(e) => setCtx(e.target.value)} />
-          </label>
-          <label>
-            at most <input aria-label="Max chunks" size={5} placeholder="all" value={maxChunks} onChange={(e) => setMaxChunks(e.target.value)} /> chunks
-          </label>
+          {chunkFields}
           <button onClick={() => void go()} disabled={!ready || start.pending}>
             Measure
           </button>

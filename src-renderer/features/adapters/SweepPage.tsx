@@ -17,10 +17,10 @@ import {
   type ScaleDraft,
   type SourceDraft,
 } from './parts.js';
-import { parseNumber } from '../../ui/forms.js';
 import { RunList } from '../../ui/RunList.js';
 import { SweepChart } from './SweepChart.js';
 import { ModelField } from './VariantPicker.js';
+import { useChunking } from './useChunking.js';
 import { FewChunksHint, PerplexityHelp, PerplexityWarnings } from './PerplexityNotes.js';
 import { useRunControls } from '../../ui/useRunControls.js';
 
@@ -43,16 +43,13 @@ export function SweepPage() {
   const [fixed, setFixed] = useState<ScaleDraft[]>([]);
   const [scales, setScales] = useState(DEFAULT_SCALES);
   const [source, setSource] = useState<SourceDraft>(emptySource);
-  const [ctx, setCtx] = useState('512');
-  const [maxChunks, setMaxChunks] = useState('');
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
   const compat = useCompatibility(model);
   const usable = adaptersFor(model, lib.adapters, compat);
   const adapter = usable.find((a) => a.id === adapterId) ?? usable[0];
   const parsedScales = parseScales(scales);
-  const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
-  const chunks = maxChunks.trim() ? parseNumber(maxChunks, { min: 1, int: true }) : undefined;
+  const { contextSize, chunks, fields: chunkFields } = useChunking();
   const src = sourceInput(source);
   const fixedOk = fixed.every((f) => parseScale(f.scale) !== null && f.id !== adapter?.id);
   const ready = model && adapter && parsedScales && contextSize !== null && chunks !== null && src && fixedOk;
@@ -133,12 +130,7 @@ export function SweepPage() {
         </div>
         <SourcePicker value={source} onChange={setSource} />
         <div className="row">
-          <label>
-            context size <input aria-label="Context size" size={6} value={ctx} onChange={(e) => setCtx(e.target.value)} />
-          </label>
-          <label>
-            at most <input aria-label="Max chunks" size={5} placeholder="all" value={maxChunks} onChange={(e) => setMaxChunks(e.target.value)} /> chunks
-          </label>
+          {chunkFields}
           <button onClick={() => void go()} disabled={!ready || start.pending}>
             Sweep
           </button>
