@@ -7,7 +7,8 @@ import { ModelSelect } from '../../ui/forms.js';
 export function ModelField({ models, model, onChange }: { models: ModelEntry[]; model: ModelEntry | undefined; onChange: (id: number) => void }) {
   return (
     <label>
-      Model <ModelSelect models={models} value={model?.id ?? null} onChange={onChange} />
+      {/* two text nodes, as the forms always had: one node "Model " shapes a pixel narrower */}
+      {'Model'} <ModelSelect models={models} value={model?.id ?? null} onChange={onChange} />
     </label>
   );
 }
