@@ -11,7 +11,8 @@ import { PlannedPage, PLANNED } from '../features/planned/PlannedPage.js';
 import { DistillPage, DistillRunPage } from '../features/distill/DistillPage.js';
 import { DatasetsPage } from '../features/datasets/DatasetsPage.js';
 import { DatasetDetailPage } from '../features/datasets/DatasetDetailPage.js';
-import { DuplicatesPage, VersionDiffPage } from '../features/datasets/ReviewPages.js';
+import { DuplicatesPage } from '../features/datasets/DuplicatesPage.js';
+import { VersionDiffPage } from '../features/datasets/VersionDiffPage.js';
 import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
 import { ROOMS as NAV } from './rooms.js';
 

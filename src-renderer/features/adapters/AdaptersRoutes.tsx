@@ -1,8 +1,10 @@
 import { PlannedPage } from '../planned/PlannedPage.js';
 import { LibraryPage } from './LibraryPage.js';
-import { ComparePage, CompareRunPage } from './ComparePage.js';
+import { CompareFormPage } from './CompareFormPage.js';
+import { CompareRunPage } from './CompareRunPage.js';
 import { SweepPage, SweepRunPage } from './SweepPage.js';
-import { MergePage, PerplexityPage } from './ToolsPages.js';
+import { MergePage } from './MergePage.js';
+import { PerplexityPage } from './PerplexityPage.js';
 
 /**
  * `#/adapters` the library; `#/adapters/compare[/<runId>]`, `#/adapters/sweep[/<runId>]`, `#/adapters/perplexity`,
@@ -15,7 +17,7 @@ export function AdaptersRoutes({ route }: { route: string[] }) {
     case undefined:
       return <LibraryPage />;
     case 'compare':
-      return runId !== null ? <CompareRunPage key={runId} runId={runId} /> : <ComparePage />;
+      return runId !== null ? <CompareRunPage key={runId} runId={runId} /> : <CompareFormPage />;
     case 'sweep':
       return runId !== null ? <SweepRunPage key={runId} runId={runId} /> : <SweepPage />;
     case 'perplexity':

@@ -1,25 +1,26 @@
 import { useMemo, useState } from 'react';
-import { ErrorBanner, ProgressBar, StatusBadge } from '../../ui/components.js';
+import { ErrorBanner } from '../../ui/components.js';
+import { RunCrumbs, RunProgress } from '../../ui/RunHeader.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
 import {
   AdaptersPage,
   AttachedEditor,
-  ModelSelect,
-  RunList,
   SourcePicker,
   adaptersFor,
   emptySource,
   useCompatibility,
   whyNot,
-  parseNumber,
   parseScale,
   sourceInput,
   useLibrary,
   type ScaleDraft,
   type SourceDraft,
 } from './parts.js';
+import { RunList } from '../../ui/RunList.js';
 import { SweepChart } from './SweepChart.js';
+import { ModelField } from './VariantPicker.js';
+import { useChunking } from './useChunking.js';
 import { FewChunksHint, PerplexityHelp, PerplexityWarnings } from './PerplexityNotes.js';
 import { useRunControls } from '../../ui/useRunControls.js';
 
@@ -42,16 +43,13 @@ export function SweepPage() {
   const [fixed, setFixed] = useState<ScaleDraft[]>([]);
   const [scales, setScales] = useState(DEFAULT_SCALES);
   const [source, setSource] = useState<SourceDraft>(emptySource);
-  const [ctx, setCtx] = useState('512');
-  const [maxChunks, setMaxChunks] = useState('');
 
   const model = lib.models.find((m) => m.id === modelId) ?? lib.models[0];
   const compat = useCompatibility(model);
   const usable = adaptersFor(model, lib.adapters, compat);
   const adapter = usable.find((a) => a.id === adapterId) ?? usable[0];
   const parsedScales = parseScales(scales);
-  const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
-  const chunks = maxChunks.trim() ? parseNumber(maxChunks, { min: 1, int: true }) : undefined;
+  const { contextSize, chunks, fields: chunkFields } = useChunking();
   const src = sourceInput(source);
   const fixedOk = fixed.every((f) => parseScale(f.scale) !== null && f.id !== adapter?.id);
   const ready = model && adapter && parsedScales && contextSize !== null && chunks !== null && src && fixedOk;
@@ -73,23 +71,20 @@ export function SweepPage() {
   return (
     <AdaptersPage tab="sweep">
       <p className="muted">
-        How strong should an adapter be? Perplexity on a text at each scale (0 = the base model alone): lower is better, on text like the adapter's
-        training data.
+        How strong should an adapter be? Perplexity on a text at each scale (0 = the base model alone): lower is better, on text like the adapter's training
+        data.
       </p>
       <PerplexityHelp vocabSize={model?.summary.vocabSize ?? null} />
       <div className="card" data-testid="sweep-form">
         <div className="row">
-          <label>
-            Model{' '}
-            <ModelSelect
-              models={lib.models}
-              value={model?.id ?? null}
-              onChange={(id) => {
-                setModelId(id);
-                setFixed([]);
-              }}
-            />
-          </label>
+          <ModelField
+            models={lib.models}
+            model={model}
+            onChange={(id) => {
+              setModelId(id);
+              setFixed([]);
+            }}
+          />
           <label>
             Adapter{' '}
             <select aria-label="Adapter" value={adapter?.id ?? ''} onChange={(e) => setAdapterId(Number(e.target.value))} disabled={usable.length === 0}>
@@ -120,7 +115,13 @@ export function SweepPage() {
         <div className="row">
           <label className="grow">
             Scales{' '}
-            <input className={`mono${parsedScales ? '' : ' invalid'}`} aria-label="Scales" size={40} value={scales} onChange={(e) => setScales(e.target.value)} />
+            <input
+              className={`mono${parsedScales ? '' : ' invalid'}`}
+              aria-label="Scales"
+              size={40}
+              value={scales}
+              onChange={(e) => setScales(e.target.value)}
+            />
           </label>
           <button className="link" onClick={() => setScales(DEFAULT_SCALES)}>
             default
@@ -129,12 +130,7 @@ export function SweepPage() {
         </div>
         <SourcePicker value={source} onChange={setSource} />
         <div className="row">
-          <label>
-            context size <input aria-label="Context size" size={6} value={ctx} onChange={(e) => setCtx(e.target.value)} />
-          </label>
-          <label>
-            at most <input aria-label="Max chunks" size={5} placeholder="all" value={maxChunks} onChange={(e) => setMaxChunks(e.target.value)} /> chunks
-          </label>
+          {chunkFields}
           <button onClick={() => void go()} disabled={!ready || start.pending}>
             Sweep
           </button>
@@ -167,18 +163,13 @@ export function SweepRunPage({ runId }: { runId: number }) {
   const planned = useMemo(() => JSON.parse(plannedJson) as number[], [plannedJson]);
   const base = pts.find((p) => p.scale === 0);
   const best = pts.length ? pts.reduce((a, b) => (b.ppl < a.ppl ? b : a)) : null;
-  const rows = planned.length ? planned.map((s) => ({ scale: s, point: pts.find((p) => p.scale === s) ?? null })) : pts.map((p) => ({ scale: p.scale, point: p }));
+  const rows = planned.length
+    ? planned.map((s) => ({ scale: s, point: pts.find((p) => p.scale === s) ?? null }))
+    : pts.map((p) => ({ scale: p.scale, point: p }));
   return (
     <AdaptersPage
       tab="sweep"
-      title={
-        <>
-          <a href="#/adapters/sweep" className="crumb">
-            Scale sweep
-          </a>{' '}
-          / run {runId}
-        </>
-      }
+      title={<RunCrumbs href="#/adapters/sweep" label="Scale sweep" runId={runId} />}
       actions={
         r && (
           <>
@@ -190,20 +181,21 @@ export function SweepRunPage({ runId }: { runId: number }) {
     >
       <ErrorBanner error={run.error ?? points.error ?? controls.error} />
       {r && (
-        <div className="card" data-testid="sweep-progress">
-          <div className="row">
-            <StatusBadge status={r.status} /> <strong>{r.title}</strong>
-          </div>
-          <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />
+        <RunProgress run={r} testId="sweep-progress">
           {config?.source && (
             <p className="muted">
-              on {config.source.kind === 'file' ? <code>{config.source.path}</code> : `${config.source.label}${config.source.split === 'all' ? '' : ` (${config.source.split})`}`} · context{' '}
-              {config.contextSize} tokens
+              on{' '}
+              {config.source.kind === 'file' ? (
+                <code>{config.source.path}</code>
+              ) : (
+                `${config.source.label}${config.source.split === 'all' ? '' : ` (${config.source.split})`}`
+              )}{' '}
+              · context {config.contextSize} tokens
             </p>
           )}
           {r.error && <p className="error-text">{r.error}</p>}
           <PerplexityWarnings chunks={chunks} contextSize={config?.contextSize ?? null} ppls={pts.map((p) => p.ppl)} vocabSize={vocabSize} />
-        </div>
+        </RunProgress>
       )}
       <div className="sweep-result">
         <div className="card">
@@ -229,7 +221,9 @@ export function SweepRunPage({ runId }: { runId: number }) {
                   <td className="mono">{point ? point.ppl.toFixed(4) : <span className="muted">…</span>}</td>
                   <td className="mono">{point ? point.stderr.toFixed(4) : ''}</td>
                   <td className="mono">
-                    {point && base && point !== base ? `${point.ppl < base.ppl ? '−' : '+'}${((100 * Math.abs(point.ppl - base.ppl)) / base.ppl).toFixed(2)}%` : ''}
+                    {point && base && point !== base
+                      ? `${point.ppl < base.ppl ? '−' : '+'}${((100 * Math.abs(point.ppl - base.ppl)) / base.ppl).toFixed(2)}%`
+                      : ''}
                     {point && best && point === best && pts.length > 1 ? <span className="ok-text"> lowest</span> : null}
                   </td>
                 </tr>

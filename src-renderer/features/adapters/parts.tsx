@@ -2,12 +2,10 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { client } from '../../client.js';
 import type { AdapterEntry } from '../../../src-shared/domain/adapters.js';
 import type { ModelEntry } from '../../../src-shared/domain/models.js';
-import type { RunSummary } from '../../../src-shared/domain/runs.js';
-import { Empty, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
-import { PathField } from '../../ui/PathField.js';
+import { Page } from '../../ui/components.js';
+import { SplitSelect, type Split } from '../../ui/forms.js';
 import { useQuery } from '../../ui/useApi.js';
-import { navigate } from '../../app/router.js';
-import { when } from '../../ui/format.js';
+import { PathField } from '../../ui/PathField.js';
 import { DatasetSelect } from '../datasets/DatasetSelect.js';
 
 export type AdaptersTab = 'library' | 'compare' | 'sweep' | 'perplexity' | 'merge';
@@ -136,7 +134,9 @@ export function AttachedEditor({
   const compat = useCompatibility(model);
   const usable = adaptersFor(model, adapters, compat);
   const left = usable.filter((a) => !value.some((v) => v.id === a.id));
-  const greyed = model ? adapters.flatMap((a) => (value.some((v) => v.id === a.id) ? [] : [{ a, why: whyNot(model, a, compat) }])).filter((g) => g.why !== null) : [];
+  const greyed = model
+    ? adapters.flatMap((a) => (value.some((v) => v.id === a.id) ? [] : [{ a, why: whyNot(model, a, compat) }])).filter((g) => g.why !== null)
+    : [];
   return (
     <div className="attached">
       {value.map((v, i) => {
@@ -161,7 +161,11 @@ export function AttachedEditor({
         );
       })}
       {(left.length > 0 || greyed.length > 0) && value.length < 8 && (
-        <select aria-label={`${label} add adapter`} value="" onChange={(e) => e.target.value && onChange([...value, { id: Number(e.target.value), scale: '1' }])}>
+        <select
+          aria-label={`${label} add adapter`}
+          value=""
+          onChange={(e) => e.target.value && onChange([...value, { id: Number(e.target.value), scale: '1' }])}
+        >
           <option value="">+ adapter…</option>
           {left.map((a) => (
             <option key={a.id} value={a.id}>
@@ -180,25 +184,12 @@ export function AttachedEditor({
   );
 }
 
-export function ModelSelect({ models, value, onChange, label = 'Model' }: { models: ModelEntry[]; value: number | null; onChange: (id: number) => void; label?: string }) {
-  return (
-    <select aria-label={label} value={value ?? ''} onChange={(e) => onChange(Number(e.target.value))}>
-      {value === null && <option value="">model…</option>}
-      {models.map((m) => (
-        <option key={m.id} value={m.id}>
-          {m.name} ({m.summary.architecture}, {m.summary.fileType})
-        </option>
-      ))}
-    </select>
-  );
-}
-
 /** Where text to score comes from: a file, or a dataset version's split. */
 export interface SourceDraft {
   kind: 'file' | 'dataset';
   textFile: string;
   dataset: string;
-  split: 'all' | 'train' | 'validation' | 'test';
+  split: Split;
 }
 export const emptySource: SourceDraft = { kind: 'file', textFile: '', dataset: '', split: 'all' };
 
@@ -235,55 +226,4 @@ export function SourcePicker({ value, onChange }: { value: SourceDraft; onChange
       )}
     </div>
   );
-}
-
-export function SplitSelect({ value, onChange }: { value: SourceDraft['split']; onChange: (v: SourceDraft['split']) => void }) {
-  return (
-    <select aria-label="Split" value={value} onChange={(e) => onChange(e.target.value as SourceDraft['split'])}>
-      <option value="all">all examples</option>
-      <option value="train">train</option>
-      <option value="validation">validation</option>
-      <option value="test">test</option>
-    </select>
-  );
-}
-
-/** The runs of one kind, newest first, each opening `href(run)`. */
-export function RunList({ kind, href, empty }: { kind: string; href: (r: RunSummary) => string; empty: string }) {
-  const runs = useQuery('runs.list', { kind, limit: 50 }, ['runs.changed']);
-  if (!runs.data) return null;
-  if (runs.data.length === 0) return <Empty>{empty}</Empty>;
-  return (
-    <table className="table" data-testid={`runs-${kind}`}>
-      <tbody>
-        {runs.data.map((r) => (
-          <tr key={r.id} className="clickable" onClick={() => navigate(href(r).replace(/^#/, ''))}>
-            <td style={{ width: 110 }}>
-              <StatusBadge status={r.status} />
-            </td>
-            <td>
-              <a href={href(r)} onClick={(e) => e.stopPropagation()}>
-                #{r.id}
-              </a>{' '}
-              {r.title}
-            </td>
-            <td style={{ width: 300 }}>
-              <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />
-            </td>
-            <td className="muted" style={{ width: 120 }}>
-              {when(r.createdAt)}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-/** A number typed in a form, or null when it is not one (empty, or out of range). */
-export function parseNumber(s: string, { min = -Infinity, max = Infinity, int = false } = {}): number | null {
-  if (!s.trim()) return null;
-  const v = Number(s);
-  if (!Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) return null;
-  return v;
 }

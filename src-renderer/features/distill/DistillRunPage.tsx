@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { client } from '../../client.js';
 import type { DistillStreamEvent } from '../../../src-shared/domain/distill.js';
-import { ErrorBanner, Notice, Page, ProgressBar, StatusBadge } from '../../ui/components.js';
+import { ErrorBanner, Notice, Page } from '../../ui/components.js';
+import { RunCrumbs, RunProgress } from '../../ui/RunHeader.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
 import { useRunControls } from '../../ui/useRunControls.js';
@@ -28,14 +29,7 @@ export function DistillRunPage({ runId }: { runId: number }) {
   const inFlight = useInFlight(runId, r?.status === 'running');
   return (
     <Page
-      title={
-        <>
-          <a href="#/distill" className="crumb">
-            Distill
-          </a>{' '}
-          / run {runId}
-        </>
-      }
+      title={<RunCrumbs href="#/distill" label="Distill" runId={runId} />}
       actions={
         <>
           {controls.buttons}
@@ -50,11 +44,7 @@ export function DistillRunPage({ runId }: { runId: number }) {
       <ErrorBanner error={run.error ?? controls.error ?? include.error ?? exclude.error} />
       <Notice text={included} onClose={() => setIncluded(null)} />
       {r && (
-        <div className="card" data-testid="distill-progress">
-          <div className="row">
-            <StatusBadge status={r.status} /> <strong>{r.title}</strong>
-          </div>
-          <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.message || undefined} />
+        <RunProgress run={r} testId="distill-progress">
           {r.error && (
             <p className="error-text" data-testid="distill-error">
               {r.error}
@@ -65,7 +55,7 @@ export function DistillRunPage({ runId }: { runId: number }) {
               Training set: <a href={`#/datasets/${encodeURIComponent(out.label)}`}>{out.label}</a>
             </p>
           )}
-        </div>
+        </RunProgress>
       )}
       {inFlight.length > 0 && (
         <table className="table answers" data-testid="distill-in-flight">

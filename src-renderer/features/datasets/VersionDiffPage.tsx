@@ -1,10 +1,10 @@
 import { useState } from 'react';
-import { messageText, type ExampleRow, type VersionDiffRow } from '../../../src-shared/domain/datasets.js';
+import type { ExampleRow, VersionDiffRow } from '../../../src-shared/domain/datasets.js';
 import { Empty, ErrorBanner, Page } from '../../ui/components.js';
-import { useAction, useQuery } from '../../ui/useApi.js';
+import { useQuery } from '../../ui/useApi.js';
+import { exampleText as text } from './exampleText.js';
+import { DatasetCrumbs } from './DatasetCrumbs.js';
 
-// tool calls as name(arguments): an edited call shows in a diff
-const text = (r: ExampleRow | null) => (r ? r.messages.map((m) => `${m.role}: ${messageText(m)}`).join('\n') : '');
 const labels = (r: ExampleRow | null) => (r ? [r.split ?? '', ...r.tags.map((t) => `#${t}`), ...r.flags.map((f) => `⚑${f}`)].filter(Boolean).join(' ') : '');
 
 /** What a relabel changed: the split (old → new), tags and flags added or removed. */
@@ -34,8 +34,6 @@ function DiffText({ a, b }: { a: string; b: string }) {
   );
 }
 
-const base = (name: string) => `#/datasets/${encodeURIComponent(name)}`;
-
 /** Two versions side by side: counts of added/removed/changed/relabeled, and the differing examples. */
 export function VersionDiffPage({ name, from, to }: { name: string; from: number; to: number }) {
   const [only, setOnly] = useState<VersionDiffRow['change'] | ''>('');
@@ -45,12 +43,9 @@ export function VersionDiffPage({ name, from, to }: { name: string; from: number
   return (
     <Page
       title={
-        <>
-          <a href="#/datasets" className="crumb">
-            Datasets
-          </a>{' '}
-          / <a href={base(name)}>{name}</a> / {from} → {to}
-        </>
+        <DatasetCrumbs name={name}>
+          {from} → {to}
+        </DatasetCrumbs>
       }
     >
       <ErrorBanner error={diff.error} />
@@ -96,18 +91,18 @@ export function VersionDiffPage({ name, from, to }: { name: string; from: number
                       </td>
                     </tr>
                   ) : (
-                  <tr key={r.position} className={`diff-${r.change}`}>
-                    <td>{r.position}</td>
-                    <td>{r.change}</td>
-                    <td>
-                      <DiffText a={text(r.before)} b={text(r.after)} />
-                      <span className="muted">{labels(r.before)}</span>
-                    </td>
-                    <td>
-                      <DiffText a={text(r.after)} b={text(r.before)} />
-                      <span className="muted">{labels(r.after)}</span>
-                    </td>
-                  </tr>
+                    <tr key={r.position} className={`diff-${r.change}`}>
+                      <td>{r.position}</td>
+                      <td>{r.change}</td>
+                      <td>
+                        <DiffText a={text(r.before)} b={text(r.after)} />
+                        <span className="muted">{labels(r.before)}</span>
+                      </td>
+                      <td>
+                        <DiffText a={text(r.after)} b={text(r.before)} />
+                        <span className="muted">{labels(r.after)}</span>
+                      </td>
+                    </tr>
                   ),
                 )}
               </tbody>
@@ -122,83 +117,6 @@ export function VersionDiffPage({ name, from, to }: { name: string; from: number
             </button>
           </div>
         </>
-      )}
-    </Page>
-  );
-}
-
-/** Near-duplicate clusters of the working copy (or latest version): choose which example to keep, then resolve. */
-export function DuplicatesPage({ name }: { name: string }) {
-  const [offset, setOffset] = useState(0);
-  const [keep, setKeep] = useState<Map<number, number>>(() => new Map());
-  const clusters = useQuery('datasets.clusters', { name, offset, limit: 20 }, [], [offset]);
-  const resolve = useAction('datasets.resolveDuplicates');
-  const [done, setDone] = useState<string | null>(null);
-  const c = clusters.data;
-  return (
-    <Page
-      title={
-        <>
-          <a href="#/datasets" className="crumb">
-            Datasets
-          </a>{' '}
-          / <a href={base(name)}>{name}</a> / duplicates
-        </>
-      }
-      actions={
-        <button
-          onClick={() =>
-            void resolve
-              .run({
-                name,
-                keep: [...keep.entries()].map(([cluster, position]) => ({
-                  cluster,
-                  position,
-                })),
-              })
-              .then((r) => {
-                if (!r) return;
-                setDone(`${r.label}: ${r.affected} removed`);
-                clusters.refetch();
-              })
-          }
-          disabled={!c || c.total === 0}
-        >
-          Keep one per cluster
-        </button>
-      }
-    >
-      <ErrorBanner error={clusters.error ?? resolve.error} />
-      {done && <p data-testid="resolve-result">{done} (in the working copy; commit it on the dataset page)</p>}
-      {c && c.total === 0 && <Empty>No duplicate clusters. Run “Find” in the Duplicates tool of the dataset page.</Empty>}
-      {c && c.total > 0 && <p className="muted">{c.total.toLocaleString()} clusters</p>}
-      {c?.clusters.map((k) => (
-        <div key={k.cluster} className="card cluster" data-testid="cluster">
-          <div className="muted">
-            Cluster {k.cluster} · {k.members.length} examples · similarity ≥ {k.similarity.toFixed(2)}
-          </div>
-          {k.members.map((m) => (
-            <label key={m.position} className="cluster-member">
-              <input
-                type="radio"
-                name={`keep-${k.cluster}`}
-                checked={(keep.get(k.cluster) ?? k.members[0]!.position) === m.position}
-                onChange={() => setKeep(new Map(keep).set(k.cluster, m.position))}
-              />
-              <span className="muted">#{m.position}</span> <span className="ellipsis">{text(m).slice(0, 300)}</span>
-            </label>
-          ))}
-        </div>
-      ))}
-      {c && c.total > 20 && (
-        <div className="row">
-          <button className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - 20))}>
-            Previous
-          </button>
-          <button className="secondary" disabled={offset + 20 >= c.total} onClick={() => setOffset(offset + 20)}>
-            Next
-          </button>
-        </div>
       )}
     </Page>
   );
