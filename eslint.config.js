@@ -39,7 +39,10 @@ export default tseslint.config(
   {
     files: ['src-shared/**/*.ts'],
     rules: restrict([
-      { group: ['**/src-main/**', '**/src-renderer/**', 'electron', 'node:*', 'better-sqlite3', 'node-llama-cpp'], message: 'src-shared is the contract both sides use: it imports nothing of the app and no Node/Electron module.' },
+      {
+        group: ['**/src-main/**', '**/src-renderer/**', 'electron', 'node:*', 'better-sqlite3', 'node-llama-cpp'],
+        message: 'src-shared is the contract both sides use: it imports nothing of the app and no Node/Electron module.',
+      },
     ]),
   },
   {
@@ -81,7 +84,10 @@ export default tseslint.config(
     rules: {
       ...reactHooks.configs.recommended.rules,
       ...restrict([
-        { group: ['**/src-main/**', 'electron', 'node:*', 'better-sqlite3', 'node-llama-cpp'], message: 'The renderer talks to the main side only through the contract client (src-shared).' },
+        {
+          group: ['**/src-main/**', 'electron', 'node:*', 'better-sqlite3', 'node-llama-cpp'],
+          message: 'The renderer talks to the main side only through the contract client (src-shared).',
+        },
       ]),
     },
   },

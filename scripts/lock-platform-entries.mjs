@@ -9,11 +9,25 @@ import fs from 'node:fs';
 const file = new URL('../package-lock.json', import.meta.url);
 const lock = JSON.parse(fs.readFileSync(file, 'utf8'));
 const pk = lock.packages;
-const OS = { win: 'win32', win32: 'win32', mac: 'darwin', darwin: 'darwin', linux: 'linux', android: 'android', freebsd: 'freebsd', openbsd: 'openbsd', openharmony: 'openharmony' };
+const OS = {
+  win: 'win32',
+  win32: 'win32',
+  mac: 'darwin',
+  darwin: 'darwin',
+  linux: 'linux',
+  android: 'android',
+  freebsd: 'freebsd',
+  openbsd: 'openbsd',
+  openharmony: 'openharmony',
+};
 const CPUS = ['x64', 'arm64', 'armv7l', 'arm', 'ia32', 'riscv64', 'loong64', 'ppc64', 's390x'];
 
 function platformOf(name) {
-  const parts = name.split('/').pop().replace(/^rollup-/, '').split('-');
+  const parts = name
+    .split('/')
+    .pop()
+    .replace(/^rollup-/, '')
+    .split('-');
   const entry = {};
   const os = OS[parts[0]];
   if (os) entry.os = [os];

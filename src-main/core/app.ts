@@ -95,10 +95,18 @@ export function createApp(options: AppOptions): App {
   const secrets = new SecretsStore(db, options.secretCipher ?? lazyCipher(() => localCipher(dataDir)));
   const distillStore = new DistillStore(db);
   runner.register(distillJob(datasets.store, distillStore, engine, userThreads, secrets, bus.emit));
-  const distill = new DistillService(db, datasets, models, distillStore, runner, () => {
-    const gpu = engine.info().gpu;
-    return gpu !== null && gpu !== 'cpu';
-  }, secrets);
+  const distill = new DistillService(
+    db,
+    datasets,
+    models,
+    distillStore,
+    runner,
+    () => {
+      const gpu = engine.info().gpu;
+      return gpu !== null && gpu !== 'cpu';
+    },
+    secrets,
+  );
   const adapters = new AdaptersService(db, models, dataDir, bus.emit);
   const adapterDeps = { engine, datasets: datasets.store, models, threads: userThreads, dataDir };
   runner.register(perplexityJob(adapterDeps));

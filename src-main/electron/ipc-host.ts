@@ -27,9 +27,7 @@ export function registerIpcHost(app: App, isTrustedUrl: (url: string) => boolean
   };
 
   ipcMain.handle(IPC.call, (event, op: unknown, input: unknown) =>
-    trusted(event)
-      ? app.call(op, input)
-      : { ok: false, error: { code: 'invalid_input', message: 'call refused: it did not come from the Distillery window' } },
+    trusted(event) ? app.call(op, input) : { ok: false, error: { code: 'invalid_input', message: 'call refused: it did not come from the Distillery window' } },
   );
 
   const showDialog = async (event: IpcMainInvokeEvent, options: OpenDialogOptions): Promise<string | null> => {

@@ -117,7 +117,12 @@ void electronApp.whenReady().then(() => {
     safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text')
       ? safeStorageCipher(safeStorage)
       : undefined;
-  core = createApp({ dataDir, host: 'electron', sampleResourcesDir: path.join(electronApp.getAppPath(), 'resources'), ...(secretCipher ? { secretCipher } : {}) });
+  core = createApp({
+    dataDir,
+    host: 'electron',
+    sampleResourcesDir: path.join(electronApp.getAppPath(), 'resources'),
+    ...(secretCipher ? { secretCipher } : {}),
+  });
   ipc = registerIpcHost(core, isTrustedUrl);
   if (!devServerUrl) session.defaultSession.protocol.handle(APP_SCHEME, serveApp);
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));

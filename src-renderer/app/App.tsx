@@ -16,7 +16,6 @@ import { VersionDiffPage } from '../features/datasets/VersionDiffPage.js';
 import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
 import { ROOMS as NAV } from './rooms.js';
 
-
 /**
  * The page for a route. Every page keyed by an id gets `key={id}`: moving from one id to another (a link, Back) mounts a
  * fresh page, so nothing of the previous one (its rows, selection, filters, counts) shows under the new name.
@@ -73,12 +72,16 @@ export function App() {
         <div className="nav-footer" data-testid="engine-info">
           {info.data ? (
             <>
-              <div>v{info.data.version} · {info.data.host === 'electron' ? 'desktop' : 'browser'}</div>
               <div>
-                {info.data.engine.gpu ?? 'engine not started'} · {info.data.engine.defaultThreads} thread{info.data.engine.defaultThreads === 1 ? '' : 's'} auto ·{' '}
-                {info.data.engine.cpuCores} cores
+                v{info.data.version} · {info.data.host === 'electron' ? 'desktop' : 'browser'}
               </div>
-              <div title={info.data.databasePath} className="muted ellipsis">{info.data.dataDir}</div>
+              <div>
+                {info.data.engine.gpu ?? 'engine not started'} · {info.data.engine.defaultThreads} thread{info.data.engine.defaultThreads === 1 ? '' : 's'} auto
+                · {info.data.engine.cpuCores} cores
+              </div>
+              <div title={info.data.databasePath} className="muted ellipsis">
+                {info.data.dataDir}
+              </div>
             </>
           ) : info.error ? (
             <div className="error-text">{info.error.message}</div>

@@ -16,9 +16,7 @@ interface Props {
 export function PathField({ value, onChange, onSubmit, label, placeholder, pick, autoFocus }: Props) {
   const browse = async () => {
     const picked =
-      pick.kind === 'file'
-        ? await desktop?.pickFile({ title: pick.title, extensions: pick.extensions })
-        : await desktop?.pickFolder({ title: pick.title });
+      pick.kind === 'file' ? await desktop?.pickFile({ title: pick.title, extensions: pick.extensions }) : await desktop?.pickFolder({ title: pick.title });
     if (picked) {
       onChange(picked);
       onSubmit?.(picked);

@@ -30,7 +30,12 @@ export const adaptersOps = {
   'adapters.remove': op<{ removed: true }>()(z.strictObject({ id: AdapterId })),
   /** Starts a run: perplexity of a variant on a text file or a dataset split, scored like llama.cpp's perplexity tool. */
   'adapters.perplexity': op<{ runId: number }>()(
-    z.strictObject({ variant: Variant, source: TextSource, contextSize: z.number().int().min(16).max(32_768).default(512), maxChunks: z.number().int().positive().optional() }),
+    z.strictObject({
+      variant: Variant,
+      source: TextSource,
+      contextSize: z.number().int().min(16).max(32_768).default(512),
+      maxChunks: z.number().int().positive().optional(),
+    }),
   ),
   /** Starts a run: perplexity of one adapter at several scales (e.g. 0, 0.25, …, 1.5). */
   'adapters.sweep': op<{ runId: number }>()(
@@ -53,7 +58,12 @@ export const adaptersOps = {
       variants: z.array(Variant).min(2).max(6),
       prompts: z.union([
         z.strictObject({ texts: z.array(z.string().trim().min(1).max(50_000)).min(1).max(1000) }),
-        z.strictObject({ dataset: z.string().trim().min(1).max(200), version: z.number().int().positive().optional(), split: z.enum(['train', 'validation', 'test', 'all']).default('all'), limit: z.number().int().positive().max(1000).default(20) }),
+        z.strictObject({
+          dataset: z.string().trim().min(1).max(200),
+          version: z.number().int().positive().optional(),
+          split: z.enum(['train', 'validation', 'test', 'all']).default('all'),
+          limit: z.number().int().positive().max(1000).default(20),
+        }),
       ]),
       generation: CompareGeneration.default(CompareGeneration.parse({})),
       mode: z.enum(['chat', 'completion']).default('chat'),
@@ -61,7 +71,9 @@ export const adaptersOps = {
   ),
   'adapters.compareResults': op<CompareResults>()(z.strictObject({ runId: RunId })),
   /** Marks the better answer of one prompt (a variant index, -1 for a tie, null to clear); kept in SQLite. */
-  'adapters.vote': op<CompareResults['tally']>()(z.strictObject({ runId: RunId, prompt: z.number().int().min(0), winner: z.number().int().min(-1).max(5).nullable() })),
+  'adapters.vote': op<CompareResults['tally']>()(
+    z.strictObject({ runId: RunId, prompt: z.number().int().min(0), winner: z.number().int().min(-1).max(5).nullable() }),
+  ),
   /** Starts a run: base + adapters (with scales) merged into a new GGUF, registered as a model with its lineage. */
   'adapters.merge': op<{ runId: number }>()(
     z.strictObject({

@@ -23,7 +23,9 @@ const EditedMessage = z.strictObject({
   role: z.enum(CHAT_ROLES),
   content: z.string().max(1_000_000),
   tool_calls: z
-    .array(z.strictObject({ id: z.string().optional(), type: z.literal('function'), function: z.strictObject({ name: z.string().min(1), arguments: z.string() }) }))
+    .array(
+      z.strictObject({ id: z.string().optional(), type: z.literal('function'), function: z.strictObject({ name: z.string().min(1), arguments: z.string() }) }),
+    )
     .optional(),
   tool_call_id: z.string().optional(),
   name: z.string().optional(),
@@ -32,10 +34,20 @@ const EditedMessage = z.strictObject({
 });
 const ToolDefinitionInput = z.strictObject({ type: z.literal('function'), function: z.looseObject({ name: z.string().min(1) }) });
 
-const DatasetName = z.string().trim().min(1, 'a name is required').max(200).regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
+const DatasetName = z
+  .string()
+  .trim()
+  .min(1, 'a name is required')
+  .max(200)
+  .regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
 const Version = z.number().int().positive();
 /** Tags and flag reasons are stored '|'-delimited. */
-const Label = z.string().trim().min(1).max(100).regex(/^[^|]+$/, 'cannot contain |');
+const Label = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^|]+$/, 'cannot contain |');
 const Count = z.number().int().min(0);
 
 export const ExamplesFilterSchema = z.strictObject({
@@ -136,7 +148,11 @@ export const datasetsOps = {
         name: DatasetName,
         ratios: z.strictObject({ train: Ratio, validation: Ratio, test: Ratio }).optional(),
         counts: z.strictObject({ validation: Count.optional(), test: Count.optional() }).optional(),
-        seed: z.number().int().min(0).max(2 ** 32 - 1),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 32 - 1),
         stratify: z.boolean().default(false),
         /** Freeze the test split once this split has made it (the split panel's box ticked before the first split). */
         freezeTest: z.boolean().default(false),
@@ -169,7 +185,13 @@ export const datasetsOps = {
   ),
   /** Keeps one example per duplicate cluster (the chosen position, else the first) and deletes the others. */
   'datasets.resolveDuplicates': op<CurationResult>()(
-    z.strictObject({ name: DatasetName, keep: z.array(z.strictObject({ cluster: z.number().int(), position: z.number().int() })).max(100_000).default([]) }),
+    z.strictObject({
+      name: DatasetName,
+      keep: z
+        .array(z.strictObject({ cluster: z.number().int(), position: z.number().int() }))
+        .max(100_000)
+        .default([]),
+    }),
   ),
   /** Starts a scan run: quality checks and/or PII (flag, or flag and redact). */
   'datasets.scan': op<{ runId: number }>()(
@@ -179,7 +201,12 @@ export const datasetsOps = {
   'datasets.countTokens': op<{ runId: number }>()(z.strictObject({ name: DatasetName, modelId: z.number().int().positive() })),
   /** The near-duplicate clusters found in a version, for review. */
   'datasets.clusters': op<{ total: number; clusters: DuplicateCluster[] }>()(
-    z.strictObject({ name: DatasetName, version: Version.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(200).default(20) }),
+    z.strictObject({
+      name: DatasetName,
+      version: Version.optional(),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(200).default(20),
+    }),
   ),
   /** Starts an export run: a committed version as JSONL or Parquet in a training format, with `<out>.manifest.json` beside it. */
   'datasets.export': op<{ runId: number }>()(

@@ -29,9 +29,7 @@ export const modelsOps = {
   /** Removes the library entry; never deletes the user's file. */
   'models.remove': op<{ removed: true }>()(z.strictObject({ id: ModelId })),
   /** Starts a run that scans a folder for GGUF files and adds them. */
-  'models.scan': op<{ runId: number }>()(
-    z.strictObject({ folder: FilePath, recursive: z.boolean().default(true) }),
-  ),
+  'models.scan': op<{ runId: number }>()(z.strictObject({ folder: FilePath, recursive: z.boolean().default(true) })),
   /** Starts a run that loads a model and measures prompt and generation speed. */
   'models.benchmark': op<{ runId: number }>()(
     z.strictObject({

@@ -171,12 +171,7 @@ export interface ExamplesFilter {
 /** One example, some examples, or every example matching a filter. */
 export type Selection = { positions: number[] } | { filter: ExamplesFilter };
 
-export type CurationAction =
-  | { kind: 'tag'; tag: string }
-  | { kind: 'untag'; tag: string }
-  | { kind: 'flag' }
-  | { kind: 'unflag' }
-  | { kind: 'delete' };
+export type CurationAction = { kind: 'tag'; tag: string } | { kind: 'untag'; tag: string } | { kind: 'flag' } | { kind: 'unflag' } | { kind: 'delete' };
 
 export interface VersionDiff {
   from: number;

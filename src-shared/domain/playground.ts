@@ -8,7 +8,13 @@ export const Sampling = z.strictObject({
   repeatPenalty: z.number().min(0.5).max(3).default(1.1),
   maxTokens: z.number().int().min(1).max(32_768).default(256),
   /** Same seed + same settings = same text. null = a fresh random seed. */
-  seed: z.number().int().min(0).max(2 ** 32 - 1).nullable().default(null),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .nullable()
+    .default(null),
 });
 export type Sampling = z.infer<typeof Sampling>;
 

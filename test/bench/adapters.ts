@@ -35,7 +35,7 @@ export async function adaptersBench(args: string[]): Promise<void> {
   const words = 'the printer paper tray error toner page driver cable network update firmware jam fix check replace restart color scan'.split(' ');
   const next = mulberry32(1);
   // about 1.6 tokens per word on the llama-spm vocabulary: comfortably more than `chunks` chunks
-  fs.writeFileSync(text, Array.from({ length: Math.ceil((chunks + 2) * ctx), }, () => words[Math.floor(next() * words.length)]).join(' '));
+  fs.writeFileSync(text, Array.from({ length: Math.ceil((chunks + 2) * ctx) }, () => words[Math.floor(next() * words.length)]).join(' '));
 
   // The app: perplexity runs through the contract (the model is loaded by a first, untimed run).
   const app = createApp({ dataDir: path.join(dir, 'data'), host: 'http', gpu: false });
@@ -44,7 +44,12 @@ export async function adaptersBench(args: string[]): Promise<void> {
   const lora = await client.call('adapters.import', { path: loraFile, baseModelId: model.id });
   const appRun = async (adapters: { id: number; scale: number }[]) => {
     const t0 = performance.now();
-    const { runId } = await client.call('adapters.perplexity', { variant: { modelId: model.id, adapters }, source: { textFile: text }, contextSize: ctx, maxChunks: chunks });
+    const { runId } = await client.call('adapters.perplexity', {
+      variant: { modelId: model.id, adapters },
+      source: { textFile: text },
+      contextSize: ctx,
+      maxChunks: chunks,
+    });
     const end = await app.runner.waitFor(runId);
     if (end.status !== 'succeeded') throw new Error(`perplexity run ${runId} ${end.status}: ${end.error}`);
     const seconds = (performance.now() - t0) / 1000;
@@ -65,10 +70,14 @@ export async function adaptersBench(args: string[]): Promise<void> {
   const llamaPerplexity = (withLora: boolean): number | null => {
     const bin = llamaTool('llama-perplexity');
     if (!bin) return null;
-    const r = spawnSync(bin, ['-m', modelFile, '-f', text, '-c', String(ctx), '--chunks', String(chunks), '-t', String(threads), ...(withLora ? ['--lora', loraFile] : [])], {
-      encoding: 'utf8',
-      env: { ...process.env, LD_LIBRARY_PATH: path.dirname(bin) },
-    });
+    const r = spawnSync(
+      bin,
+      ['-m', modelFile, '-f', text, '-c', String(ctx), '--chunks', String(chunks), '-t', String(threads), ...(withLora ? ['--lora', loraFile] : [])],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, LD_LIBRARY_PATH: path.dirname(bin) },
+      },
+    );
     const m = (r.stdout + r.stderr).match(/prompt eval time =.*?\(\s*[\d.]+ ms per token,\s*([\d.]+) tokens per second\)/);
     return m ? Number(m[1]) : null;
   };
@@ -98,7 +107,8 @@ export async function adaptersBench(args: string[]): Promise<void> {
 
   // Switching adapters: a new context on the loaded base vs base + adapter loaded from nothing.
   const other = path.join(dir, 'other-lora.gguf');
-  if (!args.includes('--model')) writeSyntheticLora(other, { base: fixtureSpec('student'), rank: 8, alpha: 16, targets: ['attn_k', 'attn_output'], seed: 4, scale: 0.2 });
+  if (!args.includes('--model'))
+    writeSyntheticLora(other, { base: fixtureSpec('student'), rank: 8, alpha: 16, targets: ['attn_k', 'attn_output'], seed: 4, scale: 0.2 });
   const firstToken = async (m: LlamaModel, context: Awaited<ReturnType<LlmEngine['createContext']>>) => {
     const seq = context.getSequence();
     for await (const t of seq.evaluate(m.tokenize('The printer'), { temperature: 0 })) {
@@ -126,6 +136,13 @@ export async function adaptersBench(args: string[]): Promise<void> {
     await engine.unloadAll();
   }
   await engine.dispose();
-  print({ bench: 'adapters', figure: 'switch', model: path.basename(modelFile), switch_ms: round(switchMs / reps), load_from_scratch_ms: round(scratchMs / reps), speedup: round(scratchMs / switchMs, 2) });
+  print({
+    bench: 'adapters',
+    figure: 'switch',
+    model: path.basename(modelFile),
+    switch_ms: round(switchMs / reps),
+    load_from_scratch_ms: round(scratchMs / reps),
+    speedup: round(scratchMs / switchMs, 2),
+  });
   fs.rmSync(dir, { recursive: true, force: true });
 }

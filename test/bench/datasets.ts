@@ -40,7 +40,23 @@ export async function datasetsBench(args: string[]): Promise<void> {
     target: 'mb_per_s >= 40, peak_rss_mb < 400',
   });
   // Full-text search: 100 varied queries (1–2 words from the corpus, plus numbers), first page of 50 with the count.
-  const words = ['printer', 'invoice', 'login', 'refund', 'shipping', 'warranty', 'battery', 'screen', 'router', 'subscription', 'reset', 'serial', 'update', 'restarted', 'replace'];
+  const words = [
+    'printer',
+    'invoice',
+    'login',
+    'refund',
+    'shipping',
+    'warranty',
+    'battery',
+    'screen',
+    'router',
+    'subscription',
+    'reset',
+    'serial',
+    'update',
+    'restarted',
+    'replace',
+  ];
   const times: number[] = [];
   for (let q = 0; q < 100; q++) {
     const search = q % 3 === 0 ? `${words[q % words.length]} ${words[(q * 7) % words.length]}` : q % 3 === 1 ? words[q % words.length]! : `ticket ${q * 997}`;
@@ -49,7 +65,14 @@ export async function datasetsBench(args: string[]): Promise<void> {
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  print({ bench: 'datasets.search', examples: detail.version.exampleCount, queries: 100, p50_ms: +times[49]!.toFixed(1), p95_ms: +times[94]!.toFixed(1), target: 'p95_ms < 50' });
+  print({
+    bench: 'datasets.search',
+    examples: detail.version.exampleCount,
+    queries: 100,
+    p50_ms: +times[49]!.toFixed(1),
+    p95_ms: +times[94]!.toFixed(1),
+    target: 'p95_ms < 50',
+  });
 
   await dedupeBench(client, app, dir);
   await scrollBench(app, detail.version.exampleCount);
@@ -90,7 +113,16 @@ async function dedupeBench(client: Client, app: App, dir: string): Promise<void>
   const seconds = (performance.now() - t0) / 1000;
   const run = await client.call('runs.get', { id: runId });
   const metric = (name: string) => run.metrics.find((m) => m.name === name)?.value ?? null;
-  print({ bench: 'datasets.near_dedupe', status: end.status, examples: n, threshold: 0.85, clusters: metric('clusters'), duplicates: metric('duplicates'), seconds: +seconds.toFixed(2), target: 'seconds < 60' });
+  print({
+    bench: 'datasets.near_dedupe',
+    status: end.status,
+    examples: n,
+    threshold: 0.85,
+    clusters: metric('clusters'),
+    duplicates: metric('duplicates'),
+    seconds: +seconds.toFixed(2),
+    target: 'seconds < 60',
+  });
 }
 
 /**
@@ -137,7 +169,16 @@ async function scrollBench(app: App, rows: number): Promise<void> {
       .catch(() => false);
     frames.sort((a, b) => a - b);
     const pct = (p: number) => +frames[Math.min(frames.length - 1, Math.floor(frames.length * p))]!.toFixed(1);
-    print({ bench: 'datasets.scroll', rows, frames: frames.length, p50_ms: pct(0.5), p95_ms: pct(0.95), max_ms: pct(1), reached_last_row: reachedLastRow, target: 'p95_ms < 20' });
+    print({
+      bench: 'datasets.scroll',
+      rows,
+      frames: frames.length,
+      p50_ms: pct(0.5),
+      p95_ms: pct(0.95),
+      max_ms: pct(1),
+      reached_last_row: reachedLastRow,
+      target: 'p95_ms < 20',
+    });
   } finally {
     await browser.close();
     await host.close();

@@ -111,10 +111,19 @@ export async function distillBench(args: string[]): Promise<void> {
 
   const batched = llamaTool('llama-batched-bench');
   if (batched) {
-    const r = spawnSync(batched, ['-m', model, '-c', String(8 * (tokens + 64)), '-npp', '32', '-ntg', String(tokens), '-npl', '1,4,8', '-t', String(threads), '-tb', String(threads)], { encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync(
+      batched,
+      ['-m', model, '-c', String(8 * (tokens + 64)), '-npp', '32', '-ntg', String(tokens), '-npl', '1,4,8', '-t', String(threads), '-tb', String(threads)],
+      { encoding: 'utf8', timeout: 600_000 },
+    );
     const rows = `${r.stdout}\n${r.stderr}`
       .split('\n')
-      .map((l) => l.split('|').map((c) => c.trim()).filter(Boolean))
+      .map((l) =>
+        l
+          .split('|')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      )
       .filter((cells) => cells.length >= 8 && cells.every((c) => /^[\d.]+$/.test(c)));
     for (const row of rows) print({ bench: 'distill.llama_batched_bench', parallel: Number(row[2]), tg_tokens_per_s: Number(row[7]), reference: true });
   } else print({ bench: 'distill.llama_batched_bench', skipped: 'not built: npm run bench -- playground --build-llama-tools' });

@@ -12,7 +12,10 @@ export function writeChatFile(file: string, n: number): void {
         messages: [
           { role: 'system', content: 'You are a concise, friendly support agent for a hardware company.' },
           { role: 'user', content: `Ticket ${i}: my ${t} stopped working after the update on day ${i % 365}. What should I do? I already restarted it twice.` },
-          { role: 'assistant', content: `Sorry about the ${t}. Please hold the reset button for ten seconds, then reinstall update ${i % 97}. If it still fails, reply with the serial number and we will replace it under warranty.` },
+          {
+            role: 'assistant',
+            content: `Sorry about the ${t}. Please hold the reset button for ten seconds, then reinstall update ${i % 97}. If it still fails, reply with the serial number and we will replace it under warranty.`,
+          },
         ],
       }),
     );
@@ -24,7 +27,6 @@ export function writeChatFile(file: string, n: number): void {
   if (buf.length) fs.writeSync(fd, buf.join('\n') + '\n');
   fs.closeSync(fd);
 }
-
 
 // `node --import tsx test/bench/gen-chat.ts FILE N`
 if (process.argv[1]?.endsWith('gen-chat.ts')) writeChatFile(process.argv[2]!, Number(process.argv[3]));

@@ -39,13 +39,33 @@ export function batchedBench(binary: string, model: string, opts: { promptTokens
   const ctx = opts.promptTokens + opts.generateTokens + 16;
   const r = spawnSync(
     binary,
-    ['-m', model, '-c', String(ctx), '-npp', String(opts.promptTokens), '-ntg', String(opts.generateTokens), '-npl', '1', '-t', String(opts.threads), '-tb', String(opts.threads)],
+    [
+      '-m',
+      model,
+      '-c',
+      String(ctx),
+      '-npp',
+      String(opts.promptTokens),
+      '-ntg',
+      String(opts.generateTokens),
+      '-npl',
+      '1',
+      '-t',
+      String(opts.threads),
+      '-tb',
+      String(opts.threads),
+    ],
     { encoding: 'utf8', timeout: 300_000 },
   );
   const out = `${r.stdout}\n${r.stderr}`;
   const row = out
     .split('\n')
-    .map((l) => l.split('|').map((c) => c.trim()).filter((c) => c !== ''))
+    .map((l) =>
+      l
+        .split('|')
+        .map((c) => c.trim())
+        .filter((c) => c !== ''),
+    )
     .find((cells) => cells.length >= 8 && cells.every((c) => /^[\d.]+$/.test(c)));
   if (!row) throw new Error(`llama-batched-bench printed no result row (exit ${r.status}):\n${out.slice(-2000)}`);
   return { pp: Number(row[0]), tg: Number(row[1]), ppTps: Number(row[5]), tgTps: Number(row[7]) };

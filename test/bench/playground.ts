@@ -145,8 +145,9 @@ export async function playgroundBench(args: string[]): Promise<void> {
       binary = llamaTool('llama-batched-bench');
     }
     if (binary) {
-      const runs = Array.from({ length: options.repetitions }, () =>
-        batchedBench(binary!, model, { promptTokens, generateTokens: options.tokens, threads }).tgTps,
+      const runs = Array.from(
+        { length: options.repetitions },
+        () => batchedBench(binary!, model, { promptTokens, generateTokens: options.tokens, threads }).tgTps,
       );
       llamaCppTps = median(runs);
     } else {

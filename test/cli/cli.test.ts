@@ -183,14 +183,31 @@ describe('distillery datasets', () => {
     expect(JSON.parse(exact.stdout)).toMatchObject({ kind: 'datasets.dedupe', status: 'succeeded' });
     const near = distillery('datasets', 'dedupe', 'faq', '--near', '0.7', '--data-dir', dir);
     expect(near.code).toBe(0);
-    const versions = (JSON.parse(distillery('datasets', 'show', 'faq', '--json', '--data-dir', dir).stdout) as { versions: { number: number; exampleCount: number }[] }).versions;
+    const versions = (
+      JSON.parse(distillery('datasets', 'show', 'faq', '--json', '--data-dir', dir).stdout) as { versions: { number: number; exampleCount: number }[] }
+    ).versions;
     expect(versions.map((v) => [v.number, v.exampleCount])).toEqual([
       [1, 42],
       [2, 41],
       [3, 40],
     ]);
 
-    const split = distillery('datasets', 'split', 'faq', '--train', '0.5', '--val', '0.25', '--test', '0.25', '--seed', '3', '--freeze-test', '--data-dir', dir);
+    const split = distillery(
+      'datasets',
+      'split',
+      'faq',
+      '--train',
+      '0.5',
+      '--val',
+      '0.25',
+      '--test',
+      '0.25',
+      '--seed',
+      '3',
+      '--freeze-test',
+      '--data-dir',
+      dir,
+    );
     expect(split.stderr).toBe('');
     expect(split.stdout.trim()).toBe('faq@4: train 20, validation 10, test 10 (test frozen)');
     const diff = distillery('datasets', 'diff', 'faq', '--from', '1', '--to', '3', '--data-dir', dir);

@@ -34,9 +34,10 @@ describe('contract boundary', () => {
 
   it('refuses out-of-range values and empty strings', async () => {
     expect(await ws.app.call('models.add', { path: '   ' })).toMatchObject({ ok: false, error: { code: 'invalid_input', field: 'path' } });
-    expect(
-      await ws.app.call('playground.generate', { modelId: 1, mode: 'chat', prompt: 'x', sampling: { temperature: -1 } }),
-    ).toMatchObject({ ok: false, error: { code: 'invalid_input', field: 'sampling.temperature' } });
+    expect(await ws.app.call('playground.generate', { modelId: 1, mode: 'chat', prompt: 'x', sampling: { temperature: -1 } })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'sampling.temperature' },
+    });
     expect(await ws.app.call('runs.list', { limit: 0 })).toMatchObject({ ok: false, error: { field: 'limit' } });
   });
 

@@ -29,7 +29,11 @@ const positions = async (ws: Workspace, filter: Record<string, unknown> = {}, ve
 describe('curation of a working copy', () => {
   it('tags a filtered selection, flags, deletes and undoes, then commits an immutable version', async () => {
     const ws = await tickets();
-    const tagged = await ws.client.call('datasets.curate', { name: 'tickets', selection: { filter: { search: 'billing' } }, action: { kind: 'tag', tag: 'billing' } });
+    const tagged = await ws.client.call('datasets.curate', {
+      name: 'tickets',
+      selection: { filter: { search: 'billing' } },
+      action: { kind: 'tag', tag: 'billing' },
+    });
     expect(tagged).toMatchObject({ affected: 10, skipped: 0, draft: { number: 2, basedOn: 1, exampleCount: 30 } });
     expect(tagged.label).toContain('matching “billing”');
     expect(await positions(ws, { tag: 'billing' })).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30]);
@@ -90,8 +94,12 @@ describe('curation of a working copy', () => {
     expect(row.reference).toBe('power-cycle the scanner');
     await ws.client.call('datasets.undo', { name: 'tickets' });
     expect(await positions(ws, { search: 'scanner' })).toEqual([]);
-    await expect(ws.client.call('datasets.edit', { name: 'tickets', position: 2, messages: [{ role: 'assistant', content: 'x' }] })).rejects.toThrow(/user message/);
-    await expect(ws.client.call('datasets.edit', { name: 'tickets', position: 99, messages: [{ role: 'user', content: 'x' }] })).rejects.toThrow(/no example at position 99/);
+    await expect(ws.client.call('datasets.edit', { name: 'tickets', position: 2, messages: [{ role: 'assistant', content: 'x' }] })).rejects.toThrow(
+      /user message/,
+    );
+    await expect(ws.client.call('datasets.edit', { name: 'tickets', position: 99, messages: [{ role: 'user', content: 'x' }] })).rejects.toThrow(
+      /no example at position 99/,
+    );
   });
 
   it('splits with a seed reproducibly, and a frozen test split survives later splits and deletes', async () => {
@@ -115,7 +123,9 @@ describe('curation of a working copy', () => {
     expect(printerTests).toBeGreaterThan(0);
     await ws.client.call('datasets.split', { name: 'tickets', ratios: { train: 0.5, validation: 0.5, test: 0 }, seed: 99 });
     expect(await positions(ws, { split: 'test' })).toEqual(test1);
-    await expect(ws.client.call('datasets.split', { name: 'tickets', ratios: { train: 0.5, validation: 0.2, test: 0.2 }, seed: 1 })).rejects.toThrow(/ratio|sum/i);
+    await expect(ws.client.call('datasets.split', { name: 'tickets', ratios: { train: 0.5, validation: 0.2, test: 0.2 }, seed: 1 })).rejects.toThrow(
+      /ratio|sum/i,
+    );
   });
 
   it('diffs two versions: added, removed, changed and relabeled, with both sides', async () => {
@@ -141,7 +151,9 @@ describe('curation of a working copy', () => {
 
   it('refuses bad input at the boundary', async () => {
     const ws = await tickets(3);
-    await expect(ws.client.call('datasets.curate', { name: 'tickets', selection: { positions: [1] }, action: { kind: 'tag', tag: 'a|b' } })).rejects.toThrow(/\|/);
+    await expect(ws.client.call('datasets.curate', { name: 'tickets', selection: { positions: [1] }, action: { kind: 'tag', tag: 'a|b' } })).rejects.toThrow(
+      /\|/,
+    );
     await expect(ws.client.call('datasets.commit', { name: 'tickets', message: 'nothing' })).rejects.toThrow(/no changes/);
     await expect(ws.client.call('datasets.undo', { name: 'tickets' })).rejects.toThrow(/no change to undo/);
     await expect(ws.client.call('datasets.split', { name: 'tickets', seed: 1 } as never)).rejects.toThrow(/ratios or counts/);

@@ -50,7 +50,11 @@ describe('dataset export', () => {
   it('writes the shapes the trainers read', async () => {
     const out = path.join(tempDir(), 'a.jsonl');
     await ws.app.runner.waitFor((await ws.client.call('datasets.export', { name: 'source', format: 'alpaca', out })).runId);
-    const [, multi] = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const [, multi] = fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(multi).toEqual({
       instruction: 'A-1042',
       input: '',
@@ -62,7 +66,9 @@ describe('dataset export', () => {
 
   it('refuses an unknown dataset or version and a folder as the output', async () => {
     await expect(ws.client.call('datasets.export', { name: 'nope', format: 'openai', out: '/tmp/x.jsonl' })).rejects.toMatchObject({ code: 'not_found' });
-    await expect(ws.client.call('datasets.export', { name: 'source', version: 9, format: 'openai', out: '/tmp/x.jsonl' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(ws.client.call('datasets.export', { name: 'source', version: 9, format: 'openai', out: '/tmp/x.jsonl' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
     await expect(ws.client.call('datasets.export', { name: 'source', format: 'openai', out: tempDir() })).rejects.toMatchObject({ code: 'not_a_file' });
   });
 });
@@ -100,7 +106,11 @@ describe('dataset export of tool-calling conversations, content parts and per-me
 
   it('ShareGPT export writes function_call / observation turns and tools as a JSON string', async () => {
     const { out } = await exportAs('oa-tools', 'sharegpt', 'jsonl');
-    const [, answered] = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { conversations: { from: string; value: string }[]; tools?: string });
+    const [, answered] = fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { conversations: { from: string; value: string }[]; tools?: string });
     expect(answered!.conversations.map((t) => t.from)).toEqual(['human', 'function_call', 'observation', 'gpt']);
     expect(JSON.parse(answered!.conversations[1]!.value)).toEqual({ name: 'get_current_weather', arguments: { location: 'Paris, France', format: 'celsius' } });
     expect(JSON.parse(answered!.tools!)).toEqual([openai[1]!.tools![0]!.function]);
@@ -128,11 +138,17 @@ describe('dataset export of tool-calling conversations, content parts and per-me
     expect(await count('convert_currency EUR')).toBe(1);
     const page = await ws.client.call('datasets.examples', { name: 'sg-tools', offset: 0, limit: 10 });
     const row = page.rows[0]!;
-    await ws.client.call('datasets.edit', { name: 'sg-tools', position: row.position, messages: [...row.messages.slice(0, -1), { role: 'assistant', content: 'It is 15.' }] });
+    await ws.client.call('datasets.edit', {
+      name: 'sg-tools',
+      position: row.position,
+      messages: [...row.messages.slice(0, -1), { role: 'assistant', content: 'It is 15.' }],
+    });
     const edited = (await ws.client.call('datasets.examples', { name: 'sg-tools', version: 2, offset: 0, limit: 1 })).rows[0]!;
     expect(edited.tools).toEqual(row.tools);
     expect(edited.messages[1]!.tool_calls).toEqual(row.messages[1]!.tool_calls);
     expect(edited.reference).toBe('It is 15.');
-    expect((await ws.client.call('datasets.examples', { name: 'sg-tools', version: 2, offset: 0, limit: 10, filter: { search: 'calculate_area' } })).total).toBe(1);
+    expect(
+      (await ws.client.call('datasets.examples', { name: 'sg-tools', version: 2, offset: 0, limit: 10, filter: { search: 'calculate_area' } })).total,
+    ).toBe(1);
   });
 });

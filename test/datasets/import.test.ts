@@ -77,7 +77,12 @@ describe('dataset import runs', () => {
     );
     await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'tickets' })).runId);
     const search = async (s: string, hasReference?: boolean) => {
-      const page = await ws.client.call('datasets.examples', { name: 'tickets', offset: 0, limit: 50, filter: { search: s, ...(hasReference === undefined ? {} : { hasReference }) } });
+      const page = await ws.client.call('datasets.examples', {
+        name: 'tickets',
+        offset: 0,
+        limit: 50,
+        filter: { search: s, ...(hasReference === undefined ? {} : { hasReference }) },
+      });
       return { total: page.total, positions: page.rows.map((r) => r.position) };
     };
     expect(await search('printer')).toEqual({ total: 2, positions: [1, 2] });
@@ -136,7 +141,7 @@ describe('dataset import runs', () => {
     const ws = workspace();
     const before = examplesRows(ws);
     const { runId } = await ws.client.call('datasets.import', { path: bigFile(300_000), name: 'big' });
-    await waitUntil(() => ws.app.db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(runId) as number >= 2, 30_000, 'batches');
+    await waitUntil(() => (ws.app.db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(runId) as number) >= 2, 30_000, 'batches');
     await ws.client.call('runs.cancel', { id: runId });
     expect((await ws.app.runner.waitFor(runId)).status).toBe('cancelled');
     expect(await ws.client.call('datasets.list', {})).toEqual([]);
@@ -148,7 +153,7 @@ describe('dataset import runs', () => {
     const first = workspace();
     const n = 120_000;
     const { runId } = await first.client.call('datasets.import', { path: bigFile(n), name: 'resumed' });
-    await waitUntil(() => first.app.db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(runId) as number >= 3, 30_000, 'batches');
+    await waitUntil(() => (first.app.db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(runId) as number) >= 3, 30_000, 'batches');
     await first.close();
     open.splice(open.indexOf(first), 1);
 
@@ -157,7 +162,10 @@ describe('dataset import runs', () => {
     // as if the process had died between committing the last batch and indexing it
     const db = second.app.db;
     const lastLine = db.prepare(`SELECT max(position) FROM version_examples`).pluck().get() as number;
-    const unindexed = db.prepare(`SELECT example_id FROM version_examples WHERE position > ?`).pluck().all(lastLine - 2000) as number[];
+    const unindexed = db
+      .prepare(`SELECT example_id FROM version_examples WHERE position > ?`)
+      .pluck()
+      .all(lastLine - 2000) as number[];
     for (const id of unindexed) db.prepare(`DELETE FROM search.examples_fts WHERE rowid = ?`).run(id);
     // (min: the indexing thread may have been further behind than one batch when the app closed)
     db.prepare(`UPDATE search.fts_progress SET last_line = min(last_line, ?) WHERE run_id = ?`).run(lastLine - 2000, runId);
@@ -182,7 +190,8 @@ describe('dataset import runs', () => {
 
   it('refuses a small file with no valid record before a run starts; a larger one ends its run failed, leaving nothing', async () => {
     const ws = workspace();
-    const bad = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ messages: [{ role: 'assistant', content: `no question ${i}` }] })).join('\n') + '\n';
+    const bad = (n: number) =>
+      Array.from({ length: n }, (_, i) => JSON.stringify({ messages: [{ role: 'assistant', content: `no question ${i}` }] })).join('\n') + '\n';
     const small = path.join(tempDir(), 'answers-only.jsonl');
     fs.writeFileSync(small, bad(20));
     const refused = ws.client.call('datasets.import', { path: small, name: 'nothing', format: 'openai' });

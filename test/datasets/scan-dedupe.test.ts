@@ -38,7 +38,14 @@ describe('scan runs: quality and PII', () => {
     expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
     const run = await ws.client.call('runs.get', { id: runId });
     const metrics = Object.fromEntries(run.metrics.map((m) => [m.name, m.value]));
-    expect(metrics).toMatchObject({ 'pii:email': 1, 'pii:credit-card': 1, 'pii:ip': 1, 'pii:secret': 1, 'quality:empty-answer': 1, 'quality:truncated-answer': 1 });
+    expect(metrics).toMatchObject({
+      'pii:email': 1,
+      'pii:credit-card': 1,
+      'pii:ip': 1,
+      'pii:secret': 1,
+      'quality:empty-answer': 1,
+      'quality:truncated-answer': 1,
+    });
     expect(metrics['pii:phone']).toBeUndefined(); // the date is not a phone number
     const flagged = await rows(ws, { flagged: true });
     expect(flagged.map((r) => [r.position, r.flags])).toEqual([
@@ -51,7 +58,12 @@ describe('scan runs: quality and PII', () => {
     ]);
     expect((await rows(ws, { flag: 'pii:email' })).map((r) => r.position)).toEqual([1]);
     const { flags } = await ws.client.call('datasets.get', { name: 'd' });
-    expect(flags).toEqual(expect.arrayContaining([{ flag: 'pii:email', count: 1 }, { flag: 'quality:empty-answer', count: 1 }]));
+    expect(flags).toEqual(
+      expect.arrayContaining([
+        { flag: 'pii:email', count: 1 },
+        { flag: 'quality:empty-answer', count: 1 },
+      ]),
+    );
     expect(flags).toHaveLength(6);
 
     const redact = await ws.client.call('datasets.scan', { name: 'd', quality: false, pii: 'redact' });
@@ -130,12 +142,27 @@ describe('token counts', () => {
 });
 
 describe('tool-calling examples in scans and token counts', () => {
-  const weather = { type: 'function', function: { name: 'get_current_weather', description: 'Get the current weather in a city', parameters: { type: 'object', properties: { location: { type: 'string' } } } } };
-  const call = (args: string) => ({ role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_current_weather', arguments: args } }] });
+  const weather = {
+    type: 'function',
+    function: {
+      name: 'get_current_weather',
+      description: 'Get the current weather in a city',
+      parameters: { type: 'object', properties: { location: { type: 'string' } } },
+    },
+  };
+  const call = (args: string) => ({
+    role: 'assistant',
+    tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_current_weather', arguments: args } }],
+  });
 
   it('counts the tokens of tool calls and tools, not only of message text', async () => {
     const ws = await dataset([
-      { messages: [{ role: 'user', content: 'Weather in Paris?' }, { role: 'assistant', content: '' }] },
+      {
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: '' },
+        ],
+      },
       { messages: [{ role: 'user', content: 'Weather in Paris?' }, call('{"location": "Paris, France", "unit": "celsius"}')], tools: [weather] },
     ]);
     const model = await ws.client.call('models.add', { path: await fixtureModel('student'), roles: ['student'] });

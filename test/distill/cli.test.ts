@@ -23,7 +23,11 @@ const dir = tempDir();
 beforeAll(async () => {
   // a data folder with the sample model and the sample dataset, prepared by serve, then released
   const first = await startServer(dir);
-  await waitUntil(async () => ((await callHttp(first.url, 'runs.list', {})) as { status: string }[]).filter((r) => r.status === 'succeeded').length === 2, 60_000, 'the sample');
+  await waitUntil(
+    async () => ((await callHttp(first.url, 'runs.list', {})) as { status: string }[]).filter((r) => r.status === 'succeeded').length === 2,
+    60_000,
+    'the sample',
+  );
   await first.stop();
 });
 afterAll(async () => {
@@ -32,7 +36,25 @@ afterAll(async () => {
 
 describe('distillery distill and runs, from a terminal', () => {
   it('distills a trial of the sample dataset with the sample model into a new dataset', () => {
-    const r = distillery('distill', '--dataset', 'sample-support@1', '--teacher', '1', '--limit', '3', '--max-tokens', '8', '--keep-truncated', '--parallel', '2', '--out-name', 'trial', '--json', '--data-dir', dir);
+    const r = distillery(
+      'distill',
+      '--dataset',
+      'sample-support@1',
+      '--teacher',
+      '1',
+      '--limit',
+      '3',
+      '--max-tokens',
+      '8',
+      '--keep-truncated',
+      '--parallel',
+      '2',
+      '--out-name',
+      'trial',
+      '--json',
+      '--data-dir',
+      dir,
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const run = JSON.parse(r.stdout) as { kind: string; status: string; metrics: { name: string; value: number }[] };
@@ -43,30 +65,97 @@ describe('distillery distill and runs, from a terminal', () => {
     // structured answers from a schema file; soft labels from the local teacher
     const schema = path.join(dir, 'schema.json');
     fs.writeFileSync(schema, JSON.stringify({ type: 'object', properties: { urgent: { type: 'boolean' } }, required: ['urgent'] }));
-    const structured = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--limit', '2', '--max-tokens', '40', '--json-schema', schema, '--out-name', 'structured', '--json', '--data-dir', dir);
+    const structured = distillery(
+      'distill',
+      '--dataset',
+      'sample-support',
+      '--teacher',
+      '1',
+      '--limit',
+      '2',
+      '--max-tokens',
+      '40',
+      '--json-schema',
+      schema,
+      '--out-name',
+      'structured',
+      '--json',
+      '--data-dir',
+      dir,
+    );
     expect(structured.code).toBe(0);
     const sid = (JSON.parse(structured.stdout) as { id: number }).id;
     const answers = JSON.parse(distillery('runs', 'show', String(sid), '--json', '--data-dir', dir).stdout) as { metrics: { name: string; value: number }[] };
     expect(answers.metrics.find((m) => m.name === 'answers')?.value).toBe(2);
-    expect(distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--json-schema', path.join(dir, 'nope.json'), '--out-name', 'y', '--data-dir', dir).stderr).toMatch(
-      /^distillery: --json-schema: cannot read .*nope\.json \(ENOENT\)/,
+    expect(
+      distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--json-schema', path.join(dir, 'nope.json'), '--out-name', 'y', '--data-dir', dir)
+        .stderr,
+    ).toMatch(/^distillery: --json-schema: cannot read .*nope\.json \(ENOENT\)/);
+    const soft = distillery(
+      'distill',
+      '--dataset',
+      'sample-support',
+      '--teacher',
+      '1',
+      '--limit',
+      '1',
+      '--max-tokens',
+      '6',
+      '--logprobs',
+      '3',
+      '--keep-truncated',
+      '--out-name',
+      'soft',
+      '--json',
+      '--data-dir',
+      dir,
     );
-    const soft = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--limit', '1', '--max-tokens', '6', '--logprobs', '3', '--keep-truncated', '--out-name', 'soft', '--json', '--data-dir', dir);
     expect(soft.code).toBe(0);
     const http = distillery('distill', '--dataset', 'sample-support', '--teacher', 'http://127.0.0.1:9/v1', '--out-name', 'x', '--data-dir', dir);
     expect(http.code).toBe(2);
     expect(http.stderr).toBe('distillery: --model-name is required with an http(s) teacher\n');
     // a server that is not there: the run fails with the URL and the reason, after its retries
-    const down = distillery('distill', '--dataset', 'sample-support', '--teacher', 'http://127.0.0.1:9/v1', '--model-name', 'm', '--limit', '1', '--out-name', 'x', '--data-dir', dir);
+    const down = distillery(
+      'distill',
+      '--dataset',
+      'sample-support',
+      '--teacher',
+      'http://127.0.0.1:9/v1',
+      '--model-name',
+      'm',
+      '--limit',
+      '1',
+      '--out-name',
+      'x',
+      '--data-dir',
+      dir,
+    );
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions could not be reached/);
   });
 
   it('exits non-zero when a run keeps no answer, with what to change in one line', () => {
     // every answer cut at 3 tokens: the run fails, the exit code says so, and the line says what to change
-    const cut = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--limit', '3', '--max-tokens', '3', '--out-name', 'cut', '--json', '--data-dir', dir);
+    const cut = distillery(
+      'distill',
+      '--dataset',
+      'sample-support',
+      '--teacher',
+      '1',
+      '--limit',
+      '3',
+      '--max-tokens',
+      '3',
+      '--out-name',
+      'cut',
+      '--json',
+      '--data-dir',
+      dir,
+    );
     expect(cut.code).toBe(1);
-    expect(cut.stderr).toMatch(/^distillery: run \d+ failed: all 3 answers hit max tokens 3; raise it or untick 'reject truncated' \(CLI: --keep-truncated\)\n$/);
+    expect(cut.stderr).toMatch(
+      /^distillery: run \d+ failed: all 3 answers hit max tokens 3; raise it or untick 'reject truncated' \(CLI: --keep-truncated\)\n$/,
+    );
     expect(JSON.parse(cut.stdout)).toMatchObject({ kind: 'distill', status: 'failed' });
     const rate = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--max-reject-rate', '2', '--out-name', 'y', '--data-dir', dir);
     expect(rate.code).toBe(1);
@@ -83,7 +172,11 @@ describe('distillery distill and runs, from a terminal', () => {
       parallel: 1,
       outName: 'long',
     })) as { runId: number };
-    await waitUntil(async () => ((await callHttp(server.url, 'runs.get', { id: runId })) as { progress: { done: number } }).progress.done >= 1, 60_000, 'a first answer');
+    await waitUntil(
+      async () => ((await callHttp(server.url, 'runs.get', { id: runId })) as { progress: { done: number } }).progress.done >= 1,
+      60_000,
+      'a first answer',
+    );
     const cancel = distillery('runs', 'cancel', String(runId), '--data-dir', dir);
     expect(cancel.stdout.trim()).toBe(`run ${runId}: cancelled`);
     expect(cancel.code).toBe(0);

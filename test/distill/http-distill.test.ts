@@ -49,7 +49,9 @@ beforeAll(async () => {
       if (body.tools?.length && /Convert/.test(prompt)) {
         // a teacher that calls the tool it was offered: no content, the call in tool_calls
         const call = { id: 'call_srv', type: 'function', function: { name: body.tools[0]!.function.name, arguments: '{"amount": 1000}' } };
-        return void res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [call] }, finish_reason: 'tool_calls' }] }));
+        return void res.end(
+          JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [call] }, finish_reason: 'tool_calls' }] }),
+        );
       }
       const logprobs = body.logprobs ? { content: serverLogprobs(answer, body.top_logprobs ?? 0) } : null;
       res.end(
@@ -140,7 +142,11 @@ describe('distillation with an OpenAI-compatible teacher', () => {
     try {
       const samples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../datasets/samples');
       await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: path.join(samples, 'sharegpt-tools.jsonl'), name: 'tools' })).runId);
-      const { runId } = await ws.client.call('distill.start', { dataset: 'tools', teacher: { baseUrl: url, model: 'tool-teacher' }, outName: 'tools-distilled' });
+      const { runId } = await ws.client.call('distill.start', {
+        dataset: 'tools',
+        teacher: { baseUrl: url, model: 'tool-teacher' },
+        outName: 'tools-distilled',
+      });
       expect((await ws.app.runner.waitFor(runId)).error).toBeNull();
       const sent = seen.filter((s) => s.body.model === 'tool-teacher').map((s) => s.body);
       expect(sent).toHaveLength(3);

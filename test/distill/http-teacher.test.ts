@@ -91,7 +91,15 @@ describe('HttpTeacher against an OpenAI-compatible server', () => {
           finish_reason: 'length',
           logprobs: {
             content: [
-              { token: '4', logprob: -0.01, bytes: [52], top_logprobs: [{ token: '4', logprob: -0.01, bytes: [52] }, { token: 'four', logprob: -4.7, bytes: null }] },
+              {
+                token: '4',
+                logprob: -0.01,
+                bytes: [52],
+                top_logprobs: [
+                  { token: '4', logprob: -0.01, bytes: [52] },
+                  { token: 'four', logprob: -4.7, bytes: null },
+                ],
+              },
               { token: '.', logprob: -0.5, top_logprobs: [{ token: '.', logprob: -0.5 }] },
             ],
           },
@@ -113,7 +121,14 @@ describe('HttpTeacher against an OpenAI-compatible server', () => {
     expect(r).toMatchObject({ text: '4', finishReason: 'length', promptTokens: 21, completionTokens: 3, attempts: 1 });
     expect(r.latencyMs).toBeGreaterThanOrEqual(0);
     expect(r.logprobs).toEqual([
-      { token: '4', logprob: -0.01, top: [{ token: '4', logprob: -0.01 }, { token: 'four', logprob: -4.7 }] },
+      {
+        token: '4',
+        logprob: -0.01,
+        top: [
+          { token: '4', logprob: -0.01 },
+          { token: 'four', logprob: -4.7 },
+        ],
+      },
       { token: '.', logprob: -0.5, top: [{ token: '.', logprob: -0.5 }] },
     ]);
 
@@ -216,7 +231,9 @@ describe('HttpTeacher against an OpenAI-compatible server', () => {
     let retries = 0;
     const e = await rejection(teacher(`http://127.0.0.1:${port}/v1`, { maxRetries: 1, onRetry: () => retries++ }).generate({ messages: USER }));
     expect(e.code).toBe('engine_error');
-    expect(e.message).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/v1/chat/completions could not be reached after 2 attempts: network error: ECONNREFUSED`));
+    expect(e.message).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:${port}/v1/chat/completions could not be reached after 2 attempts: network error: ECONNREFUSED`),
+    );
     expect(retries).toBe(1);
   });
 
@@ -250,7 +267,9 @@ describe('HttpTeacher against an OpenAI-compatible server', () => {
     let retries = 0;
     const e = await rejection(teacher(base, { onRetry: () => retries++ }).generate({ messages: USER }));
     expect(e.code).toBe('engine_error');
-    expect(e.message).toBe(`${base}/chat/completions answered 400 (not retried): {"error":{"message":"'messages' must not be empty","type":"invalid_request_error"}}`);
+    expect(e.message).toBe(
+      `${base}/chat/completions answered 400 (not retried): {"error":{"message":"'messages' must not be empty","type":"invalid_request_error"}}`,
+    );
     expect(hits).toHaveLength(1);
     expect(retries).toBe(0);
   });
@@ -263,7 +282,9 @@ describe('HttpTeacher against an OpenAI-compatible server', () => {
     const t = teacher(base, { apiKey: KEY, onRetry: (i) => retryReasons.push(i.reason) });
     const e = await rejection(t.generate({ messages: USER }));
     expect(e.code).toBe('engine_error');
-    expect(e.message).toBe(`${base}/chat/completions refused the API key (401): {"error":{"message":"Incorrect API key provided: ***","code":"invalid_api_key"}}`);
+    expect(e.message).toBe(
+      `${base}/chat/completions refused the API key (401): {"error":{"message":"Incorrect API key provided: ***","code":"invalid_api_key"}}`,
+    );
     expect(hits).toHaveLength(1);
     expect(retryReasons).toEqual([]);
     for (const shown of [e.message, String(e.stack), inspect(e, { depth: 10 }), JSON.stringify(e), JSON.stringify(e.toShape()), inspect(t, { depth: 10 })]) {
@@ -393,7 +414,18 @@ describe('HttpTeacher options and helpers', () => {
 describe('a streamed answer that calls tools', () => {
   it('puts the tool-call fragments of the stream back together, as a whole completion would give them', async () => {
     const events = [
-      { choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } }] } }] },
+      {
+        choices: [
+          {
+            index: 0,
+            delta: {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+            },
+          },
+        ],
+      },
       { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city": ' } }] } }] },
       { choices: [{ index: 0, delta: { tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '{}' } }] } }] },
       { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] } }] },
@@ -415,7 +447,7 @@ describe('a streamed answer that calls tools', () => {
     expect(deltas).toEqual([]); // no text content was streamed, only calls
   });
 
-  it('returns a whole answer\'s calls structured too: text besides them kept first, arguments given as an object as JSON text, no id invented', async () => {
+  it("returns a whole answer's calls structured too: text besides them kept first, arguments given as an object as JSON text, no id invented", async () => {
     const message = {
       role: 'assistant',
       content: 'Let me look.',

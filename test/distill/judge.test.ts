@@ -114,7 +114,8 @@ describe('filters: JSON schema match and an LLM judge; answers in and out by han
 
       const judgeCalls = seen.filter((s) => s.model === 'judge');
       expect(judgeCalls).toHaveLength(4);
-      for (const call of judgeCalls) expect(call).toMatchObject({ auth: `Bearer ${JUDGE_KEY}`, user: expect.stringMatching(/^RUBRIC:\nNames a real capital city\./) });
+      for (const call of judgeCalls)
+        expect(call).toMatchObject({ auth: `Bearer ${JUDGE_KEY}`, user: expect.stringMatching(/^RUBRIC:\nNames a real capital city\./) });
       expect(judgeCalls[0]!.responseFormat).toMatchObject({ type: 'json_schema' });
       expect(seen.filter((s) => s.model === 'teacher' && s.auth !== undefined)).toEqual([]);
 
@@ -129,7 +130,9 @@ describe('filters: JSON schema match and an LLM judge; answers in and out by han
       expect(JSON.stringify(run)).not.toContain(JUDGE_KEY);
       // another process on the same folder (the CLI) decrypts it with the same key; a foreign key is refused clearly
       expect(new SecretsStore(ws.app.db, localCipher(ws.dir)).reveal('judge-key')).toBe(JUDGE_KEY);
-      expect(() => new SecretsStore(ws.app.db, aesCipher(Buffer.alloc(32, 1), 'another key')).reveal('judge-key')).toThrow(/cannot be decrypted by another key/);
+      expect(() => new SecretsStore(ws.app.db, aesCipher(Buffer.alloc(32, 1), 'another key')).reveal('judge-key')).toThrow(
+        /cannot be decrypted by another key/,
+      );
 
       await expect(
         ws.client.call('distill.start', { dataset: 'cities', teacher: { baseUrl: url, model: 'm', apiKeySecret: 'nope' }, outName: 'x' }),
@@ -148,7 +151,12 @@ describe('filters: JSON schema match and an LLM judge; answers in and out by han
       const file = path.join(tempDir(), 'cities.jsonl');
       fs.writeFileSync(file, ['Paris', 'Lyon', 'Rome'].map((c) => JSON.stringify({ prompt: `capital of ${c}` })).join('\n'));
       await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'cities' })).runId);
-      const { runId } = await ws.client.call('distill.start', { dataset: 'cities', teacher: { baseUrl: url, model: 'teacher' }, filters: { mustNotMatch: 'Lyon' }, outName: 'caps' });
+      const { runId } = await ws.client.call('distill.start', {
+        dataset: 'cities',
+        teacher: { baseUrl: url, model: 'teacher' },
+        filters: { mustNotMatch: 'Lyon' },
+        outName: 'caps',
+      });
       expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
       const cityOf = (rows: { messages: { content: string }[] }[]) => rows.map((r) => JSON.parse(r.messages.at(-1)!.content).city as string);
       expect(cityOf((await ws.client.call('datasets.examples', { name: 'caps', offset: 0, limit: 10 })).rows)).toEqual(['Paris', 'Rome']);
@@ -168,7 +176,11 @@ describe('filters: JSON schema match and an LLM judge; answers in and out by han
       // and back in: the same answer returns to the working copy
       await ws.client.call('distill.include', { runId, position: 1 });
       await ws.client.call('datasets.commit', { name: 'caps', message: 'curated by hand' });
-      expect(cityOf((await ws.client.call('datasets.examples', { name: 'caps', version: 2, offset: 0, limit: 10 })).rows).sort()).toEqual(['Lyon', 'Paris', 'Rome']);
+      expect(cityOf((await ws.client.call('datasets.examples', { name: 'caps', version: 2, offset: 0, limit: 10 })).rows).sort()).toEqual([
+        'Lyon',
+        'Paris',
+        'Rome',
+      ]);
     } finally {
       await ws.close();
     }

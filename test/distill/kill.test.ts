@@ -12,7 +12,6 @@ afterAll(async () => {
   for (const s of servers) await s.stop().catch(() => undefined);
 });
 
-
 const PROMPTS = 30;
 const answersIn = (dataDir: string, runId: number) => {
   const db = new Database(path.join(dataDir, 'distillery.db'), { readonly: true });
@@ -31,7 +30,9 @@ describe('a distillation killed with SIGKILL', () => {
     let server = await startServer(dataDir, ['--no-sample']);
     servers.push(server);
     const model = await callValue<{ id: number }>(server.url, 'models.add', { path: await fixtureModel('student'), roles: ['teacher'] });
-    await callValue<RunDetail>(server.url, 'runs.get', { id: (await callValue<{ runId: number }>(server.url, 'datasets.import', { path: file, name: 'p' })).runId });
+    await callValue<RunDetail>(server.url, 'runs.get', {
+      id: (await callValue<{ runId: number }>(server.url, 'datasets.import', { path: file, name: 'p' })).runId,
+    });
     await waitUntil(async () => (await callValue<{ name: string }[]>(server.url, 'datasets.list', {})).length === 1, 30_000, 'the import');
     const { runId } = await callValue<{ runId: number }>(server.url, 'distill.start', {
       dataset: 'p',

@@ -28,14 +28,33 @@ beforeAll(async () => {
   // --chat-template llama2: the fixture's own ChatML template names <|im_start|>, which the llama-spm vocabulary lacks as
   // a special token, so llama-server cannot feed its generation prompt to a grammar ("error initializing grammar
   // sampler"); a real ChatML model has the token. Llama-2's template has no generation prompt: grammars work.
-  const args = ['-m', await fixtureModel('teacher'), '--host', '127.0.0.1', '--port', String(port), '-c', '4096', '-np', '4', '-t', '1', '--alias', 'fixture-teacher'];
+  const args = [
+    '-m',
+    await fixtureModel('teacher'),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '-c',
+    '4096',
+    '-np',
+    '4',
+    '-t',
+    '1',
+    '--alias',
+    'fixture-teacher',
+  ];
   server = spawn(binary, [...args, '--chat-template', 'llama2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   baseUrl = `http://127.0.0.1:${port}/v1`;
-  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true, 60_000, `llama-server to start:\n${log.slice(-2000)}`);
+  await waitUntil(
+    async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true,
+    60_000,
+    `llama-server to start:\n${log.slice(-2000)}`,
+  );
   ws = makeWorkspace();
   const file = path.join(tempDir(), 'prompts.jsonl');
   fs.writeFileSync(file, Array.from({ length: 6 }, (_, i) => JSON.stringify({ prompt: `Question ${i + 1}: what does error E-${i} mean?` })).join('\n'));

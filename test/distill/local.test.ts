@@ -18,7 +18,10 @@ async function setup(n: number, dataDir?: string) {
   if (dataDir) return { ws, teacherId: (await ws.client.call('models.list', {}))[0]!.id };
   const teacher = await ws.client.call('models.add', { path: await fixtureModel('student'), roles: ['teacher'] });
   const file = path.join(tempDir(), 'prompts.jsonl');
-  fs.writeFileSync(file, Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `Question ${i + 1}: how do I fix error E-${i}?`, completion: `old answer ${i}` })).join('\n'));
+  fs.writeFileSync(
+    file,
+    Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `Question ${i + 1}: how do I fix error E-${i}?`, completion: `old answer ${i}` })).join('\n'),
+  );
   await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'prompts' })).runId);
   return { ws, teacherId: teacher.id };
 }
@@ -76,7 +79,15 @@ describe('distillation with a local GGUF teacher', () => {
     expect(after.maxSeconds).toBeCloseTo(48 / tps, 6);
 
     // greedy decoding: answering one at a time gives the same answers
-    const seq = await ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, generation: greedy, filters: keepAll, template: { system: 'You are a support expert.', user: 'Answer briefly: {{prompt}}' }, parallel: 1, outName: 'distilled-seq' });
+    const seq = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: greedy,
+      filters: keepAll,
+      template: { system: 'You are a support expert.', user: 'Answer briefly: {{prompt}}' },
+      parallel: 1,
+      outName: 'distilled-seq',
+    });
     await ws.app.runner.waitFor(seq.runId);
     const one = await ws.client.call('distill.answers', { runId: seq.runId, limit: 100 });
     expect(one.rows.map((r) => r.answer)).toEqual(answers.rows.map((r) => r.answer));
@@ -192,7 +203,14 @@ describe('distillation with a local GGUF teacher', () => {
 
   it('resumes after the app stops mid-run: no answer lost or duplicated', async () => {
     const { ws, teacherId } = await setup(24);
-    const { runId } = await ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, generation: { ...greedy, maxTokens: 24 }, filters: keepAll, parallel: 2, outName: 'resumed' });
+    const { runId } = await ws.client.call('distill.start', {
+      dataset: 'prompts',
+      teacher: { modelId: teacherId },
+      generation: { ...greedy, maxTokens: 24 },
+      filters: keepAll,
+      parallel: 2,
+      outName: 'resumed',
+    });
     await waitUntil(() => (ws.app.db.prepare(`SELECT count(*) FROM distill_answers WHERE run_id = ?`).pluck().get(runId) as number) >= 4, 60_000, 'answers');
     await ws.close();
     open.splice(open.indexOf(ws), 1);
@@ -210,13 +228,23 @@ describe('distillation with a local GGUF teacher', () => {
   it("a local teacher is shown the example's tools and tool turns through the model's chat template", async () => {
     const { ws, teacherId } = await setup(1);
     const sample = path.join(path.dirname(fileURLToPath(import.meta.url)), '../datasets/samples/sharegpt-tools.jsonl');
-    const records = fs.readFileSync(sample, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = fs
+      .readFileSync(sample, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const bare = path.join(tempDir(), 'bare.jsonl'); // the same conversations without their tools
     fs.writeFileSync(bare, records.map(({ tools: _, ...r }) => JSON.stringify(r)).join('\n'));
     await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: sample, name: 'tools' })).runId);
     await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: bare, name: 'bare' })).runId);
     const answers = async (dataset: string) => {
-      const { runId } = await ws.client.call('distill.start', { dataset, teacher: { modelId: teacherId }, generation: { ...greedy, maxTokens: 2 }, filters: keepAll, outName: `${dataset}-out` });
+      const { runId } = await ws.client.call('distill.start', {
+        dataset,
+        teacher: { modelId: teacherId },
+        generation: { ...greedy, maxTokens: 2 },
+        filters: keepAll,
+        outName: `${dataset}-out`,
+      });
       expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
       return new Map((await ws.client.call('distill.answers', { runId })).rows.map((r) => [r.position, r]));
     };
@@ -314,10 +342,18 @@ describe('distillation with a local GGUF teacher', () => {
 
   it('refuses bad input before starting', async () => {
     const { ws, teacherId } = await setup(2);
-    await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, outName: 'prompts' })).rejects.toThrow(/already exists/);
-    await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, template: { user: '{{question}}' }, outName: 'x' })).rejects.toThrow(/unknown placeholder \{\{question\}\}/);
-    await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, filters: { mustMatch: '(' }, outName: 'x' })).rejects.toThrow(/filters.mustMatch/);
-    await expect(ws.client.call('distill.start', { dataset: 'prompts', split: 'test', teacher: { modelId: teacherId }, outName: 'x' })).rejects.toThrow(/no test examples/);
+    await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, outName: 'prompts' })).rejects.toThrow(
+      /already exists/,
+    );
+    await expect(
+      ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, template: { user: '{{question}}' }, outName: 'x' }),
+    ).rejects.toThrow(/unknown placeholder \{\{question\}\}/);
+    await expect(
+      ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: teacherId }, filters: { mustMatch: '(' }, outName: 'x' }),
+    ).rejects.toThrow(/filters.mustMatch/);
+    await expect(ws.client.call('distill.start', { dataset: 'prompts', split: 'test', teacher: { modelId: teacherId }, outName: 'x' })).rejects.toThrow(
+      /no test examples/,
+    );
     await expect(ws.client.call('distill.start', { dataset: 'prompts', teacher: { modelId: 999 }, outName: 'x' })).rejects.toThrow(/no model 999/);
   });
 });

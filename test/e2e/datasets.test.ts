@@ -30,7 +30,14 @@ function ticketsFile(): string {
   const lines = [];
   for (let i = 1; i <= 60; i++) {
     const topic = i % 3 === 0 ? `billing: invoice ${i} was charged twice` : `printer ${i} shows a paper jam`;
-    lines.push(JSON.stringify({ messages: [{ role: 'user', content: `Ticket ${i}: ${topic}` }, { role: 'assistant', content: `**Fix** for ${i}:\n\n\`\`\`\nreset ${i}\n\`\`\`` }] }));
+    lines.push(
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: `Ticket ${i}: ${topic}` },
+          { role: 'assistant', content: `**Fix** for ${i}:\n\n\`\`\`\nreset ${i}\n\`\`\`` },
+        ],
+      }),
+    );
   }
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
@@ -66,7 +73,10 @@ describe('curating a dataset in Chromium', () => {
     await page.getByLabel('Search examples').fill('');
     await page.getByLabel('Search examples').press('Enter');
     await page.getByTestId('split-tool').getByRole('button', { name: 'Split' }).click();
-    await page.getByRole('status').filter({ hasText: /Split 60 examples .* 60 changed/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Split 60 examples .* 60 changed/ })
+      .waitFor();
     await page.getByLabel('Commit message').fill('billing tagged, 80/10/10 split');
     await page.getByRole('button', { name: 'Commit version 2' }).click();
     await page.getByText('No uncommitted changes.').waitFor();
@@ -95,7 +105,11 @@ describe('curating a dataset in Chromium', () => {
     await confirm.getByRole('button', { name: 'Replace' }).click();
     await waitUntil(() => fs.existsSync(`${out}.manifest.json`), 30_000, 'the export manifest');
     const lines = (f: string) => fs.readFileSync(f, 'utf8').trim().split('\n').length;
-    expect([lines(path.join(dir, 'export', 'tickets.train.jsonl')), lines(path.join(dir, 'export', 'tickets.validation.jsonl')), lines(path.join(dir, 'export', 'tickets.test.jsonl'))]).toEqual([48, 6, 6]);
+    expect([
+      lines(path.join(dir, 'export', 'tickets.train.jsonl')),
+      lines(path.join(dir, 'export', 'tickets.validation.jsonl')),
+      lines(path.join(dir, 'export', 'tickets.test.jsonl')),
+    ]).toEqual([48, 6, 6]);
     const manifest = JSON.parse(fs.readFileSync(`${out}.manifest.json`, 'utf8')) as { splits: Record<string, number>; version: number };
     expect(manifest).toMatchObject({ version: 2, splits: { train: 48, validation: 6, test: 6 } });
 
@@ -134,7 +148,10 @@ describe('curating a dataset in Chromium', () => {
     await page.getByTestId('example-2').waitFor();
     await page.getByTestId('duplicates-tool').getByLabel('Similarity threshold').fill('0.8');
     await page.getByTestId('duplicates-tool').getByRole('button', { name: 'Find' }).click();
-    await page.getByTestId('duplicates-tool').getByRole('link', { name: /^run \d+$/ }).click();
+    await page
+      .getByTestId('duplicates-tool')
+      .getByRole('link', { name: /^run \d+$/ })
+      .click();
     await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
     await page.goto(`${server.url}/#/datasets/faq/duplicates`);
     const cluster = page.getByTestId('cluster');
@@ -151,7 +168,10 @@ describe('curating a dataset in Chromium', () => {
     await page.getByTestId('example-4').waitFor();
 
     await page.getByTestId('scan-tool').getByRole('button', { name: 'Scan' }).click();
-    await page.getByTestId('scan-tool').getByRole('link', { name: /^run \d+$/ }).click();
+    await page
+      .getByTestId('scan-tool')
+      .getByRole('link', { name: /^run \d+$/ })
+      .click();
     await page.locator('.badge-succeeded').first().waitFor({ timeout: 30_000 });
     await page.getByTestId('bars').getByText('pii:email').waitFor();
     await screenshot(page, 'dataset-scan-run');
@@ -192,7 +212,10 @@ describe('curating a dataset in Chromium', () => {
     await expect(page.getByTestId('preview-none-valid').innerText()).resolves.toMatch(/^None of the first 3 records can be imported/);
     await page.getByLabel('Dataset name').fill('none');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await page.getByTestId('import-preview').getByText(/answers-only\.jsonl has no valid record \(3 rejected; line 1: .*\): nothing to import/).waitFor();
+    await page
+      .getByTestId('import-preview')
+      .getByText(/answers-only\.jsonl has no valid record \(3 rejected; line 1: .*\): nothing to import/)
+      .waitFor();
     expect(page.url()).toMatch(/#\/datasets$/);
   });
 

@@ -280,7 +280,10 @@ describe('the UI a user met (issue 10)', () => {
       .getByText(/Only 3 chunks of 128 tokens scored: too little text for a meaningful figure/)
       .waitFor({ timeout: 90_000 });
     // the fixture student has random weights: far worse than a uniform guess, which the page says in words
-    await form.getByTestId('perplexity-warnings').getByText(/is above the vocabulary size \(32,000 tokens\): worse than guessing uniformly/).waitFor();
+    await form
+      .getByTestId('perplexity-warnings')
+      .getByText(/is above the vocabulary size \(32,000 tokens\): worse than guessing uniformly/)
+      .waitFor();
     await screenshot(page, 'hardening-perplexity-warning');
   }, 180_000);
 

@@ -47,7 +47,16 @@ describe('the workbench in Chromium against distillery serve', () => {
     await page.getByRole('button', { name: 'Add to library' }).click();
     await page.getByRole('heading', { name: /Models \/ teacher/ }).waitFor();
     const text = await page.locator('main').innerText();
-    for (const expected of ['distillery-fixture-teacher', 'Layers\n4', 'KV heads\n4', 'Attention heads\n8', 'Embedding size\n512', '32000 (llama tokenizer)', 'F16', 'Chat template\nyes']) {
+    for (const expected of [
+      'distillery-fixture-teacher',
+      'Layers\n4',
+      'KV heads\n4',
+      'Attention heads\n8',
+      'Embedding size\n512',
+      '32000 (llama tokenizer)',
+      'F16',
+      'Chat template\nyes',
+    ]) {
       expect(text).toContain(expected);
     }
     await screenshot(page, 'model-detail');

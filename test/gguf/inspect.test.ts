@@ -35,7 +35,12 @@ describe('GGUF inspection', () => {
   });
 
   it('knows the student has no chat template and the adapter is an adapter', async () => {
-    expect((await inspectGguf(await fixtureModel('student'))).summary).toMatchObject({ embeddingLength: 256, blockCount: 2, headCountKv: 4, hasChatTemplate: false });
+    expect((await inspectGguf(await fixtureModel('student'))).summary).toMatchObject({
+      embeddingLength: 256,
+      blockCount: 2,
+      headCountKv: 4,
+      hasChatTemplate: false,
+    });
     const adapter = await inspectGguf(await fixtureAdapter('student-lora'));
     expect(adapter.summary).toMatchObject({ fileKind: 'adapter', architecture: 'llama', tensorCount: 8, vocabSize: null });
     const header = readGgufHeader(await fixtureAdapter('student-lora'));
@@ -54,7 +59,10 @@ describe('GGUF inspection', () => {
       code: 'not_gguf',
       message: expect.stringMatching(/^truncated\.gguf is truncated: tensor '[^']+' ends at byte \d+ but the file has \d+ bytes$/),
     });
-    await expect(inspectGguf(bad.headerOnly)).rejects.toMatchObject({ code: 'not_gguf', message: expect.stringMatching(/^header-only\.gguf is truncated: its header ends early/) });
+    await expect(inspectGguf(bad.headerOnly)).rejects.toMatchObject({
+      code: 'not_gguf',
+      message: expect.stringMatching(/^header-only\.gguf is truncated: its header ends early/),
+    });
     await expect(inspectGguf(bad.directory)).rejects.toMatchObject({ code: 'not_a_file', message: 'folder.gguf is a folder, not a GGUF file' });
     const missing = path.join(tempDir(), 'gone.gguf');
     await expect(inspectGguf(missing)).rejects.toMatchObject({ code: 'file_missing', message: `${missing} does not exist` });

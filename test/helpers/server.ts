@@ -55,7 +55,11 @@ export function startServer(dataDir: string, extraArgs: string[] = []): Promise<
 }
 
 /** POSTs one contract call the way the renderer's HTTP transport does; returns the Result. */
-export async function callHttp(url: string, op: string, input: unknown): Promise<{ ok: boolean; value?: unknown; error?: { code: string; message: string; field?: string } }> {
+export async function callHttp(
+  url: string,
+  op: string,
+  input: unknown,
+): Promise<{ ok: boolean; value?: unknown; error?: { code: string; message: string; field?: string } }> {
   const res = await fetch(`${url}/api/call/${op}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -46,8 +46,7 @@ afterEach(async () => {
   for (const ws of open.splice(0)) await ws.close().catch(() => undefined);
 });
 
-const rows = (app: App, runId: number) =>
-  app.db.prepare(`SELECT item FROM test_out WHERE run_id = ? ORDER BY item`).pluck().all(runId) as number[];
+const rows = (app: App, runId: number) => app.db.prepare(`SELECT item FROM test_out WHERE run_id = ? ORDER BY item`).pluck().all(runId) as number[];
 
 describe('job runner', () => {
   it('runs a job to success, storing progress, metrics, lineage and logs', async () => {
@@ -187,7 +186,10 @@ describe('temporary files of runs', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const orphan = path.join(tempDir(), 'lora.gguf.tmp-5');
     const inFlight = path.join(tempDir(), 'lora.gguf.tmp-6');
-    for (const [pid, f] of [[dead, orphan], [process.ppid, inFlight]] as const) {
+    for (const [pid, f] of [
+      [dead, orphan],
+      [process.ppid, inFlight],
+    ] as const) {
       fs.writeFileSync(f, 'half');
       first.app.db.prepare(`INSERT INTO run_temp_files (run_id, path) VALUES (?, ?)`).run(-pid, f);
     }

@@ -30,9 +30,10 @@ describe('model library', () => {
     // A file that disappears later is shown as missing, and refused for loading with a sentence
     fs.renameSync(copy, copy + '.moved');
     expect((await ws.client.call('models.get', { id: entry.id })).status).toBe('missing');
-    await expect(
-      ws.client.call('models.benchmark', { id: entry.id }).then(({ runId }) => ws.app.runner.waitFor(runId)),
-    ).resolves.toMatchObject({ status: 'failed', error: expect.stringMatching(/no longer exists/) });
+    await expect(ws.client.call('models.benchmark', { id: entry.id }).then(({ runId }) => ws.app.runner.waitFor(runId))).resolves.toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/no longer exists/),
+    });
 
     // Removing never deletes the user's file
     fs.renameSync(copy + '.moved', copy);

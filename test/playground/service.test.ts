@@ -164,9 +164,9 @@ describe('playground service on the fixture models', () => {
   });
 
   it('fails the call itself for an id that is not in the library', () => {
-    expect(() =>
-      service.generate({ modelId: 5, mode: 'completion', prompt: 'x', systemPrompt: '', sampling: sampling(), adapters: [] }),
-    ).toThrow(/there is no model 5/);
+    expect(() => service.generate({ modelId: 5, mode: 'completion', prompt: 'x', systemPrompt: '', sampling: sampling(), adapters: [] })).toThrow(
+      /there is no model 5/,
+    );
   });
 
   it('runs two generations on one model without mixing them', async () => {

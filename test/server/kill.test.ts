@@ -12,7 +12,6 @@ afterAll(async () => {
   for (const s of servers) await s.stop().catch(() => undefined);
 });
 
-
 describe('a server killed during a running job', () => {
   it('comes back with the run interrupted, the database intact, and resumes without duplicates', async () => {
     const dataDir = tempDir();

@@ -38,7 +38,11 @@ describe('store', () => {
     old.exec(MIGRATIONS[0]!.sql);
     old.exec(MIGRATIONS[1]!.sql);
     old.pragma('user_version = 2');
-    old.prepare(`INSERT INTO runs (id, kind, title, config, status, created_at) VALUES (1, 'datasets.import', 't', '{"file":"/data/faq.jsonl","name":"faq","format":"openai"}', 'succeeded', 'now')`).run();
+    old
+      .prepare(
+        `INSERT INTO runs (id, kind, title, config, status, created_at) VALUES (1, 'datasets.import', 't', '{"file":"/data/faq.jsonl","name":"faq","format":"openai"}', 'succeeded', 'now')`,
+      )
+      .run();
     old.prepare(`INSERT INTO datasets (id, name, created_at) VALUES (1, 'faq', 'now')`).run();
     old.prepare(`INSERT INTO dataset_versions (id, dataset_id, number, message, run_id, example_count, created_at) VALUES (1, 1, 1, 'm', 1, 1, 'now')`).run();
     old.prepare(`INSERT INTO examples (id, messages, reference, source_line) VALUES (1, '[{"role":"user","content":"printer jammed"}]', NULL, 1)`).run();

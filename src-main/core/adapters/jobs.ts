@@ -24,7 +24,13 @@ export type VariantConfig = z.infer<typeof VariantConfig>;
 
 export const SourceConfig = z.union([
   z.strictObject({ kind: z.literal('file'), path: z.string() }),
-  z.strictObject({ kind: z.literal('dataset'), dataset: z.string(), versionId: z.number().int().positive(), label: z.string(), split: z.enum(['train', 'validation', 'test', 'all']) }),
+  z.strictObject({
+    kind: z.literal('dataset'),
+    dataset: z.string(),
+    versionId: z.number().int().positive(),
+    label: z.string(),
+    split: z.enum(['train', 'validation', 'test', 'all']),
+  }),
 ]);
 export type SourceConfig = z.infer<typeof SourceConfig>;
 
@@ -57,7 +63,12 @@ function sourceText(datasets: DatasetsStore, s: SourceConfig, ctx: JobContext<un
     const rows = datasets.pageAfter(s.versionId, after, 1000, s.split === 'all' ? undefined : (s.split as Split));
     if (rows.length === 0) break;
     after = rows.at(-1)!.position;
-    for (const r of rows) parts.push(toExampleRow(r).messages.map((m) => m.content).join('\n'));
+    for (const r of rows)
+      parts.push(
+        toExampleRow(r)
+          .messages.map((m) => m.content)
+          .join('\n'),
+      );
   }
   return parts.join('\n\n');
 }
@@ -82,14 +93,20 @@ export interface AdapterJobDeps {
   dataDir: string;
 }
 
-export const PerplexityConfig = z.strictObject({ variant: VariantConfig, source: SourceConfig, contextSize: z.number().int().positive(), maxChunks: z.number().int().positive().optional() });
+export const PerplexityConfig = z.strictObject({
+  variant: VariantConfig,
+  source: SourceConfig,
+  contextSize: z.number().int().positive(),
+  maxChunks: z.number().int().positive().optional(),
+});
 
 /** "perplexity": a variant's perplexity on a text, chunked and scored like llama.cpp's perplexity tool. */
 export function perplexityJob(d: AdapterJobDeps): JobKind<z.infer<typeof PerplexityConfig>> {
   return {
     kind: 'perplexity',
     schema: PerplexityConfig,
-    title: (c) => `Perplexity of ${c.variant.label} on ${c.source.kind === 'file' ? c.source.path.split(/[\\/]/).pop() : `${c.source.label}${c.source.split === 'all' ? '' : ` (${c.source.split})`}`} (ctx ${c.contextSize})`,
+    title: (c) =>
+      `Perplexity of ${c.variant.label} on ${c.source.kind === 'file' ? c.source.path.split(/[\\/]/).pop() : `${c.source.label}${c.source.split === 'all' ? '' : ` (${c.source.split})`}`} (ctx ${c.contextSize})`,
     async run(ctx) {
       const c = ctx.config;
       recordVariantLineage(ctx, c.variant);
@@ -110,7 +127,10 @@ export function perplexityJob(d: AdapterJobDeps): JobKind<z.infer<typeof Perplex
       ctx.metric('tokens_per_second', r.tokensPerSecond, 'tokens/s');
       ctx.metric('chunks', r.chunks, 'chunks');
       warnFewChunks(ctx, r.chunks, c.contextSize);
-      ctx.log('info', `Final estimate: PPL = ${r.ppl.toFixed(4)} +/- ${r.stderr.toFixed(5)} (${r.chunks} chunks of ${c.contextSize} tokens, ${r.tokensPerSecond.toFixed(0)} tokens/s)`);
+      ctx.log(
+        'info',
+        `Final estimate: PPL = ${r.ppl.toFixed(4)} +/- ${r.stderr.toFixed(5)} (${r.chunks} chunks of ${c.contextSize} tokens, ${r.tokensPerSecond.toFixed(0)} tokens/s)`,
+      );
     },
   };
 }

@@ -43,14 +43,26 @@ export class AdapterRuns {
   }
 
   perplexity(input: OpParsed<'adapters.perplexity'>): { runId: number } {
-    const config = { variant: this.variant(input.variant), source: this.source(input.source), contextSize: input.contextSize, ...(input.maxChunks ? { maxChunks: input.maxChunks } : {}) };
+    const config = {
+      variant: this.variant(input.variant),
+      source: this.source(input.source),
+      contextSize: input.contextSize,
+      ...(input.maxChunks ? { maxChunks: input.maxChunks } : {}),
+    };
     return { runId: this.runner.submit('perplexity', config).id };
   }
 
   sweep(input: OpParsed<'adapters.sweep'>): { runId: number } {
     if (input.fixed.some((f) => f.id === input.adapterId)) throw new AppError('invalid_input', 'the swept adapter cannot also be fixed', 'fixed');
     const variant = this.variant({ modelId: input.modelId, adapters: [{ id: input.adapterId, scale: 1 }, ...input.fixed] });
-    const config = { variant, swept: 0, scales: input.scales, source: this.source(input.source), contextSize: input.contextSize, ...(input.maxChunks ? { maxChunks: input.maxChunks } : {}) };
+    const config = {
+      variant,
+      swept: 0,
+      scales: input.scales,
+      source: this.source(input.source),
+      contextSize: input.contextSize,
+      ...(input.maxChunks ? { maxChunks: input.maxChunks } : {}),
+    };
     return { runId: this.runner.submit('adapters.sweep', config).id };
   }
 
@@ -72,7 +84,8 @@ export class AdapterRuns {
       const { version } = this.datasets.resolve(p.dataset, p.version, { committedOnly: true });
       const rows = this.datasets.firstExamples(version.id, p.limit, p.split);
       prompts = rows.map((r) => r.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '').filter((t) => t.trim() !== '');
-      if (prompts.length === 0) throw new AppError('conflict', `${p.dataset}@${version.number} has no prompts${p.split === 'all' ? '' : ` in ${p.split}`}`, 'prompts');
+      if (prompts.length === 0)
+        throw new AppError('conflict', `${p.dataset}@${version.number} has no prompts${p.split === 'all' ? '' : ` in ${p.split}`}`, 'prompts');
       source = `${p.dataset}@${version.number}${p.split === 'all' ? '' : ` (${p.split})`}`;
     }
     return { runId: this.runner.submit('adapters.compare', { variants, prompts, generation: input.generation, mode: input.mode, source }).id };
@@ -88,7 +101,12 @@ export class AdapterRuns {
       tps: number | null;
       ms: number;
     }[];
-    const votes = new Map((this.db.prepare(`SELECT prompt, winner FROM compare_votes WHERE run_id = ?`).all(runId) as { prompt: number; winner: number }[]).map((v) => [v.prompt, v.winner]));
+    const votes = new Map(
+      (this.db.prepare(`SELECT prompt, winner FROM compare_votes WHERE run_id = ?`).all(runId) as { prompt: number; winner: number }[]).map((v) => [
+        v.prompt,
+        v.winner,
+      ]),
+    );
     const prompts = c.prompts.map((prompt, index) => ({
       index,
       prompt,

@@ -70,21 +70,31 @@ export class AdaptersService {
     if (!stat) throw new AppError('file_missing', `there is nothing at ${source}`, 'path');
     const base = input.baseModelId !== undefined ? { id: input.baseModelId, ...this.models.resolveForEngine(input.baseModelId) } : null;
     const name = (input.name ?? path.basename(source).replace(/\.gguf$/i, '')).trim();
-    if (this.db.prepare(`SELECT 1 FROM adapters WHERE name = ?`).get(name)) throw new AppError('conflict', `an adapter named ${name} is already in the library`, 'name');
+    if (this.db.prepare(`SELECT 1 FROM adapters WHERE name = ?`).get(name))
+      throw new AppError('conflict', `an adapter named ${name} is already in the library`, 'name');
 
     let file = source;
     let format: 'gguf' | 'peft' = 'gguf';
     if (stat.isDirectory()) {
       format = 'peft';
       if (!base) {
-        throw new AppError('invalid_input', `${path.basename(source)} is a PEFT folder: choose its base model, whose architecture and head counts the conversion needs`, 'baseModelId');
+        throw new AppError(
+          'invalid_input',
+          `${path.basename(source)} is a PEFT folder: choose its base model, whose architecture and head counts the conversion needs`,
+          'baseModelId',
+        );
       }
       const dir = path.join(this.dataDir, 'adapters');
       fs.mkdirSync(dir, { recursive: true });
       file = path.join(dir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${Date.now().toString(36)}.gguf`);
       try {
         const temps = new TempFiles(this.db);
-        convertPeftAdapter(source, file, { file: base.path }, { tempFile: (f) => temps.record(processKey(), f), releaseTemp: (f) => temps.release(processKey(), f) });
+        convertPeftAdapter(
+          source,
+          file,
+          { file: base.path },
+          { tempFile: (f) => temps.record(processKey(), f), releaseTemp: (f) => temps.release(processKey(), f) },
+        );
       } catch (e) {
         fs.rmSync(file, { force: true });
         throw e;

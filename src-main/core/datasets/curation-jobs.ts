@@ -23,7 +23,12 @@ async function* rowsOf(store: DatasetsStore, versionId: number, ctx: JobContext<
   }
 }
 
-const Target = { name: z.string().min(1), datasetId: z.number().int().positive(), versionId: z.number().int().positive(), versionNumber: z.number().int().positive() };
+const Target = {
+  name: z.string().min(1),
+  datasetId: z.number().int().positive(),
+  versionId: z.number().int().positive(),
+  versionNumber: z.number().int().positive(),
+};
 
 export const DedupeConfig = z.strictObject({
   ...Target,
@@ -165,7 +170,9 @@ export function scanJob(store: DatasetsStore, drafts: DraftStore): JobKind<ScanC
               const messages = r.messages.map((m) => ({
                 ...m,
                 content: redactPii(m.content),
-                ...(m.tool_calls ? { tool_calls: m.tool_calls.map((c) => ({ ...c, function: { ...c.function, arguments: redactPii(c.function.arguments) } })) } : {}),
+                ...(m.tool_calls
+                  ? { tool_calls: m.tool_calls.map((c) => ({ ...c, function: { ...c.function, arguments: redactPii(c.function.arguments) } })) }
+                  : {}),
               }));
               redacted.set(r.position, { messages, reference: referenceOf(messages) });
             }
@@ -185,9 +192,7 @@ export function scanJob(store: DatasetsStore, drafts: DraftStore): JobKind<ScanC
       if (findings.size) drafts.flagEach(c.datasetId, findings, `Flagged ${findings.size} example${findings.size === 1 ? '' : 's'} found by a scan`);
       ctx.log(
         findings.size ? 'warn' : 'info',
-        findings.size
-          ? `${findings.size} example(s) flagged: ${[...counts.entries()].map(([k, n]) => `${k} ${n}`).join(', ')}.`
-          : 'Nothing found.',
+        findings.size ? `${findings.size} example(s) flagged: ${[...counts.entries()].map(([k, n]) => `${k} ${n}`).join(', ')}.` : 'Nothing found.',
       );
     },
   };

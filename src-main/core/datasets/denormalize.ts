@@ -54,7 +54,10 @@ function openaiMessage(m: ChatMessage): Partial<ChatMessage> {
  * Alpaca cannot hold tools: check `unrepresentable()` first.
  */
 export function toRecord(format: ExportFormat, e: NormalizedExample): Record<string, unknown> {
-  const system = e.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+  const system = e.messages
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n\n');
   const turns = e.messages.filter((m) => m.role !== 'system');
   switch (format) {
     case 'openai':

@@ -34,7 +34,10 @@ export function diffVersions(
         AND NOT EXISTS (SELECT 1 FROM version_examples b WHERE b.version_id = @b AND b.position = a.position AND ${live('b')})`;
   const params = { a: a.id, b: b.id };
   const counts = Object.fromEntries(
-    (db.prepare(`SELECT change, count(*) AS n FROM (${classified}) GROUP BY change`).all(params) as { change: Change; n: number }[]).map((r) => [r.change, r.n]),
+    (db.prepare(`SELECT change, count(*) AS n FROM (${classified}) GROUP BY change`).all(params) as { change: Change; n: number }[]).map((r) => [
+      r.change,
+      r.n,
+    ]),
   ) as Partial<Record<Change, number>>;
   const page = db
     .prepare(`SELECT position, change FROM (${classified}) ${only ? 'WHERE change = @only' : ''} ORDER BY position LIMIT @limit OFFSET @offset`)

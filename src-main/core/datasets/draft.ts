@@ -75,7 +75,9 @@ export class DraftStore {
         )
         .run(id, parent.id);
       this.db
-        .prepare(`INSERT INTO dup_clusters (version_id, position, cluster, similarity) SELECT ?, position, cluster, similarity FROM dup_clusters WHERE version_id = ?`)
+        .prepare(
+          `INSERT INTO dup_clusters (version_id, position, cluster, similarity) SELECT ?, position, cluster, similarity FROM dup_clusters WHERE version_id = ?`,
+        )
         .run(id, parent.id);
       return { id, number: parent.number + 1, parent_id: parent.id };
     })();
@@ -98,7 +100,9 @@ export class DraftStore {
   }
 
   private newOp(draftId: number, label: string): number {
-    return Number(this.db.prepare(`INSERT INTO draft_ops (version_id, label, affected, created_at) VALUES (?, ?, 0, ?)`).run(draftId, label, nowIso()).lastInsertRowid);
+    return Number(
+      this.db.prepare(`INSERT INTO draft_ops (version_id, label, affected, created_at) VALUES (?, ?, 0, ?)`).run(draftId, label, nowIso()).lastInsertRowid,
+    );
   }
 
   /** Ends an operation: records its size, or drops it when it changed nothing (nothing to undo). */
@@ -184,7 +188,9 @@ export class DraftStore {
     return this.db.transaction(() => {
       const draft = this.ensureDraft(datasetId);
       const opId = this.newOp(draft.id, label);
-      const current = this.db.prepare(`SELECT example_id, split, tags, flags FROM version_examples WHERE version_id = ? AND position = ? AND deleted_op IS NULL`);
+      const current = this.db.prepare(
+        `SELECT example_id, split, tags, flags FROM version_examples WHERE version_id = ? AND position = ? AND deleted_op IS NULL`,
+      );
       const keep = this.db.prepare(`INSERT INTO draft_undo (op_id, position, example_id, split, tags, flags) VALUES (?, ?, ?, ?, ?, ?)`);
       const set = this.db.prepare(`UPDATE version_examples SET flags = ? WHERE version_id = ? AND position = ?`);
       let affected = 0;
@@ -215,7 +221,9 @@ export class DraftStore {
       const all = { ...sel.params, v: draft.id, op: opId };
       const selected = this.db.prepare(`SELECT count(*) FROM (${sel.sql})`).pluck().get(all) as number;
       const affected = this.db
-        .prepare(`UPDATE version_examples AS ve SET deleted_op = @op WHERE ve.version_id = @v AND ve.deleted_op IS NULL AND ve.position IN (${sel.sql})${guard}`)
+        .prepare(
+          `UPDATE version_examples AS ve SET deleted_op = @op WHERE ve.version_id = @v AND ve.deleted_op IS NULL AND ve.position IN (${sel.sql})${guard}`,
+        )
         .run(all).changes;
       return this.closeOp(opId, affected, selected - affected);
     })();
@@ -229,7 +237,9 @@ export class DraftStore {
     return this.db.transaction(() => {
       const draft = this.ensureDraft(datasetId);
       const opId = this.newOp(draft.id, label);
-      const current = this.db.prepare(`SELECT example_id, split, tags, flags FROM version_examples WHERE version_id = ? AND position = ? AND deleted_op IS NULL`);
+      const current = this.db.prepare(
+        `SELECT example_id, split, tags, flags FROM version_examples WHERE version_id = ? AND position = ? AND deleted_op IS NULL`,
+      );
       const keep = this.db.prepare(`INSERT INTO draft_undo (op_id, position, example_id, split, tags, flags) VALUES (?, ?, ?, ?, ?, ?)`);
       const insert = this.db.prepare(
         `INSERT INTO examples (messages, reference, tools, source_line)
@@ -308,8 +318,7 @@ export class DraftStore {
       const draft = this.draftOf(datasetId);
       if (!draft) return null;
       const op = this.db.prepare(`SELECT id, label, affected, created_at FROM draft_ops WHERE version_id = ? ORDER BY id DESC LIMIT 1`).get(draft.id) as
-        | { id: number; label: string; affected: number; created_at: string }
-        | undefined;
+        { id: number; label: string; affected: number; created_at: string } | undefined;
       if (!op) return null;
       this.db
         .prepare(
@@ -352,7 +361,8 @@ export class DraftStore {
     return this.db.transaction(() => {
       const draft = this.draftOf(datasetId);
       if (!draft) return false;
-      const parentMax = (this.db.prepare(`SELECT max(example_id) FROM version_examples WHERE version_id = ?`).pluck().get(draft.parent_id) as number | null) ?? 0;
+      const parentMax =
+        (this.db.prepare(`SELECT max(example_id) FROM version_examples WHERE version_id = ?`).pluck().get(draft.parent_id) as number | null) ?? 0;
       const created = this.db
         .prepare(
           `SELECT example_id FROM version_examples WHERE version_id = ? AND example_id > ?

@@ -150,12 +150,21 @@ export function exportJob(store: DatasetsStore, dataDir: string): JobKind<Export
       ctx.releaseTemp(manifestTmp);
       ctx.commitItem(`file:${manifestFile(out)}`);
       ctx.metric('examples', manifest.examples, 'examples');
-      ctx.metric('bytes', written.reduce((n, w) => n + w.bytes, 0), 'bytes');
+      ctx.metric(
+        'bytes',
+        written.reduce((n, w) => n + w.bytes, 0),
+        'bytes',
+      );
       for (const [why, positions] of refused) {
         const some = positions.slice(0, 10).join(', ') + (positions.length > 10 ? ', …' : '');
         ctx.log('warn', `${positions.length} example(s) not exported: ${why} (positions ${some}); export them as openai or sharegpt.`);
       }
-      if (refused.size) ctx.metric('examples_skipped', [...refused.values()].reduce((n, p) => n + p.length, 0), 'examples');
+      if (refused.size)
+        ctx.metric(
+          'examples_skipped',
+          [...refused.values()].reduce((n, p) => n + p.length, 0),
+          'examples',
+        );
       ctx.log('info', `Wrote ${manifest.examples} examples to ${written.map((w) => path.basename(w.file)).join(', ')}.`);
     },
   };

@@ -186,7 +186,12 @@ async function importInWorkers(
     128,
     8,
   );
-  const indexer = start({ role: 'index', searchFile: path.join(path.dirname(ctx.db.name), SEARCH_FILE), runId: ctx.runId, texts: texts.port2 }, 'indexing', 64, 4);
+  const indexer = start(
+    { role: 'index', searchFile: path.join(path.dirname(ctx.db.name), SEARCH_FILE), runId: ctx.runId, texts: texts.port2 },
+    'indexing',
+    64,
+    4,
+  );
   const onAbort = () => {
     reader.notify();
     indexer.notify();

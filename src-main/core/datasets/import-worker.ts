@@ -113,17 +113,17 @@ if (data.role === 'read') {
       index({ ids: m.ids, texts: t, lastLine: m.lastLine });
     };
     const index = (m: { ids: number[]; texts: string[]; lastLine: number }) => {
-          db.transaction(() => {
-            // by statements of ROWS rows: one call per row costs more than the indexing
-            const rows = m.ids.flatMap((id, i) => (id > 0 ? [id, m.texts[i]!] : []));
-            for (let i = 0; i < rows.length; i += 2 * ROWS) {
-              const chunk = rows.slice(i, i + 2 * ROWS);
-              (chunk.length === 2 * ROWS ? insertMany : insertSome(chunk.length / 2)).run(chunk);
-            }
-            progress.run(runId, m.lastLine);
-          })();
-          send({ type: 'indexed' });
-          closeIfDone();
+      db.transaction(() => {
+        // by statements of ROWS rows: one call per row costs more than the indexing
+        const rows = m.ids.flatMap((id, i) => (id > 0 ? [id, m.texts[i]!] : []));
+        for (let i = 0; i < rows.length; i += 2 * ROWS) {
+          const chunk = rows.slice(i, i + 2 * ROWS);
+          (chunk.length === 2 * ROWS ? insertMany : insertSome(chunk.length / 2)).run(chunk);
+        }
+        progress.run(runId, m.lastLine);
+      })();
+      send({ type: 'indexed' });
+      closeIfDone();
     };
     const closeIfDone = () => {
       if (!finishing || ids.size > 0) return;

@@ -13,10 +13,7 @@ const excerptOf = (bytes: Buffer) => lenientUtf8.decode(bytes.subarray(0, 200));
  * is dropped, CRLF is accepted, a line that is not valid UTF-8 or longer than `maxLineBytes` is reported (and its
  * bytes skipped, never buffered whole), and a last line without a newline is still read.
  */
-export async function* readLines(
-  file: string,
-  options: { maxLineBytes?: number; signal?: AbortSignal } = {},
-): AsyncGenerator<LineResult> {
+export async function* readLines(file: string, options: { maxLineBytes?: number; signal?: AbortSignal } = {}): AsyncGenerator<LineResult> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   let line = 1;
   let parts: Buffer[] = [];

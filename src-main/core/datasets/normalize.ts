@@ -55,7 +55,8 @@ export function normalizeRecord(format: JsonRecordFormat, record: unknown): Norm
             throw new RecordError(`messages[${i}].role must be system, user, assistant or tool, not ${JSON.stringify(role)}`);
           }
           const calls = role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null ? toolCalls(m.tool_calls, `messages[${i}].tool_calls`) : [];
-          if (m.tool_call_id !== undefined && m.tool_call_id !== null && typeof m.tool_call_id !== 'string') throw new RecordError(`messages[${i}].tool_call_id must be a string`);
+          if (m.tool_call_id !== undefined && m.tool_call_id !== null && typeof m.tool_call_id !== 'string')
+            throw new RecordError(`messages[${i}].tool_call_id must be a string`);
           return {
             role,
             // an assistant message that only calls tools has no content (null or absent)
@@ -116,7 +117,14 @@ export function normalizeRecord(format: JsonRecordFormat, record: unknown): Norm
       const prompt = text(record.prompt, 'prompt');
       if (!prompt.trim()) throw new RecordError('prompt is empty');
       const completion = text(record.completion, 'completion', { optional: true });
-      return finish(completion ? [{ role: 'user', content: prompt }, { role: 'assistant', content: completion }] : [{ role: 'user', content: prompt }]);
+      return finish(
+        completion
+          ? [
+              { role: 'user', content: prompt },
+              { role: 'assistant', content: completion },
+            ]
+          : [{ role: 'user', content: prompt }],
+      );
     }
   }
 }

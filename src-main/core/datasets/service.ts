@@ -218,7 +218,11 @@ export class DatasetsService {
     const how = options.counts ? `counts ${JSON.stringify(options.counts)}` : `${options.ratios!.train}/${options.ratios!.validation}/${options.ratios!.test}`;
     const label = `Split ${rows.length} examples ${how}, seed ${options.seed}${options.stratify ? ', stratified by tags' : ''}`;
     if (options.freezeTest && ![...assigned.values()].includes('test')) {
-      throw new AppError('invalid_input', `this split puts no example of ${name} in test, so there is no test split to freeze; give test a share`, 'freezeTest');
+      throw new AppError(
+        'invalid_input',
+        `this split puts no example of ${name} in test, so there is no test split to freeze; give test a share`,
+        'freezeTest',
+      );
     }
     const r = this.db.transaction(() => {
       const done = this.drafts.setSplits(d.id, assigned, label);
@@ -248,7 +252,8 @@ export class DatasetsService {
     if (append) {
       const d = this.dataset(name);
       const draft = this.drafts.summary(d.id);
-      if (draft && draft.operations.length > 0) throw new AppError('conflict', `${name} has uncommitted changes in its working copy; commit or discard them first`);
+      if (draft && draft.operations.length > 0)
+        throw new AppError('conflict', `${name} has uncommitted changes in its working copy; commit or discard them first`);
       if (draft) this.drafts.discard(d.id); // an empty working copy: nothing to lose
     } else if (this.store.byName(name)) {
       throw new AppError('conflict', `a dataset named ${name} already exists (to add a file to it, import with append)`);

@@ -109,8 +109,7 @@ export class DatasetsStore {
 
   byName(name: string): { id: number; name: string; createdAt: string; state: string; testFrozen: boolean } | null {
     const d = this.db.prepare(`SELECT id, name, created_at, state, test_frozen FROM datasets WHERE name = ?`).get(name) as
-      | { id: number; name: string; created_at: string; state: string; test_frozen: number }
-      | undefined;
+      { id: number; name: string; created_at: string; state: string; test_frozen: number } | undefined;
     return d ? { id: d.id, name: d.name, createdAt: d.created_at, state: d.state, testFrozen: d.test_frozen === 1 } : null;
   }
 
@@ -134,7 +133,9 @@ export class DatasetsStore {
   /** How many live rows carry each tag (or flag reason), most frequent first. */
   private labelCounts(versionId: number, column: 'tags' | 'flags'): [string, number][] {
     const combos = this.db
-      .prepare(`SELECT ${column} AS list, count(*) AS n FROM version_examples WHERE version_id = ? AND deleted_op IS NULL AND ${column} <> '' GROUP BY ${column}`)
+      .prepare(
+        `SELECT ${column} AS list, count(*) AS n FROM version_examples WHERE version_id = ? AND deleted_op IS NULL AND ${column} <> '' GROUP BY ${column}`,
+      )
       .all(versionId) as { list: string; n: number }[];
     const counts = new Map<string, number>();
     for (const c of combos) for (const t of splitList(c.list)) counts.set(t, (counts.get(t) ?? 0) + c.n);
@@ -196,11 +197,16 @@ export class DatasetsStore {
       similarity: number;
       positions: string;
     }[];
-    return { total, clusters: rows.map((r) => ({ cluster: r.cluster, similarity: r.similarity, positions: (JSON.parse(r.positions) as number[]).sort((a, b) => a - b) })) };
+    return {
+      total,
+      clusters: rows.map((r) => ({ cluster: r.cluster, similarity: r.similarity, positions: (JSON.parse(r.positions) as number[]).sort((a, b) => a - b) })),
+    };
   }
 
   versions(datasetId: number): DatasetVersionSummary[] {
-    return (this.db.prepare(`SELECT * FROM dataset_versions WHERE dataset_id = ? AND state = 'committed' ORDER BY number`).all(datasetId) as VersionRow[]).map(toVersion);
+    return (this.db.prepare(`SELECT * FROM dataset_versions WHERE dataset_id = ? AND state = 'committed' ORDER BY number`).all(datasetId) as VersionRow[]).map(
+      toVersion,
+    );
   }
 
   preview(versionId: number, limit: number): NormalizedExample[] {
@@ -244,7 +250,8 @@ export class DatasetsStore {
 
   /** Live rows of a version: stored for a committed one (immutable), counted for a working copy. */
   private liveSize(versionId: number): number {
-    const v = this.db.prepare(`SELECT state, example_count FROM dataset_versions WHERE id = ?`).get(versionId) as { state: string; example_count: number } | undefined;
+    const v = this.db.prepare(`SELECT state, example_count FROM dataset_versions WHERE id = ?`).get(versionId) as
+      { state: string; example_count: number } | undefined;
     return v?.state === 'committed' ? v.example_count : this.versionSize(versionId);
   }
 
@@ -329,7 +336,7 @@ export class DatasetsStore {
          SELECT ?, position, example_id, split, tags, flags FROM version_examples WHERE version_id = ? ORDER BY position`,
       )
       .run(versionId, parent.id);
-    const idx = (this.db.prepare(`SELECT max(idx) FROM dataset_sources WHERE dataset_id = ?`).pluck().get(datasetId) as number | null ?? -1) + 1;
+    const idx = ((this.db.prepare(`SELECT max(idx) FROM dataset_sources WHERE dataset_id = ?`).pluck().get(datasetId) as number | null) ?? -1) + 1;
     this.db.prepare(`INSERT INTO dataset_sources (dataset_id, idx, file, run_id) VALUES (?, ?, ?, ?)`).run(datasetId, idx, file, runId);
     return { datasetId, versionId, base: idx * SOURCE_STRIDE, first: false };
   }
@@ -400,7 +407,9 @@ export class DatasetsStore {
     for (let k = 0; k < keep.length; k += ROWS_PER_STATEMENT) {
       const chunk = keep.slice(k, k + ROWS_PER_STATEMENT);
       const e = this.multiInsert('examples (messages, reference, source_line, tools)', 4, chunk.length);
-      const last = Number(e.run(chunk.flatMap((i) => [batch.messages[i]!, batch.references[i] ?? null, batch.lines[i]!, batch.tools[i] ?? null])).lastInsertRowid);
+      const last = Number(
+        e.run(chunk.flatMap((i) => [batch.messages[i]!, batch.references[i] ?? null, batch.lines[i]!, batch.tools[i] ?? null])).lastInsertRowid,
+      );
       const first = last - chunk.length + 1; // one statement's rows get consecutive rowids
       chunk.forEach((i, j) => (ids[i] = first + j));
       this.multiInsert('version_examples (version_id, position, example_id)', 3, chunk.length).run(

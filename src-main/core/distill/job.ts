@@ -215,7 +215,12 @@ export function distillJob(
               const t0 = performance.now();
               let a: TeacherAnswer;
               try {
-                a = await answer([...fewShot, ...sent], answerSeed(c.generation.seed, position, task.sample), task.example.tools, stream.begin(position, task.sample));
+                a = await answer(
+                  [...fewShot, ...sent],
+                  answerSeed(c.generation.seed, position, task.sample),
+                  task.example.tools,
+                  stream.begin(position, task.sample),
+                );
               } catch (e) {
                 stream.end(position, task.sample);
                 if (stopped && !ctx.signal.aborted) return; // halted: the answer in flight is dropped
@@ -274,7 +279,9 @@ export function distillJob(
           throw new AppError('conflict', `a dataset named ${c.outName} already exists; the answers are kept in this run`);
         const message = `Distilled from ${c.dataset}@${c.versionNumber}${split ? ` (${split})` : ''} by ${c.teacher.name}, run ${ctx.runId}`;
         // the training examples keep the tools their prompts offered the teacher
-        const tools = new Map(datasets.rowsAt(c.versionId, [...new Set(out.map((o) => o.position))]).flatMap((r) => (r.tools ? [[r.position, r.tools] as const] : [])));
+        const tools = new Map(
+          datasets.rowsAt(c.versionId, [...new Set(out.map((o) => o.position))]).flatMap((r) => (r.tools ? [[r.position, r.tools] as const] : [])),
+        );
         const toolsOf = (position: number) => (tools.has(position) ? { tools: JSON.parse(tools.get(position)!) as ToolDefinition[] } : {});
         const version = ctx.db.transaction(() => {
           const target = datasets.createImporting(c.outName, message, ctx.runId, nowIso(), `run ${ctx.runId}`);

@@ -13,7 +13,8 @@ export function checkTemplate(t: DistillTemplate): void {
     ['template.system', t.system ?? ''],
   ] as const) {
     for (const m of text.matchAll(PLACEHOLDER)) {
-      if (!KNOWN.has(m[1]!)) throw new AppError('invalid_input', `${field}: unknown placeholder {{${m[1]}}} (use {{prompt}}, {{system}} or {{reference}})`, field);
+      if (!KNOWN.has(m[1]!))
+        throw new AppError('invalid_input', `${field}: unknown placeholder {{${m[1]}}} (use {{prompt}}, {{system}} or {{reference}})`, field);
     }
   }
 }
@@ -28,7 +29,10 @@ const fill = (text: string, vars: Record<string, string>) => text.replace(PLACEH
 export function buildPrompt(example: NormalizedExample, t: DistillTemplate): { sent: ChatMessage[]; kept: ChatMessage[]; fewShot: ChatMessage[] } {
   const lastUser = example.messages.map((m) => m.role).lastIndexOf('user');
   const turns = example.messages.slice(0, lastUser + 1);
-  const system = turns.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+  const system = turns
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n\n');
   const dialogue = turns.filter((m) => m.role !== 'system');
   const vars = { prompt: dialogue.at(-1)?.content ?? '', system, reference: example.reference ?? '' };
   const teacherSystem = t.system === null ? system : fill(t.system, vars);
@@ -41,7 +45,8 @@ export function buildPrompt(example: NormalizedExample, t: DistillTemplate): { s
   return { sent, kept: t.output === 'as-sent' ? sent : turns, fewShot };
 }
 
-const REFUSAL = /^\s*(i['’]m sorry,? but|i am sorry,? but|sorry,? (but )?i can(no|')t|i can(no|')t (help|assist|provide|comply)|i'm (not able|unable) to|as an ai\b|i apologi[sz]e,? but)/i;
+const REFUSAL =
+  /^\s*(i['’]m sorry,? but|i am sorry,? but|sorry,? (but )?i can(no|')t|i can(no|')t (help|assist|provide|comply)|i'm (not able|unable) to|as an ai\b|i apologi[sz]e,? but)/i;
 
 /** Why a filter rejects an answer, or null when it passes. */
 export function rejection(answer: string, finishReason: string | null, f: DistillFilters): string | null {

@@ -57,35 +57,39 @@ export class DistillService {
     checkFilters(input.filters);
     const { version } = this.datasets.resolve(input.dataset, input.version, { committedOnly: true });
     const size = this.datasets.splitSize(version, input.split);
-    if (size === 0) throw new AppError('conflict', `${input.dataset}@${version.number} has no ${input.split === 'all' ? '' : `${input.split} `}examples`, 'split');
-    if (this.datasets.nameTaken(input.outName)) throw new AppError('conflict', `a dataset named ${input.outName} already exists; choose another output name`, 'outName');
+    if (size === 0)
+      throw new AppError('conflict', `${input.dataset}@${version.number} has no ${input.split === 'all' ? '' : `${input.split} `}examples`, 'split');
+    if (this.datasets.nameTaken(input.outName))
+      throw new AppError('conflict', `a dataset named ${input.outName} already exists; choose another output name`, 'outName');
     const t = input.teacher;
     const teacher = this.teacherConfig(t, 'teacher');
     if (input.jsonSchema) compileSchema(input.jsonSchema);
     const judge = input.judge
-      ? { teacher: this.teacherConfig(input.judge.teacher, 'judge.teacher'), rubric: input.judge.rubric, threshold: input.judge.threshold, maxTokens: input.judge.maxTokens }
+      ? {
+          teacher: this.teacherConfig(input.judge.teacher, 'judge.teacher'),
+          rubric: input.judge.rubric,
+          threshold: input.judge.threshold,
+          maxTokens: input.judge.maxTokens,
+        }
       : undefined;
     const parallel = input.parallel ?? ('modelId' in t ? defaultParallel(this.gpu()) : 8);
-    const run = this.runner.submit(
-      'distill',
-      {
-        dataset: input.dataset,
-        versionId: version.id,
-        versionNumber: version.number,
-        split: input.split,
-        teacher,
-        template: input.template,
-        generation: input.generation,
-        filters: input.filters,
-        parallel,
-        outName: input.outName,
-        maxRejectRate: input.maxRejectRate,
-        ...(input.limit ? { limit: input.limit } : {}),
-        ...(input.jsonSchema ? { jsonSchema: input.jsonSchema } : {}),
-        ...(input.logprobs ? { logprobs: input.logprobs } : {}),
-        ...(judge ? { judge } : {}),
-      },
-    );
+    const run = this.runner.submit('distill', {
+      dataset: input.dataset,
+      versionId: version.id,
+      versionNumber: version.number,
+      split: input.split,
+      teacher,
+      template: input.template,
+      generation: input.generation,
+      filters: input.filters,
+      parallel,
+      outName: input.outName,
+      maxRejectRate: input.maxRejectRate,
+      ...(input.limit ? { limit: input.limit } : {}),
+      ...(input.jsonSchema ? { jsonSchema: input.jsonSchema } : {}),
+      ...(input.logprobs ? { logprobs: input.logprobs } : {}),
+      ...(judge ? { judge } : {}),
+    });
     return { runId: run.id };
   }
 
@@ -96,7 +100,9 @@ export class DistillService {
     const prompts = Math.min(size, input.limit ?? Infinity);
     const answers = prompts * input.generation.samples;
     const maxTokens = answers * input.generation.maxTokens;
-    const speed = this.store.measuredSpeed('modelId' in input.teacher ? { modelId: input.teacher.modelId } : { endpoint: `${input.teacher.baseUrl}#${input.teacher.model}` });
+    const speed = this.store.measuredSpeed(
+      'modelId' in input.teacher ? { modelId: input.teacher.modelId } : { endpoint: `${input.teacher.baseUrl}#${input.teacher.model}` },
+    );
     return {
       prompts,
       answers,

@@ -149,19 +149,32 @@ export function readGgufHeader(file: string): GgufHeader {
     const metadata = new Map<string, MetaValue>();
     const scalar = (type: number, key: string): number | bigint | boolean | string => {
       switch (type) {
-        case 0: return r.u8();
-        case 1: return r.i8();
-        case 2: return r.u16();
-        case 3: return r.i16();
-        case 4: return r.u32();
-        case 5: return r.i32();
-        case 6: return r.f32();
-        case 7: return r.u8() !== 0;
-        case 8: return r.str(key);
-        case 10: return r.u64();
-        case 11: return r.i64();
-        case 12: return r.f64();
-        default: return notGguf(`has an unknown value type ${type} for key '${key}' at byte ${r.pos}: the file is damaged`);
+        case 0:
+          return r.u8();
+        case 1:
+          return r.i8();
+        case 2:
+          return r.u16();
+        case 3:
+          return r.i16();
+        case 4:
+          return r.u32();
+        case 5:
+          return r.i32();
+        case 6:
+          return r.f32();
+        case 7:
+          return r.u8() !== 0;
+        case 8:
+          return r.str(key);
+        case 10:
+          return r.u64();
+        case 11:
+          return r.i64();
+        case 12:
+          return r.f64();
+        default:
+          return notGguf(`has an unknown value type ${type} for key '${key}' at byte ${r.pos}: the file is damaged`);
       }
     };
     for (let i = 0; i < kvCount; i++) {

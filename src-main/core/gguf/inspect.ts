@@ -5,8 +5,7 @@ import type { GgufSummary } from '../../../src-shared/domain/models.js';
 import { readGgufHeader, type GgufHeader, type MetaValue } from './header.js';
 import { GGML_TYPES, LLAMA_FTYPES } from './ggml-types.js';
 
-const num = (v: MetaValue | undefined): number | null =>
-  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null;
+const num = (v: MetaValue | undefined): number | null => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null);
 const text = (v: MetaValue | undefined): string | null => (typeof v === 'string' ? v : null);
 const arrayLength = (v: MetaValue | undefined): number | null => (v !== undefined && typeof v === 'object' ? v.length : null);
 

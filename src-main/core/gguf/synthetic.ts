@@ -51,11 +51,7 @@ export function writeSyntheticLlama(file: string, spec: SyntheticLlamaSpec): voi
   });
   const norm = (name: string): GgufTensorSpec => ({ name, shape: [e], type: GgmlType.F32, data: new Float32Array(e).fill(1) });
   // A separate output matrix: with tied embeddings a random model just repeats its input token.
-  const tensors: GgufTensorSpec[] = [
-    w('token_embd.weight', [e, vocab], 1),
-    norm('output_norm.weight'),
-    w('output.weight', [e, vocab], 4 / Math.sqrt(e)),
-  ];
+  const tensors: GgufTensorSpec[] = [w('token_embd.weight', [e, vocab], 1), norm('output_norm.weight'), w('output.weight', [e, vocab], 4 / Math.sqrt(e))];
   for (let l = 0; l < spec.layers; l++) {
     const b = `blk.${l}`;
     tensors.push(

@@ -66,7 +66,9 @@ export async function runGeneration(
       // The earlier turns go in as the session's history, so the template renders the whole conversation.
       const earlier: ChatHistoryItem[] = [
         ...(request.systemPrompt === '' ? [] : [{ type: 'system' as const, text: request.systemPrompt }]),
-        ...(request.history ?? []).map((t): ChatHistoryItem => (t.role === 'user' ? { type: 'user', text: t.content } : { type: 'model', response: [t.content] })),
+        ...(request.history ?? []).map((t): ChatHistoryItem =>
+          t.role === 'user' ? { type: 'user', text: t.content } : { type: 'model', response: [t.content] },
+        ),
       ];
       session.setChatHistory(earlier);
       const rendered = session.chatWrapper.generateContextState({

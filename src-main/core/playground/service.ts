@@ -75,7 +75,13 @@ export class PlaygroundService {
     await this.contexts.disposeAll();
   }
 
-  private async run(id: string, model: { path: string; name: string }, input: GenerateInput, signal: AbortSignal, lora: { filePath: string; scale: number }[]): Promise<void> {
+  private async run(
+    id: string,
+    model: { path: string; name: string },
+    input: GenerateInput,
+    signal: AbortSignal,
+    lora: { filePath: string; scale: number }[],
+  ): Promise<void> {
     const emit = this.deps.emit;
     const started = performance.now();
     let loadMs = 0;
@@ -100,8 +106,7 @@ export class PlaygroundService {
         promptTokens,
         generatedTokens,
         timeToFirstTokenMs: firstTokenAt === null ? null : firstTokenAt - generationStart,
-        tokensPerSecond:
-          firstTokenAt !== null && generatedTokens > 1 && end > firstTokenAt ? ((generatedTokens - 1) * 1000) / (end - firstTokenAt) : null,
+        tokensPerSecond: firstTokenAt !== null && generatedTokens > 1 && end > firstTokenAt ? ((generatedTokens - 1) * 1000) / (end - firstTokenAt) : null,
         totalMs: end - started,
         loadMs,
         stopReason,
@@ -130,27 +135,33 @@ export class PlaygroundService {
           'mode',
         );
       }
-      await this.contexts.withSequence(llamaModel, this.deps.threads(), signal, async (sequence) => {
-        if (signal.aborted) return finish('cancelled', 0, null);
-        generationStart = performance.now();
-        const outcome = await runGeneration(llamaModel, sequence, input, signal, {
-          onStart: (count) => {
-            promptTokens = count;
-            emit('playground.event', { generationId: id, type: 'started', mode: input.mode, promptTokens: count });
-          },
-          onTokens: (count) => {
-            firstTokenAt ??= performance.now();
-            generatedTokens += count;
-            pendingTokens += count;
-          },
-          onText: (chunk) => {
-            text += chunk;
-            pending += chunk;
-            if (performance.now() - lastFlush >= FLUSH_MS) flush();
-          },
-        });
-        finish(outcome.stopReason, promptTokens, outcome.chatWrapper);
-      }, lora);
+      await this.contexts.withSequence(
+        llamaModel,
+        this.deps.threads(),
+        signal,
+        async (sequence) => {
+          if (signal.aborted) return finish('cancelled', 0, null);
+          generationStart = performance.now();
+          const outcome = await runGeneration(llamaModel, sequence, input, signal, {
+            onStart: (count) => {
+              promptTokens = count;
+              emit('playground.event', { generationId: id, type: 'started', mode: input.mode, promptTokens: count });
+            },
+            onTokens: (count) => {
+              firstTokenAt ??= performance.now();
+              generatedTokens += count;
+              pendingTokens += count;
+            },
+            onText: (chunk) => {
+              text += chunk;
+              pending += chunk;
+              if (performance.now() - lastFlush >= FLUSH_MS) flush();
+            },
+          });
+          finish(outcome.stopReason, promptTokens, outcome.chatWrapper);
+        },
+        lora,
+      );
     } catch (e) {
       if (signal.aborted) return finish('cancelled', promptTokens, null);
       flush();

@@ -1,15 +1,7 @@
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { AppError } from '../../../src-shared/errors.js';
-import type {
-  LineageLink,
-  LogLevel,
-  RunDetail,
-  RunLog,
-  RunMetric,
-  RunStatus,
-  RunSummary,
-} from '../../../src-shared/domain/runs.js';
+import type { LineageLink, LogLevel, RunDetail, RunLog, RunMetric, RunStatus, RunSummary } from '../../../src-shared/domain/runs.js';
 
 interface RunRow {
   id: number;
@@ -70,12 +62,8 @@ export class RunsStore {
 
   detail(id: number): RunDetail {
     const r = this.rawRow(id);
-    const logs = this.db
-      .prepare(`SELECT seq, at, level, message FROM run_logs WHERE run_id = ? ORDER BY seq`)
-      .all(id) as RunLog[];
-    const metrics = this.db
-      .prepare(`SELECT name, value, unit, step FROM run_metrics WHERE run_id = ? ORDER BY name, step`)
-      .all(id) as RunMetric[];
+    const logs = this.db.prepare(`SELECT seq, at, level, message FROM run_logs WHERE run_id = ? ORDER BY seq`).all(id) as RunLog[];
+    const metrics = this.db.prepare(`SELECT name, value, unit, step FROM run_metrics WHERE run_id = ? ORDER BY name, step`).all(id) as RunMetric[];
     const lineage = this.db
       .prepare(`SELECT direction, kind, ref, label FROM run_lineage WHERE run_id = ? ORDER BY direction, kind, ref`)
       .all(id) as LineageLink[];
@@ -106,9 +94,7 @@ export class RunsStore {
   }
 
   setProgress(id: number, done: number, total: number | null, message: string): void {
-    this.db
-      .prepare(`UPDATE runs SET progress_done = ?, progress_total = ?, progress_msg = ? WHERE id = ?`)
-      .run(done, total, message, id);
+    this.db.prepare(`UPDATE runs SET progress_done = ?, progress_total = ?, progress_msg = ? WHERE id = ?`).run(done, total, message, id);
   }
 
   appendLog(id: number, level: LogLevel, message: string): RunLog {

@@ -28,9 +28,7 @@ export function migrate(db: Db): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = MIGRATIONS.length;
   if (current > latest) {
-    throw new Error(
-      `${db.name} was written by a newer Distillery (schema ${current}, this version knows ${latest}); update the app`,
-    );
+    throw new Error(`${db.name} was written by a newer Distillery (schema ${current}, this version knows ${latest}); update the app`);
   }
   for (let version = current + 1; version <= latest; version++) {
     const migration = MIGRATIONS[version - 1]!;

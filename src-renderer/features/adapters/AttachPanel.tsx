@@ -52,7 +52,8 @@ export function AttachPanel({
           return (
             <div key={a.id} className={`slider attach-row${s.on ? ' on' : ''}`}>
               <label className="attach-name">
-                <input type="checkbox" checked={s.on} aria-label={`Attach ${a.name}`} onChange={(e) => set(a.id, { on: e.target.checked })} /> <span className="mono">{a.name}</span>{' '}
+                <input type="checkbox" checked={s.on} aria-label={`Attach ${a.name}`} onChange={(e) => set(a.id, { on: e.target.checked })} />{' '}
+                <span className="mono">{a.name}</span>{' '}
                 <span className="muted" title={a.base ? `checked against ${a.base.name}` : 'not checked against a model yet'}>
                   r{a.rank} · {a.targets.join(', ')}
                   {a.base && a.base.modelId === model?.id ? ' · ✓' : ''}

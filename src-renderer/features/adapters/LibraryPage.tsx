@@ -136,7 +136,9 @@ export function LibraryPage() {
           onClose={lib.adapters.length > 0 ? () => setImporting(false) : null}
           onImported={(a) => {
             setImporting(false);
-            setNotice(`${a.name} imported: ${a.arch}, rank ${a.rank}, alpha ${a.alpha}, ${a.targets.join(', ')}${a.base ? `; checked against ${a.base.name}` : ''}.`);
+            setNotice(
+              `${a.name} imported: ${a.arch}, rank ${a.rank}, alpha ${a.alpha}, ${a.targets.join(', ')}${a.base ? `; checked against ${a.base.name}` : ''}.`,
+            );
           }}
         />
       )}
@@ -265,8 +267,8 @@ function ImportPanel({ models, onClose, onImported }: { models: ModelEntry[]; on
         )}
       </div>
       <p className="muted hint">
-        A PEFT folder is converted with its base model's architecture and head counts. With a base model, the adapter is checked against it now (tensor
-        names and shapes); otherwise check it later.
+        A PEFT folder is converted with its base model's architecture and head counts. With a base model, the adapter is checked against it now (tensor names
+        and shapes); otherwise check it later.
       </p>
       {imp.error && (
         <div className="error-banner import-error" role="alert" data-testid="import-error">
@@ -280,7 +282,17 @@ function ImportPanel({ models, onClose, onImported }: { models: ModelEntry[]; on
   );
 }
 
-function CheckPanel({ adapter, models, onClose, onChecked }: { adapter: AdapterEntry; models: ModelEntry[]; onClose: () => void; onChecked: (m: ModelEntry) => void }) {
+function CheckPanel({
+  adapter,
+  models,
+  onClose,
+  onChecked,
+}: {
+  adapter: AdapterEntry;
+  models: ModelEntry[];
+  onClose: () => void;
+  onChecked: (m: ModelEntry) => void;
+}) {
   // Models of the adapter's architecture first: the others are refused anyway, with the reason.
   const sorted = [...models].sort((a, b) => Number(b.summary.architecture === adapter.arch) - Number(a.summary.architecture === adapter.arch));
   const [modelId, setModelId] = useState(String(adapter.base?.modelId ?? sorted[0]?.id ?? ''));
@@ -299,7 +311,10 @@ function CheckPanel({ adapter, models, onClose, onChecked }: { adapter: AdapterE
             </option>
           ))}
         </select>
-        <button disabled={!model || check.pending} onClick={() => void check.run({ id: adapter.id, modelId: Number(modelId) }).then((r) => r && model && onChecked(model))}>
+        <button
+          disabled={!model || check.pending}
+          onClick={() => void check.run({ id: adapter.id, modelId: Number(modelId) }).then((r) => r && model && onChecked(model))}
+        >
           Check
         </button>
         <button className="link" onClick={onClose}>

@@ -111,8 +111,8 @@ export function BulkActions({
       </button>
       {confirmDelete && (
         <div className="panel confirm" role="alertdialog" aria-label="Confirm delete" data-testid="confirm-delete">
-          Delete <strong>all {matching} matching</strong> example{matching === '1' ? '' : 's'} from the working copy? Undo last brings them back until
-          you commit.{' '}
+          Delete <strong>all {matching} matching</strong> example{matching === '1' ? '' : 's'} from the working copy? Undo last brings them back until you
+          commit.{' '}
           <button className="danger" onClick={() => void act({ kind: 'delete' })}>
             Delete {matching}
           </button>{' '}
@@ -192,8 +192,8 @@ export function SplitTool({ d, onChanged }: { d: DatasetDetail; onChanged: (labe
         </button>
       </div>
       <label>
-        <input type="checkbox" checked={d.testFrozen || freezeAfterSplit} onChange={(e) => onFreeze(e.target.checked)} /> Freeze the test split (curation
-        never moves examples into or out of it)
+        <input type="checkbox" checked={d.testFrozen || freezeAfterSplit} onChange={(e) => onFreeze(e.target.checked)} /> Freeze the test split (curation never
+        moves examples into or out of it)
         {freezeAfterSplit && <span className="muted"> · frozen as soon as Split has made it</span>}
       </label>
       <ErrorBanner error={split.error ?? freeze.error} />

@@ -113,7 +113,9 @@ export function ExamplesTable({
                   <span className="ellipsis">{row.reference ?? <span className="muted">none</span>}</span>
                   <span
                     className="ellipsis labels"
-                    title={[row.split ?? '', ...row.tags.map((t) => `#${t}`), ...row.flags.map((f) => `⚑ ${f}`), row.cluster !== null ? `≈${row.cluster}` : ''].filter(Boolean).join(' ')}
+                    title={[row.split ?? '', ...row.tags.map((t) => `#${t}`), ...row.flags.map((f) => `⚑ ${f}`), row.cluster !== null ? `≈${row.cluster}` : '']
+                      .filter(Boolean)
+                      .join(' ')}
                   >
                     {row.split && <span className="chip chip-split">{row.split}</span>}
                     {/* flags and clusters before tags: when the row is too narrow, tags are what gets clipped */}

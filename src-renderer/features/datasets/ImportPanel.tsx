@@ -110,8 +110,8 @@ export function ImportPanel({ onClose, appendTo }: { onClose: () => void; append
           {preview.columns && !preview.spec.record && !preview.spec.mapping && <p className="muted">Choose the column that holds the prompt.</p>}
           {preview.examples.length === 0 && preview.rejects.length > 0 && (
             <p className="error-text" data-testid="preview-none-valid">
-              None of the first {preview.linesRead} records can be imported ({preview.rejects[0]!.reason}). Check the format above: an
-              import that finds no valid record is refused.
+              None of the first {preview.linesRead} records can be imported ({preview.rejects[0]!.reason}). Check the format above: an import that finds no
+              valid record is refused.
             </p>
           )}
           {preview.columns && !preview.spec.record && (

@@ -34,7 +34,10 @@ export function ModelDetailPage({ id }: { id: number }) {
     <Page
       title={
         <>
-          <a href="#/models" className="crumb">Models</a> / {m.name}
+          <a href="#/models" className="crumb">
+            Models
+          </a>{' '}
+          / {m.name}
         </>
       }
       actions={
@@ -54,14 +57,13 @@ export function ModelDetailPage({ id }: { id: number }) {
       {m.status === 'missing' && (
         <ErrorBanner error={{ message: `The file ${m.path} no longer exists. Add it again from its new place, or remove this entry.` }} />
       )}
-      {m.status === 'changed' && <p className="warn-text">The file changed since it was added (size or date differ); the figures below are from when it was read.</p>}
+      {m.status === 'changed' && (
+        <p className="warn-text">The file changed since it was added (size or date differ); the figures below are from when it was read.</p>
+      )}
       {confirming && (
         <div className="panel confirm">
           Remove <strong>{m.name}</strong> from the library? The file stays on disk at <code>{m.path}</code>.{' '}
-          <button
-            className="danger"
-            onClick={() => void remove.run({ id }).then((removed) => removed && navigate('/models'))}
-          >
+          <button className="danger" onClick={() => void remove.run({ id }).then((removed) => removed && navigate('/models'))}>
             Remove
           </button>{' '}
           <button className="link" onClick={() => setConfirming(false)}>
@@ -97,7 +99,12 @@ export function ModelDetailPage({ id }: { id: number }) {
               ['Status', <StatusBadge key="s" status={m.status} />],
               ['Size', bytes(m.sizeBytes)],
               ['File type', s.fileType],
-              ['Tensors', `${s.tensorCount} (${Object.entries(s.tensorTypes).map(([t, n]) => `${n} ${t}`).join(', ')})`],
+              [
+                'Tensors',
+                `${s.tensorCount} (${Object.entries(s.tensorTypes)
+                  .map(([t, n]) => `${n} ${t}`)
+                  .join(', ')})`,
+              ],
               ['GGUF version', s.ggufVersion],
               ['Added', when(m.addedAt)],
             ]}

@@ -24,7 +24,9 @@ const columns: ColumnDef<ModelEntry, unknown>[] = [
     cell: (c) => (
       <span className="chips">
         {c.row.original.roles.map((r) => (
-          <span key={r} className={`chip chip-${r}`}>{r}</span>
+          <span key={r} className={`chip chip-${r}`}>
+            {r}
+          </span>
         ))}
       </span>
     ),
@@ -34,7 +36,9 @@ const columns: ColumnDef<ModelEntry, unknown>[] = [
     accessorKey: 'status',
     cell: (c) =>
       c.row.original.status === 'missing' ? (
-        <span className="error-text" title={c.row.original.path}>file not found</span>
+        <span className="error-text" title={c.row.original.path}>
+          file not found
+        </span>
       ) : (
         <StatusBadge status={c.row.original.status} />
       ),
@@ -97,8 +101,8 @@ export function ModelsPage() {
         ) : (
           !models.loading && (
             <Empty>
-              The library is empty. Add a GGUF model by its path, drop a <code>.gguf</code> file here, or scan a folder.
-              Files stay where they are; the library only points at them.
+              The library is empty. Add a GGUF model by its path, drop a <code>.gguf</code> file here, or scan a folder. Files stay where they are; the library
+              only points at them.
             </Empty>
           )
         )}

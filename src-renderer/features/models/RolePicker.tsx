@@ -5,12 +5,7 @@ export function RolePicker({ value, onChange }: { value: ModelRole[]; onChange: 
     <span className="role-picker">
       {MODEL_ROLES.map((r) => (
         <label key={r}>
-          <input
-            type="checkbox"
-            checked={value.includes(r)}
-            onChange={(e) => onChange(e.target.checked ? [...value, r] : value.filter((x) => x !== r))}
-          />{' '}
-          {r}
+          <input type="checkbox" checked={value.includes(r)} onChange={(e) => onChange(e.target.checked ? [...value, r] : value.filter((x) => x !== r))} /> {r}
         </label>
       ))}
     </span>

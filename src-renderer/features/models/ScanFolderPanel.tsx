@@ -16,7 +16,13 @@ export function ScanFolderPanel({ onClose }: { onClose: () => void }) {
   return (
     <div className="panel">
       <div className="row">
-        <PathField value={folder} onChange={setFolder} label="Folder to scan" placeholder="/path/to/models" pick={{ kind: 'folder', title: 'Scan a folder for GGUF models' }} />
+        <PathField
+          value={folder}
+          onChange={setFolder}
+          label="Folder to scan"
+          placeholder="/path/to/models"
+          pick={{ kind: 'folder', title: 'Scan a folder for GGUF models' }}
+        />
         <label>
           <input type="checkbox" checked={recursive} onChange={(e) => setRecursive(e.target.checked)} /> subfolders
         </label>

@@ -131,7 +131,13 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
             {!chatAvailable && model && <span className="muted">{model.name} has no chat template: raw completion.</span>}
           </div>
           {effectiveMode === 'chat' && (
-            <textarea rows={2} placeholder="System prompt (optional)" value={systemPrompt} onChange={(e) => setSystemPrompt(e.target.value)} aria-label="System prompt" />
+            <textarea
+              rows={2}
+              placeholder="System prompt (optional)"
+              value={systemPrompt}
+              onChange={(e) => setSystemPrompt(e.target.value)}
+              aria-label="System prompt"
+            />
           )}
           {inChat && <ChatTranscript messages={chat.messages} pending={chat.pending} streaming={state.text} busy={busy} />}
           <textarea
@@ -166,7 +172,9 @@ export function PlaygroundPage({ initialModelId }: { initialModelId: number | nu
                 </button>
               </>
             )}
-            {state.phase === 'loading' && <ProgressBar done={Math.round(state.loadProgress * 100)} total={100} label={`loading model ${Math.round(state.loadProgress * 100)}%`} />}
+            {state.phase === 'loading' && (
+              <ProgressBar done={Math.round(state.loadProgress * 100)} total={100} label={`loading model ${Math.round(state.loadProgress * 100)}%`} />
+            )}
           </div>
           <ErrorBanner error={state.error ? { message: state.error } : chat.error ? { message: chat.error } : null} />
           {!inChat && (

@@ -19,7 +19,14 @@ export function SamplingControls({ value, onChange, disabled }: { value: Samplin
           <span>
             {c.label} <span className="muted">{c.hint}</span>
           </span>
-          <input type="range" min={c.min} max={c.max} step={c.step} value={value[c.key]} onChange={(e) => onChange({ ...value, [c.key]: Number(e.target.value) })} />
+          <input
+            type="range"
+            min={c.min}
+            max={c.max}
+            step={c.step}
+            value={value[c.key]}
+            onChange={(e) => onChange({ ...value, [c.key]: Number(e.target.value) })}
+          />
           <input
             type="number"
             min={c.min}

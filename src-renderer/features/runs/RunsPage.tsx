@@ -19,7 +19,13 @@ const columns: ColumnDef<RunSummary, unknown>[] = [
     size: 220,
     cell: (c) => {
       const r = c.row.original;
-      return <ProgressBar done={r.progress.done} total={r.progress.total} label={r.progress.total ? `${r.progress.done} / ${r.progress.total}` : r.progress.message} />;
+      return (
+        <ProgressBar
+          done={r.progress.done}
+          total={r.progress.total}
+          label={r.progress.total ? `${r.progress.done} / ${r.progress.total}` : r.progress.message}
+        />
+      );
     },
   },
   { header: 'Created', accessorKey: 'createdAt', cell: (c) => when(c.getValue<string>()), size: 170 },

@@ -15,7 +15,6 @@ afterAll(async () => {
   for (const s of servers) await s.stop().catch(() => undefined);
 });
 
-
 const tmpOf = (dir: string) => fs.readdirSync(dir).filter((f) => f.includes('.tmp-'));
 
 describe('a server killed during a merge', () => {

@@ -50,34 +50,62 @@ describe('adapters through the contract', () => {
   it('lists what an adapter is, and refuses one that does not fit a base with the tensor and shapes named', async () => {
     const list = await ws.client.call('adapters.list', {});
     expect(list.map((a) => a.name)).toEqual(['A', 'B']);
-    expect(list[0]).toMatchObject({ arch: 'llama', rank: 8, alpha: 16, targets: ['attn_q', 'attn_v'], layers: 2, source: { format: 'gguf' }, base: { modelId: student }, status: 'ok' });
+    expect(list[0]).toMatchObject({
+      arch: 'llama',
+      rank: 8,
+      alpha: 16,
+      targets: ['attn_q', 'attn_v'],
+      layers: 2,
+      source: { format: 'gguf' },
+      base: { modelId: student },
+      status: 'ok',
+    });
     await expect(ws.client.call('adapters.check', { id: loraA, modelId: teacher })).rejects.toMatchObject({
       code: 'invalid_input',
       message: expect.stringMatching(/blk\.0\.attn_q\.weight.*\[512, 512\].*\[256, 8\]/),
     });
     const copy = path.join(tempDir(), 'copy-of-a.gguf');
     fs.copyFileSync(await fixtureAdapter('student-lora'), copy);
-    await expect(ws.client.call('adapters.import', { path: copy, baseModelId: teacher, name: 'A-on-teacher' })).rejects.toMatchObject({ code: 'invalid_input' });
-    await expect(ws.client.call('adapters.import', { path: await fixtureAdapter('student-lora'), name: 'again' })).rejects.toMatchObject({ code: 'conflict' });
-    expect((await ws.client.call('adapters.list', {})).map((a) => a.name)).toEqual(['A', 'B']);
-    await expect(ws.client.call('playground.generate', { modelId: teacher, mode: 'completion', prompt: 'x', adapters: [{ id: loraA, scale: 1 }] })).rejects.toMatchObject({
+    await expect(ws.client.call('adapters.import', { path: copy, baseModelId: teacher, name: 'A-on-teacher' })).rejects.toMatchObject({
       code: 'invalid_input',
     });
-    await expect(ws.client.call('adapters.import', { path: await fixtureModel('student'), name: 'not-an-adapter' })).rejects.toThrow(/not a LoRA adapter|general\.type/);
+    await expect(ws.client.call('adapters.import', { path: await fixtureAdapter('student-lora'), name: 'again' })).rejects.toMatchObject({ code: 'conflict' });
+    expect((await ws.client.call('adapters.list', {})).map((a) => a.name)).toEqual(['A', 'B']);
+    await expect(
+      ws.client.call('playground.generate', { modelId: teacher, mode: 'completion', prompt: 'x', adapters: [{ id: loraA, scale: 1 }] }),
+    ).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
+    await expect(ws.client.call('adapters.import', { path: await fixtureModel('student'), name: 'not-an-adapter' })).rejects.toThrow(
+      /not a LoRA adapter|general\.type/,
+    );
   });
 
   it('converts a PEFT folder in the app, and removing it deletes only the file the app made', async () => {
     const spec = fixtureSpec('student');
     const dir = path.join(tempDir(), 'peft-adapter');
     fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['q_proj'], base_model_name_or_path: 'tiny/student' }));
+    fs.writeFileSync(
+      path.join(dir, 'adapter_config.json'),
+      JSON.stringify({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['q_proj'], base_model_name_or_path: 'tiny/student' }),
+    );
     const next = mulberry32(3);
     const rand = (n: number) => Float32Array.from({ length: n }, () => (next() - 0.5) * 0.2);
     writeSafetensors(
       path.join(dir, 'adapter_model.safetensors'),
       [0, 1].flatMap((l) => [
-        { name: `base_model.model.model.layers.${l}.self_attn.q_proj.lora_A.weight`, dtype: 'F32' as const, shape: [4, spec.embedding], data: rand(4 * spec.embedding) },
-        { name: `base_model.model.model.layers.${l}.self_attn.q_proj.lora_B.weight`, dtype: 'F32' as const, shape: [spec.embedding, 4], data: rand(4 * spec.embedding) },
+        {
+          name: `base_model.model.model.layers.${l}.self_attn.q_proj.lora_A.weight`,
+          dtype: 'F32' as const,
+          shape: [4, spec.embedding],
+          data: rand(4 * spec.embedding),
+        },
+        {
+          name: `base_model.model.model.layers.${l}.self_attn.q_proj.lora_B.weight`,
+          dtype: 'F32' as const,
+          shape: [spec.embedding, 4],
+          data: rand(4 * spec.embedding),
+        },
       ]),
     );
     await expect(ws.client.call('adapters.import', { path: dir })).rejects.toMatchObject({ code: 'invalid_input', field: 'baseModelId' });
@@ -152,10 +180,14 @@ describe('adapters through the contract', () => {
 
   it('takes text and prompts from a dataset version: perplexity on a split, a comparison on its prompts', async () => {
     const file = path.join(tempDir(), 'tickets.jsonl');
-    const lines = sampleText(1200, 8).split('.\n').filter((l) => l.trim());
+    const lines = sampleText(1200, 8)
+      .split('.\n')
+      .filter((l) => l.trim());
     fs.writeFileSync(file, lines.map((l, i) => JSON.stringify({ prompt: `Ticket ${i}: ${l}?`, completion: `Answer: ${l}.` })).join('\n'));
     await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'tickets' })).runId);
-    const run = await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { dataset: 'tickets' }, contextSize: 64 })).runId);
+    const run = await waitRun(
+      (await ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { dataset: 'tickets' }, contextSize: 64 })).runId,
+    );
     expect(metric(run, 'perplexity')).toBeGreaterThan(1);
     expect(run.lineage).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'dataset', label: 'tickets@1' })]));
     const { runId } = await ws.client.call('adapters.compare', {
@@ -167,24 +199,38 @@ describe('adapters through the contract', () => {
     await waitRun(runId);
     const r = await ws.client.call('adapters.compareResults', { runId });
     expect(r.prompts.map((p) => p.prompt)).toEqual([`Ticket 0: ${lines[0]}?`, `Ticket 1: ${lines[1]}?`]);
-    await expect(ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { dataset: 'no-such' } })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { dataset: 'no-such' } })).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 
   it('records how many chunks a perplexity scored, and warns when they are too few for a meaningful figure', async () => {
-    const few = await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { textFile }, contextSize: 128, maxChunks: 3 })).runId);
+    const few = await waitRun(
+      (await ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { textFile }, contextSize: 128, maxChunks: 3 })).runId,
+    );
     expect(metric(few, 'chunks')).toBe(3);
-    expect(few.logs.find((l) => l.level === 'warn')?.message).toMatch(/^Only 3 chunk\(s\) of 128 tokens were scored: too little text for a meaningful perplexity/);
-    const enough = await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { textFile }, contextSize: 128 })).runId);
+    expect(few.logs.find((l) => l.level === 'warn')?.message).toMatch(
+      /^Only 3 chunk\(s\) of 128 tokens were scored: too little text for a meaningful perplexity/,
+    );
+    const enough = await waitRun(
+      (await ws.client.call('adapters.perplexity', { variant: { modelId: student }, source: { textFile }, contextSize: 128 })).runId,
+    );
     expect(metric(enough, 'chunks')).toBeGreaterThanOrEqual(10);
     expect(enough.logs.filter((l) => l.level === 'warn')).toEqual([]);
-    const sweep = await waitRun((await ws.client.call('adapters.sweep', { modelId: student, adapterId: loraA, scales: [0, 1], source: { textFile }, contextSize: 128, maxChunks: 2 })).runId);
+    const sweep = await waitRun(
+      (await ws.client.call('adapters.sweep', { modelId: student, adapterId: loraA, scales: [0, 1], source: { textFile }, contextSize: 128, maxChunks: 2 }))
+        .runId,
+    );
     expect(metric(sweep, 'chunks')).toBe(2);
     expect(sweep.logs.filter((l) => l.level === 'warn')).toHaveLength(1);
   });
 
   it('perplexity: scale 0 equals the base, a sweep charts every scale, and a merged model scores like the attached variant', async () => {
     const ppl = async (adapters: { id: number; scale: number }[]) =>
-      metric(await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student, adapters }, source: { textFile }, contextSize: 128 })).runId), 'perplexity');
+      metric(
+        await waitRun((await ws.client.call('adapters.perplexity', { variant: { modelId: student, adapters }, source: { textFile }, contextSize: 128 })).runId),
+        'perplexity',
+      );
     const base = await ppl([]);
     expect(await ppl([{ id: loraA, scale: 0 }])).toBe(base);
     const withA = await ppl([{ id: loraA, scale: 0.7 }]);
@@ -208,6 +254,8 @@ describe('adapters through the contract', () => {
       'perplexity',
     );
     expect(Math.abs(mergedPpl - withA) / withA).toBeLessThan(0.001);
-    await expect(ws.client.call('adapters.merge', { modelId: student, adapters: [{ id: loraA, scale: 1 }], out, type: 'f32' })).rejects.toMatchObject({ code: 'file_exists' });
+    await expect(ws.client.call('adapters.merge', { modelId: student, adapters: [{ id: loraA, scale: 1 }], out, type: 'f32' })).rejects.toMatchObject({
+      code: 'file_exists',
+    });
   });
 });

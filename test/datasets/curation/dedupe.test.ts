@@ -48,7 +48,7 @@ describe('normalizeText', () => {
   });
 
   it('strips quotes and sentence punctuation but keeps intra-word punctuation, ? and symbols', () => {
-    expect(normalizeText('Hello, world. “Quoted” and \'single\' and `code`!')).toBe('hello world quoted and single and code');
+    expect(normalizeText("Hello, world. “Quoted” and 'single' and `code`!")).toBe('hello world quoted and single and code');
     expect(normalizeText('Pi is 3.14, not 3,15; it is 10:30 at example.com.')).toBe('pi is 3.14 not 3,15 it is 10:30 at example.com');
     expect(normalizeText('Use std::vector<int> (see §2) & a+b=c')).toBe('use std::vector<int> (see §2) & a+b=c');
     expect(normalizeText('Is it raining?')).toBe('is it raining?');
@@ -78,7 +78,15 @@ describe('exampleText and exactKey', () => {
     expect(exactKey(ex('What is the capital of France?', 'Lyon.'))).not.toBe(a);
     expect(exactKey(ex('What is the capital of France', 'Paris.'))).not.toBe(a); // the question mark matters
     // The role is part of the key: the same words said by someone else are different.
-    expect(exactKey({ messages: [{ role: 'system', content: 'What is the capital of France?' }, { role: 'assistant', content: 'Paris.' }], reference: 'Paris.' })).not.toBe(a);
+    expect(
+      exactKey({
+        messages: [
+          { role: 'system', content: 'What is the capital of France?' },
+          { role: 'assistant', content: 'Paris.' },
+        ],
+        reference: 'Paris.',
+      }),
+    ).not.toBe(a);
   });
 
   it('groups exact duplicates', () => {
@@ -215,7 +223,10 @@ describe('nearDuplicateClusters', () => {
       }
       const groups = new Map<number, number[]>();
       items.forEach((item, k) => groups.set(find(k), [...(groups.get(find(k)) ?? []), item.id]));
-      const expected = [...groups.values()].filter((g) => g.length > 1).map((g) => g.sort((a, b) => a - b)).sort((a, b) => a[0]! - b[0]!);
+      const expected = [...groups.values()]
+        .filter((g) => g.length > 1)
+        .map((g) => g.sort((a, b) => a - b))
+        .sort((a, b) => a[0]! - b[0]!);
       expect(expected.length).toBeGreaterThan(0);
       expect(index.clusters(threshold, { bands: 128, rows: 1 }).map((c) => c.ids)).toEqual(expected);
     }

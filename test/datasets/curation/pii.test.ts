@@ -14,7 +14,10 @@ import {
 
 /** The (kind, value) pairs found in `text`. */
 const found = (text: string) => scanPii(text).map((m) => [m.kind, m.value] as [PiiKind, string]);
-const only = (kind: PiiKind, text: string) => scanPii(text).filter((m) => m.kind === kind).map((m) => m.value);
+const only = (kind: PiiKind, text: string) =>
+  scanPii(text)
+    .filter((m) => m.kind === kind)
+    .map((m) => m.value);
 
 describe('scanPii: true positives', () => {
   it('emails', () => {
@@ -27,15 +30,12 @@ describe('scanPii: true positives', () => {
 
   it('credit cards: grouped, dashed, contiguous, several issuers', () => {
     expect(found('Visa 4111 1111 1111 1111 exp 12/25')).toEqual([['credit-card', '4111 1111 1111 1111']]);
-    expect(only('credit-card', 'MC 5555-5555-5555-4444, Amex 378282246310005, Amex 3782 822463 10005, Discover 6011111111111117, MC2 2223003122003222, JCB 3530111333300000, Visa13 4222222222222')).toEqual([
-      '5555-5555-5555-4444',
-      '378282246310005',
-      '3782 822463 10005',
-      '6011111111111117',
-      '2223003122003222',
-      '3530111333300000',
-      '4222222222222',
-    ]);
+    expect(
+      only(
+        'credit-card',
+        'MC 5555-5555-5555-4444, Amex 378282246310005, Amex 3782 822463 10005, Discover 6011111111111117, MC2 2223003122003222, JCB 3530111333300000, Visa13 4222222222222',
+      ),
+    ).toEqual(['5555-5555-5555-4444', '378282246310005', '3782 822463 10005', '6011111111111117', '2223003122003222', '3530111333300000', '4222222222222']);
   });
 
   it('IBANs: compact and in groups of 4, several countries', () => {
@@ -72,15 +72,9 @@ describe('scanPii: true positives', () => {
       '1-800-555-0199',
       '+44 20 7946 0958',
     ]);
-    expect(only('phone', 'UK 020 7946 0958, FR 06 12 34 56 78, +33 6 12 34 56 78, DE 030/1234567, +49 (0)30 1234567, +4915112345678, tel:+41446681800')).toEqual([
-      '020 7946 0958',
-      '06 12 34 56 78',
-      '+33 6 12 34 56 78',
-      '030/1234567',
-      '+49 (0)30 1234567',
-      '+4915112345678',
-      '+41446681800',
-    ]);
+    expect(
+      only('phone', 'UK 020 7946 0958, FR 06 12 34 56 78, +33 6 12 34 56 78, DE 030/1234567, +49 (0)30 1234567, +4915112345678, tel:+41446681800'),
+    ).toEqual(['020 7946 0958', '06 12 34 56 78', '+33 6 12 34 56 78', '030/1234567', '+49 (0)30 1234567', '+4915112345678', '+41446681800']);
     // A date next to a number does not hide it.
     expect(only('phone', '2024-01-15 020 7946 0958')).toEqual(['020 7946 0958']);
   });
@@ -202,9 +196,7 @@ describe('overlaps, redaction and counts', () => {
   it('redactPii replaces each match with its placeholder', () => {
     const text =
       'Mail ana@example.com, call +44 20 7946 0958, card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, host 192.168.1.20, key sk-proj-AbC123dEf456GhI789jKl012MnO345, api_key="a8F3kL9mQ2xZ7vB4nR6tY1wE5uI0oP".';
-    expect(redactPii(text)).toBe(
-      'Mail [EMAIL], call [PHONE], card [CREDIT_CARD], IBAN [IBAN], host [IP], key [SECRET], api_key="[SECRET]".',
-    );
+    expect(redactPii(text)).toBe('Mail [EMAIL], call [PHONE], card [CREDIT_CARD], IBAN [IBAN], host [IP], key [SECRET], api_key="[SECRET]".');
     expect(redactPii(text, ['email', 'ip'])).toBe(
       'Mail [EMAIL], call +44 20 7946 0958, card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, host [IP], key sk-proj-AbC123dEf456GhI789jKl012MnO345, api_key="a8F3kL9mQ2xZ7vB4nR6tY1wE5uI0oP".',
     );

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, NormalizedExample } from '../../../src-shared/domain/datasets.js';
-import {
-  DEFAULT_QUALITY_OPTIONS,
-  qualityIssues,
-  repetitionIssue,
-  truncationIssue,
-} from '../../../src-main/core/datasets/curation/quality.js';
+import { DEFAULT_QUALITY_OPTIONS, qualityIssues, repetitionIssue, truncationIssue } from '../../../src-main/core/datasets/curation/quality.js';
 
 const qa = (prompt: string, answer: string | null, extra: ChatMessage[] = []): NormalizedExample => {
   const messages: ChatMessage[] = [...extra, { role: 'user', content: prompt }];
@@ -138,7 +133,8 @@ describe('repeated n-grams', () => {
   });
 
   it('does not switch to characters for long tokens that are not CJK (HTML, URLs)', () => {
-    const html = '<p align="center"><img src="https://example.com/logo.png" width="200"><br><br><br></p> and a link https://example.com/a/very/long/path/to/somewhere';
+    const html =
+      '<p align="center"><img src="https://example.com/logo.png" width="200"><br><br><br></p> and a link https://example.com/a/very/long/path/to/somewhere';
     expect(repetitionIssue(html)).toBeNull();
   });
 
@@ -195,7 +191,9 @@ describe('truncated answers', () => {
   });
 
   it('flags a last sentence cut mid-way', () => {
-    expect(truncationIssue('Paris is the capital of France. It is known for')).toBe('the last sentence is cut off: “Paris is the capital of France. It is known for”');
+    expect(truncationIssue('Paris is the capital of France. It is known for')).toBe(
+      'the last sentence is cut off: “Paris is the capital of France. It is known for”',
+    );
     expect(truncationIssue('北京是中国的首都。它有很多')).toMatch(/^the last sentence is cut off/);
     expect(truncationIssue('Paris is the capital of France. It is known for', { midSentence: false })).toBeNull();
   });

@@ -51,7 +51,11 @@ describe('assignSplits', () => {
     expect(tally(assignSplits(keys(7), { seed: 1, ratios: { train: 0.8, validation: 0.1, test: 0.1 } }))).toEqual({ train: 5, validation: 1, test: 1 });
     // 5 × (0.8, 0.1, 0.1) = 4, 0.5, 0.5: one unit left, the tie goes to validation (train, validation, test order).
     expect(tally(assignSplits(keys(5), { seed: 1 }))).toEqual({ train: 4, validation: 1, test: 0 });
-    expect(tally(assignSplits(keys(1000), { seed: 9, ratios: { train: 0.7, validation: 0.2, test: 0.1 } }))).toEqual({ train: 700, validation: 200, test: 100 });
+    expect(tally(assignSplits(keys(1000), { seed: 9, ratios: { train: 0.7, validation: 0.2, test: 0.1 } }))).toEqual({
+      train: 700,
+      validation: 200,
+      test: 100,
+    });
     expect(tally(assignSplits(keys(3), { seed: 9, ratios: { train: 1 / 3, validation: 1 / 3, test: 1 / 3 } }))).toEqual({ train: 1, validation: 1, test: 1 });
     expect(tally(assignSplits(keys(4), { seed: 9, ratios: { train: 0, validation: 0, test: 1 } }))).toEqual({ train: 0, validation: 0, test: 4 });
     expect(assignSplits([], { seed: 1 }).size).toBe(0);
@@ -72,9 +76,24 @@ describe('assignSplits', () => {
     ];
     const m = assignSplits(shuffled(items, 4), { seed: 11 });
     expect(tally(m)).toEqual({ train: 80, validation: 10, test: 10 });
-    expect(tally(m, items.filter((i) => i.stratum === 'math').map((i) => i.key))).toEqual({ train: 40, validation: 5, test: 5 });
-    expect(tally(m, items.filter((i) => i.stratum === 'code').map((i) => i.key))).toEqual({ train: 24, validation: 3, test: 3 });
-    expect(tally(m, items.filter((i) => i.stratum === null).map((i) => i.key))).toEqual({ train: 16, validation: 2, test: 2 });
+    expect(
+      tally(
+        m,
+        items.filter((i) => i.stratum === 'math').map((i) => i.key),
+      ),
+    ).toEqual({ train: 40, validation: 5, test: 5 });
+    expect(
+      tally(
+        m,
+        items.filter((i) => i.stratum === 'code').map((i) => i.key),
+      ),
+    ).toEqual({ train: 24, validation: 3, test: 3 });
+    expect(
+      tally(
+        m,
+        items.filter((i) => i.stratum === null).map((i) => i.key),
+      ),
+    ).toEqual({ train: 16, validation: 2, test: 2 });
   });
 
   it('stratified counts are the floor or ceiling of each stratum’s share, on random tables', () => {
@@ -94,9 +113,7 @@ describe('assignSplits', () => {
       const m = assignSplits(items, useCounts ? { seed: trial, counts } : { seed: trial, ratios });
       const F = items.length;
       const totals = tally(m);
-      const shares = useCounts
-        ? { train: (F - counts.validation - counts.test) / F, validation: counts.validation / F, test: counts.test / F }
-        : ratios;
+      const shares = useCounts ? { train: (F - counts.validation - counts.test) / F, validation: counts.validation / F, test: counts.test / F } : ratios;
       if (useCounts) expect(totals).toEqual({ train: F - counts.validation - counts.test, validation: counts.validation, test: counts.test });
       for (const split of ['train', 'validation', 'test'] as const) {
         // Global totals: floor or ceiling of F × share.
@@ -126,7 +143,11 @@ describe('assignSplits', () => {
     // Counts: validation counted over the free items only.
     expect(tally(assignSplits(items, { seed: 8, frozenTest: true, counts: { validation: 30 } }))).toEqual({ train: 60, validation: 30, test: 10 });
     // Test ratio only: the free items all go to train.
-    expect(tally(assignSplits(items, { seed: 8, frozenTest: true, ratios: { train: 0, validation: 0, test: 1 } }))).toEqual({ train: 90, validation: 0, test: 10 });
+    expect(tally(assignSplits(items, { seed: 8, frozenTest: true, ratios: { train: 0, validation: 0, test: 1 } }))).toEqual({
+      train: 90,
+      validation: 0,
+      test: 10,
+    });
   });
 
   it('without frozenTest, fixed (the current split) is ignored', () => {
@@ -140,7 +161,9 @@ describe('assignSplits', () => {
     const items = keys(10);
     expect(() => assignSplits(items, { seed: 1, ratios: { train: 0.8, validation: 0.1, test: 0.2 } })).toThrow(/ratios must sum to 1/);
     expect(() => assignSplits(items, { seed: 1, ratios: { train: 0.5, validation: 0.1, test: 0.1 } })).toThrow(/ratios must sum to 1/);
-    expect(() => assignSplits(items, { seed: 1, ratios: { train: 1.2, validation: -0.2, test: 0 } })).toThrow(/ratios\.validation must be a non-negative number/);
+    expect(() => assignSplits(items, { seed: 1, ratios: { train: 1.2, validation: -0.2, test: 0 } })).toThrow(
+      /ratios\.validation must be a non-negative number/,
+    );
     expect(() => assignSplits(items, { seed: 1, ratios: { train: Number.NaN, validation: 0.5, test: 0.5 } })).toThrow(/ratios\.train/);
     // Within 1e-9 of 1 is fine.
     expect(() => assignSplits(items, { seed: 1, ratios: { train: 0.7, validation: 0.2, test: 0.1 + 5e-10 } })).not.toThrow();
@@ -156,7 +179,9 @@ describe('assignSplits', () => {
     expect(() => assignSplits([{ key: 1, fixed: 'dev' as SplitName }], { seed: 1 })).toThrow(/fixed must be/);
     // Frozen items do not count as available.
     const frozen: SplitItem[] = keys(10).map(({ key }) => ({ key, fixed: key < 5 ? 'test' : null }));
-    expect(() => assignSplits(frozen, { seed: 1, frozenTest: true, counts: { validation: 6 } })).toThrow(/exceeds the 5 examples available outside the frozen test split/);
+    expect(() => assignSplits(frozen, { seed: 1, frozenTest: true, counts: { validation: 6 } })).toThrow(
+      /exceeds the 5 examples available outside the frozen test split/,
+    );
   });
 
   it('mulberry32 is a deterministic stream in [0, 1)', () => {

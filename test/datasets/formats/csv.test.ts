@@ -60,7 +60,9 @@ describe('CSV and TSV import', () => {
       [3, 'ok'],
       [4, 'rejected'],
     ]);
-    expect(rejected(items)[0]!.reason).toMatch(/^a quote appears inside an unquoted field in column "prompt" .*; the record holds more than 50 such errors, so reading stopped here$/);
+    expect(rejected(items)[0]!.reason).toMatch(
+      /^a quote appears inside an unquoted field in column "prompt" .*; the record holds more than 50 such errors, so reading stopped here$/,
+    );
   });
 
   it('with lone CR line ends, a bad record right after the header is rejected, not dropped as a repeat', async () => {
@@ -140,7 +142,13 @@ describe('CSV and TSV import', () => {
     expect(e).toMatchObject({ code: 'invalid_input', field: 'mapping', message: 'odd.csv: no column can be the prompt; choose one of: foo, bar' });
     // with a mapping it reads, numbers and all
     expect(examples(await all(file, { container: 'csv', mapping: { prompt: 'foo', response: 'bar' } }))).toEqual([
-      { messages: [{ role: 'user', content: '1' }, { role: 'assistant', content: '2' }], reference: '2' },
+      {
+        messages: [
+          { role: 'user', content: '1' },
+          { role: 'assistant', content: '2' },
+        ],
+        reference: '2',
+      },
     ]);
   });
 
@@ -211,7 +219,13 @@ describe('CSV and TSV import', () => {
         ],
         reference: 'Le chat dort.',
       },
-      { messages: [{ role: 'user', content: 'Say hi.' }, { role: 'assistant', content: 'Hi!' }], reference: 'Hi!' },
+      {
+        messages: [
+          { role: 'user', content: 'Say hi.' },
+          { role: 'assistant', content: 'Hi!' },
+        ],
+        reference: 'Hi!',
+      },
     ]);
   });
 

@@ -30,7 +30,10 @@ describe('detectImport', () => {
 
   it('reads Alpaca-shaped tables as Alpaca records and guesses mappings from header names, ignoring case', async () => {
     expect((await detectImport(write('a.csv', 'instruction,input,output\nx,y,z\n'))).spec).toEqual({ container: 'csv', record: 'alpaca' });
-    expect((await detectImport(write('b.csv', 'Instruction,Output\nx,z\n'))).spec).toEqual({ container: 'csv', mapping: { prompt: 'Instruction', response: 'Output' } });
+    expect((await detectImport(write('b.csv', 'Instruction,Output\nx,z\n'))).spec).toEqual({
+      container: 'csv',
+      mapping: { prompt: 'Instruction', response: 'Output' },
+    });
     expect((await detectImport(write('c.tsv', 'id\tquery\tchosen\trejected\n1\tq\tc\tr\n'))).spec).toEqual({
       container: 'tsv',
       mapping: { prompt: 'query', response: 'chosen' },
@@ -45,16 +48,28 @@ describe('detectImport', () => {
       columns: ['question', 'answer'],
     });
     const e = await failure(detectImport(write('odd.json', '[{"foo": 1, "bar": 2}]')));
-    expect(e).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/^odd\.json: the records are in no known format .*; fields found: foo, bar$/) });
+    expect(e).toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/^odd\.json: the records are in no known format .*; fields found: foo, bar$/),
+    });
   });
 
   it('sniffs the content when the extension says nothing', async () => {
     const parquet = new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'prompt', data: ['hi'], type: 'STRING' }] }));
-    expect(await detectImport(write('data.bin', Buffer.from(parquet)))).toEqual({ spec: { container: 'parquet', mapping: { prompt: 'prompt' } }, columns: ['prompt'] });
+    expect(await detectImport(write('data.bin', Buffer.from(parquet)))).toEqual({
+      spec: { container: 'parquet', mapping: { prompt: 'prompt' } },
+      columns: ['prompt'],
+    });
     expect((await detectImport(write('data', '\ufeff  [{"instruction": "x", "output": "y"}]'))).spec).toEqual({ container: 'json', record: 'alpaca' });
     expect((await detectImport(write('data.log', '{"prompt": "p", "completion": "c"}\n'))).spec).toEqual({ container: 'jsonl', record: 'prompt-completion' });
-    expect((await detectImport(write('data.dat', 'prompt\tresponse\np\tr\n'))).spec).toEqual({ container: 'tsv', mapping: { prompt: 'prompt', response: 'response' } });
-    expect((await detectImport(write('export', '"Question","Answer"\n"q","a"\n'))).spec).toEqual({ container: 'csv', mapping: { prompt: 'Question', response: 'Answer' } });
+    expect((await detectImport(write('data.dat', 'prompt\tresponse\np\tr\n'))).spec).toEqual({
+      container: 'tsv',
+      mapping: { prompt: 'prompt', response: 'response' },
+    });
+    expect((await detectImport(write('export', '"Question","Answer"\n"q","a"\n'))).spec).toEqual({
+      container: 'csv',
+      mapping: { prompt: 'Question', response: 'Answer' },
+    });
     expect((await detectImport(write('notes.md', 'Hello, world\nWhat is love?\n'))).spec).toEqual({ container: 'text' });
   });
 

@@ -43,7 +43,9 @@ describe('JSON array import', () => {
       [2, 'ok'],
       [3, 'rejected'],
     ]);
-    expect(rejected(items)[0]!.reason).toMatch(/^the JSON array is cut off after record 2: the file ends early \(.*\) \(near line 4 of the file\); the rest of the file was not read$/);
+    expect(rejected(items)[0]!.reason).toMatch(
+      /^the JSON array is cut off after record 2: the file ends early \(.*\) \(near line 4 of the file\); the rest of the file was not read$/,
+    );
     expect(rejected(items)[0]!.excerpt).toBe('{"prompt": "e", "comp');
     // cut right after a record, the missing `]` is reported too
     const bare = await all(write('bare.json', '[{"prompt": "a"},'), { container: 'json', record: 'prompt-completion' });
@@ -117,7 +119,15 @@ describe('JSON array import', () => {
   it('reads objects of no known shape through a mapping ({question, answer} like GSM8K)', async () => {
     const file = write('gsm.json', '[{"question": "1+1?", "answer": 2}, {"question": "", "answer": "x"}]');
     const items = await all(file, { container: 'json', mapping: { prompt: 'question', response: 'answer' } });
-    expect(examples(items)).toEqual([{ messages: [{ role: 'user', content: '1+1?' }, { role: 'assistant', content: '2' }], reference: '2' }]);
+    expect(examples(items)).toEqual([
+      {
+        messages: [
+          { role: 'user', content: '1+1?' },
+          { role: 'assistant', content: '2' },
+        ],
+        reference: '2',
+      },
+    ]);
     expect(rejected(items)).toEqual([{ line: 2, reason: 'column "question" (the prompt) is empty', excerpt: '{"question":"","answer":"x"}' }]);
   });
 

@@ -82,19 +82,23 @@ describe('Parquet import', () => {
   });
 
   it('reads a ShareGPT conversations list<struct<from, value>> column with a system column', async () => {
-    const file = hfParquet('sharegpt.parquet', [...listOf('conversations', ['from', 'value']), str('system')], [
-      {
-        name: 'conversations',
-        data: [
-          [
-            { from: 'human', value: 'My order is late.' },
-            { from: 'gpt', value: 'What is the order number?' },
+    const file = hfParquet(
+      'sharegpt.parquet',
+      [...listOf('conversations', ['from', 'value']), str('system')],
+      [
+        {
+          name: 'conversations',
+          data: [
+            [
+              { from: 'human', value: 'My order is late.' },
+              { from: 'gpt', value: 'What is the order number?' },
+            ],
+            [{ from: 'alien', value: '?' }],
           ],
-          [{ from: 'alien', value: '?' }],
-        ],
-      },
-      { name: 'system', data: ['You are a support agent.', null] },
-    ]);
+        },
+        { name: 'system', data: ['You are a support agent.', null] },
+      ],
+    );
     const { spec } = await detectImport(file);
     expect(spec).toEqual({ container: 'parquet', record: 'sharegpt' });
     const items = await all(file, spec);
@@ -112,11 +116,15 @@ describe('Parquet import', () => {
   });
 
   it('reads flat instruction/input/output string columns as Alpaca records', async () => {
-    const file = hfParquet('alpaca.parquet', [str('instruction'), str('input'), str('output')], [
-      { name: 'instruction', data: ['Translate to French.', 'Name a color.', ''] },
-      { name: 'input', data: ['The cat sleeps.', '', 'x'] },
-      { name: 'output', data: ['Le chat dort.', 'Blue.', 'y'] },
-    ]);
+    const file = hfParquet(
+      'alpaca.parquet',
+      [str('instruction'), str('input'), str('output')],
+      [
+        { name: 'instruction', data: ['Translate to French.', 'Name a color.', ''] },
+        { name: 'input', data: ['The cat sleeps.', '', 'x'] },
+        { name: 'output', data: ['Le chat dort.', 'Blue.', 'y'] },
+      ],
+    );
     const { spec, columns } = await detectImport(file);
     expect(spec).toEqual({ container: 'parquet', record: 'alpaca' });
     expect(columns).toEqual(['instruction', 'input', 'output']);
@@ -129,30 +137,52 @@ describe('Parquet import', () => {
         ],
         reference: 'Le chat dort.',
       },
-      { messages: [{ role: 'user', content: 'Name a color.' }, { role: 'assistant', content: 'Blue.' }], reference: 'Blue.' },
+      {
+        messages: [
+          { role: 'user', content: 'Name a color.' },
+          { role: 'assistant', content: 'Blue.' },
+        ],
+        reference: 'Blue.',
+      },
     ]);
     expect(rejected(items)).toEqual([{ line: 3, reason: 'instruction is empty', excerpt: '{"instruction":"","input":"x","output":"y"}' }]);
   });
 
   it('reads flat prompt/completion columns through a guessed mapping, and only the mapped columns', async () => {
-    const file = hfParquet('pc.parquet', [str('id'), str('prompt'), str('completion')], [
-      { name: 'id', data: ['a', 'b'] },
-      { name: 'prompt', data: ['2+2?', null] },
-      { name: 'completion', data: ['4', 'orphan'] },
-    ]);
+    const file = hfParquet(
+      'pc.parquet',
+      [str('id'), str('prompt'), str('completion')],
+      [
+        { name: 'id', data: ['a', 'b'] },
+        { name: 'prompt', data: ['2+2?', null] },
+        { name: 'completion', data: ['4', 'orphan'] },
+      ],
+    );
     const { spec, columns } = await detectImport(file);
     expect(spec).toEqual({ container: 'parquet', mapping: { prompt: 'prompt', response: 'completion' } });
     expect(columns).toEqual(['id', 'prompt', 'completion']);
     const items = await all(file, spec);
-    expect(examples(items)).toEqual([{ messages: [{ role: 'user', content: '2+2?' }, { role: 'assistant', content: '4' }], reference: '4' }]);
+    expect(examples(items)).toEqual([
+      {
+        messages: [
+          { role: 'user', content: '2+2?' },
+          { role: 'assistant', content: '4' },
+        ],
+        reference: '4',
+      },
+    ]);
     expect(rejected(items)).toEqual([{ line: 2, reason: 'column "prompt" (the prompt) is empty', excerpt: '{"prompt":null,"completion":"orphan"}' }]);
   });
 
   it("reads TRL's conversational prompt/completion (lists of messages) through the mapping", async () => {
-    const file = hfParquet('trl.parquet', [...listOf('prompt', ['role', 'content']), ...listOf('completion', ['role', 'content'])], [
-      { name: 'prompt', data: [[{ role: 'user', content: 'What color is the sky?' }]] },
-      { name: 'completion', data: [[{ role: 'assistant', content: 'Blue.' }]] },
-    ]);
+    const file = hfParquet(
+      'trl.parquet',
+      [...listOf('prompt', ['role', 'content']), ...listOf('completion', ['role', 'content'])],
+      [
+        { name: 'prompt', data: [[{ role: 'user', content: 'What color is the sky?' }]] },
+        { name: 'completion', data: [[{ role: 'assistant', content: 'Blue.' }]] },
+      ],
+    );
     const { spec } = await detectImport(file);
     expect(examples(await all(file, spec))).toEqual([
       {
@@ -166,15 +196,25 @@ describe('Parquet import', () => {
   });
 
   it('offers the columns when none can be the prompt, and refuses a mapping naming a missing column', async () => {
-    const file = hfParquet('odd.parquet', [str('foo'), str('bar')], [
-      { name: 'foo', data: ['x'] },
-      { name: 'bar', data: ['y'] },
-    ]);
+    const file = hfParquet(
+      'odd.parquet',
+      [str('foo'), str('bar')],
+      [
+        { name: 'foo', data: ['x'] },
+        { name: 'bar', data: ['y'] },
+      ],
+    );
     expect(await detectImport(file)).toEqual({ spec: { container: 'parquet' }, columns: ['foo', 'bar'] });
     const e = await failure(readRecords(file, { container: 'parquet', mapping: { prompt: 'question' } }).next());
     expect(e).toMatchObject({ code: 'invalid_input', field: 'mapping', message: 'odd.parquet has no column "question"; its columns are: foo, bar' });
     expect(examples(await all(file, { container: 'parquet', mapping: { prompt: 'bar', system: 'foo' } }))).toEqual([
-      { messages: [{ role: 'system', content: 'x' }, { role: 'user', content: 'y' }], reference: null },
+      {
+        messages: [
+          { role: 'system', content: 'x' },
+          { role: 'user', content: 'y' },
+        ],
+        reference: null,
+      },
     ]);
   });
 
@@ -200,7 +240,10 @@ describe('Parquet import', () => {
     const good = hfParquet('t.parquet', [str('prompt')], [{ name: 'prompt', data: ['a', 'b'] }]);
     const bytes = fs.readFileSync(good);
     const cut = write('cut.parquet', bytes.subarray(0, bytes.length - 10));
-    expect(await failure(detectImport(cut))).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/^cut\.parquet: not a Parquet file \(bad footer: /) });
+    expect(await failure(detectImport(cut))).toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/^cut\.parquet: not a Parquet file \(bad footer: /),
+    });
   });
 
   it('reads the file a row group at a time, not whole', async () => {
@@ -279,7 +322,13 @@ const exact: NormalizedExample[] = [
     reference: 'second answer',
   },
   { messages: [{ role: 'user', content: 'A prompt without an answer' }], reference: null },
-  { messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'x'.repeat(100_000) }], reference: null },
+  {
+    messages: [
+      { role: 'system', content: 'S' },
+      { role: 'user', content: 'x'.repeat(100_000) },
+    ],
+    reference: null,
+  },
   ...Array.from({ length: 21 }, (_, i) => ({
     messages: [
       { role: 'user' as const, content: `question ${i}` },
@@ -341,8 +390,25 @@ describe('Parquet export', () => {
   it('writes nested columns, not JSON strings, in the layout HF datasets writes', async () => {
     const expected: Record<ExportFormat, string[]> = {
       openai: ['messages', 'messages.list', 'messages.list.element', 'messages.list.element.role', 'messages.list.element.content'],
-      sharegpt: ['conversations', 'conversations.list', 'conversations.list.element', 'conversations.list.element.from', 'conversations.list.element.value', 'system'],
-      alpaca: ['instruction', 'input', 'output', 'system', 'history', 'history.list', 'history.list.element', 'history.list.element.list', 'history.list.element.list.element'],
+      sharegpt: [
+        'conversations',
+        'conversations.list',
+        'conversations.list.element',
+        'conversations.list.element.from',
+        'conversations.list.element.value',
+        'system',
+      ],
+      alpaca: [
+        'instruction',
+        'input',
+        'output',
+        'system',
+        'history',
+        'history.list',
+        'history.list.element',
+        'history.list.element.list',
+        'history.list.element.list.element',
+      ],
     };
     for (const format of EXPORT_FORMATS) {
       const file = await exportParquet(format, [exact[1]!], 10);

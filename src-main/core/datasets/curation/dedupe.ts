@@ -64,7 +64,9 @@ export function exampleText(e: NormalizedExample): string {
 
 /** SHA-1 (hex, 40 characters) of the normalized example text: equal for examples that differ only in case, whitespace, quotes or sentence punctuation. */
 export function exactKey(e: NormalizedExample): string {
-  return createHash('sha1').update(normalizeText(exampleText(e)), 'utf8').digest('hex');
+  return createHash('sha1')
+    .update(normalizeText(exampleText(e)), 'utf8')
+    .digest('hex');
 }
 
 /** Groups of ids sharing an exact key (only groups of ≥ 2), ids sorted, groups sorted by first id. */
@@ -202,9 +204,30 @@ export class MinHasher {
     const B = this.b;
     const P = this.numPerm;
     for (let j = 0; j < P; j += 8) {
-      const a0 = A[j]!, a1 = A[j + 1]!, a2 = A[j + 2]!, a3 = A[j + 3]!, a4 = A[j + 4]!, a5 = A[j + 5]!, a6 = A[j + 6]!, a7 = A[j + 7]!;
-      const b0 = B[j]!, b1 = B[j + 1]!, b2 = B[j + 2]!, b3 = B[j + 3]!, b4 = B[j + 4]!, b5 = B[j + 5]!, b6 = B[j + 6]!, b7 = B[j + 7]!;
-      let m0 = EMPTY_SLOT, m1 = EMPTY_SLOT, m2 = EMPTY_SLOT, m3 = EMPTY_SLOT, m4 = EMPTY_SLOT, m5 = EMPTY_SLOT, m6 = EMPTY_SLOT, m7 = EMPTY_SLOT;
+      const a0 = A[j]!,
+        a1 = A[j + 1]!,
+        a2 = A[j + 2]!,
+        a3 = A[j + 3]!,
+        a4 = A[j + 4]!,
+        a5 = A[j + 5]!,
+        a6 = A[j + 6]!,
+        a7 = A[j + 7]!;
+      const b0 = B[j]!,
+        b1 = B[j + 1]!,
+        b2 = B[j + 2]!,
+        b3 = B[j + 3]!,
+        b4 = B[j + 4]!,
+        b5 = B[j + 5]!,
+        b6 = B[j + 6]!,
+        b7 = B[j + 7]!;
+      let m0 = EMPTY_SLOT,
+        m1 = EMPTY_SLOT,
+        m2 = EMPTY_SLOT,
+        m3 = EMPTY_SLOT,
+        m4 = EMPTY_SLOT,
+        m5 = EMPTY_SLOT,
+        m6 = EMPTY_SLOT,
+        m7 = EMPTY_SLOT;
       for (let i = 0; i < n; i++) {
         const x = xs[i]!;
         let v = (Math.imul(a0, x) + b0) | 0;
@@ -296,7 +319,8 @@ export function optimalBands(threshold: number, numPerm: number, { fpWeight = 0.
 }
 
 function checkThreshold(threshold: number): void {
-  if (!(typeof threshold === 'number' && threshold > 0 && threshold <= 1)) throw new Error(`threshold must be a Jaccard similarity in (0, 1], not ${threshold}`);
+  if (!(typeof threshold === 'number' && threshold > 0 && threshold <= 1))
+    throw new Error(`threshold must be a Jaccard similarity in (0, 1], not ${threshold}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

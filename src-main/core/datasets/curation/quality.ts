@@ -221,7 +221,13 @@ export function repetitionIssue(text: string, options: Partial<QualityOptions> =
   const opts: QualityOptions = { ...DEFAULT_QUALITY_OPTIONS, ...options };
   const { segments } = fenceSegments(text);
   // Tokens: lowercased words, or in character mode the characters of the words (whitespace dropped).
-  const words = segments.map((g) => g.lines.join('\n').toLowerCase().split(/\s+/u).filter((w) => w !== ''));
+  const words = segments.map((g) =>
+    g.lines
+      .join('\n')
+      .toLowerCase()
+      .split(/\s+/u)
+      .filter((w) => w !== ''),
+  );
   const nonSpace = words.reduce((n, list) => list.reduce((k, w) => k + w.length, n), 0);
   if (nonSpace === 0) return null;
   const charMode = (text.match(SPACELESS)?.length ?? 0) / nonSpace >= opts.charModeMinShare;

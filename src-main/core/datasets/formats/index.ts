@@ -82,7 +82,10 @@ function sniffContainer(name: string, head: Buffer): Container {
   if (start.startsWith('[')) return 'json';
   if (start.startsWith('{')) return 'jsonl';
   const firstLine = start.split(/\r?\n/, 1)[0] ?? '';
-  for (const [delimiter, container] of [['\t', 'tsv'], [',', 'csv']] as const) {
+  for (const [delimiter, container] of [
+    ['\t', 'tsv'],
+    [',', 'csv'],
+  ] as const) {
     const cells = firstLine.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
     if (cells.length >= 2 && autoMapping(cells)) return container;
   }
@@ -141,7 +144,8 @@ async function detectObjects(file: string, container: 'jsonl' | 'json'): Promise
 async function tableHeader(file: string, container: 'csv' | 'tsv'): Promise<string[] | null> {
   for await (const item of readTable(file, container === 'csv' ? ',' : '\t')) {
     if (item.kind === 'header') return item.columns;
-    if (item.kind === 'reject') throw new AppError('invalid_input', `${path.basename(file)}: the header row (line ${item.line}) cannot be read: ${item.reason}`);
+    if (item.kind === 'reject')
+      throw new AppError('invalid_input', `${path.basename(file)}: the header row (line ${item.line}) cannot be read: ${item.reason}`);
   }
   return null;
 }

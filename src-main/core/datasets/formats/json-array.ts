@@ -40,10 +40,7 @@ const countNewlines = (s: string) => {
  * longer than `maxLineBytes` characters and invalid UTF-8 also stop the reading with a reject. An empty (or
  * whitespace-only) file yields nothing.
  */
-export async function* readJsonArray(
-  file: string,
-  options: { maxLineBytes?: number; signal?: AbortSignal } = {},
-): AsyncGenerator<ArrayItem> {
+export async function* readJsonArray(file: string, options: { maxLineBytes?: number; signal?: AbortSignal } = {}): AsyncGenerator<ArrayItem> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const tokenizer = jsonParser({ streamValues: false });
   // Elements in the order they end: kept ones with their value, and those dropped for nesting too deep (the

@@ -59,7 +59,10 @@ export interface ParquetFile {
   /** Whether a top-level column is a list (e.g. `messages: list<struct<role, content>>`). */
   isList(column: string): boolean;
   /** Row groups one at a time, as objects of the requested columns; `first` is the 0-based index of the group's first row. */
-  rowGroups(columns: string[], signal?: AbortSignal): AsyncGenerator<{ first: number; rows: Record<string, unknown>[] } | { first: number; count: number; error: string }>;
+  rowGroups(
+    columns: string[],
+    signal?: AbortSignal,
+  ): AsyncGenerator<{ first: number; rows: Record<string, unknown>[] } | { first: number; count: number; error: string }>;
   close(): Promise<void>;
 }
 
@@ -104,7 +107,10 @@ export async function openParquet(file: string): Promise<ParquetFile> {
       for (const chunk of group.columns) {
         const codec = chunk.meta_data?.codec;
         if (codec && !READABLE_CODECS.has(codec)) {
-          throw new AppError('invalid_input', `${name}: column "${chunk.meta_data!.path_in_schema.join('.')}" is compressed with ${codec}, which cannot be read here; save the file with snappy, gzip or zstd compression`);
+          throw new AppError(
+            'invalid_input',
+            `${name}: column "${chunk.meta_data!.path_in_schema.join('.')}" is compressed with ${codec}, which cannot be read here; save the file with snappy, gzip or zstd compression`,
+          );
         }
       }
     }

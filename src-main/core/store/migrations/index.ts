@@ -17,4 +17,15 @@ export interface Migration {
   name: string;
   sql: string;
 }
-export const MIGRATIONS: readonly Migration[] = [m001_init, m002_datasets, m003_curation, m004_distill, m005_judge_secrets, m006_adapters, m007_playground_conversations, m008_example_tools, m009_run_files, m010_distill_tool_calls];
+export const MIGRATIONS: readonly Migration[] = [
+  m001_init,
+  m002_datasets,
+  m003_curation,
+  m004_distill,
+  m005_judge_secrets,
+  m006_adapters,
+  m007_playground_conversations,
+  m008_example_tools,
+  m009_run_files,
+  m010_distill_tool_calls,
+];
