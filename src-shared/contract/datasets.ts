@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { op } from './define.js';
 import { FilePath } from '../domain/paths.js';
+import { Seed } from '../domain/playground.js';
 import {
   CHAT_ROLES,
   IMPORT_CONTAINERS,
@@ -148,11 +149,7 @@ export const datasetsOps = {
         name: DatasetName,
         ratios: z.strictObject({ train: Ratio, validation: Ratio, test: Ratio }).optional(),
         counts: z.strictObject({ validation: Count.optional(), test: Count.optional() }).optional(),
-        seed: z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 32 - 1),
+        seed: Seed,
         stratify: z.boolean().default(false),
         /** Freeze the test split once this split has made it (the split panel's box ticked before the first split). */
         freezeTest: z.boolean().default(false),

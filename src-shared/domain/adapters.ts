@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Sampling } from './playground.js';
+import { Sampling, Seed } from './playground.js';
 import { FilePath } from './paths.js';
 
 /** A LoRA adapter of the library: a GGUF adapter file (imported as is, or converted from a PEFT folder). */
@@ -56,13 +56,7 @@ export type TextSource = z.infer<typeof TextSource>;
 export const CompareGeneration = Sampling.extend({
   temperature: z.number().min(0).max(5).default(0),
   maxTokens: z.number().int().min(1).max(8192).default(256),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1)
-    .nullable()
-    .default(42),
+  seed: Seed.nullable().default(42),
 });
 export type CompareGeneration = z.infer<typeof CompareGeneration>;
 

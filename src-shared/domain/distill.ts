@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Sampling } from './playground.js';
+import { Sampling, Seed } from './playground.js';
 
 /** What the teacher is sent for each example. Placeholders: {{prompt}} (the last user message), {{system}}, {{reference}}. */
 export const DistillTemplate = z.strictObject({
@@ -35,12 +35,7 @@ export const DistillGeneration = Sampling.extend({
   temperature: z.number().min(0).max(5).default(0.7),
   maxTokens: z.number().int().min(1).max(32_768).default(512),
   /** The run's seed: each (example, sample) gets its own seed from it, so a run is reproducible. */
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1)
-    .default(42),
+  seed: Seed.default(42),
   /** Answers per prompt. */
   samples: z.number().int().min(1).max(16).default(1),
 });

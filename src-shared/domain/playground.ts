@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/** A 32-bit seed, as llama.cpp's samplers take it. */
+export const Seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
+
 export const Sampling = z.strictObject({
   temperature: z.number().min(0).max(5).default(0.8),
   topP: z.number().gt(0).max(1).default(0.95),
@@ -8,13 +15,7 @@ export const Sampling = z.strictObject({
   repeatPenalty: z.number().min(0.5).max(3).default(1.1),
   maxTokens: z.number().int().min(1).max(32_768).default(256),
   /** Same seed + same settings = same text. null = a fresh random seed. */
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1)
-    .nullable()
-    .default(null),
+  seed: Seed.nullable().default(null),
 });
 export type Sampling = z.infer<typeof Sampling>;
 
