@@ -146,6 +146,13 @@ export interface DatasetDetail extends DatasetSummary {
 export const SPLITS = ['train', 'validation', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
 
+/** The training formats an export writes. */
+export const EXPORT_FORMATS = ['openai', 'sharegpt', 'alpaca'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** What an export writes: `all` one file; `each` one file per split (`<name>.<split>.<ext>`); a split only its examples. */
+export const EXPORT_SPLITS = ['all', 'each', ...SPLITS] as const;
+export type ExportSplit = (typeof EXPORT_SPLITS)[number];
+
 /** Which examples of a version a browse, a bulk action or an export looks at. Every field narrows. */
 export interface ExamplesFilter {
   /** Words that must all appear (full-text). */

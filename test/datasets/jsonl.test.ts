@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { detectJsonlFormat, readJsonl, type JsonlItem } from '../../src-main/core/datasets/jsonl.js';
-import { readLines } from '../../src-main/core/datasets/line-reader.js';
+import { detectJsonlFormat, readJsonl, type JsonlItem } from '../../src-main/core/datasets/formats/jsonl.js';
+import { readLines } from '../../src-main/core/datasets/formats/line-reader.js';
 import type { JsonRecordFormat } from '../../src-shared/domain/datasets.js';
 import { tempDir } from '../helpers/tmp.js';
 

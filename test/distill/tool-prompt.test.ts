@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { JinjaTemplateChatWrapper, QwenChatWrapper, type ChatHistoryItem } from 'node-llama-cpp';
-import { readJsonl } from '../../src-main/core/datasets/jsonl.js';
+import { readJsonl } from '../../src-main/core/datasets/formats/jsonl.js';
 import { availableFunctions, chatHistory, wireMessages } from '../../src-main/core/distill/tool-prompt.js';
 import type { NormalizedExample } from '../../src-shared/domain/datasets.js';
 

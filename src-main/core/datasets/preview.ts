@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { detectImport, readRecords } from './formats/index.js';
+import { detectImport } from './formats/detect.js';
+import { readRecords } from './formats/read.js';
 import { withFileErrors, withFileErrorsAsync } from '../files/errors.js';
 import { AppError, type AppErrorShape } from '../../../src-shared/errors.js';
 import type {

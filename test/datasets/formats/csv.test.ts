@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readRecords } from '../../../src-main/core/datasets/formats/index.js';
+import { readRecords } from '../../../src-main/core/datasets/formats/read.js';
 import { all, examples, failure, lines, rejected, sample, write } from './helpers.js';
 
 describe('CSV and TSV import', () => {

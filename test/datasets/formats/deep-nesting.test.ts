@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeRecord, RecordError } from '../../../src-main/core/datasets/normalize.js';
+import { normalizeRecord, RecordError } from '../../../src-main/core/datasets/formats/normalize.js';
 import { jsonTextDepth, jsonValueDepth, MAX_JSON_DEPTH } from '../../../src-main/core/json-depth.js';
 import { all, examples, lines, rejected, write } from './helpers.js';
 

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
-import { autoMapping, CONTAINERS, detectImport } from '../../../src-main/core/datasets/formats/index.js';
+import { detectImport } from '../../../src-main/core/datasets/formats/detect.js';
+import { autoMapping } from '../../../src-main/core/datasets/formats/mapping.js';
+import { IMPORT_CONTAINERS as CONTAINERS } from '../../../src-shared/domain/datasets.js';
 import { Utf8Checker } from '../../../src-main/core/datasets/formats/utf8.js';
 import { failure, sample, SAMPLES, write } from './helpers.js';
 

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { readRecords, type ImportSpec } from '../../../src-main/core/datasets/formats/index.js';
-import type { JsonlItem } from '../../../src-main/core/datasets/jsonl.js';
+import { readRecords } from '../../../src-main/core/datasets/formats/read.js';
+import type { ImportSpec } from '../../../src-shared/domain/datasets.js';
+import type { JsonlItem } from '../../../src-main/core/datasets/formats/jsonl.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 // Samples written by hand from each container's public description (RFC 4180 CSV, IANA/pandas TSV, Stanford Alpaca's

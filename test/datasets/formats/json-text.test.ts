@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRecords } from '../../../src-main/core/datasets/formats/index.js';
-import { readJsonl, type JsonlItem } from '../../../src-main/core/datasets/jsonl.js';
+import { readRecords } from '../../../src-main/core/datasets/formats/read.js';
+import { readJsonl, type JsonlItem } from '../../../src-main/core/datasets/formats/jsonl.js';
 import { all, examples, failure, lines, rejected, sample, SAMPLES, write } from './helpers.js';
 
 describe('JSON array import', () => {

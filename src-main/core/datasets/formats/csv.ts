@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { parse, type CsvError, type InfoRecord, type Options } from 'csv-parse';
-import { DEFAULT_MAX_LINE_BYTES } from '../line-reader.js';
+import { DEFAULT_MAX_LINE_BYTES } from './line-reader.js';
 import { Utf8Checker } from './utf8.js';
 
 /** What reading a CSV/TSV file yields, in file order with strictly increasing lines. */

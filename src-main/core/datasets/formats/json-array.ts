@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { streamArray } from 'stream-json/core/streamers/stream-array.js';
-import { DEFAULT_MAX_LINE_BYTES } from '../line-reader.js';
+import { DEFAULT_MAX_LINE_BYTES } from './line-reader.js';
 import { MAX_JSON_DEPTH, TOO_DEEP } from '../../json-depth.js';
 import { Utf8Checker } from './utf8.js';
 import type { RejectedRecord } from '../../../../src-shared/domain/datasets.js';

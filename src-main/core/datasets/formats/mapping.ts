@@ -1,7 +1,6 @@
-import { RecordError } from '../normalize.js';
+import { RecordError } from './normalize.js';
 import { CHAT_ROLES } from '../../../../src-shared/domain/datasets.js';
-import type { ChatMessage, ChatRole, JsonRecordFormat, NormalizedExample } from '../../../../src-shared/domain/datasets.js';
-import type { ColumnMapping } from './index.js';
+import type { ChatMessage, ChatRole, ColumnMapping, JsonRecordFormat, NormalizedExample } from '../../../../src-shared/domain/datasets.js';
 
 /** Header names each role is taken from when no mapping is given, by preference (compared case-insensitively). */
 export const AUTO_COLUMNS = {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
-import type { ExportFormat } from '../denormalize.js';
+import type { ExportFormat } from '../../../../src-shared/domain/datasets.js';
 
 /**
  * Parquet in the layout Hugging Face `datasets` (pyarrow) writes for the same records, so `load_dataset("parquet")`

@@ -1,6 +1,6 @@
 import { readLines } from './line-reader.js';
 import { normalizeRecord, recordFormat, RecordError } from './normalize.js';
-import type { JsonRecordFormat, NormalizedExample, RejectedRecord } from '../../../src-shared/domain/datasets.js';
+import type { JsonRecordFormat, NormalizedExample, RejectedRecord } from '../../../../src-shared/domain/datasets.js';
 
 export type JsonlItem = { line: number; example: NormalizedExample } | { line: number; rejected: RejectedRecord };
 

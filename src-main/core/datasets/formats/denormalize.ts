@@ -1,8 +1,5 @@
-import type { ChatMessage, NormalizedExample } from '../../../src-shared/domain/datasets.js';
-import { functionCallValue } from './chat-fields.js';
-
-export const EXPORT_FORMATS = ['openai', 'sharegpt', 'alpaca'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import type { ChatMessage, ExportFormat, NormalizedExample } from '../../../../src-shared/domain/datasets.js';
+import { functionCallValue } from '../chat-fields.js';
 
 const SHAREGPT_FROM = { user: 'human', assistant: 'gpt', tool: 'observation' } as const;
 

@@ -1,8 +1,8 @@
-import { jsonValueDepth, MAX_JSON_DEPTH, TOO_DEEP } from '../json-depth.js';
-import type { ChatMessage, ChatRole, JsonRecordFormat, NormalizedExample, ToolDefinition } from '../../../src-shared/domain/datasets.js';
-import { referenceOf } from '../../../src-shared/domain/datasets.js';
-import { contentText as text, functionCallTurn, linkToolCalls, messageExtras, recordTools, toolCalls } from './chat-fields.js';
-import { RecordError } from './record-error.js';
+import { jsonValueDepth, MAX_JSON_DEPTH, TOO_DEEP } from '../../json-depth.js';
+import type { ChatMessage, ChatRole, JsonRecordFormat, NormalizedExample, ToolDefinition } from '../../../../src-shared/domain/datasets.js';
+import { referenceOf } from '../../../../src-shared/domain/datasets.js';
+import { contentText as text, functionCallTurn, linkToolCalls, messageExtras, recordTools, toolCalls } from '../chat-fields.js';
+import { RecordError } from '../record-error.js';
 
 export { RecordError };
 
