@@ -16,8 +16,8 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/electron/main.ts'),
-          // A dataset import's reading and indexing threads (import-job.ts loads it from beside the main bundle).
-          'import-worker': resolve(__dirname, 'src-main/core/datasets/import-worker.ts'),
+          // A dataset import's reading and indexing threads (datasets/jobs/import.ts loads it from beside the main bundle).
+          'import-worker': resolve(__dirname, 'src-main/core/datasets/jobs/import-worker.ts'),
           // A file preview's thread, stopped when it takes too long (preview.ts loads it from beside the main bundle).
           'preview-worker': resolve(__dirname, 'src-main/core/datasets/preview-worker.ts'),
         },

@@ -21,7 +21,7 @@ export async function buildCli(outDir = path.join(root, 'out', 'cli')) {
     absWorkingDir: root,
     entryPoints: {
       cli: 'src-main/cli/index.ts',
-      'import-worker': 'src-main/core/datasets/import-worker.ts',
+      'import-worker': 'src-main/core/datasets/jobs/import-worker.ts',
       'preview-worker': 'src-main/core/datasets/preview-worker.ts',
     },
     outdir: tmp,

@@ -1,6 +1,7 @@
 // `distillery runs …`: every long operation's run as SQLite keeps it (list, show), and resuming or cancelling one.
 import { Option, type Command } from 'commander';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
+import { JOB_KINDS, type JobKindName } from '../../src-shared/contract/jobs.js';
 import { callAndPrint, runToEnd, withClient } from './open.js';
 import { dataDirOption, jsonOption, parseId, type Common } from './options.js';
 import { print, runDetails, runsTable } from './output.js';
@@ -11,10 +12,10 @@ export function addRunCommands(program: Command): void {
     .command('list')
     .description('list runs, newest first')
     .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES))
-    .option('--kind <kind>', 'only runs of this kind')
+    .addOption(new Option('--kind <kind>', 'only runs of this kind').choices(JOB_KINDS))
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action((opts: Common & { status?: RunStatus; kind?: string }) =>
+    .action((opts: Common & { status?: RunStatus; kind?: JobKindName }) =>
       callAndPrint(opts, (c) => c.call('runs.list', { status: opts.status, kind: opts.kind }), runsTable),
     );
   runs

@@ -3,22 +3,26 @@ import path from 'node:path';
 import { openDatabase, type Db } from './store/db.js';
 import { EventBus } from './events.js';
 import { JobRunner } from './jobs/runner.js';
-import { RunsStore } from './runs/store.js';
 import { ModelsService } from './models/service.js';
-import { scanJob } from './models/scan-job.js';
-import { benchmarkJob } from './models/benchmark-job.js';
-import { SAMPLE_DATASET_FILE, sampleJob } from './sample/sample-job.js';
+import { scanJob } from './models/jobs/scan.js';
+import { benchmarkJob } from './models/jobs/benchmark.js';
+import { SAMPLE_DATASET_FILE, sampleJob } from './system/jobs/sample.js';
 import { DatasetsService } from './datasets/service.js';
-import { importJob } from './datasets/import-job.js';
-import { exportJob } from './datasets/export-job.js';
-import { dedupeJob, scanJob as datasetScanJob, tokenCountJob } from './datasets/curation-jobs.js';
+import { importJob } from './datasets/jobs/import.js';
+import { exportJob } from './datasets/jobs/export.js';
+import { dedupeJob } from './datasets/jobs/dedupe.js';
+import { scanJob as datasetScanJob } from './datasets/jobs/scan.js';
+import { tokenCountJob } from './datasets/jobs/count-tokens.js';
 import { DistillStore } from './distill/store.js';
-import { distillJob } from './distill/job.js';
+import { distillJob } from './distill/jobs/generate.js';
 import { DistillService } from './distill/service.js';
 import { SecretsStore } from './secrets/store.js';
 import { AdaptersService } from './adapters/service.js';
 import { AdapterRuns } from './adapters/runs.js';
-import { compareJob, mergeJob, perplexityJob, sweepJob } from './adapters/jobs.js';
+import { perplexityJob } from './adapters/jobs/perplexity.js';
+import { sweepJob } from './adapters/jobs/sweep.js';
+import { compareJob } from './adapters/jobs/compare.js';
+import { mergeJob } from './adapters/jobs/merge.js';
 import { localCipher, type SecretCipher } from './secrets/cipher.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
@@ -81,7 +85,6 @@ export function createApp(options: AppOptions): App {
   const settings = new SettingsService(db, bus.emit);
   const engine = new LlmEngine({ gpu: options.gpu ?? (process.env.DISTILLERY_GPU === 'false' ? false : 'auto') });
   const models = new ModelsService(db, bus.emit);
-  const runs = new RunsStore(db);
   const runner = new JobRunner(db, bus.emit, options.jobConcurrency ?? 1);
   const userThreads = () => settings.get().inferenceThreads;
   runner.register(scanJob(models));
@@ -94,7 +97,7 @@ export function createApp(options: AppOptions): App {
   runner.register(tokenCountJob(datasets.store, engine));
   const secrets = new SecretsStore(db, options.secretCipher ?? lazyCipher(() => localCipher(dataDir)));
   const distillStore = new DistillStore(db);
-  runner.register(distillJob(datasets.store, distillStore, engine, userThreads, secrets, bus.emit));
+  runner.register(distillJob(datasets, distillStore, engine, userThreads, secrets, bus.emit));
   const distill = new DistillService(
     db,
     datasets,
@@ -108,7 +111,7 @@ export function createApp(options: AppOptions): App {
     secrets,
   );
   const adapters = new AdaptersService(db, models, dataDir, bus.emit);
-  const adapterDeps = { engine, datasets: datasets.store, models, threads: userThreads, dataDir };
+  const adapterDeps = { engine, datasets, models, threads: userThreads, dataDir };
   runner.register(perplexityJob(adapterDeps));
   runner.register(sweepJob(adapterDeps));
   runner.register(compareJob(adapterDeps));
@@ -127,7 +130,7 @@ export function createApp(options: AppOptions): App {
   const handlers: Handlers = {
     ...systemHandlers({ dataDir, databasePath, host: options.host, engine, settings }),
     ...modelsHandlers({ db, models, runner }),
-    ...runsHandlers({ runs, runner }),
+    ...runsHandlers({ runs: runner.store, runner }),
     ...playgroundHandlers({ playground, conversations }),
     ...datasetsHandlers({ datasets, models }),
     ...distillHandlers({ distill }),
@@ -137,7 +140,7 @@ export function createApp(options: AppOptions): App {
 
   runner.register(sampleJob(models));
   if (isNew && options.sampleResourcesDir) {
-    runner.submit('sample.prepare', {
+    runner.submit('system.sample', {
       folder: path.join(dataDir, 'sample'),
       vocabFile: path.join(options.sampleResourcesDir, 'vocab', 'ggml-vocab-llama-spm.gguf'),
     });

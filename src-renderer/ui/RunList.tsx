@@ -1,11 +1,12 @@
 import type { RunSummary } from '../../src-shared/domain/runs.js';
+import type { JobKindName } from '../../src-shared/contract/jobs.js';
 import { navigate } from '../app/router.js';
 import { Empty, ProgressBar, StatusBadge } from './components.js';
 import { when } from './format.js';
 import { useQuery } from './useApi.js';
 
 /** The runs of one kind, newest first, each opening `href(run)`. */
-export function RunList({ kind, href, empty }: { kind: string; href: (r: RunSummary) => string; empty: string }) {
+export function RunList({ kind, href, empty }: { kind: JobKindName; href: (r: RunSummary) => string; empty: string }) {
   const runs = useQuery('runs.list', { kind, limit: 50 }, ['runs.changed']);
   if (!runs.data) return null;
   if (runs.data.length === 0) return <Empty>{empty}</Empty>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { op, event } from './define.js';
+import { op, event, job } from './define.js';
 import { AttachedAdapter, CompareGeneration, TextSource, Variant, type AdapterEntry, type CompareResults, type SweepPoint } from '../domain/adapters.js';
 import { FilePath } from '../domain/paths.js';
 
@@ -89,4 +89,77 @@ export const adaptersOps = {
 
 export const adaptersEvents = {
   'adapters.changed': event<{ id: number | null }>(),
+};
+
+/** A variant as a run's config holds it: files resolved and checked when the run was started. */
+export const VariantConfig = z.strictObject({
+  modelId: ModelId,
+  modelPath: z.string(),
+  modelName: z.string(),
+  adapters: z.array(z.strictObject({ id: AdapterId, name: z.string(), filePath: z.string(), scale: z.number() })),
+  label: z.string(),
+});
+export type VariantConfig = z.infer<typeof VariantConfig>;
+
+/** A text to score as a run's config holds it: a file, or a dataset version's split (its messages joined). */
+export const SourceConfig = z.union([
+  z.strictObject({ kind: z.literal('file'), path: z.string() }),
+  z.strictObject({
+    kind: z.literal('dataset'),
+    dataset: z.string(),
+    versionId: z.number().int().positive(),
+    label: z.string(),
+    split: z.enum(['train', 'validation', 'test', 'all']),
+  }),
+]);
+export type SourceConfig = z.infer<typeof SourceConfig>;
+
+const Scoring = {
+  source: SourceConfig,
+  contextSize: z.number().int().positive(),
+  maxChunks: z.number().int().positive().optional(),
+};
+
+/** The runs this room starts (see docs/runs.md). */
+export const adaptersJobs = {
+  /** A variant's perplexity on a text, chunked and scored like llama.cpp's perplexity tool. */
+  'adapters.perplexity': job({
+    config: z.strictObject({ variant: VariantConfig, ...Scoring }),
+    metrics: { perplexity: '', perplexity_stderr: '', scored_tokens: 'tokens', tokens_per_second: 'tokens/s', chunks: 'chunks' },
+  }),
+  /** One adapter at several scales; one item per scale (`perplexity` by scale index), its point the item's result. */
+  'adapters.sweep': job({
+    config: z.strictObject({
+      variant: VariantConfig,
+      /** The swept adapter: its index in variant.adapters (whose scale each step replaces). */
+      swept: z.number().int().min(0),
+      scales: z.array(z.number()).min(2),
+      ...Scoring,
+    }),
+    metrics: { perplexity: '', chunks: 'chunks' },
+    item: z.strictObject({ scale: z.number(), ppl: z.number(), stderr: z.number() }),
+  }),
+  /** Every variant answers every prompt with the same seed and settings; one item per (variant, prompt). */
+  'adapters.compare': job({
+    config: z.strictObject({
+      variants: z.array(VariantConfig).min(2),
+      prompts: z.array(z.string()),
+      generation: CompareGeneration,
+      mode: z.enum(['chat', 'completion']),
+      source: z.string(),
+    }),
+  }),
+  /** Base + adapters (with scales) written as a new GGUF and added to the library. */
+  'adapters.merge': job({
+    config: z.strictObject({
+      variant: VariantConfig,
+      out: z.string(),
+      type: z.enum(['f16', 'f32']),
+      /** The user asked to replace an existing file (`--force`, confirmed in the UI). */
+      replace: z.boolean().default(false),
+    }),
+    metrics: { merged_tensors: '' },
+    /** The `merged` item: what was written. */
+    item: z.strictObject({ tensors: z.number(), mergedTensors: z.number(), bytes: z.number() }).optional(),
+  }),
 };

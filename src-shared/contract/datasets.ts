@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { op } from './define.js';
+import { job, op } from './define.js';
 import { FilePath } from '../domain/paths.js';
 import { Seed } from '../domain/playground.js';
 import {
   CHAT_ROLES,
+  EXPORT_FORMATS,
+  EXPORT_SPLITS,
   IMPORT_CONTAINERS,
   JSON_FORMATS,
   SPLITS,
@@ -210,10 +212,10 @@ export const datasetsOps = {
     z.strictObject({
       name: DatasetName,
       version: z.number().int().positive().optional(),
-      format: z.enum(['openai', 'sharegpt', 'alpaca']),
+      format: z.enum(EXPORT_FORMATS),
       container: z.enum(['jsonl', 'parquet']).default('jsonl'),
       /** all: one file; each: one file per split (`<out without extension>.<split>.<ext>`); or one split only. */
-      split: z.enum(['all', 'each', ...SPLITS]).default('all'),
+      split: z.enum(EXPORT_SPLITS).default('all'),
       out: FilePath,
       /** Replace existing files (otherwise an existing file is refused with code file_exists). */
       replace: z.boolean().default(false),
@@ -225,4 +227,76 @@ export const datasetsOps = {
   ),
   /** The lines an import skipped, with their reasons. */
   'datasets.rejects': op<RejectedRecord[]>()(z.strictObject({ runId: z.number().int().positive(), limit: z.number().int().min(1).max(100_000).default(1000) })),
+};
+
+/** A committed version a curation run works on. */
+const RunTarget = {
+  name: z.string().min(1),
+  datasetId: z.number().int().positive(),
+  versionId: z.number().int().positive(),
+  versionNumber: z.number().int().positive(),
+};
+
+const ImportMapping = z.strictObject({ prompt: z.string(), response: z.string().optional(), system: z.string().optional() });
+
+/** The runs this room starts (see docs/runs.md). */
+export const datasetsJobs = {
+  /** A file into a new dataset, or the next version of one (`append`); items are batches of lines. */
+  'datasets.import': job({
+    config: z
+      .strictObject({
+        file: z.string().min(1),
+        name: z.string().min(1),
+        /** Add to the existing dataset `name` as its next version. */
+        append: z.boolean().default(false),
+        spec: z.strictObject({ container: z.enum(IMPORT_CONTAINERS), record: z.enum(JSON_FORMATS).optional(), mapping: ImportMapping.optional() }).optional(),
+        /** Runs made before other containers existed: a JSONL record format. */
+        format: z.enum(JSON_FORMATS).optional(),
+      })
+      .transform(({ file, name, append, spec, format }) => ({
+        file,
+        name,
+        append,
+        spec: spec ?? { container: 'jsonl' as const, record: format ?? 'openai' },
+      })),
+    metrics: { examples: 'examples', rejected: 'lines' },
+  }),
+  /** A version as JSONL or Parquet in a training format, with a manifest beside it. */
+  'datasets.export': job({
+    config: z.strictObject({
+      name: z.string().min(1),
+      version: z.number().int().positive(),
+      versionId: z.number().int().positive(),
+      format: z.enum(EXPORT_FORMATS),
+      container: z.enum(['jsonl', 'parquet']).default('jsonl'),
+      split: z.enum(EXPORT_SPLITS).default('all'),
+      out: z.string().min(1),
+      /** The user asked to replace existing files (`--force`, confirmed in the UI). */
+      replace: z.boolean().default(false),
+    }),
+    metrics: { examples: 'examples', bytes: 'bytes', examples_skipped: 'examples' },
+  }),
+  /** Exact or near-duplicate clusters of a version, stored for review; optionally resolved and committed. */
+  'datasets.dedupe': job({
+    config: z.strictObject({
+      ...RunTarget,
+      /** Jaccard similarity for near-duplicates (MinHash + LSH); absent: exact duplicates of the normalized text. */
+      near: z.number().min(0.5).max(1).optional(),
+      /** Delete all but one example per cluster in the working copy (otherwise clusters are only stored for review). */
+      apply: z.boolean(),
+      /** Commit the working copy with this message afterwards (the CLI's one-shot dedupe). */
+      commitMessage: z.string().optional(),
+    }),
+    metrics: { clusters: 'clusters', duplicates: 'examples', removed: 'examples' },
+  }),
+  /** Quality checks and PII: findings flag examples of the working copy; `redact` also replaces the PII. */
+  'datasets.scan': job({
+    config: z.strictObject({ ...RunTarget, quality: z.boolean(), pii: z.enum(['off', 'flag', 'redact']) }),
+    metrics: { 'quality:*': 'matches', 'pii:*': 'matches', examples_flagged: 'examples', examples_redacted: 'examples' },
+  }),
+  /** Every example's length with a model's tokenizer, cached per example and tokenizer. */
+  'datasets.countTokens': job({
+    config: z.strictObject({ ...RunTarget, modelId: z.number().int().positive(), modelPath: z.string().min(1), modelName: z.string() }),
+    metrics: { examples_counted: 'examples', mean_tokens: 'tokens' },
+  }),
 };

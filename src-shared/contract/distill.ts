@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { event, op } from './define.js';
+import { event, job, op } from './define.js';
 import { SecretName } from './secrets.js';
 import {
   DistillFilters,
@@ -118,4 +118,47 @@ export const distillOps = {
 export const distillEvents = {
   /** The answers being generated, with their text so far (a few times a second per run). */
   'distill.stream': event<DistillStreamEvent>(),
+};
+
+/** A teacher as a run's config holds it: the library model's file, or the server and where its key is. */
+const TeacherConfig = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('local'), modelId: z.number().int().positive(), path: z.string(), name: z.string() }),
+  z.strictObject({
+    kind: z.literal('http'),
+    baseUrl: z.string(),
+    model: z.string(),
+    name: z.string(),
+    /** Where the key is (an environment variable's or a saved secret's name), never the key. */
+    apiKeyEnv: z.string().optional(),
+    apiKeySecret: z.string().optional(),
+    timeoutMs: z.number().int().positive(),
+    maxRetries: z.number().int().min(0),
+  }),
+]);
+export type TeacherConfig = z.infer<typeof TeacherConfig>;
+
+/** The runs this room starts (see docs/runs.md). */
+export const distillJobs = {
+  /** A teacher answers every prompt of a version's split (× samples); one item per answer; the kept ones become a dataset. */
+  'distill.generate': job({
+    config: z.strictObject({
+      dataset: z.string(),
+      versionId: z.number().int().positive(),
+      versionNumber: z.number().int().positive(),
+      split: z.enum(['train', 'validation', 'test', 'all']),
+      teacher: TeacherConfig,
+      template: DistillTemplate,
+      generation: DistillGeneration,
+      filters: DistillFilters,
+      parallel: z.number().int().min(1).max(64),
+      outName: z.string(),
+      limit: z.number().int().positive().optional(),
+      jsonSchema: z.record(z.string(), z.unknown()).optional(),
+      logprobs: z.number().int().min(1).max(20).optional(),
+      judge: z.strictObject({ teacher: TeacherConfig, rubric: z.string(), threshold: z.number(), maxTokens: z.number().int().positive() }).optional(),
+      /** Runs made before the quality gate existed get its default. */
+      maxRejectRate: MaxRejectRate,
+    }),
+    metrics: { tokens_per_second: 'tokens/s', answers: 'answers', rejected: 'answers' },
+  }),
 };

@@ -18,6 +18,7 @@ export * from './datasets.js';
 export * from './distill.js';
 export * from './secrets.js';
 export * from './adapters.js';
+export * from './jobs.js';
 
 /** Every operation the UI, the CLI and the tests can ask for. */
 export const contract = {

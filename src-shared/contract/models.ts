@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { op, event } from './define.js';
+import { op, event, job } from './define.js';
 import { ModelRole, type BenchmarkRecord, type ModelEntry, type ModelInspection } from '../domain/models.js';
 import { FilePath } from '../domain/paths.js';
 
@@ -47,4 +47,32 @@ export const modelsOps = {
 export const modelsEvents = {
   /** The library changed (added, removed, updated): refetch. */
   'models.changed': event<{ id: number | null }>(),
+};
+
+/** The runs this room starts (see docs/runs.md). */
+export const modelsJobs = {
+  /** Adds every GGUF file below a folder; one item per file. */
+  'models.scan': job({
+    config: z.strictObject({ folder: z.string().min(1), recursive: z.boolean() }),
+    metrics: { models_added: 'models', files_refused: 'files' },
+    item: z.strictObject({ outcome: z.string() }),
+  }),
+  /** Prompt and generation speed of a model; one item per repetition (`prompt_tps` and `generate_tps` by repetition). */
+  'models.benchmark': job({
+    config: z.strictObject({
+      id: ModelId,
+      promptTokens: z.number().int().positive(),
+      generateTokens: z.number().int().positive(),
+      repetitions: z.number().int().positive(),
+      threads: z.number().int().positive().nullable(),
+    }),
+    metrics: {
+      prompt_tps: 'tokens/s',
+      generate_tps: 'tokens/s',
+      load_ms: 'ms',
+      prompt_tps_mean: 'tokens/s',
+      generate_tps_mean: 'tokens/s',
+      threads: 'threads',
+    },
+  }),
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { op, event } from './define.js';
 import { RUN_STATUSES, type RunDetail, type RunLog, type RunSummary } from '../domain/runs.js';
+import { JOB_KINDS } from './jobs.js';
 
 const RunId = z.number().int().positive();
 
@@ -8,7 +9,7 @@ export const runsOps = {
   'runs.list': op<RunSummary[]>()(
     z.strictObject({
       status: z.enum(RUN_STATUSES).optional(),
-      kind: z.string().max(100).optional(),
+      kind: z.enum(JOB_KINDS).optional(),
       limit: z.number().int().min(1).max(1000).default(200),
     }),
   ),

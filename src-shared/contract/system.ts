@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { op, event } from './define.js';
+import { op, event, job } from './define.js';
 
 export interface EngineInfo {
   /** 'cpu', 'cuda', 'vulkan' or 'metal': what node-llama-cpp picked. null until the engine was started. */
@@ -37,4 +37,9 @@ export const systemOps = {
 
 export const systemEvents = {
   'settings.changed': event<Settings>(),
+};
+
+export const systemJobs = {
+  /** The sample workspace of a new data folder: the demo model written and added to the library. */
+  'system.sample': job({ config: z.strictObject({ folder: z.string().min(1), vocabFile: z.string().min(1) }) }),
 };

@@ -60,6 +60,9 @@ export const CompareGeneration = Sampling.extend({
 });
 export type CompareGeneration = z.infer<typeof CompareGeneration>;
 
+/** Below this many chunks a perplexity is too rough to compare (llama-perplexity's figures settle over tens of chunks). */
+export const MIN_MEANINGFUL_CHUNKS = 10;
+
 export interface PerplexityResult {
   ppl: number;
   /** ± as llama.cpp's perplexity tool prints it. */

@@ -1,3 +1,5 @@
+import type { JobConfig, JobKindName } from '../contract/jobs.js';
+
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** Statuses a run can still leave by itself. */
@@ -12,7 +14,7 @@ export interface RunProgress {
 
 export interface RunSummary {
   id: number;
-  kind: string;
+  kind: JobKindName;
   title: string;
   status: RunStatus;
   progress: RunProgress;
@@ -48,11 +50,16 @@ export interface LineageLink {
   label: string;
 }
 
-export interface RunDetail extends RunSummary {
-  config: unknown;
+interface RunDetailOf<K extends JobKindName> extends RunSummary {
+  kind: K;
+  /** The run's settings, read through its kind's schema; null when the stored config no longer reads (configError says why). */
+  config: JobConfig<K> | null;
+  configError?: string;
   logs: RunLog[];
   metrics: RunMetric[];
   lineage: LineageLink[];
   /** Items committed so far (durable per-item progress). */
   itemsDone: number;
 }
+/** A run with everything it recorded; `kind` tells its config's shape (`if (run.kind === 'adapters.sweep') run.config…`). */
+export type RunDetail = { [K in JobKindName]: RunDetailOf<K> }[JobKindName];

@@ -69,7 +69,7 @@ describe('how the CLI starts', () => {
   it('runs the built CLI (no notice), and the TypeScript sources when asked; datasets import works from both', () => {
     const built = path.join(REPO, 'out', 'cli');
     expect(fs.existsSync(path.join(built, 'cli.js'))).toBe(true);
-    // import-job.ts starts its reading and indexing threads from import-worker.js beside its own (bundled) file
+    // datasets/jobs/import.ts starts its reading and indexing threads from import-worker.js beside its own (bundled) file
     expect(fs.existsSync(path.join(built, 'import-worker.js'))).toBe(true);
     // and the import's detection reads the file on the preview's thread (with its time limit), from preview-worker.js
     expect(fs.existsSync(path.join(built, 'preview-worker.js'))).toBe(true);

@@ -58,7 +58,7 @@ describe('distillery distill and runs, from a terminal', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const run = JSON.parse(r.stdout) as { kind: string; status: string; metrics: { name: string; value: number }[] };
-    expect(run).toMatchObject({ kind: 'distill', status: 'succeeded' });
+    expect(run).toMatchObject({ kind: 'distill.generate', status: 'succeeded' });
     expect(run.metrics.find((m) => m.name === 'answers')?.value).toBe(3);
     const shown = JSON.parse(distillery('datasets', 'show', 'trial', '--json', '--data-dir', dir).stdout) as { version: { exampleCount: number } };
     expect(shown.version.exampleCount).toBe(3);
@@ -156,7 +156,7 @@ describe('distillery distill and runs, from a terminal', () => {
     expect(cut.stderr).toMatch(
       /^distillery: run \d+ failed: all 3 answers hit max tokens 3; raise it or untick 'reject truncated' \(CLI: --keep-truncated\)\n$/,
     );
-    expect(JSON.parse(cut.stdout)).toMatchObject({ kind: 'distill', status: 'failed' });
+    expect(JSON.parse(cut.stdout)).toMatchObject({ kind: 'distill.generate', status: 'failed' });
     const rate = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--max-reject-rate', '2', '--out-name', 'y', '--data-dir', dir);
     expect(rate.code).toBe(1);
     expect(rate.stderr).toMatch(/maxRejectRate/);

@@ -266,7 +266,7 @@ describe('a distilled answer that calls tools, as stored and read back', () => {
   it('becomes an assistant message with tool_calls: the text besides the calls as content, server ids kept, call_<n> after the earlier calls otherwise', () => {
     const db = openDatabase(path.join(tempDir(), 'distillery.db'));
     try {
-      const insertRun = db.prepare(`INSERT INTO runs (kind, title, config, status, created_at) VALUES ('distill', 't', '{}', 'running', ?)`);
+      const insertRun = db.prepare(`INSERT INTO runs (kind, title, config, status, created_at) VALUES ('distill.generate', 't', '{}', 'running', ?)`);
       const runId = Number(insertRun.run(new Date().toISOString()).lastInsertRowid);
       const store = new DistillStore(db);
       const base = { prompt: earlier, output: earlier, finishReason: 'stop', promptTokens: null, completionTokens: null, ms: 1, rejected: null };

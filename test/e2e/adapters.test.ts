@@ -273,7 +273,7 @@ describe('adapters in Chromium', () => {
     const started = ppl.getByTestId('started-run');
     await started.locator('.badge-succeeded').waitFor({ timeout: 60_000 });
     await expect(started.innerText()).resolves.toMatch(/Perplexity \d+\.\d{4} ± \d+\.\d{4}/);
-    await page.getByTestId('runs-perplexity').locator('tbody tr').first().waitFor();
+    await page.getByTestId('runs-adapters.perplexity').locator('tbody tr').first().waitFor();
     await screenshot(page, 'adapters-perplexity');
     await started.getByRole('link', { name: /^run #\d+: Perplexity of student \+ lora-a×0\.5 on support\.txt \(ctx 128\)$/ }).click();
     await page.waitForURL(/#\/runs\/\d+$/);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/server.js';
-import type { FromWorker } from '../../src-main/core/datasets/import-worker.js';
+import type { FromWorker } from '../../src-main/core/datasets/jobs/import-worker.js';
 
 // The desktop app loads the import's reading thread from the main bundle's folder; Electron cannot run here, but the
 // bundled file is plain ESM over Node's APIs: run it as the app would, on a real file.

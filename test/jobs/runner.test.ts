@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { JobKind } from '../../src-main/core/jobs/types.js';
+import type { ExternalJob } from '../../src-main/core/jobs/runner.js';
+import { job } from '../../src-shared/contract/define.js';
+import type { JobKindName } from '../../src-shared/contract/index.js';
 import type { App } from '../../src-main/core/app.js';
 import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../helpers/workspace.js';
 
@@ -11,9 +13,7 @@ const ItemsConfig = z.strictObject({ count: z.number().int(), delayMs: z.number(
 type ItemsConfig = z.infer<typeof ItemsConfig>;
 
 /** A job that writes one row per item into `test_out`, committing each item with its row. */
-const itemsJob: JobKind<ItemsConfig> = {
-  kind: 'test.items',
-  schema: ItemsConfig,
+const itemsJob: ExternalJob<ItemsConfig> = {
   title: (c) => `${c.count} items`,
   async run(ctx) {
     const done = ctx.doneItems();
@@ -24,7 +24,7 @@ const itemsJob: JobKind<ItemsConfig> = {
       ctx.throwIfCancelled();
       if (i === ctx.config.failAt) throw new Error(`item ${i} is broken`);
       ctx.commitItem(`item-${i}`, (db) => db.prepare(`INSERT INTO test_out (run_id, item) VALUES (?, ?)`).run(ctx.runId, i));
-      ctx.metric('items', i + 1, 'items', i);
+      ctx.metric('items', i + 1, i);
     }
     ctx.lineage('output', 'file', '/tmp/out.jsonl', 'out.jsonl');
   },
@@ -32,8 +32,11 @@ const itemsJob: JobKind<ItemsConfig> = {
 
 function prepare(app: App): void {
   app.db.exec(`CREATE TABLE IF NOT EXISTS test_out (run_id INTEGER, item INTEGER)`);
-  app.runner.register(itemsJob);
+  app.runner.registerExternal('test.items', job({ config: ItemsConfig, metrics: { items: 'items' } }), itemsJob);
 }
+
+/** The test's kinds are outside the contract: submitted under their own names. */
+const testKind = (name: string) => name as JobKindName;
 
 const open: Workspace[] = [];
 function workspace(dir?: string): Workspace {
@@ -53,7 +56,7 @@ describe('job runner', () => {
     const { app, client } = workspace();
     const changes: string[] = [];
     client.on('runs.changed', (r) => changes.push(r.status));
-    const run = app.runner.submit('test.items', { count: 5, delayMs: 1, failAt: null });
+    const run = app.runner.submit(testKind('test.items'), { count: 5, delayMs: 1, failAt: null } as never);
     const end = await app.runner.waitFor(run.id);
     expect(end.status).toBe('succeeded');
     expect(rows(app, run.id)).toEqual([0, 1, 2, 3, 4]);
@@ -69,7 +72,7 @@ describe('job runner', () => {
 
   it('marks a job that throws as failed with its message, keeping the items it committed', async () => {
     const { app, client } = workspace();
-    const run = app.runner.submit('test.items', { count: 5, delayMs: 1, failAt: 3 });
+    const run = app.runner.submit(testKind('test.items'), { count: 5, delayMs: 1, failAt: 3 } as never);
     const end = await app.runner.waitFor(run.id);
     expect(end.status).toBe('failed');
     expect(end.error).toBe('item 3 is broken');
@@ -80,8 +83,8 @@ describe('job runner', () => {
 
   it('cancels a running job promptly and a queued one before it starts', async () => {
     const { app, client } = workspace();
-    const running = app.runner.submit('test.items', { count: 1000, delayMs: 5, failAt: null });
-    const queued = app.runner.submit('test.items', { count: 3, delayMs: 1, failAt: null });
+    const running = app.runner.submit(testKind('test.items'), { count: 1000, delayMs: 5, failAt: null } as never);
+    const queued = app.runner.submit(testKind('test.items'), { count: 3, delayMs: 1, failAt: null } as never);
     await waitUntil(() => rows(app, running.id).length >= 3, 10_000, 'items');
     expect((await client.call('runs.cancel', { id: queued.id })).status).toBe('cancelled');
     await client.call('runs.cancel', { id: running.id });
@@ -94,7 +97,7 @@ describe('job runner', () => {
 
   it('marks a run left running by a dead process as interrupted, and resumes it without duplicates', async () => {
     const first = workspace();
-    const run = first.app.runner.submit('test.items', { count: 40, delayMs: 10, failAt: null });
+    const run = first.app.runner.submit(testKind('test.items'), { count: 40, delayMs: 10, failAt: null } as never);
     await waitUntil(() => rows(first.app, run.id).length >= 5, 10_000, 'items');
     await first.close(); // like a crash: the row stays `running`
     open.splice(open.indexOf(first), 1);
@@ -116,9 +119,7 @@ describe('job runner', () => {
 
   it('never inserts an item twice, even when a job commits the same key again', async () => {
     const { app } = workspace();
-    const twice: JobKind<Record<string, never>> = {
-      kind: 'test.twice',
-      schema: z.strictObject({}),
+    const twice: ExternalJob<Record<string, never>> = {
       title: () => 'twice',
       async run(ctx) {
         const write = () => ctx.db.prepare(`INSERT INTO test_out (run_id, item) VALUES (?, 7)`).run(ctx.runId);
@@ -126,8 +127,8 @@ describe('job runner', () => {
         expect(ctx.commitItem('k', write)).toBe(false);
       },
     };
-    app.runner.register(twice);
-    const run = app.runner.submit('test.twice', {});
+    app.runner.registerExternal('test.twice', job({ config: z.strictObject({}) }), twice);
+    const run = app.runner.submit(testKind('test.twice'), {} as never);
     expect((await app.runner.waitFor(run.id)).status).toBe('succeeded');
     expect(rows(app, run.id)).toEqual([7]);
   });
@@ -136,9 +137,7 @@ describe('job runner', () => {
 describe('temporary files of runs', () => {
   const TempConfig = z.strictObject({ file: z.string(), fail: z.boolean() });
   /** Records a temporary file, writes it, then fails or waits until it is cancelled (or the app shuts down). */
-  const tempJob: JobKind<z.infer<typeof TempConfig>> = {
-    kind: 'test.temp',
-    schema: TempConfig,
+  const tempJob: ExternalJob<z.infer<typeof TempConfig>> = {
     title: () => 'temp',
     async run(ctx) {
       fs.writeFileSync(ctx.tempFile(ctx.config.file), 'partial');
@@ -149,7 +148,7 @@ describe('temporary files of runs', () => {
   };
   function tempWorkspace(dir?: string): Workspace {
     const ws = workspace(dir);
-    ws.app.runner.register(tempJob);
+    ws.app.runner.registerExternal('test.temp', job({ config: TempConfig }), tempJob);
     return ws;
   }
   const recorded = (app: App) => app.db.prepare(`SELECT path FROM run_temp_files`).pluck().all() as string[];
@@ -160,13 +159,13 @@ describe('temporary files of runs', () => {
     fs.writeFileSync(neighbour, 'mine');
     const { app, client } = tempWorkspace();
     const failing = path.join(dir, 'out.gguf.tmp-2');
-    const failed = await app.runner.waitFor(app.runner.submit('test.temp', { file: failing, fail: true }).id);
+    const failed = await app.runner.waitFor(app.runner.submit(testKind('test.temp'), { file: failing, fail: true } as never).id);
     expect(failed.status).toBe('failed');
     expect(fs.existsSync(failing)).toBe(false);
     expect((await client.call('runs.get', { id: failed.id })).logs.map((l) => l.message)).toContain(`Removed the temporary file ${failing}.`);
 
     const cancelling = path.join(dir, 'out.gguf.tmp-3');
-    const run = app.runner.submit('test.temp', { file: cancelling, fail: false });
+    const run = app.runner.submit(testKind('test.temp'), { file: cancelling, fail: false } as never);
     await waitUntil(() => fs.existsSync(cancelling), 20_000, 'the temporary file');
     app.runner.cancel(run.id);
     expect((await app.runner.waitFor(run.id)).status).toBe('cancelled');
@@ -179,7 +178,7 @@ describe('temporary files of runs', () => {
     const dataDir = tempDir();
     const file = path.join(tempDir(), 'merged.gguf.tmp-4');
     const first = tempWorkspace(dataDir);
-    const run = first.app.runner.submit('test.temp', { file, fail: false });
+    const run = first.app.runner.submit(testKind('test.temp'), { file, fail: false } as never);
     await waitUntil(() => fs.existsSync(file), 20_000, 'the temporary file');
     // Files written outside runs (a PEFT conversion during import) are recorded under -pid: a dead process's are
     // leftovers, a living one's are still being written.

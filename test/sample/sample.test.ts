@@ -10,7 +10,7 @@ describe('sample workspace', () => {
     const first = makeWorkspace({ sampleResourcesDir: resources });
     await waitUntil(async () => (await first.client.call('runs.list', {})).length === 2, 20_000, 'the sample runs');
     const runs = await first.client.call('runs.list', {});
-    expect(runs.map((r) => r.kind).sort()).toEqual(['datasets.import', 'sample.prepare']);
+    expect(runs.map((r) => r.kind).sort()).toEqual(['datasets.import', 'system.sample']);
     for (const r of runs) expect((await first.app.runner.waitFor(r.id)).status).toBe('succeeded');
     const [dataset] = await first.client.call('datasets.list', {});
     expect(dataset).toMatchObject({ name: 'sample-support', latest: { number: 1, exampleCount: 24 } });

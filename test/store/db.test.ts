@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { openDatabase, migrate } from '../../src-main/core/store/db.js';
 import { MIGRATIONS } from '../../src-main/core/store/migrations/index.js';
+import { RunsStore } from '../../src-main/core/runs/store.js';
 import { tempDir } from '../helpers/workspace.js';
 
 describe('store', () => {
@@ -53,6 +54,35 @@ describe('store', () => {
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'examples_fts'`).get()).toBeUndefined();
     expect(db.prepare(`SELECT rowid FROM examples_fts WHERE examples_fts MATCH 'printer'`).pluck().all()).toEqual([1]); // rebuilt in search.db
     expect(db.prepare(`SELECT idx, file, run_id FROM dataset_sources`).all()).toEqual([{ idx: 0, file: '/data/faq.jsonl', run_id: 1 }]);
+    db.close();
+  });
+
+  it('renames the older job kinds to room.kind, and their configs read through the new kinds', () => {
+    const file = path.join(tempDir(), 'distillery.db');
+    const old = new Database(file);
+    for (const m of MIGRATIONS.slice(0, 10)) old.exec(m.sql);
+    old.pragma('user_version = 10');
+    const variant = { modelId: 1, modelPath: '/m/a.gguf', modelName: 'a', adapters: [], label: 'a' };
+    const insert = old.prepare(`INSERT INTO runs (id, kind, title, config, status, created_at) VALUES (?, ?, 't', ?, 'succeeded', 'now')`);
+    insert.run(1, 'perplexity', JSON.stringify({ variant, source: { kind: 'file', path: '/t.txt' }, contextSize: 128 }));
+    insert.run(2, 'sample.prepare', JSON.stringify({ folder: '/d/sample', vocabFile: '/r/vocab.gguf' }));
+    insert.run(3, 'distill', '{"dataset":"faq"}'); // a config this version no longer reads
+    insert.run(4, 'adapters.merge', JSON.stringify({ variant, out: '/m/b.gguf', type: 'f16' }));
+    old.close();
+    const db = openDatabase(file);
+    const runs = new RunsStore(db);
+    expect(runs.list({ limit: 10 }).map((r) => [r.id, r.kind])).toEqual([
+      [4, 'adapters.merge'],
+      [3, 'distill.generate'],
+      [2, 'system.sample'],
+      [1, 'adapters.perplexity'],
+    ]);
+    expect(runs.config(1, 'adapters.perplexity')).toMatchObject({ contextSize: 128, source: { kind: 'file' } });
+    expect(runs.config(4, 'adapters.merge').replace).toBe(false); // a default added since, filled when read
+    expect(() => runs.config(2, 'adapters.merge')).toThrow('run 2 is not a run of kind adapters.merge (it is system.sample)');
+    const unreadable = runs.detail(3);
+    expect(unreadable.config).toBeNull();
+    expect(unreadable.configError).toMatch(/^its stored settings do not read as a distill\.generate config: /);
     db.close();
   });
 

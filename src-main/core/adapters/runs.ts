@@ -6,7 +6,8 @@ import type { JobRunner } from '../jobs/runner.js';
 import type { ModelsService } from '../models/service.js';
 import type { DatasetsService } from '../datasets/service.js';
 import type { AdaptersService } from './service.js';
-import { variantLabel, type SourceConfig, type VariantConfig } from './jobs.js';
+import { variantLabel } from './jobs/variants.js';
+import type { SourceConfig, VariantConfig } from '../../../src-shared/contract/adapters.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { CompareResults, SweepPoint, TextSource, Variant } from '../../../src-shared/domain/adapters.js';
 import { AppError } from '../../../src-shared/errors.js';
@@ -49,7 +50,7 @@ export class AdapterRuns {
       contextSize: input.contextSize,
       ...(input.maxChunks ? { maxChunks: input.maxChunks } : {}),
     };
-    return { runId: this.runner.submit('perplexity', config).id };
+    return { runId: this.runner.submit('adapters.perplexity', config).id };
   }
 
   sweep(input: OpParsed<'adapters.sweep'>): { runId: number } {
@@ -67,9 +68,7 @@ export class AdapterRuns {
   }
 
   sweepPoints(runId: number): SweepPoint[] {
-    this.runOfKind(runId, 'adapters.sweep');
-    const rows = this.db.prepare(`SELECT result FROM run_items WHERE run_id = ? AND item_key LIKE 'scale-%'`).pluck().all(runId) as string[];
-    return rows.map((r) => JSON.parse(r) as SweepPoint).sort((a, b) => a.scale - b.scale);
+    return this.runner.itemResults(runId, 'adapters.sweep').sort((a, b) => a.scale - b.scale);
   }
 
   compare(input: OpParsed<'adapters.compare'>): { runId: number } {
@@ -92,7 +91,7 @@ export class AdapterRuns {
   }
 
   compareResults(runId: number): CompareResults {
-    const c = this.runOfKind(runId, 'adapters.compare') as { variants: { label: string }[]; prompts: string[] };
+    const c = this.runner.config(runId, 'adapters.compare');
     const answers = this.db.prepare(`SELECT prompt, variant, text, tokens, tps, ms FROM compare_answers WHERE run_id = ?`).all(runId) as {
       prompt: number;
       variant: number;
@@ -120,7 +119,7 @@ export class AdapterRuns {
   }
 
   vote(runId: number, prompt: number, winner: number | null): number[] {
-    const c = this.runOfKind(runId, 'adapters.compare') as { variants: unknown[]; prompts: string[] };
+    const c = this.runner.config(runId, 'adapters.compare');
     if (prompt >= c.prompts.length) throw new AppError('invalid_input', `run ${runId} has ${c.prompts.length} prompts`, 'prompt');
     if (winner !== null && winner >= c.variants.length) throw new AppError('invalid_input', `run ${runId} has ${c.variants.length} variants`, 'winner');
     if (winner === null) this.db.prepare(`DELETE FROM compare_votes WHERE run_id = ? AND prompt = ?`).run(runId, prompt);
@@ -133,11 +132,5 @@ export class AdapterRuns {
     if (!out.toLowerCase().endsWith('.gguf')) throw new AppError('invalid_input', `${out}: the merged model's file name must end in .gguf`, 'out');
     const variant = this.variant({ modelId: input.modelId, adapters: input.adapters });
     return { runId: this.runner.submit('adapters.merge', { variant, out, type: input.type, replace: input.replace }).id };
-  }
-
-  private runOfKind(runId: number, kind: string): unknown {
-    const raw = this.db.prepare(`SELECT config FROM runs WHERE id = ? AND kind = ?`).pluck().get(runId, kind) as string | undefined;
-    if (!raw) throw new AppError('not_found', `run ${runId} is not a ${kind} run`);
-    return JSON.parse(raw);
   }
 }

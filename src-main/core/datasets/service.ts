@@ -1,17 +1,19 @@
+// Over 400 lines for a reason: the datasets room's one door, for its own operations and for the other rooms (the
+// methods at the end), so that their services need not reach into its stores.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../store/db.js';
+import { nowIso, type Db } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { DatasetsStore, toExampleRow } from './store.js';
 import { DraftStore } from './draft.js';
 import { diffVersions } from './diff.js';
 import { assignSplits } from './curation/splits.js';
-import { resolveClusters } from './curation-jobs.js';
+import { resolveClusters } from './curation/resolve.js';
 import { previewOffThread } from './preview-thread.js';
 import type { ImportHow } from './preview.js';
-import { readLines } from './line-reader.js';
-import type { ExportFormat } from './denormalize.js';
-import { exportTargets, manifestFile, type ExportSplit } from './export-job.js';
+import { readLines } from './formats/line-reader.js';
+import type { ExportFormat, ExportSplit } from '../../../src-shared/domain/datasets.js';
+import { exportTargets, manifestFile } from './jobs/export.js';
 import { checkOutputPath } from '../files/output-path.js';
 import { withFileErrors } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
@@ -38,15 +40,11 @@ import type {
 } from '../../../src-shared/domain/datasets.js';
 import { referenceOf } from '../../../src-shared/domain/datasets.js';
 
-/**
- * Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs.
- * Over 400 lines for a reason: it is the room's one door, for its own operations and for the other rooms (the methods
- * at the end) so that their services need not reach into its stores.
- */
 /** Files up to this size are read whole before an import starts, so one with no valid record is refused at once. */
 const PRECHECK_BYTES = 1 << 20;
 const PRECHECK_RECORDS = 5000;
 
+/** Datasets: import and export (runs), browse and search, curation of a working copy, splits, versions and diffs. */
 export class DatasetsService {
   readonly store: DatasetsStore;
 
@@ -393,9 +391,44 @@ export class DatasetsService {
     return tools ? (JSON.parse(tools) as ToolDefinition[]) : null;
   }
 
+  /** The tool definitions of the examples at these positions of a version that have any. */
+  toolsOf(versionId: number, positions: number[]): Map<number, ToolDefinition[]> {
+    const rows = this.store.rowsAt(versionId, positions);
+    return new Map(rows.flatMap((r) => (r.tools ? [[r.position, JSON.parse(r.tools) as ToolDefinition[]] as const] : [])));
+  }
+
+  /** How many examples a version has in one split ('all': every one). */
+  countIn(versionId: number, split: Split | 'all'): number {
+    return split === 'all' ? this.store.versionSize(versionId) : this.store.splitCounts(versionId)[split];
+  }
+
+  /**
+   * A new dataset `name` (its version 1) made by run `runId` from `examples`, written in one transaction with the
+   * caller's own writes (`alongside`, given each example's position in the new version). Returns the version number.
+   */
+  createFromRun(name: string, message: string, runId: number, examples: NormalizedExample[], alongside: (positions: number[]) => void): number {
+    return this.db.transaction(() => {
+      const target = this.store.createImporting(name, message, runId, nowIso(), `run ${runId}`);
+      this.store.insertBatch(
+        target,
+        runId,
+        examples.map((example, i) => ({ line: i + 1, example })),
+      );
+      if (examples.length) this.store.indexLines(target, runId, 1, examples.length);
+      alongside(examples.map((_, i) => target.base + i + 1));
+      this.store.finishImport(target);
+      return 1;
+    })();
+  }
+
   /** The first examples of a version, in order, from one split ('all': any). */
   firstExamples(versionId: number, limit: number, split: Split | 'all'): ExampleRow[] {
-    return this.store.pageAfter(versionId, Number.MIN_SAFE_INTEGER, limit, split === 'all' ? undefined : split).map(toExampleRow);
+    return this.examplesAfter(versionId, Number.MIN_SAFE_INTEGER, limit, split);
+  }
+
+  /** The next `limit` examples of a version after `position`, in order, from one split ('all': any): a page of a walk. */
+  examplesAfter(versionId: number, position: number, limit: number, split: Split | 'all'): ExampleRow[] {
+    return this.store.pageAfter(versionId, position, limit, split === 'all' ? undefined : split).map(toExampleRow);
   }
 
   /** Adds examples to a dataset's working copy as one undoable operation; their positions there. */

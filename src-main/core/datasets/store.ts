@@ -1,3 +1,6 @@
+// Over 400 lines for a reason: this is the only place that knows the datasets tables' columns (datasets, versions,
+// examples, import batches, duplicate clusters, token counts). They change together in each migration; split by
+// table, one schema's SQL would be spread over files that must all be edited at once.
 import type Database from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import type {

@@ -1,3 +1,6 @@
+// Over 400 lines for a reason: one client of one protocol. Building the request, reading a whole or streamed answer
+// (server-sent events, tool-call fragments put back together), the retries with their backoff and Retry-After, and
+// the errors naming the URL but never the key all act on the same attempt's state; split apart, each would need it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
 import { toolCallText, type ChatMessage, type ToolCall, type ToolDefinition } from '../../../src-shared/domain/datasets.js';

@@ -5,7 +5,7 @@ import type { DatasetsService } from '../datasets/service.js';
 import type { ModelsService } from '../models/service.js';
 import type { DistillStore } from './store.js';
 import { checkFilters, checkTemplate, compileSchema } from './prompt.js';
-import type { DistillConfig } from './job.js';
+import type { TeacherConfig } from '../../../src-shared/contract/distill.js';
 import type { SecretsStore } from '../secrets/store.js';
 import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { DistillAnswersPage, DistillEstimate } from '../../../src-shared/domain/distill.js';
@@ -32,7 +32,7 @@ export class DistillService {
   ) {}
 
   /** A teacher (or judge) as a run's config holds it: resolved, with where its API key is, never the key. */
-  private teacherConfig(t: OpParsed<'distill.start'>['teacher'], field: string): DistillConfig['teacher'] {
+  private teacherConfig(t: OpParsed<'distill.start'>['teacher'], field: string): TeacherConfig {
     if ('modelId' in t) return { kind: 'local', modelId: t.modelId, ...this.models.resolveForEngine(t.modelId) };
     if (t.apiKeyEnv && !process.env[t.apiKeyEnv]) {
       throw new AppError('invalid_input', `the environment variable ${t.apiKeyEnv} (the API key) is not set in the app's environment`, `${field}.apiKeyEnv`);
@@ -73,7 +73,7 @@ export class DistillService {
         }
       : undefined;
     const parallel = input.parallel ?? ('modelId' in t ? defaultParallel(this.gpu()) : 8);
-    const run = this.runner.submit('distill', {
+    const run = this.runner.submit('distill.generate', {
       dataset: input.dataset,
       versionId: version.id,
       versionNumber: version.number,
@@ -151,10 +151,8 @@ export class DistillService {
     return { label, outName: config.outName, removedFromWorkingCopy: written };
   }
 
-  private runConfig(runId: number): { outName: string; versionId: number } {
-    const raw = this.db.prepare(`SELECT config FROM runs WHERE id = ? AND kind = 'distill'`).pluck().get(runId) as string | undefined;
-    if (!raw) throw new AppError('not_found', `run ${runId} is not a distillation`);
-    return JSON.parse(raw) as { outName: string; versionId: number };
+  private runConfig(runId: number) {
+    return this.runner.config(runId, 'distill.generate');
   }
 
   logprobs(runId: number, position: number, sample: number) {

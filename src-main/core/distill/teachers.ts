@@ -1,3 +1,4 @@
+import type { TeacherConfig } from '../../../src-shared/contract/distill.js';
 import type { LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import type { LlmEngine } from '../llm/engine.js';
 import type { SecretsStore } from '../secrets/store.js';
@@ -8,19 +9,7 @@ import type { DistillGeneration } from '../../../src-shared/domain/distill.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 /** A model that answers chat prompts, as a run's config names it: a library model or an OpenAI-compatible server. */
-export type TeacherSpec =
-  | { kind: 'local'; modelId: number; path: string; name: string }
-  | {
-      kind: 'http';
-      baseUrl: string;
-      model: string;
-      name: string;
-      /** Where the key is: an environment variable's name or a saved secret's name. Never the key. */
-      apiKeyEnv?: string | undefined;
-      apiKeySecret?: string | undefined;
-      timeoutMs: number;
-      maxRetries: number;
-    };
+export type TeacherSpec = TeacherConfig;
 
 export interface AnswerOptions {
   generation: DistillGeneration;

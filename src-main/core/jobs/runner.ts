@@ -7,8 +7,30 @@ import { TempFiles } from './temp-files.js';
 import { fileError, isFileSystemError } from '../files/errors.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type { LineageLink, RunSummary } from '../../../src-shared/domain/runs.js';
+import {
+  isJobKind,
+  jobDef,
+  metricUnit,
+  type AnyJob,
+  type JobConfig,
+  type JobConfigInput,
+  type JobItem,
+  type JobKindName,
+} from '../../../src-shared/contract/jobs.js';
 
 const PROGRESS_EVERY_MS = 150;
+
+/** A job of a kind outside the contract (see registerExternal): its context is typed by its own config. */
+export interface ExternalJob<C> {
+  title(config: C): string;
+  run(
+    ctx: Omit<JobContext, 'config' | 'metric' | 'commitItem'> & {
+      config: C;
+      metric(name: string, value: number, step?: number | null): void;
+      commitItem(key: string, write?: (db: Db) => void, result?: unknown): boolean;
+    },
+  ): Promise<void>;
+}
 
 interface Active {
   controller: AbortController;
@@ -22,9 +44,12 @@ interface Active {
  * committed before (see JobContext.commitItem).
  */
 export class JobRunner {
-  private readonly kinds = new Map<string, JobKind<unknown>>();
+  private readonly kinds = new Map<JobKindName, JobKind<JobKindName>>();
+  /** Declarations of kinds outside the contract (tests register their own); the contract's are looked up there. */
+  private readonly extra = new Map<string, AnyJob>();
   private readonly active = new Map<number, Active>();
-  private readonly store: RunsStore;
+  /** The runs table, read through the kinds' declarations (the runs room reads it here too). */
+  readonly store: RunsStore;
   private readonly temps: TempFiles;
   private closed = false;
   /** Until start(), submitted runs wait queued (a process that does not own the data folder never runs jobs). */
@@ -35,13 +60,39 @@ export class JobRunner {
     private readonly emit: Emit,
     private readonly concurrency = 1,
   ) {
-    this.store = new RunsStore(db);
+    this.store = new RunsStore(db, (kind) => this.declaration(kind));
     this.temps = new TempFiles(db);
   }
 
-  register<C>(kind: JobKind<C>): void {
-    if (this.kinds.has(kind.kind)) throw new Error(`job kind ${kind.kind} registered twice`);
-    this.kinds.set(kind.kind, kind as JobKind<unknown>);
+  /** Adds how a kind of the contract runs. */
+  register<K extends JobKindName>(kind: JobKind<K>): void {
+    if (!isJobKind(kind.kind)) throw new Error(`job kind ${kind.kind} is not declared in src-shared/contract`);
+    this.add(kind.kind, kind);
+  }
+
+  /**
+   * A kind outside the contract, with its declaration: for the runner's own tests, whose jobs the app does not have.
+   * Its runs are submitted as `kind as JobKindName`.
+   */
+  registerExternal<C>(kind: string, declaration: AnyJob, job: ExternalJob<C>): void {
+    if (isJobKind(kind)) throw new Error(`job kind ${kind} is declared in src-shared/contract: register it`);
+    this.extra.set(kind, declaration);
+    this.add(kind, { kind, ...job });
+  }
+
+  private add(name: string, kind: object): void {
+    if (this.kinds.has(name as JobKindName)) throw new Error(`job kind ${name} registered twice`);
+    this.kinds.set(name as JobKindName, kind as JobKind<JobKindName>);
+  }
+
+  private declaration(kind: string): AnyJob | undefined {
+    return isJobKind(kind) ? jobDef(kind) : this.extra.get(kind);
+  }
+
+  private declared(kind: JobKindName): AnyJob {
+    const d = this.declaration(kind);
+    if (!d) throw new AppError('not_found', `no job kind named ${kind}`);
+    return d;
   }
 
   /** Marks runs left `running` by a previous process as interrupted, then starts queued ones. */
@@ -61,9 +112,9 @@ export class JobRunner {
   }
 
   /** Queues a run; `title` overrides the kind's default (which sees only the config, not e.g. a model's name). */
-  submit<C>(kindName: string, config: C, inputs: Omit<LineageLink, 'direction'>[] = [], title?: string): RunSummary {
+  submit<K extends JobKindName>(kindName: K, config: JobConfigInput<K>, inputs: Omit<LineageLink, 'direction'>[] = [], title?: string): RunSummary {
     const kind = this.kindOf(kindName);
-    const parsed = kind.schema.parse(config);
+    const parsed = this.declared(kindName).config.parse(config) as JobConfig<K>;
     const id = this.db.transaction(() => {
       const runId = this.store.insert(kindName, title ?? kind.title(parsed), parsed, nowIso());
       for (const link of inputs) this.store.addLineage(runId, { ...link, direction: 'input' });
@@ -73,6 +124,16 @@ export class JobRunner {
     this.emit('runs.changed', summary);
     this.schedule();
     return summary;
+  }
+
+  /** The config of run `id`, which must be of `kind` (else not_found), read through the kind's schema. */
+  config<K extends JobKindName>(id: number, kind: K): JobConfig<K> {
+    return this.store.config(id, kind);
+  }
+
+  /** The results held by the committed items of run `id` (of `kind`), read through the kind's item schema. */
+  itemResults<K extends JobKindName>(id: number, kind: K): NonNullable<JobItem<K>>[] {
+    return this.store.itemResults(id, kind);
   }
 
   cancel(id: number): RunSummary {
@@ -133,10 +194,9 @@ export class JobRunner {
 
   private pollCancels(): void {
     if (this.active.size === 0) return;
-    const asked = this.db.prepare(`SELECT id FROM runs WHERE cancel_requested = 1 AND status = 'running'`).pluck().all() as number[];
-    for (const id of asked) {
+    for (const id of this.store.cancelRequested()) {
       if (!this.active.has(id)) continue;
-      this.db.prepare(`UPDATE runs SET cancel_requested = 0 WHERE id = ?`).run(id);
+      this.store.setCancelRequested(id, false);
       this.cancel(id);
     }
   }
@@ -148,17 +208,17 @@ export class JobRunner {
   requestCancel(id: number): RunSummary {
     const run = this.store.summary(id);
     if (run.status === 'running' && !this.active.has(id)) {
-      this.db.prepare(`UPDATE runs SET cancel_requested = 1 WHERE id = ?`).run(id);
+      this.store.setCancelRequested(id, true);
       this.store.appendLog(id, 'info', 'Cancel asked from another process.');
       return this.store.summary(id);
     }
     return this.cancel(id);
   }
 
-  private kindOf(name: string): JobKind<unknown> {
+  private kindOf<K extends JobKindName>(name: K): JobKind<K> {
     const kind = this.kinds.get(name);
     if (!kind) throw new AppError('not_found', `no job kind named ${name}`);
-    return kind;
+    return kind as unknown as JobKind<K>;
   }
 
   private schedule(): void {
@@ -185,10 +245,9 @@ export class JobRunner {
     const kind = this.kindOf(row.kind);
     this.store.markRunning(id, nowIso());
     this.emit('runs.changed', this.store.summary(id));
-    const ctx = this.context(id, row.config, controller.signal, () => this.active.get(id)?.byUser ?? false);
     try {
-      const config = kind.schema.parse(row.config);
-      await kind.run({ ...ctx, config });
+      const config = this.declared(row.kind).config.parse(row.config);
+      await kind.run(this.context(id, row.kind, config, controller.signal, () => this.active.get(id)?.byUser ?? false));
       controller.signal.throwIfAborted();
       this.store.finish(id, 'succeeded', null, nowIso());
       this.store.appendLog(id, 'info', 'Succeeded.');
@@ -219,12 +278,13 @@ export class JobRunner {
     }
   }
 
-  private context(id: number, config: unknown, signal: AbortSignal, byUser: () => boolean): JobContext<unknown> {
+  private context(id: number, kind: JobKindName, config: unknown, signal: AbortSignal, byUser: () => boolean): JobContext {
     const { store, emit, db, temps } = this;
+    const declared = this.declared(kind);
     let lastEmit = 0;
     return {
       runId: id,
-      config,
+      config: config as JobContext['config'],
       signal,
       db,
       progress(done, total, message = '') {
@@ -239,7 +299,9 @@ export class JobRunner {
         const log = store.appendLog(id, level, message);
         emit('runs.log', { runId: id, log });
       },
-      metric(name, value, unit = '', step = null) {
+      metric(name, value, step = null) {
+        const unit = metricUnit(declared, name);
+        if (unit === null) throw new Error(`job kind ${kind} declares no figure ${name} (src-shared/contract)`);
         store.putMetric(id, { name, value, unit, step });
       },
       lineage(direction, kind, ref, label) {

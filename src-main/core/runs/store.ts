@@ -2,10 +2,12 @@ import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type { LineageLink, LogLevel, RunDetail, RunLog, RunMetric, RunStatus, RunSummary } from '../../../src-shared/domain/runs.js';
+import { isJobKind, jobDef, type AnyJob, type JobConfig, type JobItem, type JobKindName } from '../../../src-shared/contract/jobs.js';
 
 interface RunRow {
   id: number;
-  kind: string;
+  /** Every stored kind is one of the contract's (migration 011 renamed the older names). */
+  kind: JobKindName;
   title: string;
   config: string;
   status: RunStatus;
@@ -32,25 +34,46 @@ const toSummary = (r: RunRow): RunSummary => ({
 
 /** SQL for the runs tables; the only place that knows their columns. */
 export class RunsStore {
-  constructor(private readonly db: Db) {}
+  /** `declaration` finds a kind's schemas: the contract's, and kinds a test registers beside them. */
+  constructor(
+    private readonly db: Db,
+    private readonly declaration: (kind: string) => AnyJob | undefined = (kind) => (isJobKind(kind) ? jobDef(kind) : undefined),
+  ) {}
 
-  insert(kind: string, title: string, config: unknown, at: string): number {
+  insert(kind: JobKindName, title: string, config: unknown, at: string): number {
     const info = this.db
       .prepare(`INSERT INTO runs (kind, title, config, status, created_at) VALUES (?, ?, ?, 'queued', ?)`)
       .run(kind, title, JSON.stringify(config), at);
     return Number(info.lastInsertRowid);
   }
 
-  row(id: number): { kind: string; config: unknown } {
+  /** A run's kind and its config as stored (the runner parses it through the kind before each attempt). */
+  row(id: number): { kind: JobKindName; config: unknown } {
     const r = this.rawRow(id);
     return { kind: r.kind, config: JSON.parse(r.config) as unknown };
+  }
+
+  /** The config of run `id`, which must be of `kind`, read through the kind's schema (defaults of later versions filled). */
+  config<K extends JobKindName>(id: number, kind: K): JobConfig<K> {
+    const r = this.rawRow(id);
+    if (r.kind !== kind) throw new AppError('not_found', `run ${id} is not a run of kind ${kind} (it is ${r.kind})`);
+    return jobDef(kind).config.parse(JSON.parse(r.config)) as JobConfig<K>;
+  }
+
+  /** The results the committed items of run `id` (of `kind`) hold, read through the kind's item schema. */
+  itemResults<K extends JobKindName>(id: number, kind: K): NonNullable<JobItem<K>>[] {
+    const r = this.rawRow(id);
+    if (r.kind !== kind) throw new AppError('not_found', `run ${id} is not a run of kind ${kind} (it is ${r.kind})`);
+    const schema = jobDef(kind).item;
+    const rows = this.db.prepare(`SELECT result FROM run_items WHERE run_id = ? AND result IS NOT NULL ORDER BY done_at, item_key`).pluck().all(id) as string[];
+    return rows.map((raw) => schema.parse(JSON.parse(raw)) as NonNullable<JobItem<K>>);
   }
 
   summary(id: number): RunSummary {
     return toSummary(this.rawRow(id));
   }
 
-  list(filter: { status?: RunStatus; kind?: string; limit: number }): RunSummary[] {
+  list(filter: { status?: RunStatus; kind?: JobKindName; limit: number }): RunSummary[] {
     const rows = this.db
       .prepare(
         `SELECT * FROM runs WHERE (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
@@ -67,7 +90,11 @@ export class RunsStore {
     const lineage = this.db
       .prepare(`SELECT direction, kind, ref, label FROM run_lineage WHERE run_id = ? ORDER BY direction, kind, ref`)
       .all(id) as LineageLink[];
-    return { ...toSummary(r), config: JSON.parse(r.config) as unknown, logs, metrics, lineage, itemsDone: this.itemsDone(id) };
+    const parsed = this.declaration(r.kind)?.config.safeParse(JSON.parse(r.config));
+    const config = parsed?.success
+      ? { config: parsed.data }
+      : { config: null, configError: `its stored settings do not read as a ${r.kind} config${parsed ? `: ${parsed.error.issues[0]?.message ?? ''}` : ''}` };
+    return { ...toSummary(r), ...config, logs, metrics, lineage, itemsDone: this.itemsDone(id) } as RunDetail;
   }
 
   nextQueued(exclude: number[]): number | null {
@@ -138,6 +165,15 @@ export class RunsStore {
 
   itemsDone(id: number): number {
     return this.db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(id) as number;
+  }
+
+  /** Runs running here whose cancel was asked from another process (see JobRunner.requestCancel). */
+  cancelRequested(): number[] {
+    return this.db.prepare(`SELECT id FROM runs WHERE cancel_requested = 1 AND status = 'running'`).pluck().all() as number[];
+  }
+
+  setCancelRequested(id: number, asked: boolean): void {
+    this.db.prepare(`UPDATE runs SET cancel_requested = ? WHERE id = ?`).run(asked ? 1 : 0, id);
   }
 
   private rawRow(id: number): RunRow {

@@ -17,7 +17,7 @@ export function CompareRunPage({ runId }: { runId: number }) {
   const c = results.data;
   const refetch = results.refetch;
   const mark = (prompt: number, winner: number | null) => void vote.run({ runId, prompt, winner }).then((t) => t && refetch());
-  const config = r?.config as { generation?: { temperature: number; maxTokens: number; seed: number | null }; mode?: string; source?: string } | undefined;
+  const config = r?.kind === 'adapters.compare' ? r.config : null;
   const ties = c?.prompts.filter((p) => p.winner === -1).length ?? 0;
   const marked = c?.prompts.filter((p) => p.winner !== null).length ?? 0;
   return (

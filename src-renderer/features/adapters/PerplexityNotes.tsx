@@ -1,5 +1,4 @@
-/** Below this many chunks a perplexity is too rough to compare (the same threshold as the runs' warning). */
-export const MIN_MEANINGFUL_CHUNKS = 10;
+import { MIN_MEANINGFUL_CHUNKS } from '../../../src-shared/domain/adapters.js';
 
 /** What a perplexity figure means, in plain words, for the forms. */
 export function PerplexityHelp({ vocabSize }: { vocabSize: number | null }) {

@@ -68,7 +68,7 @@ export function PerplexityPage() {
         {started !== null && <StartedRun runId={started} vocabSize={(id) => lib.models.find((m) => m.id === id)?.summary.vocabSize ?? null} />}
       </div>
       <h2>Perplexity runs</h2>
-      <RunList kind="perplexity" href={(r) => `#/runs/${r.id}`} empty="No perplexity measured yet." />
+      <RunList kind="adapters.perplexity" href={(r) => `#/runs/${r.id}`} empty="No perplexity measured yet." />
     </AdaptersPage>
   );
 }

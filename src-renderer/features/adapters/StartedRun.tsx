@@ -11,7 +11,9 @@ export function StartedRun({ runId, vocabSize }: { runId: number; vocabSize?: (m
   const ppl = r.metrics.find((m) => m.name === 'perplexity' && m.step === null);
   const stderr = r.metrics.find((m) => m.name === 'perplexity_stderr');
   const chunks = r.metrics.find((m) => m.name === 'chunks')?.value ?? null;
-  const config = r.config as { contextSize?: number; variant?: { modelId?: number } };
+  // a perplexity run or a merge: both name their variant
+  const config = r.kind === 'adapters.perplexity' || r.kind === 'adapters.merge' ? r.config : null;
+  const contextSize = r.kind === 'adapters.perplexity' ? (r.config?.contextSize ?? null) : null;
   return (
     <div className="started-run" data-testid="started-run">
       <div className="row">
@@ -31,12 +33,7 @@ export function StartedRun({ runId, vocabSize }: { runId: number; vocabSize?: (m
         </p>
       )}
       {ppl && vocabSize && (
-        <PerplexityWarnings
-          chunks={chunks}
-          contextSize={config.contextSize ?? null}
-          ppls={[ppl.value]}
-          vocabSize={config.variant?.modelId !== undefined ? vocabSize(config.variant.modelId) : null}
-        />
+        <PerplexityWarnings chunks={chunks} contextSize={contextSize} ppls={[ppl.value]} vocabSize={config ? vocabSize(config.variant.modelId) : null} />
       )}
       {made && (
         <p>

@@ -151,9 +151,7 @@ export function SweepRunPage({ runId }: { runId: number }) {
   const lib = useLibrary();
   const r = run.data;
   const controls = useRunControls(runId, r?.status);
-  const config = r?.config as
-    | { scales?: number[]; contextSize?: number; variant?: { modelId?: number }; source?: { kind: string; path?: string; label?: string; split?: string } }
-    | undefined;
+  const config = r?.kind === 'adapters.sweep' ? r.config : null;
   const vocabSize = lib.models.find((m) => m.id === config?.variant?.modelId)?.summary.vocabSize ?? null;
   const chunks = r?.metrics.find((m) => m.name === 'chunks')?.value ?? null;
   // stable identities for the chart: it redraws only when the figures change

@@ -30,8 +30,12 @@ function AgainForm({ runId }: { runId: number }) {
   const run = useQuery('runs.get', { id: runId });
   if (run.error) return <ErrorBanner error={run.error} />;
   if (!run.data) return <p className="muted">Loading the settings of run {runId}…</p>;
-  const wrote = run.data.lineage.some((l) => l.direction === 'output' && l.kind === 'dataset');
-  return <StartForm initial={{ ...formFromRun(run.data.config, wrote), from: runId }} />;
+  const r = run.data;
+  if (r.kind !== 'distill.generate' || r.config === null) {
+    return <ErrorBanner error={new Error(r.configError ?? `run ${runId} is not a distillation (it is ${r.kind})`)} />;
+  }
+  const wrote = r.lineage.some((l) => l.direction === 'output' && l.kind === 'dataset');
+  return <StartForm initial={{ ...formFromRun(r.config, wrote), from: runId }} />;
 }
 
 function StartForm({ initial }: { initial: (ReturnType<typeof formFromRun> & { from: number }) | null }) {
@@ -183,7 +187,7 @@ function StartForm({ initial }: { initial: (ReturnType<typeof formFromRun> & { f
 
 /** The distillation runs, with the answers each kept and rejected. */
 function DistillRuns() {
-  const runs = useQuery('runs.list', { kind: 'distill' }, ['runs.changed']);
+  const runs = useQuery('runs.list', { kind: 'distill.generate' }, ['runs.changed']);
   const counts = useQuery('distill.counts', { runIds: runs.data?.map((r) => r.id) ?? [] }, ['runs.changed']);
   const countOf = new Map(counts.data?.map((c) => [c.runId, c]));
   return (

@@ -1,3 +1,5 @@
+import type { JobConfig } from '../../../src-shared/contract/jobs.js';
+
 /** The Distill form's state (text fields as typed), its defaults, and a past run's settings as form state. */
 export interface DistillForm {
   dataset: string;
@@ -52,40 +54,19 @@ export interface TeacherChoice {
 }
 export const noTeacher: TeacherChoice = { source: '', baseUrl: 'http://127.0.0.1:8080/v1', model: '', apiKeySecret: '' };
 
-/** A teacher as a run's config holds it (see DistillConfig in the main process). */
-interface ConfigTeacher {
-  kind: 'local' | 'http';
-  modelId?: number;
-  baseUrl?: string;
-  model?: string;
-  apiKeySecret?: string;
-}
-interface RunConfig {
-  dataset: string;
-  split: DistillForm['split'];
-  teacher: ConfigTeacher;
-  template: { system: string | null; user: string };
-  generation: { temperature: number; maxTokens: number; samples: number; seed: number };
-  filters: { truncated?: boolean; refusals?: boolean; mustMatch?: string };
-  parallel: number;
-  outName: string;
-  limit?: number;
-  jsonSchema?: unknown;
-  judge?: { teacher: ConfigTeacher; rubric: string; threshold: number };
-  maxRejectRate?: number;
-}
+type RunConfig = JobConfig<'distill.generate'>;
+type ConfigTeacher = RunConfig['teacher'];
 
 const choice = (t: ConfigTeacher): TeacherChoice =>
   t.kind === 'local'
     ? { ...noTeacher, source: String(t.modelId) }
-    : { source: 'server', baseUrl: t.baseUrl ?? '', model: t.model ?? '', apiKeySecret: t.apiKeySecret ?? '' };
+    : { source: 'server', baseUrl: t.baseUrl, model: t.model, apiKeySecret: t.apiKeySecret ?? '' };
 
 /**
  * A past run's settings as the form's state: "run again with these settings". The output name is the run's when it
  * wrote no dataset (a failed or cancelled run), else the run's with a number added.
  */
-export function formFromRun(config: unknown, wroteOutput: boolean): { form: DistillForm; teacher: TeacherChoice; judge: TeacherChoice } {
-  const c = config as RunConfig;
+export function formFromRun(c: RunConfig, wroteOutput: boolean): { form: DistillForm; teacher: TeacherChoice; judge: TeacherChoice } {
   return {
     form: {
       dataset: c.dataset,
@@ -101,7 +82,7 @@ export function formFromRun(config: unknown, wroteOutput: boolean): { form: Dist
       keepTruncated: c.filters.truncated === false,
       refusals: c.filters.refusals !== false,
       mustMatch: c.filters.mustMatch ?? '',
-      maxRejectPercent: String(Math.round((c.maxRejectRate ?? 0.5) * 100)),
+      maxRejectPercent: String(Math.round(c.maxRejectRate * 100)),
       jsonSchema: c.jsonSchema ? JSON.stringify(c.jsonSchema, null, 2) : '',
       judging: c.judge !== undefined,
       rubric: c.judge?.rubric ?? DEFAULT_FORM.rubric,

@@ -6,6 +6,9 @@
  * (`exactKey`). Near duplicates: MinHash signatures over character 5-shingles of the same normalized text, candidate
  * pairs from LSH banding, every candidate pair verified with the Jaccard similarity estimated from the full
  * signatures, union-find into clusters.
+ *
+ * Over 400 lines for a reason: shingling, MinHash, banding, verification and union-find are one algorithm sharing the
+ * normalized text and the signature layout; they are read together, in this order.
  */
 import { createHash } from 'node:crypto';
 import { messageText, type NormalizedExample } from '../../../../src-shared/domain/datasets.js';

@@ -1,55 +1,21 @@
-import { z } from 'zod';
-import type { JobKind } from '../jobs/types.js';
-import type { LlmEngine } from '../llm/engine.js';
-import type { SecretsStore } from '../secrets/store.js';
-import { nowIso } from '../store/db.js';
-import { toExampleRow, type DatasetsStore } from '../datasets/store.js';
-import type { DistillStore } from './store.js';
-import type { TeacherAnswer } from './local-teacher.js';
-import { openTeacher, type OpenTeacher, type TeacherDeps } from './teachers.js';
-import { JUDGE_SCHEMA, judgeMessages, judgeRejection, readVerdict } from './judge.js';
-import { answerSeed, buildPrompt, compileSchema, jsonRejection, rejection } from './prompt.js';
-import { EARLY_ANSWERS, earlyVerdict, endVerdict, type GateSettings } from './quality.js';
-import { AnswerStream } from './stream.js';
-import type { Emit } from '../events.js';
-import { DistillFilters, DistillGeneration, DistillTemplate, MaxRejectRate } from '../../../src-shared/domain/distill.js';
-import { referenceOf, type ChatMessage, type ExampleRow, type Split, type ToolDefinition } from '../../../src-shared/domain/datasets.js';
-import { AppError } from '../../../src-shared/errors.js';
+import type { JobKind } from '../../jobs/types.js';
+import type { LlmEngine } from '../../llm/engine.js';
+import type { SecretsStore } from '../../secrets/store.js';
+import { nowIso } from '../../store/db.js';
+import type { DatasetsService } from '../../datasets/service.js';
+import type { DistillStore } from '../store.js';
+import type { TeacherAnswer } from '../local-teacher.js';
+import { openTeacher, type OpenTeacher, type TeacherDeps } from '../teachers.js';
+import { JUDGE_SCHEMA, judgeMessages, judgeRejection, readVerdict } from '../judge.js';
+import { answerSeed, buildPrompt, compileSchema, jsonRejection, rejection } from '../prompt.js';
+import { EARLY_ANSWERS, earlyVerdict, endVerdict, type GateSettings } from '../quality.js';
+import { AnswerStream } from '../stream.js';
+import type { Emit } from '../../events.js';
+import type { JobConfig } from '../../../../src-shared/contract/jobs.js';
+import { referenceOf, type ChatMessage, type ExampleRow, type ToolDefinition } from '../../../../src-shared/domain/datasets.js';
+import { AppError } from '../../../../src-shared/errors.js';
 
-const TeacherConfig = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('local'), modelId: z.number().int().positive(), path: z.string(), name: z.string() }),
-  z.strictObject({
-    kind: z.literal('http'),
-    baseUrl: z.string(),
-    model: z.string(),
-    name: z.string(),
-    /** Where the key is (an environment variable's or a saved secret's name), never the key. */
-    apiKeyEnv: z.string().optional(),
-    apiKeySecret: z.string().optional(),
-    timeoutMs: z.number().int().positive(),
-    maxRetries: z.number().int().min(0),
-  }),
-]);
-
-export const DistillConfig = z.strictObject({
-  dataset: z.string(),
-  versionId: z.number().int().positive(),
-  versionNumber: z.number().int().positive(),
-  split: z.enum(['train', 'validation', 'test', 'all']),
-  teacher: TeacherConfig,
-  template: DistillTemplate,
-  generation: DistillGeneration,
-  filters: DistillFilters,
-  parallel: z.number().int().min(1).max(64),
-  outName: z.string(),
-  limit: z.number().int().positive().optional(),
-  jsonSchema: z.record(z.string(), z.unknown()).optional(),
-  logprobs: z.number().int().min(1).max(20).optional(),
-  judge: z.strictObject({ teacher: TeacherConfig, rubric: z.string(), threshold: z.number(), maxTokens: z.number().int().positive() }).optional(),
-  /** Runs made before the quality gate existed get its default. */
-  maxRejectRate: MaxRejectRate,
-});
-export type DistillConfig = z.infer<typeof DistillConfig>;
+export type DistillConfig = JobConfig<'distill.generate'>;
 
 interface Task {
   example: ExampleRow;
@@ -65,16 +31,15 @@ interface Task {
  * are all rejected for one reason, as soon as they are in. Answers in flight are streamed as `distill.stream` events.
  */
 export function distillJob(
-  datasets: DatasetsStore,
+  datasets: DatasetsService,
   store: DistillStore,
   engine: LlmEngine,
   threads: () => number | null,
   secrets: SecretsStore,
   emit: Emit,
-): JobKind<DistillConfig> {
+): JobKind<'distill.generate'> {
   return {
-    kind: 'distill',
-    schema: DistillConfig,
+    kind: 'distill.generate',
     title: (c) => `Distill ${c.dataset}@${c.versionNumber}${c.split === 'all' ? '' : ` (${c.split})`} with ${c.teacher.name} → ${c.outName}`,
     async run(ctx) {
       const c = ctx.config;
@@ -88,9 +53,8 @@ export function distillJob(
       }
       const deps: TeacherDeps = { engine, threads, secrets, log: (level, message) => ctx.log(level, message) };
       const validate = c.jsonSchema ? compileSchema(c.jsonSchema) : undefined;
-      const split = c.split === 'all' ? undefined : (c.split as Split);
       const done = store.doneKeys(ctx.runId);
-      const promptCount = Math.min(c.limit ?? Infinity, split ? datasets.splitCounts(c.versionId)[split] : datasets.versionSize(c.versionId));
+      const promptCount = Math.min(c.limit ?? Infinity, datasets.countIn(c.versionId, c.split));
       const total = promptCount * c.generation.samples;
       let answered = done.size;
       let generatedTokens = 0;
@@ -107,11 +71,11 @@ export function distillJob(
         const next = (): Task | null => {
           while (buffer.length === 0) {
             if (seen >= promptCount) return null;
-            const rows = datasets.pageAfter(c.versionId, after, Math.min(500, promptCount - seen), split);
+            const rows = datasets.examplesAfter(c.versionId, after, Math.min(500, promptCount - seen), c.split);
             if (rows.length === 0) return null;
             after = rows.at(-1)!.position;
             seen += rows.length;
-            for (const r of rows.map(toExampleRow)) {
+            for (const r of rows) {
               for (let s = 0; s < c.generation.samples; s++) if (!done.has(`${r.position}:${s}`)) buffer.push({ example: r, sample: s });
             }
           }
@@ -250,7 +214,7 @@ export function distillJob(
             stream.close();
           }
           const seconds = (performance.now() - generating) / 1000;
-          if (generatedTokens) ctx.metric('tokens_per_second', generatedTokens / seconds, 'tokens/s');
+          if (generatedTokens) ctx.metric('tokens_per_second', generatedTokens / seconds);
           ctx.throwIfCancelled();
           if (stopped) throw new AppError('conflict', stopped);
         }
@@ -260,8 +224,8 @@ export function distillJob(
 
         // The student's training set: the included answers, as version 1 of a new dataset.
         const page = store.page(ctx.runId, 0, 1);
-        ctx.metric('answers', page.total, 'answers');
-        ctx.metric('rejected', page.rejected, 'answers');
+        ctx.metric('answers', page.total);
+        ctx.metric('rejected', page.rejected);
         const counts = store.gateCounts(ctx.runId);
         kept = counts.kept;
         const why = endVerdict(counts, gate);
@@ -274,30 +238,21 @@ export function distillJob(
           ctx.log('warn', `Resumed after the quality check (${why}): writing the ${counts.kept} kept answer(s) anyway.`);
         }
         const out = store.outputs(ctx.runId);
-        const existing = datasets.byName(c.outName);
-        if (existing && existing.state === 'ready')
+        if (datasets.readyId(c.outName) !== null)
           throw new AppError('conflict', `a dataset named ${c.outName} already exists; the answers are kept in this run`);
-        const message = `Distilled from ${c.dataset}@${c.versionNumber}${split ? ` (${split})` : ''} by ${c.teacher.name}, run ${ctx.runId}`;
+        const message = `Distilled from ${c.dataset}@${c.versionNumber}${c.split === 'all' ? '' : ` (${c.split})`} by ${c.teacher.name}, run ${ctx.runId}`;
         // the training examples keep the tools their prompts offered the teacher
-        const tools = new Map(
-          datasets.rowsAt(c.versionId, [...new Set(out.map((o) => o.position))]).flatMap((r) => (r.tools ? [[r.position, r.tools] as const] : [])),
-        );
-        const toolsOf = (position: number) => (tools.has(position) ? { tools: JSON.parse(tools.get(position)!) as ToolDefinition[] } : {});
-        const version = ctx.db.transaction(() => {
-          const target = datasets.createImporting(c.outName, message, ctx.runId, nowIso(), `run ${ctx.runId}`);
-          datasets.insertBatch(
-            target,
-            ctx.runId,
-            out.map((o, i) => ({ line: i + 1, example: { messages: o.messages, reference: referenceOf(o.messages), ...toolsOf(o.position) } })),
-          );
-          if (out.length) datasets.indexLines(target, ctx.runId, 1, out.length);
+        const tools = datasets.toolsOf(c.versionId, [...new Set(out.map((o) => o.position))]);
+        const examples = out.map((o) => {
+          const t = tools.get(o.position);
+          return { messages: o.messages, reference: referenceOf(o.messages), ...(t ? { tools: t } : {}) };
+        });
+        const version = datasets.createFromRun(c.outName, message, ctx.runId, examples, (positions) =>
           store.setOutPositions(
             ctx.runId,
-            out.map((o, i) => ({ position: o.position, sample: o.sample, outPosition: target.base + i + 1 })),
-          );
-          datasets.finishImport(target);
-          return 1;
-        })();
+            out.map((o, i) => ({ position: o.position, sample: o.sample, outPosition: positions[i]! })),
+          ),
+        );
         ctx.lineage('output', 'dataset', c.outName, `${c.outName}@${version}`);
         ctx.progress(total, total, `${page.total} answers: ${out.length} in ${c.outName}@${version}, ${page.rejected} rejected`);
         ctx.log(page.rejected ? 'warn' : 'info', `${out.length} answer(s) in ${c.outName}@1; ${page.rejected} rejected by the filters (kept in this run).`);

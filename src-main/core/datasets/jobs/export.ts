@@ -1,31 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import type { JobKind } from '../jobs/types.js';
-import type { DatasetsStore } from './store.js';
-import { EXPORT_FORMATS, toRecord, unrepresentable } from './denormalize.js';
-import { createParquetWriter } from './formats/parquet-export.js';
-import { SPLITS, type Split } from '../../../src-shared/domain/datasets.js';
-import { toExampleRow } from './store.js';
-import { checkOutputPath } from '../files/output-path.js';
-
-export const EXPORT_SPLITS = ['all', 'each', ...SPLITS] as const;
-export type ExportSplit = (typeof EXPORT_SPLITS)[number];
-
-export const ExportConfig = z.strictObject({
-  name: z.string().min(1),
-  version: z.number().int().positive(),
-  versionId: z.number().int().positive(),
-  format: z.enum(EXPORT_FORMATS),
-  container: z.enum(['jsonl', 'parquet']).default('jsonl'),
-  /** `all`: one file; `each`: one file per split (`<name>.<split>.<ext>`); a split: only its examples. */
-  split: z.enum(EXPORT_SPLITS).default('all'),
-  out: z.string().min(1),
-  /** The user asked to replace existing files (`--force`, confirmed in the UI). */
-  replace: z.boolean().default(false),
-});
-export type ExportConfig = z.infer<typeof ExportConfig>;
+import type { JobKind } from '../../jobs/types.js';
+import type { DatasetsStore } from '../store.js';
+import { toRecord, unrepresentable } from '../formats/denormalize.js';
+import { createParquetWriter } from '../formats/parquet-export.js';
+import { SPLITS, type ExportSplit, type Split } from '../../../../src-shared/domain/datasets.js';
+import { toExampleRow } from '../store.js';
+import { checkOutputPath } from '../../files/output-path.js';
 
 const PAGE = 5000;
 
@@ -59,10 +41,9 @@ interface Written {
  * beside it (source dataset and version, counts per split, content hashes). Each file is written under a temporary
  * name and renamed at the end, so a file at its final name is always whole; a resumed export writes them again.
  */
-export function exportJob(store: DatasetsStore, dataDir: string): JobKind<ExportConfig> {
+export function exportJob(store: DatasetsStore, dataDir: string): JobKind<'datasets.export'> {
   return {
     kind: 'datasets.export',
-    schema: ExportConfig,
     title: (c) => `Export ${c.name}@${c.version} as ${c.format} ${c.container}${c.split === 'all' ? '' : ` (${c.split === 'each' ? 'per split' : c.split})`}`,
     async run(ctx) {
       const { name, version, versionId, format, container, split, out, replace } = ctx.config;
@@ -149,11 +130,10 @@ export function exportJob(store: DatasetsStore, dataDir: string): JobKind<Export
       fs.renameSync(manifestTmp, manifestFile(out));
       ctx.releaseTemp(manifestTmp);
       ctx.commitItem(`file:${manifestFile(out)}`);
-      ctx.metric('examples', manifest.examples, 'examples');
+      ctx.metric('examples', manifest.examples);
       ctx.metric(
         'bytes',
         written.reduce((n, w) => n + w.bytes, 0),
-        'bytes',
       );
       for (const [why, positions] of refused) {
         const some = positions.slice(0, 10).join(', ') + (positions.length > 10 ? ', …' : '');
@@ -163,7 +143,6 @@ export function exportJob(store: DatasetsStore, dataDir: string): JobKind<Export
         ctx.metric(
           'examples_skipped',
           [...refused.values()].reduce((n, p) => n + p.length, 0),
-          'examples',
         );
       ctx.log('info', `Wrote ${manifest.examples} examples to ${written.map((w) => path.basename(w.file)).join(', ')}.`);
     },

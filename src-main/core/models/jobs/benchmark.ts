@@ -1,17 +1,7 @@
-import { z } from 'zod';
-import type { JobKind } from '../jobs/types.js';
-import type { ModelsService } from './service.js';
-import type { LlmEngine } from '../llm/engine.js';
-import { benchmarkModel } from '../llm/benchmark.js';
-
-export const BenchmarkConfig = z.strictObject({
-  id: z.number().int().positive(),
-  promptTokens: z.number().int().positive(),
-  generateTokens: z.number().int().positive(),
-  repetitions: z.number().int().positive(),
-  threads: z.number().int().positive().nullable(),
-});
-export type BenchmarkConfig = z.infer<typeof BenchmarkConfig>;
+import type { JobKind } from '../../jobs/types.js';
+import type { ModelsService } from '../service.js';
+import type { LlmEngine } from '../../llm/engine.js';
+import { benchmarkModel } from '../../llm/benchmark.js';
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -19,10 +9,9 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * "Benchmark a model": loads it and measures prompt processing and generation speed, one committed item per
  * repetition (a resumed run measures only the repetitions it lacks).
  */
-export function benchmarkJob(models: ModelsService, engine: LlmEngine, userThreads: () => number | null): JobKind<BenchmarkConfig> {
+export function benchmarkJob(models: ModelsService, engine: LlmEngine, userThreads: () => number | null): JobKind<'models.benchmark'> {
   return {
     kind: 'models.benchmark',
-    schema: BenchmarkConfig,
     title: (c) => `Benchmark model ${c.id} (pp${c.promptTokens}, tg${c.generateTokens})`,
     async run(ctx) {
       const { id, promptTokens, generateTokens, repetitions } = ctx.config;
@@ -44,10 +33,10 @@ export function benchmarkJob(models: ModelsService, engine: LlmEngine, userThrea
         const pp = r.promptTokensPerSecond[0]!;
         const tg = r.generateTokensPerSecond[0]!;
         ctx.commitItem(`rep-${rep}`, () => {
-          ctx.metric('prompt_tps', pp, 'tokens/s', rep);
-          ctx.metric('generate_tps', tg, 'tokens/s', rep);
+          ctx.metric('prompt_tps', pp, rep);
+          ctx.metric('generate_tps', tg, rep);
           // the first repetition of an attempt pays for loading the model (later ones find it cached)
-          if (firstOfAttempt) ctx.metric('load_ms', r.loadMs, 'ms');
+          if (firstOfAttempt) ctx.metric('load_ms', r.loadMs);
         });
         firstOfAttempt = false;
         ctx.log('info', `Repetition ${rep + 1}: prompt ${pp.toFixed(1)} t/s, generation ${tg.toFixed(1)} t/s.`);
@@ -58,9 +47,9 @@ export function benchmarkJob(models: ModelsService, engine: LlmEngine, userThrea
         value: number;
       }[];
       const of = (n: string) => rows.filter((r) => r.name === n).map((r) => r.value);
-      ctx.metric('prompt_tps_mean', mean(of('prompt_tps')), 'tokens/s');
-      ctx.metric('generate_tps_mean', mean(of('generate_tps')), 'tokens/s');
-      ctx.metric('threads', threads, 'threads');
+      ctx.metric('prompt_tps_mean', mean(of('prompt_tps')));
+      ctx.metric('generate_tps_mean', mean(of('generate_tps')));
+      ctx.metric('threads', threads);
       ctx.progress(repetitions, repetitions, 'done');
     },
   };

@@ -1,28 +1,12 @@
 import path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { z } from 'zod';
-import type { JobContext, JobKind } from '../jobs/types.js';
-import { SEARCH_FILE } from '../store/search-db.js';
-import { nowIso } from '../store/db.js';
-import { workerEntry } from '../worker-entry.js';
-import { SOURCE_STRIDE, type DatasetsStore, type ImportTarget } from './store.js';
+import type { JobContext, JobKind } from '../../jobs/types.js';
+import { SEARCH_FILE } from '../../store/search-db.js';
+import { nowIso } from '../../store/db.js';
+import { workerEntry } from '../../worker-entry.js';
+import { SOURCE_STRIDE, type DatasetsStore, type ImportTarget } from '../store.js';
 import type { FromWorker, ToWorker, WorkerData } from './import-worker.js';
-import { IMPORT_CONTAINERS, JSON_FORMATS } from '../../../src-shared/domain/datasets.js';
-import { AppError, type ErrorCode } from '../../../src-shared/errors.js';
-
-const Mapping = z.strictObject({ prompt: z.string(), response: z.string().optional(), system: z.string().optional() });
-export const ImportConfig = z
-  .strictObject({
-    file: z.string().min(1),
-    name: z.string().min(1),
-    /** Add to the existing dataset `name` as its next version. */
-    append: z.boolean().default(false),
-    spec: z.strictObject({ container: z.enum(IMPORT_CONTAINERS), record: z.enum(JSON_FORMATS).optional(), mapping: Mapping.optional() }).optional(),
-    /** Runs made before other containers existed: a JSONL record format. */
-    format: z.enum(JSON_FORMATS).optional(),
-  })
-  .transform(({ file, name, append, spec, format }) => ({ file, name, append, spec: spec ?? { container: 'jsonl' as const, record: format ?? 'openai' } }));
-export type ImportConfig = z.output<typeof ImportConfig>;
+import { AppError, type ErrorCode } from '../../../../src-shared/errors.js';
 
 const BATCH = 2000;
 /** A batch also ends at this many characters of messages, so a file of long records does not make huge batches. */
@@ -41,10 +25,9 @@ interface Counts {
  * or version stays hidden ('importing') until the end; a resumed run continues after the last committed line (and
  * indexes what the last attempt committed but did not index); a cancelled one is removed whole.
  */
-export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
+export function importJob(store: DatasetsStore): JobKind<'datasets.import'> {
   return {
     kind: 'datasets.import',
-    schema: ImportConfig,
     title: (c) => `${c.append ? 'Add' : 'Import'} ${path.basename(c.file)} ${c.append ? 'to' : 'as'} ${c.name}`,
     async run(ctx) {
       const { file, name, spec, append } = ctx.config;
@@ -77,8 +60,8 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
           throw new AppError('invalid_input', `nothing imported from ${path.basename(file)}: ${why}`, 'path');
         }
         const count = ctx.db.transaction(() => store.finishImport(target))();
-        ctx.metric('examples', count, 'examples');
-        ctx.metric('rejected', totalRejected, 'lines');
+        ctx.metric('examples', count);
+        ctx.metric('rejected', totalRejected);
         ctx.lineage('output', 'dataset', name, `${name}@${store.versions(target.datasetId).find((v) => v.id === target.versionId)!.number}`);
         ctx.progress(counts.lines, counts.lines, `${count} examples, ${totalRejected} rejected`);
         ctx.log(totalRejected ? 'warn' : 'info', `Imported ${count} examples; ${totalRejected} line(s) rejected.`);
@@ -92,13 +75,13 @@ export function importJob(store: DatasetsStore): JobKind<ImportConfig> {
 }
 
 /** Examples this import added (an append's version also holds the previous ones, at other positions). */
-const importedBy = (ctx: JobContext<ImportConfig>, target: ImportTarget) =>
+const importedBy = (ctx: JobContext<'datasets.import'>, target: ImportTarget) =>
   ctx.db
     .prepare(`SELECT count(*) FROM version_examples WHERE version_id = ? AND position >= ? AND position < ?`)
     .pluck()
     .get(target.versionId, target.base, target.base + SOURCE_STRIDE) as number;
 
-const report = (ctx: JobContext<ImportConfig>, c: Counts) => ctx.progress(c.lines, null, `${c.imported} examples, ${c.rejected} rejected`);
+const report = (ctx: JobContext<'datasets.import'>, c: Counts) => ctx.progress(c.lines, null, `${c.imported} examples, ${c.rejected} rejected`);
 
 /** A worker thread as a queue of messages, failing when it errors or stops unexpectedly. */
 class WorkerChannel {
@@ -159,7 +142,7 @@ class WorkerChannel {
 const AHEAD = 3;
 
 async function importInWorkers(
-  ctx: JobContext<ImportConfig>,
+  ctx: JobContext<'datasets.import'>,
   store: DatasetsStore,
   target: ImportTarget,
   after: number,

@@ -1,12 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
-import type { JobKind } from '../jobs/types.js';
-import type { ModelsService } from '../models/service.js';
-import { writeSyntheticLlama } from '../gguf/synthetic.js';
-
-export const SampleConfig = z.strictObject({ folder: z.string().min(1), vocabFile: z.string().min(1) });
-export type SampleConfig = z.infer<typeof SampleConfig>;
+import type { JobKind } from '../../jobs/types.js';
+import type { ModelsService } from '../../models/service.js';
+import { writeSyntheticLlama } from '../../gguf/synthetic.js';
 
 export const SAMPLE_MODEL_FILE = 'tiny-demo-llama.gguf';
 /** resources/sample/: imported as the dataset `sample-support` into a new data folder. */
@@ -20,10 +16,9 @@ const CHATML =
  * weights, ~36 MB) so the library, the Playground and benchmarks can be tried before any download. Its answers are
  * noise, and its note says so.
  */
-export function sampleJob(models: ModelsService): JobKind<SampleConfig> {
+export function sampleJob(models: ModelsService): JobKind<'system.sample'> {
   return {
-    kind: 'sample.prepare',
-    schema: SampleConfig,
+    kind: 'system.sample',
     title: () => 'Prepare the sample workspace',
     async run(ctx) {
       const file = path.join(ctx.config.folder, SAMPLE_MODEL_FILE);

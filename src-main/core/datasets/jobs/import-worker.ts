@@ -1,5 +1,5 @@
 /**
- * The two helper threads of a dataset import (see importInWorkers in import-job.ts), one script, two roles:
+ * The two helper threads of a dataset import (see importInWorkers in import.ts), one script, two roles:
  * - `read`: reads and normalizes the file, and sends batches of serialized examples (with the text to index) to the
  *   main thread, which inserts them into the library; at most a few batches ahead, so memory stays flat;
  * - `index`: receives the inserted examples' ids and texts from the main thread and writes them into the full-text
@@ -8,12 +8,12 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { readRecords } from './formats/index.js';
-import { SEARCH_SCHEMA, ftsText } from '../store/search-db.js';
-import type { ImportSpec } from '../../../src-shared/domain/datasets.js';
-import type { PreparedBatch } from './store.js';
-import { fileError, isFileSystemError } from '../files/errors.js';
-import { toErrorShape } from '../../../src-shared/errors.js';
+import { readRecords } from '../formats/read.js';
+import { SEARCH_SCHEMA, ftsText } from '../../store/search-db.js';
+import type { ImportSpec } from '../../../../src-shared/domain/datasets.js';
+import type { PreparedBatch } from '../store.js';
+import { fileError, isFileSystemError } from '../../files/errors.js';
+import { toErrorShape } from '../../../../src-shared/errors.js';
 
 /** `texts`: a channel between the two workers: the reader sends each batch's texts straight to the indexer. */
 export type WorkerData =

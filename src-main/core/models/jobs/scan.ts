@@ -1,13 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
-import type { JobKind } from '../jobs/types.js';
-import type { ModelsService } from './service.js';
-import { AppError, isAppError } from '../../../src-shared/errors.js';
-import { fileError } from '../files/errors.js';
-
-export const ScanConfig = z.strictObject({ folder: z.string().min(1), recursive: z.boolean() });
-export type ScanConfig = z.infer<typeof ScanConfig>;
+import type { JobKind } from '../../jobs/types.js';
+import type { ModelsService } from '../service.js';
+import { AppError, isAppError } from '../../../../src-shared/errors.js';
+import { fileError } from '../../files/errors.js';
 
 /** Lists *.gguf files below a folder (symlinked folders are not followed, so loops cannot happen). */
 export async function findGgufFiles(folder: string, recursive: boolean, signal: AbortSignal): Promise<string[]> {
@@ -34,10 +30,9 @@ export async function findGgufFiles(folder: string, recursive: boolean, signal: 
 }
 
 /** "Scan a folder": adds every GGUF model below it; refused files are logged with their reason, never fatal. */
-export function scanJob(models: ModelsService): JobKind<ScanConfig> {
+export function scanJob(models: ModelsService): JobKind<'models.scan'> {
   return {
     kind: 'models.scan',
-    schema: ScanConfig,
     title: (c) => `Scan ${c.folder}`,
     async run(ctx) {
       const { folder, recursive } = ctx.config;
@@ -72,8 +67,8 @@ export function scanJob(models: ModelsService): JobKind<ScanConfig> {
         ctx.commitItem(file, undefined, { outcome });
       }
       ctx.progress(files.length, files.length, 'done');
-      ctx.metric('models_added', added, 'models');
-      ctx.metric('files_refused', refused, 'files');
+      ctx.metric('models_added', added);
+      ctx.metric('files_refused', refused);
       ctx.log('info', `Added ${added} model(s); ${refused} file(s) refused.`);
     },
   };
