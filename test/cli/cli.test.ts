@@ -66,6 +66,18 @@ describe('distillery CLI', () => {
     expect(fs.existsSync(path.join(config, 'Distillery', 'distillery.db'))).toBe(true);
   });
 
+  it('keeps the output of two commands run at once in one process apart', async () => {
+    const [runs, help, missing] = await Promise.all([
+      distillery('runs', 'list', '--json', '--data-dir', tempDir()),
+      distillery('models', '--help'),
+      distillery('runs', 'show', '7', '--data-dir', tempDir()),
+    ]);
+    expect(runs).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: distillery models/);
+    expect(help.stderr).toBe('');
+    expect(missing).toEqual({ code: 1, stdout: '', stderr: 'distillery: there is no run 7\n' });
+  });
+
   it('runs list and show', async () => {
     const list = await distillery('runs', 'list', '--json', '--data-dir', dataDir);
     expect(list.code).toBe(0);
