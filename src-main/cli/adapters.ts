@@ -7,9 +7,9 @@ import type { Client } from '../../src-shared/client.js';
 import { humanBytes } from '../../src-shared/format.js';
 import { callAndPrint, runToEnd, withClient } from './open.js';
 import { collect, dataDirOption, jsonOption, parseId, parseRef, usageError, type Common } from './options.js';
-import { print, table } from './output.js';
+import { print, table, type Io } from './output.js';
 
-export function addAdapterCommands(program: Command): void {
+export function addAdapterCommands(program: Command, io: Io): void {
   const adapters = program.command('adapters').description('LoRA adapters: import (GGUF or PEFT), list, merge into a model');
   adapters
     .command('import')
@@ -17,22 +17,23 @@ export function addAdapterCommands(program: Command): void {
     .argument('<path>', 'file.gguf or a PEFT folder')
     .option('--base <model>', 'the base model (id or GGUF path): needed for PEFT, and checks the adapter against it')
     .option('--name <name>', 'the name in the library (default: from the file or folder)')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((p: string, opts: Common & { base?: string; name?: string }) =>
-      withClient(opts, async (c) => {
+      withClient(io, opts, async (c) => {
         const baseModelId = opts.base ? await modelArg(c, opts.base) : undefined;
         const a = await c.call('adapters.import', { path: p, ...(baseModelId ? { baseModelId } : {}), ...(opts.name ? { name: opts.name } : {}) });
-        print(opts, a, () => adapterLine(a));
+        print(io, opts, a, () => adapterLine(a));
       }),
     );
   adapters
     .command('list')
     .description('adapters of the library: rank, alpha, targets, size, architecture, the base they were checked against')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((opts: Common) =>
       callAndPrint(
+        io,
         opts,
         (c) => c.call('adapters.list', {}),
         (list) =>
@@ -62,10 +63,10 @@ export function addAdapterCommands(program: Command): void {
     .requiredOption('--out <file>', 'the merged model, a new .gguf file')
     .option('--force', 'replace the file if it already exists')
     .addOption(new Option('--type <type>', 'tensor type of the output').choices(['f16', 'f32']).default('f16'))
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((opts: Common & { base: string; lora: string[]; out: string; type: 'f16' | 'f32'; force?: boolean }) =>
-      runToEnd(opts, async (c) => {
+      runToEnd(io, opts, async (c) => {
         const modelId = await modelArg(c, opts.base);
         return c.call('adapters.merge', {
           modelId,
@@ -87,7 +88,7 @@ export function addAdapterCommands(program: Command): void {
     .addOption(new Option('--split <split>', 'with --dataset').choices(['train', 'validation', 'test', 'all']).default('all'))
     .option('--ctx <n>', 'tokens per chunk (llama-perplexity -c)', '512')
     .option('--chunks <n>', 'score at most this many chunks')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action(
       (
@@ -101,7 +102,7 @@ export function addAdapterCommands(program: Command): void {
           chunks?: string;
         },
       ) =>
-        runToEnd(opts, async (c) => {
+        runToEnd(io, opts, async (c) => {
           if (!opts.text === !opts.dataset) throw usageError('badSource', 'give either --text FILE or --dataset NAME[@VERSION]');
           const modelId = await modelArg(c, opts.model);
           const ctx = Number(opts.ctx);

@@ -4,9 +4,9 @@ import type { Client } from '../../src-shared/client.js';
 import { IMPORT_CONTAINERS, JSON_FORMATS, messageText, type ImportContainer, type JsonRecordFormat, type Split } from '../../src-shared/domain/datasets.js';
 import { callAndPrint, runToEnd, withClient } from './open.js';
 import { dataDirOption, jsonOption, parseRef, usageError, type Common } from './options.js';
-import { print, table } from './output.js';
+import { print, table, type Io } from './output.js';
 
-export function addDatasetCommands(program: Command): void {
+export function addDatasetCommands(program: Command, io: Io): void {
   const datasets = program.command('datasets').description('domain datasets: import, browse, curate, split, dedupe, version, export');
   datasets
     .command('import')
@@ -19,7 +19,7 @@ export function addDatasetCommands(program: Command): void {
     .option('--response-column <column>', 'tables: the column holding the answer')
     .option('--system-column <column>', 'tables: the column holding the system prompt')
     .option('--append', 'add the examples to the existing dataset NAME as its next version')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action(
       (
@@ -34,7 +34,7 @@ export function addDatasetCommands(program: Command): void {
           append?: boolean;
         },
       ) =>
-        runToEnd(opts, (c) => {
+        runToEnd(io, opts, (c) => {
           if (!opts.promptColumn && (opts.responseColumn || opts.systemColumn)) {
             throw usageError('badMapping', '--response-column and --system-column need --prompt-column');
           }
@@ -58,10 +58,11 @@ export function addDatasetCommands(program: Command): void {
   datasets
     .command('list')
     .description('list datasets')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((opts: Common) =>
       callAndPrint(
+        io,
         opts,
         (c) => c.call('datasets.list', {}),
         (list) =>
@@ -78,13 +79,13 @@ export function addDatasetCommands(program: Command): void {
     .description('show a dataset (NAME or NAME@VERSION) with its first examples')
     .argument('<dataset>', 'NAME or NAME@VERSION')
     .option('--limit <n>', 'examples to show', '5')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((ref: string, opts: Common & { limit: string }) =>
-      withClient(opts, async (c) => {
+      withClient(io, opts, async (c) => {
         const { name, version } = parseRef(ref);
         const d = await c.call('datasets.get', { name, version, previewLimit: Number(opts.limit) });
-        print(opts, d, () =>
+        print(io, opts, d, () =>
           [
             `${d.name}@${d.version.number}${d.version.state === 'draft' ? ' (working copy)' : ''}  ${d.version.exampleCount} examples  (${d.versions.length} version${d.versions.length === 1 ? '' : 's'})`,
             d.version.message,
@@ -115,7 +116,7 @@ export function addDatasetCommands(program: Command): void {
     )
     .requiredOption('--out <file>', 'the file to write (.jsonl or .parquet); with --split each, NAME.<split>.EXT beside it')
     .option('--force', 'replace files that already exist')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action(
       (
@@ -128,7 +129,7 @@ export function addDatasetCommands(program: Command): void {
           force?: boolean;
         },
       ) =>
-        runToEnd(opts, (c) => {
+        runToEnd(io, opts, (c) => {
           const { name, version } = parseRef(ref);
           const parquet = opts.format === 'parquet';
           return c.call('datasets.export', {
@@ -148,10 +149,10 @@ export function addDatasetCommands(program: Command): void {
     .argument('<dataset>', 'NAME')
     .option('--near <similarity>', 'near-duplicates at this Jaccard similarity (MinHash + LSH), e.g. 0.85')
     .option('--message <text>', "the new version's message")
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((name: string, opts: Common & { near?: string; message?: string }) =>
-      runToEnd(opts, async (c) => {
+      runToEnd(io, opts, async (c) => {
         const near = opts.near === undefined ? undefined : Number(opts.near);
         if (near !== undefined && !(near >= 0.5 && near <= 1)) throw usageError('badNear', `--near must be between 0.5 and 1, not ${opts.near}`);
         const message = opts.message ?? (near === undefined ? 'Removed exact duplicates' : `Removed near-duplicates (similarity ≥ ${near})`);
@@ -170,14 +171,14 @@ export function addDatasetCommands(program: Command): void {
     .option('--seed <n>', 'random seed', '42')
     .option('--freeze-test', 'freeze the test split afterwards')
     .option('--message <text>', "the new version's message")
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action(
       (
         name: string,
         opts: Common & { train: string; val: string; test: string; counts?: boolean; stratify?: boolean; seed: string; freezeTest?: boolean; message?: string },
       ) =>
-        withClient(opts, async (c) => {
+        withClient(io, opts, async (c) => {
           await refuseUncommitted(c, name);
           const split = await c.call('datasets.split', {
             name,
@@ -190,7 +191,7 @@ export function addDatasetCommands(program: Command): void {
           const version = split.affected > 0 ? await c.call('datasets.commit', { name, message: opts.message ?? split.label }) : null;
           if (opts.freezeTest) await c.call('datasets.freezeTest', { name, frozen: true });
           const d = await c.call('datasets.get', { name, previewLimit: 0 });
-          print(opts, { ...split, version, splits: d.splits }, () =>
+          print(io, opts, { ...split, version, splits: d.splits }, () =>
             version
               ? `${name}@${version.number}: train ${d.splits.train}, validation ${d.splits.validation}, test ${d.splits.test}${opts.freezeTest ? ' (test frozen)' : ''}`
               : `No change: ${name} already has this split.`,
@@ -203,20 +204,21 @@ export function addDatasetCommands(program: Command): void {
     .argument('<dataset>', 'NAME')
     .addOption(new Option('--pii <action>', 'what to do with PII').choices(['off', 'flag', 'redact']).default('flag'))
     .option('--no-quality', 'skip the quality checks')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((name: string, opts: Common & { pii: 'off' | 'flag' | 'redact'; quality: boolean }) =>
-      runToEnd(opts, (c) => c.call('datasets.scan', { name, quality: opts.quality, pii: opts.pii })),
+      runToEnd(io, opts, (c) => c.call('datasets.scan', { name, quality: opts.quality, pii: opts.pii })),
     );
   datasets
     .command('commit')
     .description('commit the working copy as a new version')
     .argument('<dataset>', 'NAME')
     .requiredOption('-m, --message <text>', 'what changed')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((name: string, opts: Common & { message: string }) =>
       callAndPrint(
+        io,
         opts,
         (c) => c.call('datasets.commit', { name, message: opts.message }),
         (v) => `${name}@${v.number}: ${v.exampleCount} examples`,
@@ -229,10 +231,11 @@ export function addDatasetCommands(program: Command): void {
     .requiredOption('--from <version>', 'the older version')
     .option('--to <version>', 'the newer version (default: the working copy or latest)')
     .option('--limit <n>', 'differences to list', '20')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((name: string, opts: Common & { from: string; to?: string; limit: string }) =>
       callAndPrint(
+        io,
         opts,
         (c) => c.call('datasets.diff', { name, from: Number(opts.from), ...(opts.to ? { to: Number(opts.to) } : {}), limit: Number(opts.limit) }),
         (d) =>

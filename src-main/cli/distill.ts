@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { runToEnd } from './open.js';
 import { dataDirOption, jsonOption, parseId, parseRef, readJsonFile, usageError, type Common } from './options.js';
+import type { Io } from './output.js';
 
-export function addDistillCommand(program: Command): void {
+export function addDistillCommand(program: Command, io: Io): void {
   program
     .command('distill')
     .description("have a teacher answer a dataset's prompts; the answers become a new dataset (a run, executed here)")
@@ -34,7 +35,7 @@ export function addDistillCommand(program: Command): void {
     .option('--rubric-file <file>', 'the rubric, from a file')
     .option('--judge-threshold <n>', 'answers scoring below this (1-10) are rejected', '6')
     .requiredOption('--out-name <name>', 'the new dataset holding the answers')
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action(
       (
@@ -66,7 +67,7 @@ export function addDistillCommand(program: Command): void {
           outName: string;
         },
       ) =>
-        runToEnd(opts, (c) => {
+        runToEnd(io, opts, (c) => {
           const { name, version } = parseRef(opts.dataset);
           const remote = /^https?:\/\//.test(opts.teacher);
           if (remote && !opts.modelName) throw usageError('badTeacher', '--model-name is required with an http(s) teacher');

@@ -1,11 +1,9 @@
 // Opening the library for a command. The app (SQLite, node-llama-cpp, every service), the contract client and the
 // data lock are imported here on first use, not at start-up, so `--help` and `--version` load none of them.
-import path from 'node:path';
 import type { App } from '../core/app.js';
-import { defaultDataDir } from '../core/paths.js';
 import type { Client } from '../../src-shared/client.js';
-import { print, runDetails } from './output.js';
-import type { Common } from './options.js';
+import { print, runDetails, type Io } from './output.js';
+import { dataDirOf, type Common } from './options.js';
 
 /** The app and the contract client, imported when a command first needs them. */
 export async function loadCore() {
@@ -18,9 +16,9 @@ export async function loadCore() {
 }
 
 /** Opens the library for a one-shot command: no job runner (the desktop app or `serve` owns that). */
-export async function withClient<T>(opts: Common, fn: (client: Client, app: App) => Promise<T>): Promise<T> {
+export async function withClient<T>(io: Io, opts: Common, fn: (client: Client, app: App) => Promise<T>): Promise<T> {
   const { createApp, createClient } = await loadCore();
-  const app = createApp({ dataDir: opts.dataDir ?? defaultDataDir(), host: 'http', runJobs: false });
+  const app = createApp({ dataDir: dataDirOf(io, opts), host: 'http', runJobs: false, env: io.env });
   try {
     return await fn(createClient({ call: app.call, subscribe: app.subscribe }), app);
   } finally {
@@ -29,22 +27,29 @@ export async function withClient<T>(opts: Common, fn: (client: Client, app: App)
 }
 
 /** A command that calls the library once: the result goes to stdout, as JSON with --json, else as `text(result)`. */
-export function callAndPrint<T>(opts: Common, call: (client: Client) => Promise<T>, text: (result: T) => string): Promise<void> {
-  return withClient(opts, async (c) => {
+export function callAndPrint<T>(io: Io, opts: Common, call: (client: Client) => Promise<T>, text: (result: T) => string): Promise<void> {
+  return withClient(io, opts, async (c) => {
     const result = await call(c);
-    print(opts, result, () => text(result));
+    print(io, opts, result, () => text(result));
   });
 }
 
 /**
  * Runs one job in this process, which must own the data folder (no desktop app or `serve` on it): progress goes to
- * stderr, the finished run to stdout. Ctrl+C cancels the run (it stays resumable).
+ * stderr, the finished run to stdout. Ctrl+C cancels the run (it stays resumable). The app and the data lock are closed
+ * and released before it returns, whichever way it ends, so the process can run the next command.
  */
-export async function runToEnd(opts: Common, start: (client: Client) => Promise<{ runId: number }>): Promise<void> {
+export async function runToEnd(io: Io, opts: Common, start: (client: Client) => Promise<{ runId: number }>): Promise<void> {
   const { createApp, createClient, acquireDataLock } = await loadCore();
-  const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
+  const dataDir = dataDirOf(io, opts);
   const release = acquireDataLock(dataDir);
-  const app = createApp({ dataDir, host: 'http' });
+  let app: App;
+  try {
+    app = createApp({ dataDir, host: 'http', env: io.env });
+  } catch (e) {
+    release();
+    throw e;
+  }
   const client = createClient({ call: app.call, subscribe: app.subscribe });
   let runId: number | null = null;
   const onSigint = () => {
@@ -54,19 +59,22 @@ export async function runToEnd(opts: Common, start: (client: Client) => Promise<
   const off = client.on('runs.changed', (r) => {
     if (r.id !== runId || opts.json) return;
     const { done, total, message } = r.progress;
-    process.stderr.write(`\r[run ${r.id}] ${r.status} ${total ? `${done}/${total}` : done} ${message}`.padEnd(70));
+    io.err(`\r[run ${r.id}] ${r.status} ${total ? `${done}/${total}` : done} ${message}`.padEnd(70));
   });
   try {
     ({ runId } = await start(client));
     const end = await app.runner.waitFor(runId);
-    if (!opts.json) process.stderr.write('\n');
+    if (!opts.json) io.err('\n');
     const detail = await client.call('runs.get', { id: runId });
-    print(opts, detail, () => runDetails(detail));
+    print(io, opts, detail, () => runDetails(detail));
     if (end.status !== 'succeeded') throw new Error(`run ${runId} ${end.status}${end.error ? `: ${end.error}` : ''}`);
   } finally {
     off();
     process.off('SIGINT', onSigint);
-    await app.close();
-    release();
+    try {
+      await app.close();
+    } finally {
+      release();
+    }
   }
 }

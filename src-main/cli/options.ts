@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CommanderError, Option } from 'commander';
 import { defaultDataDir } from '../core/paths.js';
+import type { Io } from './output.js';
 
 /** The options every command that opens the library takes. */
 export interface Common {
@@ -11,7 +12,10 @@ export interface Common {
   json?: boolean;
 }
 
-export const dataDirOption = () => new Option('--data-dir <dir>', `data folder (default: ${defaultDataDir()})`);
+export const dataDirOption = (io: Io) => new Option('--data-dir <dir>', `data folder (default: ${defaultDataDir(io.env)})`);
+
+/** The data folder a command uses: --data-dir, else the default of the environment it runs in. */
+export const dataDirOf = (io: Io, opts: Common) => path.resolve(opts.dataDir ?? defaultDataDir(io.env));
 export const jsonOption = () => new Option('--json', 'print JSON instead of text');
 
 /** A usage error: main() prints `distillery: <message>` and exits with 2. */

@@ -1,27 +1,55 @@
 // What the CLI prints: a command's result as JSON (--json) or text, the text tables and details shared by the rooms,
-// and a failure as one line on stderr with its exit code.
+// and a failure as one line on stderr with its exit code. Everything goes through an Io: the process's own streams for
+// the `distillery` command, a caller's own for a test or a program that runs the CLI in its process.
 import { CommanderError } from 'commander';
 import { humanBytes, humanCount } from '../../src-shared/format.js';
 import type { ModelEntry } from '../../src-shared/domain/models.js';
 import type { RunDetail, RunSummary } from '../../src-shared/domain/runs.js';
 
+/** Standard input as `secrets set` reads it: a stream, which on a terminal can be switched to raw mode. */
+export type InputStream = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(raw: boolean): unknown };
+
+/** What one run of the CLI writes to and reads from. */
+export interface Io {
+  /** Standard output: results. */
+  out(text: string): void;
+  /** Standard error: failures, progress, prompts. */
+  err(text: string): void;
+  /** The environment the commands read: the default data folder (XDG_CONFIG_HOME, APPDATA), DISTILLERY_GPU, DISTILLERY_NO_KEYRING. */
+  env: NodeJS.ProcessEnv;
+  /** Where `secrets set` reads an API key from. */
+  stdin: InputStream;
+}
+
+/** The process's own streams and environment: the `distillery` command's Io. */
+export const processIo: Io = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  get env() {
+    return process.env;
+  },
+  get stdin() {
+    return process.stdin;
+  },
+};
+
 /** A command's result on stdout: `value` as JSON with --json, else `text()`. */
-export function print(opts: { json?: boolean }, value: unknown, text: () => string): void {
-  process.stdout.write((opts.json ? JSON.stringify(value, null, 2) : text()) + '\n');
+export function print(io: Io, opts: { json?: boolean }, value: unknown, text: () => string): void {
+  io.out((opts.json ? JSON.stringify(value, null, 2) : text()) + '\n');
 }
 
 /** A failed command's exit code, after saying why in one line on stderr (commander has said it for its own errors). */
-export function reportFailure(e: unknown): number {
+export function reportFailure(io: Io, e: unknown): number {
   if (e instanceof CommanderError) {
     // help and version "errors" are successes; commander has printed its own message for the rest
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-    if (e.code.startsWith('distillery.')) process.stderr.write(`distillery: ${e.message}\n`);
+    if (e.code.startsWith('distillery.')) io.err(`distillery: ${e.message}\n`);
     return e.exitCode || 2;
   }
   const message = e instanceof Error ? e.message : String(e);
   // After `npm start`, better-sqlite3 is built for Electron; say how to get the Node build back.
   const hint = /NODE_MODULE_VERSION/.test(message) ? ' (run: node scripts/native-for.mjs node)' : '';
-  process.stderr.write(`distillery: ${message.split('\n')[0]}${hint}\n`);
+  io.err(`distillery: ${message.split('\n')[0]}${hint}\n`);
   return 1;
 }
 

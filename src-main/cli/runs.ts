@@ -4,35 +4,35 @@ import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
 import { JOB_KINDS, type JobKindName } from '../../src-shared/contract/jobs.js';
 import { callAndPrint, runToEnd, withClient } from './open.js';
 import { dataDirOption, jsonOption, parseId, type Common } from './options.js';
-import { print, runDetails, runsTable } from './output.js';
+import { print, runDetails, runsTable, type Io } from './output.js';
 
-export function addRunCommands(program: Command): void {
+export function addRunCommands(program: Command, io: Io): void {
   const runs = program.command('runs').description('runs: every long operation, kept in SQLite');
   runs
     .command('list')
     .description('list runs, newest first')
     .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES))
     .addOption(new Option('--kind <kind>', 'only runs of this kind').choices(JOB_KINDS))
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((opts: Common & { status?: RunStatus; kind?: JobKindName }) =>
-      callAndPrint(opts, (c) => c.call('runs.list', { status: opts.status, kind: opts.kind }), runsTable),
+      callAndPrint(io, opts, (c) => c.call('runs.list', { status: opts.status, kind: opts.kind }), runsTable),
     );
   runs
     .command('show')
     .description("show a run's config, progress, log, metrics and lineage")
     .argument('<id>', 'run id', parseId)
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
-    .action((id: number, opts: Common) => callAndPrint(opts, (c) => c.call('runs.get', { id }), runDetails));
+    .action((id: number, opts: Common) => callAndPrint(io, opts, (c) => c.call('runs.get', { id }), runDetails));
   runs
     .command('resume')
     .description('resume an interrupted, failed or cancelled run here, from where it stopped')
     .argument('<id>', 'run id', parseId)
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((id: number, opts: Common) =>
-      runToEnd(opts, async (c) => {
+      runToEnd(io, opts, async (c) => {
         await c.call('runs.resume', { id });
         return { runId: id };
       }),
@@ -41,17 +41,17 @@ export function addRunCommands(program: Command): void {
     .command('cancel')
     .description('cancel a queued or running run (also one running in the app or in serve)')
     .argument('<id>', 'run id', parseId)
-    .addOption(dataDirOption())
+    .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((id: number, opts: Common) =>
-      withClient(opts, async (c) => {
+      withClient(io, opts, async (c) => {
         let r = await c.call('runs.cancel', { id });
         // A run of another process: its owner notices the request within a second
         for (let i = 0; i < 100 && r.status === 'running'; i++) {
           await new Promise((ok) => setTimeout(ok, 100));
           r = await c.call('runs.get', { id });
         }
-        print(opts, r, () => `run ${id}: ${r.status}`);
+        print(io, opts, r, () => `run ${id}: ${r.status}`);
         if (r.status === 'running') throw new Error(`run ${id} is still running: is the process that runs it responsive?`);
       }),
     );

@@ -62,6 +62,8 @@ export interface AppOptions {
   previewTimeoutMs?: number;
   /** Encrypts saved API keys: Electron's safeStorage in the desktop app; by default the OS keyring's key or a key file. */
   secretCipher?: SecretCipher;
+  /** The environment read for DISTILLERY_GPU and DISTILLERY_NO_KEYRING; default: the process's (a CLI run in-process passes its own). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface App {
@@ -83,7 +85,8 @@ export function createApp(options: AppOptions): App {
   const db = openDatabase(databasePath);
   const bus = new EventBus();
   const settings = new SettingsService(db, bus.emit);
-  const engine = new LlmEngine({ gpu: options.gpu ?? (process.env.DISTILLERY_GPU === 'false' ? false : 'auto') });
+  const env = options.env ?? process.env;
+  const engine = new LlmEngine({ gpu: options.gpu ?? (env.DISTILLERY_GPU === 'false' ? false : 'auto') });
   const models = new ModelsService(db, bus.emit);
   const runner = new JobRunner(db, bus.emit, options.jobConcurrency ?? 1);
   const userThreads = () => settings.get().inferenceThreads;
@@ -95,7 +98,7 @@ export function createApp(options: AppOptions): App {
   runner.register(dedupeJob(datasets.store, datasets.drafts));
   runner.register(datasetScanJob(datasets.store, datasets.drafts));
   runner.register(tokenCountJob(datasets.store, engine));
-  const secrets = new SecretsStore(db, options.secretCipher ?? lazyCipher(() => localCipher(dataDir)));
+  const secrets = new SecretsStore(db, options.secretCipher ?? lazyCipher(() => localCipher(dataDir, env)));
   const distillStore = new DistillStore(db);
   runner.register(distillJob(datasets, distillStore, engine, userThreads, secrets, bus.emit));
   const distill = new DistillService(

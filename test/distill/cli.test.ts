@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/workspace.js';
-import { callHttp as rawCall, REPO, startServer, type ServerProcess } from '../helpers/server.js';
+import { callHttp as rawCall, startServer, type ServerProcess } from '../helpers/server.js';
+import { runCli as distillery } from '../helpers/cli.js';
 
 /** The value of an operation over serve's HTTP API, or its error thrown. */
 async function callHttp(url: string, op: string, input: unknown): Promise<unknown> {
@@ -13,11 +13,8 @@ async function callHttp(url: string, op: string, input: unknown): Promise<unknow
 }
 import { waitUntil } from '../helpers/workspace.js';
 
-function distillery(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/distillery.js', ...args], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
+// The commands run in this process (test/helpers/cli.ts); `serve` is a real process, so `runs cancel` below still
+// cancels a run that another process is running.
 let server: ServerProcess;
 const dir = tempDir();
 beforeAll(async () => {
@@ -35,8 +32,8 @@ afterAll(async () => {
 });
 
 describe('distillery distill and runs, from a terminal', () => {
-  it('distills a trial of the sample dataset with the sample model into a new dataset', () => {
-    const r = distillery(
+  it('distills a trial of the sample dataset with the sample model into a new dataset', async () => {
+    const r = await distillery(
       'distill',
       '--dataset',
       'sample-support@1',
@@ -60,12 +57,12 @@ describe('distillery distill and runs, from a terminal', () => {
     const run = JSON.parse(r.stdout) as { kind: string; status: string; metrics: { name: string; value: number }[] };
     expect(run).toMatchObject({ kind: 'distill.generate', status: 'succeeded' });
     expect(run.metrics.find((m) => m.name === 'answers')?.value).toBe(3);
-    const shown = JSON.parse(distillery('datasets', 'show', 'trial', '--json', '--data-dir', dir).stdout) as { version: { exampleCount: number } };
+    const shown = JSON.parse((await distillery('datasets', 'show', 'trial', '--json', '--data-dir', dir)).stdout) as { version: { exampleCount: number } };
     expect(shown.version.exampleCount).toBe(3);
     // structured answers from a schema file; soft labels from the local teacher
     const schema = path.join(dir, 'schema.json');
     fs.writeFileSync(schema, JSON.stringify({ type: 'object', properties: { urgent: { type: 'boolean' } }, required: ['urgent'] }));
-    const structured = distillery(
+    const structured = await distillery(
       'distill',
       '--dataset',
       'sample-support',
@@ -85,13 +82,25 @@ describe('distillery distill and runs, from a terminal', () => {
     );
     expect(structured.code).toBe(0);
     const sid = (JSON.parse(structured.stdout) as { id: number }).id;
-    const answers = JSON.parse(distillery('runs', 'show', String(sid), '--json', '--data-dir', dir).stdout) as { metrics: { name: string; value: number }[] };
+    const answers = JSON.parse((await distillery('runs', 'show', String(sid), '--json', '--data-dir', dir)).stdout) as {
+      metrics: { name: string; value: number }[];
+    };
     expect(answers.metrics.find((m) => m.name === 'answers')?.value).toBe(2);
-    expect(
-      distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--json-schema', path.join(dir, 'nope.json'), '--out-name', 'y', '--data-dir', dir)
-        .stderr,
-    ).toMatch(/^distillery: --json-schema: cannot read .*nope\.json \(ENOENT\)/);
-    const soft = distillery(
+    const noSchema = await distillery(
+      'distill',
+      '--dataset',
+      'sample-support',
+      '--teacher',
+      '1',
+      '--json-schema',
+      path.join(dir, 'nope.json'),
+      '--out-name',
+      'y',
+      '--data-dir',
+      dir,
+    );
+    expect(noSchema.stderr).toMatch(/^distillery: --json-schema: cannot read .*nope\.json \(ENOENT\)/);
+    const soft = await distillery(
       'distill',
       '--dataset',
       'sample-support',
@@ -111,11 +120,11 @@ describe('distillery distill and runs, from a terminal', () => {
       dir,
     );
     expect(soft.code).toBe(0);
-    const http = distillery('distill', '--dataset', 'sample-support', '--teacher', 'http://127.0.0.1:9/v1', '--out-name', 'x', '--data-dir', dir);
+    const http = await distillery('distill', '--dataset', 'sample-support', '--teacher', 'http://127.0.0.1:9/v1', '--out-name', 'x', '--data-dir', dir);
     expect(http.code).toBe(2);
     expect(http.stderr).toBe('distillery: --model-name is required with an http(s) teacher\n');
     // a server that is not there: the run fails with the URL and the reason, after its retries
-    const down = distillery(
+    const down = await distillery(
       'distill',
       '--dataset',
       'sample-support',
@@ -134,9 +143,9 @@ describe('distillery distill and runs, from a terminal', () => {
     expect(down.stderr).toMatch(/http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions could not be reached/);
   });
 
-  it('exits non-zero when a run keeps no answer, with what to change in one line', () => {
+  it('exits non-zero when a run keeps no answer, with what to change in one line', async () => {
     // every answer cut at 3 tokens: the run fails, the exit code says so, and the line says what to change
-    const cut = distillery(
+    const cut = await distillery(
       'distill',
       '--dataset',
       'sample-support',
@@ -157,7 +166,7 @@ describe('distillery distill and runs, from a terminal', () => {
       /^distillery: run \d+ failed: all 3 answers hit max tokens 3; raise it or untick 'reject truncated' \(CLI: --keep-truncated\)\n$/,
     );
     expect(JSON.parse(cut.stdout)).toMatchObject({ kind: 'distill.generate', status: 'failed' });
-    const rate = distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--max-reject-rate', '2', '--out-name', 'y', '--data-dir', dir);
+    const rate = await distillery('distill', '--dataset', 'sample-support', '--teacher', '1', '--max-reject-rate', '2', '--out-name', 'y', '--data-dir', dir);
     expect(rate.code).toBe(1);
     expect(rate.stderr).toMatch(/maxRejectRate/);
   }, 180_000);
@@ -177,7 +186,7 @@ describe('distillery distill and runs, from a terminal', () => {
       60_000,
       'a first answer',
     );
-    const cancel = distillery('runs', 'cancel', String(runId), '--data-dir', dir);
+    const cancel = await distillery('runs', 'cancel', String(runId), '--data-dir', dir);
     expect(cancel.stdout.trim()).toBe(`run ${runId}: cancelled`);
     expect(cancel.code).toBe(0);
     const answered = ((await callHttp(server.url, 'distill.answers', { runId })) as { total: number }).total;
@@ -185,10 +194,10 @@ describe('distillery distill and runs, from a terminal', () => {
     expect(answered).toBeLessThan(24);
     await server.stop();
 
-    const resumed = distillery('runs', 'resume', String(runId), '--json', '--data-dir', dir);
+    const resumed = await distillery('runs', 'resume', String(runId), '--json', '--data-dir', dir);
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ id: runId, status: 'succeeded' });
-    const shown = JSON.parse(distillery('datasets', 'show', 'long', '--json', '--data-dir', dir).stdout) as { version: { exampleCount: number } };
+    const shown = JSON.parse((await distillery('datasets', 'show', 'long', '--json', '--data-dir', dir)).stdout) as { version: { exampleCount: number } };
     expect(shown.version.exampleCount).toBe(24);
   });
 });

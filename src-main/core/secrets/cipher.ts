@@ -65,8 +65,8 @@ interface KeyringEntry {
  * This data folder's key from the OS keyring (made and stored there on first use), or null when no keyring answers
  * (headless Linux without a Secret Service, CI): reading an absent entry succeeds there, storing fails.
  */
-function keyringKey(dataDir: string): Buffer | null {
-  if (process.env.DISTILLERY_NO_KEYRING === '1') return null;
+function keyringKey(dataDir: string, env: NodeJS.ProcessEnv): Buffer | null {
+  if (env.DISTILLERY_NO_KEYRING === '1') return null;
   try {
     const { Entry } = createRequire(import.meta.url)('@napi-rs/keyring') as { Entry: new (service: string, account: string) => KeyringEntry };
     const account = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
@@ -85,12 +85,13 @@ function keyringKey(dataDir: string): Buffer | null {
 
 /**
  * The cipher for `serve` and the CLI: the data folder's key from the OS keyring, else from `secrets.key` (mode 0600).
- * A key file that already exists wins, so a folder keeps working when a keyring appears or disappears.
+ * A key file that already exists wins, so a folder keeps working when a keyring appears or disappears. `env` is where
+ * DISTILLERY_NO_KEYRING=1 (no keyring: the key file) is read.
  */
-export function localCipher(dataDir: string): SecretCipher {
+export function localCipher(dataDir: string, env: NodeJS.ProcessEnv = process.env): SecretCipher {
   const file = path.join(dataDir, KEY_FILE);
   if (fs.existsSync(file)) return aesCipher(readKeyFile(file), `key file ${file}`);
-  const fromKeyring = keyringKey(dataDir);
+  const fromKeyring = keyringKey(dataDir, env);
   if (fromKeyring) return aesCipher(fromKeyring, 'OS keyring');
   const key = crypto.randomBytes(32);
   fs.mkdirSync(dataDir, { recursive: true });
