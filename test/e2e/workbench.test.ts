@@ -118,7 +118,7 @@ describe('the workbench in Chromium against distillery serve', () => {
     await screenshot(page, 'run-detail');
     await page.goto(`${server.url}/#/runs`);
     await page.getByText('models.benchmark').waitFor();
-    await expect(page.locator('main').innerText()).resolves.toMatch(/sample\.prepare/);
+    await expect(page.locator('main').innerText()).resolves.toMatch(/system\.sample/);
     await screenshot(page, 'runs');
   });
 

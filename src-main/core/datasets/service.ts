@@ -338,10 +338,8 @@ export class DatasetsService {
    * size limit, or a file that has changed or gone, gives the stored excerpt instead.
    */
   async rejectedLines(runId: number): Promise<{ file: string | null; lines: (RejectedRecord & { text: string; whole: boolean })[] }> {
+    const { file } = this.runner.config(runId, 'datasets.import');
     const rejects = this.store.rejects(runId, 100_000);
-    const config = this.db.prepare(`SELECT config FROM runs WHERE id = ? AND kind = 'datasets.import'`).pluck().get(runId) as string | undefined;
-    if (!config) throw new AppError('not_found', `run ${runId} is not an import`);
-    const file = (JSON.parse(config) as { file: string }).file;
     const wanted = new Map(rejects.map((r) => [r.line, r]));
     const found = new Map<number, string>();
     if (wanted.size && fs.existsSync(file)) {

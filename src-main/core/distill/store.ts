@@ -1,3 +1,4 @@
+import type { JobKindName } from '../../../src-shared/contract/jobs.js';
 import type { Db } from '../store/db.js';
 import { toolCallText, type ChatMessage, type ToolCall } from '../../../src-shared/domain/datasets.js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -55,6 +56,10 @@ function textBesides(answer: string, calls: ToolCall[]): string {
 }
 
 /** SQL for a distillation run's answers. */
+// The kinds whose figures the estimate reads, named through the contract so a rename cannot miss them.
+const DISTILL_KIND: JobKindName = 'distill.generate';
+const BENCHMARK_KIND: JobKindName = 'models.benchmark';
+
 export class DistillStore {
   constructor(private readonly db: Db) {}
 
@@ -130,18 +135,18 @@ export class DistillStore {
       .prepare(
         `SELECT r.id, m.value FROM runs r JOIN run_lineage l ON l.run_id = r.id AND l.direction = 'input' AND l.kind = ? AND l.ref = ?
          JOIN run_metrics m ON m.run_id = r.id AND m.name = 'tokens_per_second'
-         WHERE r.kind = 'distill' ORDER BY r.id DESC LIMIT 1`,
+         WHERE r.kind = ? ORDER BY r.id DESC LIMIT 1`,
       )
-      .get(kind, ref) as { id: number; value: number } | undefined;
+      .get(kind, ref, DISTILL_KIND) as { id: number; value: number } | undefined;
     if (distill) return { tokensPerSecond: distill.value, by: `distillation run ${distill.id}` };
     if (kind !== 'model') return null;
     const bench = this.db
       .prepare(
         `SELECT r.id, m.value FROM runs r JOIN run_lineage l ON l.run_id = r.id AND l.direction = 'input' AND l.kind = 'model' AND l.ref = ?
          JOIN run_metrics m ON m.run_id = r.id AND m.name = 'generate_tps_mean'
-         WHERE r.kind = 'models.benchmark' AND r.status = 'succeeded' ORDER BY r.id DESC LIMIT 1`,
+         WHERE r.kind = ? AND r.status = 'succeeded' ORDER BY r.id DESC LIMIT 1`,
       )
-      .get(ref) as { id: number; value: number } | undefined;
+      .get(ref, BENCHMARK_KIND) as { id: number; value: number } | undefined;
     return bench ? { tokensPerSecond: bench.value, by: `benchmark run ${bench.id}` } : null;
   }
 

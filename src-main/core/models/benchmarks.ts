@@ -1,3 +1,4 @@
+import type { JobKindName } from '../../../src-shared/contract/jobs.js';
 import type { Db } from '../store/db.js';
 import type { BenchmarkRecord } from '../../../src-shared/domain/models.js';
 
@@ -5,6 +6,9 @@ import type { BenchmarkRecord } from '../../../src-shared/domain/models.js';
  * A model's finished benchmarks (`models benchmark` runs), oldest first: the mean prompt and generation speeds, the
  * threads, the sizes measured, and when. Read from the runs and their metrics; nothing is stored twice.
  */
+/** Named through the contract, so a rename cannot miss this query. */
+const BENCHMARK_KIND: JobKindName = 'models.benchmark';
+
 export function benchmarkHistory(db: Db, modelId: number): BenchmarkRecord[] {
   const rows = db
     .prepare(
@@ -13,11 +17,18 @@ export function benchmarkHistory(db: Db, modelId: number): BenchmarkRecord[] {
               max(CASE WHEN m.name = 'generate_tps_mean' THEN m.value END) AS generate_tps,
               max(CASE WHEN m.name = 'threads' THEN m.value END) AS threads
          FROM runs r JOIN run_metrics m ON m.run_id = r.id AND m.step IS NULL
-        WHERE r.kind = 'models.benchmark' AND r.status = 'succeeded' AND json_extract(r.config, '$.id') = ?
+        WHERE r.kind = ? AND r.status = 'succeeded' AND json_extract(r.config, '$.id') = ?
         GROUP BY r.id
         ORDER BY r.ended_at, r.id`,
     )
-    .all(modelId) as { id: number; config: string; ended_at: string; prompt_tps: number | null; generate_tps: number | null; threads: number | null }[];
+    .all(BENCHMARK_KIND, modelId) as {
+    id: number;
+    config: string;
+    ended_at: string;
+    prompt_tps: number | null;
+    generate_tps: number | null;
+    threads: number | null;
+  }[];
   return rows
     .filter((r) => r.prompt_tps !== null && r.generate_tps !== null)
     .map((r) => {
