@@ -1,3 +1,5 @@
+// Over 400 lines for a reason: PEFT conversion and GGUF adapter inspection share the safetensors, adapter_config.json
+// and fixture-model builders defined here (architectures, permutations, ranks, refusals, compatibility).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,5 @@
+// Over 400 lines for a reason: every case drives the one HttpTeacher against the same scriptable local server (whole
+// and streamed answers, retries, timeouts, cancel, key redaction, tool calls); split, each file would rebuild it.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';

@@ -1,3 +1,5 @@
+// Over 400 lines for a reason: the Parquet reader is tested on files written here (hyparquet-writer: list and struct
+// columns, row groups, damage) and against the export writer (round trips per format); the cases share those builders.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
