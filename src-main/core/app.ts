@@ -132,7 +132,7 @@ export function createApp(options: AppOptions): App {
 
   const handlers: Handlers = {
     ...systemHandlers({ dataDir, databasePath, host: options.host, engine, settings }),
-    ...modelsHandlers({ db, models, runner }),
+    ...modelsHandlers({ models, runner }),
     ...runsHandlers({ runs: runner.store, runner }),
     ...playgroundHandlers({ playground, conversations }),
     ...datasetsHandlers({ datasets, models }),

@@ -100,8 +100,10 @@ export class DistillService {
     const prompts = Math.min(size, input.limit ?? Infinity);
     const answers = prompts * input.generation.samples;
     const maxTokens = answers * input.generation.maxTokens;
-    const speed = this.store.measuredSpeed(
-      'modelId' in input.teacher ? { modelId: input.teacher.modelId } : { endpoint: `${input.teacher.baseUrl}#${input.teacher.model}` },
+    const speed = this.measuredSpeed(
+      'modelId' in input.teacher
+        ? { kind: 'model', ref: String(input.teacher.modelId) }
+        : { kind: 'endpoint', ref: `${input.teacher.baseUrl}#${input.teacher.model}` },
     );
     return {
       prompts,
@@ -153,6 +155,19 @@ export class DistillService {
 
   private runConfig(runId: number) {
     return this.runner.config(runId, 'distill.generate');
+  }
+
+  /**
+   * A teacher's latest measured generation speed: its last distillation run (tokens/s over the whole run, parallel
+   * sequences included), else for a local model its last benchmark (mean generate tokens/s).
+   */
+  private measuredSpeed(teacher: { kind: 'model' | 'endpoint'; ref: string }): { tokensPerSecond: number; by: string } | null {
+    const runs = this.runner.store;
+    const distilled = runs.lastFigure('distill.generate', 'tokens_per_second', teacher);
+    if (distilled) return { tokensPerSecond: distilled.value, by: `distillation run ${distilled.runId}` };
+    if (teacher.kind !== 'model') return null;
+    const bench = runs.lastFigure('models.benchmark', 'generate_tps_mean', teacher, true);
+    return bench ? { tokensPerSecond: bench.value, by: `benchmark run ${bench.runId}` } : null;
   }
 
   logprobs(runId: number, position: number, sample: number) {

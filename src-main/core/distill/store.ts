@@ -1,4 +1,3 @@
-import type { JobKindName } from '../../../src-shared/contract/jobs.js';
 import type { Db } from '../store/db.js';
 import { toolCallText, type ChatMessage, type ToolCall } from '../../../src-shared/domain/datasets.js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -56,10 +55,6 @@ function textBesides(answer: string, calls: ToolCall[]): string {
 }
 
 /** SQL for a distillation run's answers. */
-// The kinds whose figures the estimate reads, named through the contract so a rename cannot miss them.
-const DISTILL_KIND: JobKindName = 'distill.generate';
-const BENCHMARK_KIND: JobKindName = 'models.benchmark';
-
 export class DistillStore {
   constructor(private readonly db: Db) {}
 
@@ -123,31 +118,6 @@ export class DistillStore {
     if (!r) return null;
     const compact = JSON.parse(inflateRawSync(r.data).toString('utf8')) as [string, number, [string, number][]][];
     return { k: r.k, tokens: compact.map(([token, logprob, top]) => ({ token, logprob, top: top.map(([t, l]) => ({ token: t, logprob: l })) })) };
-  }
-
-  /**
-   * A teacher's latest measured generation speed: its last distillation run (tokens/s over the whole run, parallel
-   * sequences included), else for a local model its last benchmark (mean generate tokens/s).
-   */
-  measuredSpeed(teacher: { modelId: number } | { endpoint: string }): { tokensPerSecond: number; by: string } | null {
-    const [kind, ref] = 'modelId' in teacher ? ['model', String(teacher.modelId)] : ['endpoint', teacher.endpoint];
-    const distill = this.db
-      .prepare(
-        `SELECT r.id, m.value FROM runs r JOIN run_lineage l ON l.run_id = r.id AND l.direction = 'input' AND l.kind = ? AND l.ref = ?
-         JOIN run_metrics m ON m.run_id = r.id AND m.name = 'tokens_per_second'
-         WHERE r.kind = ? ORDER BY r.id DESC LIMIT 1`,
-      )
-      .get(kind, ref, DISTILL_KIND) as { id: number; value: number } | undefined;
-    if (distill) return { tokensPerSecond: distill.value, by: `distillation run ${distill.id}` };
-    if (kind !== 'model') return null;
-    const bench = this.db
-      .prepare(
-        `SELECT r.id, m.value FROM runs r JOIN run_lineage l ON l.run_id = r.id AND l.direction = 'input' AND l.kind = 'model' AND l.ref = ?
-         JOIN run_metrics m ON m.run_id = r.id AND m.name = 'generate_tps_mean'
-         WHERE r.kind = ? AND r.status = 'succeeded' ORDER BY r.id DESC LIMIT 1`,
-      )
-      .get(ref, BENCHMARK_KIND) as { id: number; value: number } | undefined;
-    return bench ? { tokensPerSecond: bench.value, by: `benchmark run ${bench.id}` } : null;
   }
 
   /** One answer's training example and where it stands, or null when there is no such answer. */

@@ -1,13 +1,12 @@
 // The models room's operations (src-shared/contract/models.ts) mapped onto its service and jobs.
 import type { modelsOps } from '../../../src-shared/contract/index.js';
 import type { Handlers } from '../dispatch.js';
-import type { Db } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { benchmarkHistory } from './benchmarks.js';
 import type { ModelsService } from './service.js';
 
-export function modelsHandlers(deps: { db: Db; models: ModelsService; runner: JobRunner }): Handlers<typeof modelsOps> {
-  const { db, models, runner } = deps;
+export function modelsHandlers(deps: { models: ModelsService; runner: JobRunner }): Handlers<typeof modelsOps> {
+  const { models, runner } = deps;
   return {
     'models.list': () => models.list(),
     'models.get': ({ id }) => models.get(id),
@@ -23,7 +22,7 @@ export function modelsHandlers(deps: { db: Db; models: ModelsService; runner: Jo
     },
     'models.benchmarks': ({ id }) => {
       models.get(id); // an unknown id is refused, not an empty history
-      return benchmarkHistory(db, id);
+      return benchmarkHistory(runner.store, id);
     },
   };
 }

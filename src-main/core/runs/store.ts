@@ -1,8 +1,8 @@
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { AppError } from '../../../src-shared/errors.js';
-import type { LineageLink, LogLevel, RunDetail, RunLog, RunMetric, RunStatus, RunSummary } from '../../../src-shared/domain/runs.js';
-import { isJobKind, jobDef, type AnyJob, type JobConfig, type JobItem, type JobKindName } from '../../../src-shared/contract/jobs.js';
+import type { LineageKind, LineageLink, LogLevel, RunDetail, RunLog, RunMetric, RunStatus, RunSummary } from '../../../src-shared/domain/runs.js';
+import { isJobKind, jobDef, type AnyJob, type JobConfig, type JobItem, type JobKindName, type JobMetric } from '../../../src-shared/contract/jobs.js';
 
 interface RunRow {
   id: number;
@@ -165,6 +165,51 @@ export class RunsStore {
 
   itemsDone(id: number): number {
     return this.db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ?`).pluck().get(id) as number;
+  }
+
+  /**
+   * The latest run of `kind` that read `input` and recorded `figure` (a single figure, not a series): its id and the
+   * value. `succeededOnly` skips runs that failed or were cancelled.
+   */
+  lastFigure<K extends JobKindName>(
+    kind: K,
+    figure: JobMetric<K>,
+    input: { kind: LineageKind; ref: string },
+    succeededOnly = false,
+  ): { runId: number; value: number } | null {
+    const row = this.db
+      .prepare(
+        `SELECT r.id AS runId, m.value FROM runs r
+           JOIN run_lineage l ON l.run_id = r.id AND l.direction = 'input' AND l.kind = @linkKind AND l.ref = @ref
+           JOIN run_metrics m ON m.run_id = r.id AND m.name = @figure AND m.step IS NULL
+          WHERE r.kind = @kind AND (@succeededOnly = 0 OR r.status = 'succeeded')
+          ORDER BY r.id DESC LIMIT 1`,
+      )
+      .get({ kind, figure, linkKind: input.kind, ref: input.ref, succeededOnly: succeededOnly ? 1 : 0 }) as { runId: number; value: number } | undefined;
+    return row ?? null;
+  }
+
+  /**
+   * The succeeded runs of `kind` whose config passes `keep`, oldest (by end) first, each with its config read through
+   * the kind and its single figures by name.
+   */
+  succeededWithFigures<K extends JobKindName>(
+    kind: K,
+    keep: (config: JobConfig<K>) => boolean,
+  ): { runId: number; endedAt: string; config: JobConfig<K>; figures: Map<string, number> }[] {
+    const runs = this.db.prepare(`SELECT id, config, ended_at FROM runs WHERE kind = ? AND status = 'succeeded' ORDER BY ended_at, id`).all(kind) as {
+      id: number;
+      config: string;
+      ended_at: string;
+    }[];
+    const figures = this.db.prepare(`SELECT name, value FROM run_metrics WHERE run_id = ? AND step IS NULL`);
+    const schema = jobDef(kind).config;
+    return runs.flatMap((r) => {
+      const parsed = schema.safeParse(JSON.parse(r.config));
+      if (!parsed.success || !keep(parsed.data as JobConfig<K>)) return [];
+      const values = figures.all(r.id) as { name: string; value: number }[];
+      return [{ runId: r.id, endedAt: r.ended_at, config: parsed.data as JobConfig<K>, figures: new Map(values.map((v) => [v.name, v.value])) }];
+    });
   }
 
   /** Runs running here whose cancel was asked from another process (see JobRunner.requestCancel). */
