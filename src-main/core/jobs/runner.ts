@@ -304,6 +304,7 @@ export class JobRunner {
         if (unit === null) throw new Error(`job kind ${kind} declares no figure ${name} (src-shared/contract)`);
         store.putMetric(id, { name, value, unit, step });
       },
+      series: (name) => store.series(id, name),
       lineage(direction, kind, ref, label) {
         store.addLineage(id, { direction, kind, ref, label });
       },

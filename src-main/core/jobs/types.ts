@@ -19,6 +19,8 @@ export interface JobContext<K extends JobKindName = JobKindName> {
    * step) again replaces the value.
    */
   metric(name: JobMetric<K>, value: number, step?: number | null): void;
+  /** The values this run recorded for a series figure (every step, earlier attempts included), by step. */
+  series(name: JobMetric<K>): number[];
   lineage(direction: 'input' | 'output', kind: LineageKind, ref: string, label: string): void;
   /** Keys of the items this run committed before (in an earlier attempt): skip them on resume. */
   doneItems(): Set<string>;

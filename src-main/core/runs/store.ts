@@ -145,6 +145,10 @@ export class RunsStore {
       .run(id, m.name, m.value, m.unit, m.step);
   }
 
+  series(id: number, name: string): number[] {
+    return this.db.prepare(`SELECT value FROM run_metrics WHERE run_id = ? AND name = ? AND step IS NOT NULL ORDER BY step`).pluck().all(id, name) as number[];
+  }
+
   addLineage(id: number, link: LineageLink): void {
     this.db
       .prepare(`INSERT OR IGNORE INTO run_lineage (run_id, direction, kind, ref, label) VALUES (?, ?, ?, ?, ?)`)

@@ -42,13 +42,8 @@ export function benchmarkJob(models: ModelsService, engine: LlmEngine, userThrea
         ctx.log('info', `Repetition ${rep + 1}: prompt ${pp.toFixed(1)} t/s, generation ${tg.toFixed(1)} t/s.`);
       }
       ctx.log('info', `Backend: ${engine.info().gpu ?? 'not started'}.`);
-      const rows = ctx.db.prepare(`SELECT name, value FROM run_metrics WHERE run_id = ? AND step IS NOT NULL`).all(ctx.runId) as {
-        name: string;
-        value: number;
-      }[];
-      const of = (n: string) => rows.filter((r) => r.name === n).map((r) => r.value);
-      ctx.metric('prompt_tps_mean', mean(of('prompt_tps')));
-      ctx.metric('generate_tps_mean', mean(of('generate_tps')));
+      ctx.metric('prompt_tps_mean', mean(ctx.series('prompt_tps')));
+      ctx.metric('generate_tps_mean', mean(ctx.series('generate_tps')));
       ctx.metric('threads', threads);
       ctx.progress(repetitions, repetitions, 'done');
     },
