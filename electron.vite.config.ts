@@ -22,6 +22,8 @@ export default defineConfig({
           'preview-worker': resolve(__dirname, 'src-main/core/datasets/preview-worker.ts'),
           // The native engine's child process (native/client.ts forks it from beside the main bundle).
           'engine-host': resolve(__dirname, 'src-main/core/native/engine-host.ts'),
+          // One quantization's child process (quantize/quantize-file.ts forks it from beside the main bundle).
+          'quantize-child': resolve(__dirname, 'src-main/core/quantize/quantize-child.ts'),
         },
         onwarn,
       },

@@ -25,6 +25,8 @@ export async function buildCli(outDir = path.join(root, 'out', 'cli')) {
       'preview-worker': 'src-main/core/datasets/preview-worker.ts',
       // the native engine's child process (native/client.ts forks it from beside the bundle)
       'engine-host': 'src-main/core/native/engine-host.ts',
+      // one quantization's child process (quantize/quantize-file.ts forks it from beside the bundle)
+      'quantize-child': 'src-main/core/quantize/quantize-child.ts',
     },
     outdir: tmp,
     bundle: true,

@@ -73,6 +73,9 @@ describe('how the CLI starts', () => {
     expect(fs.existsSync(path.join(built, 'import-worker.js'))).toBe(true);
     // and the import's detection reads the file on the preview's thread (with its time limit), from preview-worker.js
     expect(fs.existsSync(path.join(built, 'preview-worker.js'))).toBe(true);
+    // the native engine's and a quantization's child processes are forked from beside the bundle too
+    expect(fs.existsSync(path.join(built, 'engine-host.js'))).toBe(true);
+    expect(fs.existsSync(path.join(built, 'quantize-child.js'))).toBe(true);
     const file = path.join(tempDir(), 'chats.jsonl');
     fs.writeFileSync(file, CHATS.map((c) => JSON.stringify(c)).join('\n') + '\n');
 
