@@ -36,6 +36,9 @@ import { systemHandlers } from './system/handlers.js';
 import { datasetsHandlers } from './datasets/handlers.js';
 import { distillHandlers } from './distill/handlers.js';
 import { adaptersHandlers } from './adapters/handlers.js';
+import { QuantizeService } from './quantize/service.js';
+import { ladderJob } from './quantize/jobs/ladder.js';
+import { quantizeHandlers } from './quantize/handlers.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
 import type { EventEnvelope } from '../../src-shared/contract/index.js';
@@ -120,6 +123,8 @@ export function createApp(options: AppOptions): App {
   runner.register(compareJob(adapterDeps));
   runner.register(mergeJob(adapterDeps));
   const adapterRuns = new AdapterRuns(db, adapters, models, datasets, runner, dataDir);
+  runner.register(ladderJob({ models, engine, threads: userThreads, dataDir }));
+  const quantize = new QuantizeService(models, runner, dataDir);
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -139,6 +144,7 @@ export function createApp(options: AppOptions): App {
     ...distillHandlers({ distill }),
     ...adaptersHandlers({ adapters, adapterRuns }),
     ...secretsHandlers({ secrets }),
+    ...quantizeHandlers({ quantize }),
   };
 
   runner.register(sampleJob(models));

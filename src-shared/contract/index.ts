@@ -8,6 +8,7 @@ import { datasetsOps } from './datasets.js';
 import { distillEvents, distillOps } from './distill.js';
 import { secretsOps } from './secrets.js';
 import { adaptersEvents, adaptersOps } from './adapters.js';
+import { quantizeOps } from './quantize.js';
 import type { Result } from '../errors.js';
 
 export * from './system.js';
@@ -18,6 +19,7 @@ export * from './datasets.js';
 export * from './distill.js';
 export * from './secrets.js';
 export * from './adapters.js';
+export * from './quantize.js';
 export * from './jobs.js';
 
 /** Every operation the UI, the CLI and the tests can ask for. */
@@ -30,6 +32,7 @@ export const contract = {
   ...distillOps,
   ...secretsOps,
   ...adaptersOps,
+  ...quantizeOps,
 } as const;
 
 /** Every event the main side pushes. */

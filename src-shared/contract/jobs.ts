@@ -5,6 +5,7 @@ import { modelsJobs } from './models.js';
 import { datasetsJobs } from './datasets.js';
 import { distillJobs } from './distill.js';
 import { adaptersJobs } from './adapters.js';
+import { quantizeJobs } from './quantize.js';
 
 /**
  * Every kind of durable run, named `room.kind`: its config, its figures and its items' results. The runner checks a
@@ -16,6 +17,7 @@ export const jobs = {
   ...datasetsJobs,
   ...distillJobs,
   ...adaptersJobs,
+  ...quantizeJobs,
 } as const;
 
 type Jobs = typeof jobs;

@@ -27,6 +27,7 @@ export function quantizeFile(job: QuantizeJob, opts: QuantizeOptions = {}): Prom
     env: { ...process.env, ...(process.versions['electron'] ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
   });
   const tail: string[] = [];
+  let callbackError: unknown = null;
   let partial = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
@@ -34,8 +35,15 @@ export function quantizeFile(job: QuantizeJob, opts: QuantizeOptions = {}): Prom
     partial = lines.pop() ?? '';
     for (const line of lines) {
       const m = PROGRESS.exec(line.trim());
-      if (m) opts.onTensor?.(Number(m[1]), Number(m[2]), m[3]!);
-      else if (line.trim()) {
+      if (m) {
+        try {
+          opts.onTensor?.(Number(m[1]), Number(m[2]), m[3]!);
+        } catch (e) {
+          // the caller's failure ends the quantization with it, never an unhandled error on this stream
+          callbackError ??= e;
+          child.kill('SIGKILL');
+        }
+      } else if (line.trim()) {
         tail.push(line.trim());
         if (tail.length > STDERR_LINES) tail.shift();
       }
@@ -48,6 +56,7 @@ export function quantizeFile(job: QuantizeJob, opts: QuantizeOptions = {}): Prom
     child.on('exit', (code, sig) => {
       signal?.removeEventListener('abort', onAbort);
       if (signal?.aborted) return reject(new AppError('cancelled', 'the quantization was cancelled'));
+      if (callbackError !== null) return reject(callbackError);
       if (code === 0) return resolve();
       const why =
         tail

@@ -1,0 +1,12 @@
+// The quantize room's operations (src-shared/contract/quantize.ts) mapped onto its service.
+import type { quantizeOps } from '../../../src-shared/contract/index.js';
+import type { Handlers } from '../dispatch.js';
+import type { QuantizeService } from './service.js';
+
+export function quantizeHandlers(deps: { quantize: QuantizeService }): Handlers<typeof quantizeOps> {
+  const { quantize } = deps;
+  return {
+    'quantize.start': (input) => quantize.start(input),
+    'quantize.files': ({ runId }) => quantize.files(runId),
+  };
+}

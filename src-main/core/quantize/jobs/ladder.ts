@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { JobKind } from '../../jobs/types.js';
+import type { ModelsService } from '../../models/service.js';
+import type { LlmEngine } from '../../llm/engine.js';
+import { readGgufHeader } from '../../gguf/header.js';
+import { checkOutputPath } from '../../files/output-path.js';
+import { quantizeFile } from '../quantize-file.js';
+import { quantizedName } from '../service.js';
+
+export interface LadderDeps {
+  models: ModelsService;
+  engine: LlmEngine;
+  threads: () => number | null;
+  /** The data folder: a quantized file may never be written over its files. */
+  dataDir: string;
+}
+
+/** Bits per weight of a GGUF: its tensors' bytes × 8 over their element count. */
+function bitsPerWeight(file: string): number {
+  const h = readGgufHeader(file);
+  let bytes = 0;
+  let weights = 0;
+  for (const t of h.tensors) {
+    bytes += t.byteSize;
+    weights += t.shape.reduce((a, b) => a * b, 1);
+  }
+  return weights ? (bytes * 8) / weights : 0;
+}
+
+/**
+ * "quantize.ladder": one item per type, in the ladder's order. Each type is written by its own child process under a
+ * temporary name (recorded, so a failure, cancel or crash leaves nothing), renamed when whole, added to the library
+ * and committed with its size, bits per weight and time. A resumed run skips the types it committed.
+ */
+export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
+  return {
+    kind: 'quantize.ladder',
+    title: (c) => `Quantize ${c.model.name} → ${c.types.map((t) => t.name).join(', ')}${c.imatrix ? ' (imatrix)' : ''}`,
+    async run(ctx) {
+      const c = ctx.config;
+      const done = ctx.doneItems();
+      const libraries = await d.engine.nativeLibraries();
+      const threads = d.engine.resolveThreads(d.threads());
+      ctx.metric('source_bytes', fs.statSync(c.model.path).size);
+      // progress counts tensors over the whole ladder
+      const tensors = readGgufHeader(c.model.path).tensors.length;
+      const total = tensors * c.types.length;
+      for (const [i, type] of c.types.entries()) {
+        if (done.has(type.name)) continue;
+        ctx.throwIfCancelled();
+        const file = path.join(c.outDir, quantizedName(c.model.path, type.name));
+        // checked again now: a file may have appeared since the run was started
+        checkOutputPath(file, { dataDir: d.dataDir, replace: c.replace, field: 'outDir' });
+        const tmp = ctx.tempFile(`${file}.partial-${ctx.runId}`);
+        const started = performance.now();
+        ctx.progress(i * tensors, total, `${type.name}: starting`);
+        await quantizeFile(
+          {
+            libraries,
+            input: c.model.path,
+            output: tmp,
+            ftype: type.ftype,
+            threads,
+            outputTensorType: c.outputTensorType,
+            tokenEmbeddingType: c.tokenEmbeddingType,
+            pure: c.pure,
+            allowRequantize: c.allowRequantize,
+            imatrixFile: c.imatrix?.file ?? null,
+          },
+          {
+            signal: ctx.signal,
+            onTensor: (n, of, name) => ctx.progress(i * tensors + Math.min(n, tensors), total, `${type.name}: tensor ${n} of ${of} (${name})`),
+          },
+        );
+        const seconds = (performance.now() - started) / 1000;
+        fs.renameSync(tmp, file);
+        ctx.releaseTemp(tmp);
+        const bytes = fs.statSync(file).size;
+        const bpw = bitsPerWeight(file);
+        const how = `${type.name}${c.imatrix ? ` with the importance matrix ${path.basename(c.imatrix.file)}` : ''}${c.pure ? ', pure' : ''}`;
+        const modelId = d.models.findByFile(file) ?? (await d.models.add(file, ['student'], `Quantized from ${c.model.name} (${how}) by run ${ctx.runId}.`)).id;
+        ctx.commitItem(
+          type.name,
+          () => {
+            ctx.metric(`bytes:${type.name}`, bytes);
+            ctx.metric(`bpw:${type.name}`, bpw);
+            ctx.metric(`seconds:${type.name}`, seconds);
+          },
+          { type: type.name, file, bytes, bpw, seconds, modelId },
+        );
+        ctx.lineage('output', 'model', String(modelId), path.basename(file));
+        ctx.log('info', `${type.name}: ${path.basename(file)}, ${(bytes / 1e6).toFixed(1)} MB, ${bpw.toFixed(2)} bits/weight, ${seconds.toFixed(1)} s.`);
+      }
+      ctx.progress(total, total, 'done');
+    },
+  };
+}

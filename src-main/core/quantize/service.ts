@@ -1,0 +1,99 @@
+// The quantize room: starting a ladder run (every check made before it is queued) and reading what it made.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { JobRunner } from '../jobs/runner.js';
+import type { ModelsService } from '../models/service.js';
+import { readGgufHeader } from '../gguf/header.js';
+import { GGML_TYPES } from '../gguf/ggml-types.js';
+import { checkOutputPath } from '../files/output-path.js';
+import { fileError } from '../files/errors.js';
+import { checkImatrixFits, readImatrix } from './imatrix-file.js';
+import type { OpParsed, QuantizedFile } from '../../../src-shared/contract/index.js';
+import { quantType, QUANT_TYPES } from '../../../src-shared/domain/quantize.js';
+import { AppError } from '../../../src-shared/errors.js';
+import type { LineageLink } from '../../../src-shared/domain/runs.js';
+
+/** Source file types a ladder starts from without `allowRequantize`. */
+const FLOAT_SOURCES = new Set(['F32', 'F16', 'BF16']);
+
+/** `model-f16.gguf` + Q4_K_M → `model-Q4_K_M.gguf` (a float suffix of the source's name is replaced). */
+export function quantizedName(source: string, type: string): string {
+  const base = path.basename(source).replace(/\.gguf$/i, '');
+  return `${base.replace(/[-_.](f32|f16|bf16|fp16|fp32)$/i, '')}-${type}.gguf`;
+}
+
+const ggmlTypeId = (name: string | undefined): number | null => {
+  if (name === undefined) return null;
+  const found = Object.entries(GGML_TYPES).find(([, t]) => t.name === name);
+  if (!found) throw new AppError('invalid_input', `${name} is not a tensor type`, 'outputTensorType');
+  return Number(found[0]);
+};
+
+export class QuantizeService {
+  constructor(
+    private readonly models: ModelsService,
+    private readonly runner: JobRunner,
+    private readonly dataDir: string,
+  ) {}
+
+  start(input: OpParsed<'quantize.start'>): { runId: number } {
+    const model = this.models.get(input.modelId);
+    const source = this.models.resolveForEngine(input.modelId);
+    if (model.summary.fileKind !== 'model') {
+      throw new AppError('invalid_input', `${model.name} is a GGUF ${model.summary.fileKind}, not a model: only models are quantized`, 'modelId');
+    }
+    if (!FLOAT_SOURCES.has(model.summary.fileType) && !input.allowRequantize) {
+      throw new AppError(
+        'invalid_input',
+        `${model.name} is already quantized (${model.summary.fileType}); quantizing it again loses more quality than quantizing its F16/F32 original. Start from the original, or allow requantizing`,
+        'modelId',
+      );
+    }
+    // the ladder's order, each type once
+    const types = QUANT_TYPES.filter((t) => input.types.includes(t.name));
+    const needing = types.filter((t) => t.needsImatrix);
+    if (needing.length && !input.imatrix) {
+      throw new AppError(
+        'invalid_input',
+        `${needing.map((t) => t.name).join(', ')} need${needing.length === 1 ? 's' : ''} an importance matrix (llama.cpp refuses ${needing.length === 1 ? 'it' : 'them'} without one): give one, or leave ${needing.length === 1 ? 'it' : 'them'} out`,
+        'types',
+      );
+    }
+    let imatrix: { file: string; entries: number; chunks: number; datasets: string[] } | null = null;
+    if (input.imatrix) {
+      const file = path.resolve(input.imatrix);
+      const m = readImatrix(file);
+      checkImatrixFits(m, { file: source.path, tensors: readGgufHeader(source.path).tensors });
+      imatrix = { file, entries: m.entries.size, chunks: m.chunkCount, datasets: m.datasets };
+    }
+    const outDir = path.resolve(input.outDir ?? path.join(this.dataDir, 'quantized', path.basename(source.path).replace(/\.gguf$/i, '')));
+    if (input.outDir === undefined) fs.mkdirSync(outDir, { recursive: true });
+    try {
+      if (!fs.statSync(outDir).isDirectory()) throw new AppError('not_a_file', `${outDir} is not a folder`, 'outDir');
+    } catch (e) {
+      throw fileError(e, outDir, 'outDir');
+    }
+    for (const t of types)
+      checkOutputPath(path.join(outDir, quantizedName(source.path, t.name)), { dataDir: this.dataDir, replace: input.replace, field: 'outDir' });
+    const config = {
+      model: { id: model.id, path: source.path, name: model.name },
+      types: types.map((t) => ({ name: t.name, ftype: quantType(t.name)!.ftype })),
+      outDir,
+      imatrix,
+      outputTensorType: ggmlTypeId(input.outputTensorType),
+      tokenEmbeddingType: ggmlTypeId(input.tokenEmbeddingType),
+      pure: input.pure,
+      allowRequantize: input.allowRequantize,
+      replace: input.replace,
+    };
+    const inputs: Omit<LineageLink, 'direction'>[] = [{ kind: 'model', ref: String(model.id), label: model.name }];
+    if (imatrix) inputs.push({ kind: 'file', ref: imatrix.file, label: path.basename(imatrix.file) });
+    return { runId: this.runner.submit('quantize.ladder', config, inputs).id };
+  }
+
+  /** The files a ladder run made, in the ladder's order (largest type first). */
+  files(runId: number): QuantizedFile[] {
+    const order = this.runner.config(runId, 'quantize.ladder').types.map((t) => t.name);
+    return this.runner.itemResults(runId, 'quantize.ladder').sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+  }
+}
