@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Client } from '../../src-shared/client.js';
 import { humanBytes } from '../../src-shared/format.js';
-import { callAndPrint, runToEnd, withClient } from './open.js';
+import { callAndPrint, modelArg, runToEnd, withClient } from './open.js';
 import { collect, dataDirOption, jsonOption, parseId, parseRef, usageError, type Common } from './options.js';
 import { print, table, type Io } from './output.js';
 
@@ -134,13 +134,6 @@ function adapterLine(a: {
 }
 
 /** A model given as a library id or a GGUF path (added to the library when it is not there yet). */
-async function modelArg(c: Client, raw: string): Promise<number> {
-  if (/^\d+$/.test(raw)) return parseId(raw);
-  const file = path.resolve(raw);
-  const known = (await c.call('models.list', {})).find((m) => m.path === file);
-  return known ? known.id : (await c.call('models.add', { path: file })).id;
-}
-
 /** --lora values: ID[:SCALE], NAME[:SCALE] or FILE[:SCALE]; a file not in the library is imported (checked against the model). */
 async function loraArgs(c: Client, values: string[], modelId: number): Promise<{ id: number; scale: number }[]> {
   const list = await c.call('adapters.list', {});

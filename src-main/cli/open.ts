@@ -1,9 +1,10 @@
 // Opening the library for a command. The app (SQLite, node-llama-cpp, every service), the contract client and the
 // data lock are imported here on first use, not at start-up, so `--help` and `--version` load none of them.
+import path from 'node:path';
 import type { App } from '../core/app.js';
 import type { Client } from '../../src-shared/client.js';
 import { print, runDetails, type Io } from './output.js';
-import { dataDirOf, type Common } from './options.js';
+import { dataDirOf, parseId, type Common } from './options.js';
 
 /** The app and the contract client, imported when a command first needs them. */
 export async function loadCore() {
@@ -77,4 +78,12 @@ export async function runToEnd(io: Io, opts: Common, start: (client: Client) => 
       release();
     }
   }
+}
+
+/** A model named on the command line: its library id, or a GGUF file (added to the library when it is not in it yet). */
+export async function modelArg(c: Client, raw: string): Promise<number> {
+  if (/^\d+$/.test(raw)) return parseId(raw);
+  const file = path.resolve(raw);
+  const known = (await c.call('models.list', {})).find((m) => m.path === file);
+  return known ? known.id : (await c.call('models.add', { path: file })).id;
 }
