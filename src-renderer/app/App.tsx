@@ -14,6 +14,8 @@ import { DatasetDetailPage } from '../features/datasets/DatasetDetailPage.js';
 import { DuplicatesPage } from '../features/datasets/DuplicatesPage.js';
 import { VersionDiffPage } from '../features/datasets/VersionDiffPage.js';
 import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
+import { QuantizePage } from '../features/quantize/QuantizePage.js';
+import { QuantizeRunPage } from '../features/quantize/QuantizeRunPage.js';
 import { ROOMS as NAV } from './rooms.js';
 
 /**
@@ -42,6 +44,8 @@ function Content({ route }: { route: string[] }) {
       return numericId !== null ? <DistillRunPage key={numericId} runId={numericId} /> : <DistillPage />;
     case 'adapters':
       return <AdaptersRoutes route={route.slice(1)} />;
+    case 'quantize':
+      return numericId !== null ? <QuantizeRunPage key={numericId} runId={numericId} /> : <QuantizePage />;
     case 'playground':
       return <PlaygroundPage key={numericId ?? 'none'} initialModelId={numericId} />;
     default:

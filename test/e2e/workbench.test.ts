@@ -24,10 +24,10 @@ afterAll(async () => {
 describe('the workbench in Chromium against distillery serve', () => {
   it('starts with the sample model and says plainly what is not built yet', async () => {
     await page.getByText('tiny-demo-llama').waitFor();
-    await page.goto(`${server.url}/#/quantize`);
+    await page.goto(`${server.url}/#/evaluate`);
     await page.locator('.planned-status').filter({ hasText: 'Planned.' }).waitFor();
     await expect(page.locator('main button').count()).resolves.toBe(0);
-    await screenshot(page, 'quantize-planned');
+    await screenshot(page, 'evaluate-planned');
   });
 
   it('adds a model by path and shows its metadata; refuses a text file with the reason', async () => {

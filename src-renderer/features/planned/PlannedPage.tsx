@@ -3,14 +3,6 @@ import { ROOMS } from '../../app/rooms.js';
 
 /** Rooms of the navigation that are not built yet: what they will do, and what already does part of it. */
 export const PLANNED: Record<string, { title: string; what: string; meanwhile: { text: string; href: string }[] }> = {
-  quantize: {
-    title: 'Quantize',
-    what: 'Quantize a model to Q8_0, Q6_K, Q4_K_M and friends with llama.cpp, and see what each level costs in quality before you ship it.',
-    meanwhile: [
-      { text: 'merge adapters into a new F16 or F32 model', href: '#/adapters/merge' },
-      { text: 'benchmark a model’s speed (on its page)', href: '#/models' },
-    ],
-  },
   evaluate: {
     title: 'Evaluate',
     what: 'Score student against teacher: quality, agreement, KL divergence, latency and memory, on your own data.',
