@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { fixtureModel } from '../fixtures/models.js';
+import { fixtureAdapter, fixtureModel } from '../fixtures/models.js';
 import { perplexityText } from '../tools/build-llama-perplexity.js';
 import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
 
@@ -129,5 +129,72 @@ describe('quantize ladder runs', () => {
     expect(fs.statSync(path.join(outDir, 'teacher-Q8_0.gguf')).mtimeMs).toBe(q8); // not made again
     expect((await ws.client.call('quantize.files', { runId })).map((f) => f.type)).toEqual(['Q8_0', 'Q4_K_M', 'Q3_K_M']);
     expect((await ws.client.call('models.list', {})).filter((m) => m.path.startsWith(outDir))).toHaveLength(3);
+  });
+
+  it('a killed quantization child fails the run with the reason; resumed, the finished types are kept and nothing is partial', async () => {
+    const ws = workspace();
+    const source = await ws.client.call('models.add', { path: teacher });
+    const outDir = tempDir();
+    const { runId } = await ws.client.call('quantize.start', { modelId: source.id, types: ['Q8_0', 'Q4_K_M'], outDir });
+    await new Promise<void>((resolve) => {
+      const off = ws.client.on('runs.changed', (r) => {
+        if (r.id === runId && r.progress.message.startsWith('Q4_K_M: tensor')) {
+          off();
+          resolve();
+        }
+      });
+    });
+    // the child this process forked for the quantization (llama.cpp aborting, or the OOM killer, looks the same)
+    const pid = Number(
+      execFileSync('pgrep', ['-P', String(process.pid), '-f', 'quantize-child'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0],
+    );
+    process.kill(pid, 'SIGKILL');
+    const failed = await ws.app.runner.waitFor(runId);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^llama\.cpp could not quantize .*teacher\.gguf \(the process ended by SIGKILL\)/);
+    expect(fs.readdirSync(outDir)).toEqual(['teacher-Q8_0.gguf']);
+    await ws.client.call('runs.resume', { id: runId });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    expect(fs.readdirSync(outDir).sort()).toEqual(['teacher-Q4_K_M.gguf', 'teacher-Q8_0.gguf']);
+    expect(await ws.client.call('quantize.files', { runId })).toHaveLength(2);
+  });
+
+  it('a full disk fails the run with the reason and removes the partial file', async () => {
+    const ws = workspace();
+    const source = await ws.client.call('models.add', { path: student });
+    // a 4 MB file system: the 19.5 MB Q8_0 file cannot fit
+    const outDir = tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', outDir]);
+    try {
+      const { runId } = await ws.client.call('quantize.start', { modelId: source.id, types: ['Q8_0'], outDir });
+      const end = await ws.app.runner.waitFor(runId);
+      expect(end.status).toBe('failed');
+      expect(end.error).toMatch(new RegExp(`^${outDir}: the disk is full \\([\\d.]+ [kM]B free\\); quantized files of this model take up to 36\\.1 MB$`));
+      expect(fs.readdirSync(outDir)).toEqual([]);
+    } finally {
+      execFileSync('umount', [outDir]);
+    }
+  });
+
+  it('refuses an output folder that is a file or missing, and an adapter as the source', async () => {
+    const ws = workspace();
+    const source = await ws.client.call('models.add', { path: student });
+    const file = path.join(tempDir(), 'not-a-folder');
+    fs.writeFileSync(file, 'x');
+    await expect(ws.client.call('quantize.start', { modelId: source.id, types: ['Q8_0'], outDir: file })).rejects.toMatchObject({
+      code: 'not_a_file',
+      field: 'outDir',
+    });
+    await expect(ws.client.call('quantize.start', { modelId: source.id, types: ['Q8_0'], outDir: path.join(file, 'x', 'y') })).rejects.toMatchObject({
+      field: 'outDir',
+    });
+    // an adapter is refused as a model at the door, so it can never be a ladder's source
+    const adapter = await fixtureAdapter('student-lora');
+    await expect(ws.client.call('models.add', { path: adapter })).rejects.toMatchObject({
+      message: expect.stringMatching(/is a GGUF adapter \(general\.type\), not a model/),
+    });
+    expect(await ws.client.call('runs.list', { kind: 'quantize.ladder' })).toHaveLength(0);
   });
 });

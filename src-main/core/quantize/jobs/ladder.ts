@@ -7,6 +7,8 @@ import { readGgufHeader } from '../../gguf/header.js';
 import { checkOutputPath } from '../../files/output-path.js';
 import { quantizeFile } from '../quantize-file.js';
 import { quantizedName } from '../service.js';
+import { AppError, isAppError } from '../../../../src-shared/errors.js';
+import { humanBytes } from '../../../../src-shared/format.js';
 
 export interface LadderDeps {
   models: ModelsService;
@@ -29,6 +31,30 @@ function bitsPerWeight(file: string): number {
 }
 
 /**
+ * Runs one quantization; when llama.cpp fails and the output's disk has less room than the source takes (its partial
+ * file not counted), says that: llama.cpp itself only reports a C++ stream error.
+ */
+async function quantizeOrExplain(outDir: string, partial: string, sourceBytes: number, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    if (isAppError(e) && e.code === 'engine_error') {
+      const st = fs.statfsSync(outDir);
+      // what is free once the partial file is gone (the runner removes it)
+      const free = st.bavail * st.bsize + (fs.statSync(partial, { throwIfNoEntry: false })?.size ?? 0);
+      if (free < sourceBytes) {
+        throw new AppError(
+          'file_access',
+          `${outDir}: the disk is full (${humanBytes(free)} free); quantized files of this model take up to ${humanBytes(sourceBytes)}`,
+          'outDir',
+        );
+      }
+    }
+    throw e;
+  }
+}
+
+/**
  * "quantize.ladder": one item per type, in the ladder's order. Each type is written by its own child process under a
  * temporary name (recorded, so a failure, cancel or crash leaves nothing), renamed when whole, added to the library
  * and committed with its size, bits per weight and time. A resumed run skips the types it committed.
@@ -42,7 +68,8 @@ export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
       const done = ctx.doneItems();
       const libraries = await d.engine.nativeLibraries();
       const threads = d.engine.resolveThreads(d.threads());
-      ctx.metric('source_bytes', fs.statSync(c.model.path).size);
+      const sourceBytes = fs.statSync(c.model.path).size;
+      ctx.metric('source_bytes', sourceBytes);
       // progress counts tensors over the whole ladder
       const tensors = readGgufHeader(c.model.path).tensors.length;
       const total = tensors * c.types.length;
@@ -55,23 +82,25 @@ export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
         const tmp = ctx.tempFile(`${file}.partial-${ctx.runId}`);
         const started = performance.now();
         ctx.progress(i * tensors, total, `${type.name}: starting`);
-        await quantizeFile(
-          {
-            libraries,
-            input: c.model.path,
-            output: tmp,
-            ftype: type.ftype,
-            threads,
-            outputTensorType: c.outputTensorType,
-            tokenEmbeddingType: c.tokenEmbeddingType,
-            pure: c.pure,
-            allowRequantize: c.allowRequantize,
-            imatrixFile: c.imatrix?.file ?? null,
-          },
-          {
-            signal: ctx.signal,
-            onTensor: (n, of, name) => ctx.progress(i * tensors + Math.min(n, tensors), total, `${type.name}: tensor ${n} of ${of} (${name})`),
-          },
+        await quantizeOrExplain(c.outDir, tmp, sourceBytes, () =>
+          quantizeFile(
+            {
+              libraries,
+              input: c.model.path,
+              output: tmp,
+              ftype: type.ftype,
+              threads,
+              outputTensorType: c.outputTensorType,
+              tokenEmbeddingType: c.tokenEmbeddingType,
+              pure: c.pure,
+              allowRequantize: c.allowRequantize,
+              imatrixFile: c.imatrix?.file ?? null,
+            },
+            {
+              signal: ctx.signal,
+              onTensor: (n, of, name) => ctx.progress(i * tensors + Math.min(n, tensors), total, `${type.name}: tensor ${n} of ${of} (${name})`),
+            },
+          ),
         );
         const seconds = (performance.now() - started) / 1000;
         fs.renameSync(tmp, file);
