@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkImatrixFits, importanceOf, readImatrix, writeImatrixGguf } from '../../src-main/core/quantize/imatrix-file.js';
 import { readGgufHeader } from '../../src-main/core/gguf/header.js';
@@ -9,21 +8,7 @@ import { GgmlType, str } from '../../src-main/core/gguf/writer.js';
 import { fixtureModel } from '../fixtures/models.js';
 import { perplexityText } from '../tools/build-llama-perplexity.js';
 import { tempDir } from '../helpers/workspace.js';
-
-/** Runs a llama.cpp tool; fails the test with its output when it does not exit 0. */
-function tool(binary: string, args: string[]): string {
-  const r = spawnSync(binary, args, { encoding: 'utf8', timeout: 120_000 });
-  const output = `${r.stdout}\n${r.stderr}`;
-  if (r.status !== 0) throw new Error(`${path.basename(binary)} exited ${r.status}:\n${output.slice(-3000)}`);
-  return output;
-}
-
-/** Every tensor's bytes of a GGUF, by name (metadata aside: it names the imatrix file). */
-function tensorBytes(file: string): Map<string, Buffer> {
-  const h = readGgufHeader(file);
-  const data = fs.readFileSync(file);
-  return new Map(h.tensors.map((t) => [t.name, data.subarray(t.offset, t.offset + t.byteSize)]));
-}
+import { tensorBytes, tool } from './helpers.js';
 
 describe("importance-matrix files (llama.cpp's GGUF and legacy .dat forms)", () => {
   let dir: string;

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { quantizeFile } from '../../src-main/core/quantize/quantize-file.js';
 import type { QuantizeJob } from '../../src-main/core/quantize/quantize-child.js';
@@ -11,19 +10,7 @@ import { quantType } from '../../src-shared/domain/quantize.js';
 import { fixtureModel } from '../fixtures/models.js';
 import { perplexityText } from '../tools/build-llama-perplexity.js';
 import { tempDir } from '../helpers/workspace.js';
-
-function tool(binary: string, args: string[]): string {
-  const r = spawnSync(binary, args, { encoding: 'utf8', timeout: 120_000 });
-  const output = `${r.stdout}\n${r.stderr}`;
-  if (r.status !== 0) throw new Error(`${path.basename(binary)} exited ${r.status}:\n${output.slice(-3000)}`);
-  return output;
-}
-
-function tensorBytes(file: string): Map<string, Buffer> {
-  const h = readGgufHeader(file);
-  const data = fs.readFileSync(file);
-  return new Map(h.tensors.map((t) => [t.name, data.subarray(t.offset, t.offset + t.byteSize)]));
-}
+import { tensorBytes, tool } from './helpers.js';
 
 describe('quantizing through the libllama node-llama-cpp ships, in a child process', () => {
   const engine = new LlmEngine({ gpu: false });
