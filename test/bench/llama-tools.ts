@@ -70,3 +70,35 @@ export function batchedBench(binary: string, model: string, opts: { promptTokens
   if (!row) throw new Error(`llama-batched-bench printed no result row (exit ${r.status}):\n${out.slice(-2000)}`);
   return { pp: Number(row[0]), tg: Number(row[1]), ppTps: Number(row[5]), tgTps: Number(row[7]) };
 }
+
+export interface BatchedBenchParallelRow extends BatchedBenchRow {
+  /** Sequences decoded together (`-npl`). */
+  parallel: number;
+}
+
+/**
+ * Runs `llama-batched-bench -npl P1,P2,…` once (each sequence its own prompt of `promptTokens`, then `generateTokens`
+ * decoded in lockstep) and parses one row per P. S_TG is (P × generateTokens) / the generation time, prefill excluded.
+ */
+export function batchedBenchParallel(
+  binary: string,
+  model: string,
+  opts: { promptTokens: number; generateTokens: number; parallel: number[]; threads: number; contextSize: number },
+): BatchedBenchParallelRow[] {
+  const args = ['-m', model, '-c', String(opts.contextSize), '-b', '2048', '-ub', '512'];
+  args.push('-npp', String(opts.promptTokens), '-ntg', String(opts.generateTokens), '-npl', opts.parallel.join(','));
+  args.push('-t', String(opts.threads), '-tb', String(opts.threads));
+  const r = spawnSync(binary, args, { encoding: 'utf8', timeout: 900_000 });
+  const out = `${r.stdout}\n${r.stderr}`;
+  const rows = out
+    .split('\n')
+    .map((l) =>
+      l
+        .split('|')
+        .map((c) => c.trim())
+        .filter((c) => c !== ''),
+    )
+    .filter((cells) => cells.length >= 8 && cells.every((c) => /^[\d.]+$/.test(c)));
+  if (rows.length !== opts.parallel.length) throw new Error(`llama-batched-bench printed ${rows.length} result rows (exit ${r.status}):\n${out.slice(-2000)}`);
+  return rows.map((row) => ({ pp: Number(row[0]), tg: Number(row[1]), parallel: Number(row[2]), ppTps: Number(row[5]), tgTps: Number(row[7]) }));
+}
