@@ -8,6 +8,7 @@ import { distillBench } from './distill.js';
 import { adaptersBench } from './adapters.js';
 import { cliBench } from './cli.js';
 import { curationBench } from './curation.js';
+import { quantizeBench } from './quantize.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
@@ -16,6 +17,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   adapters: adaptersBench,
   cli: cliBench,
   curation: curationBench,
+  quantize: quantizeBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -27,7 +29,8 @@ if (!bench) {
   distill [--prompts N] [--tokens N] [--model FILE.gguf]
   adapters [--ctx N] [--chunks N] [--model FILE.gguf --lora FILE.gguf]
   cli [--reps N] [--no-sources] [--no-npx]
-  curation [--examples N]`);
+  curation [--examples N]
+  quantize [--model FILE.gguf] [--reps N] [--threads N]`);
   process.exit(2);
 }
 try {
