@@ -20,6 +20,8 @@ export default defineConfig({
           'import-worker': resolve(__dirname, 'src-main/core/datasets/jobs/import-worker.ts'),
           // A file preview's thread, stopped when it takes too long (preview.ts loads it from beside the main bundle).
           'preview-worker': resolve(__dirname, 'src-main/core/datasets/preview-worker.ts'),
+          // The native engine's child process (native/client.ts forks it from beside the main bundle).
+          'engine-host': resolve(__dirname, 'src-main/core/native/engine-host.ts'),
         },
         onwarn,
       },

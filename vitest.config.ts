@@ -48,6 +48,7 @@ export default defineConfig({
           'test/distill/llama-server.test.ts',
           'test/distill/kill.test.ts',
           'test/adapters/engine/**/*.test.ts',
+          'test/native/**/*.test.ts',
         ],
         ['test/fixtures/llama-tools-setup.ts'],
       ),

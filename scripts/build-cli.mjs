@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the `distillery` CLI into out/cli/ (cli.js, the dataset import and preview workers beside it, shared chunks), so that
+// Builds the `distillery` CLI into out/cli/ (cli.js, the dataset import and preview workers and the native engine host beside it, shared chunks), so that
 // bin/distillery.js starts from JavaScript instead of transpiling the TypeScript sources at every start. npm packages
 // stay external (loaded from node_modules as they are). out/cli/inputs.json lists the sources the bundle was made of:
 // bin/distillery.js runs the bundle only while none of them is newer than it.
@@ -23,6 +23,8 @@ export async function buildCli(outDir = path.join(root, 'out', 'cli')) {
       cli: 'src-main/cli/index.ts',
       'import-worker': 'src-main/core/datasets/jobs/import-worker.ts',
       'preview-worker': 'src-main/core/datasets/preview-worker.ts',
+      // the native engine's child process (native/client.ts forks it from beside the bundle)
+      'engine-host': 'src-main/core/native/engine-host.ts',
     },
     outdir: tmp,
     bundle: true,

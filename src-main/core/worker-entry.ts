@@ -12,17 +12,36 @@ import { AppError } from '../../src-shared/errors.js';
  */
 export function workerEntry(from: string, name: string): URL {
   if (from.endsWith('.ts')) {
-    const pkg = createRequire(from).resolve('tsx/package.json');
-    const api = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
-    const tsxApi = pathToFileURL(path.join(path.dirname(pkg), api)).href;
     const source = new URL(`./${name}.ts`, from).href;
     return new URL(
-      `data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(source)});`)}`,
+      `data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxFile(from, './esm/api'))}; register(); await import(${JSON.stringify(source)});`)}`,
     );
   }
+  return bundled(from, name, 'worker');
+}
+
+/**
+ * The same for a child process script (`child_process.fork`): from the TypeScript sources, the `.ts` file run with
+ * tsx's loader (`--import`); from a bundle, the `<name>.js` beside it (both builds write it). In Electron the caller
+ * forks `process.execPath` with ELECTRON_RUN_AS_NODE=1.
+ */
+export function childEntry(from: string, name: string): { file: string; execArgv: string[] } {
+  if (from.endsWith('.ts')) return { file: fileURLToPath(new URL(`./${name}.ts`, from)), execArgv: ['--import', tsxFile(from, '.')] };
+  return { file: fileURLToPath(bundled(from, name, 'child process')), execArgv: [] };
+}
+
+/** The file URL of tsx's export `subpath` (its ESM import condition), resolved from `from`. */
+function tsxFile(from: string, subpath: string): string {
+  const pkg = createRequire(from).resolve('tsx/package.json');
+  const exp = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { exports: Record<string, string | { import: string | { default: string } }> }).exports[subpath]!;
+  const file = typeof exp === 'string' ? exp : typeof exp.import === 'string' ? exp.import : exp.import.default;
+  return pathToFileURL(path.join(path.dirname(pkg), file)).href;
+}
+
+function bundled(from: string, name: string, what: string): URL {
   const url = new URL(`./${name}.js`, from);
   // every build writes it (electron-vite for the app, scripts/build-cli.mjs for out/cli): without it, refuse rather
   // than quietly run the work on the thread that answers
-  if (!fs.existsSync(url)) throw new AppError('internal', `the worker ${fileURLToPath(url)} is missing: this build is incomplete (npm run build)`);
+  if (!fs.existsSync(url)) throw new AppError('internal', `the ${what} ${fileURLToPath(url)} is missing: this build is incomplete (npm run build)`);
   return url;
 }

@@ -4,6 +4,9 @@ import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
 import type { EngineInfo } from '../../../src-shared/contract/system.js';
 import { Mutex } from './lock.js';
+import { EngineClient } from '../native/client.js';
+import { loadedLibraries } from '../native/bins.js';
+import type { LibraryFiles } from '../native/ffi.js';
 import { llamaCpp, loadLlamaCpp } from './llama-cpp.js';
 import { cpuCores, defaultThreadsFor } from './threads.js';
 
@@ -45,6 +48,7 @@ export class LlmEngine {
   private readonly lock = new Mutex();
   private disposed = false;
   private modelLoads = 0;
+  private nativeClient: EngineClient | null = null;
 
   constructor(private readonly options: EngineOptions = {}) {}
 
@@ -66,6 +70,21 @@ export class LlmEngine {
         return llama;
       });
     return this.llamaPromise;
+  }
+
+  /**
+   * The native libraries node-llama-cpp loaded (its binary's folder: CPU variant, CUDA, Vulkan or Metal), for the
+   * native engine host to open the very same ones. Loads node-llama-cpp first.
+   */
+  async nativeLibraries(): Promise<LibraryFiles> {
+    await this.llama();
+    return loadedLibraries();
+  }
+
+  /** The client of the native engine host (native/client.ts): one per engine, its child started on first use. */
+  native(): EngineClient {
+    this.assertAlive();
+    return (this.nativeClient ??= new EngineClient(() => this.nativeLibraries()));
   }
 
   /** Loads `file` once; later calls (and concurrent ones) get the same model. */
@@ -168,6 +187,8 @@ export class LlmEngine {
     if (this.disposed) return;
     await this.unloadAll();
     this.disposed = true;
+    await this.nativeClient?.dispose();
+    this.nativeClient = null;
     const llama = this.llamaPromise ? await this.llamaPromise.catch(() => null) : null;
     await llama?.dispose();
     this.llamaInstance = null;

@@ -1,0 +1,34 @@
+/**
+ * The engine host's operations (protocol.ts declares their types). Each handler runs in the child, checks its input
+ * before anything reaches C, and yields with `ctx.checkpoint()` between decode steps so a cancel is seen.
+ */
+import { AppError } from '../../../src-shared/errors.js';
+import type { Handler, HostContext } from './engine-host.js';
+import type { EngineOps, ModelRef, OpName } from './protocol.js';
+import { scoreOp } from './score.js';
+
+function modelRef(v: unknown, field = 'model'): ModelRef {
+  const m = v as ModelRef | undefined;
+  if (!m || typeof m.path !== 'string' || m.path === '') throw new AppError('invalid_input', `${field}.path must name a model file`, `${field}.path`);
+  if (m.gpuLayers !== undefined && !Number.isInteger(m.gpuLayers))
+    throw new AppError('invalid_input', `${field}.gpuLayers must be a whole number`, `${field}.gpuLayers`);
+  return m;
+}
+
+type Args<K extends OpName> = EngineOps[K]['args'];
+
+export const HOST_OPS: { [K in OpName]: Handler<K> } = {
+  info: (_args, ctx: HostContext) => ctx.info(),
+  tokenize: (raw, ctx) => {
+    const a = raw as Args<'tokenize'>;
+    if (typeof a.text !== 'string') throw new AppError('invalid_input', 'text must be a string', 'text');
+    return { tokens: ctx.model(modelRef(a.model)).tokenize(a.text, { addSpecial: !!a.addSpecial, parseSpecial: !!a.parseSpecial }) };
+  },
+  detokenize: (raw, ctx) => {
+    const a = raw as Args<'detokenize'>;
+    return { text: ctx.model(modelRef(a.model)).detokenize(a.tokens ?? [], !!a.special) };
+  },
+  score: scoreOp,
+  unload: (_args, ctx) => ({ freed: ctx.unloadAll() }),
+  crash: () => process.abort(),
+};
