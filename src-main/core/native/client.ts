@@ -23,6 +23,8 @@ import type { EngineOps, FromHost, OpName, ToHost } from './protocol.js';
 export interface RequestOptions<P> {
   signal?: AbortSignal;
   onProgress?(progress: P): void;
+  /** Called once the request is sent, with a function that feeds it more input while it runs (HostContext.onFeed). */
+  feed?(send: (data: unknown) => void): void;
 }
 
 export interface EngineClientOptions {
@@ -93,6 +95,7 @@ export class EngineClient {
       signal?.addEventListener('abort', onAbort, { once: true });
       ref(child);
       this.post(child, { type: 'request', id, op, args });
+      opts.feed?.((data) => this.post(child, { type: 'feed', id, data }));
     });
   }
 

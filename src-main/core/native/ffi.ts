@@ -208,6 +208,7 @@ export interface LlamaLib {
   llama_sampler_init_min_p: Fn;
   llama_sampler_init_temp: Fn;
   llama_sampler_init_penalties: Fn;
+  llama_sampler_init_grammar: Fn;
   llama_sampler_sample: Fn;
   llama_sampler_accept: Fn;
   llama_sampler_reset: Fn;
@@ -300,6 +301,7 @@ export function openLibrary(files: LibraryFiles): LlamaLib {
     llama_sampler_init_min_p: f(llama, 'void *llama_sampler_init_min_p(float p, size_t min_keep)'),
     llama_sampler_init_temp: f(llama, 'void *llama_sampler_init_temp(float t)'),
     llama_sampler_init_penalties: f(llama, 'void *llama_sampler_init_penalties(int32_t n_vocab, int32_t last_n, float repeat, float freq, float present)'),
+    llama_sampler_init_grammar: f(llama, 'void *llama_sampler_init_grammar(void *vocab, const char *grammar, const char *root)'),
     llama_sampler_sample: f(llama, 'int32_t llama_sampler_sample(void *smpl, void *ctx, int32_t idx)'),
     llama_sampler_accept: f(llama, 'void llama_sampler_accept(void *smpl, int32_t token)'),
     llama_sampler_reset: f(llama, 'void llama_sampler_reset(void *smpl)'),
