@@ -40,24 +40,26 @@ export async function generateBench(o: GenerateBenchOptions): Promise<void> {
       const bestApp = new Map<number, number>();
       const bestSource = new Map<number, number>();
       const keep = (m: Map<number, number>, p: number, v: number) => m.set(p, Math.max(m.get(p) ?? 0, v));
-      for (let rep = 0; rep < o.reps; rep++) {
-        const rows = batchedBenchParallel(binary, model, {
-          promptTokens: o.promptTokens,
-          generateTokens: o.tokens,
-          parallel: o.parallel,
-          threads: o.threads,
-          contextSize: Math.max(...o.parallel) * (o.promptTokens + o.tokens),
-        });
-        for (const r of rows) keep(bestLlama, r.parallel, r.tgTps);
-        for (const p of o.parallel) keep(bestApp, p, await appTps(engine.native(), model, p, contextSize, o));
-        if (o.sourceBuild) {
-          const client = new EngineClient(async () => sourceBuildLibraries());
-          try {
-            for (const p of o.parallel) keep(bestSource, p, await appTps(client, model, p, contextSize, o));
-          } finally {
-            await client.dispose();
+      // interleaved, P by P, and the best of `reps` kept on each side: the machine is shared, and a figure taken a
+      // minute apart from its reference would compare two different loads
+      const source = o.sourceBuild ? new EngineClient(async () => sourceBuildLibraries()) : null;
+      try {
+        for (let rep = 0; rep < o.reps; rep++) {
+          for (const p of o.parallel) {
+            const [row] = batchedBenchParallel(binary, model, {
+              promptTokens: o.promptTokens,
+              generateTokens: o.tokens,
+              parallel: [p],
+              threads: o.threads,
+              contextSize: p * (o.promptTokens + o.tokens),
+            });
+            keep(bestLlama, p, row!.tgTps);
+            keep(bestApp, p, await appTps(engine.native(), model, p, contextSize, o));
+            if (source) keep(bestSource, p, await appTps(source, model, p, contextSize, o));
           }
         }
+      } finally {
+        await source?.dispose();
       }
       const app1 = bestApp.get(1);
       for (const p of o.parallel) {
