@@ -39,6 +39,12 @@ export interface EngineOps {
   detokenize: { args: { model: ModelRef; tokens: number[] | Int32Array; special?: boolean }; result: { text: string }; progress: never };
   /** Perplexity-style scoring of one model, or of two in lockstep (see score.ts). */
   score: { args: ScoreArgs; result: ScoreResult; progress: ScoreProgress };
+  /** Creates a context of these sizes on the model and frees it: whether it fits (llama.cpp's reason when not). */
+  checkContext: {
+    args: { model: ModelRef; nCtx: number; nBatch: number; nSeqMax?: number; threads: number };
+    result: { nCtx: number; nBatch: number; nSeqMax: number };
+    progress: never;
+  };
   /** Frees every loaded model. */
   unload: { args: Record<string, never>; result: { freed: number }; progress: never };
   /** For tests: calls abort() in the host (what a GGML_ASSERT does), to check that a crash is contained. */
