@@ -61,7 +61,7 @@ describe('engine host', () => {
 
   it('a context too large to allocate is an engine_error with llama.cpp reason, and the host keeps serving', async () => {
     const native = ws.app.engine.native();
-    const pid = native.pid;
+    const pid = (await native.request('info', {})).pid;
     const e = await rejection(native.request('checkContext', { model: { path: student }, nCtx: 1 << 24, nBatch: 512, nSeqMax: 256, threads: 1 }));
     expect(e.code).toBe('engine_error');
     expect(e.message).toMatch(/could not get a context of 16777216 tokens.*failed to allocate/);
