@@ -12,6 +12,11 @@ export interface ThreadFacts {
    * prebuilt binaries node-llama-cpp ships are built with GGML_OPENMP=OFF and start fresh threads for every decode.
    */
   openMp: boolean;
+  /**
+   * The caller attaches a persistent ggml threadpool to its contexts (the native engine host does): the threads
+   * persist between decodes as with OpenMP, so the physical cores are the default there too.
+   */
+  persistentThreads?: boolean;
 }
 
 export function cpuCores(): number {
@@ -33,10 +38,11 @@ export function cpuCores(): number {
  * spin-barrier penalty shrinks (new threads find an idle core) while real models need the compute, so half the
  * cores, at most 4 (not measured here: only 2-core machines were available; the setting overrides it). With OpenMP
  * or a GPU, llama.cpp's own default: the physical cores (there, llama-batched-bench measured 517 t/s at 1 thread
- * and 765 t/s at 2 on the same model).
+ * and 765 t/s at 2 on the same model). The same with a persistent threadpool attached (the native path, native/):
+ * `npm run bench -- engine` (case "threads") measures 1 thread against this default there.
  */
 export function defaultThreadsFor(facts: ThreadFacts): number {
-  if (facts.gpu || facts.openMp) return Math.max(1, facts.mathCores);
+  if (facts.gpu || facts.openMp || facts.persistentThreads) return Math.max(1, facts.mathCores);
   if (facts.cpuCores <= 2) return 1;
   return Math.min(4, Math.floor(facts.cpuCores / 2));
 }

@@ -36,6 +36,7 @@ interface Pending {
   resolve(v: unknown): void;
   reject(e: unknown): void;
   onProgress?: ((p: unknown) => void) | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 const STDERR_LINES = 12;
@@ -91,6 +92,7 @@ export class EngineClient {
           reject(signal?.aborted ? new AppError('cancelled', `the ${op} request was cancelled`) : e);
         },
         onProgress: opts.onProgress as ((p: unknown) => void) | undefined,
+        signal,
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       ref(child);
@@ -147,8 +149,10 @@ export class EngineClient {
   private onMessage(m: FromHost): void {
     const p = this.pending.get(m.id);
     if (!p) return;
-    if (m.type === 'progress') p.onProgress?.(m.progress);
-    else if (m.type === 'result') p.resolve(m.result);
+    // after a cancel the caller hears no more progress (the child may still finish the step it is in)
+    if (m.type === 'progress') {
+      if (!p.signal?.aborted) p.onProgress?.(m.progress);
+    } else if (m.type === 'result') p.resolve(m.result);
     else p.reject(new AppError(m.error.code, m.error.message, m.error.field));
   }
 

@@ -31,6 +31,13 @@ export const HOST_OPS: { [K in OpName]: Handler<K> } = {
   },
   score: scoreOp,
   generate: generateOp,
+  checkContext: (raw, ctx) => {
+    const a = raw as Args<'checkContext'>;
+    const c = ctx.llama.createContext(ctx.model(modelRef(a.model)), { nCtx: a.nCtx, nBatch: a.nBatch, nSeqMax: a.nSeqMax ?? 1, threads: a.threads });
+    const r = { nCtx: c.nCtx, nBatch: c.nBatch, nSeqMax: c.nSeqMax };
+    c.free();
+    return r;
+  },
   unload: (_args, ctx) => ({ freed: ctx.unloadAll() }),
   crash: () => process.abort(),
 };

@@ -43,6 +43,12 @@ export interface EngineOps {
   score: { args: ScoreArgs; result: ScoreResult; progress: ScoreProgress };
   /** Batched generation: one request per batch, its sequences fed while it runs (see generate-op.ts). */
   generate: { args: NativeBatchOptions; result: GenerateSummary; progress: GenerateEvent };
+  /** Creates a context of these sizes on the model and frees it: whether it fits (llama.cpp's reason when not). */
+  checkContext: {
+    args: { model: ModelRef; nCtx: number; nBatch: number; nSeqMax?: number; threads: number };
+    result: { nCtx: number; nBatch: number; nSeqMax: number };
+    progress: never;
+  };
   /** Frees every loaded model. */
   unload: { args: Record<string, never>; result: { freed: number }; progress: never };
   /** For tests: calls abort() in the host (what a GGML_ASSERT does), to check that a crash is contained. */

@@ -131,7 +131,8 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
   }
   const nChunk = Math.min(Math.floor(tokens.length / nCtx), a.maxChunks ?? Infinity);
   // llama-perplexity: n_seq = max(1, n_batch / n_ctx) sequences of n_ctx cells; n_batch = min(n_batch, n_seq · n_ctx).
-  const nSeq = Math.max(1, Math.floor(nBatchArg / nCtx));
+  // Capped at the chunks there are (and llama.cpp's 256 sequences): more sequences would only hold KV cache.
+  const nSeq = Math.min(Math.max(1, Math.floor(nBatchArg / nCtx)), nChunk, 256);
   const nBatch = Math.min(nBatchArg, nSeq * nCtx);
   const first = Math.floor(nCtx / 2);
   const perChunk = nCtx - 1 - first;
@@ -276,14 +277,15 @@ class Fold {
       }
       let sumB = 0;
       for (let i = off; i < end; i++) sumB += Math.exp(lb[i]! - maxB);
-      const lseB = maxB + Math.log(sumB);
+      const logSumB = Math.log(sumB);
+      const lseB = maxB + logSumB;
       const lseM = max + lse;
       let kld = 0;
       for (let i = off; i < end; i++) {
         const lpb = lb[i]! - lseB;
         kld += Math.exp(lpb) * (lpb - (lm[i]! - lseM));
       }
-      const nllB = lseB - lb[off + tok]!;
+      const nllB = -(Math.fround(lb[off + tok]! - maxB) - logSumB); // as the model's NLL, so a model against itself is exact
       this.nllBase += nllB;
       this.nllBase2 += nllB * nllB;
       this.nllNllBase += nll * nllB;

@@ -58,7 +58,7 @@ function tensor(file: string, name: string): { info: TensorInfo; bytes: Buffer; 
 
 /** Perplexity of `model` on the shared text (8 chunks of 128 tokens: enough to compare, quick). */
 function ppl(model: LlamaModel, adapters: PerplexityAdapter[] = []) {
-  return perplexity(model, text, { contextSize: CTX, threads: 1, adapters, maxChunks: 8 });
+  return perplexity(engine.native(), model.filename!, text, { contextSize: CTX, threads: 1, adapters, maxChunks: 8 });
 }
 
 /** 32 greedy tokens after `prompt`. */
