@@ -35,6 +35,17 @@ export async function distillBench(args: string[]): Promise<void> {
   const teacher = await client.call('models.add', { path: model, roles: ['teacher'] });
   // every answer runs to the token limit (random weights rarely stop): the same work for every variant
   const generation = { temperature: 0, maxTokens: tokens, seed: 1 };
+  // one answer first, untimed: it starts the engine host and loads the teacher there, as node-llama-cpp's path has
+  // the model loaded after its first run
+  const warm = await client.call('distill.start', {
+    dataset: 'bench',
+    teacher: { modelId: teacher.id },
+    generation,
+    limit: 1,
+    parallel: 1,
+    outName: 'warm-up',
+  });
+  await app.runner.waitFor(warm.runId);
   const app_tps: Record<number, number> = {};
   for (const parallel of [1, 4, 8]) {
     const { runId } = await client.call('distill.start', {
