@@ -91,8 +91,10 @@ afterAll(async () => {
 describe('native batched generation', () => {
   it('greedy generations are token-for-token those of node-llama-cpp (with and without a repeat penalty)', async () => {
     const batch = await openBatch(3);
-    for (const sampling of [greedy, resolveSampling({ temperature: 0, repeatPenalty: 1.1 })]) {
+    const answers: number[][][] = [];
+    for (const sampling of [greedy, resolveSampling({ temperature: 0, repeatPenalty: 1.1 }), resolveSampling({ temperature: 0, repeatPenalty: 1.5 })]) {
       const native = await Promise.all(prompts.slice(0, 3).map((p) => batch.generate(spec(p, { sampling }))));
+      answers.push(native.map((r) => r.tokens));
       for (const [i, p] of prompts.slice(0, 3).entries()) {
         const ref = await nodeLlamaCpp(p, 24, sampling);
         expect(ref.tokens.length).toBeGreaterThan(0);
@@ -100,6 +102,7 @@ describe('native batched generation', () => {
         expect(native[i]!.text).toBe(vocab.detokenize(ref.tokens as Token[]));
       }
     }
+    expect(answers[2]).not.toEqual(answers[0]); // the penalty changed some answer: both paths applied it alike
   });
 
   it('seeded sampling is reproducible and, one sequence at a time, draws what node-llama-cpp draws', async () => {
@@ -109,11 +112,17 @@ describe('native batched generation', () => {
     expect((await alone.generate(spec(prompts[0]!, { sampling }))).tokens).toEqual(a.tokens);
     expect((await alone.generate(spec(prompts[0]!, { sampling: { ...sampling, seed: 8 } }))).tokens).not.toEqual(a.tokens);
     expect((await nodeLlamaCpp(prompts[0]!, 24, sampling)).tokens).toEqual(a.tokens);
-    // in a batch, each sequence's chain draws from its own seed: two sequences with one seed draw alike (a batch's
-    // float rounding differs from a lone sequence's, so a draw near a boundary may differ from the one above)
-    const two = await openBatch(2);
-    const [x, y] = await Promise.all([two.generate(spec(prompts[0]!, { sampling })), two.generate(spec(prompts[0]!, { sampling }))]);
-    expect(x!.tokens).toEqual(y!.tokens);
+    const penalized = { ...sampling, repeatPenalty: 1.3 };
+    expect((await alone.generate(spec(prompts[0]!, { sampling: penalized }))).tokens).toEqual((await nodeLlamaCpp(prompts[0]!, 24, penalized)).tokens);
+    // in a batch, each sequence's chain draws from its own seed: the same batch again draws the same (a batch's float
+    // rounding differs from a lone sequence's, so a draw near a boundary may differ from the one above)
+    const twice: number[][][] = [];
+    for (let i = 0; i < 2; i++) {
+      const two = await openBatch(2);
+      const r = await Promise.all([two.generate(spec(prompts[0]!, { sampling })), two.generate(spec(prompts[1]!, { sampling: penalized }))]);
+      twice.push(r.map((x) => x.tokens));
+    }
+    expect(twice[1]).toEqual(twice[0]);
   });
 
   it('parallel greedy answers equal sequential ones; more prompts than sequences join as others end', async () => {
