@@ -8,6 +8,7 @@ import { distillBench } from './distill.js';
 import { adaptersBench } from './adapters.js';
 import { cliBench } from './cli.js';
 import { curationBench } from './curation.js';
+import { engineBench } from './engine.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
@@ -16,6 +17,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   adapters: adaptersBench,
   cli: cliBench,
   curation: curationBench,
+  engine: engineBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -27,7 +29,8 @@ if (!bench) {
   distill [--prompts N] [--tokens N] [--model FILE.gguf]
   adapters [--ctx N] [--chunks N] [--model FILE.gguf --lora FILE.gguf]
   cli [--reps N] [--no-sources] [--no-npx]
-  curation [--examples N]`);
+  curation [--examples N]
+  engine [--case score|threads] [--model FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N]`);
   process.exit(2);
 }
 try {
