@@ -79,12 +79,13 @@ export async function openLocalTeacher(
   opts: { parallel: number; maxTokens: number; threads: number | null },
   signal: AbortSignal,
 ): Promise<LocalTeacher> {
+  await engine.checkModelFile(file, signal);
   const tokenizer = await engine.loadTokenizer(file, signal);
   const train = tokenizer.trainContextSize > 0 ? tokenizer.trainContextSize : 4096;
   const contextSize = Math.min(train, opts.maxTokens + 2048);
   const batch = await NativeBatch.open(
     engine.native(),
-    { modelPath: file, lora: [], parallel: opts.parallel, contextSize, threads: engine.resolveThreads(opts.threads) },
+    { modelPath: file, lora: [], parallel: opts.parallel, contextSize, threads: await engine.resolveNativeThreads(opts.threads) },
     signal,
   ).catch((e: unknown) => {
     if (signal.aborted || (isAppError(e) && e.code !== 'engine_error')) throw e;

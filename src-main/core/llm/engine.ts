@@ -164,8 +164,8 @@ export class LlmEngine {
   }
 
   /**
-   * Threads for the native path (native/): the user's setting when given, else the default for threads that persist
-   * between decodes, since the engine host attaches a persistent ggml threadpool to every context (threads.ts).
+   * Threads for the native path (native/): the user's setting when given, else the default with a persistent ggml
+   * threadpool, which the engine host attaches to every context (threads.ts: the physical cores but one).
    */
   async resolveNativeThreads(threads: number | null | undefined): Promise<number> {
     if (threads != null && threads > 0) return Math.floor(threads);

@@ -20,6 +20,7 @@ import { AppError } from '../../../src-shared/errors.js';
 import type { HostContext } from './engine-host.js';
 import { Batch, type AdapterSpec, type NativeContext, type NativeModel } from './llama.js';
 import type { ModelRef } from './protocol.js';
+import { RowSoftmax, SOFTMAX_ROWS } from './softmax.js';
 
 export interface ScoreModel {
   model: ModelRef;
@@ -140,6 +141,7 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
 
   const contexts: NativeContext[] = [];
   const batch = new Batch(ctx.llama.lib, nBatch);
+  let softmax: RowSoftmax | null = null;
   try {
     const open = (m: NativeModel, adapters: AdapterSpec[] | undefined) =>
       ctx.llama.createContext(m, { nCtx: nSeq * nCtx, nBatch, nSeqMax: nSeq, threads, adapters: adapters ?? [] });
@@ -147,6 +149,9 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
     if (base) contexts.push(open(base, a.base!.adapters));
     const [cm, cb] = contexts as [NativeContext, NativeContext | undefined];
     const fold = new Fold(model.nVocab, base !== null, a.perPosition ? nScored : 0, topK ? nScored : 0, topK);
+    // One model: its NLLs from a softmax in C. Against a base: the JS fold (KLD needs both full distributions).
+    // (A library without ggml's CPU graph API, e.g. llama.cpp's own build opened without `cpu`: the JS fold.)
+    softmax = base || !ctx.llama.lib.ggml_graph_compute ? null : new RowSoftmax(ctx.llama.lib, model.nVocab, threads, ctx.llama.threadpool(threads));
     const bos = model.addBos ? model.bos : -1;
     const numBatches = Math.ceil(nCtx / nBatch);
     const start = performance.now();
@@ -175,16 +180,20 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
         const lb = cb?.logits(nOut);
         // Rows come in batch order: per sequence, its positions ≥ first of this batch.
         const rowsPerSeq = nOut / nSeqBatch;
+        const offs: number[] = [];
+        const targets: number[] = [];
         for (let s = 0; s < nSeqBatch; s++) {
           const chunk = (i + s) * nCtx;
           const p0 = Math.max(first, batchStart);
           for (let r = 0; r < rowsPerSeq; r++) {
             const pos = p0 + r;
             if (pos > nCtx - 2) continue; // the last position's logits predict past the chunk
-            const off = (s * rowsPerSeq + r) * model.nVocab;
-            fold.add(lm, lb, off, tokens[chunk + pos + 1]!);
+            offs.push((s * rowsPerSeq + r) * model.nVocab);
+            targets.push(tokens[chunk + pos + 1]!);
           }
         }
+        if (softmax) foldInC(softmax, fold, lm, offs, targets, model.nVocab);
+        else for (let r = 0; r < offs.length; r++) fold.add(lm, lb, offs[r]!, targets[r]!);
       }
       // As llama-perplexity prints it: after each chunk, the running perplexity.
       for (let s = 0; s < nSeqBatch; s++) {
@@ -197,7 +206,33 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
   } finally {
     for (const c of contexts) c.free();
     batch.free();
+    softmax?.free();
   }
+}
+
+/**
+ * NLL = −log softmax(row)[target], the softmax computed in C (RowSoftmax, sums in double). Where the target's
+ * probability underflows float (logit more than ~87 below the maximum), that row is redone exactly in JS.
+ */
+function foldInC(softmax: RowSoftmax, fold: Fold, lm: Float32Array, offs: number[], targets: number[], nVocab: number): void {
+  for (let b = 0; b < offs.length; b += SOFTMAX_ROWS) {
+    const block = offs.slice(b, b + SOFTMAX_ROWS);
+    const p = softmax.run(lm, block);
+    for (let r = 0; r < block.length; r++) {
+      const tok = targets[b + r]!;
+      const pt = p[r * nVocab + tok]!;
+      fold.addNll(pt > 1e-30 ? -Math.log(pt) : exactNll(lm, block[r]!, tok, nVocab), lm, block[r]!, tok);
+    }
+  }
+}
+
+/** perplexity.cpp's log_softmax: (logit[tok] − max) in float, minus log Σ exp(logit − max) summed in double. */
+function exactNll(lm: Float32Array, off: number, tok: number, nVocab: number): number {
+  let max = lm[off]!;
+  for (let i = off + 1; i < off + nVocab; i++) if (lm[i]! > max) max = lm[i]!;
+  let sum = 0;
+  for (let i = off; i < off + nVocab; i++) sum += Math.exp(lm[i]! - max);
+  return -(Math.fround(lm[off + tok]! - max) - Math.log(sum));
 }
 
 /** The running sums over scored positions (llama-perplexity's kl_divergence_result and perplexity sums). */
@@ -260,11 +295,7 @@ class Fold {
     // perplexity.cpp: logits[tok] - max_logit - log(sum_exp), the first difference in float
     const nll = -(Math.fround(lm[off + tok]! - max) - lse);
     const idx = this.count;
-    this.nll += nll;
-    this.nll2 += nll * nll;
-    this.cumSums.push(this.nll);
-    if (this.posNll) this.posNll[idx] = nll;
-    if (this.topIds) this.topK(lm, off, max + lse, idx);
+    this.record(nll, lm, off, tok);
     if (lb && this.withBase) {
       let maxB = lb[off]!;
       let imaxB = off;
@@ -302,6 +333,22 @@ class Fold {
       if (this.posDp) this.posDp[idx] = dp;
     }
     this.count++;
+  }
+
+  /** A position whose NLL was computed in C (RowSoftmax); no base. */
+  addNll(nll: number, lm: Float32Array, off: number, tok: number): void {
+    this.record(nll, lm, off, tok);
+    this.count++;
+  }
+
+  private record(nll: number, lm: Float32Array, off: number, tok: number): void {
+    const idx = this.count;
+    this.nll += nll;
+    this.nll2 += nll * nll;
+    this.cumSums.push(this.nll);
+    if (this.posNll) this.posNll[idx] = nll;
+    // log p(i) = logit(i) − lse, and lse = logit(tok) + nll
+    if (this.topIds) this.topK(lm, off, lm[off + tok]! + nll, idx);
   }
 
   /** The k largest logits of the row (a small sorted insertion buffer), as log-probabilities. */

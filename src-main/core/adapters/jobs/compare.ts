@@ -37,6 +37,7 @@ export function compareJob(d: AdapterJobDeps): JobKind<'adapters.compare'> {
         const pending = c.prompts.map((_, pi) => pi).filter((pi) => !committed.has(`${vi}:${pi}`));
         if (pending.length === 0) continue;
         ctx.throwIfCancelled();
+        await d.engine.checkModelFile(v.modelPath, ctx.signal);
         const tokenizer = await d.engine.loadTokenizer(v.modelPath, ctx.signal);
         const prompts = new Map(pending.map((pi) => [pi, promptTokens(tokenizer, c.mode, c.prompts[pi]!)]));
         const longest = Math.max(...[...prompts.values()].map((p) => p.tokens.length));
@@ -47,7 +48,7 @@ export function compareJob(d: AdapterJobDeps): JobKind<'adapters.compare'> {
             lora: v.adapters.map((a) => ({ filePath: a.filePath, scale: a.scale })),
             parallel: Math.min(MAX_PARALLEL, pending.length),
             contextSize: Math.max(64, longest + c.generation.maxTokens + 1),
-            threads: d.engine.resolveThreads(d.threads()),
+            threads: await d.engine.resolveNativeThreads(d.threads()),
           },
           ctx.signal,
         );
