@@ -88,7 +88,8 @@ export async function openLocalTeacher(
     { modelPath: file, lora: [], parallel: opts.parallel, contextSize, threads: await engine.resolveNativeThreads(opts.threads) },
     signal,
   ).catch((e: unknown) => {
-    if (signal.aborted || (isAppError(e) && e.code !== 'engine_error')) throw e;
+    // only a context that does not fit is the parallelism's fault; a model llama.cpp cannot load says so itself
+    if (signal.aborted || !isAppError(e) || e.code !== 'engine_error' || !/could not get a context/.test(e.message)) throw e;
     throw new AppError('out_of_memory', `${name} cannot answer ${opts.parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
   });
   const grammars = new Map<string, Promise<string>>();

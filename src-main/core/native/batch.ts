@@ -67,7 +67,11 @@ export class NativeBatch {
         batch?.onEvent(e);
       },
     });
-    const perSequence = await Promise.race([readyPromise, request.then(() => 0)]);
+    const ended = request.then(() => {
+      throw new AppError('internal', 'the batch ended before it was ready');
+    });
+    ended.catch(() => undefined); // once ready, the batch's own handlers take over
+    const perSequence = await Promise.race([readyPromise, ended]);
     if (!feed) throw new AppError('internal', 'the engine host did not take the batch');
     batch = new NativeBatch(feed, request);
     batch.perSequence = perSequence;
