@@ -74,6 +74,8 @@ export interface App {
   readonly db: Db;
   readonly runner: JobRunner;
   readonly handlers: Handlers;
+  /** The inference engine (node-llama-cpp, and the native engine host behind `engine.native()`). */
+  readonly engine: LlmEngine;
   /** Validates and runs one contract operation; never throws. */
   call(op: unknown, input: unknown): Promise<Result<unknown>>;
   subscribe(listener: (event: EventEnvelope) => void): () => void;
@@ -166,6 +168,7 @@ export function createApp(options: AppOptions): App {
     db,
     runner,
     handlers,
+    engine,
     call: (op, input) => dispatch(handlers, op, input),
     subscribe: (listener) => bus.subscribe(listener),
     async close() {

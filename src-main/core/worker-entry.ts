@@ -39,7 +39,12 @@ function tsxFile(from: string, subpath: string): string {
 }
 
 function bundled(from: string, name: string, what: string): URL {
-  const url = new URL(`./${name}.js`, from);
+  // beside the module, or one folder up when the module landed in a shared chunk (electron-vite's out/main/chunks/)
+  const up = new URL(`../${name}.js`, from);
+  const url =
+    !fs.existsSync(new URL(`./${name}.js`, from)) && /[\\/]chunks[\\/][^\\/]+$/.test(fileURLToPath(from)) && fs.existsSync(up)
+      ? up
+      : new URL(`./${name}.js`, from);
   // every build writes it (electron-vite for the app, scripts/build-cli.mjs for out/cli): without it, refuse rather
   // than quietly run the work on the thread that answers
   if (!fs.existsSync(url)) throw new AppError('internal', `the ${what} ${fileURLToPath(url)} is missing: this build is incomplete (npm run build)`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { getLlama, LlamaLogLevel, type LlamaModel } from 'node-llama-cpp';
+import type { LlamaModel } from 'node-llama-cpp';
 import { createApp } from '../../src-main/core/app.js';
 import { createClient } from '../../src-shared/client.js';
 import { LlmEngine } from '../../src-main/core/llm/engine.js';
@@ -58,13 +58,12 @@ export async function adaptersBench(args: string[]): Promise<void> {
   };
   await appRun([]);
 
-  // node-llama-cpp directly: its own Llama, the same scoring function, no runner, no database.
-  const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error, maxThreads: 0 });
-  const direct: LlamaModel = await llama.loadModel({ modelPath: modelFile });
+  // The scoring function directly: its own engine host, no runner, no database.
+  const directEngine = new LlmEngine({ gpu: false });
   const source = fs.readFileSync(text, 'utf8');
   const directRun = async (adapters: { filePath: string; scale: number }[]) => {
     const t0 = performance.now();
-    const r = await perplexity(direct, source, { contextSize: ctx, maxChunks: chunks, threads, adapters });
+    const r = await perplexity(directEngine.native(), modelFile, source, { contextSize: ctx, maxChunks: chunks, threads, adapters });
     return { tps: (chunks * ctx) / ((performance.now() - t0) / 1000), ppl: r.ppl };
   };
   const llamaPerplexity = (withLora: boolean): number | null => {
@@ -97,12 +96,14 @@ export async function adaptersBench(args: string[]): Promise<void> {
       app_tps: round(a.tps),
       direct_tps: round(d.tps),
       ratio: round(a.tps / d.tps, 3),
-      llama_perplexity_tps: llamaPerplexity(label !== 'base'),
+      ...(() => {
+        const ref = llamaPerplexity(label !== 'base');
+        return { llama_perplexity_tps: ref, ratio_vs_llama_cpp: ref ? round(a.tps / ref, 3) : null };
+      })(),
       same_ppl: a.ppl === d.ppl,
     });
   }
-  await direct.dispose();
-  await llama.dispose();
+  await directEngine.dispose();
   await app.close();
 
   // Switching adapters: a new context on the loaded base vs base + adapter loaded from nothing.

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { getLlama, LlamaChatSession, LlamaLogLevel, type LlamaContextSequence, type Token } from 'node-llama-cpp';
 import { createApp } from '../../src-main/core/app.js';
 import { createClient } from '../../src-shared/client.js';
 import { cpuCores, defaultThreadsFor } from '../../src-main/core/llm/threads.js';
 import { fixtureModel } from '../fixtures/models.js';
-import { llamaTool } from './llama-tools.js';
+import { batchedBenchParallel } from './llama-tools.js';
+import { ensureLlamaBatchedBench } from '../tools/build-llama-batched-bench.js';
 
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -15,7 +15,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
 /**
  * `npm run bench -- distill [--prompts N] [--tokens N] [--model FILE.gguf]`: generated tokens/s of a distillation
  * run on the fixture teacher at parallel 1, 4 and 8; the same generation through node-llama-cpp called directly
- * (one context, P sequences, P chat sessions); the ratios; and llama.cpp's llama-batched-bench when it is built.
+ * (one context, P sequences, P chat sessions); the ratios; and the run against llama-batched-bench -npl P (built on first use).
  */
 export async function distillBench(args: string[]): Promise<void> {
   const value = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -35,6 +35,17 @@ export async function distillBench(args: string[]): Promise<void> {
   const teacher = await client.call('models.add', { path: model, roles: ['teacher'] });
   // every answer runs to the token limit (random weights rarely stop): the same work for every variant
   const generation = { temperature: 0, maxTokens: tokens, seed: 1 };
+  // one answer first, untimed: it starts the engine host and loads the teacher there, as node-llama-cpp's path has
+  // the model loaded after its first run
+  const warm = await client.call('distill.start', {
+    dataset: 'bench',
+    teacher: { modelId: teacher.id },
+    generation,
+    limit: 1,
+    parallel: 1,
+    outName: 'warm-up',
+  });
+  await app.runner.waitFor(warm.runId);
   const app_tps: Record<number, number> = {};
   for (const parallel of [1, 4, 8]) {
     const { runId } = await client.call('distill.start', {
@@ -109,23 +120,23 @@ export async function distillBench(args: string[]): Promise<void> {
     target: 'app_vs_direct_at_8 >= 0.85, app_8_vs_1 >= 2.5',
   });
 
-  const batched = llamaTool('llama-batched-bench');
-  if (batched) {
-    const r = spawnSync(
-      batched,
-      ['-m', model, '-c', String(8 * (tokens + 64)), '-npp', '32', '-ntg', String(tokens), '-npl', '1,4,8', '-t', String(threads), '-tb', String(threads)],
-      { encoding: 'utf8', timeout: 600_000 },
-    );
-    const rows = `${r.stdout}\n${r.stderr}`
-      .split('\n')
-      .map((l) =>
-        l
-          .split('|')
-          .map((c) => c.trim())
-          .filter(Boolean),
-      )
-      .filter((cells) => cells.length >= 8 && cells.every((c) => /^[\d.]+$/.test(c)));
-    for (const row of rows) print({ bench: 'distill.llama_batched_bench', parallel: Number(row[2]), tg_tokens_per_s: Number(row[7]), reference: true });
-  } else print({ bench: 'distill.llama_batched_bench', skipped: 'not built: npm run bench -- playground --build-llama-tools' });
+  // llama.cpp on the same file and threads: its token steps alone (S_TG), P prompts of 32 tokens decoded in lockstep
+  const rows = batchedBenchParallel(ensureLlamaBatchedBench(), model, {
+    promptTokens: 32,
+    generateTokens: tokens,
+    parallel: [1, 4, 8],
+    threads,
+    contextSize: 8 * (tokens + 64),
+  });
+  for (const row of rows) {
+    const app = app_tps[row.parallel] ?? 0;
+    print({
+      bench: 'distill.ratio_vs_llama_cpp',
+      parallel: row.parallel,
+      app_tps: round(app),
+      llama_cpp_tps: row.tgTps,
+      ratio_vs_llama_cpp: Math.round((app / row.tgTps) * 1000) / 1000,
+    });
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -9,6 +9,7 @@ import { adaptersBench } from './adapters.js';
 import { cliBench } from './cli.js';
 import { curationBench } from './curation.js';
 import { quantizeBench } from './quantize.js';
+import { engineBench } from './engine.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
@@ -18,6 +19,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   cli: cliBench,
   curation: curationBench,
   quantize: quantizeBench,
+  engine: engineBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -30,7 +32,9 @@ if (!bench) {
   adapters [--ctx N] [--chunks N] [--model FILE.gguf --lora FILE.gguf]
   cli [--reps N] [--no-sources] [--no-npx]
   curation [--examples N]
-  quantize [--model FILE.gguf] [--reps N] [--threads N]`);
+  quantize [--model FILE.gguf] [--reps N] [--threads N]
+  engine [--case generate] [--model FILE.gguf] [--parallel 1,4,8,16] [--prompt N] [--tokens N] [--threads N] [--reps N] [--source-build]
+  engine [--case score|threads] [--model FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N]`);
   process.exit(2);
 }
 try {

@@ -110,6 +110,13 @@ describe('defaultThreadsFor', () => {
     expect(defaultThreadsFor({ cpuCores: 2, mathCores: 2, gpu: false, openMp: true })).toBe(2);
     expect(defaultThreadsFor({ cpuCores: 16, mathCores: 8, gpu: true, openMp: false })).toBe(8);
   });
+
+  it('leaves one core free with a persistent threadpool (the native engine host)', () => {
+    expect(defaultThreadsFor({ cpuCores: 2, mathCores: 2, gpu: false, openMp: false, persistentThreads: true })).toBe(1);
+    expect(defaultThreadsFor({ cpuCores: 1, mathCores: 1, gpu: false, openMp: false, persistentThreads: true })).toBe(1);
+    expect(defaultThreadsFor({ cpuCores: 16, mathCores: 8, gpu: false, openMp: false, persistentThreads: true })).toBe(8);
+    expect(defaultThreadsFor({ cpuCores: 8, mathCores: 8, gpu: false, openMp: false, persistentThreads: true })).toBe(7);
+  });
 });
 
 describe('benchmarkModel', () => {

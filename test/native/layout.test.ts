@@ -32,7 +32,7 @@ describe('native struct layouts', () => {
     const exe = path.join(dir, 'layout');
     execFileSync('gcc', ['-std=c11', '-I', path.join(src, 'include'), '-I', path.join(src, 'ggml', 'include'), c, '-o', exe]);
     const actual = execFileSync(exe, { encoding: 'utf8' }).trim().split('\n');
-    expect(expected.length).toBeGreaterThan(90); // every field of the eight structs
+    expect(expected.length).toBeGreaterThan(90); // every field of the nine structs
     expect(expected).toEqual(actual);
     fs.rmSync(dir, { recursive: true, force: true });
   });

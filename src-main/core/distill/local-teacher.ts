@@ -1,8 +1,12 @@
-import type { ChatHistoryItem, ChatWrapper, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatWrapper, LlamaModel } from 'node-llama-cpp';
 import { llamaCpp } from '../llm/llama-cpp.js';
+import type { LlmEngine } from '../llm/engine.js';
+import { NativeBatch } from '../native/batch.js';
+import { resolveSampling } from '../native/sampler-chain.js';
 import type { ChatMessage, ToolCall, ToolDefinition } from '../../../src-shared/domain/datasets.js';
-import { availableFunctions, chatHistory } from './tool-prompt.js';
 import type { DistillGeneration, TokenLogprob } from '../../../src-shared/domain/distill.js';
+import { AppError, isAppError } from '../../../src-shared/errors.js';
+import { availableFunctions, chatHistory } from './tool-prompt.js';
 
 export interface TeacherAnswer {
   text: string;
@@ -17,118 +21,111 @@ export interface TeacherAnswer {
   toolCalls?: ToolCall[] | null;
 }
 
-/** The chat wrapper node-llama-cpp picks for a model (from its chat template), found once per model. */
+export interface RenderedPrompt {
+  tokens: number[];
+  /** The template's stop texts (an end-of-generation token ends an answer too). */
+  stops: string[];
+}
+
+/** The chat wrapper node-llama-cpp picks for a model (from its chat template), as a LlamaChatSession would. */
 const wrappers = new WeakMap<LlamaModel, ChatWrapper>();
-function chatWrapperOf(model: LlamaModel, sequence: LlamaContextSequence): ChatWrapper {
+function chatWrapperOf(model: LlamaModel): ChatWrapper {
   let w = wrappers.get(model);
-  if (!w) {
-    const session = new (llamaCpp().LlamaChatSession)({ contextSequence: sequence, autoDisposeSequence: false });
-    w = session.chatWrapper;
-    session.dispose({ disposeSequence: false });
-    wrappers.set(model, w);
-  }
+  if (!w) wrappers.set(model, (w = llamaCpp().resolveChatWrapper(model)));
   return w;
 }
 
 /**
- * One answer from a local GGUF teacher on one sequence of a shared context (several sequences answer at once). The
- * conversation is rendered through the model's own chat template into tokens and generated on the sequence itself:
- * a chat session's per-token work costs more than the model's on small teachers (see docs/performance.md). Ends at
- * an end-of-generation token, one of the template's stop texts, the token limit or the signal. Tools and tool calls
- * go through node-llama-cpp's function support, so the chat template renders them as the model was trained to see them.
+ * A conversation rendered through the model's own chat template into prompt tokens, with the template's stop texts.
+ * Tools and tool calls go through node-llama-cpp's function support, so the template renders them as the model was
+ * trained to see them. `model` may be the vocabulary-only model (LlmEngine.loadTokenizer): no weights needed.
  */
-export async function answerOnSequence(
-  model: LlamaModel,
-  sequence: LlamaContextSequence,
-  messages: ChatMessage[],
-  generation: DistillGeneration,
-  seed: number,
-  signal: AbortSignal,
-  grammar?: LlamaGrammar,
-  /** Keep the top-k probabilities of every generated token (soft labels), as the run's sampling settings shape them. */
-  logprobsK?: number,
-  tools?: ToolDefinition[],
-  /** Told after each generated token; `text()` detokenizes what is generated so far (call it only when showing it). */
-  onToken?: (tokens: number, text: () => string) => void,
-): Promise<TeacherAnswer> {
-  await sequence.clearHistory();
-  const wrapper = chatWrapperOf(model, sequence);
+export function renderChat(model: LlamaModel, messages: ChatMessage[], tools?: ToolDefinition[]): RenderedPrompt {
   const functions = availableFunctions(tools);
   const history: ChatHistoryItem[] = [...chatHistory(messages), { type: 'model', response: [] }];
-  const state = wrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}) });
-  const prompt = state.contextText.tokenize(model.tokenizer);
-  const stops = state.stopGenerationTriggers.map((t) => t.toString()).filter((t) => t !== '');
-  const longestStop = Math.max(0, ...stops.map((s) => s.length));
-  const grammarState = grammar ? new (llamaCpp().LlamaGrammarEvaluationState)({ model, grammar }) : undefined;
-  const out: Token[] = [];
-  let finishReason: TeacherAnswer['finishReason'] = 'length';
-  let text = '';
-  const options = {
-    temperature: generation.temperature,
-    topK: generation.topK,
-    topP: generation.topP,
-    minP: generation.minP,
-    seed,
-    ...(generation.repeatPenalty === 1 ? {} : { repeatPenalty: { punishTokens: () => out.slice(-64), penalty: generation.repeatPenalty } }),
-    ...(grammarState ? { grammarEvaluationState: grammarState } : {}),
+  const state = chatWrapperOf(model).generateContextState({
+    chatHistory: history,
+    ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}),
+  });
+  return {
+    tokens: [...state.contextText.tokenize(model.tokenizer)],
+    stops: state.stopGenerationTriggers.map((t) => t.toString()).filter((t) => t !== ''),
   };
-  const soft: TokenLogprob[] | null = logprobsK ? [] : null;
-  // with soft labels, each token comes with the probabilities it was drawn from (sorted, highest first)
-  const iterator: AsyncGenerator<{ token: Token; probabilities?: Map<Token, number> }, void, void> = logprobsK
-    ? sequence.evaluateWithMetadata(prompt, { probabilities: true }, options)
-    : (async function* () {
-        for await (const token of sequence.evaluate(prompt, options)) yield { token };
-      })();
-  try {
-    for await (const { token, probabilities } of iterator) {
-      if (signal.aborted) {
-        finishReason = 'cancelled';
-        break;
-      }
-      if (model.isEogToken(token)) {
-        finishReason = 'stop';
-        break;
-      }
-      out.push(token);
-      onToken?.(out.length, () => model.detokenize(out));
-      if (soft && probabilities) {
-        const top: { token: string; logprob: number }[] = [];
-        for (const [t, p] of probabilities) {
-          if (top.length >= logprobsK!) break;
-          top.push({ token: model.detokenize([t]), logprob: Math.log(p) });
-        }
-        soft.push({ token: model.detokenize([token]), logprob: Math.log(probabilities.get(token) ?? 0), top });
-      }
-      if (stops.length) {
-        // a stop text may span tokens: look at the last few tokens' text only (every token has at least a character)
-        const tail = model.detokenize(out.slice(-(longestStop + 2)));
-        const hit = stops.find((s) => tail.includes(s));
-        if (hit) {
-          const full = model.detokenize(out);
-          text = full.slice(0, full.lastIndexOf(hit));
-          finishReason = 'stop';
-          break;
-        }
-      }
-      if (grammarState) {
-        // the JSON grammar is satisfied once the value is complete (it would only allow whitespace after)
-        const end = model.detokenize([token]).trimEnd().at(-1);
-        if (end === '}' || end === ']' || end === '"') {
-          try {
-            text = model.detokenize(out);
-            JSON.parse(text);
-            finishReason = 'stop';
-            break;
-          } catch {
-            /* not complete yet */
-          }
-        }
-      }
-      if (out.length >= generation.maxTokens) break;
-    }
-  } finally {
-    await iterator.return();
-  }
-  if (finishReason !== 'stop' || text === '') text = model.detokenize(out);
-  return { text: text.trim(), finishReason, promptTokens: prompt.length, completionTokens: out.length, logprobs: soft };
+}
+
+export interface LocalTeacherOptions {
+  generation: DistillGeneration;
+  /** Structured output: the schema becomes a GBNF grammar (node-llama-cpp converts it) for llama.cpp's sampler. */
+  jsonSchema?: object | undefined;
+  logprobs?: number | undefined;
+  tools?: ToolDefinition[] | undefined;
+  onToken?: ((tokens: number, text: () => string) => void) | undefined;
+}
+
+export interface LocalTeacher {
+  answer(messages: ChatMessage[], seed: number, o: LocalTeacherOptions): Promise<TeacherAnswer>;
+  close(): Promise<void>;
+}
+
+/**
+ * A local GGUF teacher on the native batch path: its answers, `parallel` at a time, are sequences of one batch in the
+ * engine host, decoded together (one llama_decode per step). Prompts are rendered here (node-llama-cpp's chat
+ * templates, on the vocabulary-only model) and cross as tokens; sampling follows node-llama-cpp's chain and defaults.
+ */
+export async function openLocalTeacher(
+  engine: LlmEngine,
+  file: string,
+  name: string,
+  opts: { parallel: number; maxTokens: number; threads: number | null },
+  signal: AbortSignal,
+): Promise<LocalTeacher> {
+  await engine.checkModelFile(file, signal);
+  const tokenizer = await engine.loadTokenizer(file, signal);
+  const train = tokenizer.trainContextSize > 0 ? tokenizer.trainContextSize : 4096;
+  const contextSize = Math.min(train, opts.maxTokens + 2048);
+  const batch = await NativeBatch.open(
+    engine.native(),
+    { modelPath: file, lora: [], parallel: opts.parallel, contextSize, threads: await engine.resolveNativeThreads(opts.threads) },
+    signal,
+  ).catch((e: unknown) => {
+    // only a context that does not fit is the parallelism's fault; a model llama.cpp cannot load says so itself
+    if (signal.aborted || !isAppError(e) || e.code !== 'engine_error' || !/could not get a context/.test(e.message)) throw e;
+    throw new AppError('out_of_memory', `${name} cannot answer ${opts.parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
+  });
+  const grammars = new Map<string, Promise<string>>();
+  const grammarFor = (schema: object) => {
+    const key = JSON.stringify(schema);
+    let g = grammars.get(key);
+    if (!g) grammars.set(key, (g = engine.llama().then(async (l) => (await l.createGrammarForJsonSchema(schema as never)).grammar)));
+    return g;
+  };
+  return {
+    async answer(messages, seed, o) {
+      const g = o.generation;
+      const grammar = o.jsonSchema ? await grammarFor(o.jsonSchema) : null;
+      const prompt = renderChat(tokenizer, messages, o.tools);
+      const r = await batch.generate(
+        {
+          tokens: prompt.tokens,
+          maxTokens: g.maxTokens,
+          sampling: resolveSampling({ ...g, seed }),
+          stops: prompt.stops,
+          logprobs: o.logprobs ?? 0,
+          grammar,
+          stopAtJson: grammar !== null,
+        },
+        { signal, onText: o.onToken ? (n, text) => o.onToken!(n, () => text) : undefined },
+      );
+      return {
+        text: r.text.trim(),
+        finishReason: r.finishReason,
+        promptTokens: r.promptTokens,
+        completionTokens: r.tokens.length,
+        logprobs: r.logprobs,
+      };
+    },
+    async close() {
+      await batch.close();
+    },
+  };
 }

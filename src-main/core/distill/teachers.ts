@@ -1,8 +1,7 @@
 import type { TeacherConfig } from '../../../src-shared/contract/distill.js';
-import type { LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import type { LlmEngine } from '../llm/engine.js';
 import type { SecretsStore } from '../secrets/store.js';
-import { answerOnSequence, type TeacherAnswer } from './local-teacher.js';
+import { openLocalTeacher, type TeacherAnswer } from './local-teacher.js';
 import { HttpTeacher } from './http-teacher.js';
 import type { ChatMessage, ToolDefinition } from '../../../src-shared/domain/datasets.js';
 import type { DistillGeneration } from '../../../src-shared/domain/distill.js';
@@ -22,7 +21,7 @@ export interface AnswerOptions {
   onToken?: ((tokens: number, text: () => string) => void) | undefined;
 }
 
-/** An open teacher: `parallel` answers at once (sequences of one context, or requests in flight). */
+/** An open teacher: `parallel` answers at once (sequences of one native batch, or requests in flight). */
 export interface OpenTeacher {
   answer(messages: ChatMessage[], seed: number, options: AnswerOptions): Promise<TeacherAnswer>;
   close(): Promise<void>;
@@ -87,37 +86,5 @@ export async function openTeacher(spec: TeacherSpec, parallel: number, maxTokens
     };
   }
 
-  const model = await deps.engine.loadModel(spec.path, { signal });
-  const train = model.trainContextSize > 0 ? model.trainContextSize : 4096;
-  const perSequence = Math.min(train, maxTokens + 2048);
-  const context = await deps.engine.createContext(model, { sequences: parallel, contextSize: perSequence, threads: deps.threads() }).catch((e: unknown) => {
-    throw new AppError('out_of_memory', `${spec.name} cannot answer ${parallel} prompts at once (${(e as Error).message}); lower the parallelism`);
-  });
-  // A pool of the context's sequences: each answer takes a free one (callers never exceed `parallel` at once).
-  const free: LlamaContextSequence[] = Array.from({ length: parallel }, () => context.getSequence());
-  const waiting: ((s: LlamaContextSequence) => void)[] = [];
-  const acquire = () => new Promise<LlamaContextSequence>((resolve) => (free.length ? resolve(free.pop()!) : waiting.push(resolve)));
-  const release = (s: LlamaContextSequence) => (waiting.length ? waiting.shift()!(s) : free.push(s));
-  // Structured output: the schema as a grammar, so a local teacher can only write JSON that fits it.
-  const grammars = new Map<string, Promise<LlamaGrammar>>();
-  const grammarFor = (schema: object) => {
-    const key = JSON.stringify(schema);
-    let g = grammars.get(key);
-    if (!g) grammars.set(key, (g = model.llama.createGrammarForJsonSchema(schema as never)));
-    return g;
-  };
-  return {
-    async answer(messages, seed, o) {
-      const grammar = o.jsonSchema ? await grammarFor(o.jsonSchema) : undefined;
-      const sequence = await acquire();
-      try {
-        return await answerOnSequence(model, sequence, messages, o.generation, seed, signal, grammar, o.logprobs, o.tools, o.onToken);
-      } finally {
-        release(sequence);
-      }
-    },
-    async close() {
-      await context.dispose();
-    },
-  };
+  return openLocalTeacher(deps.engine, spec.path, spec.name, { parallel, maxTokens, threads: deps.threads() }, signal);
 }

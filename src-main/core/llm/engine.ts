@@ -163,6 +163,36 @@ export class LlmEngine {
     });
   }
 
+  /**
+   * Threads for the native path (native/): the user's setting when given, else the default with a persistent ggml
+   * threadpool, which the engine host attaches to every context (threads.ts: the physical cores but one).
+   */
+  async resolveNativeThreads(threads: number | null | undefined): Promise<number> {
+    if (threads != null && threads > 0) return Math.floor(threads);
+    const llama = await this.llama();
+    const cores = cpuCores();
+    return defaultThreadsFor({ cpuCores: cores, mathCores: llama.cpuMathCores, gpu: llama.gpu !== false, openMp: false, persistentThreads: true });
+  }
+
+  /**
+   * Checks a model file before the native engine host loads it: it exists, is a file, and fits in memory (the same
+   * check as loadModel's). The host loads it itself (and keeps it loaded).
+   */
+  async checkModelFile(file: string, signal?: AbortSignal): Promise<void> {
+    const name = path.basename(file);
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (!stat) throw new AppError('file_missing', `${name} could not be loaded: there is no file at ${file}`);
+    if (!stat.isFile()) throw new AppError('not_a_file', `${name} could not be loaded: ${file} is a directory, not a model file`);
+    const llama = await this.llama();
+    try {
+      await this.checkMemory(llama, file, signal);
+    } catch (e) {
+      if (signal?.aborted) throw new AppError('cancelled', `loading ${name} was cancelled`);
+      if (isAppError(e)) throw e;
+      throw new AppError('engine_error', `${name} could not be read: ${messageOf(e)}`);
+    }
+  }
+
   info(): EngineInfo {
     const llama = this.llamaInstance;
     return {

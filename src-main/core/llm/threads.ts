@@ -12,6 +12,11 @@ export interface ThreadFacts {
    * prebuilt binaries node-llama-cpp ships are built with GGML_OPENMP=OFF and start fresh threads for every decode.
    */
   openMp: boolean;
+  /**
+   * The caller attaches a persistent ggml threadpool to its contexts (the native engine host does): no fresh threads
+   * per decode, but the spin barriers remain, so one core is left for everything else.
+   */
+  persistentThreads?: boolean;
 }
 
 export function cpuCores(): number {
@@ -33,10 +38,16 @@ export function cpuCores(): number {
  * spin-barrier penalty shrinks (new threads find an idle core) while real models need the compute, so half the
  * cores, at most 4 (not measured here: only 2-core machines were available; the setting overrides it). With OpenMP
  * or a GPU, llama.cpp's own default: the physical cores (there, llama-batched-bench measured 517 t/s at 1 thread
- * and 765 t/s at 2 on the same model).
+ * and 765 t/s at 2 on the same model). With a persistent threadpool attached (the native path, native/), the
+ * physical cores but one: `npm run bench -- engine --case threads` measures 1 thread against 2 and this default.
  */
 export function defaultThreadsFor(facts: ThreadFacts): number {
   if (facts.gpu || facts.openMp) return Math.max(1, facts.mathCores);
+  // A persistent pool removes the per-decode threads but not the spin barriers: with threads = cores, any third
+  // runnable thread (the host's JS, the app, other programs) makes a partner spin for a scheduler tick. Measured
+  // (npm run bench -- engine --case threads, 2 cores shared with other work): 487 t/s at 1 thread, 258 at 2.
+  // So one core is left free.
+  if (facts.persistentThreads) return Math.max(1, Math.min(facts.mathCores, facts.cpuCores - 1));
   if (facts.cpuCores <= 2) return 1;
   return Math.min(4, Math.floor(facts.cpuCores / 2));
 }

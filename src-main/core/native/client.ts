@@ -23,6 +23,8 @@ import type { EngineOps, FromHost, OpName, ToHost } from './protocol.js';
 export interface RequestOptions<P> {
   signal?: AbortSignal;
   onProgress?(progress: P): void;
+  /** Called once the request is sent, with a function that feeds it more input while it runs (HostContext.onFeed). */
+  feed?(send: (data: unknown) => void): void;
 }
 
 export interface EngineClientOptions {
@@ -34,6 +36,7 @@ interface Pending {
   resolve(v: unknown): void;
   reject(e: unknown): void;
   onProgress?: ((p: unknown) => void) | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 const STDERR_LINES = 12;
@@ -89,10 +92,12 @@ export class EngineClient {
           reject(signal?.aborted ? new AppError('cancelled', `the ${op} request was cancelled`) : e);
         },
         onProgress: opts.onProgress as ((p: unknown) => void) | undefined,
+        signal,
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       ref(child);
       this.post(child, { type: 'request', id, op, args });
+      opts.feed?.((data) => this.post(child, { type: 'feed', id, data }));
     });
   }
 
@@ -144,8 +149,10 @@ export class EngineClient {
   private onMessage(m: FromHost): void {
     const p = this.pending.get(m.id);
     if (!p) return;
-    if (m.type === 'progress') p.onProgress?.(m.progress);
-    else if (m.type === 'result') p.resolve(m.result);
+    // after a cancel the caller hears no more progress (the child may still finish the step it is in)
+    if (m.type === 'progress') {
+      if (!p.signal?.aborted) p.onProgress?.(m.progress);
+    } else if (m.type === 'result') p.resolve(m.result);
     else p.reject(new AppError(m.error.code, m.error.message, m.error.field));
   }
 

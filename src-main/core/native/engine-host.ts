@@ -25,6 +25,8 @@ export interface HostContext {
   progress(p: unknown): void;
   /** Yields to the event loop (a cancel arrives there), then throws `cancelled` if this request was cancelled. */
   checkpoint(): Promise<void>;
+  /** Input main feeds this request while it runs (`feed` messages), in order. */
+  onFeed(handler: (data: unknown) => void): void;
   info(): HostInfo;
   unloadAll(): number;
 }
@@ -38,7 +40,7 @@ const models = new Map<string, NativeModel>();
 let modelLoads = 0;
 const queue: { id: number; op: OpName; args: unknown }[] = [];
 const cancelled = new Set<number>();
-let current: { id: number; abort: AbortController } | null = null;
+let current: { id: number; abort: AbortController; feed?: (data: unknown) => void } | null = null;
 let running = false;
 
 function send(m: FromHost): void {
@@ -95,7 +97,8 @@ async function runNext(): Promise<void> {
         continue;
       }
       const abort = new AbortController();
-      current = { id: req.id, abort };
+      const running: NonNullable<typeof current> = { id: req.id, abort };
+      current = running;
       const held = new Set<string>();
       const id = req.id;
       const ctx: HostContext = {
@@ -105,6 +108,9 @@ async function runNext(): Promise<void> {
         model: (ref) => loadModel(ref, held),
         signal: abort.signal,
         progress: (p) => send({ type: 'progress', id, progress: p }),
+        onFeed: (handler) => {
+          running.feed = handler;
+        },
         checkpoint: async () => {
           await new Promise<void>((r) => setImmediate(r));
           if (abort.signal.aborted) throw new AppError('cancelled', 'cancelled');
@@ -134,6 +140,10 @@ async function runNext(): Promise<void> {
 }
 
 process.on('message', (m: ToHost) => {
+  if (m.type === 'feed') {
+    if (current?.id === m.id) current.feed?.(m.data);
+    return;
+  }
   if (m.type === 'cancel') {
     if (current?.id === m.id) current.abort.abort();
     else if (queue.some((q) => q.id === m.id)) cancelled.add(m.id);

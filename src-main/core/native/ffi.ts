@@ -129,6 +129,22 @@ export const llama_model_quantize_params = koffi.struct('llama_model_quantize_pa
   max_buf_size: 'size_t',
 });
 
+export const ggml_init_params = koffi.struct('ggml_init_params', {
+  mem_size: 'size_t',
+  mem_buffer: 'void *',
+  no_alloc: 'bool',
+});
+
+export const ggml_cplan = koffi.struct('ggml_cplan', {
+  work_size: 'size_t',
+  work_data: 'void *',
+  n_threads: 'int',
+  threadpool: 'void *',
+  abort_callback: 'void *',
+  abort_callback_data: 'void *',
+  use_ref: 'bool',
+});
+
 /** Every struct the binding declares, by its C name: what the layout test compares against the C compiler. */
 export const STRUCTS = {
   llama_model_params,
@@ -139,6 +155,8 @@ export const STRUCTS = {
   llama_token_data,
   llama_token_data_array,
   llama_model_quantize_params,
+  ggml_init_params,
+  ggml_cplan,
 } as const;
 
 /** `void (*ggml_log_callback)(enum ggml_log_level level, const char * text, void * user_data)` */
@@ -208,6 +226,7 @@ export interface LlamaLib {
   llama_sampler_init_min_p: Fn;
   llama_sampler_init_temp: Fn;
   llama_sampler_init_penalties: Fn;
+  llama_sampler_init_grammar: Fn;
   llama_sampler_sample: Fn;
   llama_sampler_accept: Fn;
   llama_sampler_reset: Fn;
@@ -216,9 +235,22 @@ export interface LlamaLib {
   llama_model_quantize: Fn;
   ggml_backend_load: Fn;
   ggml_threadpool_params_default: Fn;
+  /** Plain ggml graphs on the CPU (softmax.ts: folding logits rows in C). */
+  ggml_init: Fn;
+  ggml_free: Fn;
+  ggml_tensor_overhead: Fn;
+  ggml_graph_overhead: Fn;
+  ggml_new_tensor_1d: Fn;
+  ggml_new_tensor_2d: Fn;
+  ggml_soft_max: Fn;
+  ggml_new_graph: Fn;
+  ggml_build_forward_expand: Fn;
+  ggml_get_data: Fn;
   /** From the CPU backend variant node-llama-cpp loaded (libggml-cpu-<arch>): null when it has none (a GPU-only build). */
   ggml_threadpool_new: Fn | null;
   ggml_threadpool_free: Fn | null;
+  ggml_graph_plan: Fn | null;
+  ggml_graph_compute: Fn | null;
 }
 
 /** The native libraries to open: what node-llama-cpp loaded in the app's process (see bins.ts). */
@@ -231,6 +263,11 @@ export interface LibraryFiles {
   ggmlBase: string;
   /** The backend libraries it loaded dynamically (CPU variant, CUDA, Vulkan...), in load order. */
   backends: string[];
+  /**
+   * The library exporting ggml's CPU API (threadpools, graph compute) when the CPU backend is linked in rather than
+   * loaded (llama.cpp's own build, libggml-cpu). Default: the CPU backend among `backends`.
+   */
+  cpu?: string;
 }
 
 /**
@@ -300,6 +337,7 @@ export function openLibrary(files: LibraryFiles): LlamaLib {
     llama_sampler_init_min_p: f(llama, 'void *llama_sampler_init_min_p(float p, size_t min_keep)'),
     llama_sampler_init_temp: f(llama, 'void *llama_sampler_init_temp(float t)'),
     llama_sampler_init_penalties: f(llama, 'void *llama_sampler_init_penalties(int32_t n_vocab, int32_t last_n, float repeat, float freq, float present)'),
+    llama_sampler_init_grammar: f(llama, 'void *llama_sampler_init_grammar(void *vocab, const char *grammar, const char *root)'),
     llama_sampler_sample: f(llama, 'int32_t llama_sampler_sample(void *smpl, void *ctx, int32_t idx)'),
     llama_sampler_accept: f(llama, 'void llama_sampler_accept(void *smpl, int32_t token)'),
     llama_sampler_reset: f(llama, 'void llama_sampler_reset(void *smpl)'),
@@ -308,18 +346,33 @@ export function openLibrary(files: LibraryFiles): LlamaLib {
     llama_model_quantize: f(llama, 'uint32_t llama_model_quantize(const char *fname_inp, const char *fname_out, const llama_model_quantize_params *params)'),
     ggml_backend_load: f(ggml, 'void *ggml_backend_load(const char *path)'),
     ggml_threadpool_params_default: f(ggmlBase, 'ggml_threadpool_params ggml_threadpool_params_default(int n_threads)'),
+    ggml_init: f(ggmlBase, 'void *ggml_init(ggml_init_params params)'),
+    ggml_free: f(ggmlBase, 'void ggml_free(void *ctx)'),
+    ggml_tensor_overhead: f(ggmlBase, 'size_t ggml_tensor_overhead()'),
+    ggml_graph_overhead: f(ggmlBase, 'size_t ggml_graph_overhead()'),
+    ggml_new_tensor_1d: f(ggmlBase, 'void *ggml_new_tensor_1d(void *ctx, int type, int64_t ne0)'),
+    ggml_new_tensor_2d: f(ggmlBase, 'void *ggml_new_tensor_2d(void *ctx, int type, int64_t ne0, int64_t ne1)'),
+    ggml_soft_max: f(ggmlBase, 'void *ggml_soft_max(void *ctx, void *a)'),
+    ggml_new_graph: f(ggmlBase, 'void *ggml_new_graph(void *ctx)'),
+    ggml_build_forward_expand: f(ggmlBase, 'void ggml_build_forward_expand(void *graph, void *tensor)'),
+    ggml_get_data: f(ggmlBase, 'void *ggml_get_data(void *tensor)'),
     ggml_threadpool_new: null,
     ggml_threadpool_free: null,
+    ggml_graph_plan: null,
+    ggml_graph_compute: null,
   };
   for (const backend of files.backends) {
     if (!lib.ggml_backend_load(backend)) throw new Error(`ggml could not load the backend ${backend}`);
-    // ggml_threadpool_new lives in the CPU backend (a variant library chosen for this CPU, e.g. libggml-cpu-haswell):
-    // the same file the registry just loaded, so dlopen returns that very copy.
-    if (/ggml-cpu/.test(backend.split(/[\\/]/).pop() ?? '')) {
-      const cpu = koffi.load(backend);
-      lib.ggml_threadpool_new = f(cpu, 'void *ggml_threadpool_new(ggml_threadpool_params *params)');
-      lib.ggml_threadpool_free = f(cpu, 'void ggml_threadpool_free(void *tp)');
-    }
+  }
+  // ggml_threadpool_new lives in the CPU backend (a variant library chosen for this CPU, e.g. libggml-cpu-haswell):
+  // the same file the registry just loaded, so dlopen returns that very copy.
+  const cpuFile = files.cpu ?? files.backends.find((b) => /ggml-cpu/.test(b.split(/[\\/]/).pop() ?? ''));
+  if (cpuFile) {
+    const cpu = koffi.load(cpuFile);
+    lib.ggml_threadpool_new = f(cpu, 'void *ggml_threadpool_new(ggml_threadpool_params *params)');
+    lib.ggml_threadpool_free = f(cpu, 'void ggml_threadpool_free(void *tp)');
+    lib.ggml_graph_plan = f(cpu, 'ggml_cplan ggml_graph_plan(void *graph, int n_threads, void *threadpool)');
+    lib.ggml_graph_compute = f(cpu, 'int ggml_graph_compute(void *graph, ggml_cplan *cplan)');
   }
   lib.llama_backend_init();
   return lib;

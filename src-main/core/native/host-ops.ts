@@ -6,6 +6,7 @@ import { AppError } from '../../../src-shared/errors.js';
 import type { Handler, HostContext } from './engine-host.js';
 import type { EngineOps, ModelRef, OpName } from './protocol.js';
 import { scoreOp } from './score.js';
+import { generateOp } from './generate-op.js';
 
 function modelRef(v: unknown, field = 'model'): ModelRef {
   const m = v as ModelRef | undefined;
@@ -29,6 +30,14 @@ export const HOST_OPS: { [K in OpName]: Handler<K> } = {
     return { text: ctx.model(modelRef(a.model)).detokenize(a.tokens ?? [], !!a.special) };
   },
   score: scoreOp,
+  generate: generateOp,
+  checkContext: (raw, ctx) => {
+    const a = raw as Args<'checkContext'>;
+    const c = ctx.llama.createContext(ctx.model(modelRef(a.model)), { nCtx: a.nCtx, nBatch: a.nBatch, nSeqMax: a.nSeqMax ?? 1, threads: a.threads });
+    const r = { nCtx: c.nCtx, nBatch: c.nBatch, nSeqMax: c.nSeqMax };
+    c.free();
+    return r;
+  },
   unload: (_args, ctx) => ({ freed: ctx.unloadAll() }),
   crash: () => process.abort(),
 };

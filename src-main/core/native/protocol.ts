@@ -12,6 +12,8 @@
 import type { AppErrorShape } from '../../../src-shared/errors.js';
 import type { LibraryFiles } from './ffi.js';
 import type { ScoreArgs, ScoreProgress, ScoreResult } from './score.js';
+import type { GenerateEvent, GenerateSummary } from './generate-op.js';
+import type { NativeBatchOptions } from './generate-types.js';
 
 export interface ModelRef {
   /** Absolute path of the GGUF file. */
@@ -39,6 +41,14 @@ export interface EngineOps {
   detokenize: { args: { model: ModelRef; tokens: number[] | Int32Array; special?: boolean }; result: { text: string }; progress: never };
   /** Perplexity-style scoring of one model, or of two in lockstep (see score.ts). */
   score: { args: ScoreArgs; result: ScoreResult; progress: ScoreProgress };
+  /** Batched generation: one request per batch, its sequences fed while it runs (see generate-op.ts). */
+  generate: { args: NativeBatchOptions; result: GenerateSummary; progress: GenerateEvent };
+  /** Creates a context of these sizes on the model and frees it: whether it fits (llama.cpp's reason when not). */
+  checkContext: {
+    args: { model: ModelRef; nCtx: number; nBatch: number; nSeqMax?: number; threads: number };
+    result: { nCtx: number; nBatch: number; nSeqMax: number };
+    progress: never;
+  };
   /** Frees every loaded model. */
   unload: { args: Record<string, never>; result: { freed: number }; progress: never };
   /** For tests: calls abort() in the host (what a GGML_ASSERT does), to check that a crash is contained. */
@@ -47,7 +57,11 @@ export interface EngineOps {
 export type OpName = keyof EngineOps;
 
 /** Main → child. */
-export type ToHost = { type: 'request'; id: number; op: OpName; args: unknown } | { type: 'cancel'; id: number };
+export type ToHost =
+  | { type: 'request'; id: number; op: OpName; args: unknown }
+  | { type: 'cancel'; id: number }
+  /** More input for a running request (a batch's new sequences): `HostContext.onFeed`. */
+  | { type: 'feed'; id: number; data: unknown };
 
 /** Child → main. */
 export type FromHost =

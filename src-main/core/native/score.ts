@@ -20,6 +20,10 @@ import { AppError } from '../../../src-shared/errors.js';
 import type { HostContext } from './engine-host.js';
 import { Batch, type AdapterSpec, type NativeContext, type NativeModel } from './llama.js';
 import type { ModelRef } from './protocol.js';
+import { RowSoftmax } from './softmax.js';
+import { Fold, foldInC, type FoldResult } from './fold.js';
+
+export type { KldFigures } from './fold.js';
 
 export interface ScoreModel {
   model: ModelRef;
@@ -45,43 +49,12 @@ export interface ScoreArgs extends ScoreModel {
   topK?: number;
 }
 
-export interface KldFigures {
-  /** Mean KLD(base‖model) and its uncertainty, as llama-perplexity prints them. */
-  kld: number;
-  kldStderr: number;
-  maxKld: number;
-  /** The base's perplexity on the same tokens. */
-  pplBase: number;
-  pplBaseStderr: number;
-  /** Mean ln(PPL(model)/PPL(base)) and its uncertainty. */
-  logPplRatio: number;
-  logPplRatioStderr: number;
-  /** Fraction of positions where both models' most likely token is the same, and its uncertainty. */
-  sameTop: number;
-  sameTopStderr: number;
-  /** Mean Δp = p_model(target) − p_base(target), RMS Δp and its uncertainty, max |Δp|. */
-  meanDp: number;
-  rmsDp: number;
-  rmsDpStderr: number;
-  maxAbsDp: number;
-}
-
-export interface ScoreResult {
+export interface ScoreResult extends FoldResult {
   tokens: number;
   chunks: number;
   scoredTokens: number;
-  ppl: number;
-  stderr: number;
   seconds: number;
   tokensPerSecond: number;
-  kl?: KldFigures;
-  /** Per scored position, in order (chunk by chunk): NLL, KLD and Δp when a base was given. */
-  nll?: Float32Array;
-  kld?: Float32Array;
-  dp?: Float32Array;
-  /** Per scored position, k ids and k log-probabilities, most likely first. */
-  topIds?: Int32Array;
-  topLogprobs?: Float32Array;
 }
 
 export interface ScoreProgress {
@@ -131,7 +104,8 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
   }
   const nChunk = Math.min(Math.floor(tokens.length / nCtx), a.maxChunks ?? Infinity);
   // llama-perplexity: n_seq = max(1, n_batch / n_ctx) sequences of n_ctx cells; n_batch = min(n_batch, n_seq · n_ctx).
-  const nSeq = Math.max(1, Math.floor(nBatchArg / nCtx));
+  // Capped at the chunks there are (and llama.cpp's 256 sequences): more sequences would only hold KV cache.
+  const nSeq = Math.min(Math.max(1, Math.floor(nBatchArg / nCtx)), nChunk, 256);
   const nBatch = Math.min(nBatchArg, nSeq * nCtx);
   const first = Math.floor(nCtx / 2);
   const perChunk = nCtx - 1 - first;
@@ -139,6 +113,8 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
 
   const contexts: NativeContext[] = [];
   const batch = new Batch(ctx.llama.lib, nBatch);
+  let softmax: RowSoftmax | null = null;
+  let softmaxBase: RowSoftmax | null = null;
   try {
     const open = (m: NativeModel, adapters: AdapterSpec[] | undefined) =>
       ctx.llama.createContext(m, { nCtx: nSeq * nCtx, nBatch, nSeqMax: nSeq, threads, adapters: adapters ?? [] });
@@ -146,6 +122,13 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
     if (base) contexts.push(open(base, a.base!.adapters));
     const [cm, cb] = contexts as [NativeContext, NativeContext | undefined];
     const fold = new Fold(model.nVocab, base !== null, a.perPosition ? nScored : 0, topK ? nScored : 0, topK);
+    // The softmaxes in C (one per model: a run's output lives until its next run); a library without ggml's CPU
+    // graph API (llama.cpp's own build opened without `cpu`) gets the JS fold.
+    if (ctx.llama.lib.ggml_graph_compute) {
+      const pool = ctx.llama.threadpool(threads);
+      softmax = new RowSoftmax(ctx.llama.lib, model.nVocab, threads, pool);
+      if (base) softmaxBase = new RowSoftmax(ctx.llama.lib, model.nVocab, threads, pool);
+    }
     const bos = model.addBos ? model.bos : -1;
     const numBatches = Math.ceil(nCtx / nBatch);
     const start = performance.now();
@@ -174,16 +157,20 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
         const lb = cb?.logits(nOut);
         // Rows come in batch order: per sequence, its positions ≥ first of this batch.
         const rowsPerSeq = nOut / nSeqBatch;
+        const offs: number[] = [];
+        const targets: number[] = [];
         for (let s = 0; s < nSeqBatch; s++) {
           const chunk = (i + s) * nCtx;
           const p0 = Math.max(first, batchStart);
           for (let r = 0; r < rowsPerSeq; r++) {
             const pos = p0 + r;
             if (pos > nCtx - 2) continue; // the last position's logits predict past the chunk
-            const off = (s * rowsPerSeq + r) * model.nVocab;
-            fold.add(lm, lb, off, tokens[chunk + pos + 1]!);
+            offs.push((s * rowsPerSeq + r) * model.nVocab);
+            targets.push(tokens[chunk + pos + 1]!);
           }
         }
+        if (softmax) foldInC(softmax, softmaxBase, fold, lm, lb, offs, targets, model.nVocab);
+        else for (let r = 0; r < offs.length; r++) fold.add(lm, lb, offs[r]!, targets[r]!);
       }
       // As llama-perplexity prints it: after each chunk, the running perplexity.
       for (let s = 0; s < nSeqBatch; s++) {
@@ -196,181 +183,7 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
   } finally {
     for (const c of contexts) c.free();
     batch.free();
-  }
-}
-
-/** The running sums over scored positions (llama-perplexity's kl_divergence_result and perplexity sums). */
-class Fold {
-  count = 0;
-  private nll = 0;
-  private nll2 = 0;
-  private nllBase = 0;
-  private nllBase2 = 0;
-  private nllNllBase = 0;
-  private kld = 0;
-  private kld2 = 0;
-  private maxKld = 0;
-  private dp = 0;
-  private dp2 = 0;
-  private dp4 = 0;
-  private maxDp = 0;
-  private sameTop = 0;
-  /** Σ NLL after each position: the progress of each chunk is exact even when chunks share a decode. */
-  private readonly cumSums: number[] = [];
-  private readonly posNll: Float32Array | null;
-  private readonly posKld: Float32Array | null;
-  private readonly posDp: Float32Array | null;
-  private readonly topIds: Int32Array | null;
-  private readonly topLp: Float32Array | null;
-
-  constructor(
-    private readonly nVocab: number,
-    private readonly withBase: boolean,
-    perPosition: number,
-    topPositions: number,
-    private readonly k: number,
-  ) {
-    this.posNll = perPosition ? new Float32Array(perPosition) : null;
-    this.posKld = perPosition && withBase ? new Float32Array(perPosition) : null;
-    this.posDp = perPosition && withBase ? new Float32Array(perPosition) : null;
-    this.topIds = topPositions ? new Int32Array(topPositions * k) : null;
-    this.topLp = topPositions ? new Float32Array(topPositions * k) : null;
-  }
-
-  sumNllUpTo(n: number): number {
-    return this.cumSums[n - 1] ?? this.nll;
-  }
-
-  add(lm: Float32Array, lb: Float32Array | undefined, off: number, tok: number): void {
-    const n = this.nVocab;
-    const end = off + n;
-    let max = lm[off]!;
-    let imax = off;
-    for (let i = off + 1; i < end; i++) {
-      const v = lm[i]!;
-      if (v > max) {
-        max = v;
-        imax = i;
-      }
-    }
-    let sum = 0;
-    for (let i = off; i < end; i++) sum += Math.exp(lm[i]! - max);
-    const lse = Math.log(sum);
-    // perplexity.cpp: logits[tok] - max_logit - log(sum_exp), the first difference in float
-    const nll = -(Math.fround(lm[off + tok]! - max) - lse);
-    const idx = this.count;
-    this.nll += nll;
-    this.nll2 += nll * nll;
-    this.cumSums.push(this.nll);
-    if (this.posNll) this.posNll[idx] = nll;
-    if (this.topIds) this.topK(lm, off, max + lse, idx);
-    if (lb && this.withBase) {
-      let maxB = lb[off]!;
-      let imaxB = off;
-      for (let i = off + 1; i < end; i++) {
-        const v = lb[i]!;
-        if (v > maxB) {
-          maxB = v;
-          imaxB = i;
-        }
-      }
-      let sumB = 0;
-      for (let i = off; i < end; i++) sumB += Math.exp(lb[i]! - maxB);
-      const lseB = maxB + Math.log(sumB);
-      const lseM = max + lse;
-      let kld = 0;
-      for (let i = off; i < end; i++) {
-        const lpb = lb[i]! - lseB;
-        kld += Math.exp(lpb) * (lpb - (lm[i]! - lseM));
-      }
-      const nllB = lseB - lb[off + tok]!;
-      this.nllBase += nllB;
-      this.nllBase2 += nllB * nllB;
-      this.nllNllBase += nll * nllB;
-      this.kld += kld;
-      this.kld2 += kld * kld;
-      if (kld > this.maxKld) this.maxKld = kld;
-      if (imax - off === imaxB - off) this.sameTop++;
-      const dp = Math.exp(-nll) - Math.exp(-nllB);
-      this.dp += dp;
-      this.dp2 += dp * dp;
-      this.dp4 += dp * dp * dp * dp;
-      if (Math.abs(dp) > this.maxDp) this.maxDp = Math.abs(dp);
-      if (this.posKld) this.posKld[idx] = kld;
-      if (this.posDp) this.posDp[idx] = dp;
-    }
-    this.count++;
-  }
-
-  /** The k largest logits of the row (a small sorted insertion buffer), as log-probabilities. */
-  private topK(lm: Float32Array, off: number, lse: number, idx: number): void {
-    const k = this.k;
-    const ids = this.topIds!;
-    const lp = this.topLp!;
-    const o = idx * k;
-    let filled = 0;
-    for (let i = 0; i < this.nVocab; i++) {
-      const v = lm[off + i]!;
-      if (filled === k && v <= lp[o + k - 1]!) continue;
-      let j = filled < k ? filled++ : k - 1;
-      while (j > 0 && lp[o + j - 1]! < v) {
-        lp[o + j] = lp[o + j - 1]!;
-        ids[o + j] = ids[o + j - 1]!;
-        j--;
-      }
-      lp[o + j] = v;
-      ids[o + j] = i;
-    }
-    for (let j = 0; j < k; j++) lp[o + j] = lp[o + j]! - lse;
-  }
-
-  result(): Omit<ScoreResult, 'tokens' | 'chunks' | 'scoredTokens' | 'seconds' | 'tokensPerSecond'> {
-    const n = this.count;
-    const mean = this.nll / n;
-    const ppl = Math.exp(mean);
-    const variance = this.nll2 / n - mean * mean;
-    const stderr = variance > 0 && n > 1 ? Math.sqrt(variance / (n - 1)) * ppl : NaN;
-    const r: ReturnType<Fold['result']> = { ppl, stderr };
-    if (this.withBase) r.kl = this.kl();
-    if (this.posNll) r.nll = this.posNll;
-    if (this.posKld) r.kld = this.posKld;
-    if (this.posDp) r.dp = this.posDp;
-    if (this.topIds) {
-      r.topIds = this.topIds;
-      r.topLogprobs = this.topLp!;
-    }
-    return r;
-  }
-
-  /** llama-perplexity's kl_divergence() statistics (mean_and_uncertainty, covariance), same formulas. */
-  private kl(): KldFigures {
-    const n = this.count;
-    const mu = (sum: number, sum2: number): [number, number] => {
-      const f = sum / n;
-      const df = sum2 / n - f * f;
-      return [f, df > 0 && n > 10 ? Math.sqrt(df / (n - 1)) : 0];
-    };
-    const cov = n < 10 ? 0 : (this.nllNllBase / n - (this.nll / n) * (this.nllBase / n)) / (n - 1);
-    const [lp, lpUnc] = mu(this.nll, this.nll2);
-    const [lb, lbUnc] = mu(this.nllBase, this.nllBase2);
-    const [kld, kldUnc] = mu(this.kld, this.kld2);
-    const [mse, mseUnc] = mu(this.dp2, this.dp4);
-    const rms = Math.sqrt(mse);
-    const top = this.sameTop / n;
-    return {
-      kld,
-      kldStderr: kldUnc,
-      maxKld: this.maxKld,
-      pplBase: Math.exp(lb),
-      pplBaseStderr: Math.exp(lb) * lbUnc,
-      logPplRatio: lp - lb,
-      logPplRatioStderr: Math.sqrt(Math.max(0, lpUnc * lpUnc + lbUnc * lbUnc - 2 * cov)),
-      sameTop: top,
-      sameTopStderr: n > 1 ? Math.sqrt((top * (1 - top)) / (n - 1)) : 0,
-      meanDp: this.dp / n,
-      rmsDp: rms,
-      rmsDpStderr: rms > 0 ? (0.5 / rms) * mseUnc : 0,
-      maxAbsDp: this.maxDp,
-    };
+    softmax?.free();
+    softmaxBase?.free();
   }
 }

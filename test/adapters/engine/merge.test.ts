@@ -56,9 +56,9 @@ function tensor(file: string, name: string): { info: TensorInfo; bytes: Buffer; 
   return { info, bytes, values };
 }
 
-/** Perplexity of `model` on the shared text (8 chunks of 128 tokens: enough to compare, quick). */
-function ppl(model: LlamaModel, adapters: PerplexityAdapter[] = []) {
-  return perplexity(model, text, { contextSize: CTX, threads: 1, adapters, maxChunks: 8 });
+/** Perplexity of the model in `file` on the shared text (8 chunks of 128 tokens: enough to compare, quick). */
+function ppl(file: string, adapters: PerplexityAdapter[] = []) {
+  return perplexity(engine.native(), file, text, { contextSize: CTX, threads: 1, adapters, maxChunks: 8 });
 }
 
 /** 32 greedy tokens after `prompt`. */
@@ -183,11 +183,10 @@ describe('mergeAdapters', () => {
 
   it('loads in node-llama-cpp with the perplexity of the attached adapter, and generates the same text (F32)', async () => {
     const base = await engine.loadModel(student);
-    const attached = await ppl(base, [{ filePath: lora, scale: SCALE }]);
-    const plain = await ppl(base);
+    const attached = await ppl(student, [{ filePath: lora, scale: SCALE }]);
+    const plain = await ppl(student);
     for (const type of ['f32', 'f16'] as const) {
-      const model = await engine.loadModel(merged[type].file);
-      const m = await ppl(model);
+      const m = await ppl(merged[type].file);
       console.log(
         `perplexity: merged ${type} ${m.ppl.toFixed(2)}, attached ${attached.ppl.toFixed(2)} (Δ ${(relative(m.ppl, attached.ppl) * 100).toFixed(4)}%), base ${plain.ppl.toFixed(2)}`,
       );
@@ -212,8 +211,8 @@ describe('mergeAdapters', () => {
     const out = path.join(dir, 'two.gguf');
     const result = await mergeAdapters({ base: student, adapters, output: out, type: 'f32' });
     expect(result.mergedTensors).toBe(8);
-    const attached = await ppl(await engine.loadModel(student), adapters);
-    const m = await ppl(await engine.loadModel(out));
+    const attached = await ppl(student, adapters);
+    const m = await ppl(out);
     console.log(`two adapters: merged F32 ${m.ppl.toFixed(2)}, attached ${attached.ppl.toFixed(2)}`);
     expect(relative(m.ppl, attached.ppl)).toBeLessThan(1e-3);
   });
@@ -225,9 +224,8 @@ describe('mergeAdapters', () => {
     const result = await mergeAdapters({ base: q8, adapters: [{ filePath: lora, scale: SCALE }], output: out, type: 'f32' });
     expect(result.mergedTensors).toBe(4);
     for (const name of ['blk.0.ffn_up.weight', 'output.weight']) expect(bytesOf(tensor(out, name).values).equals(bytesOf(expected.get(name)))).toBe(true);
-    const q8Model = await engine.loadModel(q8);
-    const attached = await ppl(q8Model, [{ filePath: lora, scale: SCALE }]);
-    const m = await ppl(await engine.loadModel(out));
+    const attached = await ppl(q8, [{ filePath: lora, scale: SCALE }]);
+    const m = await ppl(out);
     // llama.cpp's Q8_0 matmul also quantizes the activations to 8 bits: close, not equal.
     console.log(`Q8_0 base: merged F32 ${m.ppl.toFixed(2)}, attached ${attached.ppl.toFixed(2)} (Δ ${(relative(m.ppl, attached.ppl) * 100).toFixed(3)}%)`);
     expect(relative(m.ppl, attached.ppl)).toBeLessThan(2e-2);

@@ -5,6 +5,7 @@ import type { LlamaModel } from 'node-llama-cpp';
 import { perplexity, tokenizeForPerplexity, type PerplexityAdapter, type PerplexityResult } from '../../../src-main/core/adapters/perplexity.js';
 import { writeSyntheticLora } from '../../../src-main/core/gguf/synthetic.js';
 import { LlmEngine } from '../../../src-main/core/llm/engine.js';
+import type { EngineClient } from '../../../src-main/core/native/client.js';
 import { fixtureAdapter, fixtureModel, fixtureSpec } from '../../fixtures/models.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { llamaPerplexity, perplexityText } from '../../tools/build-llama-perplexity.js';
@@ -15,6 +16,7 @@ import { llamaPerplexity, perplexityText } from '../../tools/build-llama-perplex
  */
 const CTX = 128;
 let engine: LlmEngine;
+let client: EngineClient;
 let model: LlamaModel;
 let studentFile: string;
 let lora: string;
@@ -49,7 +51,8 @@ beforeAll(async () => {
   fs.writeFileSync(textFile, text);
   engine = new LlmEngine({ gpu: false });
   model = await engine.loadModel(studentFile);
-  base = await perplexity(model, text, { contextSize: CTX, threads: 1, modelFile: studentFile });
+  client = engine.native();
+  base = await perplexity(client, studentFile, text, { contextSize: CTX, threads: 1 });
 });
 
 afterAll(async () => {
@@ -67,15 +70,15 @@ describe('perplexity (llama-perplexity method)', () => {
     expect(base.scoredTokens).toBe(base.chunks * (CTX - 1 - CTX / 2));
   });
 
-  it('equals llama-perplexity on the base model within 0.1%, and its ± too', () => {
+  it('equals llama-perplexity on the base model within 2e-5 relative, and its ± too', () => {
     const ref = llamaPerplexity(binary, { model: studentFile, textFile, contextSize: CTX, threads: 1 });
     console.log(
       `base: app ${base.ppl.toFixed(2)} ± ${base.stderr.toFixed(2)} (${base.tokensPerSecond.toFixed(0)} tok/s), ` +
         `llama-perplexity ${ref.ppl.toFixed(2)} ± ${ref.stderr.toFixed(2)} (${((base.chunks * CTX) / ref.seconds).toFixed(0)} tok/s wall, load included)`,
     );
     expect(ref.chunks).toBe(base.chunks);
-    expect(relative(base.ppl, ref.ppl)).toBeLessThan(1e-3);
-    expect(relative(base.stderr, ref.stderr)).toBeLessThan(1e-3);
+    expect(relative(base.ppl, ref.ppl)).toBeLessThan(2e-5);
+    expect(relative(base.stderr, ref.stderr)).toBeLessThan(2e-5);
   });
 
   it('equals llama-perplexity with the adapter attached (--lora-scaled FILE:SCALE), at 1 and 0.7, and with --chunks', async () => {
@@ -84,24 +87,24 @@ describe('perplexity (llama-perplexity method)', () => {
       [0.7, 5],
     ] as const) {
       const adapters = [{ filePath: lora, scale }];
-      const app = await perplexity(model, text, { contextSize: CTX, threads: 1, adapters, modelFile: studentFile, ...(chunks ? { maxChunks: chunks } : {}) });
+      const app = await perplexity(client, studentFile, text, { contextSize: CTX, threads: 1, adapters, ...(chunks ? { maxChunks: chunks } : {}) });
       const ref = llamaPerplexity(binary, { model: studentFile, textFile, contextSize: CTX, threads: 1, adapters, ...(chunks ? { chunks } : {}) });
       console.log(`lora ×${scale}${chunks ? `, ${chunks} chunks` : ''}: app ${app.ppl.toFixed(2)}, llama-perplexity ${ref.ppl.toFixed(2)}`);
       expect(app.chunks).toBe(chunks ?? base.chunks);
       expect(ref.chunks).toBe(app.chunks);
-      expect(relative(app.ppl, ref.ppl)).toBeLessThan(1e-3);
+      expect(relative(app.ppl, ref.ppl)).toBeLessThan(2e-5);
       expect(relative(app.ppl, base.ppl)).toBeGreaterThan(1e-3); // the adapter does change the figure
     }
   });
 
   it('scale 0 gives exactly the base perplexity', async () => {
-    const zero = await perplexity(model, text, { contextSize: CTX, threads: 1, adapters: [{ filePath: lora, scale: 0 }], modelFile: studentFile });
+    const zero = await perplexity(client, studentFile, text, { contextSize: CTX, threads: 1, adapters: [{ filePath: lora, scale: 0 }] });
     expect(zero.ppl).toBe(base.ppl);
     expect(zero.stderr).toBe(base.stderr);
   });
 
   it('a negative scale and two adapters at once give other figures (and still match llama-perplexity)', async () => {
-    const run = (adapters: PerplexityAdapter[]) => perplexity(model, text, { contextSize: CTX, threads: 1, adapters, modelFile: studentFile, maxChunks: 8 });
+    const run = (adapters: PerplexityAdapter[]) => perplexity(client, studentFile, text, { contextSize: CTX, threads: 1, adapters, maxChunks: 8 });
     const positive = await run([{ filePath: lora, scale: 0.8 }]);
     const negative = await run([{ filePath: lora, scale: -0.8 }]);
     const two: PerplexityAdapter[] = [
@@ -114,13 +117,13 @@ describe('perplexity (llama-perplexity method)', () => {
     expect(new Set(figures).size).toBe(3);
     for (const f of figures) expect(Number.isFinite(f)).toBe(true);
     const ref = llamaPerplexity(binary, { model: studentFile, textFile, contextSize: CTX, threads: 1, adapters: two, chunks: 8 });
-    expect(relative(both.ppl, ref.ppl)).toBeLessThan(1e-3);
+    expect(relative(both.ppl, ref.ppl)).toBeLessThan(2e-5);
   });
 
   it('refuses a text too short for llama-perplexity, saying how many tokens it needs', async () => {
     const short = perplexityText(3, 10);
     const n = tokenizeForPerplexity(model, short).length;
-    const e = await rejection(perplexity(model, short, { contextSize: CTX, threads: 1 }));
+    const e = await rejection(perplexity(client, studentFile, short, { contextSize: CTX, threads: 1 }));
     expect(e.code).toBe('invalid_input');
     expect(e.message).toContain(`only ${n} tokens`);
     expect(e.message).toContain(`needs at least ${2 * CTX} tokens`);
@@ -134,7 +137,7 @@ describe('perplexity (llama-perplexity method)', () => {
     const controller = new AbortController();
     const seen: [number, number, number][] = [];
     const e = await rejection(
-      perplexity(model, text, {
+      perplexity(client, studentFile, text, {
         contextSize: CTX,
         threads: 1,
         batchSize: CTX, // one chunk per batch: the cancel lands right after the first
@@ -151,11 +154,11 @@ describe('perplexity (llama-perplexity method)', () => {
     expect(seen[0]![1]).toBe(base.chunks);
 
     const aborted = AbortSignal.abort();
-    expect((await rejection(perplexity(model, text, { contextSize: CTX, threads: 1, signal: aborted }))).code).toBe('cancelled');
+    expect((await rejection(perplexity(client, studentFile, text, { contextSize: CTX, threads: 1, signal: aborted }))).code).toBe('cancelled');
 
     const progress: number[] = [];
     let last = NaN;
-    const full = await perplexity(model, text, {
+    const full = await perplexity(client, studentFile, text, {
       contextSize: CTX,
       threads: 1,
       maxChunks: 6,
@@ -168,9 +171,7 @@ describe('perplexity (llama-perplexity method)', () => {
   it('refuses an adapter that does not fit the model, before llama.cpp sees it', async () => {
     const teacherLora = path.join(dir, 'teacher-lora.gguf');
     writeSyntheticLora(teacherLora, { base: fixtureSpec('teacher'), rank: 4, alpha: 8, targets: ['attn_q'], seed: 5, scale: 0.1 });
-    const e = await rejection(
-      perplexity(model, text, { contextSize: CTX, threads: 1, adapters: [{ filePath: teacherLora, scale: 1 }], modelFile: studentFile }),
-    );
+    const e = await rejection(perplexity(client, studentFile, text, { contextSize: CTX, threads: 1, adapters: [{ filePath: teacherLora, scale: 1 }] }));
     expect(e.code).toBe('invalid_input');
     expect(e.message).toContain('does not fit');
   });

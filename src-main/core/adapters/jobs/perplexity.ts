@@ -12,12 +12,11 @@ export function perplexityJob(d: AdapterJobDeps): JobKind<'adapters.perplexity'>
       const c = ctx.config;
       recordVariantLineage(ctx, c.variant);
       const text = sourceText(d.datasets, c.source, ctx);
-      const model = await d.engine.loadModel(c.variant.modelPath, { signal: ctx.signal });
-      const r = await perplexity(model, text, {
+      await d.engine.checkModelFile(c.variant.modelPath, ctx.signal);
+      const r = await perplexity(d.engine.native(), c.variant.modelPath, text, {
         contextSize: c.contextSize,
         adapters: c.variant.adapters.map((a) => ({ filePath: a.filePath, scale: a.scale })),
-        modelFile: c.variant.modelPath,
-        threads: d.engine.resolveThreads(d.threads()),
+        threads: await d.engine.resolveNativeThreads(d.threads()),
         ...(c.maxChunks ? { maxChunks: c.maxChunks } : {}),
         signal: ctx.signal,
         onChunk: (done, total, ppl) => ctx.progress(done, total, `chunk ${done} of ${total} · perplexity ${ppl.toFixed(4)}`),

@@ -11,18 +11,17 @@ export function sweepJob(d: AdapterJobDeps): JobKind<'adapters.sweep'> {
       const c = ctx.config;
       recordVariantLineage(ctx, c.variant);
       const text = sourceText(d.datasets, c.source, ctx);
-      const model = await d.engine.loadModel(c.variant.modelPath, { signal: ctx.signal });
+      await d.engine.checkModelFile(c.variant.modelPath, ctx.signal);
       const done = ctx.doneItems();
       for (const [i, scale] of c.scales.entries()) {
         const key = `scale-${i}`;
         if (done.has(key)) continue;
         ctx.throwIfCancelled();
         const adapters = c.variant.adapters.map((a, j) => ({ filePath: a.filePath, scale: j === c.swept ? scale : a.scale }));
-        const r = await perplexity(model, text, {
+        const r = await perplexity(d.engine.native(), c.variant.modelPath, text, {
           contextSize: c.contextSize,
           adapters,
-          modelFile: c.variant.modelPath,
-          threads: d.engine.resolveThreads(d.threads()),
+          threads: await d.engine.resolveNativeThreads(d.threads()),
           ...(c.maxChunks ? { maxChunks: c.maxChunks } : {}),
           signal: ctx.signal,
           onChunk: (done, total) => ctx.progress(i * total + done, c.scales.length * total, `scale ${scale}: chunk ${done} of ${total}`),
