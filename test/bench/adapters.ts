@@ -12,6 +12,7 @@ import { mulberry32 } from '../../src-main/core/random.js';
 import { fixtureAdapter, fixtureModel, fixtureSpec } from '../fixtures/models.js';
 import { writeSyntheticLora } from '../../src-main/core/gguf/synthetic.js';
 import { llamaTool } from './llama-tools.js';
+import { llamaPerplexitySeconds } from './engine-score.js';
 
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -77,8 +78,9 @@ export async function adaptersBench(args: string[]): Promise<void> {
         env: { ...process.env, LD_LIBRARY_PATH: path.dirname(bin) },
       },
     );
-    const m = (r.stdout + r.stderr).match(/prompt eval time =.*?\(\s*[\d.]+ ms per token,\s*([\d.]+) tokens per second\)/);
-    return m ? Number(m[1]) : null;
+    // its scoring time from its own log timestamps (this llama.cpp prints no prompt-eval timing)
+    const seconds = llamaPerplexitySeconds(r.stderr);
+    return seconds ? (chunks * ctx) / seconds : null;
   };
   for (const [label, appAdapters, directAdapters] of [
     ['base', [], []],
@@ -98,7 +100,7 @@ export async function adaptersBench(args: string[]): Promise<void> {
       ratio: round(a.tps / d.tps, 3),
       ...(() => {
         const ref = llamaPerplexity(label !== 'base');
-        return { llama_perplexity_tps: ref, ratio_vs_llama_cpp: ref ? round(a.tps / ref, 3) : null };
+        return { llama_perplexity_tps: ref ? round(ref) : null, ratio_vs_llama_cpp: ref ? round(a.tps / ref, 3) : null };
       })(),
       same_ppl: a.ppl === d.ppl,
     });

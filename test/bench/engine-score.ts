@@ -53,6 +53,15 @@ function llamaPerplexityRun(model: string, textFile: string, ctx: number, batch:
   };
 }
 
+/** llama-perplexity's scoring time (first chunk → final estimate) from its stderr's log timestamps; null if absent. */
+export function llamaPerplexitySeconds(stderr: string): number | null {
+  try {
+    return stamp(stderr, 'Final estimate') - stamp(stderr, 'perplexity: calculating perplexity over');
+  } catch {
+    return null;
+  }
+}
+
 function writeText(dir: string, minTokens: number): string {
   const file = path.join(dir, 'text.txt');
   // ~11 tokens per sentence on the llama-spm vocabulary
