@@ -47,3 +47,73 @@ export const QUANT_TYPE_NAMES = QUANT_TYPES.map((t) => t.name) as [string, ...st
 export function quantType(name: string): QuantType | undefined {
   return QUANT_TYPES.find((t) => t.name === name.toUpperCase());
 }
+
+/**
+ * One percentile of a distribution as llama-perplexity prints it: `p` 1 is the maximum, 0 the minimum, 0.5 the median
+ * (perplexity.cpp's `percentile()`: sorted values, linear interpolation between neighbours).
+ */
+export interface Percentile {
+  p: number;
+  value: number;
+}
+
+/**
+ * A variant against its source on the same chunks (lockstep, no logits file): every figure `llama-perplexity
+ * --kl-divergence` prints, computed as tools/perplexity/perplexity.cpp computes them. Probabilities (Δp, same top) are
+ * fractions 0..1 here (the tool prints percent).
+ */
+export interface GateFigures {
+  /** What was scored: the source's label (a file name, or `dataset@v (split)`), tokens per chunk, chunks, scored positions. */
+  sourceLabel: string;
+  contextSize: number;
+  chunks: number;
+  scoredTokens: number;
+  /** Mean PPL(Q) and PPL(base), each ± its uncertainty. */
+  ppl: number;
+  pplStderr: number;
+  pplBase: number;
+  pplBaseStderr: number;
+  /** Cor(ln(PPL(Q)), ln(PPL(base))). */
+  pplCorrelation: number;
+  /** Mean ln(PPL(Q)/PPL(base)), PPL(Q)/PPL(base) and PPL(Q)−PPL(base), each ± (the covariance taken into account). */
+  lnPplRatio: number;
+  lnPplRatioStderr: number;
+  pplRatio: number;
+  pplRatioStderr: number;
+  pplDiff: number;
+  pplDiffStderr: number;
+  /** Mean KLD(base‖Q) ± and its percentiles (max, 99.9, 99, 95, 90, median, 10, 5, 1, 0.1, min). */
+  kld: number;
+  kldStderr: number;
+  kldPercentiles: Percentile[];
+  /** Mean Δp = p_Q(token) − p_base(token) ±, its percentiles, RMS Δp ±. */
+  meanDp: number;
+  meanDpStderr: number;
+  dpPercentiles: Percentile[];
+  rmsDp: number;
+  rmsDpStderr: number;
+  /** Fraction of positions where both models' most likely token is the same ±. */
+  sameTop: number;
+  sameTopStderr: number;
+  /** Scoring speed of the lockstep pass (both models' tokens counted once). */
+  tokensPerSecond: number;
+}
+
+/** A model's speed and memory as the gate measures them, each variant in a fresh engine process. */
+export interface SpeedFigures {
+  loadSeconds: number;
+  promptTokensPerSecond: number;
+  genTokensPerSecond: number;
+  /** Peak resident memory of the process that loaded and ran the model. */
+  peakRssBytes: number;
+  /** Peak device memory where the backend reports it (GPU), else null. */
+  peakDeviceBytes: number | null;
+  threads: number;
+}
+
+/** What a budget bounds: mean KLD (≤), same-top fraction (≥) or PPL(Q)/PPL(base) (≤). */
+export type BudgetMetric = 'kld' | 'sameTop' | 'pplRatio';
+export interface Budget {
+  metric: BudgetMetric;
+  value: number;
+}

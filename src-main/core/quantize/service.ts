@@ -94,6 +94,9 @@ export class QuantizeService {
   /** The files a ladder run made, in the ladder's order (largest type first). */
   files(runId: number): QuantizedFile[] {
     const order = this.runner.config(runId, 'quantize.ladder').types.map((t) => t.name);
-    return this.runner.itemResults(runId, 'quantize.ladder').sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+    return this.runner
+      .itemResults(runId, 'quantize.ladder')
+      .filter((x): x is QuantizedFile => 'type' in x)
+      .sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
   }
 }
