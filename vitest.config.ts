@@ -50,6 +50,7 @@ export default defineConfig({
           'test/adapters/engine/**/*.test.ts',
           'test/native/**/*.test.ts',
           'test/quantize/**/*.test.ts',
+          'test/system/**/*.test.ts',
         ],
         ['test/fixtures/llama-tools-setup.ts'],
       ),

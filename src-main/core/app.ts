@@ -7,6 +7,8 @@ import { ModelsService } from './models/service.js';
 import { scanJob } from './models/jobs/scan.js';
 import { benchmarkJob } from './models/jobs/benchmark.js';
 import { SAMPLE_DATASET_FILE, sampleJob } from './system/jobs/sample.js';
+import { engineBuildJob } from './system/jobs/engine-build.js';
+import { nodeLlamaCppDir } from './system/engine-build.js';
 import { DatasetsService } from './datasets/service.js';
 import { importJob } from './datasets/jobs/import.js';
 import { exportJob } from './datasets/jobs/export.js';
@@ -65,6 +67,8 @@ export interface AppOptions {
   previewTimeoutMs?: number;
   /** Encrypts saved API keys: Electron's safeStorage in the desktop app; by default the OS keyring's key or a key file. */
   secretCipher?: SecretCipher;
+  /** The node-llama-cpp package an engine build goes into (tests build into a copy); default: the one loaded. */
+  nodeLlamaCppDir?: string;
   /** The environment read for DISTILLERY_GPU and DISTILLERY_NO_KEYRING; default: the process's (a CLI run in-process passes its own). */
   env?: NodeJS.ProcessEnv;
 }
@@ -136,9 +140,19 @@ export function createApp(options: AppOptions): App {
   });
 
   const conversations = new ConversationsStore(db);
+  // an engine build finished in this process: the running engine keeps its library until a restart
+  let engineBuilt = false;
 
   const handlers: Handlers = {
-    ...systemHandlers({ dataDir, databasePath, host: options.host, engine, settings }),
+    ...systemHandlers({
+      dataDir,
+      databasePath,
+      host: options.host,
+      engine,
+      settings,
+      runner,
+      engineBuild: { packageDir: () => options.nodeLlamaCppDir ?? nodeLlamaCppDir(), built: () => engineBuilt },
+    }),
     ...modelsHandlers({ models, runner }),
     ...runsHandlers({ runs: runner.store, runner }),
     ...playgroundHandlers({ playground, conversations }),
@@ -150,6 +164,7 @@ export function createApp(options: AppOptions): App {
   };
 
   runner.register(sampleJob(models));
+  runner.register(engineBuildJob(() => (engineBuilt = true)));
   if (isNew && options.sampleResourcesDir) {
     runner.submit('system.sample', {
       folder: path.join(dataDir, 'sample'),

@@ -16,6 +16,7 @@ import { VersionDiffPage } from '../features/datasets/VersionDiffPage.js';
 import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
 import { QuantizePage } from '../features/quantize/QuantizePage.js';
 import { QuantizeRunPage } from '../features/quantize/QuantizeRunPage.js';
+import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { ROOMS as NAV } from './rooms.js';
 
 /**
@@ -46,6 +47,8 @@ function Content({ route }: { route: string[] }) {
       return <AdaptersRoutes route={route.slice(1)} />;
     case 'quantize':
       return numericId !== null ? <QuantizeRunPage key={numericId} runId={numericId} /> : <QuantizePage />;
+    case 'settings':
+      return <SettingsPage />;
     case 'playground':
       return <PlaygroundPage key={numericId ?? 'none'} initialModelId={numericId} />;
     default:

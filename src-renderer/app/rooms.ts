@@ -8,4 +8,5 @@ export const ROOMS: { id: string; label: string }[] = [
   { id: 'evaluate', label: 'Evaluate' },
   { id: 'runs', label: 'Runs' },
   { id: 'playground', label: 'Playground' },
+  { id: 'settings', label: 'Settings' },
 ];

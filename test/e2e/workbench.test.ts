@@ -147,6 +147,29 @@ describe('the workbench in Chromium against distillery serve', () => {
     await screenshot(page, 'dataset-detail');
   });
 
+  it('settings: the llama.cpp build the engine runs on, building one for this machine, and the threads setting', async () => {
+    await page.goto(`${server.url}/#/settings`);
+    const engine = page.getByTestId('settings-engine');
+    await engine.getByText("node-llama-cpp's prebuilt binary").waitFor();
+    const text = await engine.innerText();
+    expect(text).toMatch(/Backends\n.*libggml-cpu/);
+    expect(text).toContain('OpenMP\nno');
+    // cmake and g++ are on this machine: the build is offered, with the toolchain it will use
+    await engine.getByRole('button', { name: 'Build for this machine' }).waitFor();
+    expect(text).toMatch(/cmake \S+ · compiler \S+/);
+    await screenshot(page, 'settings');
+
+    const threads = page.getByLabel('Threads');
+    await threads.fill('2');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'back to automatic' }).waitFor();
+    const r = await fetch(`${server.url}/api/call/settings.get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(((await r.json()) as { ok: boolean; value: { inferenceThreads: number | null } }).value.inferenceThreads).toBe(2);
+    await page.getByRole('button', { name: 'back to automatic' }).click();
+    await page.getByRole('button', { name: 'back to automatic' }).waitFor({ state: 'detached' });
+    await expect(threads.inputValue()).resolves.toBe('');
+  });
+
   it('logged no page errors', () => {
     // A refused call answers 4xx, which Chromium logs by itself; anything else is a bug.
     expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e))).toEqual([]);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { AppError, isAppError } from '../../../src-shared/errors.js';
-import type { EngineInfo } from '../../../src-shared/contract/system.js';
+import type { EngineBinary, EngineInfo } from '../../../src-shared/contract/system.js';
 import { Mutex } from './lock.js';
 import { EngineClient } from '../native/client.js';
 import { loadedLibraries } from '../native/bins.js';
@@ -165,13 +165,21 @@ export class LlmEngine {
 
   /**
    * Threads for the native path (native/): the user's setting when given, else the default with a persistent ggml
-   * threadpool, which the engine host attaches to every context (threads.ts: the physical cores but one).
+   * threadpool, which the engine host attaches to every context (threads.ts: the physical cores but one; all of them
+   * on a local OpenMP build).
    */
   async resolveNativeThreads(threads: number | null | undefined): Promise<number> {
     if (threads != null && threads > 0) return Math.floor(threads);
     const llama = await this.llama();
     const cores = cpuCores();
-    return defaultThreadsFor({ cpuCores: cores, mathCores: llama.cpuMathCores, gpu: llama.gpu !== false, openMp: false, persistentThreads: true });
+    return defaultThreadsFor({
+      cpuCores: cores,
+      mathCores: llama.cpuMathCores,
+      gpu: llama.gpu !== false,
+      // the same libraries: with OpenMP ggml keeps its own sleeping workers (threads.ts)
+      openMp: llama.buildType === 'localBuild' && !isOff(llama.cmakeOptions['GGML_OPENMP']),
+      persistentThreads: true,
+    });
   }
 
   /**
@@ -200,7 +208,27 @@ export class LlmEngine {
       defaultThreads: this.defaultThreads(),
       cpuCores: cpuCores(),
       modelLoads: this.modelLoads,
+      binary: llama === null ? null : this.binary(llama),
     };
+  }
+
+  private binaryInfo: EngineBinary | null = null;
+  /** Which llama.cpp build node-llama-cpp loaded (read once: the process keeps it). */
+  private binary(llama: Llama): EngineBinary | null {
+    if (this.binaryInfo) return this.binaryInfo;
+    try {
+      const libs = loadedLibraries();
+      this.binaryInfo = {
+        origin: llama.buildType === 'localBuild' ? 'local-build' : 'prebuilt',
+        folder: path.dirname(libs.llama),
+        backends: libs.backends.map((b) => path.basename(b)),
+        release: llama.llamaCppRelease.release,
+        features: llama.systemInfo.trim(),
+      };
+    } catch {
+      return null;
+    }
+    return this.binaryInfo;
   }
 
   /** Disposes every loaded model (and with them their contexts). The `Llama` stays. */

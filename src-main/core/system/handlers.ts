@@ -5,6 +5,9 @@ import { APP_VERSION } from '../../../src-shared/version.js';
 import type { Handlers } from '../dispatch.js';
 import type { LlmEngine } from '../llm/engine.js';
 import type { SettingsService } from '../settings/service.js';
+import type { JobRunner } from '../jobs/runner.js';
+import { engineBuildState } from './engine-build.js';
+import { AppError } from '../../../src-shared/errors.js';
 
 export function systemHandlers(deps: {
   dataDir: string;
@@ -12,8 +15,12 @@ export function systemHandlers(deps: {
   host: SystemInfo['host'];
   engine: LlmEngine;
   settings: SettingsService;
+  runner: JobRunner;
+  /** The node-llama-cpp package an engine build goes into; default: the one this process loads. */
+  engineBuild: { packageDir: () => string; built: () => boolean };
 }): Handlers<typeof systemOps> {
-  const { dataDir, databasePath, host, engine, settings } = deps;
+  const { dataDir, databasePath, host, engine, settings, runner, engineBuild } = deps;
+  const state = () => ({ ...engineBuildState(engineBuild.packageDir()), restartNeeded: engineBuild.built(), binary: engine.info().binary });
   return {
     'system.info': () => ({
       version: APP_VERSION,
@@ -25,5 +32,16 @@ export function systemHandlers(deps: {
     }),
     'settings.get': () => settings.get(),
     'settings.update': (patch) => settings.update(patch),
+    'system.engineBuildState': async () => {
+      await engine.llama().catch(() => null);
+      return state();
+    },
+    'system.engineBuild': ({ gpu }) => {
+      const s = state();
+      if (s.cannotBuild) throw new AppError('invalid_input', `llama.cpp cannot be built here: ${s.cannotBuild}`, 'gpu');
+      const running = (['running', 'queued'] as const).some((status) => runner.store.list({ kind: 'system.engineBuild', status, limit: 1 }).length > 0);
+      if (running) throw new AppError('conflict', 'an engine build is already running', 'gpu');
+      return { runId: runner.submit('system.engineBuild', { gpu, packageDir: s.packageDir }).id };
+    },
   };
 }
