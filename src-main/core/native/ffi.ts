@@ -362,6 +362,10 @@ export function openLibrary(files: LibraryFiles): LlamaLib {
     ggml_graph_compute: null,
   };
   for (const backend of files.backends) {
+    // A backend built as a loadable module (GGML_BACKEND_DL, node-llama-cpp's prebuilt variants) exports
+    // ggml_backend_init and is registered by loading it; one linked into libggml (a local source build) registered
+    // itself when libggml loaded.
+    if (!exportsSymbol(backend, 'ggml_backend_init')) continue;
     if (!lib.ggml_backend_load(backend)) throw new Error(`ggml could not load the backend ${backend}`);
   }
   // ggml_threadpool_new lives in the CPU backend (a variant library chosen for this CPU, e.g. libggml-cpu-haswell):
@@ -376,4 +380,14 @@ export function openLibrary(files: LibraryFiles): LlamaLib {
   }
   lib.llama_backend_init();
   return lib;
+}
+
+/** Whether a shared library exports `name` (koffi throws for a missing symbol). */
+function exportsSymbol(file: string, name: string): boolean {
+  try {
+    koffi.load(file).func(`void *${name}()`);
+    return true;
+  } catch {
+    return false;
+  }
 }
