@@ -192,3 +192,49 @@ describe('quantize.imatrix runs', () => {
     expect(readImatrix(out).chunkSize).toBe(16);
   });
 });
+
+describe("a ladder's own importance matrix (imatrixFrom)", () => {
+  it('computes it first as item `imatrix`, quantizes an IQ type with it, and reuses it when resumed', async () => {
+    await expect(
+      ws.client.call('quantize.start', { modelId: studentId, types: ['IQ2_XS'], imatrix: toolFile, imatrixFrom: { source: { textFile } } }),
+    ).rejects.toMatchObject({ code: 'invalid_input', field: 'imatrixFrom' });
+    const outDir = tempDir();
+    const { runId } = await ws.client.call('quantize.start', {
+      modelId: studentId,
+      types: ['Q8_0', 'IQ2_XS'],
+      imatrixFrom: { source: { textFile }, contextSize: CTX },
+      outDir,
+    });
+    // cancel once the matrix is committed and the first type has started
+    await new Promise<void>((resolve) => {
+      const off = ws.client.on('runs.changed', (r) => {
+        if (r.id === runId && r.progress.message.startsWith('Q8_0: ')) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await ws.client.call('runs.cancel', { id: runId });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('cancelled');
+    const file = path.join(ws.dir, 'imatrix', 'student-text.gguf');
+    const made = fs.statSync(file).mtimeMs;
+    await ws.client.call('runs.resume', { id: runId });
+    const run = await waitRun(runId);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('succeeded');
+    expect(fs.statSync(file).mtimeMs).toBe(made); // not computed again
+    const m = readImatrix(file);
+    expect(m.chunkCount).toBe(readImatrix(toolFile).chunkCount);
+    expect(ws.app.runner.itemResults(runId, 'quantize.ladder')).toContainEqual({ imatrix: file, entries: 14, chunks: m.chunkCount });
+    expect((await ws.client.call('quantize.files', { runId })).map((f) => f.type)).toEqual(['Q8_0', 'IQ2_XS']);
+    expect(fs.readdirSync(outDir).sort()).toEqual(['student-IQ2_XS.gguf', 'student-Q8_0.gguf']);
+    expect(run.lineage).toEqual(
+      expect.arrayContaining([
+        { direction: 'input', kind: 'file', ref: textFile, label: textFile },
+        { direction: 'output', kind: 'file', ref: file, label: 'student-text.gguf' },
+      ]),
+    );
+    const iq = (await ws.client.call('models.list', {})).find((x) => x.path === path.join(outDir, 'student-IQ2_XS.gguf'))!;
+    expect(iq.note).toBe(`Quantized from student (IQ2_XS with the importance matrix student-text.gguf) by run ${runId}.`);
+  });
+});
