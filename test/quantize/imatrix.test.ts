@@ -191,6 +191,30 @@ describe('quantize.imatrix runs', () => {
     expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
     expect(readImatrix(out).chunkSize).toBe(16);
   });
+
+  it('a killed engine process fails the run with the reason; resumed, it computes the matrix again and leaves no partial file', async () => {
+    const long = path.join(dir, 'killed.txt');
+    fs.writeFileSync(long, perplexityText(9, 800));
+    const out = path.join(dir, 'killed.imatrix.gguf');
+    const { runId } = await ws.client.call('quantize.imatrix', { modelId: studentId, source: { textFile: long }, contextSize: 16, out });
+    await new Promise<void>((resolve) => {
+      const off = ws.client.on('runs.changed', (r) => {
+        if (r.id === runId && r.progress.message.startsWith('chunk ')) {
+          off();
+          resolve();
+        }
+      });
+    });
+    ws.app.engine.native().kill(); // what a GGML_ASSERT abort or the OOM killer does
+    const failed = await waitRun(runId);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^the inference engine process was killed \(SIGKILL\)/);
+    expect(fs.existsSync(out)).toBe(false);
+    await ws.client.call('runs.resume', { id: runId });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    expect(readImatrix(out).entries.size).toBe(14);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
+  });
 });
 
 describe("a ladder's own importance matrix (imatrixFrom)", () => {
