@@ -17,7 +17,7 @@
 import koffi from 'koffi';
 import { AppError } from '../../../src-shared/errors.js';
 import type { HostContext } from './engine-host.js';
-import { GGML_ENUMS, ggml_backend_sched_eval_callback, type LlamaLib, type Ptr } from './ffi.js';
+import { GGML_ENUMS, ggml_backend_sched_eval_callback, ggml_tensor, type LlamaLib, type Ptr } from './ffi.js';
 import { Batch, type NativeContext } from './llama.js';
 import type { ModelRef } from './protocol.js';
 
@@ -65,8 +65,19 @@ export interface ImatrixProgress {
 }
 
 const DEFAULT_BATCH = 2048;
-/** ggml_tensor field offsets (ffi.ts declares the struct; test/native/layout.test.ts pins these). */
-const T = { type: 0, buffer: 8, ne: 16, nb: 48, op: 80, src: 152, data: 248, name: 256, size: 336 } as const;
+/** ggml_tensor's field offsets, from its one declaration in ffi.ts (test/native/layout.test.ts checks it against ggml.h). */
+const off = (field: string) => koffi.offsetof(ggml_tensor, field);
+const T = {
+  type: off('type'),
+  buffer: off('buffer'),
+  ne: off('ne'),
+  nb: off('nb'),
+  op: off('op'),
+  src: off('src'),
+  data: off('data'),
+  name: off('name'),
+  size: koffi.sizeof(ggml_tensor),
+} as const;
 
 interface TensorView {
   ptr: Ptr;
