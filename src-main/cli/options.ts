@@ -57,3 +57,26 @@ export function readJsonFile(file: string, flag: string): Record<string, unknown
     throw usageError('badFile', `${flag}: ${path.basename(file)} is not a JSON schema (${(e as Error).message})`);
   }
 }
+
+export type SplitName = 'train' | 'validation' | 'test' | 'all';
+export const SPLIT_CHOICES: SplitName[] = ['train', 'validation', 'test', 'all'];
+
+/** A text source from `--<text> FILE` or `--<dataset> NAME[@VERSION]` (+ its split): exactly one of the two. */
+export function textSourceArg(
+  text: string | undefined,
+  dataset: string | undefined,
+  split: SplitName,
+  flags: { text: string; dataset: string },
+): { textFile: string } | { dataset: string; version?: number; split: SplitName } {
+  if (!text === !dataset) throw usageError('badSource', `give either ${flags.text} FILE or ${flags.dataset} NAME[@VERSION]`);
+  if (text) return { textFile: text };
+  const ref = parseRef(dataset!);
+  return { dataset: ref.name, ...(ref.version ? { version: ref.version } : {}), split };
+}
+
+/** A whole number option (`--ctx 512`), or a usage error naming it. */
+export function intOption(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw usageError('badNumber', `${flag} must be a whole number above 0, not "${raw}"`);
+  return n;
+}

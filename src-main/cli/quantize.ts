@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { QUANT_TYPE_NAMES, QUANT_TYPES } from '../../src-shared/domain/quantize.js';
 import { TENSOR_TYPES } from '../../src-shared/contract/quantize.js';
 import { modelArg, runToEnd } from './open.js';
-import { dataDirOption, jsonOption, usageError, type Common } from './options.js';
+import { dataDirOption, intOption, jsonOption, SPLIT_CHOICES, textSourceArg, usageError, type Common, type SplitName } from './options.js';
 import type { Io } from './output.js';
 
 /** `Q4_K_M,q8_0` → ['Q4_K_M', 'Q8_0'], every name checked. */
@@ -29,9 +29,13 @@ export function addQuantizeCommand(program: Command, io: Io): void {
       '--type <types>',
       `comma-separated types, e.g. Q4_K_M,Q8_0 (${QUANT_TYPES.filter((t) => t.needsImatrix)
         .map((t) => t.name)
-        .join(', ')} need --imatrix)`,
+        .join(', ')} need an importance matrix)`,
     )
     .option('--imatrix <file>', "an importance matrix: llama-imatrix's GGUF or legacy .dat, or one the app made")
+    .option('--imatrix-dataset <dataset>', "...or computed first from NAME or NAME@VERSION (rendered with the model's chat template)")
+    .addOption(new Option('--split <split>', 'with --imatrix-dataset').choices(SPLIT_CHOICES).default('all'))
+    .option('--imatrix-text <file>', '...or computed first from a text file')
+    .option('--imatrix-ctx <n>', 'tokens per chunk of the computed importance matrix (llama-imatrix -c)', '512')
     .option('--out <dir>', 'the folder the files are written to (default: quantized/<model>/ in the data folder)')
     .option('--pure', 'every tensor the same type (no k-quant mixture)')
     .option('--allow-requantize', 'quantize a model that is already quantized (loses more quality)')
@@ -46,6 +50,10 @@ export function addQuantizeCommand(program: Command, io: Io): void {
           model: string;
           type: string;
           imatrix?: string;
+          imatrixDataset?: string;
+          imatrixText?: string;
+          split: SplitName;
+          imatrixCtx: string;
           out?: string;
           pure?: boolean;
           allowRequantize?: boolean;
@@ -55,11 +63,20 @@ export function addQuantizeCommand(program: Command, io: Io): void {
         },
       ) => {
         const types = typesArg(opts.type);
+        let imatrixFrom: { source: ReturnType<typeof textSourceArg>; contextSize: number } | undefined;
+        if (opts.imatrixDataset || opts.imatrixText) {
+          if (opts.imatrix) throw usageError('badImatrix', 'give --imatrix FILE or a text to compute one from (--imatrix-dataset, --imatrix-text), not both');
+          imatrixFrom = {
+            source: textSourceArg(opts.imatrixText, opts.imatrixDataset, opts.split, { text: '--imatrix-text', dataset: '--imatrix-dataset' }),
+            contextSize: intOption(opts.imatrixCtx, '--imatrix-ctx'),
+          };
+        }
         return runToEnd(io, opts, async (c) =>
           c.call('quantize.start', {
             modelId: await modelArg(c, opts.model),
             types,
             ...(opts.imatrix ? { imatrix: opts.imatrix } : {}),
+            ...(imatrixFrom ? { imatrixFrom } : {}),
             ...(opts.out ? { outDir: opts.out } : {}),
             ...(opts.outputTensorType ? { outputTensorType: opts.outputTensorType } : {}),
             ...(opts.tokenEmbeddingType ? { tokenEmbeddingType: opts.tokenEmbeddingType } : {}),

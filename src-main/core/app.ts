@@ -40,6 +40,7 @@ import { distillHandlers } from './distill/handlers.js';
 import { adaptersHandlers } from './adapters/handlers.js';
 import { QuantizeService } from './quantize/service.js';
 import { ladderJob } from './quantize/jobs/ladder.js';
+import { imatrixJob } from './quantize/jobs/imatrix.js';
 import { quantizeHandlers } from './quantize/handlers.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
@@ -129,8 +130,9 @@ export function createApp(options: AppOptions): App {
   runner.register(compareJob(adapterDeps));
   runner.register(mergeJob(adapterDeps));
   const adapterRuns = new AdapterRuns(db, adapters, models, datasets, runner, dataDir);
-  runner.register(ladderJob({ models, engine, threads: userThreads, dataDir }));
-  const quantize = new QuantizeService(models, runner, dataDir);
+  runner.register(ladderJob({ models, engine, threads: userThreads, dataDir, datasets }));
+  runner.register(imatrixJob({ engine, datasets, threads: userThreads, dataDir }));
+  const quantize = new QuantizeService(models, runner, dataDir, datasets);
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),

@@ -24,7 +24,7 @@ const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** The log timestamp ("0.02.520.332 I …": minutes.seconds.milliseconds.microseconds) right before `marker`, in seconds. */
-function stamp(out: string, marker: string): number {
+export function stamp(out: string, marker: string): number {
   // not per line: llama-perplexity's ETA line ends on stdout, so the next stamp continues it on stderr
   const m = new RegExp(`(\\d+)\\.(\\d+)\\.(\\d+)\\.(\\d+) I ${marker}`).exec(out);
   if (!m) throw new Error(`llama-perplexity printed no timestamped "${marker}":\n${out.slice(-1500)}`);
@@ -80,7 +80,7 @@ export interface ScoreBenchOptions {
 }
 
 /** llama.cpp's own CPU build (CPU backend linked in, OpenMP): the libraries llama-perplexity uses. */
-function sourceBuildLibraries(): LibraryFiles {
+export function sourceBuildLibraries(): LibraryFiles {
   const dir = llamaToolsBinDir();
   const lib = (name: string) => path.join(dir, name);
   return { llama: lib('libllama.so'), ggml: lib('libggml.so'), ggmlBase: lib('libggml-base.so'), backends: [], cpu: lib('libggml-cpu.so') };

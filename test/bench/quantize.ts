@@ -8,6 +8,7 @@ import { quantType } from '../../src-shared/domain/quantize.js';
 import { cpuCores } from '../../src-main/core/llm/threads.js';
 import { fixtureModel } from '../fixtures/models.js';
 import { ensureLlamaQuantizeTools } from '../tools/build-llama-quantize.js';
+import { imatrixBench } from './quantize-imatrix.js';
 
 const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -17,6 +18,8 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
  * (the benchmarks' `large` fixture, 1024 wide, 8 layers) to Q8_0 and Q4_K_M, the app's way (a child process through
  * node-llama-cpp's libllama, start-up included) against llama-quantize on the same file and threads, alternating,
  * best of N. Target: the app within 1.1× of llama-quantize. The files of both are compared byte for byte too.
+ * Then the imatrix case (quantize-imatrix.ts): the app's importance matrix against llama-imatrix
+ * (`--imatrix-chunks N`, `--source-build`). `--case quantize|imatrix` runs one of them.
  */
 export async function quantizeBench(args: string[]): Promise<void> {
   const value = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -26,9 +29,13 @@ export async function quantizeBench(args: string[]): Promise<void> {
   const { quantize: llamaQuantize } = ensureLlamaQuantizeTools();
   const engine = new LlmEngine({ gpu: false });
   const libraries = await engine.nativeLibraries();
+  const only = args.includes('--case') ? args[args.indexOf('--case') + 1] : null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'distillery-bench-quantize-'));
   try {
-    for (const name of ['Q8_0', 'Q4_K_M']) {
+    if (only !== 'quantize') {
+      await imatrixBench({ model, dir, threads, ctx: 512, chunks: value('--imatrix-chunks', 4), sourceBuild: args.includes('--source-build') });
+    }
+    for (const name of only === 'imatrix' ? [] : ['Q8_0', 'Q4_K_M']) {
       const ours = path.join(dir, `app-${name}.gguf`);
       const theirs = path.join(dir, `tool-${name}.gguf`);
       let app = Infinity;

@@ -21,6 +21,8 @@ describe('the parsers fuzzer', () => {
       'gguf',
       'safetensors',
       'peft-config',
+      'imatrix-gguf',
+      'imatrix-dat',
     ]);
     for (const s of summaries) {
       expect(s.inputs, s.parser).toBe(30);

@@ -15,6 +15,7 @@ import { writeGguf } from '../../src-main/core/gguf/stream-writer.js';
 import { f32, GgmlType, str, u32 } from '../../src-main/core/gguf/writer.js';
 import { readSafetensorsHeader, writeSafetensors } from '../../src-main/core/adapters/safetensors.js';
 import { convertPeftAdapter } from '../../src-main/core/adapters/peft.js';
+import { importanceOf, readImatrix, writeImatrixGguf } from '../../src-main/core/quantize/imatrix-file.js';
 import { JSON_FORMATS } from '../../src-shared/domain/datasets.js';
 import { AppError } from '../../src-shared/errors.js';
 
@@ -350,5 +351,49 @@ export const TARGETS: Target[] = [
       }
       return null;
     },
+  },
+  {
+    name: 'imatrix-gguf',
+    ext: 'gguf',
+    text: false,
+    seeds: (dir) => {
+      const file = path.join(dir, 'seed.imatrix.gguf');
+      writeImatrixGguf(file, {
+        entries: new Map([
+          ['blk.0.attn_q.weight', { sums: Float32Array.from({ length: 16 }, (_, i) => i + 0.5), counts: [128] }],
+          ['blk.0.ffn_up_exps.weight', { sums: new Float32Array(24).fill(2), counts: [10, 0, 7] }],
+        ]),
+        datasets: ['notes.txt'],
+        chunkCount: 3,
+        chunkSize: 64,
+        legacy: false,
+      });
+      return [fs.readFileSync(file)];
+    },
+    run: async (file) => (importanceOf(readImatrix(file)), null),
+  },
+  {
+    name: 'imatrix-dat',
+    ext: 'dat',
+    text: false,
+    seeds: () => {
+      // llama-imatrix's legacy form: n_entries, then {len, name, ncall, nval, float[nval]}, then last_chunk and the dataset
+      const parts: Buffer[] = [];
+      const i32 = (v: number) => {
+        const b = Buffer.alloc(4);
+        b.writeInt32LE(v);
+        return b;
+      };
+      parts.push(i32(2));
+      for (const [name, n] of [
+        ['blk.0.attn_q.weight', 8],
+        ['blk.0.ffn_down.weight', 4],
+      ] as const) {
+        parts.push(i32(name.length), Buffer.from(name), i32(3), i32(n), Buffer.from(Float32Array.from({ length: n }, (_, i) => i * 0.25).buffer));
+      }
+      parts.push(i32(3), i32(9), Buffer.from('notes.txt'));
+      return [Buffer.concat(parts)];
+    },
+    run: async (file) => (importanceOf(readImatrix(file)), null),
   },
 ];

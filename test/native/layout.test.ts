@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
-import { STRUCTS } from '../../src-main/core/native/ffi.js';
+import { GGML_ENUMS, STRUCTS } from '../../src-main/core/native/ffi.js';
 import { llamaCppSourceDir } from '../fixtures/models.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -26,13 +26,18 @@ describe('native struct layouts', () => {
         expected.push(`${name}.${field} ${koffi.offsetof(type, field)} ${koffi.type(type).members![field]!.type.size}`);
       }
     }
+    // the enum values the eval callback compares (imatrix-op.ts)
+    for (const [name, value] of Object.entries(GGML_ENUMS)) {
+      lines.push(`  printf("${name} %d\\n", (int)${name});`);
+      expected.push(`${name} ${value}`);
+    }
     lines.push('  return 0;', '}');
     const c = path.join(dir, 'layout.c');
     fs.writeFileSync(c, lines.join('\n'));
     const exe = path.join(dir, 'layout');
     execFileSync('gcc', ['-std=c11', '-I', path.join(src, 'include'), '-I', path.join(src, 'ggml', 'include'), c, '-o', exe]);
     const actual = execFileSync(exe, { encoding: 'utf8' }).trim().split('\n');
-    expect(expected.length).toBeGreaterThan(90); // every field of the nine structs
+    expect(expected.length).toBeGreaterThan(105); // every field of the eleven structs, and the enums
     expect(expected).toEqual(actual);
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -42,5 +47,10 @@ describe('native struct layouts', () => {
     expect(koffi.sizeof(STRUCTS.llama_model_params)).toBe(80);
     expect(koffi.sizeof(STRUCTS.llama_batch)).toBe(56);
     expect(koffi.sizeof(STRUCTS.llama_model_quantize_params)).toBe(64);
+    // the notes' prototype: 336 bytes, and the fields the imatrix callback reads where ggml.h puts them
+    expect(koffi.sizeof(STRUCTS.ggml_tensor)).toBe(336);
+    expect(['type', 'buffer', 'ne', 'nb', 'op', 'src', 'data', 'name'].map((f) => koffi.offsetof(STRUCTS.ggml_tensor, f))).toEqual([
+      0, 8, 16, 48, 80, 152, 248, 256,
+    ]);
   });
 });

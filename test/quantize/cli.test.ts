@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureModel } from '../fixtures/models.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/workspace.js';
+import { perplexityText } from '../tools/build-llama-perplexity.js';
+import { readImatrix } from '../../src-main/core/quantize/imatrix-file.js';
 
 describe('distillery quantize', () => {
   let student: string;
@@ -42,5 +44,55 @@ describe('distillery quantize', () => {
     const iq = await runCli('quantize', '--model', student, '--type', 'IQ2_XS', '--data-dir', dir);
     expect(iq.code).toBe(1);
     expect(iq.stderr).toBe('distillery: IQ2_XS needs an importance matrix (llama.cpp refuses it without one): give one, or leave it out\n');
+  });
+
+  it('imatrix: computes a matrix from a text file; quantize computes one first with --imatrix-text for an IQ type', async () => {
+    const dir = tempDir();
+    const work = tempDir();
+    const text = path.join(work, 'notes.txt');
+    fs.writeFileSync(text, perplexityText(4, 200));
+    const out = path.join(work, 'student.imatrix.gguf');
+    const r = await runCli('imatrix', '--model', student, '--text', text, '--out', out, '--ctx', '128', '--chunks', '4', '--data-dir', dir, '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'quantize.imatrix', status: 'succeeded' });
+    const m = readImatrix(out);
+    expect(m).toMatchObject({ chunkCount: 4, chunkSize: 128, datasets: [text] });
+    expect(m.entries.size).toBe(14);
+    const q = await runCli(
+      'quantize',
+      '--model',
+      student,
+      '--type',
+      'IQ2_XS',
+      '--imatrix-text',
+      text,
+      '--imatrix-ctx',
+      '128',
+      '--out',
+      work,
+      '--data-dir',
+      dir,
+      '--json',
+    );
+    expect(q.stderr).toBe('');
+    expect(q.code).toBe(0);
+    expect(fs.existsSync(path.join(work, 'student-IQ2_XS.gguf'))).toBe(true);
+    expect(readImatrix(path.join(dir, 'imatrix', 'student-notes.gguf')).chunkSize).toBe(128);
+  });
+
+  it('imatrix: one source exactly, and a text shorter than a chunk fails with the reason', async () => {
+    const dir = tempDir();
+    const both = await runCli('imatrix', '--model', student, '--text', 'a.txt', '--dataset', 'd', '--data-dir', dir);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe('distillery: give either --text FILE or --dataset NAME[@VERSION]\n');
+    const twice = await runCli('quantize', '--model', student, '--type', 'Q8_0', '--imatrix', 'm.gguf', '--imatrix-text', 'a.txt', '--data-dir', dir);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/^distillery: give --imatrix FILE or a text to compute one from/);
+    const short = path.join(tempDir(), 'short.txt');
+    fs.writeFileSync(short, 'Too short.');
+    const r = await runCli('imatrix', '--model', student, '--text', short, '--data-dir', dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^distillery: run \d+ failed: student on short\.txt: the text is only \d+ tokens long, shorter than one 512-token chunk/m);
   });
 });

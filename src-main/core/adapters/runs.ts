@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
@@ -12,6 +10,7 @@ import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { CompareResults, SweepPoint, TextSource, Variant } from '../../../src-shared/domain/adapters.js';
 import { AppError } from '../../../src-shared/errors.js';
 import { checkOutputPath } from '../files/output-path.js';
+import { resolveSource } from '../scoring/source-text.js';
 
 /** Starts the adapter runs (perplexity, sweep, comparison, merge) and reads their results. */
 export class AdapterRuns {
@@ -34,13 +33,7 @@ export class AdapterRuns {
   }
 
   private source(s: TextSource): SourceConfig {
-    if ('textFile' in s) {
-      const file = path.resolve(s.textFile);
-      if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new AppError('file_missing', `there is no text file at ${file}`, 'source.textFile');
-      return { kind: 'file', path: file };
-    }
-    const { version } = this.datasets.resolve(s.dataset, s.version, { committedOnly: true });
-    return { kind: 'dataset', dataset: s.dataset, versionId: version.id, label: `${s.dataset}@${version.number}`, split: s.split };
+    return resolveSource(this.datasets, s);
   }
 
   perplexity(input: OpParsed<'adapters.perplexity'>): { runId: number } {

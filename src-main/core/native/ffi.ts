@@ -145,6 +145,30 @@ export const ggml_cplan = koffi.struct('ggml_cplan', {
   use_ref: 'bool',
 });
 
+/**
+ * ggml's tensor (ggml.h), read in an eval callback (imatrix-op.ts): the fields used are type, buffer, ne, nb, op,
+ * src, data and name. Declared whole so the layout test checks every offset.
+ */
+export const ggml_tensor = koffi.struct('ggml_tensor', {
+  type: 'int',
+  buffer: 'void *',
+  ne: koffi.array('int64_t', 4),
+  nb: koffi.array('size_t', 4),
+  op: 'int',
+  op_params: koffi.array('int32_t', 16),
+  flags: 'int32_t',
+  src: koffi.array('void *', 10),
+  view_src: 'void *',
+  view_offs: 'size_t',
+  data: 'void *',
+  name: koffi.array('char', 64),
+  extra: 'void *',
+  padding: koffi.array('char', 8),
+});
+
+/** Values of ggml.h's `enum ggml_op` and `enum ggml_type` this binding compares against (checked by the layout test). */
+export const GGML_ENUMS = { GGML_OP_MUL_MAT: 29, GGML_OP_MUL_MAT_ID: 30, GGML_TYPE_F32: 0 } as const;
+
 /** Every struct the binding declares, by its C name: what the layout test compares against the C compiler. */
 export const STRUCTS = {
   llama_model_params,
@@ -157,10 +181,13 @@ export const STRUCTS = {
   llama_model_quantize_params,
   ggml_init_params,
   ggml_cplan,
+  ggml_tensor,
 } as const;
 
 /** `void (*ggml_log_callback)(enum ggml_log_level level, const char * text, void * user_data)` */
 export const ggml_log_callback = koffi.proto('void ggml_log_callback(int level, const char *text, void *user_data)');
+/** `bool (*ggml_backend_sched_eval_callback)(struct ggml_tensor * t, bool ask, void * user_data)`: the context's cb_eval. */
+export const ggml_backend_sched_eval_callback = koffi.proto('bool ggml_backend_sched_eval_callback(void *t, bool ask, void *user_data)');
 
 /** A C pointer as koffi hands it over (an External); null for NULL. */
 export type Ptr = unknown;
@@ -246,6 +273,9 @@ export interface LlamaLib {
   ggml_new_graph: Fn;
   ggml_build_forward_expand: Fn;
   ggml_get_data: Fn;
+  /** Tensor data in any backend's memory (imatrix-op.ts: activations not in host memory). */
+  ggml_backend_buffer_is_host: Fn;
+  ggml_backend_tensor_get: Fn;
   /** From the CPU backend variant node-llama-cpp loaded (libggml-cpu-<arch>): null when it has none (a GPU-only build). */
   ggml_threadpool_new: Fn | null;
   ggml_threadpool_free: Fn | null;
@@ -356,6 +386,8 @@ export function openLibrary(files: LibraryFiles): LlamaLib {
     ggml_new_graph: f(ggmlBase, 'void *ggml_new_graph(void *ctx)'),
     ggml_build_forward_expand: f(ggmlBase, 'void ggml_build_forward_expand(void *graph, void *tensor)'),
     ggml_get_data: f(ggmlBase, 'void *ggml_get_data(void *tensor)'),
+    ggml_backend_buffer_is_host: f(ggmlBase, 'bool ggml_backend_buffer_is_host(void *buffer)'),
+    ggml_backend_tensor_get: f(ggmlBase, 'void ggml_backend_tensor_get(void *tensor, _Out_ uint8_t *data, size_t offset, size_t size)'),
     ggml_threadpool_new: null,
     ggml_threadpool_free: null,
     ggml_graph_plan: null,

@@ -44,6 +44,8 @@ export interface ContextOptions {
   nSeqMax?: number;
   threads: number;
   adapters?: AdapterSpec[];
+  /** The context's cb_eval: a `koffi.register`ed ggml_backend_sched_eval_callback (imatrix-op.ts), called during decode. */
+  evalCallback?: Ptr;
 }
 
 export class NativeLlama {
@@ -118,6 +120,7 @@ export class NativeLlama {
     p['n_threads'] = opts.threads;
     p['n_threads_batch'] = opts.threads;
     p['no_perf'] = true;
+    if (opts.evalCallback) p['cb_eval'] = opts.evalCallback;
     this.takeLog();
     const ptr = this.lib.llama_init_from_model(model.ptr, p);
     if (!ptr) {

@@ -14,6 +14,7 @@ import type { LibraryFiles } from './ffi.js';
 import type { ScoreArgs, ScoreProgress, ScoreResult } from './score.js';
 import type { GenerateEvent, GenerateSummary } from './generate-op.js';
 import type { NativeBatchOptions } from './generate-types.js';
+import type { ImatrixArgs, ImatrixProgress, ImatrixResult } from './imatrix-op.js';
 
 export interface ModelRef {
   /** Absolute path of the GGUF file. */
@@ -41,6 +42,8 @@ export interface EngineOps {
   detokenize: { args: { model: ModelRef; tokens: number[] | Int32Array; special?: boolean }; result: { text: string }; progress: never };
   /** Perplexity-style scoring of one model, or of two in lockstep (see score.ts). */
   score: { args: ScoreArgs; result: ScoreResult; progress: ScoreProgress };
+  /** llama-imatrix's statistics (Σ x² of every weight matrix's inputs) of one model on a text (see imatrix-op.ts). */
+  imatrix: { args: ImatrixArgs; result: ImatrixResult; progress: ImatrixProgress };
   /** Batched generation: one request per batch, its sequences fed while it runs (see generate-op.ts). */
   generate: { args: NativeBatchOptions; result: GenerateSummary; progress: GenerateEvent };
   /** Creates a context of these sizes on the model and frees it: whether it fits (llama.cpp's reason when not). */

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { JobRunner } from '../jobs/runner.js';
 import type { ModelsService } from '../models/service.js';
+import type { DatasetsService } from '../datasets/service.js';
+import { resolveSource } from '../scoring/source-text.js';
+import { defaultImatrixFile } from './imatrix-run.js';
 import { readGgufHeader } from '../gguf/header.js';
 import { GGML_TYPES } from '../gguf/ggml-types.js';
 import { checkOutputPath } from '../files/output-path.js';
@@ -34,13 +37,57 @@ export class QuantizeService {
     private readonly models: ModelsService,
     private readonly runner: JobRunner,
     private readonly dataDir: string,
+    private readonly datasets: DatasetsService,
   ) {}
 
-  start(input: OpParsed<'quantize.start'>): { runId: number } {
-    const model = this.models.get(input.modelId);
-    const source = this.models.resolveForEngine(input.modelId);
+  /** A library model that is a model (not an adapter), with its file. */
+  private sourceModel(modelId: number, what: string) {
+    const model = this.models.get(modelId);
+    const source = this.models.resolveForEngine(modelId);
     if (model.summary.fileKind !== 'model') {
-      throw new AppError('invalid_input', `${model.name} is a GGUF ${model.summary.fileKind}, not a model: only models are quantized`, 'modelId');
+      throw new AppError('invalid_input', `${model.name} is a GGUF ${model.summary.fileKind}, not a model: only models ${what}`, 'modelId');
+    }
+    return { model, source };
+  }
+
+  /** Starts an importance-matrix run: the text resolved and the output checked before it is queued. */
+  imatrix(input: OpParsed<'quantize.imatrix'>): { runId: number } {
+    const { model, source } = this.sourceModel(input.modelId, 'have an importance matrix');
+    const text = resolveSource(this.datasets, input.source);
+    let out: string;
+    if (input.out === undefined) {
+      out = defaultImatrixFile(this.dataDir, source.path, text);
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+    } else {
+      out = path.resolve(input.out);
+    }
+    out = checkOutputPath(out, { dataDir: this.dataDir, replace: input.replace, field: 'out' });
+    const config = {
+      model: { id: model.id, path: source.path, name: model.name },
+      source: text,
+      // the model's own chat template for a dataset's conversations; a file is taken as it is
+      render: text.kind === 'dataset' ? ('chat' as const) : ('plain' as const),
+      contextSize: input.contextSize,
+      ...(input.maxChunks ? { maxChunks: input.maxChunks } : {}),
+      out,
+      replace: input.replace,
+    };
+    return { runId: this.runner.submit('quantize.imatrix', config, [{ kind: 'model', ref: String(model.id), label: model.name }]).id };
+  }
+
+  /** Where a ladder's own importance matrix goes: `imatrix/<model>-<source>.gguf`, numbered when that name is taken. */
+  private ladderImatrixFile(modelPath: string, text: ReturnType<typeof resolveSource>): string {
+    const first = defaultImatrixFile(this.dataDir, modelPath, text);
+    fs.mkdirSync(path.dirname(first), { recursive: true });
+    let file = first;
+    for (let n = 2; fs.existsSync(file); n++) file = first.replace(/\.gguf$/, `-${n}.gguf`);
+    return file;
+  }
+
+  start(input: OpParsed<'quantize.start'>): { runId: number } {
+    const { model, source } = this.sourceModel(input.modelId, 'are quantized');
+    if (input.imatrix && input.imatrixFrom) {
+      throw new AppError('invalid_input', 'give an importance matrix file or a text to compute one from, not both', 'imatrixFrom');
     }
     if (!FLOAT_SOURCES.has(model.summary.fileType) && !input.allowRequantize) {
       throw new AppError(
@@ -52,7 +99,7 @@ export class QuantizeService {
     // the ladder's order, each type once
     const types = QUANT_TYPES.filter((t) => input.types.includes(t.name));
     const needing = types.filter((t) => t.needsImatrix);
-    if (needing.length && !input.imatrix) {
+    if (needing.length && !input.imatrix && !input.imatrixFrom) {
       throw new AppError(
         'invalid_input',
         `${needing.map((t) => t.name).join(', ')} need${needing.length === 1 ? 's' : ''} an importance matrix (llama.cpp refuses ${needing.length === 1 ? 'it' : 'them'} without one): give one, or leave ${needing.length === 1 ? 'it' : 'them'} out`,
@@ -75,11 +122,23 @@ export class QuantizeService {
     }
     for (const t of types)
       checkOutputPath(path.join(outDir, quantizedName(source.path, t.name)), { dataDir: this.dataDir, replace: input.replace, field: 'outDir' });
+    let imatrixFrom = null;
+    if (input.imatrixFrom) {
+      const text = resolveSource(this.datasets, input.imatrixFrom.source);
+      imatrixFrom = {
+        source: text,
+        render: text.kind === 'dataset' ? ('chat' as const) : ('plain' as const),
+        contextSize: input.imatrixFrom.contextSize,
+        ...(input.imatrixFrom.maxChunks ? { maxChunks: input.imatrixFrom.maxChunks } : {}),
+        file: this.ladderImatrixFile(source.path, text),
+      };
+    }
     const config = {
       model: { id: model.id, path: source.path, name: model.name },
       types: types.map((t) => ({ name: t.name, ftype: quantType(t.name)!.ftype })),
       outDir,
       imatrix,
+      imatrixFrom,
       outputTensorType: ggmlTypeId(input.outputTensorType),
       tokenEmbeddingType: ggmlTypeId(input.tokenEmbeddingType),
       pure: input.pure,

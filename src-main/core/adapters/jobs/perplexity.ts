@@ -1,6 +1,7 @@
 import type { JobKind } from '../../jobs/types.js';
 import { perplexity } from '../perplexity.js';
-import { recordVariantLineage, sourceText, warnFewChunks, type AdapterJobDeps } from './variants.js';
+import { recordVariantLineage, warnFewChunks, type AdapterJobDeps } from './variants.js';
+import { sourceText } from '../../scoring/source-text.js';
 
 /** "adapters.perplexity": a variant's perplexity on a text, chunked and scored like llama.cpp's perplexity tool. */
 export function perplexityJob(d: AdapterJobDeps): JobKind<'adapters.perplexity'> {

@@ -1,6 +1,7 @@
 import type { JobKind } from '../../jobs/types.js';
 import { perplexity } from '../perplexity.js';
-import { recordVariantLineage, sourceText, warnFewChunks, type AdapterJobDeps } from './variants.js';
+import { recordVariantLineage, warnFewChunks, type AdapterJobDeps } from './variants.js';
+import { sourceText } from '../../scoring/source-text.js';
 
 /** "adapters.sweep": one adapter at several scales, a perplexity per scale, each committed as it completes. */
 export function sweepJob(d: AdapterJobDeps): JobKind<'adapters.sweep'> {

@@ -3,6 +3,9 @@ import path from 'node:path';
 import type { JobKind } from '../../jobs/types.js';
 import type { ModelsService } from '../../models/service.js';
 import type { LlmEngine } from '../../llm/engine.js';
+import type { DatasetsService } from '../../datasets/service.js';
+import type { JobContext } from '../../jobs/types.js';
+import { computeImatrix } from '../imatrix-run.js';
 import { readGgufHeader } from '../../gguf/header.js';
 import { checkOutputPath } from '../../files/output-path.js';
 import { quantizeFile } from '../quantize-file.js';
@@ -16,6 +19,28 @@ export interface LadderDeps {
   threads: () => number | null;
   /** The data folder: a quantized file may never be written over its files. */
   dataDir: string;
+  /** For `imatrixFrom`: the dataset split the importance matrix is computed on. */
+  datasets: DatasetsService;
+}
+
+/**
+ * The ladder's own importance matrix (`imatrixFrom`), computed first as item `imatrix` and kept under the data folder;
+ * a resumed run reuses the one it committed. Returns the file the types are quantized with (null: none).
+ */
+async function ladderImatrix(d: LadderDeps, ctx: JobContext<'quantize.ladder'>): Promise<string | null> {
+  const c = ctx.config;
+  if (!c.imatrixFrom) return c.imatrix?.file ?? null;
+  const from = c.imatrixFrom;
+  if (ctx.doneItems().has('imatrix')) return from.file;
+  ctx.progress(0, null, 'importance matrix: reading the text');
+  const made = await computeImatrix(d, ctx, { model: c.model, ...from }, from.file, {
+    replace: c.replace,
+    onChunk: (done, total) => ctx.progress(0, null, `importance matrix: chunk ${done} of ${total}`),
+  });
+  ctx.commitItem('imatrix', undefined, { imatrix: made.file, entries: made.entries, chunks: made.chunks });
+  ctx.lineage('output', 'file', made.file, path.basename(made.file));
+  ctx.log('info', `Importance matrix: ${path.basename(made.file)}, ${made.entries} weights, ${made.chunks} chunks of ${from.contextSize} tokens.`);
+  return made.file;
 }
 
 /** Bits per weight of a GGUF: its tensors' bytes × 8 over their element count. */
@@ -62,12 +87,13 @@ async function quantizeOrExplain(outDir: string, partial: string, sourceBytes: n
 export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
   return {
     kind: 'quantize.ladder',
-    title: (c) => `Quantize ${c.model.name} → ${c.types.map((t) => t.name).join(', ')}${c.imatrix ? ' (imatrix)' : ''}`,
+    title: (c) => `Quantize ${c.model.name} → ${c.types.map((t) => t.name).join(', ')}${c.imatrix || c.imatrixFrom ? ' (imatrix)' : ''}`,
     async run(ctx) {
       const c = ctx.config;
       const done = ctx.doneItems();
       const libraries = await d.engine.nativeLibraries();
       const threads = d.engine.resolveThreads(d.threads());
+      const imatrixFile = await ladderImatrix(d, ctx);
       const sourceBytes = fs.statSync(c.model.path).size;
       ctx.metric('source_bytes', sourceBytes);
       // progress counts tensors over the whole ladder
@@ -94,7 +120,7 @@ export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
               tokenEmbeddingType: c.tokenEmbeddingType,
               pure: c.pure,
               allowRequantize: c.allowRequantize,
-              imatrixFile: c.imatrix?.file ?? null,
+              imatrixFile,
             },
             {
               signal: ctx.signal,
@@ -107,7 +133,7 @@ export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
         ctx.releaseTemp(tmp);
         const bytes = fs.statSync(file).size;
         const bpw = bitsPerWeight(file);
-        const how = `${type.name}${c.imatrix ? ` with the importance matrix ${path.basename(c.imatrix.file)}` : ''}${c.pure ? ', pure' : ''}`;
+        const how = `${type.name}${imatrixFile ? ` with the importance matrix ${path.basename(imatrixFile)}` : ''}${c.pure ? ', pure' : ''}`;
         const modelId = d.models.findByFile(file) ?? (await d.models.add(file, ['student'], `Quantized from ${c.model.name} (${how}) by run ${ctx.runId}.`)).id;
         ctx.commitItem(
           type.name,
