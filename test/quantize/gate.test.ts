@@ -159,7 +159,12 @@ describe('the quality gate of a ladder', () => {
     const short = path.join(dir, 'short.txt');
     fs.writeFileSync(short, 'Only a few words here.');
     const outDir = tempDir();
-    const { runId } = await ws.client.call('quantize.start', { modelId: source.id, types: ['Q8_0'], outDir, gate: { source: { textFile: short }, contextSize: CTX } });
+    const { runId } = await ws.client.call('quantize.start', {
+      modelId: source.id,
+      types: ['Q8_0'],
+      outDir,
+      gate: { source: { textFile: short }, contextSize: CTX },
+    });
     const end = await ws.app.runner.waitFor(runId);
     expect(end.status).toBe('failed');
     expect(end.error).toMatch(/^the gate's text \(short\.txt\) is only \d+ tokens long; scoring with a 128-token context needs at least 256 \(two chunks/);
@@ -200,7 +205,11 @@ describe('the quality gate of a ladder', () => {
       ['Q8_0', true],
       ['Q4_K_M', false],
     ]);
-    const pid = Number(execFileSync('pgrep', ['-P', String(process.pid), '-f', 'engine-host'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const pid = Number(
+      execFileSync('pgrep', ['-P', String(process.pid), '-f', 'engine-host'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0],
+    );
     process.kill(pid, 'SIGKILL');
     const failed = await ws.app.runner.waitFor(runId);
     expect(failed.status).toBe('failed');
