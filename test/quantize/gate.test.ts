@@ -181,7 +181,7 @@ describe('the quality gate of a ladder', () => {
     expect((await ws.client.call('quantize.results', { runId: plain })).rows[0]).toMatchObject({ type: 'Q8_0', gate: null, speed: null });
   }, 120_000);
 
-  it('a killed engine host during the gate fails the run; resumed, committed items are kept and none is made twice', async () => {
+  it('a cancel or a killed engine host during the gate stops the run; resumed, committed items are kept and none is made twice', async () => {
     student = await fixtureModel('student');
     const ws = workspace();
     const source = await ws.client.call('models.add', { path: student });
@@ -192,14 +192,25 @@ describe('the quality gate of a ladder', () => {
       outDir,
       gate: { source: { textFile }, contextSize: CTX, speed: false },
     });
-    await new Promise<void>((resolve) => {
-      const off = ws.client.on('runs.changed', (r) => {
-        if (r.id === runId && r.progress.message.startsWith('Q4_K_M: gate chunk')) {
-          off();
-          resolve();
-        }
+    const reaching = (prefix: string) =>
+      new Promise<void>((resolve) => {
+        const off = ws.client.on('runs.changed', (r) => {
+          if (r.id === runId && r.progress.message.startsWith(prefix)) {
+            off();
+            resolve();
+          }
+        });
       });
-    });
+    // cancelled while the first type is scored: its file is kept, its gate is not committed
+    await reaching('Q8_0: gate chunk');
+    await ws.client.call('runs.cancel', { id: runId });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('cancelled');
+    expect((await ws.client.call('quantize.results', { runId })).rows.map((r) => [r.type, r.gate])).toEqual([['Q8_0', null]]);
+    const q8 = fs.statSync(path.join(outDir, 'student-Q8_0.gguf')).mtimeMs;
+    const resumed = reaching('Q4_K_M: gate chunk');
+    await ws.client.call('runs.resume', { id: runId });
+    await resumed;
+    expect(fs.statSync(path.join(outDir, 'student-Q8_0.gguf')).mtimeMs).toBe(q8); // scored, not made again
     const before = (await ws.client.call('quantize.results', { runId })).rows;
     expect(before.map((r) => [r.type, r.gate !== null])).toEqual([
       ['Q8_0', true],
