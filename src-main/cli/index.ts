@@ -1,5 +1,5 @@
 // The `distillery` command: one file per room adds its commands (models, datasets, distill, adapters with perplexity,
-// quantize, imatrix, secrets, runs, serve) on the shared helpers of options.ts, open.ts and output.ts; main() runs them and turns a
+// quantize, imatrix, kld, secrets, runs, serve) on the shared helpers of options.ts, open.ts and output.ts; main() runs them and turns a
 // failure into one line on stderr and an exit code. main() takes an Io (output.ts), so a test or a program can run the
 // CLI in its own process; every command closes what it opened (the app, the data lock) before it returns.
 // Only light modules are imported at the top of these files, so `--help` and `--version` answer at once: the app
@@ -13,6 +13,7 @@ import { addAdapterCommands } from './adapters.js';
 import { addQuantizeCommand } from './quantize.js';
 import { addImatrixCommand } from './imatrix.js';
 import { addEngineCommands } from './engine.js';
+import { addKldCommand } from './kld.js';
 import { addDatasetCommands } from './datasets.js';
 import { addDistillCommand } from './distill.js';
 import { addModelCommands } from './models.js';
@@ -48,6 +49,7 @@ export function buildProgram(io: Io = processIo): Command {
   addQuantizeCommand(program, io);
   addImatrixCommand(program, io);
   addEngineCommands(program, io);
+  addKldCommand(program, io);
   addSecretCommands(program, io);
   addRunCommands(program, io);
   return program;

@@ -15,6 +15,7 @@ import type { ScoreArgs, ScoreProgress, ScoreResult } from './score.js';
 import type { GenerateEvent, GenerateSummary } from './generate-op.js';
 import type { NativeBatchOptions } from './generate-types.js';
 import type { ImatrixArgs, ImatrixProgress, ImatrixResult } from './imatrix-op.js';
+import type { SpeedArgs, SpeedResult } from './speed-op.js';
 
 export interface ModelRef {
   /** Absolute path of the GGUF file. */
@@ -46,6 +47,8 @@ export interface EngineOps {
   imatrix: { args: ImatrixArgs; result: ImatrixResult; progress: ImatrixProgress };
   /** Batched generation: one request per batch, its sequences fed while it runs (see generate-op.ts). */
   generate: { args: NativeBatchOptions; result: GenerateSummary; progress: GenerateEvent };
+  /** Load time, prompt and generation tokens/s and peak memory of one model (speed-op.ts; a fresh host per model). */
+  speed: { args: SpeedArgs; result: SpeedResult; progress: never };
   /** Creates a context of these sizes on the model and frees it: whether it fits (llama.cpp's reason when not). */
   checkContext: {
     args: { model: ModelRef; nCtx: number; nBatch: number; nSeqMax?: number; threads: number };

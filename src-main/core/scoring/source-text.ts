@@ -17,10 +17,10 @@ import type { ExampleRow } from '../../../src-shared/domain/datasets.js';
 import { AppError } from '../../../src-shared/errors.js';
 
 /** Checks a source before a run starts: the file exists, the dataset version is committed (pinned by id). */
-export function resolveSource(datasets: DatasetsService, s: TextSource): SourceConfig {
+export function resolveSource(datasets: DatasetsService, s: TextSource, field = 'source'): SourceConfig {
   if ('textFile' in s) {
     const file = path.resolve(s.textFile);
-    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new AppError('file_missing', `there is no text file at ${file}`, 'source.textFile');
+    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new AppError('file_missing', `there is no text file at ${file}`, `${field}.textFile`);
     return { kind: 'file', path: file };
   }
   const { version } = datasets.resolve(s.dataset, s.version, { committedOnly: true });
@@ -60,12 +60,17 @@ function* examples(datasets: DatasetsService, s: Extract<SourceConfig, { kind: '
 }
 
 /** The text a source stands for ('plain'): the file, or the examples of a dataset split, their messages joined in order. */
-export function sourceText(datasets: DatasetsService, s: SourceConfig, ctx: JobContext): string {
-  recordSourceLineage(ctx, s);
+export function plainText(datasets: DatasetsService, s: SourceConfig): string {
   if (s.kind === 'file') return readTextFile(s.path);
   const parts: string[] = [];
   for (const r of examples(datasets, s)) parts.push(r.messages.map((m) => m.content).join('\n'));
   return parts.join('\n\n');
+}
+
+/** plainText, recorded as the run's input. */
+export function sourceText(datasets: DatasetsService, s: SourceConfig, ctx: JobContext): string {
+  recordSourceLineage(ctx, s);
+  return plainText(datasets, s);
 }
 
 /**
@@ -93,16 +98,17 @@ export type SourceInput = { text: string } | { tokens: number[] };
 
 /**
  * The source read as `render` says (a file is always its text). `tokenizer` is loaded only for a chat-rendered dataset.
- * Records the source as the run's input.
+ * Records the source as the run's input (no `ctx`: a reading outside any run, e.g. `distillery kld`).
  */
 export async function readSource(
   datasets: DatasetsService,
   s: SourceConfig,
   render: 'chat' | 'plain',
   tokenizer: () => Promise<LlamaModel>,
-  ctx: JobContext,
+  ctx: JobContext | null,
+  signal?: AbortSignal,
 ): Promise<SourceInput> {
-  if (s.kind === 'file' || render === 'plain') return { text: sourceText(datasets, s, ctx) };
-  recordSourceLineage(ctx, s);
-  return { tokens: chatTokens(datasets, s, await tokenizer(), ctx.signal) };
+  if (ctx) recordSourceLineage(ctx, s);
+  if (s.kind === 'file' || render === 'plain') return { text: plainText(datasets, s) };
+  return { tokens: chatTokens(datasets, s, await tokenizer(), signal ?? ctx?.signal) };
 }

@@ -8,10 +8,11 @@ import type { JobContext } from '../../jobs/types.js';
 import { computeImatrix } from '../imatrix-run.js';
 import { readGgufHeader } from '../../gguf/header.js';
 import { checkOutputPath } from '../../files/output-path.js';
-import { quantizeFile } from '../quantize-file.js';
+import { QuantizeSession } from '../quantize-file.js';
 import { quantizedName } from '../service.js';
 import { AppError, isAppError } from '../../../../src-shared/errors.js';
 import { humanBytes } from '../../../../src-shared/format.js';
+import { prepareGate } from './gate-step.js';
 
 export interface LadderDeps {
   models: ModelsService;
@@ -19,7 +20,7 @@ export interface LadderDeps {
   threads: () => number | null;
   /** The data folder: a quantized file may never be written over its files. */
   dataDir: string;
-  /** For `imatrixFrom`: the dataset split the importance matrix is computed on. */
+  /** For `imatrixFrom` and the gate: the dataset splits the importance matrix and the gate read. */
   datasets: DatasetsService;
 }
 
@@ -44,7 +45,7 @@ async function ladderImatrix(d: LadderDeps, ctx: JobContext<'quantize.ladder'>):
 }
 
 /** Bits per weight of a GGUF: its tensors' bytes × 8 over their element count. */
-function bitsPerWeight(file: string): number {
+export function bitsPerWeight(file: string): number {
   const h = readGgufHeader(file);
   let bytes = 0;
   let weights = 0;
@@ -80,8 +81,8 @@ async function quantizeOrExplain(outDir: string, partial: string, sourceBytes: n
 }
 
 /**
- * "quantize.ladder": one item per type, in the ladder's order. Each type is written by its own child process under a
- * temporary name (recorded, so a failure, cancel or crash leaves nothing), renamed when whole, added to the library
+ * "quantize.ladder": one item per type, in the ladder's order. Each type is written by the run's quantize child (one
+ * process for the run, ended when idle) under a temporary name (recorded, so a failure, cancel or crash leaves nothing), renamed when whole, added to the library
  * and committed with its size, bits per weight and time. A resumed run skips the types it committed.
  */
 export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
@@ -99,17 +100,23 @@ export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
       // progress counts tensors over the whole ladder
       const tensors = readGgufHeader(c.model.path).tensors.length;
       const total = tensors * c.types.length;
+      // before any type is quantized: a gate text too short fails the run here
+      const gate = await prepareGate(d, ctx, threads);
+      const session = new QuantizeSession();
       for (const [i, type] of c.types.entries()) {
-        if (done.has(type.name)) continue;
-        ctx.throwIfCancelled();
         const file = path.join(c.outDir, quantizedName(c.model.path, type.name));
+        if (done.has(type.name)) {
+          await gate?.step(type.name, file, (m) => ctx.progress((i + 1) * tensors, total, m));
+          continue;
+        }
+        ctx.throwIfCancelled();
         // checked again now: a file may have appeared since the run was started
         checkOutputPath(file, { dataDir: d.dataDir, replace: c.replace, field: 'outDir' });
         const tmp = ctx.tempFile(`${file}.partial-${ctx.runId}`);
         const started = performance.now();
         ctx.progress(i * tensors, total, `${type.name}: starting`);
         await quantizeOrExplain(c.outDir, tmp, sourceBytes, () =>
-          quantizeFile(
+          session.run(
             {
               libraries,
               input: c.model.path,
@@ -146,7 +153,10 @@ export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
         );
         ctx.lineage('output', 'model', String(modelId), path.basename(file));
         ctx.log('info', `${type.name}: ${path.basename(file)}, ${(bytes / 1e6).toFixed(1)} MB, ${bpw.toFixed(2)} bits/weight, ${seconds.toFixed(1)} s.`);
+        if (i === c.types.length - 1) session.close();
+        await gate?.step(type.name, file, (m) => ctx.progress((i + 1) * tensors, total, m));
       }
+      session.close();
       ctx.progress(total, total, 'done');
     },
   };
