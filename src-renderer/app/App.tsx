@@ -16,6 +16,7 @@ import { VersionDiffPage } from '../features/datasets/VersionDiffPage.js';
 import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
 import { QuantizePage } from '../features/quantize/QuantizePage.js';
 import { QuantizeRunPage } from '../features/quantize/QuantizeRunPage.js';
+import { QuantizeComparePage } from '../features/quantize/QuantizeComparePage.js';
 import { ROOMS as NAV } from './rooms.js';
 
 /**
@@ -44,8 +45,11 @@ function Content({ route }: { route: string[] }) {
       return numericId !== null ? <DistillRunPage key={numericId} runId={numericId} /> : <DistillPage />;
     case 'adapters':
       return <AdaptersRoutes route={route.slice(1)} />;
-    case 'quantize':
+    case 'quantize': {
+      const [, , a, b] = route;
+      if (id === 'compare' && /^\d+$/.test(a ?? '') && /^\d+$/.test(b ?? '')) return <QuantizeComparePage key={`${a}/${b}`} a={Number(a)} b={Number(b)} />;
       return numericId !== null ? <QuantizeRunPage key={numericId} runId={numericId} /> : <QuantizePage />;
+    }
     case 'playground':
       return <PlaygroundPage key={numericId ?? 'none'} initialModelId={numericId} />;
     default:
