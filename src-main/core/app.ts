@@ -125,8 +125,8 @@ export function createApp(options: AppOptions): App {
   runner.register(compareJob(adapterDeps));
   runner.register(mergeJob(adapterDeps));
   const adapterRuns = new AdapterRuns(db, adapters, models, datasets, runner, dataDir);
-  runner.register(ladderJob({ models, engine, threads: userThreads, dataDir }));
-  const quantize = new QuantizeService(models, runner, dataDir);
+  runner.register(ladderJob({ models, engine, datasets, threads: userThreads, dataDir }));
+  const quantize = new QuantizeService(models, runner, dataDir, datasets, db);
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),

@@ -35,6 +35,10 @@ export interface PerplexityOptions {
   signal?: AbortSignal;
   /** After each chunk, in order: chunks done, chunks in all, the running perplexity (llama-perplexity's `[i]ppl`). */
   onChunk?(done: number, total: number, ppl: number): void;
+  /** The token stream to score instead of the text (tokenized once by the caller, e.g. for several variants). */
+  tokens?: Int32Array;
+  /** Return the per-position KLD and Δp arrays (with `base`): what percentiles are taken over (kld-report.ts). */
+  perPosition?: boolean;
 }
 
 /** The figures (domain/adapters.ts: ppl, its ±, tokens, chunks, scored tokens, tokens/s), and the time they took. */
@@ -42,6 +46,9 @@ export interface PerplexityResult extends PerplexityFigures {
   seconds: number;
   /** Against `base`, when given. */
   kl?: KldFigures;
+  /** With `perPosition` and `base`: per scored position, KLD(base‖model) and Δp. */
+  kld?: Float32Array;
+  dp?: Float32Array;
 }
 
 /**
@@ -97,8 +104,9 @@ export async function perplexity(engine: EngineClient, modelFile: string, text: 
         model: { path: modelPath(modelFile) },
         adapters,
         ...(base ? { base } : {}),
-        text,
+        ...(opts.tokens ? { tokens: opts.tokens } : { text }),
         contextSize: nCtx,
+        ...(opts.perPosition ? { perPosition: true } : {}),
         batchSize: batch,
         threads: opts.threads,
         ...(opts.maxChunks ? { maxChunks: opts.maxChunks } : {}),
@@ -114,6 +122,7 @@ export async function perplexity(engine: EngineClient, modelFile: string, text: 
       tokensPerSecond: r.tokensPerSecond,
       seconds: r.seconds,
       ...(r.kl ? { kl: r.kl } : {}),
+      ...(r.kld && r.dp ? { kld: r.kld, dp: r.dp } : {}),
     };
   } catch (e) {
     if (isAppError(e) && e.code === 'cancelled') throw cancelledError();

@@ -16,11 +16,17 @@ export interface KldFigures {
   /** Mean ln(PPL(model)/PPL(base)) and its uncertainty. */
   logPplRatio: number;
   logPplRatioStderr: number;
+  /** Cov(ln PPL(model), ln PPL(base)) and the correlation, as llama-perplexity computes them (the ratio's ± uses it). */
+  logPplCov: number;
+  logPplCorrelation: number;
+  /** The model's PPL ± with llama-perplexity's kl_divergence() rule (0 for at most 10 positions). */
+  pplStderr: number;
   /** Fraction of positions where both models' most likely token is the same, and its uncertainty. */
   sameTop: number;
   sameTopStderr: number;
-  /** Mean Δp = p_model(target) − p_base(target), RMS Δp and its uncertainty, max |Δp|. */
+  /** Mean Δp = p_model(target) − p_base(target) and its uncertainty, RMS Δp and its uncertainty, max |Δp|. */
   meanDp: number;
+  meanDpStderr: number;
   rmsDp: number;
   rmsDpStderr: number;
   maxAbsDp: number;
@@ -284,6 +290,7 @@ export class Fold {
     const [lb, lbUnc] = mu(this.nllBase, this.nllBase2);
     const [kld, kldUnc] = mu(this.kld, this.kld2);
     const [mse, mseUnc] = mu(this.dp2, this.dp4);
+    const [meanDp, meanDpUnc] = mu(this.dp, this.dp2);
     const rms = Math.sqrt(mse);
     const top = this.sameTop / n;
     return {
@@ -294,9 +301,13 @@ export class Fold {
       pplBaseStderr: Math.exp(lb) * lbUnc,
       logPplRatio: lp - lb,
       logPplRatioStderr: Math.sqrt(Math.max(0, lpUnc * lpUnc + lbUnc * lbUnc - 2 * cov)),
+      logPplCov: cov,
+      logPplCorrelation: cov / (lpUnc * lbUnc),
+      pplStderr: Math.exp(lp) * lpUnc,
       sameTop: top,
       sameTopStderr: n > 1 ? Math.sqrt((top * (1 - top)) / (n - 1)) : 0,
-      meanDp: this.dp / n,
+      meanDp,
+      meanDpStderr: meanDpUnc,
       rmsDp: rms,
       rmsDpStderr: rms > 0 ? (0.5 / rms) * mseUnc : 0,
       maxAbsDp: this.maxDp,

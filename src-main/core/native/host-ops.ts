@@ -7,6 +7,7 @@ import type { Handler, HostContext } from './engine-host.js';
 import type { EngineOps, ModelRef, OpName } from './protocol.js';
 import { scoreOp } from './score.js';
 import { generateOp } from './generate-op.js';
+import { speedOp } from './speed-op.js';
 
 function modelRef(v: unknown, field = 'model'): ModelRef {
   const m = v as ModelRef | undefined;
@@ -31,6 +32,7 @@ export const HOST_OPS: { [K in OpName]: Handler<K> } = {
   },
   score: scoreOp,
   generate: generateOp,
+  speed: speedOp,
   checkContext: (raw, ctx) => {
     const a = raw as Args<'checkContext'>;
     const c = ctx.llama.createContext(ctx.model(modelRef(a.model)), { nCtx: a.nCtx, nBatch: a.nBatch, nSeqMax: a.nSeqMax ?? 1, threads: a.threads });

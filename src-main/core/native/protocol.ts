@@ -14,6 +14,7 @@ import type { LibraryFiles } from './ffi.js';
 import type { ScoreArgs, ScoreProgress, ScoreResult } from './score.js';
 import type { GenerateEvent, GenerateSummary } from './generate-op.js';
 import type { NativeBatchOptions } from './generate-types.js';
+import type { SpeedArgs, SpeedResult } from './speed-op.js';
 
 export interface ModelRef {
   /** Absolute path of the GGUF file. */
@@ -43,6 +44,8 @@ export interface EngineOps {
   score: { args: ScoreArgs; result: ScoreResult; progress: ScoreProgress };
   /** Batched generation: one request per batch, its sequences fed while it runs (see generate-op.ts). */
   generate: { args: NativeBatchOptions; result: GenerateSummary; progress: GenerateEvent };
+  /** Load time, prompt and generation tokens/s and peak memory of one model (speed-op.ts; a fresh host per model). */
+  speed: { args: SpeedArgs; result: SpeedResult; progress: never };
   /** Creates a context of these sizes on the model and frees it: whether it fits (llama.cpp's reason when not). */
   checkContext: {
     args: { model: ModelRef; nCtx: number; nBatch: number; nSeqMax?: number; threads: number };

@@ -9,13 +9,9 @@ export function quantizeHandlers(deps: { quantize: QuantizeService }): Handlers<
   return {
     'quantize.start': (input) => quantize.start(input),
     'quantize.files': ({ runId }) => quantize.files(runId),
-    // being built (issue 13): the gate and the in-app importance matrix
-    'quantize.results': () => {
-      throw new AppError('invalid_input', 'quantize.results is not built yet');
-    },
-    'quantize.gateOf': () => {
-      throw new AppError('invalid_input', 'quantize.gateOf is not built yet');
-    },
+    'quantize.results': ({ runId }) => quantize.results(runId),
+    'quantize.gateOf': ({ modelId }) => quantize.gateOf(modelId),
+    // being built (issue 13): the in-app importance matrix
     'quantize.imatrix': () => {
       throw new AppError('invalid_input', 'quantize.imatrix is not built yet');
     },

@@ -8,7 +8,11 @@ import { GGML_TYPES } from '../gguf/ggml-types.js';
 import { checkOutputPath } from '../files/output-path.js';
 import { fileError } from '../files/errors.js';
 import { checkImatrixFits, readImatrix } from './imatrix-file.js';
-import type { OpParsed, QuantizedFile } from '../../../src-shared/contract/index.js';
+import { resolveGate } from './gate-source.js';
+import type { DatasetsService } from '../datasets/service.js';
+import type { Db } from '../store/db.js';
+import { gateOf, ladderResults } from './results.js';
+import type { LadderResults, ModelGate, OpParsed, QuantizedFile } from '../../../src-shared/contract/index.js';
 import { quantType, QUANT_TYPES } from '../../../src-shared/domain/quantize.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type { LineageLink } from '../../../src-shared/domain/runs.js';
@@ -34,6 +38,8 @@ export class QuantizeService {
     private readonly models: ModelsService,
     private readonly runner: JobRunner,
     private readonly dataDir: string,
+    private readonly datasets: DatasetsService,
+    private readonly db: Db,
   ) {}
 
   start(input: OpParsed<'quantize.start'>): { runId: number } {
@@ -75,11 +81,13 @@ export class QuantizeService {
     }
     for (const t of types)
       checkOutputPath(path.join(outDir, quantizedName(source.path, t.name)), { dataDir: this.dataDir, replace: input.replace, field: 'outDir' });
+    const gate = resolveGate(this.datasets, input);
     const config = {
       model: { id: model.id, path: source.path, name: model.name },
       types: types.map((t) => ({ name: t.name, ftype: quantType(t.name)!.ftype })),
       outDir,
       imatrix,
+      gate,
       outputTensorType: ggmlTypeId(input.outputTensorType),
       tokenEmbeddingType: ggmlTypeId(input.tokenEmbeddingType),
       pure: input.pure,
@@ -98,5 +106,16 @@ export class QuantizeService {
       .itemResults(runId, 'quantize.ladder')
       .filter((x): x is QuantizedFile => 'type' in x)
       .sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+  }
+
+  /** The files with their gate figures and speeds, and the source's (quantize.results). */
+  results(runId: number): LadderResults {
+    return ladderResults(this.runner, runId);
+  }
+
+  /** A quantized model's gate, through the ladder run that made it (quantize.gateOf). */
+  gateOf(modelId: number): ModelGate | null {
+    this.models.get(modelId);
+    return gateOf(this.db, this.runner, modelId);
   }
 }

@@ -9,17 +9,20 @@ import { quantizeFile } from '../quantize-file.js';
 import { quantizedName } from '../service.js';
 import { AppError, isAppError } from '../../../../src-shared/errors.js';
 import { humanBytes } from '../../../../src-shared/format.js';
+import type { DatasetsService } from '../../datasets/service.js';
+import { prepareGate } from './gate-step.js';
 
 export interface LadderDeps {
   models: ModelsService;
   engine: LlmEngine;
+  datasets: DatasetsService;
   threads: () => number | null;
   /** The data folder: a quantized file may never be written over its files. */
   dataDir: string;
 }
 
 /** Bits per weight of a GGUF: its tensors' bytes × 8 over their element count. */
-function bitsPerWeight(file: string): number {
+export function bitsPerWeight(file: string): number {
   const h = readGgufHeader(file);
   let bytes = 0;
   let weights = 0;
@@ -73,10 +76,15 @@ export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
       // progress counts tensors over the whole ladder
       const tensors = readGgufHeader(c.model.path).tensors.length;
       const total = tensors * c.types.length;
+      // before any type is quantized: a gate text too short fails the run here
+      const gate = await prepareGate(d, ctx, threads);
       for (const [i, type] of c.types.entries()) {
-        if (done.has(type.name)) continue;
-        ctx.throwIfCancelled();
         const file = path.join(c.outDir, quantizedName(c.model.path, type.name));
+        if (done.has(type.name)) {
+          await gate?.step(type.name, file, (m) => ctx.progress((i + 1) * tensors, total, m));
+          continue;
+        }
+        ctx.throwIfCancelled();
         // checked again now: a file may have appeared since the run was started
         checkOutputPath(file, { dataDir: d.dataDir, replace: c.replace, field: 'outDir' });
         const tmp = ctx.tempFile(`${file}.partial-${ctx.runId}`);
@@ -120,6 +128,7 @@ export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
         );
         ctx.lineage('output', 'model', String(modelId), path.basename(file));
         ctx.log('info', `${type.name}: ${path.basename(file)}, ${(bytes / 1e6).toFixed(1)} MB, ${bpw.toFixed(2)} bits/weight, ${seconds.toFixed(1)} s.`);
+        await gate?.step(type.name, file, (m) => ctx.progress((i + 1) * tensors, total, m));
       }
       ctx.progress(total, total, 'done');
     },
