@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { ColumnDef } from '@tanstack/react-table';
 import type { LadderRow } from '../../../src-shared/contract/quantize.js';
 import type { GateFigures, SpeedFigures } from '../../../src-shared/domain/quantize.js';
@@ -11,7 +12,13 @@ export interface TypeRow {
   row: LadderRow | null;
 }
 
-const pm = (v: number, e: number, digits: number) => `${v.toFixed(digits)} ± ${e.toFixed(digits)}`;
+/** A figure with its uncertainty under it, smaller (the table stays narrow enough for every column). */
+const pm = (v: string, e: string) => (
+  <>
+    {v}
+    <span className="pm">± {e}</span>
+  </>
+);
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 const percentile = (g: GateFigures, p: number) => g.kldPercentiles.find((x) => Math.abs(x.p - p) < 1e-9)?.value ?? null;
 
@@ -28,7 +35,7 @@ export function LadderTable({ rows, sourceBytes, picked, running }: { rows: Type
     sortUndefined: 'last',
     cell: ({ row: { original: t } }) => (t.row ? show(t.row) : '…'),
   });
-  const gate = (id: string, header: string, get: (g: GateFigures) => number | null, show: (g: GateFigures) => string): ColumnDef<TypeRow, unknown> => ({
+  const gate = (id: string, header: string, get: (g: GateFigures) => number | null, show: (g: GateFigures) => ReactNode): ColumnDef<TypeRow, unknown> => ({
     id,
     header,
     accessorFn: (t) => (t.row?.gate ? (get(t.row.gate) ?? undefined) : undefined),
@@ -58,7 +65,7 @@ export function LadderTable({ rows, sourceBytes, picked, running }: { rows: Type
     ),
     file(
       'bpw',
-      'Bits/weight',
+      'bpw',
       (r) => r.bpw,
       (r) => r.bpw.toFixed(2),
     ),
@@ -72,19 +79,19 @@ export function LadderTable({ rows, sourceBytes, picked, running }: { rows: Type
       'ppl',
       'PPL(Q)',
       (g) => g.ppl,
-      (g) => g.ppl.toFixed(3),
+      (g) => g.ppl.toFixed(g.ppl >= 1000 ? 0 : 3),
     ),
     gate(
       'pplRatio',
       'PPL ratio',
       (g) => g.pplRatio,
-      (g) => pm(g.pplRatio, g.pplRatioStderr, 4),
+      (g) => pm(g.pplRatio.toFixed(4), g.pplRatioStderr.toFixed(4)),
     ),
     gate(
       'kld',
       'Mean KLD',
       (g) => g.kld,
-      (g) => `${formatMetric('kld', g.kld)} ± ${formatMetric('kld', g.kldStderr)}`,
+      (g) => pm(formatMetric('kld', g.kld), formatMetric('kld', g.kldStderr)),
     ),
     gate(
       'kld99',
@@ -102,7 +109,7 @@ export function LadderTable({ rows, sourceBytes, picked, running }: { rows: Type
       'sameTop',
       'Same top',
       (g) => g.sameTop,
-      (g) => `${pct(g.sameTop)} ± ${pct(g.sameTopStderr)}`,
+      (g) => pm(pct(g.sameTop), pct(g.sameTopStderr)),
     ),
     gate(
       'rmsDp',

@@ -56,53 +56,55 @@ export function QuantizeComparePage({ a, b }: { a: number; b: number }) {
         A = <a href={`#/quantize/${a}`}>{ladderLabel(A)}</a> (gate: {A.gateSource ?? 'none'}) · B = <a href={`#/quantize/${b}`}>{ladderLabel(B)}</a> (gate:{' '}
         {B.gateSource ?? 'none'}) · source {A.source.name}
       </p>
-      <div className="card">
-        <h2>Size against mean KLD</h2>
-        <SizeChart
-          series={[
-            { label: `A ${ladderLabel(A)}`, color: LADDER_COLOR, points: points(A), line: paretoFront(gatedTypes(A)).map((t) => t.type) },
-            { label: `B ${ladderLabel(B)}`, color: B_COLOR, points: points(B), line: paretoFront(gatedTypes(B)).map((t) => t.type) },
-          ]}
-          yLabel="mean KLD"
-          format={(v) => formatMetric('kld', v)}
-          testId="chart-compare"
-        />
-      </div>
-      <div className="card table-scroll">
-        <table className="table compact compare-ladders" data-testid="quantize-compare">
-          <thead>
-            <tr>
-              <th rowSpan={2}>Type</th>
-              {METRICS.map((m) => (
-                <th key={m.key} colSpan={3} className="group">
-                  {m.label}
-                </th>
-              ))}
-            </tr>
-            <tr>{METRICS.map((m) => ['A', 'B', 'B − A'].map((h) => <th key={`${m.key}${h}`}>{h}</th>))}</tr>
-          </thead>
-          <tbody>
-            {pairs.map((p) => (
-              <tr key={p.type} data-testid={`compare-row-${p.type}`}>
-                <td className="mono">{p.type}</td>
-                {METRICS.map((m) => {
-                  const d = p.diff?.[m.key];
-                  return [
-                    <td key={`${m.key}a`} className="mono group">
-                      {cell(p.a, m.key)}
-                    </td>,
-                    <td key={`${m.key}b`} className="mono">
-                      {cell(p.b, m.key)}
-                    </td>,
-                    <td key={`${m.key}d`} className={`mono diff ${d === null || d === undefined ? '' : better(m.key, d)}`}>
-                      {d === null || d === undefined ? '—' : m.signed(d)}
-                    </td>,
-                  ];
-                })}
+      <div className="ladder-result">
+        <div className="card">
+          <h2>Size against mean KLD</h2>
+          <SizeChart
+            series={[
+              { label: `A ${ladderLabel(A)}`, color: LADDER_COLOR, points: points(A), line: paretoFront(gatedTypes(A)).map((t) => t.type) },
+              { label: `B ${ladderLabel(B)}`, color: B_COLOR, points: points(B), line: paretoFront(gatedTypes(B)).map((t) => t.type) },
+            ]}
+            yLabel="mean KLD"
+            format={(v) => formatMetric('kld', v)}
+            testId="chart-compare"
+          />
+        </div>
+        <div className="card table-scroll">
+          <table className="table compact compare-ladders" data-testid="quantize-compare">
+            <thead>
+              <tr>
+                <th rowSpan={2}>Type</th>
+                {METRICS.map((m) => (
+                  <th key={m.key} colSpan={3} className="group">
+                    {m.label}
+                  </th>
+                ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
+              <tr>{METRICS.map((m) => ['A', 'B', 'B − A'].map((h) => <th key={`${m.key}${h}`}>{h}</th>))}</tr>
+            </thead>
+            <tbody>
+              {pairs.map((p) => (
+                <tr key={p.type} data-testid={`compare-row-${p.type}`}>
+                  <td className="mono">{p.type}</td>
+                  {METRICS.map((m) => {
+                    const d = p.diff?.[m.key];
+                    return [
+                      <td key={`${m.key}a`} className="mono group">
+                        {cell(p.a, m.key)}
+                      </td>,
+                      <td key={`${m.key}b`} className="mono">
+                        {cell(p.b, m.key)}
+                      </td>,
+                      <td key={`${m.key}d`} className={`mono diff ${d === null || d === undefined ? '' : better(m.key, d)}`}>
+                        {d === null || d === undefined ? '—' : m.signed(d)}
+                      </td>,
+                    ];
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </div>
     </Page>
   );

@@ -75,57 +75,59 @@ export function QuantizeRunPage({ runId }: { runId: number }) {
           {r.error && <p className="error-text">{r.error}</p>}
         </RunProgress>
       )}
-      {res && gated && (
-        <div className="card answer" data-testid="quantize-answer">
-          <BudgetControl state={budget} />
-          {pick && budget.budget && (
-            <p className={`answer-text${pick.kind === 'within' ? ' ok' : ''}`} data-testid="quantize-answer-text">
-              {answerSentence(pick, budget.budget, {
-                sourceBytes: res.source.bytes,
-                withImatrix: res.imatrix !== null || config?.imatrixFrom != null,
-                pending,
-              })}
-            </p>
-          )}
-          {!budget.budget && <p className="warn-text">Type a number for the budget.</p>}
-        </div>
-      )}
-      {res && !gated && <p className="muted">This ladder has no quality gate: start one with the gate on to get KLD, same-top and speed figures.</p>}
-      {res && gated && (kldPoints.length > 0 || speedPoints.length > 0) && (
-        <div className="columns">
-          <div className="card">
-            <h2>Size against mean KLD</h2>
-            <SizeChart
-              series={[{ label: 'mean KLD', color: LADDER_COLOR, points: kldPoints, line: front }]}
-              yLabel="mean KLD"
-              highlight={picked?.gate ? { bytes: picked.bytes, y: picked.gate.kld } : null}
-              format={(v) => formatMetric('kld', v)}
-              testId="chart-kld"
-            />
-            <p className="muted small">
-              Dashed: the Pareto front (no other type is both smaller and closer to the source). Ringed: the pick within your budget.
-            </p>
+      <div className="ladder-result">
+        {res && gated && (
+          <div className="card quant-answer" data-testid="quantize-answer">
+            <BudgetControl state={budget} />
+            {pick && budget.budget && (
+              <p className={`quant-answer-text${pick.kind === 'within' ? ' ok' : ''}`} data-testid="quantize-answer-text">
+                {answerSentence(pick, budget.budget, {
+                  sourceBytes: res.source.bytes,
+                  withImatrix: res.imatrix !== null || config?.imatrixFrom != null,
+                  pending,
+                })}
+              </p>
+            )}
+            {!budget.budget && <p className="warn-text">Type a number for the budget.</p>}
           </div>
-          <div className="card">
-            <h2>Size against generation speed</h2>
-            <SizeChart
-              series={[
-                { label: 'generation tokens/s', color: LADDER_COLOR, points: speedPoints },
-                { label: 'source', color: SOURCE_COLOR, points: sourceSpeed },
-              ]}
-              yLabel="tokens/s"
-              format={(v) => v.toFixed(0)}
-              testId="chart-speed"
-            />
+        )}
+        {res && !gated && <p className="muted">This ladder has no quality gate: start one with the gate on to get KLD, same-top and speed figures.</p>}
+        {res && gated && (kldPoints.length > 0 || speedPoints.length > 0) && (
+          <div className="columns">
+            <div className="card">
+              <h2>Size against mean KLD</h2>
+              <SizeChart
+                series={[{ label: 'mean KLD', color: LADDER_COLOR, points: kldPoints, line: front }]}
+                yLabel="mean KLD"
+                highlight={picked?.gate ? { bytes: picked.bytes, y: picked.gate.kld } : null}
+                format={(v) => formatMetric('kld', v)}
+                testId="chart-kld"
+              />
+              <p className="muted small">
+                Dashed: the Pareto front (no other type is both smaller and closer to the source). Ringed: the pick within your budget.
+              </p>
+            </div>
+            <div className="card">
+              <h2>Size against generation speed</h2>
+              <SizeChart
+                series={[
+                  { label: 'generation tokens/s', color: LADDER_COLOR, points: speedPoints },
+                  { label: 'source', color: SOURCE_COLOR, points: sourceSpeed },
+                ]}
+                yLabel="tokens/s"
+                format={(v) => v.toFixed(0)}
+                testId="chart-speed"
+              />
+            </div>
           </div>
+        )}
+        <div className="card">
+          <div className="row spread">
+            <h2>Types</h2>
+            {config && !running && <ComparePicker runId={runId} modelId={config.model.id} />}
+          </div>
+          <LadderTable rows={rows} sourceBytes={res?.source.bytes ?? 0} picked={picked?.type ?? null} running={running} />
         </div>
-      )}
-      <div className="card">
-        <div className="row spread">
-          <h2>Types</h2>
-          {config && !running && <ComparePicker runId={runId} modelId={config.model.id} />}
-        </div>
-        <LadderTable rows={rows} sourceBytes={res?.source.bytes ?? 0} picked={picked?.type ?? null} running={running} />
       </div>
     </Page>
   );

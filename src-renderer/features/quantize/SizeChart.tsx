@@ -76,7 +76,7 @@ export function SizeChart({
           for (const p of s.points) {
             const cx = u.valToPos(p.bytes / MB, 'x', true);
             const cy = u.valToPos(p.y, 'y', true);
-            ctx.fillText(p.type, cx + 6 * devicePixelRatio, cy - 4 * devicePixelRatio);
+            ctx.fillText(p.type, cx + 11 * devicePixelRatio, cy - 6 * devicePixelRatio);
           }
         }
         if (highlight) {
@@ -92,13 +92,14 @@ export function SizeChart({
         options: {
           scales: {
             x: { time: false, range: () => [Math.max(0, xMin - pad), xMax + pad * 2] },
-            y: log ? { distr: 3, log: 10 } : { range: (_u, lo, hi) => [Math.min(0, lo), hi + (hi - lo) * 0.15 || 1] },
+            y: log ? { distr: 3, log: 10, range: (_u, lo, hi) => [lo / 2, hi * 3] } : { range: (_u, lo, hi) => [Math.min(0, lo), hi + (hi - lo) * 0.15 || 1] },
           },
           axes: [
             { ...axis, label: 'file size (MB)' },
-            { ...axis, label: yLabel, size: 70, values: (_u, vals) => vals.map((v) => format(v)) },
+            { ...axis, label: yLabel, size: 70, values: (_u, vals) => vals.map((v) => (v === null || v === undefined ? '' : format(v))) },
           ],
           series: uSeries,
+          legend: { live: false },
           hooks: { draw: [labels] },
         },
         data,
