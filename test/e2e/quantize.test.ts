@@ -174,6 +174,7 @@ describe('the Quantize room in Chromium', () => {
     await page.getByLabel('Compare with').selectOption(String(runA));
     await page.waitForURL(new RegExp(`#/quantize/compare/${runB}/${runA}$`));
     const table = page.getByTestId('quantize-compare');
+    await table.locator('tbody tr').first().waitFor();
     await expect(table.locator('tbody tr').count()).resolves.toBe(3);
     // A is this page's ladder (with the matrix), B the one picked; B − A per figure
     const [a, b] = await Promise.all([results(runB), results(runA)]);
@@ -182,7 +183,12 @@ describe('the Quantize room in Chromium', () => {
       const kb = b.rows.find((x) => x.type === t)!.gate!.kld;
       const cells = await table.getByTestId(`compare-row-${t}`).locator('td').allInnerTexts();
       expect(cells.length).toBe(13);
-      expect(cells.slice(0, 4)).toEqual([t, formatMetric('kld', ka), formatMetric('kld', kb), `${kb - ka > 0 ? '+' : ''}${formatMetric('kld', kb - ka)}`]);
+      expect(cells.slice(0, 4)).toEqual([
+        t,
+        formatMetric('kld', ka),
+        formatMetric('kld', kb),
+        kb === ka ? '=' : `${kb > ka ? '+' : ''}${formatMetric('kld', kb - ka)}`,
+      ]);
       // the same tensors with or without the matrix: only the metadata naming it differs in size
       const d = b.rows.find((x) => x.type === t)!.bytes - a.rows.find((x) => x.type === t)!.bytes;
       expect(Math.abs(d)).toBeLessThan(4096);

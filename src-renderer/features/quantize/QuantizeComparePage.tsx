@@ -19,7 +19,7 @@ const METRICS: { key: Metric | 'bytes'; label: string; show: (v: number) => stri
   { key: 'kld', label: 'Mean KLD', show: (v) => formatMetric('kld', v), signed: (v) => `${v > 0 ? '+' : ''}${formatMetric('kld', v)}` },
   { key: 'sameTop', label: 'Same top', show: (v) => formatMetric('sameTop', v), signed: (v) => `${v > 0 ? '+' : ''}${(100 * v).toFixed(1)} pt` },
   { key: 'pplRatio', label: 'PPL ratio', show: (v) => v.toFixed(4), signed: (v) => `${v > 0 ? '+' : ''}${v.toFixed(4)}` },
-  { key: 'bytes', label: 'Size', show: (v) => bytes(v), signed: (v) => (v === 0 ? '=' : `${v > 0 ? '+' : '−'}${bytes(Math.abs(v))}`) },
+  { key: 'bytes', label: 'Size', show: (v) => bytes(v), signed: (v) => `${v > 0 ? '+' : '−'}${bytes(Math.abs(v))}` },
 ];
 /** Which way is better for B − A: lower KLD, PPL ratio and size; higher same top. */
 const better = (key: Metric | 'bytes', d: number) => (d === 0 ? '' : (key === 'sameTop' ? d > 0 : d < 0) ? 'better' : 'worse');
@@ -96,7 +96,7 @@ export function QuantizeComparePage({ a, b }: { a: number; b: number }) {
                         {cell(p.b, m.key)}
                       </td>,
                       <td key={`${m.key}d`} className={`mono diff ${d === null || d === undefined ? '' : better(m.key, d)}`}>
-                        {d === null || d === undefined ? '—' : m.signed(d)}
+                        {d === null || d === undefined ? '—' : d === 0 ? '=' : m.signed(d)}
                       </td>,
                     ];
                   })}
