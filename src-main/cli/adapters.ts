@@ -135,7 +135,7 @@ function adapterLine(a: {
 
 /** A model given as a library id or a GGUF path (added to the library when it is not there yet). */
 /** --lora values: ID[:SCALE], NAME[:SCALE] or FILE[:SCALE]; a file not in the library is imported (checked against the model). */
-async function loraArgs(c: Client, values: string[], modelId: number): Promise<{ id: number; scale: number }[]> {
+export async function loraArgs(c: Client, values: string[], modelId: number): Promise<{ id: number; scale: number }[]> {
   const list = await c.call('adapters.list', {});
   const out: { id: number; scale: number }[] = [];
   for (const v of values) {

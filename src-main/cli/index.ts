@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { APP_VERSION } from '../../src-shared/version.js';
 import { addAdapterCommands } from './adapters.js';
 import { addQuantizeCommand } from './quantize.js';
+import { addKldCommand } from './kld.js';
 import { addDatasetCommands } from './datasets.js';
 import { addDistillCommand } from './distill.js';
 import { addModelCommands } from './models.js';
@@ -44,6 +45,7 @@ export function buildProgram(io: Io = processIo): Command {
   addDistillCommand(program, io);
   addAdapterCommands(program, io);
   addQuantizeCommand(program, io);
+  addKldCommand(program, io);
   addSecretCommands(program, io);
   addRunCommands(program, io);
   return program;

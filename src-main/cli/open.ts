@@ -40,7 +40,13 @@ export function callAndPrint<T>(io: Io, opts: Common, call: (client: Client) => 
  * stderr, the finished run to stdout. Ctrl+C cancels the run (it stays resumable). The app and the data lock are closed
  * and released before it returns, whichever way it ends, so the process can run the next command.
  */
-export async function runToEnd(io: Io, opts: Common, start: (client: Client) => Promise<{ runId: number }>): Promise<void> {
+export async function runToEnd(
+  io: Io,
+  opts: Common,
+  start: (client: Client) => Promise<{ runId: number }>,
+  /** What the run made, printed after it (text) and added to its JSON under `key`. */
+  after?: (client: Client, runId: number) => Promise<{ key: string; value: unknown; text: string }>,
+): Promise<void> {
   const { createApp, createClient, acquireDataLock } = await loadCore();
   const dataDir = dataDirOf(io, opts);
   const release = acquireDataLock(dataDir);
@@ -67,7 +73,8 @@ export async function runToEnd(io: Io, opts: Common, start: (client: Client) => 
     const end = await app.runner.waitFor(runId);
     if (!opts.json) io.err('\n');
     const detail = await client.call('runs.get', { id: runId });
-    print(io, opts, detail, () => runDetails(detail));
+    const extra = after && end.status === 'succeeded' ? await after(client, runId) : null;
+    print(io, opts, extra ? { ...detail, [extra.key]: extra.value } : detail, () => runDetails(detail) + (extra ? `\n\n${extra.text}` : ''));
     if (end.status !== 'succeeded') throw new Error(`run ${runId} ${end.status}${end.error ? `: ${end.error}` : ''}`);
   } finally {
     off();

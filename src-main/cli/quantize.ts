@@ -3,9 +3,59 @@
 import { Option, type Command } from 'commander';
 import { QUANT_TYPE_NAMES, QUANT_TYPES } from '../../src-shared/domain/quantize.js';
 import { TENSOR_TYPES } from '../../src-shared/contract/quantize.js';
+import type { LadderResults } from '../../src-shared/contract/quantize.js';
 import { modelArg, runToEnd } from './open.js';
-import { dataDirOption, jsonOption, usageError, type Common } from './options.js';
-import type { Io } from './output.js';
+import { dataDirOption, jsonOption, parseId, parseRef, usageError, type Common } from './options.js';
+import { table, type Io } from './output.js';
+
+interface GateOpts {
+  gateText?: string;
+  gateDataset?: string;
+  gateSplit: 'train' | 'validation' | 'test' | 'all';
+  gateCtx: string;
+  gateChunks?: string;
+  /** commander's --no-gate / --no-speed */
+  gate: boolean;
+  speed: boolean;
+}
+
+/** quantize.start's `gate` from the command line: absent (the default rule), null (--no-gate) or a text. */
+function gateArg(o: GateOpts) {
+  if (!o.gate) return { gate: null };
+  if (o.gateText && o.gateDataset) throw usageError('badSource', 'give either --gate-text FILE or --gate-dataset NAME[@VERSION], not both');
+  const contextSize = Number(o.gateCtx);
+  if (!Number.isInteger(contextSize) || contextSize < 16) throw usageError('badNumber', `--gate-ctx must be a whole number of at least 16, not "${o.gateCtx}"`);
+  const source = o.gateText
+    ? { textFile: o.gateText }
+    : o.gateDataset
+      ? { dataset: parseRef(o.gateDataset).name, version: parseRef(o.gateDataset).version, split: o.gateSplit }
+      : undefined;
+  if (!source && o.speed && o.gateCtx === '512' && !o.gateChunks) return {};
+  return { gate: { ...(source ? { source } : {}), contextSize, ...(o.gateChunks ? { maxChunks: parseId(o.gateChunks) } : {}), speed: o.speed } };
+}
+
+const mb = (b: number) => (b / 1e6).toFixed(1);
+
+/** The ladder's answer: every type's size, quality against the source and speed, the source first. */
+export function ladderTable(r: LadderResults): string {
+  const speedCells = (s: LadderResults['source']['speed']) =>
+    s ? [s.promptTokensPerSecond.toFixed(0), s.genTokensPerSecond.toFixed(1), mb(s.peakRssBytes), s.loadSeconds.toFixed(2)] : ['', '', '', ''];
+  const rows = [
+    [`${r.source.name} (source)`, mb(r.source.bytes), r.source.bpw.toFixed(2), '', '', '', '', ...speedCells(r.source.speed)],
+    ...r.rows.map((x) => [
+      x.type,
+      mb(x.bytes),
+      x.bpw.toFixed(2),
+      x.gate ? `${x.gate.kld.toFixed(6)} ± ${x.gate.kldStderr.toFixed(6)}` : '',
+      x.gate ? x.gate.kldPercentiles.find((p) => p.p === 0.99)!.value.toFixed(6) : '',
+      x.gate ? `${(100 * x.gate.sameTop).toFixed(2)} %` : '',
+      x.gate ? x.gate.pplRatio.toFixed(4) : '',
+      ...speedCells(x.speed),
+    ]),
+  ];
+  const head = r.gateSource ? `Quality gate on ${r.gateSource} (against ${r.source.name}):` : 'No quality gate in this run.';
+  return `${head}\n${table(['type', 'MB', 'bits/w', 'mean KLD', 'KLD 99%', 'same top', 'PPL ratio', 'prompt t/s', 'gen t/s', 'peak MB', 'load s'], rows)}`;
+}
 
 /** `Q4_K_M,q8_0` → ['Q4_K_M', 'Q8_0'], every name checked. */
 function typesArg(raw: string): string[] {
@@ -38,6 +88,13 @@ export function addQuantizeCommand(program: Command, io: Io): void {
     .addOption(new Option('--output-tensor-type <type>', 'type of output.weight').choices(TENSOR_TYPES))
     .addOption(new Option('--token-embedding-type <type>', 'type of the token embeddings').choices(TENSOR_TYPES))
     .option('--force', 'replace files that already exist')
+    .option('--gate-text <file>', 'the quality gate: every type scored against the source on this text (KLD, same top, PPL ratio)')
+    .option('--gate-dataset <dataset>', "...or on a dataset's split: NAME or NAME@VERSION")
+    .addOption(new Option('--gate-split <split>', 'with --gate-dataset').choices(['train', 'validation', 'test', 'all']).default('test'))
+    .option('--gate-ctx <n>', "the gate's tokens per chunk", '512')
+    .option('--gate-chunks <n>', 'score at most this many chunks')
+    .option('--no-gate', 'no quality gate (the default gate is the test split of the dataset an imatrix is computed from)')
+    .option('--no-speed', "with a gate: don't measure load time, tokens/s and peak memory")
     .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action(
@@ -52,21 +109,30 @@ export function addQuantizeCommand(program: Command, io: Io): void {
           outputTensorType?: (typeof TENSOR_TYPES)[number];
           tokenEmbeddingType?: (typeof TENSOR_TYPES)[number];
           force?: boolean;
-        },
+        } & GateOpts,
       ) => {
         const types = typesArg(opts.type);
-        return runToEnd(io, opts, async (c) =>
-          c.call('quantize.start', {
-            modelId: await modelArg(c, opts.model),
-            types,
-            ...(opts.imatrix ? { imatrix: opts.imatrix } : {}),
-            ...(opts.out ? { outDir: opts.out } : {}),
-            ...(opts.outputTensorType ? { outputTensorType: opts.outputTensorType } : {}),
-            ...(opts.tokenEmbeddingType ? { tokenEmbeddingType: opts.tokenEmbeddingType } : {}),
-            pure: opts.pure === true,
-            allowRequantize: opts.allowRequantize === true,
-            replace: opts.force === true,
-          }),
+        const gate = gateArg(opts);
+        return runToEnd(
+          io,
+          opts,
+          async (c) =>
+            c.call('quantize.start', {
+              modelId: await modelArg(c, opts.model),
+              types,
+              ...(opts.imatrix ? { imatrix: opts.imatrix } : {}),
+              ...(opts.out ? { outDir: opts.out } : {}),
+              ...(opts.outputTensorType ? { outputTensorType: opts.outputTensorType } : {}),
+              ...(opts.tokenEmbeddingType ? { tokenEmbeddingType: opts.tokenEmbeddingType } : {}),
+              pure: opts.pure === true,
+              allowRequantize: opts.allowRequantize === true,
+              replace: opts.force === true,
+              ...gate,
+            }),
+          async (c, runId) => {
+            const results = await c.call('quantize.results', { runId });
+            return { key: 'results', value: results, text: ladderTable(results) };
+          },
         );
       },
     );

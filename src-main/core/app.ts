@@ -39,6 +39,8 @@ import { adaptersHandlers } from './adapters/handlers.js';
 import { QuantizeService } from './quantize/service.js';
 import { ladderJob } from './quantize/jobs/ladder.js';
 import { quantizeHandlers } from './quantize/handlers.js';
+import { kldOf, type KldInput } from './quantize/kld.js';
+import type { GateFigures } from '../../src-shared/domain/quantize.js';
 import { dispatch, type Handlers } from './dispatch.js';
 import { DATABASE_FILE } from './paths.js';
 import type { EventEnvelope } from '../../src-shared/contract/index.js';
@@ -76,6 +78,8 @@ export interface App {
   readonly handlers: Handlers;
   /** The inference engine (node-llama-cpp, and the native engine host behind `engine.native()`). */
   readonly engine: LlmEngine;
+  /** `distillery kld`: a model against a base in lockstep, in this process (no run). */
+  kld(input: KldInput, opts?: Parameters<typeof kldOf>[2]): Promise<GateFigures>;
   /** Validates and runs one contract operation; never throws. */
   call(op: unknown, input: unknown): Promise<Result<unknown>>;
   subscribe(listener: (event: EventEnvelope) => void): () => void;
@@ -169,6 +173,7 @@ export function createApp(options: AppOptions): App {
     runner,
     handlers,
     engine,
+    kld: (input, opts) => kldOf({ models, adapters, datasets, engine, threads: userThreads }, input, opts),
     call: (op, input) => dispatch(handlers, op, input),
     subscribe: (listener) => bus.subscribe(listener),
     async close() {

@@ -32,7 +32,7 @@ if (!bench) {
   adapters [--ctx N] [--chunks N] [--model FILE.gguf --lora FILE.gguf]
   cli [--reps N] [--no-sources] [--no-npx]
   curation [--examples N]
-  quantize [--model FILE.gguf] [--reps N] [--threads N]
+  quantize [--model FILE.gguf] [--reps N] [--threads N] [--gate-chunks N]
   engine [--case generate] [--model FILE.gguf] [--parallel 1,4,8,16] [--prompt N] [--tokens N] [--threads N] [--reps N] [--source-build]
   engine [--case score|threads] [--model FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N]`);
   process.exit(2);

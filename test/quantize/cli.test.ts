@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureModel } from '../fixtures/models.js';
+import { fixtureModel, vocabFile } from '../fixtures/models.js';
+import { writeSyntheticLlama } from '../../src-main/core/gguf/synthetic.js';
+import { perplexityText } from '../tools/build-llama-perplexity.js';
+import type { GateFigures } from '../../src-shared/domain/quantize.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/workspace.js';
 
@@ -43,4 +46,93 @@ describe('distillery quantize', () => {
     expect(iq.code).toBe(1);
     expect(iq.stderr).toBe('distillery: IQ2_XS needs an importance matrix (llama.cpp refuses it without one): give one, or leave it out\n');
   });
+
+  it('with --gate-text, prints the gate table after the run and adds the results to --json', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const text = path.join(tempDir(), 'gate.txt');
+    fs.writeFileSync(text, perplexityText(3, 160));
+    const r = await runCli('quantize', '--model', student, '--type', 'Q8_0,Q4_K_M', '--out', out, '--gate-text', text, '--gate-ctx', '64', '--data-dir', dir);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const head = lines.findIndex((l) => l === 'Quality gate on gate.txt (against student):');
+    expect(head).toBeGreaterThan(0);
+    expect(lines[head + 1]).toMatch(/^type\s+MB\s+bits\/w\s+mean KLD\s+KLD 99%\s+same top\s+PPL ratio\s+prompt t\/s\s+gen t\/s\s+peak MB\s+load s$/);
+    expect(lines[head + 3]).toMatch(/^student \(source\)\s+36\.1\s+16\.\d\d\s+\d+\s+[\d.]+\s+\d+\.\d\s+[\d.]+$/);
+    expect(lines[head + 4]).toMatch(/^Q8_0\s+19\.\d\s+8\.\d\d\s+0\.\d{6} ± 0\.\d{6}\s+0\.\d{6}\s+\d+\.\d\d %\s+\d\.\d{4}\s+\d+/);
+    expect(lines[head + 5]).toMatch(/^Q4_K_M\s/);
+    const json = await runCli(
+      'quantize',
+      '--model',
+      student,
+      '--type',
+      'Q8_0',
+      '--out',
+      tempDir(),
+      '--gate-text',
+      text,
+      '--gate-ctx',
+      '64',
+      '--no-speed',
+      '--data-dir',
+      dir,
+      '--json',
+    );
+    expect(json.code).toBe(0);
+    const run = JSON.parse(json.stdout) as { results: { gateSource: string; rows: { type: string; gate: GateFigures; speed: null }[] } };
+    expect(run.results.gateSource).toBe('gate.txt');
+    expect(run.results.rows).toHaveLength(1);
+    expect(run.results.rows[0]!.gate.contextSize).toBe(64);
+    expect(run.results.rows[0]!.speed).toBeNull();
+  }, 180_000);
+
+  it('distillery kld prints every section llama-perplexity --kl-divergence prints; a model of another vocabulary is refused', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const text = path.join(tempDir(), 'kld.txt');
+    fs.writeFileSync(text, perplexityText(4, 160));
+    expect((await runCli('quantize', '--model', student, '--type', 'Q4_K_M', '--out', out, '--data-dir', dir)).code).toBe(0);
+    const q4 = path.join(out, 'student-Q4_K_M.gguf');
+    const r = await runCli('kld', '--base', student, '--model', q4, '--text', text, '--ctx', '64', '--data-dir', dir);
+    expect(r.code).toBe(0);
+    for (const re of [
+      /^kld\.txt: \d+ chunks of 64 tokens, \d+ scored positions/m,
+      /^====== Perplexity statistics ======$/m,
+      /^Mean PPL\(Q\)\s+:\s+[\d.]+ ±\s+[\d.]+$/m,
+      /^Cor\(ln\(PPL\(Q\)\), ln\(PPL\(base\)\)\):\s+[\d.]+%$/m,
+      /^Mean PPL\(Q\)\/PPL\(base\)\s+:\s+[\d.]+ ±/m,
+      /^Mean PPL\(Q\)-PPL\(base\)\s+:/m,
+      /^Mean {4}KLD:\s+0\.\d{6} ±\s+0\.\d{6}$/m,
+      /^Maximum KLD:/m,
+      /^99\.9% {3}KLD:/m,
+      /^Median {2}KLD:/m,
+      /^ 0\.1% {3}KLD:/m,
+      /^Minimum KLD:/m,
+      /^75\.0% {3}Δp:/m,
+      /^RMS Δp {4}:\s+[\d.]+ ±\s+[\d.]+ %$/m,
+      /^Same top p:\s+[\d.]+ ±\s+[\d.]+ %$/m,
+    ])
+      expect(r.stdout).toMatch(re);
+    const json = await runCli('kld', '--base', student, '--model', q4, '--text', text, '--ctx', '64', '--chunks', '3', '--data-dir', dir, '--json');
+    const g = JSON.parse(json.stdout) as GateFigures;
+    expect(g).toMatchObject({ chunks: 3, contextSize: 64, scoredTokens: 3 * 31 });
+    expect(g.kld).toBeGreaterThan(0);
+    // a llama with GPT-2's vocabulary (50257 tokens) against the student (32000)
+    const other = path.join(tempDir(), 'gpt2-vocab.gguf');
+    writeSyntheticLlama(other, {
+      name: 'other-vocab',
+      vocabFile: vocabFile().replace('llama-spm', 'gpt-2'),
+      embedding: 256,
+      layers: 1,
+      heads: 4,
+      kvHeads: 4,
+      feedForward: 512,
+      contextLength: 512,
+      seed: 9,
+      matrixType: 'f16',
+    });
+    const bad = await runCli('kld', '--base', student, '--model', other, '--text', text, '--ctx', '64', '--data-dir', dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^distillery: student\.gguf \(32000 tokens\) and gpt2-vocab\.gguf \(50257\) do not share a vocabulary\n$/);
+  }, 180_000);
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { quantizeFile } from '../../src-main/core/quantize/quantize-file.js';
+import { QuantizeSession, quantizeFile } from '../../src-main/core/quantize/quantize-file.js';
 import type { QuantizeJob } from '../../src-main/core/quantize/quantize-child.js';
 import { LlmEngine } from '../../src-main/core/llm/engine.js';
 import type { LibraryFiles } from '../../src-main/core/native/ffi.js';
@@ -48,6 +48,37 @@ describe('quantizing through the libllama node-llama-cpp ships, in a child proce
     expect(progress.map((p) => p[0])).toEqual(Array.from({ length: tensors }, (_, i) => i + 1));
     expect(new Set(progress.map((p) => p[1]))).toEqual(new Set([tensors]));
     expect(progress.map((p) => p[2])).toContain('blk.0.attn_q.weight');
+  });
+
+  it('one child quantizes several files in turn (a ladder run), each with its own progress; a killed child is replaced', async () => {
+    const student = await fixtureModel('student');
+    const session = new QuantizeSession();
+    try {
+      const seen: Record<string, number> = {};
+      for (const name of ['Q8_0', 'Q4_0', 'Q4_K_M']) {
+        const ours = path.join(dir, `session-${name}.gguf`);
+        seen[name] = 0;
+        await session.run(job({ input: student, output: ours, ftype: quantType(name)!.ftype }), { onTensor: () => seen[name]!++ });
+        const theirs = path.join(dir, `session-tool-${name}.gguf`);
+        tool(inject('llamaQuantize'), [student, theirs, name, '1']);
+        expect(fs.readFileSync(ours).equals(fs.readFileSync(theirs))).toBe(true);
+      }
+      const tensors = readGgufHeader(student).tensors.length;
+      expect(seen).toEqual({ Q8_0: tensors, Q4_0: tensors, Q4_K_M: tensors });
+      expect(session.childStarts).toBe(1);
+      // a cancel kills the child; the next job starts another
+      const abort = new AbortController();
+      const cancelled = session.run(job({ output: path.join(dir, 'session-cancel.gguf'), ftype: quantType('Q4_K_M')!.ftype }), {
+        signal: abort.signal,
+        onTensor: () => abort.abort(),
+      });
+      await expect(cancelled).rejects.toMatchObject({ code: 'cancelled' });
+      await session.run(job({ input: student, output: path.join(dir, 'session-after.gguf'), ftype: quantType('Q8_0')!.ftype }));
+      expect(fs.readFileSync(path.join(dir, 'session-after.gguf')).equals(fs.readFileSync(path.join(dir, 'session-Q8_0.gguf')))).toBe(true);
+      expect(session.childStarts).toBe(2);
+    } finally {
+      session.close();
+    }
   });
 
   it('IQ2_XS with an importance matrix: the same tensors as llama-quantize --imatrix', async () => {

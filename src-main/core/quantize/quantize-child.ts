@@ -1,13 +1,16 @@
 /**
- * The child process one quantization runs in (forked by quantize-file.ts; argv[2] is the job as JSON). It opens the
- * libllama node-llama-cpp loaded in the app and calls `llama_model_quantize` once, as llama-quantize does: the same
- * parameters, the importance matrix as the library takes it (per weight, the mean of x² per column, the array ended by
- * a NULL name). llama.cpp logs each tensor to stderr (`[  i/  N] name - …`): the parent reads its progress there. Exit
- * code 0 when the file was written; llama.cpp's own refusal (its log says why) exits 1; an abort kills the process.
+ * The child process quantizations run in (forked by quantize-file.ts, one per ladder run; jobs arrive over IPC one
+ * after another). It opens the libllama node-llama-cpp loaded in the app and calls `llama_model_quantize` per job, as
+ * llama-quantize does: the same parameters, the importance matrix as the library takes it (per weight, the mean of x²
+ * per column, the array ended by a NULL name). llama.cpp logs each tensor to stderr (`[  i/  N] name - …`): the
+ * parent reads its progress there, and after each job a line `DONE_MARKER id code` (0 when the file was written, 1
+ * when llama.cpp refused, its log saying why). An abort kills the process.
  */
+import fs from 'node:fs';
 import koffi from 'koffi';
 import { openLibrary, type LibraryFiles } from '../native/ffi.js';
 import { importanceOf, readImatrix } from './imatrix-file.js';
+import { DONE_MARKER } from './quantize-file.js';
 
 export interface QuantizeJob {
   libraries: LibraryFiles;
@@ -50,10 +53,12 @@ function imatrixArray(file: string): bigint {
   return koffi.address(array) as bigint;
 }
 
-function main(): number {
-  const job = JSON.parse(process.argv[2] ?? 'null') as QuantizeJob | null;
-  if (!job) throw new Error('the quantize child was started without its job');
-  const lib = openLibrary(job.libraries);
+let lib: ReturnType<typeof openLibrary> | null = null;
+/** Each importance matrix is laid out in C memory once per process (a ladder's types share it). */
+const imatrices = new Map<string, bigint>();
+
+function quantize(job: QuantizeJob): number {
+  lib ??= openLibrary(job.libraries);
   const params = lib.llama_model_quantize_default_params() as Record<string, unknown>;
   params.ftype = job.ftype;
   params.nthread = job.threads;
@@ -61,13 +66,28 @@ function main(): number {
   params.allow_requantize = job.allowRequantize;
   if (job.outputTensorType !== null) params.output_tensor_type = job.outputTensorType;
   if (job.tokenEmbeddingType !== null) params.token_embedding_type = job.tokenEmbeddingType;
-  if (job.imatrixFile) params.imatrix = imatrixArray(job.imatrixFile);
+  if (job.imatrixFile) {
+    if (!imatrices.has(job.imatrixFile)) imatrices.set(job.imatrixFile, imatrixArray(job.imatrixFile));
+    params.imatrix = imatrices.get(job.imatrixFile)!;
+  }
   return lib.llama_model_quantize(job.input, job.output, params) === 0 ? 0 : 1;
 }
 
-try {
-  process.exitCode = main();
-} catch (e) {
-  process.stderr.write(`distillery-quantize: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
+/** One job: its exit code written after its log lines (fd 2 written synchronously, as llama.cpp writes it). */
+function runJob(id: number, job: QuantizeJob): void {
+  let code: number;
+  try {
+    code = quantize(job);
+  } catch (e) {
+    fs.writeSync(2, `distillery-quantize: ${e instanceof Error ? e.message : String(e)}\n`);
+    code = 1;
+  }
+  fs.writeSync(2, `\n${DONE_MARKER} ${id} ${code}\n`);
 }
+
+// Jobs arrive over IPC, one after another (a ladder's types in one process: one start-up per run); the parent
+// disconnecting ends the process.
+process.on('message', (m: { type: 'job'; id: number; job: QuantizeJob }) => {
+  if (m?.type === 'job') runJob(m.id, m.job);
+});
+process.on('disconnect', () => process.exit(0));

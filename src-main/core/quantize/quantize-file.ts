@@ -1,9 +1,10 @@
 /**
- * One quantization, in a child process of its own (quantize-child.ts): llama.cpp aborts the process on some inputs,
- * and a native call cannot be interrupted, so cancelling kills the child. The caller names a temporary output and
- * renames it once this resolves: a killed or failed quantization never leaves a file at its final name.
+ * Quantizations in a child process (quantize-child.ts): llama.cpp aborts the process on some inputs, and a native call
+ * cannot be interrupted, so cancelling kills the child. One child serves a whole ladder run (a `QuantizeSession`: one
+ * start-up, the jobs sent one after another); `quantizeFile` is a session of one job. The caller names a temporary
+ * output and renames it once a job resolves: a killed or failed quantization never leaves a file at its final name.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { childEntry } from '../worker-entry.js';
 import { AppError } from '../../../src-shared/errors.js';
 import type { QuantizeJob } from './quantize-child.js';
@@ -14,58 +15,148 @@ export interface QuantizeOptions {
   onTensor?(done: number, total: number, name: string): void;
 }
 
+/** The line the child writes on stderr after each job's own log lines: `DONE_MARKER id code`. */
+export const DONE_MARKER = '@@distillery-quantize-done';
+
 const STDERR_LINES = 8;
 const PROGRESS = /^\[\s*(\d+)\s*\/\s*(\d+)\]\s+(\S+)/;
 
-export function quantizeFile(job: QuantizeJob, opts: QuantizeOptions = {}): Promise<void> {
-  const { signal } = opts;
-  if (signal?.aborted) return Promise.reject(new AppError('cancelled', 'the quantization was cancelled'));
-  const entry = childEntry(import.meta.url, 'quantize-child');
-  const child = fork(entry.file, [JSON.stringify(job)], {
-    execArgv: entry.execArgv,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, ...(process.versions['electron'] ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
-  });
-  const tail: string[] = [];
-  let callbackError: unknown = null;
-  let partial = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      const m = PROGRESS.exec(line.trim());
-      if (m) {
-        try {
-          opts.onTensor?.(Number(m[1]), Number(m[2]), m[3]!);
-        } catch (e) {
-          // the caller's failure ends the quantization with it, never an unhandled error on this stream
-          callbackError ??= e;
-          child.kill('SIGKILL');
-        }
-      } else if (line.trim()) {
-        tail.push(line.trim());
-        if (tail.length > STDERR_LINES) tail.shift();
-      }
-    }
-  });
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => child.kill('SIGKILL');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => reject(new AppError('engine_error', `the quantization could not start: ${e.message}`)));
+interface Current {
+  id: number;
+  job: QuantizeJob;
+  opts: QuantizeOptions;
+  tail: string[];
+  callbackError: unknown;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+export class QuantizeSession {
+  private child: ChildProcess | null = null;
+  private current: Current | null = null;
+  private nextId = 1;
+  private partial = '';
+  private starts = 0;
+
+  /** How many children this session started (1 for a ladder, unless one was killed). */
+  get childStarts(): number {
+    return this.starts;
+  }
+
+  /** Quantizes one file in the session's child (started on first use, again after a kill). One job at a time. */
+  run(job: QuantizeJob, opts: QuantizeOptions = {}): Promise<void> {
+    const { signal } = opts;
+    if (signal?.aborted) return Promise.reject(new AppError('cancelled', 'the quantization was cancelled'));
+    if (this.current) return Promise.reject(new AppError('internal', 'a quantization is already running in this session'));
+    const child = this.ensureChild();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => child.kill('SIGKILL');
+      const settle = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.current = null;
+      };
+      this.current = {
+        id: this.nextId++,
+        job,
+        opts,
+        tail: [],
+        callbackError: null,
+        resolve: () => (settle(), resolve()),
+        reject: (e) => (settle(), reject(signal?.aborted ? new AppError('cancelled', 'the quantization was cancelled') : e)),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      child.send({ type: 'job', id: this.current.id, job });
+    });
+  }
+
+  /** Ends the child (it exits when its parent disconnects). */
+  close(): void {
+    const child = this.child;
+    this.child = null;
+    if (child?.connected) child.disconnect();
+  }
+
+  private ensureChild(): ChildProcess {
+    if (this.child) return this.child;
+    const entry = childEntry(import.meta.url, 'quantize-child');
+    const child = fork(entry.file, [], {
+      execArgv: entry.execArgv,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ...(process.versions['electron'] ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
+    });
+    this.child = child;
+    this.starts++;
+    this.partial = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => this.onStderr(chunk));
+    child.on('error', (e) => this.fail(child, new AppError('engine_error', `the quantization could not start: ${e.message}`)));
     child.on('exit', (code, sig) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (signal?.aborted) return reject(new AppError('cancelled', 'the quantization was cancelled'));
-      if (callbackError !== null) return reject(callbackError);
-      if (code === 0) return resolve();
-      const why =
-        tail
-          .filter((l) => /error|fail|assert|abort|refus|requires/i.test(l))
-          .slice(-3)
-          .join(' · ') || tail.slice(-3).join(' · ');
-      reject(
-        new AppError('engine_error', `llama.cpp could not quantize ${job.input}${sig ? ` (the process ended by ${sig})` : ''}: ${why || `exit code ${code}`}`),
+      const c = this.current;
+      const why = c ? reason(c.tail) : '';
+      this.fail(
+        child,
+        new AppError(
+          'engine_error',
+          `llama.cpp could not quantize ${c?.job.input ?? 'the model'}${sig ? ` (the process ended by ${sig})` : ''}: ${why || `exit code ${code}`}`,
+        ),
       );
     });
-  });
+    return child;
+  }
+
+  private fail(child: ChildProcess, error: AppError): void {
+    if (this.child === child) this.child = null;
+    const c = this.current;
+    if (c) c.reject(c.callbackError ?? error);
+  }
+
+  private onStderr(chunk: string): void {
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const raw of lines) {
+      const line = raw.trim();
+      const c = this.current;
+      if (!c || !line) continue;
+      if (line.startsWith(DONE_MARKER)) {
+        const [, id, code] = line.split(' ');
+        if (Number(id) !== c.id) continue;
+        if (c.callbackError !== null) c.reject(c.callbackError);
+        else if (code === '0') c.resolve();
+        else c.reject(new AppError('engine_error', `llama.cpp could not quantize ${c.job.input}: ${reason(c.tail) || `exit code ${code}`}`));
+        continue;
+      }
+      const m = PROGRESS.exec(line);
+      if (m) {
+        try {
+          c.opts.onTensor?.(Number(m[1]), Number(m[2]), m[3]!);
+        } catch (e) {
+          // the caller's failure ends the quantization with it, never an unhandled error on this stream
+          c.callbackError ??= e;
+          this.child?.kill('SIGKILL');
+        }
+      } else {
+        c.tail.push(line);
+        if (c.tail.length > STDERR_LINES) c.tail.shift();
+      }
+    }
+  }
+}
+
+function reason(tail: string[]): string {
+  return (
+    tail
+      .filter((l) => /error|fail|assert|abort|refus|requires/i.test(l))
+      .slice(-3)
+      .join(' · ') || tail.slice(-3).join(' · ')
+  );
+}
+
+/** One quantization in a child of its own. */
+export async function quantizeFile(job: QuantizeJob, opts: QuantizeOptions = {}): Promise<void> {
+  const session = new QuantizeSession();
+  try {
+    await session.run(job, opts);
+  } finally {
+    session.close();
+  }
 }
