@@ -143,8 +143,9 @@ describe('the Quantize room in Chromium', () => {
     await expect(page.getByTestId('quantize-answer').getByLabel('Budget metric').inputValue()).resolves.toBe('sameTop');
     await answer.getByLabel('Budget metric').selectOption('kld');
     await answer.getByLabel('Budget value').fill(between.toPrecision(3));
-    await table.evaluate((el) => el.scrollIntoView({ block: 'end' }));
-    await screenshot(page, 'quantize-run-table');
+    await page.setViewportSize({ width: 1400, height: 1180 }); // the whole page: answer, charts and table
+    await screenshot(page, 'quantize-run-full');
+    await page.setViewportSize({ width: 1400, height: 860 });
     expect(errors).toEqual([]);
   }, 420_000);
 

@@ -19,7 +19,11 @@ const pm = (v: string, e: string) => (
     <span className="pm">± {e}</span>
   </>
 );
-const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+/** Percent: two decimals, or two significant digits below 0.1% (Δp of a tiny model is a few millionths). */
+const pct = (v: number) => {
+  const x = 100 * v;
+  return `${Math.abs(x) >= 0.1 || x === 0 ? x.toFixed(2) : x.toPrecision(2)}%`;
+};
 const percentile = (g: GateFigures, p: number) => g.kldPercentiles.find((x) => Math.abs(x.p - p) < 1e-9)?.value ?? null;
 
 /**
