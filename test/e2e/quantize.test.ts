@@ -89,6 +89,7 @@ describe('the Quantize room in Chromium', () => {
     const progress = page.getByTestId('quantize-progress');
     await progress.locator('.badge-running, .badge-succeeded').first().waitFor({ timeout: 60_000 });
     await expect(progress.getByRole('progressbar').count()).resolves.toBe(1);
+    await screenshot(page, 'quantize-running');
     await progress.locator('.badge-succeeded').waitFor({ timeout: 300_000 });
 
     const r = await results(runA);
