@@ -1,5 +1,5 @@
 // The `distillery` command: one file per room adds its commands (models, datasets, distill, adapters with perplexity,
-// quantize, secrets, runs, serve) on the shared helpers of options.ts, open.ts and output.ts; main() runs them and turns a
+// quantize, kld, secrets, runs, serve) on the shared helpers of options.ts, open.ts and output.ts; main() runs them and turns a
 // failure into one line on stderr and an exit code. main() takes an Io (output.ts), so a test or a program can run the
 // CLI in its own process; every command closes what it opened (the app, the data lock) before it returns.
 // Only light modules are imported at the top of these files, so `--help` and `--version` answer at once: the app

@@ -121,13 +121,15 @@ describe('the quality gate of a ladder', () => {
       expect(relative(g.kld, ref.kld)).toBeLessThan(0.05);
       expect(g.kldPercentiles.map((p) => p.p)).toEqual([1, 0.999, 0.99, 0.95, 0.9, 0.5, 0.1, 0.05, 0.01, 0.001, 0]);
       expect(ref.kldPct).toHaveLength(11);
-      // each percentile within 5 % of the tool's or 2e-5 (its 16-bit base moves the smallest values by about that)
-      g.kldPercentiles.forEach((p, i) => expect(Math.abs(p.value - ref.kldPct[i]!)).toBeLessThan(Math.max(2e-5, 0.05 * Math.abs(ref.kldPct[i]!))));
+      // each percentile within 1 % of the tool's or 2e-5 (its 16-bit base moves values by ~1e-3 relative, ~1e-6 absolute)
+      g.kldPercentiles.forEach((p, i) => expect(Math.abs(p.value - ref.kldPct[i]!)).toBeLessThan(Math.max(2e-5, 0.01 * Math.abs(ref.kldPct[i]!))));
       expect(ref.dpPct).toHaveLength(13);
-      // Δp printed to 0.001 % (1e-5): within 5e-5 absolute plus 2 % of the value
+      // Δp printed to 0.001 % (1e-5), p_base from the tool's 16-bit storage (its max Δp is 2e-5 off here): within 5e-5
+      // absolute plus 2 % of the value. The fixtures are random, near-uniform models (PPL ~4e5): Δp are tiny
       g.dpPercentiles.forEach((p, i) => expect(Math.abs(p.value - ref.dpPct[i]!)).toBeLessThan(5e-5 + 0.02 * Math.abs(ref.dpPct[i]!)));
       expect(Math.abs(g.meanDp - ref.meanDp)).toBeLessThan(5e-5 + 0.02 * Math.abs(ref.meanDp));
-      expect(relative(g.rmsDp, ref.rmsDp)).toBeLessThan(0.02);
+      // the tool prints RMS Δp to 0.001 % (1e-5); on these random fixtures it is ~3e-6 for Q8_0, printed 0.000 %
+      expect(Math.abs(g.rmsDp - ref.rmsDp)).toBeLessThan(1e-5 + 0.02 * ref.rmsDp);
       expect(Math.abs(g.sameTop - ref.sameTop)).toBeLessThan(0.005);
       // speed in a fresh host: the model's own memory, real speeds
       expect(row.speed!.genTokensPerSecond).toBeGreaterThan(0);
