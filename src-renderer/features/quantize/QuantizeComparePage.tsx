@@ -61,8 +61,20 @@ export function QuantizeComparePage({ a, b }: { a: number; b: number }) {
           <h2>Size against mean KLD</h2>
           <SizeChart
             series={[
-              { label: `A ${ladderLabel(A)}`, color: LADDER_COLOR, points: points(A), line: paretoFront(gatedTypes(A)).map((t) => t.type) },
-              { label: `B ${ladderLabel(B)}`, color: B_COLOR, points: points(B), line: paretoFront(gatedTypes(B)).map((t) => t.type) },
+              {
+                label: `A ${ladderLabel(A)}`,
+                color: LADDER_COLOR,
+                points: points(A),
+                line: paretoFront(gatedTypes(A)).map((t) => t.type),
+                lineLabel: 'A: Pareto front',
+              },
+              {
+                label: `B ${ladderLabel(B)}`,
+                color: B_COLOR,
+                points: points(B),
+                line: paretoFront(gatedTypes(B)).map((t) => t.type),
+                lineLabel: 'B: Pareto front',
+              },
             ]}
             yLabel="mean KLD"
             format={(v) => formatMetric('kld', v)}

@@ -12,8 +12,9 @@ export interface SizeSeries {
   label: string;
   color: string;
   points: SizePoint[];
-  /** Types joined by a line (e.g. the Pareto front), drawn in the series' colour. */
+  /** Types joined by a line (e.g. the Pareto front), drawn in the series' colour, named `lineLabel`. */
   line?: string[];
+  lineLabel?: string;
 }
 
 const MB = 1e6;
@@ -47,20 +48,22 @@ export function SizeChart({
       const col = (pts: SizePoint[]) => xs.map((x) => pts.find((p) => p.bytes / MB === x)?.y ?? null);
       const data: uPlot.AlignedData = [xs];
       const uSeries: uPlot.Series[] = [{ label: 'size (MB)', value: (_u, v) => (v === null ? '—' : `${v.toFixed(2)} MB`) }];
-      for (const s of series) {
+      series.forEach((s, i) => {
         data.push(col(s.points));
         uSeries.push({
           label: s.label,
           stroke: s.color,
           paths: () => null,
-          points: { show: true, size: 9, fill: s.color, stroke: s.color },
+          // the first series as dots, the others as rings round them: equal figures of two ladders stay both visible
+          points:
+            i === 0 ? { show: true, size: 9, fill: s.color, stroke: s.color } : { show: true, size: 15, width: 2, fill: 'rgba(0,0,0,0)', stroke: s.color },
           value: (_u, v) => (v === null ? '—' : format(v)),
         });
         if (s.line && s.line.length > 1) {
           data.push(col(s.points.filter((p) => s.line!.includes(p.type))));
-          uSeries.push({ label: `${s.label}: Pareto front`, stroke: s.color, width: 1.5, dash: [6, 4], spanGaps: true, points: { show: false } });
+          uSeries.push({ label: s.lineLabel ?? 'Pareto front', stroke: s.color, width: 1.5, dash: [6, 4], spanGaps: true, points: { show: false } });
         }
-      }
+      });
       const ys = all.map((p) => p.y);
       const log = ys.every((y) => y > 0) && Math.max(...ys) / Math.min(...ys) > 10;
       const xMin = Math.min(...xs);
@@ -71,11 +74,16 @@ export function SizeChart({
         ctx.save();
         ctx.font = `${11 * devicePixelRatio}px sans-serif`;
         ctx.textBaseline = 'bottom';
+        // a type's name once where two series' points of it fall together
+        const drawn: { type: string; x: number; y: number }[] = [];
+        const near = 14 * devicePixelRatio;
         for (const s of series) {
           ctx.fillStyle = s.color;
           for (const p of s.points) {
             const cx = u.valToPos(p.bytes / MB, 'x', true);
             const cy = u.valToPos(p.y, 'y', true);
+            if (drawn.some((d) => d.type === p.type && Math.hypot(d.x - cx, d.y - cy) < near)) continue;
+            drawn.push({ type: p.type, x: cx, y: cy });
             ctx.fillText(p.type, cx + 11 * devicePixelRatio, cy - 6 * devicePixelRatio);
           }
         }
