@@ -170,6 +170,7 @@ describe('the Quantize room in Chromium', () => {
     expect(b.imatrix).not.toBeNull();
     expect(b.rows.every((x) => x.gate !== null)).toBe(true);
     await expect(page.getByTestId('quantize-answer-text').innerText()).resolves.toMatch(/with your imatrix is within your budget/);
+    await screenshot(page, 'quantize-run-imatrix');
   }, 420_000);
 
   it('compares the two ladders type by type and on one chart', async () => {
