@@ -100,7 +100,7 @@ export function SizeChart({
         options: {
           scales: {
             x: { time: false, range: () => [Math.max(0, xMin - pad), xMax + pad * 2] },
-            y: log ? { distr: 3, log: 10, range: (_u, lo, hi) => [lo / 2, hi * 3] } : { range: (_u, lo, hi) => [Math.min(0, lo), hi + (hi - lo) * 0.15 || 1] },
+            y: log ? { distr: 3, log: 10, range: (_u, lo, hi) => [lo / 2, hi * 3] } : { range: (_u, lo, hi) => [Math.min(0, lo), hi + (hi - lo) * 0.25 || 1] },
           },
           axes: [
             { ...axis, label: 'file size (MB)' },
