@@ -180,7 +180,9 @@ describe('the quality gate of a ladder', () => {
     expect((await ws.app.runner.waitFor(plain)).status).toBe('succeeded');
     const detail = await ws.client.call('runs.get', { id: plain });
     expect(detail.logs.map((l) => l.message)).toContainEqual(expect.stringMatching(/^No quality gate in this run/));
-    expect((await ws.client.call('quantize.results', { runId: plain })).rows[0]).toMatchObject({ type: 'Q8_0', gate: null, speed: null });
+    const [row] = (await ws.client.call('quantize.results', { runId: plain })).rows;
+    expect(row).toMatchObject({ type: 'Q8_0', gate: null, speed: null });
+    expect(await ws.client.call('quantize.gateOf', { modelId: row!.modelId })).toBeNull();
   }, 120_000);
 
   it('a cancel or a killed engine host during the gate stops the run; resumed, committed items are kept and none is made twice', async () => {

@@ -9,7 +9,7 @@ import { readGgufHeader } from '../../src-main/core/gguf/header.js';
 import { quantType } from '../../src-shared/domain/quantize.js';
 import { fixtureModel } from '../fixtures/models.js';
 import { perplexityText } from '../tools/build-llama-perplexity.js';
-import { tempDir } from '../helpers/workspace.js';
+import { tempDir, waitUntil } from '../helpers/workspace.js';
 import { tensorBytes, tool } from './helpers.js';
 
 describe('quantizing through the libllama node-llama-cpp ships, in a child process', () => {
@@ -79,6 +79,27 @@ describe('quantizing through the libllama node-llama-cpp ships, in a child proce
     } finally {
       session.close();
     }
+  });
+
+  it('an idle session ends its child by itself', async () => {
+    const session = new QuantizeSession(100);
+    await session.run(job({ output: path.join(dir, 'idle.gguf'), ftype: quantType('Q8_0')!.ftype }));
+    const pid = session.pid!;
+    expect(pid).toBeGreaterThan(0);
+    await waitUntil(() => session.pid === null, 10_000, 'the idle child to be closed');
+    // the process itself is gone once it sees its parent disconnect
+    await waitUntil(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+      'the child to exit',
+    );
   });
 
   it('IQ2_XS with an importance matrix: the same tensors as llama-quantize --imatrix', async () => {

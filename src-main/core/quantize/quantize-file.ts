@@ -1,7 +1,8 @@
 /**
  * Quantizations in a child process (quantize-child.ts): llama.cpp aborts the process on some inputs, and a native call
  * cannot be interrupted, so cancelling kills the child. One child serves a whole ladder run (a `QuantizeSession`: one
- * start-up, the jobs sent one after another); `quantizeFile` is a session of one job. The caller names a temporary
+ * start-up, the jobs sent one after another; it ends when closed or idle for a while); `quantizeFile` is a session of
+ * one job. The caller names a temporary
  * output and renames it once a job resolves: a killed or failed quantization never leaves a file at its final name.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -37,10 +38,19 @@ export class QuantizeSession {
   private nextId = 1;
   private partial = '';
   private starts = 0;
+  private idle: NodeJS.Timeout | null = null;
+
+  /** An idle child is ended after `idleMs` (a failed or abandoned run leaves no process behind) and never holds the app open. */
+  constructor(private readonly idleMs = 2000) {}
 
   /** How many children this session started (1 for a ladder, unless one was killed). */
   get childStarts(): number {
     return this.starts;
+  }
+
+  /** The child's pid while it runs, else null. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
   }
 
   /** Quantizes one file in the session's child (started on first use, again after a kill). One job at a time. */
@@ -48,12 +58,17 @@ export class QuantizeSession {
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(new AppError('cancelled', 'the quantization was cancelled'));
     if (this.current) return Promise.reject(new AppError('internal', 'a quantization is already running in this session'));
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
     const child = this.ensureChild();
+    hold(child, true);
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => child.kill('SIGKILL');
       const settle = () => {
         signal?.removeEventListener('abort', onAbort);
         this.current = null;
+        hold(child, false);
+        this.idle = setTimeout(() => this.close(), this.idleMs).unref();
       };
       this.current = {
         id: this.nextId++,
@@ -71,6 +86,8 @@ export class QuantizeSession {
 
   /** Ends the child (it exits when its parent disconnects). */
   close(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
     const child = this.child;
     this.child = null;
     if (child?.connected) child.disconnect();
@@ -139,6 +156,17 @@ export class QuantizeSession {
         if (c.tail.length > STDERR_LINES) c.tail.shift();
       }
     }
+  }
+}
+
+/** A running job keeps the app alive; an idle child (and its IPC channel) does not. */
+function hold(child: ChildProcess, on: boolean): void {
+  if (on) {
+    child.ref();
+    (child.channel as { ref?(): void } | undefined)?.ref?.();
+  } else {
+    child.unref();
+    (child.channel as { unref?(): void } | undefined)?.unref?.();
   }
 }
 

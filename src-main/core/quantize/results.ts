@@ -32,7 +32,7 @@ export function ladderResults(runner: JobRunner, runId: number): LadderResults {
   };
 }
 
-/** The ladder run whose output `modelId` is (its lineage), newest first; null when no ladder made it. */
+/** Through the ladder run whose output `modelId` is (its lineage), newest first; null when no ladder made it or it was not gated. */
 export function gateOf(db: Db, runner: JobRunner, modelId: number): ModelGate | null {
   const runs = db
     .prepare(
@@ -43,6 +43,7 @@ export function gateOf(db: Db, runner: JobRunner, modelId: number): ModelGate | 
   for (const { id } of runs) {
     const r = ladderResults(runner, id);
     const row = r.rows.find((x) => x.modelId === modelId);
+    if (row?.gate === null && row.speed === null) return null;
     if (row)
       return {
         runId: id,

@@ -59,7 +59,7 @@ async function quantizeOrExplain(outDir: string, partial: string, sourceBytes: n
 
 /**
  * "quantize.ladder": one item per type, in the ladder's order. Each type is written by the run's quantize child (one
- * process for the whole run) under a temporary name (recorded, so a failure, cancel or crash leaves nothing), renamed when whole, added to the library
+ * process for the run, ended when idle) under a temporary name (recorded, so a failure, cancel or crash leaves nothing), renamed when whole, added to the library
  * and committed with its size, bits per weight and time. A resumed run skips the types it committed.
  */
 export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
@@ -78,65 +78,61 @@ export function ladderJob(d: LadderDeps): JobKind<'quantize.ladder'> {
       const total = tensors * c.types.length;
       // before any type is quantized: a gate text too short fails the run here
       const gate = await prepareGate(d, ctx, threads);
-      // one child for every type of the run: one start-up
       const session = new QuantizeSession();
-      try {
-        for (const [i, type] of c.types.entries()) {
-          const file = path.join(c.outDir, quantizedName(c.model.path, type.name));
-          if (done.has(type.name)) {
-            await gate?.step(type.name, file, (m) => ctx.progress((i + 1) * tensors, total, m));
-            continue;
-          }
-          ctx.throwIfCancelled();
-          // checked again now: a file may have appeared since the run was started
-          checkOutputPath(file, { dataDir: d.dataDir, replace: c.replace, field: 'outDir' });
-          const tmp = ctx.tempFile(`${file}.partial-${ctx.runId}`);
-          const started = performance.now();
-          ctx.progress(i * tensors, total, `${type.name}: starting`);
-          await quantizeOrExplain(c.outDir, tmp, sourceBytes, () =>
-            session.run(
-              {
-                libraries,
-                input: c.model.path,
-                output: tmp,
-                ftype: type.ftype,
-                threads,
-                outputTensorType: c.outputTensorType,
-                tokenEmbeddingType: c.tokenEmbeddingType,
-                pure: c.pure,
-                allowRequantize: c.allowRequantize,
-                imatrixFile: c.imatrix?.file ?? null,
-              },
-              {
-                signal: ctx.signal,
-                onTensor: (n, of, name) => ctx.progress(i * tensors + Math.min(n, tensors), total, `${type.name}: tensor ${n} of ${of} (${name})`),
-              },
-            ),
-          );
-          const seconds = (performance.now() - started) / 1000;
-          fs.renameSync(tmp, file);
-          ctx.releaseTemp(tmp);
-          const bytes = fs.statSync(file).size;
-          const bpw = bitsPerWeight(file);
-          const how = `${type.name}${c.imatrix ? ` with the importance matrix ${path.basename(c.imatrix.file)}` : ''}${c.pure ? ', pure' : ''}`;
-          const modelId =
-            d.models.findByFile(file) ?? (await d.models.add(file, ['student'], `Quantized from ${c.model.name} (${how}) by run ${ctx.runId}.`)).id;
-          ctx.commitItem(
-            type.name,
-            () => {
-              ctx.metric(`bytes:${type.name}`, bytes);
-              ctx.metric(`bpw:${type.name}`, bpw);
-              ctx.metric(`seconds:${type.name}`, seconds);
-            },
-            { type: type.name, file, bytes, bpw, seconds, modelId },
-          );
-          ctx.lineage('output', 'model', String(modelId), path.basename(file));
-          ctx.log('info', `${type.name}: ${path.basename(file)}, ${(bytes / 1e6).toFixed(1)} MB, ${bpw.toFixed(2)} bits/weight, ${seconds.toFixed(1)} s.`);
+      for (const [i, type] of c.types.entries()) {
+        const file = path.join(c.outDir, quantizedName(c.model.path, type.name));
+        if (done.has(type.name)) {
           await gate?.step(type.name, file, (m) => ctx.progress((i + 1) * tensors, total, m));
+          continue;
         }
-      } finally {
-        session.close();
+        ctx.throwIfCancelled();
+        // checked again now: a file may have appeared since the run was started
+        checkOutputPath(file, { dataDir: d.dataDir, replace: c.replace, field: 'outDir' });
+        const tmp = ctx.tempFile(`${file}.partial-${ctx.runId}`);
+        const started = performance.now();
+        ctx.progress(i * tensors, total, `${type.name}: starting`);
+        await quantizeOrExplain(c.outDir, tmp, sourceBytes, () =>
+          session.run(
+            {
+              libraries,
+              input: c.model.path,
+              output: tmp,
+              ftype: type.ftype,
+              threads,
+              outputTensorType: c.outputTensorType,
+              tokenEmbeddingType: c.tokenEmbeddingType,
+              pure: c.pure,
+              allowRequantize: c.allowRequantize,
+              imatrixFile: c.imatrix?.file ?? null,
+            },
+            {
+              signal: ctx.signal,
+              onTensor: (n, of, name) => ctx.progress(i * tensors + Math.min(n, tensors), total, `${type.name}: tensor ${n} of ${of} (${name})`),
+            },
+          ),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        fs.renameSync(tmp, file);
+        ctx.releaseTemp(tmp);
+        const bytes = fs.statSync(file).size;
+        const bpw = bitsPerWeight(file);
+        const how = `${type.name}${c.imatrix ? ` with the importance matrix ${path.basename(c.imatrix.file)}` : ''}${c.pure ? ', pure' : ''}`;
+        const modelId = d.models.findByFile(file) ?? (await d.models.add(file, ['student'], `Quantized from ${c.model.name} (${how}) by run ${ctx.runId}.`)).id;
+        ctx.commitItem(
+          type.name,
+          () => {
+            ctx.metric(`bytes:${type.name}`, bytes);
+            ctx.metric(`bpw:${type.name}`, bpw);
+            ctx.metric(`seconds:${type.name}`, seconds);
+          },
+          { type: type.name, file, bytes, bpw, seconds, modelId },
+        );
+        ctx.lineage('output', 'model', String(modelId), path.basename(file));
+        ctx.log('info', `${type.name}: ${path.basename(file)}, ${(bytes / 1e6).toFixed(1)} MB, ${bpw.toFixed(2)} bits/weight, ${seconds.toFixed(1)} s.`);
+        if (i === c.types.length - 1) session.close();
+        await gate?.step(type.name, file, (m) => ctx.progress((i + 1) * tensors, total, m));
       }
+      session.close();
       ctx.progress(total, total, 'done');
     },
   };
