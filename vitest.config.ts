@@ -33,6 +33,7 @@ export default defineConfig({
         'test/distill/quality.test.ts',
         'test/adapters/*.test.ts',
         'test/electron/**/*.test.ts',
+        'test/domain/**/*.test.ts',
       ]),
       // llama.cpp's llama-server and llama-perplexity are built (or found in the cache) once, before the project's files
       project(

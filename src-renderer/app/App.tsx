@@ -17,6 +17,7 @@ import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
 import { QuantizePage } from '../features/quantize/QuantizePage.js';
 import { QuantizeRunPage } from '../features/quantize/QuantizeRunPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
+import { QuantizeComparePage } from '../features/quantize/QuantizeComparePage.js';
 import { ROOMS as NAV } from './rooms.js';
 
 /**
@@ -45,8 +46,11 @@ function Content({ route }: { route: string[] }) {
       return numericId !== null ? <DistillRunPage key={numericId} runId={numericId} /> : <DistillPage />;
     case 'adapters':
       return <AdaptersRoutes route={route.slice(1)} />;
-    case 'quantize':
+    case 'quantize': {
+      const [, , a, b] = route;
+      if (id === 'compare' && /^\d+$/.test(a ?? '') && /^\d+$/.test(b ?? '')) return <QuantizeComparePage key={`${a}/${b}`} a={Number(a)} b={Number(b)} />;
       return numericId !== null ? <QuantizeRunPage key={numericId} runId={numericId} /> : <QuantizePage />;
+    }
     case 'settings':
       return <SettingsPage />;
     case 'playground':

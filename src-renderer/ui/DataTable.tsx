@@ -7,10 +7,13 @@ interface Props<T> {
   onRowClick?: (row: T) => void;
   rowTestId?: (row: T) => string;
   initialSort?: SortingState;
+  className?: string;
+  rowClassName?: (row: T) => string | undefined;
+  testId?: string;
 }
 
 /** A sortable table (TanStack Table) with clickable rows. */
-export function DataTable<T>({ data, columns, onRowClick, rowTestId, initialSort = [] }: Props<T>) {
+export function DataTable<T>({ data, columns, onRowClick, rowTestId, initialSort = [], className, rowClassName, testId }: Props<T>) {
   const [sorting, setSorting] = useState<SortingState>(initialSort);
   // TanStack Table hands out functions that change identity; React Compiler skips this component, which is fine.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -23,7 +26,7 @@ export function DataTable<T>({ data, columns, onRowClick, rowTestId, initialSort
     getSortedRowModel: getSortedRowModel(),
   });
   return (
-    <table className="table">
+    <table className={className ? `table ${className}` : 'table'} data-testid={testId}>
       <thead>
         {table.getHeaderGroups().map((hg) => (
           <tr key={hg.id}>
@@ -46,7 +49,7 @@ export function DataTable<T>({ data, columns, onRowClick, rowTestId, initialSort
           <tr
             key={row.id}
             data-testid={rowTestId?.(row.original)}
-            className={onRowClick ? 'clickable' : undefined}
+            className={[onRowClick ? 'clickable' : '', rowClassName?.(row.original) ?? ''].filter(Boolean).join(' ') || undefined}
             onClick={onRowClick ? () => onRowClick(row.original) : undefined}
           >
             {row.getVisibleCells().map((cell) => (

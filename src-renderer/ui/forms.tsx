@@ -36,9 +36,9 @@ export function ModelSelect({
 }
 
 /** A split, or all examples. */
-export function SplitSelect({ value, onChange }: { value: Split; onChange: (v: Split) => void }) {
+export function SplitSelect({ value, onChange, label = 'Split' }: { value: Split; onChange: (v: Split) => void; label?: string }) {
   return (
-    <select aria-label="Split" value={value} onChange={(e) => onChange(e.target.value as Split)}>
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value as Split)}>
       <option value="all">all examples</option>
       <option value="train">train</option>
       <option value="validation">validation</option>

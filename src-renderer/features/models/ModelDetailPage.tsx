@@ -6,9 +6,11 @@ import { useAction, useQuery } from '../../ui/useApi.js';
 import { bytes, count, when } from '../../ui/format.js';
 import { navigate } from '../../app/router.js';
 import { RolePicker } from './RolePicker.js';
+import { ModelGateCard } from './ModelGateCard.js';
 
 export function ModelDetailPage({ id }: { id: number }) {
   const model = useQuery('models.get', { id }, ['models.changed'], [id]);
+  const library = useQuery('models.list', {}, ['models.changed']);
   const update = useAction('models.update');
   const remove = useAction('models.remove');
   const bench = useAction('models.benchmark');
@@ -114,6 +116,7 @@ export function ModelDetailPage({ id }: { id: number }) {
           <NoteEditor key={m.note} saved={m.note} pending={update.pending} onSave={(note) => void update.run({ id, note })} />
         </div>
       </div>
+      <ModelGateCard modelId={id} sourceBytes={(sid) => library.data?.find((x) => x.id === sid)?.sizeBytes ?? null} />
       <BenchmarkHistory id={id} />
     </Page>
   );

@@ -7,6 +7,7 @@ import { PathField } from '../../ui/PathField.js';
 import { WriteErrorBanner } from '../../ui/ReplaceBanner.js';
 import { RunList } from '../../ui/RunList.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
+import { useGateOptions, useImatrixOptions } from './QuantizeOptions.js';
 
 /** What a new user is offered first: the types people ship most, none needing an importance matrix. */
 const DEFAULT_TYPES = ['Q8_0', 'Q6_K', 'Q4_K_M'];
@@ -18,7 +19,8 @@ export function QuantizePage() {
   const start = useAction('quantize.start');
   const [modelId, setModelId] = useState<number | null>(null);
   const [types, setTypes] = useState<string[]>(DEFAULT_TYPES);
-  const [imatrix, setImatrix] = useState('');
+  const imatrix = useImatrixOptions();
+  const gate = useGateOptions(imatrix.dataset);
   const [outDir, setOutDir] = useState('');
   const [pure, setPure] = useState(false);
   const list = models.data ?? [];
@@ -26,15 +28,16 @@ export function QuantizePage() {
   const sources = [...list].sort((a, b) => Number(FLOAT_TYPES.has(b.summary.fileType)) - Number(FLOAT_TYPES.has(a.summary.fileType)));
   const model = list.find((m) => m.id === modelId) ?? sources[0];
   const quantized = model !== undefined && !FLOAT_TYPES.has(model.summary.fileType);
-  const missingImatrix = !imatrix.trim() ? QUANT_TYPES.filter((t) => t.needsImatrix && types.includes(t.name)).map((t) => t.name) : [];
-  const ready = model !== undefined && types.length > 0 && missingImatrix.length === 0;
+  const missingImatrix = !imatrix.chosen ? QUANT_TYPES.filter((t) => t.needsImatrix && types.includes(t.name)).map((t) => t.name) : [];
+  const ready = model !== undefined && types.length > 0 && missingImatrix.length === 0 && imatrix.input !== null && gate.input !== null;
   const toggle = (name: string) => setTypes((ts) => (ts.includes(name) ? ts.filter((t) => t !== name) : [...ts, name]));
   const go = async (replace = false) => {
     if (!ready) return;
     const r = await start.run({
       modelId: model.id,
       types,
-      ...(imatrix.trim() ? { imatrix: imatrix.trim() } : {}),
+      ...imatrix.input,
+      ...gate.input,
       ...(outDir.trim() ? { outDir: outDir.trim() } : {}),
       pure,
       allowRequantize: quantized,
@@ -61,22 +64,24 @@ export function QuantizePage() {
         )}
         <div className="quant-types" role="group" aria-label="Types">
           {QUANT_TYPES.map((t) => (
-            <label key={t.name} className={`quant-type${types.includes(t.name) ? ' on' : ''}`} title={`${t.bpw} bits/weight${t.note ? ` · ${t.note}` : ''}`}>
-              <input type="checkbox" checked={types.includes(t.name)} onChange={() => toggle(t.name)} />
+            <label
+              key={t.name}
+              className={`quant-type${types.includes(t.name) ? ' on' : ''}${t.needsImatrix && !imatrix.chosen ? ' off' : ''}`}
+              title={`${t.bpw} bits/weight${t.note ? ` · ${t.note}` : ''}${t.needsImatrix && !imatrix.chosen ? ' · needs an importance matrix: choose or compute one below' : ''}`}
+            >
+              <input
+                type="checkbox"
+                checked={types.includes(t.name)}
+                onChange={() => toggle(t.name)}
+                disabled={t.needsImatrix && !imatrix.chosen && !types.includes(t.name)}
+              />
               {t.name}
               {t.needsImatrix && <span aria-label="needs an importance matrix"> ◆</span>}
             </label>
           ))}
         </div>
-        <div className="row">
-          <PathField
-            value={imatrix}
-            onChange={setImatrix}
-            label="Importance matrix"
-            placeholder="importance matrix (optional): /path/to/model.imatrix.gguf or .dat"
-            pick={{ kind: 'file', title: 'Importance matrix', extensions: ['gguf', 'dat'] }}
-          />
-        </div>
+        {imatrix.fields}
+        {gate.fields}
         <div className="row">
           <PathField
             value={outDir}
@@ -94,7 +99,7 @@ export function QuantizePage() {
         </div>
         {missingImatrix.length > 0 && (
           <p className="warn-text" data-testid="needs-imatrix">
-            {missingImatrix.join(', ')} need{missingImatrix.length === 1 ? 's' : ''} an importance matrix: give one, or untick{' '}
+            {missingImatrix.join(', ')} need{missingImatrix.length === 1 ? 's' : ''} an importance matrix: choose or compute one, or untick{' '}
             {missingImatrix.length === 1 ? 'it' : 'them'}.
           </p>
         )}
