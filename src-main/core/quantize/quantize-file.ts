@@ -40,8 +40,15 @@ export class QuantizeSession {
   private starts = 0;
   private idle: NodeJS.Timeout | null = null;
 
-  /** An idle child is ended after `idleMs` (a failed or abandoned run leaves no process behind) and never holds the app open. */
-  constructor(private readonly idleMs = 2000) {}
+  /**
+   * An idle child is ended after `idleMs` (a failed or abandoned run leaves no process behind) and never holds the app
+   * open. `entry`: the child's script (default: beside this module, bundled or the TypeScript source; the bench passes
+   * the bundled one so it measures what users run, not tsx's start-up).
+   */
+  constructor(
+    private readonly idleMs = 2000,
+    private readonly entry: { file: string; execArgv: string[] } = childEntry(import.meta.url, 'quantize-child'),
+  ) {}
 
   /** How many children this session started (1 for a ladder, unless one was killed). */
   get childStarts(): number {
@@ -95,7 +102,7 @@ export class QuantizeSession {
 
   private ensureChild(): ChildProcess {
     if (this.child) return this.child;
-    const entry = childEntry(import.meta.url, 'quantize-child');
+    const entry = this.entry;
     const child = fork(entry.file, [], {
       execArgv: entry.execArgv,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -180,8 +187,8 @@ function reason(tail: string[]): string {
 }
 
 /** One quantization in a child of its own. */
-export async function quantizeFile(job: QuantizeJob, opts: QuantizeOptions = {}): Promise<void> {
-  const session = new QuantizeSession();
+export async function quantizeFile(job: QuantizeJob, opts: QuantizeOptions & { entry?: { file: string; execArgv: string[] } } = {}): Promise<void> {
+  const session = new QuantizeSession(undefined, opts.entry);
   try {
     await session.run(job, opts);
   } finally {
