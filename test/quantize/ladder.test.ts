@@ -178,7 +178,7 @@ describe('quantize ladder runs', () => {
     }
   });
 
-  it('refuses an output folder that is a file or missing, and an adapter as the source', async () => {
+  it('refuses an output folder that is a file, missing or not writable, and an adapter as the source', async () => {
     const ws = workspace();
     const source = await ws.client.call('models.add', { path: student });
     const file = path.join(tempDir(), 'not-a-folder');
@@ -190,6 +190,18 @@ describe('quantize ladder runs', () => {
     await expect(ws.client.call('quantize.start', { modelId: source.id, types: ['Q8_0'], outDir: path.join(file, 'x', 'y') })).rejects.toMatchObject({
       field: 'outDir',
     });
+    // a folder that cannot be written (a read-only file system: root may write anywhere else)
+    const readOnly = tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', readOnly]);
+    try {
+      await expect(ws.client.call('quantize.start', { modelId: source.id, types: ['Q8_0'], outDir: readOnly })).rejects.toMatchObject({
+        code: 'file_access',
+        field: 'outDir',
+        message: `${readOnly}: the file system is read-only`,
+      });
+    } finally {
+      execFileSync('umount', [readOnly]);
+    }
     // an adapter is refused as a model at the door, so it can never be a ladder's source
     const adapter = await fixtureAdapter('student-lora');
     await expect(ws.client.call('models.add', { path: adapter })).rejects.toMatchObject({

@@ -121,6 +121,8 @@ export class QuantizeService {
     if (input.outDir === undefined) fs.mkdirSync(outDir, { recursive: true });
     try {
       if (!fs.statSync(outDir).isDirectory()) throw new AppError('not_a_file', `${outDir} is not a folder`, 'outDir');
+      // refused now, not after the first type's minutes of work (EACCES, or EROFS on a read-only file system)
+      fs.accessSync(outDir, fs.constants.W_OK);
     } catch (e) {
       throw fileError(e, outDir, 'outDir');
     }
