@@ -159,7 +159,7 @@ export class LlmEngine {
       cpuCores: cores,
       mathCores: llama?.cpuMathCores ?? cores,
       gpu: llama !== null && llama.gpu !== false,
-      openMp: llama !== null && llama.buildType === 'localBuild' && !isOff(llama.cmakeOptions['GGML_OPENMP']),
+      openMp: llama !== null && builtWithOpenMp(llama),
     });
   }
 
@@ -177,7 +177,7 @@ export class LlmEngine {
       mathCores: llama.cpuMathCores,
       gpu: llama.gpu !== false,
       // the same libraries: with OpenMP ggml keeps its own sleeping workers (threads.ts)
-      openMp: llama.buildType === 'localBuild' && !isOff(llama.cmakeOptions['GGML_OPENMP']),
+      openMp: builtWithOpenMp(llama),
       persistentThreads: true,
     });
   }
@@ -313,4 +313,9 @@ function isOff(value: string | undefined): boolean {
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A local source build with OpenMP (node-llama-cpp's prebuilt binaries have it off). */
+function builtWithOpenMp(llama: Llama): boolean {
+  return llama.buildType === 'localBuild' && !isOff(llama.cmakeOptions['GGML_OPENMP']);
 }

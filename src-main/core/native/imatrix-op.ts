@@ -19,6 +19,7 @@ import { AppError } from '../../../src-shared/errors.js';
 import type { HostContext } from './engine-host.js';
 import { GGML_ENUMS, ggml_backend_sched_eval_callback, ggml_tensor, type LlamaLib, type Ptr } from './ffi.js';
 import { Batch, type NativeContext } from './llama.js';
+import { int } from './score.js';
 import type { ModelRef } from './protocol.js';
 
 export interface ImatrixArgs {
@@ -227,12 +228,6 @@ class Collector {
     e.counts[0]! += (ne1 * ne2 * ne3) / nMat;
     return true;
   }
-}
-
-function int(v: unknown, field: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw new AppError('invalid_input', `${field} must be a whole number of at least ${min}, not ${String(v)}`, field);
-  return v;
 }
 
 /** The `imatrix` operation. */

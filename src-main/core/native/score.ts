@@ -65,7 +65,8 @@ export interface ScoreProgress {
 
 const DEFAULT_BATCH = 2048;
 
-function int(v: unknown, field: string, min: number): number {
+/** A whole-number argument of a host op, checked before it reaches C. */
+export function int(v: unknown, field: string, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
     throw new AppError('invalid_input', `${field} must be a whole number of at least ${min}, not ${String(v)}`, field);
   return v;
