@@ -220,7 +220,7 @@ describe('the UI a user met (issue 10)', () => {
     await expect(transcript.getByTestId('chat-assistant').count()).resolves.toBe(2);
 
     await page.getByRole('button', { name: 'Clear' }).click();
-    await expect(transcript.getByTestId('chat-user').count()).resolves.toBe(0);
+    await transcript.getByTestId('chat-user').first().waitFor({ state: 'detached' });
     await page.reload();
     await page.getByTestId('chat-list').getByText('No saved chat yet.').waitFor();
     await expect(transcript.getByTestId('chat-assistant').count()).resolves.toBe(0);

@@ -87,7 +87,10 @@ export class BatchGenerator {
     this.check(spec);
     return new Promise((resolve, reject) => {
       this.queue.push({ id, spec, emit, resolve, reject });
-      this.running ??= this.loop().finally(() => (this.running = null));
+      // the loop starts after the current task, so sequences queued together share the first step
+      this.running ??= Promise.resolve()
+        .then(() => this.loop())
+        .finally(() => (this.running = null));
     });
   }
 

@@ -83,17 +83,33 @@ export class NativeBatch {
     const key = this.nextKey++;
     const { signal } = opts;
     return new Promise<NativeGenerateResult>((resolve, reject) => {
-      const cancel = () => this.feed({ cancel: key });
+      const cancel = () => (this.flush(), this.feed({ cancel: key }));
       const done = () => signal?.removeEventListener('abort', cancel);
       this.waiting.set(key, { resolve: (r) => (done(), resolve(r)), reject: (e) => (done(), reject(e)), text: '', onText: opts.onText });
-      this.feed({ add: { key, spec } });
+      this.queueAdd(key, spec);
       if (signal?.aborted) cancel();
       else signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 
+  /** Sequences asked for in one task travel as one message, so the host starts them in the same decode step. */
+  private outbox: { key: number; spec: NativeGenerateSpec }[] | null = null;
+  private queueAdd(key: number, spec: NativeGenerateSpec): void {
+    if (this.outbox) return void this.outbox.push({ key, spec });
+    this.outbox = [{ key, spec }];
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Sends the sequences asked for so far (before a cancel or close, which must reach the host after them). */
+  private flush(): void {
+    const add = this.outbox;
+    this.outbox = null;
+    if (add && !this.failure) this.feed({ add });
+  }
+
   /** Ends the batch (sequences still generating end 'cancelled'); resolves with what the batch did. */
   async close(): Promise<GenerateSummary | null> {
+    this.flush();
     if (!this.failure) this.feed({ close: true });
     return this.summary.catch(() => null);
   }

@@ -11,7 +11,7 @@ import { BatchGenerator } from './batch-generator.js';
 import type { NativeBatchOptions, NativeGenerateProgress, NativeGenerateResult, NativeGenerateSpec } from './generate-types.js';
 
 /** What main feeds a running `generate` request. */
-export type GenerateFeed = { add: { key: number; spec: NativeGenerateSpec } } | { cancel: number } | { close: true };
+export type GenerateFeed = { add: { key: number; spec: NativeGenerateSpec }[] } | { cancel: number } | { close: true };
 
 /** The request's progress events: the batch is ready, or one sequence's news. */
 export type GenerateEvent =
@@ -63,18 +63,21 @@ export async function generateOp(raw: unknown, ctx: HostContext): Promise<Genera
         const f = data as GenerateFeed;
         if ('close' in f) return stop();
         if ('cancel' in f) return gen.cancel(f.cancel);
-        const { key, spec } = f.add;
-        sequences++;
-        let pending: Promise<NativeGenerateResult>;
-        try {
-          pending = gen.generate(key, spec, (progress) => send({ key, progress }));
-        } catch (e) {
-          return send({ key, error: toErrorShape(e instanceof AppError ? e : new AppError('invalid_input', (e as Error).message)) });
+        if (!Array.isArray(f.add)) return;
+        for (const { key, spec } of f.add) {
+          sequences++;
+          let pending: Promise<NativeGenerateResult>;
+          try {
+            pending = gen.generate(key, spec, (progress) => send({ key, progress }));
+          } catch (e) {
+            send({ key, error: toErrorShape(e instanceof AppError ? e : new AppError('invalid_input', (e as Error).message)) });
+            continue;
+          }
+          pending.then(
+            (result) => send({ key, result }),
+            (e: unknown) => send({ key, error: toErrorShape(new AppError('engine_error', (e as Error).message)) }),
+          );
         }
-        pending.then(
-          (result) => send({ key, result }),
-          (e: unknown) => send({ key, error: toErrorShape(new AppError('engine_error', (e as Error).message)) }),
-        );
       });
       send({ ready: { parallel: o.parallel, perSequence, nVocab: model.nVocab } });
     });
