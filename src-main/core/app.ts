@@ -42,6 +42,8 @@ import { QuantizeService } from './quantize/service.js';
 import { ladderJob } from './quantize/jobs/ladder.js';
 import { imatrixJob } from './quantize/jobs/imatrix.js';
 import { quantizeHandlers } from './quantize/handlers.js';
+import { EvaluateService } from './evaluate/service.js';
+import { evaluateHandlers } from './evaluate/handlers.js';
 import { kldOf, type KldInput } from './quantize/kld.js';
 import type { GateFigures } from '../../src-shared/domain/quantize.js';
 import { dispatch, type Handlers } from './dispatch.js';
@@ -137,6 +139,7 @@ export function createApp(options: AppOptions): App {
   runner.register(ladderJob({ models, engine, threads: userThreads, dataDir, datasets }));
   runner.register(imatrixJob({ engine, datasets, threads: userThreads, dataDir }));
   const quantize = new QuantizeService(models, runner, dataDir, datasets, db);
+  const evaluate = new EvaluateService();
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -167,6 +170,7 @@ export function createApp(options: AppOptions): App {
     ...adaptersHandlers({ adapters, adapterRuns }),
     ...secretsHandlers({ secrets }),
     ...quantizeHandlers({ quantize }),
+    ...evaluateHandlers({ evaluate }),
   };
 
   runner.register(sampleJob(models));

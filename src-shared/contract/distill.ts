@@ -121,7 +121,7 @@ export const distillEvents = {
 };
 
 /** A teacher as a run's config holds it: the library model's file, or the server and where its key is. */
-const TeacherConfig = z.discriminatedUnion('kind', [
+export const TeacherConfig = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('local'), modelId: z.number().int().positive(), path: z.string(), name: z.string() }),
   z.strictObject({
     kind: z.literal('http'),

@@ -9,6 +9,7 @@ import { distillEvents, distillOps } from './distill.js';
 import { secretsOps } from './secrets.js';
 import { adaptersEvents, adaptersOps } from './adapters.js';
 import { quantizeOps } from './quantize.js';
+import { evaluateOps } from './evaluate.js';
 import type { Result } from '../errors.js';
 
 export * from './system.js';
@@ -20,6 +21,7 @@ export * from './distill.js';
 export * from './secrets.js';
 export * from './adapters.js';
 export * from './quantize.js';
+export * from './evaluate.js';
 export * from './jobs.js';
 
 /** Every operation the UI, the CLI and the tests can ask for. */
@@ -33,6 +35,7 @@ export const contract = {
   ...secretsOps,
   ...adaptersOps,
   ...quantizeOps,
+  ...evaluateOps,
 } as const;
 
 /** Every event the main side pushes. */

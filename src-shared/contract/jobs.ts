@@ -6,6 +6,7 @@ import { datasetsJobs } from './datasets.js';
 import { distillJobs } from './distill.js';
 import { adaptersJobs } from './adapters.js';
 import { quantizeJobs } from './quantize.js';
+import { evaluateJobs } from './evaluate.js';
 
 /**
  * Every kind of durable run, named `room.kind`: its config, its figures and its items' results. The runner checks a
@@ -18,6 +19,7 @@ export const jobs = {
   ...distillJobs,
   ...adaptersJobs,
   ...quantizeJobs,
+  ...evaluateJobs,
 } as const;
 
 type Jobs = typeof jobs;

@@ -9,6 +9,7 @@ import { m008_example_tools } from './008_example_tools.js';
 import { m009_run_files } from './009_run_files.js';
 import { m010_distill_tool_calls } from './010_distill_tool_calls.js';
 import { m011_job_kinds } from './011_job_kinds.js';
+import { m012_evaluate } from './012_evaluate.js';
 
 /**
  * Numbered, forward-only migrations. Kept as code (not .sql files) so that every host — the electron-vite bundle, tsx, vitest —
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m009_run_files,
   m010_distill_tool_calls,
   m011_job_kinds,
+  m012_evaluate,
 ];
