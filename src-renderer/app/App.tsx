@@ -18,6 +18,7 @@ import { QuantizePage } from '../features/quantize/QuantizePage.js';
 import { QuantizeRunPage } from '../features/quantize/QuantizeRunPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { QuantizeComparePage } from '../features/quantize/QuantizeComparePage.js';
+import { EvaluateRoutes } from '../features/evaluate/EvaluateRoutes.js';
 import { ROOMS as NAV } from './rooms.js';
 
 /**
@@ -51,6 +52,8 @@ function Content({ route }: { route: string[] }) {
       if (id === 'compare' && /^\d+$/.test(a ?? '') && /^\d+$/.test(b ?? '')) return <QuantizeComparePage key={`${a}/${b}`} a={Number(a)} b={Number(b)} />;
       return numericId !== null ? <QuantizeRunPage key={numericId} runId={numericId} /> : <QuantizePage />;
     }
+    case 'evaluate':
+      return <EvaluateRoutes route={route.slice(1)} />;
     case 'settings':
       return <SettingsPage />;
     case 'playground':

@@ -229,7 +229,7 @@ function teacherInput(t: TeacherChoice): TeacherInput | null {
  * A model of the library, or an OpenAI-compatible server (URL, model name, a saved API key). A new key is typed once
  * into a password field and saved encrypted; runs refer to it by name.
  */
-function TeacherPicker({ label, value, onChange }: { label: string; value: TeacherChoice; onChange(v: TeacherChoice): void }) {
+export function TeacherPicker({ label, value, onChange }: { label: string; value: TeacherChoice; onChange(v: TeacherChoice): void }) {
   const models = useQuery('models.list', {}, ['models.changed']);
   const secrets = useQuery('secrets.list', {}, []);
   const save = useAction('secrets.set');

@@ -2,16 +2,7 @@ import { Page } from '../../ui/components.js';
 import { ROOMS } from '../../app/rooms.js';
 
 /** Rooms of the navigation that are not built yet: what they will do, and what already does part of it. */
-export const PLANNED: Record<string, { title: string; what: string; meanwhile: { text: string; href: string }[] }> = {
-  evaluate: {
-    title: 'Evaluate',
-    what: 'Score student against teacher: quality, agreement, KL divergence, latency and memory, on your own data.',
-    meanwhile: [
-      { text: 'perplexity of a model with adapters on a text or a dataset split', href: '#/adapters/perplexity' },
-      { text: 'side-by-side answers of variants, with votes', href: '#/adapters/compare' },
-    ],
-  },
-};
+export const PLANNED: Record<string, { title: string; what: string; meanwhile: { text: string; href: string }[] }> = {};
 
 export function PlannedPage({ room }: { room: string }) {
   const p = PLANNED[room];
