@@ -22,12 +22,19 @@ afterAll(async () => {
 });
 
 describe('the workbench in Chromium against distillery serve', () => {
-  it('starts with the sample model and says plainly what is not built yet', async () => {
+  it('starts with the sample model; every room of the navigation is built, an unknown one says so', async () => {
     await page.getByText('tiny-demo-llama').waitFor();
+    await expect(page.locator('.nav-item').count()).resolves.toBe(9);
+    await expect(page.locator('.nav-item.planned').count()).resolves.toBe(0);
     await page.goto(`${server.url}/#/evaluate`);
-    await page.locator('.planned-status').filter({ hasText: 'Planned.' }).waitFor();
-    await expect(page.locator('main button').count()).resolves.toBe(0);
-    await screenshot(page, 'evaluate-planned');
+    const form = page.getByTestId('evaluate-form');
+    await form.getByLabel('Dataset').waitFor();
+    await expect(form.getByLabel('Split').inputValue()).resolves.toBe('test'); // the frozen test split by default
+    await page.getByTestId('runs-evaluate.run').or(page.getByText('No evaluation yet.')).waitFor();
+    await screenshot(page, 'evaluate-form-empty');
+    await page.goto(`${server.url}/#/nowhere`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await expect(page.locator('main').getByRole('link', { name: 'Go to Models' }).getAttribute('href')).resolves.toBe('#/models');
   });
 
   it('adds a model by path and shows its metadata; refuses a text file with the reason', async () => {
