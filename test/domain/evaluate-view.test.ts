@@ -9,6 +9,7 @@ import {
   compareBoards,
   differenceSide,
   FILTER_LABELS,
+  formatAnswerMetric,
   formatDelta,
   formatInterval,
   formatMetric,
@@ -46,12 +47,22 @@ describe('figures on the Evaluate pages', () => {
     expect(formatMetric('chrf', NaN)).toBe('—');
   });
 
+  it("writes one answer's pass/fail metrics as ✓ or ✗ and the pairwise verdict in words", () => {
+    expect(formatAnswerMetric('exact', 1)).toBe('✓');
+    expect(formatAnswerMetric('schema', 0)).toBe('✗');
+    expect(formatAnswerMetric('pairwise', 0.5)).toBe('tie');
+    expect(formatAnswerMetric('pairwise', 1)).toBe('win');
+    expect(formatAnswerMetric('chrf', 61.04)).toBe('61.0');
+    expect(formatAnswerMetric('judge', undefined)).toBe('—');
+  });
+
   it('writes differences signed, shares in percentage points, and intervals in brackets', () => {
     expect(formatDelta('exact', -0.021)).toBe('−2.1 pt');
     expect(formatDelta('chrf', 3.04)).toBe('+3.0');
     expect(formatDelta('f1', 0)).toBe('±0.000');
     expect(formatInterval('exact', iv(0.625, 0.55, 0.7))).toBe('62.5% [55.0%, 70.0%]');
     expect(formatPaired('chrf', iv(-2.1, -3.5, -0.7))).toBe('−2.1 [−3.5, −0.7]');
+    expect(formatPaired('exact', iv(-0.021, -0.035, 0.004))).toBe('−2.1 pt [−3.5, +0.4]');
     expect(formatInterval('exact', undefined)).toBe('—');
   });
 

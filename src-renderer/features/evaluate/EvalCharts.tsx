@@ -152,10 +152,15 @@ export function RoutingChart({ r, format, metricLabel, testId }: { r: RoutingRep
           ctx.beginPath();
           ctx.arc(cx, cy, 7 * dpr, 0, 2 * Math.PI);
           ctx.stroke();
-          ctx.fillStyle = color;
           ctx.font = `${11 * dpr}px sans-serif`;
           ctx.textBaseline = 'top';
-          ctx.fillText(text, cx + 9 * dpr, cy + 6 * dpr);
+          // below and right of the point, on the chart's background so the curve does not run through the words
+          const tw = ctx.measureText(text).width;
+          const tx = Math.min(cx + 9 * dpr, u.bbox.left + u.bbox.width - tw - 4 * dpr);
+          ctx.fillStyle = 'rgba(23, 27, 32, 0.85)';
+          ctx.fillRect(tx - 3 * dpr, cy + 9 * dpr, tw + 6 * dpr, 15 * dpr);
+          ctx.fillStyle = color;
+          ctx.fillText(text, tx, cy + 11 * dpr);
         };
         ring(r.pgrAt.share, '#f2a33a', `PGR ${r.pgrAt.pgr.toFixed(2)} at ${(100 * r.pgrAt.share).toFixed(0)}%`);
         if (r.reach) ring(r.reach.share, '#c678dd', `${(100 * r.reach.target).toFixed(0)}% of teacher at ${(100 * r.reach.share).toFixed(0)}%`);

@@ -3,7 +3,7 @@ import { EXAMPLE_FILTERS, type EvalExampleRow, type EvalMetric, type EvalVariant
 import { ErrorBanner } from '../../ui/components.js';
 import { useQuery } from '../../ui/useApi.js';
 import { wordDiff, type DiffPart } from '../adapters/wordDiff.js';
-import { FILTER_LABELS, formatMetric, kld, metricLabel, pct, variantColor, variantLetter } from './eval-format.js';
+import { FILTER_LABELS, formatAnswerMetric, kld, metricLabel, pct, variantColor, variantLetter } from './eval-format.js';
 
 const PAGE = 20;
 
@@ -232,7 +232,7 @@ function ExampleRow({
                       className={`metric-cell ${cellClass(m, a.metrics[m]!)}`}
                       title={m === 'judge' && a.judgeReason ? a.judgeReason : metricLabel(m)}
                     >
-                      <span className="muted">{metricLabel(m)}</span> {formatMetric(m, a.metrics[m])}
+                      <span className="muted">{metricLabel(m)}</span> {formatAnswerMetric(m, a.metrics[m])}
                     </span>
                   ),
                 )}

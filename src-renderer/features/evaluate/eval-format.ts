@@ -19,12 +19,26 @@ export function formatMetric(metric: BoardMetric, v: number | null | undefined):
   return v.toFixed(3);
 }
 
-/** A difference of a metric (variant − teacher, B − A), signed, in the metric's units: shares in percentage points. */
-export function formatDelta(metric: BoardMetric, d: number | null | undefined): string {
+/**
+ * One answer's value of a metric: a pass/fail metric as ✓ or ✗, the pairwise verdict as win/tie/loss, the others as
+ * on the leaderboard.
+ */
+export function formatAnswerMetric(metric: EvalMetric, v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (metric === 'pairwise') return v >= 1 ? 'win' : v <= 0 ? 'loss' : 'tie';
+  if (SHARES.has(metric)) return v >= 1 ? '✓' : v <= 0 ? '✗' : formatMetric(metric, v);
+  return formatMetric(metric, v);
+}
+
+/**
+ * A difference of a metric (variant − teacher, B − A), signed, in the metric's units: shares in percentage points
+ * ("−2.1 pt"; without the unit when `unit` is false, for an interval's bounds).
+ */
+export function formatDelta(metric: BoardMetric, d: number | null | undefined, unit = true): string {
   if (d === null || d === undefined || !Number.isFinite(d)) return '—';
   const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
   const a = Math.abs(d);
-  if (SHARES.has(metric)) return `${sign}${(100 * a).toFixed(1)} pt`;
+  if (SHARES.has(metric)) return `${sign}${(100 * a).toFixed(1)}${unit ? ' pt' : ''}`;
   return `${sign}${formatMetric(metric, a)}`;
 }
 
@@ -42,10 +56,10 @@ export function differenceSide(iv: Interval | undefined): 'above' | 'below' | 'a
   return 'across';
 }
 
-/** A paired difference in words and numbers: "−2.1 pt [−3.5, −0.7]". */
+/** A paired difference with its interval: "−2.1 pt [−3.5, −0.7]". */
 export function formatPaired(metric: BoardMetric, iv: Interval | undefined): string {
   if (!iv) return '—';
-  return `${formatDelta(metric, iv.mean)} [${formatDelta(metric, iv.low)}, ${formatDelta(metric, iv.high)}]`;
+  return `${formatDelta(metric, iv.mean)} [${formatDelta(metric, iv.low, false)}, ${formatDelta(metric, iv.high, false)}]`;
 }
 
 /** A metric's name on the page. */
