@@ -43,7 +43,7 @@ export function ExamplesPanel({
     ...(student !== null ? { variant: student } : {}),
     ...(metric !== null ? { metric } : {}),
   };
-  const page = useQuery('evaluate.examples', input, live ? ['runs.changed'] : []);
+  const page = useQuery('evaluate.examples', input, live ? ['runs.changed'] : [], [live]);
   const rows = page.data?.rows ?? [];
   const total = page.data?.total ?? 0;
   const needsTeacher = filter !== 'all' && filter !== 'contaminated';

@@ -1,0 +1,271 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { tempDir, waitUntil } from '../helpers/workspace.js';
+import { callHttp, startServer, type ServerProcess } from '../helpers/server.js';
+import { fixtureModel } from '../fixtures/models.js';
+import type { EvalExamplesPage, EvalReport } from '../../src-shared/domain/evaluate.js';
+import { FILTER_LABELS, formatMetric, formatPaired } from '../../src-renderer/features/evaluate/eval-format.js';
+import { launchBrowser, openPage, screenshot } from './browser.js';
+
+// The Evaluate room in Chromium against `distillery serve`: an evaluation of the fixture student against the fixture
+// teacher (real generation, scoring and divergence on CPU) started from the form on a dataset's test split, then its
+// report: the leaderboard (chart and table), the per-example table with a filter, divergence with "send to curation",
+// the routing curve, the systems table and its export; then two runs compared. Every figure the page shows is checked
+// against the report the service gives for the same run.
+let server: ServerProcess;
+let browser: Browser;
+let page: Page;
+const errors: string[] = [];
+let dir: string;
+let student: number;
+let teacher: number;
+
+async function call<T>(op: string, input: unknown): Promise<T> {
+  const r = await callHttp(server.url, op, input);
+  if (!r.ok) throw new Error(`${op} ${JSON.stringify(input)}: ${r.error?.code} ${r.error?.message}`);
+  return r.value as T;
+}
+async function waitRun(runId: number): Promise<void> {
+  await waitUntil(async () => (await call<{ status: string }>('runs.get', { id: runId })).status === 'succeeded', 90_000, `run ${runId}`);
+}
+
+const TOPICS = [
+  'the printer jams',
+  'the toner is low',
+  'the scanner is slow',
+  'the driver fails',
+  'the tray is empty',
+  'the cable is loose',
+  'the page is blank',
+  'the network drops',
+];
+
+beforeAll(async () => {
+  dir = tempDir();
+  server = await startServer(tempDir(), ['--no-sample']);
+  student = (await call<{ id: number }>('models.add', { path: await fixtureModel('student'), roles: ['student'] })).id;
+  teacher = (await call<{ id: number }>('models.add', { path: await fixtureModel('teacher'), roles: ['teacher'] })).id;
+  // 16 support questions; 8 of them go to the test split
+  const file = path.join(dir, 'support.jsonl');
+  const records = Array.from({ length: 16 }, (_, i) => ({
+    prompt: `Ticket ${i + 1}: ${TOPICS[i % 8]}. What should I do?`,
+    completion: `Check why ${TOPICS[i % 8]} and restart the printer.`,
+  }));
+  fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await waitRun((await call<{ runId: number }>('datasets.import', { path: file, name: 'support' })).runId);
+  await call('datasets.split', { name: 'support', counts: { test: 8, validation: 0 }, seed: 1 });
+  await call('datasets.commit', { name: 'support', message: 'test split of 8' });
+  browser = await launchBrowser();
+  page = await openPage(browser, `${server.url}/#/evaluate`, errors);
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const runIdOf = (url: string) => Number(/#\/evaluate\/run\/(\d+)$/.exec(url)![1]);
+
+describe('the Evaluate room in Chromium', () => {
+  let runA: number;
+  let report: EvalReport;
+
+  it('starts an evaluation of the student against the teacher from the form; a bad schema is named at its field', async () => {
+    const form = page.getByTestId('evaluate-form');
+    await form.getByLabel('Dataset', { exact: true }).selectOption('support');
+    await page.getByTestId('evaluate-split-count').filter({ hasText: '8 examples in test' }).waitFor();
+    await expect(form.getByLabel('Split').inputValue()).resolves.toBe('test');
+    await form.getByLabel('Variant 1 model').selectOption(String(student));
+    await form.getByLabel('Variant 2 model').selectOption(String(teacher));
+    await expect(form.getByLabel('Variant 2 is the teacher').isChecked()).resolves.toBe(true);
+    await form.getByRole('radio', { name: "against the teacher's answer" }).click();
+    await form.getByLabel('max tokens').fill('16');
+    // a JSON schema that does not parse: said under the schema, and nothing starts
+    await form.getByLabel('Schema match').check();
+    await form.getByLabel('JSON schema').fill('{"type": ');
+    await form.getByRole('button', { name: 'Evaluate' }).click();
+    await expect(page.getByTestId('schema-error').innerText()).resolves.toMatch(/^not JSON: /);
+    await expect(form.getByRole('button', { name: 'Evaluate' }).isDisabled()).resolves.toBe(true);
+    await screenshot(page, 'evaluate-form-error');
+    await form.getByLabel('JSON schema').fill('');
+    await form.getByLabel('Schema match').uncheck();
+    await expect(page.getByTestId('schema-error').count()).resolves.toBe(0);
+    await screenshot(page, 'evaluate-form');
+    await form.getByRole('button', { name: 'Evaluate' }).click();
+
+    await page.waitForURL(/#\/evaluate\/run\/\d+$/);
+    runA = runIdOf(page.url());
+    const progress = page.getByTestId('evaluate-progress');
+    await progress.getByRole('progressbar').waitFor();
+    await progress.locator('.badge-succeeded').waitFor({ timeout: 300_000 });
+    report = await call<EvalReport>('evaluate.report', { runId: runA });
+    expect(report.examples).toBe(8);
+    expect(report.against).toBe('teacher');
+    expect(report.variants.map((v) => [v.label, v.isTeacher])).toEqual([
+      [expect.stringMatching(/student/), false],
+      [expect.stringMatching(/teacher/), true],
+    ]);
+  }, 400_000);
+
+  it('shows the leaderboard: a bar per variant with its interval, and every metric with its interval and the paired difference', async () => {
+    await page.getByTestId('leaderboard-chart').locator('canvas').waitFor();
+    const table = page.getByTestId('leaderboard-table');
+    await expect(table.locator('tbody tr').count()).resolves.toBe(2);
+    const [student, teacher] = report.leaderboard;
+    expect(student!.isTeacher).toBe(false);
+    for (const m of ['exact', 'f1', 'rougeL', 'chrf'] as const) {
+      const s = student!.metrics[m]!;
+      const t = teacher!.metrics[m]!;
+      const cell = await table.getByTestId(`board-0-${m}`).innerText();
+      expect(cell).toContain(formatMetric(m, s.mean));
+      expect(cell).toContain(`[${formatMetric(m, s.low)}, ${formatMetric(m, s.high)}]`);
+      expect(cell).toContain(`vs teacher ${formatPaired(m, student!.vsTeacher[m])}`);
+      // against the teacher's own answers the teacher is perfect, and the student below it
+      expect(t.mean).toBe(m === 'chrf' ? 100 : 1);
+      expect(s.mean).toBeLessThan(t.mean);
+      await expect(table.getByTestId(`board-1-${m}`).innerText()).resolves.toContain(formatMetric(m, t.mean));
+    }
+    expect(report.sentences.length).toBeGreaterThan(0);
+    await expect(page.getByTestId('evaluate-sentences').innerText()).resolves.toContain(report.sentences[0]!);
+    // another metric on the chart
+    await page.getByLabel('Leaderboard metric').selectOption('chrf');
+    await page.getByTestId('leaderboard-chart').locator('canvas').waitFor();
+    await page.getByTestId('evaluate-leaderboard').scrollIntoViewIfNeeded();
+    await screenshot(page, 'evaluate-leaderboard');
+  });
+
+  it('pages the per-example table, answers side by side with a word diff, and filters it', async () => {
+    const examples = page.getByTestId('evaluate-examples');
+    await examples.scrollIntoViewIfNeeded();
+    await expect(page.getByTestId('examples-count').innerText()).resolves.toBe('1–8 of 8');
+    const cards = page.getByTestId('examples-table').locator('.eval-example');
+    await expect(cards.count()).resolves.toBe(8);
+    const all = await call<EvalExamplesPage>('evaluate.examples', { runId: runA, limit: 8 });
+    const first = all.rows[0]!;
+    const card = page.getByTestId(`example-${first.position}`);
+    await expect(card.innerText()).resolves.toContain(first.prompt.split('\n')[0]!);
+    // the teacher's answer is the diff's base: the student's answer shows its own words marked
+    const studentAnswer = first.answers.find((a) => a.variant === 0)!;
+    const teacherAnswer = first.answers.find((a) => a.variant === 1)!;
+    await expect(card.getByTestId(`example-${first.position}-answer-1`).innerText()).resolves.toContain(teacherAnswer.text!.trim().slice(0, 20));
+    if (studentAnswer.text !== teacherAnswer.text)
+      await expect(card.getByTestId(`example-${first.position}-answer-0`).locator('mark.diff-add, .diff-rem').count()).resolves.toBeGreaterThan(0);
+    await expect(card.getByTestId(`example-${first.position}-metrics-0`).innerText()).resolves.toContain(
+      `chrF ${formatMetric('chrf', studentAnswer.metrics.chrf)}`,
+    );
+    await screenshot(page, 'evaluate-examples');
+
+    // "student wrong, teacher right": the examples the service says, in its order
+    const filter = 'student-wrong-teacher-right';
+    const wrong = await call<EvalExamplesPage>('evaluate.examples', { runId: runA, limit: 50, filter });
+    await page.getByLabel('Example filter').selectOption({ label: FILTER_LABELS[filter] });
+    await expect.poll(() => page.getByTestId('examples-count').innerText()).toBe(wrong.total === 0 ? 'no example' : `1–${wrong.total} of ${wrong.total}`);
+    await expect(cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))).resolves.toEqual(wrong.rows.map((r) => `example-${r.position}`));
+    expect(wrong.total).toBeGreaterThan(0); // random student weights: wrong where the teacher is right by definition
+    // most divergent first: the order of the per-example KLD
+    await page.getByLabel('Example filter').selectOption({ label: FILTER_LABELS['most-divergent'] });
+    const divergent = await call<EvalExamplesPage>('evaluate.examples', { runId: runA, limit: 50, filter: 'most-divergent' });
+    const klds = divergent.rows.map((r) => r.answers.find((a) => a.variant === 0)!.divergence!.kld);
+    expect(klds).toEqual([...klds].sort((a, b) => b - a));
+    await expect
+      .poll(() => cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))))
+      .toEqual(divergent.rows.map((r) => `example-${r.position}`));
+    await screenshot(page, 'evaluate-examples-divergent');
+  });
+
+  it('shows the divergence histogram and sends the most divergent examples to curation', async () => {
+    expect(report.divergence.map((d) => d.variant)).toEqual([0]);
+    const d = report.divergence[0]!;
+    expect(d.method).toBe('full'); // a local teacher: whole distributions
+    expect(d.histogram.counts.reduce((a, b) => a + b, 0)).toBe(8);
+    const panel = page.getByTestId('divergence-0');
+    await panel.scrollIntoViewIfNeeded();
+    await page.getByTestId('divergence-histogram-0').locator('canvas').waitFor();
+    await expect(page.getByTestId('divergence-figures-0').innerText()).resolves.toContain(`${(100 * d.top1).toFixed(1)}%`);
+    await panel.getByLabel(/^Most divergent count/).fill('3');
+    await panel.getByLabel(/^Curation tag/).fill('hard');
+    await panel.getByRole('button', { name: 'Send to curation' }).click();
+    await expect(page.getByTestId('curation-done-0').innerText()).resolves.toMatch(/\b3 example.*\bhard\b.*in support's working copy/s);
+    await screenshot(page, 'evaluate-divergence');
+  });
+
+  it('draws the routing curve between the student and the teacher, and answers again for another share', async () => {
+    const r = report.routing[0]!;
+    expect(r.variant).toBe(0);
+    // the curve's ends are the student alone and the teacher alone
+    const ends = [...r.curve].sort((a, b) => a.share - b.share);
+    expect(ends[0]!.share).toBe(0);
+    expect(ends[0]!.quality).toBeCloseTo(r.studentScore, 9);
+    expect(ends.at(-1)!.share).toBe(1);
+    expect(ends.at(-1)!.quality).toBeCloseTo(r.teacherScore, 9);
+    const routing = page.getByTestId('evaluate-routing');
+    await routing.scrollIntoViewIfNeeded();
+    await page.getByTestId('routing-chart-0').locator('canvas').waitFor();
+    await expect(page.getByTestId('routing-chart-0').locator('.u-legend').innerText()).resolves.toMatch(/router[\s\S]*student alone[\s\S]*teacher alone/);
+    const figures = page.getByTestId('routing-figures-0');
+    await expect(figures.innerText()).resolves.toContain(`APGR\n${r.apgr.toFixed(3)}`);
+    await expect(figures.innerText()).resolves.toContain(`PGR at 50% escalated\n${r.pgrAt.pgr.toFixed(3)}`);
+    await routing.getByLabel('Routing share').fill('25');
+    const r25 = (await call<EvalReport>('evaluate.report', { runId: runA, routing: { share: 0.25 } })).routing[0]!;
+    await expect.poll(() => figures.innerText()).toContain(`PGR at 25% escalated\n${r25.pgrAt.pgr.toFixed(3)}`);
+    await screenshot(page, 'evaluate-routing');
+  });
+
+  it('shows the systems table with measured figures and exports it as CSV', async () => {
+    const systems = page.getByTestId('evaluate-systems');
+    await systems.scrollIntoViewIfNeeded();
+    await expect(page.getByTestId('systems-table').locator('tbody tr').count()).resolves.toBe(2);
+    for (const row of report.systems) {
+      expect(row.genTokensPerSecond).toBeGreaterThan(0);
+      expect(row.fileBytes).toBeGreaterThan(0);
+      const text = await page.getByTestId(`systems-row-${row.variant}`).innerText();
+      expect(text).toContain(row.genTokensPerSecond!.toFixed(1));
+      expect(text).toContain(formatMetric('chrf', row.quality.chrf));
+    }
+    const [download] = await Promise.all([page.waitForEvent('download'), systems.getByRole('button', { name: 'Export CSV' }).click()]);
+    const csv = fs.readFileSync((await download.path())!, 'utf8');
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    for (const row of report.systems) expect(csv).toContain(row.label);
+    await screenshot(page, 'evaluate-systems');
+    await page.setViewportSize({ width: 1400, height: 3000 });
+    await page.evaluate(() => document.querySelector('.main')?.scrollTo(0, 0));
+    await screenshot(page, 'evaluate-run-full');
+    await page.setViewportSize({ width: 1400, height: 860 });
+  });
+
+  it('compares two evaluation runs metric by metric', async () => {
+    // a second, smaller run of the same variants (the first 4 examples), started through the contract
+    const { runId: runB } = await call<{ runId: number }>('evaluate.start', {
+      dataset: 'support',
+      variants: [
+        { kind: 'model', modelId: student },
+        { kind: 'model', modelId: teacher },
+      ],
+      teacher: 1,
+      against: 'teacher',
+      generation: { maxTokens: 16 },
+      limit: 4,
+      divergence: false,
+      systems: false,
+    });
+    await waitUntil(async () => (await call<{ status: string }>('runs.get', { id: runB })).status === 'succeeded', 300_000, `run ${runB}`);
+    await page.goto(`${server.url}/#/evaluate/run/${runA}`);
+    await page.getByLabel('Compare with').selectOption(String(runB));
+    await page.waitForURL(new RegExp(`#/evaluate/compare/${runA}/${runB}$`));
+    const table = page.getByTestId('evaluate-compare');
+    await expect(table.locator('tbody tr').count()).resolves.toBe(2);
+    const b = await call<EvalReport>('evaluate.report', { runId: runB });
+    const row = await page.getByTestId('compare-row-0').innerText();
+    expect(row).toContain(formatMetric('exact', report.leaderboard[0]!.metrics.exact!.mean));
+    expect(row).toContain(formatMetric('exact', b.leaderboard[0]!.metrics.exact!.mean));
+    await page.getByTestId('compare-chart').locator('canvas').waitFor();
+    await screenshot(page, 'evaluate-compare');
+  }, 400_000);
+
+  it('lists both runs on the Evaluate page and logged no page error', async () => {
+    await page.goto(`${server.url}/#/evaluate`);
+    await expect.poll(() => page.getByTestId('runs-evaluate.run').locator('tbody tr').count()).toBe(2);
+    expect(errors).toEqual([]);
+  });
+});
