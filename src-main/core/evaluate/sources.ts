@@ -112,7 +112,9 @@ export async function openSource(
         };
       } catch (err) {
         // a cancel, or a failure of the whole engine, ends the run; a refused answer is that answer's failure
-        if (signal.aborted || (isAppError(err) && (err.code === 'cancelled' || err.code === 'engine_error'))) throw err;
+        // (a server's refusal of this one request, a 4xx it does not retry, is that answer's failure)
+        const refusedThis = isAppError(err) && err.code === 'engine_error' && /\(not retried\)/.test(err.message);
+        if (signal.aborted || (isAppError(err) && (err.code === 'cancelled' || (err.code === 'engine_error' && !refusedThis)))) throw err;
         return failed(err, Math.round(performance.now() - t0));
       }
     },
