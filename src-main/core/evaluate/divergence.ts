@@ -128,7 +128,15 @@ export async function divergence(client: EngineClient, input: DivergenceInput, o
       if (best >= 0 && p.ids[best] === f.argmax![j]) agree++;
       n++;
     });
-    return { ...base, kld: n ? sum / n : null, maxKld: n ? max : null, top1: n ? agree / n : 0, compared: 'soft-labels', labelledTokens: n, unmatched: a.unmatched };
+    return {
+      ...base,
+      kld: n ? sum / n : null,
+      maxKld: n ? max : null,
+      top1: n ? agree / n : 0,
+      compared: 'soft-labels',
+      labelledTokens: n,
+      unmatched: a.unmatched,
+    };
   };
   const figures: (ExampleDivergence | undefined)[] = new Array<ExampleDivergence | undefined>(examples.length);
   let r: ScoreSequencesResult;
@@ -155,7 +163,7 @@ export async function divergence(client: EngineClient, input: DivergenceInput, o
   } catch (e) {
     // the op names `sequences.N`: say which example
     const m = isAppError(e) && e.field ? /^sequences\.(\d+)/.exec(e.field) : null;
-    if (m && isAppError(e)) throw new AppError(e.code, `example ${Number(m[1]) + 1}: ${e.message.replace(/^sequences\.\d+\S* ?/, '')}`, `examples.${m[1]}`);
+    if (m && isAppError(e)) throw new AppError(e.code, `example ${Number(m[1]) + 1}: ${e.message}`, `examples.${m[1]}`);
     throw e;
   }
   const out = r.sequences.map((f, i) => {

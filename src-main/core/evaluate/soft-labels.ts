@@ -30,7 +30,8 @@ export const REST_FLOOR = 1e-12;
 
 /** KLD(teacher‖student) over the teacher's top-k plus the rest bucket (see the file's comment). Natural log. */
 export function softLabelKld(teacherLogprobs: ArrayLike<number>, studentLogprobs: ArrayLike<number>): number {
-  if (teacherLogprobs.length !== studentLogprobs.length) throw new Error(`top-k of ${teacherLogprobs.length} against ${studentLogprobs.length} student log-probabilities`);
+  if (teacherLogprobs.length !== studentLogprobs.length)
+    throw new Error(`top-k of ${teacherLogprobs.length} against ${studentLogprobs.length} student log-probabilities`);
   let kld = 0;
   let sumP = 0;
   let sumQ = 0;

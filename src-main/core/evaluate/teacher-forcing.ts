@@ -24,7 +24,10 @@ export function teacherForcedTokens(tokenizer: LlamaModel, messages: ChatMessage
   const full = renderChat(tokenizer, [...messages, { role: 'assistant', content: answer }]).tokens;
   const p = prompt.tokens;
   if (full.length <= p.length || p.some((t, i) => full[i] !== t)) {
-    throw new AppError('invalid_input', 'the chat template does not render the answer after the prompt (the prompt is not a prefix): it cannot be teacher-forced');
+    throw new AppError(
+      'invalid_input',
+      'the chat template does not render the answer after the prompt (the prompt is not a prefix): it cannot be teacher-forced',
+    );
   }
   const rest = full.slice(p.length);
   let end = rest.findIndex((t) => tokenizer.isEogToken(t as Token));

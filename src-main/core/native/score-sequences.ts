@@ -59,6 +59,8 @@ export interface SequenceFigures {
   top1: number;
   /** With labels: the model's log-probabilities at the labels' ids, position after position, concatenated. */
   labelLogprobs?: Float32Array;
+  /** With labels: per scored position the model's most likely token. */
+  argmax?: Int32Array;
   nllPerPosition?: Float32Array;
   kldPerPosition?: Float32Array;
 }
@@ -85,7 +87,8 @@ export interface ScoreSequencesProgress {
 
 const DEFAULT_BATCH = 2048;
 const MAX_SEQUENCES = 1_000_000;
-const MAX_LABELS = 256;
+/** Label ids in one request at most (a whole vocabulary at a few hundred positions: the soft-label tests use k = n_vocab). */
+const MAX_LABELS = 1 << 24;
 
 interface Checked {
   tokens: Int32Array;
@@ -97,15 +100,21 @@ interface Checked {
 function checkSequences(a: ScoreSequencesArgs, model: NativeModel): Checked[] {
   if (!Array.isArray(a.sequences) || a.sequences.length === 0) throw new AppError('invalid_input', 'sequences must be a non-empty list', 'sequences');
   if (a.sequences.length > MAX_SEQUENCES) throw new AppError('invalid_input', `at most ${MAX_SEQUENCES} sequences per request`, 'sequences');
+  let total = 0;
   return a.sequences.map((s, i) => {
     const field = `sequences.${i}`;
-    if (!s || (!Array.isArray(s.tokens) && !(s.tokens instanceof Int32Array))) throw new AppError('invalid_input', `${field}.tokens must be a list of token ids`, `${field}.tokens`);
+    if (!s || (!Array.isArray(s.tokens) && !(s.tokens instanceof Int32Array)))
+      throw new AppError('invalid_input', `${field}.tokens must be a list of token ids`, `${field}.tokens`);
     const tokens = Int32Array.from(s.tokens);
     if (tokens.length < 2) throw new AppError('invalid_input', `${field} has ${tokens.length} token(s): at least 2 are needed to score one`, `${field}.tokens`);
     model.checkTokens(s.tokens, `${field}.tokens`);
     const from = int(s.from, `${field}.from`, 1);
     if (from >= tokens.length) {
-      throw new AppError('invalid_input', `${field}.from = ${from} is past its last token (${tokens.length} tokens: from must be 1 … ${tokens.length - 1})`, `${field}.from`);
+      throw new AppError(
+        'invalid_input',
+        `${field}.from = ${from} is past its last token (${tokens.length} tokens: from must be 1 … ${tokens.length - 1})`,
+        `${field}.from`,
+      );
     }
     let labels: Int32Array[] | null = null;
     let labelCount = 0;
@@ -114,10 +123,12 @@ function checkSequences(a: ScoreSequencesArgs, model: NativeModel): Checked[] {
         throw new AppError('invalid_input', `${field}.labels must list ids for each of its ${tokens.length - from} scored positions`, `${field}.labels`);
       }
       labels = s.labels.map((ids, j) => {
-        if (!Array.isArray(ids) && !(ids instanceof Int32Array)) throw new AppError('invalid_input', `${field}.labels.${j} must be a list of ids`, `${field}.labels.${j}`);
-        if (ids.length > MAX_LABELS) throw new AppError('invalid_input', `${field}.labels.${j} has ${ids.length} ids; at most ${MAX_LABELS}`, `${field}.labels.${j}`);
+        if (!Array.isArray(ids) && !(ids instanceof Int32Array))
+          throw new AppError('invalid_input', `${field}.labels.${j} must be a list of ids`, `${field}.labels.${j}`);
         model.checkTokens(ids, `${field}.labels.${j}`);
         labelCount += ids.length;
+        total += ids.length;
+        if (total > MAX_LABELS) throw new AppError('invalid_input', `more than ${MAX_LABELS} label ids in one request: split the sequences`, `${field}.labels`);
         return Int32Array.from(ids);
       });
     }
@@ -136,6 +147,7 @@ interface Running {
   top: number;
   labelLp: Float32Array | null;
   labelAt: number;
+  argmax: Int32Array | null;
   posNll: Float32Array | null;
   posKld: Float32Array | null;
 }
@@ -208,6 +220,7 @@ export async function scoreSequencesOp(raw: unknown, ctx: HostContext): Promise<
           top: 0,
           labelLp: q.labels ? new Float32Array(q.labelCount) : null,
           labelAt: 0,
+          argmax: q.labels ? new Int32Array(n) : null,
           posNll: a.perPosition ? new Float32Array(n) : null,
           posKld: a.perPosition && base ? new Float32Array(n) : null,
         };
@@ -267,6 +280,7 @@ export async function scoreSequencesOp(raw: unknown, ctx: HostContext): Promise<
               const off = offs[row]!;
               const lse = lm[off + targets[row]!]! + nll;
               for (const id of q.labels[j]!) r.labelLp[r.labelAt++] = lm[off + id]! - lse;
+              r.argmax![j] = argmax(lm, off, nVocab);
             }
           }
         }
@@ -279,20 +293,33 @@ export async function scoreSequencesOp(raw: unknown, ctx: HostContext): Promise<
         done++;
         for (const c of contexts) c.removeTokens(s);
         slots[s] = null;
-        const { labelLogprobs: _l, nllPerPosition: _n, kldPerPosition: _k, ...light } = figures;
+        const { labelLogprobs: _l, argmax: _a, nllPerPosition: _n, kldPerPosition: _k, ...light } = figures;
         ctx.progress({ done, total: seqs.length, index: r.index, figures: light } satisfies ScoreSequencesProgress);
       }
     }
     const seconds = (performance.now() - start) / 1000;
     const { ppl, stderr, kl } = fold.result();
     const tokens = seqs.reduce((n, s) => n + s.tokens.length, 0);
-    return { sequences: results, aggregate: { ppl, stderr, ...(kl ? { kl } : {}) }, tokens, scoredTokens: fold.count, seconds, tokensPerSecond: tokens / seconds };
+    return {
+      sequences: results,
+      aggregate: { ppl, stderr, ...(kl ? { kl } : {}) },
+      tokens,
+      scoredTokens: fold.count,
+      seconds,
+      tokensPerSecond: tokens / seconds,
+    };
   } finally {
     for (const c of contexts) c.free();
     batch.free();
     softmax?.free();
     softmaxBase?.free();
   }
+}
+
+function argmax(row: Float32Array, off: number, n: number): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (row[off + i]! > row[off + best]!) best = i;
+  return best;
 }
 
 function finish(r: Running, withBase: boolean): SequenceFigures {
@@ -305,6 +332,7 @@ function finish(r: Running, withBase: boolean): SequenceFigures {
     top1: r.top / r.scored,
   };
   if (r.labelLp) f.labelLogprobs = r.labelLp;
+  if (r.argmax) f.argmax = r.argmax;
   if (r.posNll) f.nllPerPosition = r.posNll;
   if (r.posKld) f.kldPerPosition = r.posKld;
   return f;
