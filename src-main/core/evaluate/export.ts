@@ -3,7 +3,8 @@ import { METRIC_INFO, type EvalMetric, type EvalReport, type Interval } from '..
 
 type Table = { headers: string[]; rows: (string | number | null)[][] };
 
-const num = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toFixed(digits)).toString());
+const num = (x: number | null | undefined, digits = 3): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toFixed(digits)).toString();
 
 export function systemsTable(r: EvalReport): Table {
   const metrics = r.metrics.filter((m) => m !== 'pairwise');
@@ -83,10 +84,12 @@ export function toMarkdown(t: Table): string {
 export function exportReport(r: EvalReport, format: 'md' | 'csv' | 'json', table: 'systems' | 'leaderboard' | 'all'): { text: string; fileName: string } {
   const base = `evaluation-${r.runId}`;
   if (format === 'json') return { text: JSON.stringify(r, null, 2) + '\n', fileName: `${base}.json` };
-  const tables = table === 'systems' ? [['Systems', systemsTable(r)] as const] : table === 'leaderboard' ? [['Leaderboard', leaderboardTable(r)] as const] : [
-    ['Leaderboard', leaderboardTable(r)] as const,
-    ['Systems', systemsTable(r)] as const,
-  ];
+  const tables =
+    table === 'systems'
+      ? [['Systems', systemsTable(r)] as const]
+      : table === 'leaderboard'
+        ? [['Leaderboard', leaderboardTable(r)] as const]
+        : [['Leaderboard', leaderboardTable(r)] as const, ['Systems', systemsTable(r)] as const];
   if (format === 'csv') {
     // one table per file reads best in a spreadsheet; "all" puts a blank line between them
     return { text: tables.map(([, t]) => toCsv(t)).join('\n'), fileName: `${base}-${table}.csv` };

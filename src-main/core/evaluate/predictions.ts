@@ -34,7 +34,11 @@ export async function readPredictions(file: string, positions: number[], signal?
     async () => {
       for await (const l of readLines(file, signal ? { signal } : {})) {
         if (l.line > positions.length + SLACK)
-          throw new AppError('invalid_input', `${file}: more than ${positions.length + SLACK} lines for a split of ${positions.length} examples: is it the right file?`, 'file');
+          throw new AppError(
+            'invalid_input',
+            `${file}: more than ${positions.length + SLACK} lines for a split of ${positions.length} examples: is it the right file?`,
+            'file',
+          );
         if ('error' in l) {
           problem(`line ${l.line}: ${l.error}`);
           continue;
@@ -83,7 +87,6 @@ export async function readPredictions(file: string, positions: number[], signal?
     'file',
   );
   const missing = positions.filter((p) => !byPosition.has(p));
-  if (missing.length > 0)
-    problem(`no prediction for ${missing.length} example(s): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
+  if (missing.length > 0) problem(`no prediction for ${missing.length} example(s): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
   return { byPosition, problems, problemCount };
 }

@@ -29,7 +29,8 @@ export interface RoutingOptions {
   target: number;
 }
 
-const interval = (r: RawInterval): Interval | null => (r.mean === null || r.low === null || r.high === null ? null : { mean: r.mean, low: r.low, high: r.high, n: r.n });
+const interval = (r: RawInterval): Interval | null =>
+  r.mean === null || r.low === null || r.high === null ? null : { mean: r.mean, low: r.low, high: r.high, n: r.n };
 
 export function variantInfos(c: Config): EvalVariantInfo[] {
   return c.variants.map((v, index) => ({
@@ -246,7 +247,7 @@ export function buildReport(c: Config, runId: number, status: string, store: Eva
   const divergence = divergenceSummaries(runId, store);
   const notes: string[] = [];
   if (divergence.some((d) => d.method === 'topk'))
-    notes.push("Divergence against a server teacher uses its top-k soft labels plus the remaining mass as one bucket: a lower bound of the full KLD.");
+    notes.push('Divergence against a server teacher uses its top-k soft labels plus the remaining mass as one bucket: a lower bound of the full KLD.');
   if (c.against === 'teacher') notes.push("Metrics are scored against the teacher's answers, not the examples' references.");
   const r = routingReport(c, scores, answers, routing);
   const examples = new Set(answers.map((a) => a.position)).size;
@@ -265,7 +266,13 @@ export function buildReport(c: Config, runId: number, status: string, store: Eva
     systems: systemsRows(c, runId, store, answers, board),
     routing: r ? [r] : [],
     contamination: c.contamination
-      ? { n: c.contamination.n, against: c.contamination.against.map((a) => `${a.dataset}@${a.versionNumber}`), checked: examples, flagged: flagged.length, positions: flagged.slice(0, 1000).map((f) => f.position) }
+      ? {
+          n: c.contamination.n,
+          against: c.contamination.against.map((a) => `${a.dataset}@${a.versionNumber}`),
+          checked: examples,
+          flagged: flagged.length,
+          positions: flagged.slice(0, 1000).map((f) => f.position),
+        }
       : null,
     sentences: sentences(board, c),
     notes,

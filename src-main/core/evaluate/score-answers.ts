@@ -6,7 +6,11 @@ import type { EvalMetric } from '../../../src-shared/domain/evaluate.js';
 const TEXT_METRICS = new Set<EvalMetric>(['exact', 'contains', 'regex', 'f1', 'rougeL', 'chrf', 'json', 'schema']);
 
 /** The text metrics of a run's config as one spec, refused at once (the field named) when its regex or schema is bad. */
-export function compileMetrics(c: { metrics: readonly EvalMetric[]; regex?: string | undefined; jsonSchema?: Record<string, unknown> | undefined }): MetricSpec {
+export function compileMetrics(c: {
+  metrics: readonly EvalMetric[];
+  regex?: string | undefined;
+  jsonSchema?: Record<string, unknown> | undefined;
+}): MetricSpec {
   const spec: MetricSpec = {
     metrics: c.metrics.filter((m) => TEXT_METRICS.has(m)) as MetricId[],
     ...(c.regex !== undefined ? { regex: c.regex } : {}),

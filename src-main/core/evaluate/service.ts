@@ -52,7 +52,8 @@ export class EvaluateService {
       }
       case 'distill': {
         const run = this.d.runner.store.detail(v.runId);
-        if (run.kind !== 'distill.generate') throw new AppError('invalid_input', `run ${v.runId} is a ${run.kind} run, not a distillation run`, `${field}.runId`);
+        if (run.kind !== 'distill.generate')
+          throw new AppError('invalid_input', `run ${v.runId} is a ${run.kind} run, not a distillation run`, `${field}.runId`);
         return { kind: 'distill', runId: v.runId, label: v.label?.trim() || `distill run ${v.runId}` };
       }
       case 'predictions': {
@@ -68,7 +69,11 @@ export class EvaluateService {
     const { version } = this.d.datasets.resolve(input.dataset, input.version, { committedOnly: true });
     const size = this.d.datasets.splitSize(version, input.split);
     if (size === 0)
-      throw new AppError('conflict', `${input.dataset}@${version.number} has no ${input.split === 'all' ? '' : `${input.split} `}examples to evaluate`, 'split');
+      throw new AppError(
+        'conflict',
+        `${input.dataset}@${version.number} has no ${input.split === 'all' ? '' : `${input.split} `}examples to evaluate`,
+        'split',
+      );
     const teacher = input.teacher;
     if (teacher !== null && teacher >= input.variants.length)
       throw new AppError('invalid_input', `teacher: there is no variant ${teacher + 1} (${input.variants.length} given)`, 'teacher');
@@ -95,7 +100,9 @@ export class EvaluateService {
       for (const [i, v] of variants.entries())
         if (i !== teacher && v.kind === 'model') checkSameVocabulary(t.model.modelPath, v.model.modelPath, `variants.${i}`, t.model.label, v.model.label);
     }
-    const judge = input.judge ? { model: teacherConfig(this.d.models, this.d.secrets, input.judge.model, 'judge.model'), rubric: input.judge.rubric, maxTokens: input.judge.maxTokens } : undefined;
+    const judge = input.judge
+      ? { model: teacherConfig(this.d.models, this.d.secrets, input.judge.model, 'judge.model'), rubric: input.judge.rubric, maxTokens: input.judge.maxTokens }
+      : undefined;
     const contamination = input.contamination
       ? {
           n: input.contamination.n,
@@ -213,7 +220,8 @@ export class EvaluateService {
 
   sendToCuration(input: OpParsed<'evaluate.sendToCuration'>): CurationResult {
     const c = this.config(input.runId);
-    if (!input.top && !input.positions) throw new AppError('invalid_input', 'say how many of the most divergent examples (top) or which positions to tag', 'top');
+    if (!input.top && !input.positions)
+      throw new AppError('invalid_input', 'say how many of the most divergent examples (top) or which positions to tag', 'top');
     let positions = input.positions;
     if (!positions) {
       const rows = this.d.store
@@ -243,7 +251,13 @@ export class EvaluateService {
     if (run.kind === 'evaluate.contamination') {
       const c = this.d.runner.config(runId, 'evaluate.contamination');
       const checked = run.metrics.find((m) => m.name === 'checked')?.value ?? 0;
-      return { n: c.n, against: c.against.map((a) => `${a.dataset}@${a.versionNumber}`), checked, flagged: flagged.length, positions: flagged.slice(0, 1000).map((f) => f.position) };
+      return {
+        n: c.n,
+        against: c.against.map((a) => `${a.dataset}@${a.versionNumber}`),
+        checked,
+        flagged: flagged.length,
+        positions: flagged.slice(0, 1000).map((f) => f.position),
+      };
     }
     if (run.kind === 'evaluate.run') return this.report(runId, { confidence: 'meanLogprob', share: 0.5, target: 0.95 }).contamination;
     throw new AppError('invalid_input', `run ${runId} is a ${run.kind} run, not an evaluation`, 'runId');

@@ -127,7 +127,12 @@ export async function openSource(
       deps.engine,
       m.modelPath,
       m.label,
-      { parallel: c.parallel, maxTokens: c.generation.maxTokens, threads: deps.threads(), lora: m.adapters.map((a) => ({ filePath: a.filePath, scale: a.scale })) },
+      {
+        parallel: c.parallel,
+        maxTokens: c.generation.maxTokens,
+        threads: deps.threads(),
+        lora: m.adapters.map((a) => ({ filePath: a.filePath, scale: a.scale })),
+      },
       signal,
     );
     return generating(teacher, c.parallel);

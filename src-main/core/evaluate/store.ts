@@ -80,9 +80,16 @@ export class EvaluateStore {
       );
   }
 
-  saveScores(runId: number, variant: number, position: number, values: Partial<Record<EvalMetric | 'length', number | null>>, note: string | null = null): void {
+  saveScores(
+    runId: number,
+    variant: number,
+    position: number,
+    values: Partial<Record<EvalMetric | 'length', number | null>>,
+    note: string | null = null,
+  ): void {
     const put = this.db.prepare(`INSERT OR REPLACE INTO eval_scores (run_id, variant, position, metric, value, note) VALUES (?, ?, ?, ?, ?, ?)`);
-    for (const [metric, value] of Object.entries(values)) if (value !== null && value !== undefined && Number.isFinite(value)) put.run(runId, variant, position, metric, value, note);
+    for (const [metric, value] of Object.entries(values))
+      if (value !== null && value !== undefined && Number.isFinite(value)) put.run(runId, variant, position, metric, value, note);
   }
 
   answers(runId: number, variant?: number): StoredAnswer[] {
@@ -95,14 +102,14 @@ export class EvaluateStore {
   }
 
   answerAt(runId: number, variant: number, position: number): StoredAnswer | null {
-    const r = this.db.prepare(`SELECT * FROM eval_answers WHERE run_id = ? AND variant = ? AND position = ?`).get(runId, variant, position) as AnswerRow | undefined;
+    const r = this.db.prepare(`SELECT * FROM eval_answers WHERE run_id = ? AND variant = ? AND position = ?`).get(runId, variant, position) as
+      AnswerRow | undefined;
     return r ? answer(r) : null;
   }
 
   logprobsAt(runId: number, variant: number, position: number): TokenLogprob[] | null {
     const r = this.db.prepare(`SELECT logprobs FROM eval_answers WHERE run_id = ? AND variant = ? AND position = ?`).get(runId, variant, position) as
-      | { logprobs: string | null }
-      | undefined;
+      { logprobs: string | null } | undefined;
     return r?.logprobs ? (JSON.parse(r.logprobs) as TokenLogprob[]) : null;
   }
 

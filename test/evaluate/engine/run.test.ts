@@ -88,7 +88,6 @@ describe('an evaluation run', () => {
 
     // every stored value is the metric library's on the stored answer and the example's reference
     const page = await ws.client.call('evaluate.examples', { runId, limit: 50 });
-    if (!page.rows[0]!.answers[0]!.divergence) console.log((await ws.client.call('runs.get', { id: runId })).logs.map((l) => l.message).join("\n"));
     expect(page.total).toBe(TEST);
     for (const row of page.rows) {
       expect(row.answers).toHaveLength(2);
@@ -140,11 +139,22 @@ describe('an evaluation run', () => {
     const file = path.join(tempDir(), 'preds.jsonl');
     const lines = first.rows.slice(1).map((row) => JSON.stringify({ id: row.position, prediction: row.answers[1]!.text }));
     fs.writeFileSync(file, [...lines, JSON.stringify({ id: 999, prediction: 'nope' }), '{not json'].join('\n'));
+    // a distillation run of the same teacher on the same split, greedy with the same seed: its answers are the same
+    const { runId: distilled } = await ws.client.call('distill.start', {
+      dataset: 'support',
+      split: 'test',
+      teacher: { modelId: teacher },
+      generation: { ...generation, samples: 1 },
+      filters: { truncated: false, refusals: false },
+      outName: 'support-distilled',
+    });
+    expect((await ws.app.runner.waitFor(distilled)).status).toBe('succeeded');
     const { runId: again } = await ws.client.call('evaluate.start', {
       dataset: 'support',
       variants: [
         { kind: 'model', modelId: teacher, label: 'teacher' },
         { kind: 'predictions', file },
+        { kind: 'distill', runId: distilled },
       ],
       metrics: ['exact', 'chrf'],
       generation,
@@ -167,9 +177,11 @@ describe('an evaluation run', () => {
       expect(row.answers[0]!.text).toBe(first.rows[i]!.answers[1]!.text); // same seed, same answer
       if (i === 0) expect(row.answers[1]!.error).toMatch(/no answer for example/);
       else expect(row.answers[1]!.metrics).toEqual(row.answers[0]!.metrics);
+      expect(row.answers[2]!.text).toBe(row.answers[0]!.text);
     }
     const board = (await ws.client.call('evaluate.report', { runId: again })).leaderboard;
     expect(board[1]).toMatchObject({ answered: TEST - 1, failed: 1 });
+    expect(board[2]).toMatchObject({ label: `distill run ${distilled}`, answered: TEST, failed: 0 });
   }, 300_000);
 
   it('a cancelled run resumes without answering anything twice', async () => {
@@ -182,7 +194,11 @@ describe('an evaluation run', () => {
       divergence: false,
       systems: false,
     });
-    await waitUntil(async () => (await ws.client.call('evaluate.examples', { runId: id, limit: 50 })).rows.some((r) => r.answers[0]!.text !== null), 60_000, 'a first answer');
+    await waitUntil(
+      async () => (await ws.client.call('evaluate.examples', { runId: id, limit: 50 })).rows.some((r) => r.answers[0]!.text !== null),
+      60_000,
+      'a first answer',
+    );
     await ws.client.call('runs.cancel', { id });
     const cancelled = await ws.app.runner.waitFor(id);
     expect(cancelled.status).toBe('cancelled');
@@ -211,7 +227,9 @@ describe('an evaluation run', () => {
     expect(await refusal(ws.client.call('evaluate.start', { ...base, against: 'teacher' }))).toMatchObject({ code: 'invalid_input', field: 'against' });
     expect(await refusal(ws.client.call('evaluate.start', { ...base, metrics: ['regex'], regex: '(a+)+$' }))).toMatchObject({ code: 'invalid_input' });
     expect(
-      await refusal(ws.client.call('evaluate.start', { ...base, variants: [...base.variants, { kind: 'predictions', file: path.join(tempDir(), 'missing.jsonl') }] })),
+      await refusal(
+        ws.client.call('evaluate.start', { ...base, variants: [...base.variants, { kind: 'predictions', file: path.join(tempDir(), 'missing.jsonl') }] }),
+      ),
     ).toMatchObject({ code: 'file_missing', field: 'variants.1.file' });
   });
 });

@@ -36,7 +36,11 @@ async function startServer(): Promise<void> {
   );
   server.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true, 60_000, `llama-server to start:\n${log.slice(-2000)}`);
+  await waitUntil(
+    async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true,
+    60_000,
+    `llama-server to start:\n${log.slice(-2000)}`,
+  );
 }
 
 async function stopServer(): Promise<void> {

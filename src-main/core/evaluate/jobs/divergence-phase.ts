@@ -78,7 +78,8 @@ export async function divergencePhase(ctx: JobContext<'evaluate.run'>, d: Evalua
         },
       );
       if (r.summary.kld !== null) ctx.metric(`kld:${v}`, r.summary.kld);
-      if (r.summary.refused > 0) ctx.log('warn', `Divergence of ${m.label}: the soft labels of ${r.summary.refused} answer(s) do not align with its tokens; skipped.`);
+      if (r.summary.refused > 0)
+        ctx.log('warn', `Divergence of ${m.label}: the soft labels of ${r.summary.refused} answer(s) do not align with its tokens; skipped.`);
     } catch (err) {
       // a student with another vocabulary cannot be compared: said, and the run goes on
       if (isAppError(err) && err.code === 'invalid_input' && /vocabular/i.test(err.message)) {

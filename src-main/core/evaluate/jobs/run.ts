@@ -116,7 +116,8 @@ export function evaluateJob(d: EvaluateJobDeps): JobKind<'evaluate.run'> {
               ctx.throwIfCancelled();
               const a = await source.answer(e, answerSeed(c.generation.seed, e.position, 0));
               ctx.throwIfCancelled();
-              const target = c.against === 'teacher' ? (c.teacher === v ? null : (d.store.answerAt(ctx.runId, c.teacher!, e.position)?.text ?? null)) : e.reference;
+              const target =
+                c.against === 'teacher' ? (c.teacher === v ? null : (d.store.answerAt(ctx.runId, c.teacher!, e.position)?.text ?? null)) : e.reference;
               const values: Partial<Record<EvalMetric | 'length', number | null>> = a.text !== null ? scoreAnswers(metrics, a.text, target) : {};
               if (a.text !== null) values.length = a.tokens ?? (await tokensOf(a.text));
               const position = e.position;
@@ -133,13 +134,19 @@ export function evaluateJob(d: EvaluateJobDeps): JobKind<'evaluate.run'> {
           await Promise.all(Array.from({ length: Math.min(source.parallel, pending.length) }, worker));
         } catch (e) {
           if (isAppError(e) && e.code === 'engine_error' && variant.kind === 'server')
-            throw new AppError('engine_error', `${label} stopped answering (${e.message}); ${answered} answers are kept: resume the run when the server is back`);
+            throw new AppError(
+              'engine_error',
+              `${label} stopped answering (${e.message}); ${answered} answers are kept: resume the run when the server is back`,
+            );
           throw e;
         } finally {
           await source.close();
         }
         if (variant.kind === 'model') energy.set(v, { ...joulesBetween(before, readEnergy()), answers: made });
-        const tps = d.store.answers(ctx.runId, v).map((a) => a.tps).filter((x): x is number => x !== null);
+        const tps = d.store
+          .answers(ctx.runId, v)
+          .map((a) => a.tps)
+          .filter((x): x is number => x !== null);
         if (tps.length) ctx.metric(`gen_tps:${v}`, tps.reduce((s, x) => s + x, 0) / tps.length);
       }
       const stored = d.store.answers(ctx.runId);
@@ -177,7 +184,13 @@ async function judgePhase(ctx: JobContext<'evaluate.run'>, d: EvaluateJobDeps, e
   const tasks: { key: string; run: () => Promise<() => void> }[] = [];
   const answers = d.store.answers(ctx.runId);
   const text = (v: number, p: number) => answers.find((a) => a.variant === v && a.position === p)?.text ?? null;
-  const judge = await openTeacher(j.model, c.parallel, j.maxTokens, { engine: d.engine, threads: d.threads, secrets: d.secrets, log: (l, m) => ctx.log(l, m) }, ctx.signal);
+  const judge = await openTeacher(
+    j.model,
+    c.parallel,
+    j.maxTokens,
+    { engine: d.engine, threads: d.threads, secrets: d.secrets, log: (l, m) => ctx.log(l, m) },
+    ctx.signal,
+  );
   const generation = { ...c.generation, temperature: 0, maxTokens: j.maxTokens, samples: 1 };
   for (const a of answers) {
     const e = byPosition.get(a.position);

@@ -57,7 +57,9 @@ export async function systemsPhase(
       ...ggufFigures(m.modelPath),
       ...speed,
       energyJoulesPerAnswer: e && e.joules !== null && e.answers > 0 ? e.joules / e.answers : null,
-      energyNote: e ? (e.reason ?? (e.answers > 0 ? null : 'no answer was generated in this attempt')) : 'not measured: the answers were generated before the run was resumed',
+      energyNote: e
+        ? (e.reason ?? (e.answers > 0 ? null : 'no answer was generated in this attempt'))
+        : 'not measured: the answers were generated before the run was resumed',
       speedNote: m.adapters.length ? 'speed and memory of the base model; adapters add a little to both' : null,
     };
     ctx.commitItem(`s:${v}`, () => d.store.saveSystems(ctx.runId, v, figures));
