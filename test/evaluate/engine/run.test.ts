@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../../helpers/workspace.js';
-import { fixtureModel } from '../../fixtures/models.js';
+import { fixtureModel, fixtureSpec, llamaCppSourceDir } from '../../fixtures/models.js';
+import { writeSyntheticLlama } from '../../../src-main/core/gguf/synthetic.js';
 import { scoreAnswer } from '../../../src-main/core/evaluate/metrics/index.js';
 import { isAppError } from '../../../src-shared/errors.js';
 
@@ -231,5 +232,26 @@ describe('an evaluation run', () => {
         ws.client.call('evaluate.start', { ...base, variants: [...base.variants, { kind: 'predictions', file: path.join(tempDir(), 'missing.jsonl') }] }),
       ),
     ).toMatchObject({ code: 'file_missing', field: 'variants.1.file' });
+    // divergence compares distributions token by token: a student with another vocabulary is refused, with what differs
+    const other = path.join(tempDir(), 'gpt2-student.gguf');
+    writeSyntheticLlama(other, {
+      ...fixtureSpec('student'),
+      name: 'gpt2-student',
+      vocabFile: path.join(llamaCppSourceDir(), 'models', 'ggml-vocab-gpt-2.gguf'),
+    });
+    const gpt2 = (await ws.client.call('models.add', { path: other })).id;
+    const twoVocabs = {
+      ...base,
+      variants: [
+        { kind: 'model' as const, modelId: gpt2, label: 'gpt2' },
+        { kind: 'model' as const, modelId: teacher, label: 'teacher' },
+      ],
+      teacher: 1,
+    };
+    const refused = await refusal(ws.client.call('evaluate.start', twoVocabs));
+    expect(refused).toMatchObject({ code: 'invalid_input', field: 'variants.0' });
+    expect(refused.message).toMatch(/gpt2 does not share teacher's vocabulary \(tokenizer gpt2 against llama\)/);
+    // without divergence the same pair is evaluated on its answers
+    expect((await ws.client.call('evaluate.start', { ...twoVocabs, divergence: false, limit: 1, systems: false })).runId).toBeGreaterThan(0);
   });
 });
