@@ -87,7 +87,7 @@ describe('evaluation with a server teacher', () => {
       ],
       teacher: 1,
       metrics: ['chrf', 'judge', 'pairwise'],
-      judge: { model: { modelId: teacher }, rubric: 'The answer tells the user what to do.', maxTokens: 48 },
+      judge: { model: { modelId: teacher }, rubric: 'The answer tells the user what to do.', maxTokens: 24 },
       generation,
       parallel: 2,
       systems: false,
