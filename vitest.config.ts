@@ -34,6 +34,7 @@ export default defineConfig({
         'test/adapters/*.test.ts',
         'test/electron/**/*.test.ts',
         'test/domain/**/*.test.ts',
+        'test/evaluate/*.test.ts',
       ]),
       // llama.cpp's llama-server and llama-perplexity are built (or found in the cache) once, before the project's files
       project(
@@ -52,6 +53,7 @@ export default defineConfig({
           'test/native/**/*.test.ts',
           'test/quantize/**/*.test.ts',
           'test/system/**/*.test.ts',
+          'test/evaluate/engine/**/*.test.ts',
         ],
         ['test/fixtures/llama-tools-setup.ts'],
       ),

@@ -43,6 +43,9 @@ import { ladderJob } from './quantize/jobs/ladder.js';
 import { imatrixJob } from './quantize/jobs/imatrix.js';
 import { quantizeHandlers } from './quantize/handlers.js';
 import { EvaluateService } from './evaluate/service.js';
+import { EvaluateStore } from './evaluate/store.js';
+import { evaluateJob } from './evaluate/jobs/run.js';
+import { contaminationJob } from './evaluate/jobs/contamination.js';
 import { evaluateHandlers } from './evaluate/handlers.js';
 import { kldOf, type KldInput } from './quantize/kld.js';
 import type { GateFigures } from '../../src-shared/domain/quantize.js';
@@ -139,7 +142,22 @@ export function createApp(options: AppOptions): App {
   runner.register(ladderJob({ models, engine, threads: userThreads, dataDir, datasets }));
   runner.register(imatrixJob({ engine, datasets, threads: userThreads, dataDir }));
   const quantize = new QuantizeService(models, runner, dataDir, datasets, db);
-  const evaluate = new EvaluateService();
+  const evaluateStore = new EvaluateStore(db);
+  runner.register(evaluateJob({ datasets, store: evaluateStore, distill: distillStore, engine, threads: userThreads, secrets }));
+  runner.register(contaminationJob({ datasets, store: evaluateStore }));
+  const evaluate = new EvaluateService({
+    datasets,
+    models,
+    adapters,
+    secrets,
+    distill: distillStore,
+    store: evaluateStore,
+    runner,
+    gpu: () => {
+      const gpu = engine.info().gpu;
+      return gpu !== null && gpu !== 'cpu';
+    },
+  });
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),

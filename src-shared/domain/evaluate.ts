@@ -121,12 +121,14 @@ export interface RoutingReport {
   studentScore: number;
   teacherScore: number;
   /** Share of queries escalated to the teacher → quality, from 0 (all student) to 1 (all teacher). */
-  curve: { threshold: number; share: number; quality: number }[];
-  apgr: number;
-  /** PGR at the chosen share (default 0.5). */
-  pgrAt: { share: number; pgr: number; threshold: number };
+  /** threshold null: escalate everything (past the highest confidence). */
+  curve: { threshold: number | null; share: number; quality: number }[];
+  /** RouteLLM's APGR; null when student and teacher score the same (no gap to recover). */
+  apgr: number | null;
+  /** PGR at the chosen share (default 0.5): the point with the largest share not above it. */
+  pgrAt: { share: number; pgr: number | null; threshold: number | null };
   /** The smallest share of escalations that reaches `target` of the teacher's quality, null when none does. */
-  reach: { target: number; share: number; threshold: number } | null;
+  reach: { target: number; share: number; threshold: number | null } | null;
 }
 
 export interface ContaminationSummary {

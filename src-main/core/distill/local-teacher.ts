@@ -19,6 +19,9 @@ export interface TeacherAnswer {
   logprobs?: TokenLogprob[] | null;
   /** The tools the answer calls, structured (server teachers); `text` then ends with them as `name(arguments)` lines. */
   toolCalls?: ToolCall[] | null;
+  /** Local models: from the request to the first token (waiting for a free sequence included), and generation speed. */
+  ttftMs?: number | null;
+  tokensPerSecond?: number | null;
 }
 
 export interface RenderedPrompt {
@@ -76,7 +79,7 @@ export async function openLocalTeacher(
   engine: LlmEngine,
   file: string,
   name: string,
-  opts: { parallel: number; maxTokens: number; threads: number | null },
+  opts: { parallel: number; maxTokens: number; threads: number | null; lora?: { filePath: string; scale: number }[] },
   signal: AbortSignal,
 ): Promise<LocalTeacher> {
   await engine.checkModelFile(file, signal);
@@ -85,7 +88,7 @@ export async function openLocalTeacher(
   const contextSize = Math.min(train, opts.maxTokens + 2048);
   const batch = await NativeBatch.open(
     engine.native(),
-    { modelPath: file, lora: [], parallel: opts.parallel, contextSize, threads: await engine.resolveNativeThreads(opts.threads) },
+    { modelPath: file, lora: opts.lora ?? [], parallel: opts.parallel, contextSize, threads: await engine.resolveNativeThreads(opts.threads) },
     signal,
   ).catch((e: unknown) => {
     // only a context that does not fit is the parallelism's fault; a model llama.cpp cannot load says so itself
@@ -104,6 +107,7 @@ export async function openLocalTeacher(
       const g = o.generation;
       const grammar = o.jsonSchema ? await grammarFor(o.jsonSchema) : null;
       const prompt = renderChat(tokenizer, messages, o.tools);
+      const t0 = performance.now();
       const r = await batch.generate(
         {
           tokens: prompt.tokens,
@@ -116,12 +120,18 @@ export async function openLocalTeacher(
         },
         { signal, onText: o.onToken ? (n, text) => o.onToken!(n, () => text) : undefined },
       );
+      // the host's clock is not this process's: time to first token is the wall time less the host's generating time
+      const wall = performance.now() - t0;
+      const generating = r.firstTokenAt !== null ? r.endedAt - r.firstTokenAt : null;
+      const n = r.tokens.length;
       return {
         text: r.text.trim(),
         finishReason: r.finishReason,
         promptTokens: r.promptTokens,
-        completionTokens: r.tokens.length,
+        completionTokens: n,
         logprobs: r.logprobs,
+        ttftMs: generating !== null ? Math.max(0, wall - generating) : null,
+        tokensPerSecond: generating !== null && n > 1 && generating > 0 ? (n - 1) / (generating / 1000) : null,
       };
     },
     async close() {

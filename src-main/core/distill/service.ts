@@ -1,3 +1,4 @@
+import { teacherConfig } from './teacher-config.js';
 import os from 'node:os';
 import type { Db } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
@@ -33,23 +34,7 @@ export class DistillService {
 
   /** A teacher (or judge) as a run's config holds it: resolved, with where its API key is, never the key. */
   private teacherConfig(t: OpParsed<'distill.start'>['teacher'], field: string): TeacherConfig {
-    if ('modelId' in t) return { kind: 'local', modelId: t.modelId, ...this.models.resolveForEngine(t.modelId) };
-    if (t.apiKeyEnv && !process.env[t.apiKeyEnv]) {
-      throw new AppError('invalid_input', `the environment variable ${t.apiKeyEnv} (the API key) is not set in the app's environment`, `${field}.apiKeyEnv`);
-    }
-    if (t.apiKeySecret && !this.secrets.has(t.apiKeySecret)) {
-      throw new AppError('invalid_input', `there is no saved API key named ${t.apiKeySecret} (save it first: secrets.set)`, `${field}.apiKeySecret`);
-    }
-    return {
-      kind: 'http',
-      baseUrl: t.baseUrl,
-      model: t.model,
-      name: `${t.model} at ${new URL(t.baseUrl).host}`,
-      ...(t.apiKeyEnv ? { apiKeyEnv: t.apiKeyEnv } : {}),
-      ...(t.apiKeySecret ? { apiKeySecret: t.apiKeySecret } : {}),
-      timeoutMs: t.timeoutMs,
-      maxRetries: t.maxRetries,
-    };
+    return teacherConfig(this.models, this.secrets, t, field);
   }
 
   start(input: OpParsed<'distill.start'>): { runId: number } {

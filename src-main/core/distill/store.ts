@@ -121,6 +121,17 @@ export class DistillStore {
   }
 
   /** One answer's training example and where it stands, or null when there is no such answer. */
+  /** A run's first answers (sample 0) at these positions: what an evaluation reads as a variant's answers. */
+  answersAt(runId: number, positions: number[]): Map<number, { text: string; finishReason: string | null; tokens: number | null }> {
+    const get = this.db.prepare(`SELECT answer, finish_reason, completion_tokens FROM distill_answers WHERE run_id = ? AND position = ? AND sample = 0`);
+    const out = new Map<number, { text: string; finishReason: string | null; tokens: number | null }>();
+    for (const p of positions) {
+      const r = get.get(runId, p) as { answer: string; finish_reason: string | null; completion_tokens: number | null } | undefined;
+      if (r) out.set(p, { text: r.answer, finishReason: r.finish_reason, tokens: r.completion_tokens });
+    }
+    return out;
+  }
+
   answerState(runId: number, position: number, sample: number): { messages: ChatMessage[]; included: boolean; outPosition: number | null } | null {
     const r = this.db
       .prepare(`SELECT output, answer, tool_calls, included, out_position FROM distill_answers WHERE run_id = ? AND position = ? AND sample = ?`)

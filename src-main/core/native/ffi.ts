@@ -223,6 +223,8 @@ export interface LlamaLib {
   llama_vocab_get_add_bos: Fn;
   llama_vocab_get_add_eos: Fn;
   llama_vocab_is_eog: Fn;
+  llama_vocab_get_text: Fn;
+  llama_vocab_get_attr: Fn;
   llama_tokenize: Fn;
   llama_token_to_piece: Fn;
   llama_detokenize: Fn;
@@ -328,6 +330,8 @@ export function openLibrary(files: LibraryFiles): LlamaLib {
     llama_vocab_get_add_bos: f(llama, 'bool llama_vocab_get_add_bos(void *vocab)'),
     llama_vocab_get_add_eos: f(llama, 'bool llama_vocab_get_add_eos(void *vocab)'),
     llama_vocab_is_eog: f(llama, 'bool llama_vocab_is_eog(void *vocab, int32_t token)'),
+    llama_vocab_get_text: f(llama, 'const char *llama_vocab_get_text(void *vocab, int32_t token)'),
+    llama_vocab_get_attr: f(llama, 'int llama_vocab_get_attr(void *vocab, int32_t token)'),
     llama_tokenize: f(
       llama,
       'int32_t llama_tokenize(void *vocab, const char *text, int32_t text_len, _Out_ int32_t *tokens, int32_t n_tokens_max, bool add_special, bool parse_special)',

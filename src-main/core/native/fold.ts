@@ -80,6 +80,18 @@ export function foldInC(
   }
 }
 
+function argmax(row: Float32Array, off: number, n: number): number {
+  let best = 0;
+  let max = row[off]!;
+  for (let i = 1; i < n; i++) {
+    if (row[off + i]! > max) {
+      max = row[off + i]!;
+      best = i;
+    }
+  }
+  return best;
+}
+
 /** perplexity.cpp's log_softmax: (logit[tok] − max) in float, minus log Σ exp(logit − max) summed in double. */
 function exactNll(lm: Float32Array, off: number, tok: number, nVocab: number): number {
   let max = lm[off]!;
@@ -112,6 +124,8 @@ export class Fold {
   private readonly posDp: Float32Array | null;
   private readonly topIds: Int32Array | null;
   private readonly topLp: Float32Array | null;
+  /** Per position (with perPosition): 1 where the model's most likely token is the base's (with a base) or the target (without). */
+  private readonly posTop: Uint8Array | null;
 
   constructor(
     private readonly nVocab: number,
@@ -123,6 +137,7 @@ export class Fold {
     this.posNll = perPosition ? new Float32Array(perPosition) : null;
     this.posKld = perPosition && withBase ? new Float32Array(perPosition) : null;
     this.posDp = perPosition && withBase ? new Float32Array(perPosition) : null;
+    this.posTop = perPosition ? new Uint8Array(perPosition) : null;
     this.topIds = topPositions ? new Int32Array(topPositions * k) : null;
     this.topLp = topPositions ? new Float32Array(topPositions * k) : null;
   }
@@ -219,6 +234,7 @@ export class Fold {
     if (Math.abs(dp) > this.maxDp) this.maxDp = Math.abs(dp);
     if (this.posKld) this.posKld[idx] = kld;
     if (this.posDp) this.posDp[idx] = dp;
+    if (this.posTop) this.posTop[idx] = sameTop ? 1 : 0;
   }
 
   /** A position whose NLL was computed in C (RowSoftmax); no base. */
@@ -233,6 +249,8 @@ export class Fold {
     this.nll2 += nll * nll;
     this.cumSums.push(this.nll);
     if (this.posNll) this.posNll[idx] = nll;
+    // without a base, "top" is the model's argmax against the target (with one, pairFigures overwrites it)
+    if (this.posTop && !this.withBase) this.posTop[idx] = argmax(lm, off, this.nVocab) === tok ? 1 : 0;
     // log p(i) = logit(i) − lse, and lse = logit(tok) + nll
     if (this.topIds) this.topK(lm, off, lm[off + tok]! + nll, idx);
   }
@@ -257,6 +275,11 @@ export class Fold {
       ids[o + j] = i;
     }
     for (let j = 0; j < k; j++) lp[o + j] = lp[o + j]! - lse;
+  }
+
+  /** The per-position arrays so far (perPosition), indexed in the order positions were added. */
+  positions(): { nll: Float32Array | null; kld: Float32Array | null; top: Uint8Array | null } {
+    return { nll: this.posNll, kld: this.posKld, top: this.posTop };
   }
 
   result(): FoldResult {

@@ -6,6 +6,8 @@ import { AppError } from '../../../src-shared/errors.js';
 import type { Handler, HostContext } from './engine-host.js';
 import type { EngineOps, ModelRef, OpName } from './protocol.js';
 import { scoreOp } from './score.js';
+import { scoreSequencesOp } from './score-sequences.js';
+import { vocabularyPieces } from './vocab.js';
 import { generateOp } from './generate-op.js';
 import { imatrixOp } from './imatrix-op.js';
 import { speedOp } from './speed-op.js';
@@ -32,6 +34,13 @@ export const HOST_OPS: { [K in OpName]: Handler<K> } = {
     return { text: ctx.model(modelRef(a.model)).detokenize(a.tokens ?? [], !!a.special) };
   },
   score: scoreOp,
+  scoreSequences: (raw, ctx) => {
+    const a = raw as Args<'scoreSequences'>;
+    modelRef(a?.model);
+    if (a.base) modelRef(a.base.model, 'base.model');
+    return scoreSequencesOp(a, ctx);
+  },
+  vocabulary: (raw, ctx) => vocabularyPieces(ctx.llama.lib, ctx.model(modelRef((raw as Args<'vocabulary'>).model))),
   generate: generateOp,
   imatrix: imatrixOp,
   speed: speedOp,

@@ -16,6 +16,8 @@ import type { GenerateEvent, GenerateSummary } from './generate-op.js';
 import type { NativeBatchOptions } from './generate-types.js';
 import type { ImatrixArgs, ImatrixProgress, ImatrixResult } from './imatrix-op.js';
 import type { SpeedArgs, SpeedResult } from './speed-op.js';
+import type { ScoreSequencesArgs, ScoreSequencesProgress, ScoreSequencesResult } from './score-sequences.js';
+import type { VocabularyPieces } from './vocab.js';
 
 export interface ModelRef {
   /** Absolute path of the GGUF file. */
@@ -43,6 +45,10 @@ export interface EngineOps {
   detokenize: { args: { model: ModelRef; tokens: number[] | Int32Array; special?: boolean }; result: { text: string }; progress: never };
   /** Perplexity-style scoring of one model, or of two in lockstep (see score.ts). */
   score: { args: ScoreArgs; result: ScoreResult; progress: ScoreProgress };
+  /** Teacher-forced scoring of token sequences (answers after their prompts), one model or two in lockstep (score-sequences.ts). */
+  scoreSequences: { args: ScoreSequencesArgs; result: ScoreSequencesResult; progress: ScoreSequencesProgress };
+  /** Every token's rendered piece and attributes (vocab.ts): mapping soft labels stored as texts back to ids. */
+  vocabulary: { args: { model: ModelRef }; result: VocabularyPieces; progress: never };
   /** llama-imatrix's statistics (Σ x² of every weight matrix's inputs) of one model on a text (see imatrix-op.ts). */
   imatrix: { args: ImatrixArgs; result: ImatrixResult; progress: ImatrixProgress };
   /** Batched generation: one request per batch, its sequences fed while it runs (see generate-op.ts). */

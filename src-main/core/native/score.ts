@@ -22,6 +22,7 @@ import { Batch, type AdapterSpec, type NativeContext, type NativeModel } from '.
 import type { ModelRef } from './protocol.js';
 import { RowSoftmax } from './softmax.js';
 import { Fold, foldInC, type FoldResult } from './fold.js';
+import { checkSameVocabulary } from './vocab.js';
 
 export type { KldFigures } from './fold.js';
 
@@ -83,9 +84,7 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
   if (topK > 64) throw new AppError('invalid_input', `topK must be at most 64, not ${topK}`, 'topK');
   const model = ctx.model(a.model);
   const base = a.base ? ctx.model(a.base.model) : null;
-  if (base && base.nVocab !== model.nVocab) {
-    throw new AppError('invalid_input', `${base.name} (${base.nVocab} tokens) and ${model.name} (${model.nVocab}) do not share a vocabulary`, 'base');
-  }
+  if (base) checkSameVocabulary(ctx.llama.lib, model, base, 'base');
   let tokens: Int32Array;
   if (a.tokens !== undefined) {
     tokens = Int32Array.from(a.tokens);

@@ -1,0 +1,106 @@
+/**
+ * The Evaluate room's metric library: pure functions, no SQLite, no models. `scoreAnswer` scores one answer with the
+ * metrics a run asked for; aggregates are means over answers (also for chrF and ROUGE-L's F-measure), with
+ * `bootstrapMean` / `pairedDifference` for their intervals.
+ */
+import type { ValidateFunction } from 'ajv';
+import { AppError } from '../../../../src-shared/errors.js';
+import { chrF } from './chrf.js';
+import { compileAnswerSchema, jsonValid, schemaMatch } from './json.js';
+import { rougeL } from './rouge.js';
+import { compileRegex, contains, exactMatch, regexMatch, tokenF1 } from './text.js';
+
+export { bootstrapMean, pairedDifference, quantileSorted, type BootstrapOptions, type Interval } from './bootstrap.js';
+export { chrF } from './chrf.js';
+export { contamination, ContaminationIndex, wordHashes, type ContaminationOptions, type ContaminationRow } from './contamination.js';
+export { compileAnswerSchema, jsonValid, parseAnswerJson, schemaMatch } from './json.js';
+export { lcsLength, MAX_ROUGE_TOKENS, rougeL, rougeTokens, type RougeScore } from './rouge.js';
+export { pointAtShare, pointAtThreshold, routingCurve, thresholdForTarget, type RoutingCurve, type RoutingExample, type RoutingPoint } from './routing.js';
+export { compileRegex, contains, exactMatch, nestedQuantifier, normalizeAnswer, regexMatch, tokenF1 } from './text.js';
+
+export const METRIC_IDS = ['exact', 'contains', 'regex', 'f1', 'rougeL', 'chrf', 'json', 'schema'] as const;
+export type MetricId = (typeof METRIC_IDS)[number];
+
+export interface MetricSpec {
+  metrics: readonly MetricId[];
+  /** The pattern for 'regex' (without it, 'regex' is null). */
+  regex?: string;
+  /** The JSON schema for 'schema', an object or its JSON text (without it, 'schema' is null). */
+  schema?: unknown;
+}
+
+interface Prepared {
+  regex: RegExp | null;
+  schema: ValidateFunction | null;
+}
+const prepared = new WeakMap<MetricSpec, Prepared>();
+
+/**
+ * Checks a spec once, before a run: unknown metric ids, a pattern that does not compile (or nests repetitions), a
+ * schema that does not compile are refused as invalid_input naming `metrics.metrics[i]`, `metrics.regex` or
+ * `metrics.schema`. scoreAnswer calls it too (cached per spec object).
+ */
+export function prepareMetrics(spec: MetricSpec): Prepared {
+  let p = prepared.get(spec);
+  if (p) return p;
+  spec.metrics.forEach((id, i) => {
+    if (!(METRIC_IDS as readonly string[]).includes(id))
+      throw new AppError('invalid_input', `metrics.metrics[${i}]: unknown metric '${id}' (one of ${METRIC_IDS.join(', ')})`, `metrics.metrics[${i}]`);
+  });
+  p = {
+    regex: spec.regex === undefined ? null : compileRegex(spec.regex, 'metrics.regex'),
+    schema: spec.schema === undefined || spec.schema === null ? null : compileAnswerSchema(spec.schema, 'metrics.schema'),
+  };
+  prepared.set(spec, p);
+  return p;
+}
+
+/**
+ * One answer's scores, keyed by metric id: exact, contains, regex, f1, json, schema in 0..1, rougeL its F-measure in
+ * 0..1, chrf 0..100 (sacrebleu's scale). null = not applicable: 'regex' without a pattern, 'schema' without a schema.
+ */
+export function scoreAnswer(prediction: string, reference: string, spec: MetricSpec): Record<string, number | null> {
+  const p = prepareMetrics(spec);
+  const out: Record<string, number | null> = {};
+  for (const id of spec.metrics) {
+    switch (id) {
+      case 'exact':
+        out[id] = exactMatch(prediction, reference);
+        break;
+      case 'contains':
+        out[id] = contains(prediction, reference);
+        break;
+      case 'regex':
+        out[id] = p.regex ? regexMatch(prediction, p.regex) : null;
+        break;
+      case 'f1':
+        out[id] = tokenF1(prediction, reference);
+        break;
+      case 'rougeL':
+        out[id] = rougeL(prediction, reference).fmeasure;
+        break;
+      case 'chrf':
+        out[id] = chrF(prediction, reference);
+        break;
+      case 'json':
+        out[id] = jsonValid(prediction);
+        break;
+      case 'schema':
+        out[id] = p.schema ? schemaMatch(prediction, p.schema) : null;
+        break;
+    }
+  }
+  return out;
+}
+
+/** The mean of the applicable (non-null) scores, or null when none is. */
+export function meanScore(values: readonly (number | null)[]): number | null {
+  let sum = 0;
+  let n = 0;
+  for (const v of values)
+    if (v !== null) {
+      sum += v;
+      n++;
+    }
+  return n ? sum / n : null;
+}
