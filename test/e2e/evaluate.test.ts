@@ -31,6 +31,15 @@ async function waitRun(runId: number): Promise<void> {
   await waitUntil(async () => (await call<{ status: string }>('runs.get', { id: runId })).status === 'succeeded', 90_000, `run ${runId}`);
 }
 
+/** A dataset of these examples, every one in its test split, committed. */
+async function importTestSplit(name: string, records: { prompt: string; completion: string | null }[]): Promise<void> {
+  const file = path.join(dir, `${name}.jsonl`);
+  fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await waitRun((await call<{ runId: number }>('datasets.import', { path: file, name })).runId);
+  await call('datasets.split', { name, counts: { test: records.length, validation: 0 }, seed: 1 });
+  await call('datasets.commit', { name, message: 'every example in the test split' });
+}
+
 const TOPICS = [
   'the printer jams',
   'the toner is low',
@@ -47,16 +56,26 @@ beforeAll(async () => {
   server = await startServer(tempDir(), ['--no-sample']);
   student = (await call<{ id: number }>('models.add', { path: await fixtureModel('student'), roles: ['student'] })).id;
   teacher = (await call<{ id: number }>('models.add', { path: await fixtureModel('teacher'), roles: ['teacher'] })).id;
-  // 16 support questions; 8 of them go to the test split
-  const file = path.join(dir, 'support.jsonl');
-  const records = Array.from({ length: 16 }, (_, i) => ({
-    prompt: `Ticket ${i + 1}: ${TOPICS[i % 8]}. What should I do?`,
-    completion: `Check why ${TOPICS[i % 8]} and restart the printer.`,
-  }));
-  fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await waitRun((await call<{ runId: number }>('datasets.import', { path: file, name: 'support' })).runId);
-  await call('datasets.split', { name: 'support', counts: { test: 8, validation: 0 }, seed: 1 });
-  await call('datasets.commit', { name: 'support', message: 'test split of 8' });
+  // The references are the teacher's own greedy answers (a first, teacher-only run on the same prompts), so the
+  // teacher is right on every example and the random-weight student wrong: figures and filters with something in them.
+  await importTestSplit(
+    'draft',
+    TOPICS.map((t, i) => ({ prompt: `Ticket ${i + 1}: ${t}. What should I do?`, completion: 'unknown' })),
+  );
+  const { runId } = await call<{ runId: number }>('evaluate.start', {
+    dataset: 'draft',
+    variants: [{ kind: 'model', modelId: teacher }],
+    generation: { maxTokens: 16 },
+    divergence: false,
+    systems: false,
+  });
+  await waitRun(runId);
+  const rows = (await call<EvalExamplesPage>('evaluate.examples', { runId, limit: 8 })).rows;
+  expect(rows.map((r) => r.answers[0]!.text?.length ?? 0).every((n) => n > 0)).toBe(true);
+  await importTestSplit(
+    'support',
+    rows.map((r) => ({ prompt: r.prompt.replace(/^user: /, ''), completion: r.answers[0]!.text })),
+  );
   browser = await launchBrowser();
   page = await openPage(browser, `${server.url}/#/evaluate`, errors);
 }, 180_000);
@@ -79,7 +98,6 @@ describe('the Evaluate room in Chromium', () => {
     await form.getByLabel('Variant 1 model').selectOption(String(student));
     await form.getByLabel('Variant 2 model').selectOption(String(teacher));
     await expect(form.getByLabel('Variant 2 is the teacher').isChecked()).resolves.toBe(true);
-    await form.getByRole('radio', { name: "against the teacher's answer" }).click();
     await form.getByLabel('max tokens').fill('16');
     // a JSON schema that does not parse: said under the schema, and nothing starts
     await form.getByLabel('Schema match').check();
@@ -101,7 +119,7 @@ describe('the Evaluate room in Chromium', () => {
     await progress.locator('.badge-succeeded').waitFor({ timeout: 300_000 });
     report = await call<EvalReport>('evaluate.report', { runId: runA });
     expect(report.examples).toBe(8);
-    expect(report.against).toBe('teacher');
+    expect(report.against).toBe('reference');
     expect(report.variants.map((v) => [v.label, v.isTeacher])).toEqual([
       [expect.stringMatching(/student/), false],
       [expect.stringMatching(/teacher/), true],
@@ -121,8 +139,8 @@ describe('the Evaluate room in Chromium', () => {
       expect(cell).toContain(formatMetric(m, s.mean));
       expect(cell).toContain(`[${formatMetric(m, s.low)}, ${formatMetric(m, s.high)}]`);
       expect(cell).toContain(`vs teacher ${formatPaired(m, student!.vsTeacher[m])}`);
-      // against the teacher's own answers the teacher is perfect, and the student below it
-      expect(t.mean).toBe(m === 'chrf' ? 100 : 1);
+      // the references are the teacher's answers: the teacher is perfect, the student below it
+      if (m === 'exact' || m === 'chrf') expect(t.mean).toBe(m === 'chrf' ? 100 : 1);
       expect(s.mean).toBeLessThan(t.mean);
       await expect(table.getByTestId(`board-1-${m}`).innerText()).resolves.toContain(formatMetric(m, t.mean));
     }
@@ -138,14 +156,14 @@ describe('the Evaluate room in Chromium', () => {
   it('pages the per-example table, answers side by side with a word diff, and filters it', async () => {
     const examples = page.getByTestId('evaluate-examples');
     await examples.scrollIntoViewIfNeeded();
-    await expect(page.getByTestId('examples-count').innerText()).resolves.toBe('1–8 of 8');
+    await expect.poll(() => page.getByTestId('examples-count').innerText()).toBe('1–8 of 8');
     const cards = page.getByTestId('examples-table').locator('.eval-example');
     await expect(cards.count()).resolves.toBe(8);
     const all = await call<EvalExamplesPage>('evaluate.examples', { runId: runA, limit: 8 });
     const first = all.rows[0]!;
     const card = page.getByTestId(`example-${first.position}`);
     await expect(card.innerText()).resolves.toContain(first.prompt.split('\n')[0]!);
-    // the teacher's answer is the diff's base: the student's answer shows its own words marked
+    // the reference is the diff's base: the student's answer shows its own words marked
     const studentAnswer = first.answers.find((a) => a.variant === 0)!;
     const teacherAnswer = first.answers.find((a) => a.variant === 1)!;
     await expect(card.getByTestId(`example-${first.position}-answer-1`).innerText()).resolves.toContain(teacherAnswer.text!.trim().slice(0, 20));
@@ -162,7 +180,7 @@ describe('the Evaluate room in Chromium', () => {
     await page.getByLabel('Example filter').selectOption({ label: FILTER_LABELS[filter] });
     await expect.poll(() => page.getByTestId('examples-count').innerText()).toBe(wrong.total === 0 ? 'no example' : `1–${wrong.total} of ${wrong.total}`);
     await expect(cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))).resolves.toEqual(wrong.rows.map((r) => `example-${r.position}`));
-    expect(wrong.total).toBeGreaterThan(0); // random student weights: wrong where the teacher is right by definition
+    expect(wrong.total).toBe(8); // the teacher's answers are the references; the student's random weights say nothing like them
     // most divergent first: the order of the per-example KLD
     await page.getByLabel('Example filter').selectOption({ label: FILTER_LABELS['most-divergent'] });
     const divergent = await call<EvalExamplesPage>('evaluate.examples', { runId: runA, limit: 50, filter: 'most-divergent' });
@@ -186,7 +204,9 @@ describe('the Evaluate room in Chromium', () => {
     await panel.getByLabel(/^Most divergent count/).fill('3');
     await panel.getByLabel(/^Curation tag/).fill('hard');
     await panel.getByRole('button', { name: 'Send to curation' }).click();
-    await expect(page.getByTestId('curation-done-0').innerText()).resolves.toMatch(/\b3 example.*\bhard\b.*in support's working copy/s);
+    await expect(page.getByTestId('curation-done-0').innerText()).resolves.toMatch(
+      /^Tagged #hard: 3 examples in support's working copy \(1 change not committed\)\. Undo there\.$/,
+    );
     await screenshot(page, 'evaluate-divergence');
   });
 
@@ -194,6 +214,7 @@ describe('the Evaluate room in Chromium', () => {
     const r = report.routing[0]!;
     expect(r.variant).toBe(0);
     // the curve's ends are the student alone and the teacher alone
+    expect(r.apgr).not.toBeNull(); // the student is below the teacher: there is a gap to recover
     const ends = [...r.curve].sort((a, b) => a.share - b.share);
     expect(ends[0]!.share).toBe(0);
     expect(ends[0]!.quality).toBeCloseTo(r.studentScore, 9);
@@ -204,11 +225,11 @@ describe('the Evaluate room in Chromium', () => {
     await page.getByTestId('routing-chart-0').locator('canvas').waitFor();
     await expect(page.getByTestId('routing-chart-0').locator('.u-legend').innerText()).resolves.toMatch(/router[\s\S]*student alone[\s\S]*teacher alone/);
     const figures = page.getByTestId('routing-figures-0');
-    await expect(figures.innerText()).resolves.toContain(`APGR\n${r.apgr.toFixed(3)}`);
-    await expect(figures.innerText()).resolves.toContain(`PGR at 50% escalated\n${r.pgrAt.pgr.toFixed(3)}`);
+    await expect(figures.innerText()).resolves.toContain(`APGR\n${r.apgr!.toFixed(3)}`);
+    await expect(figures.innerText()).resolves.toContain(`PGR at 50% escalated\n${r.pgrAt.pgr!.toFixed(3)}`);
     await routing.getByLabel('Routing share').fill('25');
     const r25 = (await call<EvalReport>('evaluate.report', { runId: runA, routing: { share: 0.25 } })).routing[0]!;
-    await expect.poll(() => figures.innerText()).toContain(`PGR at 25% escalated\n${r25.pgrAt.pgr.toFixed(3)}`);
+    await expect.poll(() => figures.innerText()).toContain(`PGR at 25% escalated\n${r25.pgrAt.pgr!.toFixed(3)}`);
     await screenshot(page, 'evaluate-routing');
   });
 
@@ -254,6 +275,7 @@ describe('the Evaluate room in Chromium', () => {
     await page.getByLabel('Compare with').selectOption(String(runB));
     await page.waitForURL(new RegExp(`#/evaluate/compare/${runA}/${runB}$`));
     const table = page.getByTestId('evaluate-compare');
+    await table.getByTestId('compare-row-1').waitFor();
     await expect(table.locator('tbody tr').count()).resolves.toBe(2);
     const b = await call<EvalReport>('evaluate.report', { runId: runB });
     const row = await page.getByTestId('compare-row-0').innerText();
@@ -263,9 +285,9 @@ describe('the Evaluate room in Chromium', () => {
     await screenshot(page, 'evaluate-compare');
   }, 400_000);
 
-  it('lists both runs on the Evaluate page and logged no page error', async () => {
+  it('lists the runs on the Evaluate page (the references run, the form run, the compared run) and logged no page error', async () => {
     await page.goto(`${server.url}/#/evaluate`);
-    await expect.poll(() => page.getByTestId('runs-evaluate.run').locator('tbody tr').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('runs-evaluate.run').locator('tbody tr').count()).toBe(3);
     expect(errors).toEqual([]);
   });
 });

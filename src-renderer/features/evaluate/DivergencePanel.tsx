@@ -23,10 +23,12 @@ export function DivergencePanel({
   items: DivergenceSummary[];
   variants: EvalVariantInfo[];
 }) {
+  // the report names the version evaluated (support@2); curation goes to the dataset's working copy
+  const name = dataset.replace(/@\d+$/, '');
   return (
     <div className="divergence-grid">
       {items.map((d) => (
-        <StudentDivergence key={d.variant} runId={runId} dataset={dataset} d={d} info={variants.find((v) => v.index === d.variant)} />
+        <StudentDivergence key={d.variant} runId={runId} dataset={name} d={d} info={variants.find((v) => v.index === d.variant)} />
       ))}
     </div>
   );
@@ -76,6 +78,7 @@ function StudentDivergence({ runId, dataset, d, info }: { runId: number; dataset
         format={(v) => String(Math.round(v))}
         testId={`divergence-histogram-${d.variant}`}
         height={200}
+        hideZero
       />
       <div className="row curation">
         <span>Send the</span>

@@ -25,6 +25,7 @@ export function BarChart({
   testId,
   height = 260,
   showValues = true,
+  hideZero = false,
   xLabel,
 }: {
   bars: Bar[];
@@ -34,9 +35,11 @@ export function BarChart({
   testId: string;
   height?: number;
   showValues?: boolean;
+  /** No value over an empty bar (a histogram's empty bins). */
+  hideZero?: boolean;
   xLabel?: string;
 }) {
-  const key = JSON.stringify([bars, yMax, yLabel, xLabel]);
+  const key = JSON.stringify([bars, yMax, yLabel, xLabel, hideZero]);
   const ref = useUPlot(
     () => {
       if (bars.length === 0) return null;
@@ -54,7 +57,7 @@ export function BarChart({
           const cx = u.valToPos(i, 'x', true);
           const top = u.valToPos(b.value, 'y', true);
           ctx.fillStyle = b.color;
-          ctx.globalAlpha = b.outlined ? 0.35 : 0.85;
+          ctx.globalAlpha = b.outlined ? 0.55 : 0.85;
           ctx.fillRect(cx - w / 2, Math.min(top, y0), w, Math.max(1, Math.abs(y0 - top)));
           ctx.globalAlpha = 1;
           if (b.outlined) {
@@ -81,7 +84,7 @@ export function BarChart({
             ctx.stroke();
             labelY = Math.min(labelY, hi);
           }
-          if (showValues) {
+          if (showValues && !(hideZero && b.value === 0)) {
             ctx.fillStyle = '#d8dee4';
             ctx.textBaseline = 'bottom';
             ctx.fillText(format(b.value), cx, labelY - 4 * dpr);
@@ -97,7 +100,12 @@ export function BarChart({
               ...axis,
               ...(xLabel ? { label: xLabel } : {}),
               splits: () => xs,
-              values: (_u: uPlot, splits: number[]) => splits.map((s) => bars[s]?.label ?? ''),
+              // every k-th label when they would not fit (a histogram's 20 bins on a narrow chart)
+              values: (u: uPlot, splits: number[]) => {
+                const fit = Math.max(1, Math.floor(u.bbox.width / devicePixelRatio / 64));
+                const step = Math.ceil(bars.length / fit);
+                return splits.map((s) => (s % step === 0 ? (bars[s]?.label ?? '') : ''));
+              },
               grid: { show: false },
             },
             { ...axis, label: yLabel, size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => format(v)) },
@@ -162,7 +170,7 @@ export function RoutingChart({ r, format, metricLabel, testId }: { r: RoutingRep
           ctx.fillStyle = color;
           ctx.fillText(text, tx, cy + 11 * dpr);
         };
-        ring(r.pgrAt.share, '#f2a33a', `PGR ${r.pgrAt.pgr.toFixed(2)} at ${(100 * r.pgrAt.share).toFixed(0)}%`);
+        if (r.pgrAt.pgr !== null) ring(r.pgrAt.share, '#f2a33a', `PGR ${r.pgrAt.pgr.toFixed(2)} at ${(100 * r.pgrAt.share).toFixed(0)}%`);
         if (r.reach) ring(r.reach.share, '#c678dd', `${(100 * r.reach.target).toFixed(0)}% of teacher at ${(100 * r.reach.share).toFixed(0)}%`);
         ctx.restore();
       };

@@ -119,6 +119,9 @@ export function RoutingPanel({
   );
 }
 
+/** A confidence threshold in words: below it the teacher answers; null escalates every query. */
+const threshold = (t: number | null): string => (t === null ? 'escalate all' : `threshold ${t.toPrecision(3)}`);
+
 function RoutingFigures({ r, target, student }: { r: RoutingReport; target: number; student: EvalVariantInfo | undefined }) {
   const f = (v: number) => formatMetric(r.metric, v);
   return (
@@ -131,16 +134,17 @@ function RoutingFigures({ r, target, student }: { r: RoutingReport; target: numb
           <dt>teacher alone</dt>
           <dd>{f(r.teacherScore)}</dd>
           <dt title="average performance gap recovered: the area under the router's curve between the student's and the teacher's (RouteLLM)">APGR</dt>
-          <dd>{Number.isFinite(r.apgr) ? r.apgr.toFixed(3) : '—'}</dd>
+          <dd>{r.apgr !== null && Number.isFinite(r.apgr) ? r.apgr.toFixed(3) : 'n/a (no gap)'}</dd>
           <dt title="performance gap recovered: (router − student) / (teacher − student)">PGR at {pct(r.pgrAt.share)} escalated</dt>
           <dd>
-            {Number.isFinite(r.pgrAt.pgr) ? r.pgrAt.pgr.toFixed(3) : '—'} <span className="muted small">(threshold {r.pgrAt.threshold.toPrecision(3)})</span>
+            {r.pgrAt.pgr !== null && Number.isFinite(r.pgrAt.pgr) ? r.pgrAt.pgr.toFixed(3) : 'n/a (no gap)'}{' '}
+            <span className="muted small">({threshold(r.pgrAt.threshold)})</span>
           </dd>
           <dt>reaches {pct(r.reach?.target ?? target)} of the teacher</dt>
           <dd>
             {r.reach ? (
               <>
-                at {pct(r.reach.share, 1)} escalated <span className="muted small">(threshold {r.reach.threshold.toPrecision(3)})</span>
+                at {pct(r.reach.share, 1)} escalated <span className="muted small">({threshold(r.reach.threshold)})</span>
               </>
             ) : (
               'never (not even escalating everything)'
