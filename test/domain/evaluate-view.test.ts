@@ -246,6 +246,8 @@ describe('the start form', () => {
     expect(errorAt('variants.1', {}, server, false)).toBe(server.message);
     expect(errorAt('variants.10', {}, { ...server, field: 'variants.10.model' }, false)).toBe(server.message);
     expect(errorAt('variants.1', {}, { ...server, field: 'variants.10.model' }, false)).toBeNull();
+    expect(errorAt('variants', {}, server, false, true)).toBeNull(); // a catch-all line: the variant shows it
+    expect(errorAt('variants', {}, { ...server, field: 'variants' }, false, true)).toBe(server.message);
     expect(errorAt('dataset', { dataset: 'choose a dataset' }, null, false)).toBeNull();
     expect(errorAt('dataset', { dataset: 'choose a dataset' }, null, true)).toBe('choose a dataset');
   });

@@ -66,6 +66,10 @@ export function EvaluateComparePage({ a, b }: { a: number; b: number }) {
                 ))}
               </select>
             </div>
+            <p className="muted small compare-legend">
+              <span className="swatch" style={{ background: A_COLOR }} /> run {a} (A) <span className="swatch" style={{ background: B_COLOR }} /> run {b} (B) ·
+              whiskers: 95% intervals
+            </p>
             <BarChart
               bars={bars}
               yMax={axisMax(

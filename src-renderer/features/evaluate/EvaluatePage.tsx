@@ -63,10 +63,13 @@ function StartForm() {
   const start = useAction('evaluate.start');
   const [f, setF] = useState<EvalForm>(DEFAULT_FORM);
   const [tried, setTried] = useState(false);
-  const set = (patch: Partial<EvalForm>) => setF((old) => ({ ...old, ...patch }));
+  const set = (patch: Partial<EvalForm>) => {
+    setF((old) => ({ ...old, ...patch }));
+    if (start.error) start.clearError(); // the service's verdict was on the form as it was
+  };
   const built = buildInput(f);
   const server = start.error;
-  const errorAt = (field: string) => errorAtOf(field, built.errors, server, tried);
+  const errorAt = (field: string, exact = false) => errorAtOf(field, built.errors, server, tried, exact);
   const unplaced = server && (!server.field || !FORM_FIELDS.some((p) => server.field === p || server.field!.startsWith(`${p}.`))) ? server : null;
   const go = async () => {
     setTried(true);
@@ -136,7 +139,7 @@ function StartForm() {
           ))}
         </span>
       </div>
-      <FieldError text={errorAt('teacher') ?? errorAt('against') ?? errorAt('variants')} />
+      <FieldError text={errorAt('teacher') ?? errorAt('against') ?? errorAt('variants', true)} />
 
       <h2>Metrics</h2>
       <div className="metric-checks" role="group" aria-label="Metrics">

@@ -232,17 +232,19 @@ export function buildInput(f: EvalForm): { input: StartInput | null; errors: Rec
 
 /**
  * The error to show next to a field: the form's own, else the service's when its `field` is this one or inside it
- * (`variants.1.baseUrl` shows at `variants.1.baseUrl`; `judge.model.baseUrl` at `judge.model`).
+ * (`variants.1.baseUrl` shows at `variants.1.baseUrl`; `judge.model.baseUrl` at `judge.model`); with `exact`, only at the
+ * field itself (a catch-all line whose sub-fields show their own errors).
  */
 export function errorAt(
   field: string,
   local: Record<string, string>,
   server: { field?: string | undefined; message: string } | null,
   shown: boolean,
+  exact = false,
 ): string | null {
   if (shown && local[field]) return local[field]!;
   const f = server?.field;
-  if (f && (f === field || f.startsWith(`${field}.`))) return server!.message;
+  if (f && (f === field || (!exact && f.startsWith(`${field}.`)))) return server!.message;
   return null;
 }
 
