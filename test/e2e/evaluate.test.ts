@@ -76,6 +76,17 @@ beforeAll(async () => {
     'support',
     rows.map((r) => ({ prompt: r.prompt.replace(/^user: /, ''), completion: r.answers[0]!.text })),
   );
+  // "training data" holding three of the evaluation prompts word for word: the contamination check flags those. Not
+  // the teacher's answers: random weights start many of them alike, which would flag every example.
+  const seen = path.join(dir, 'seen.jsonl');
+  fs.writeFileSync(
+    seen,
+    rows
+      .slice(0, 3)
+      .map((r) => JSON.stringify({ prompt: r.prompt.replace(/^user: /, ''), completion: 'noted' }))
+      .join('\n') + '\n',
+  );
+  await waitRun((await call<{ runId: number }>('datasets.import', { path: seen, name: 'seen' })).runId);
   browser = await launchBrowser();
   page = await openPage(browser, `${server.url}/#/evaluate`, errors);
 }, 180_000);
@@ -90,7 +101,7 @@ describe('the Evaluate room in Chromium', () => {
   let runA: number;
   let report: EvalReport;
 
-  it('starts an evaluation of the student against the teacher from the form; a bad schema is named at its field', async () => {
+  it('starts an evaluation of the student against the teacher from the form (bad fields named where they are), cancels and resumes it', async () => {
     const form = page.getByTestId('evaluate-form');
     await form.getByLabel('Dataset', { exact: true }).selectOption('support');
     await page.getByTestId('evaluate-split-count').filter({ hasText: '8 examples in test' }).waitFor();
@@ -121,6 +132,12 @@ describe('the Evaluate room in Chromium', () => {
     await v1.getByRole('radio', { name: 'Library model' }).click(); // an edit clears the service's verdict
     await expect(v1.getByRole('alert').count()).resolves.toBe(0);
     await expect(form.getByLabel('Variant 1 model').inputValue()).resolves.toBe(String(student)); // the model chosen before is kept
+    // a contamination check against "seen" (all its examples, 5-grams)
+    await form.getByLabel('Contamination check').check();
+    const contamination = page.getByTestId('eval-contamination');
+    await contamination.getByLabel('Contamination dataset 1').selectOption('seen');
+    await contamination.getByLabel('Contamination split 1').selectOption('all');
+    await contamination.getByLabel('n-gram length').fill('5');
     await screenshot(page, 'evaluate-form');
     await form.getByRole('button', { name: 'Evaluate' }).click();
 
@@ -128,8 +145,17 @@ describe('the Evaluate room in Chromium', () => {
     runA = runIdOf(page.url());
     const progress = page.getByTestId('evaluate-progress');
     await progress.getByRole('progressbar').waitFor();
+    // cancel it mid-way, then resume: every answer is there at the end
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await progress.locator('.badge-cancelled').waitFor({ timeout: 60_000 });
+    await screenshot(page, 'evaluate-cancelled');
+    await page.getByRole('button', { name: 'Resume' }).click();
     await progress.locator('.badge-succeeded').waitFor({ timeout: 300_000 });
     report = await call<EvalReport>('evaluate.report', { runId: runA });
+    expect(report.leaderboard.map((r) => [r.answered, r.failed])).toEqual([
+      [8, 0],
+      [8, 0],
+    ]);
     expect(report.examples).toBe(8);
     expect(report.against).toBe('reference');
     expect(report.variants.map((v) => [v.label, v.isTeacher])).toEqual([
@@ -243,6 +269,25 @@ describe('the Evaluate room in Chromium', () => {
     const r25 = (await call<EvalReport>('evaluate.report', { runId: runA, routing: { share: 0.25 } })).routing[0]!;
     await expect.poll(() => figures.innerText()).toContain(`PGR at 25% escalated\n${r25.pgrAt.pgr!.toFixed(3)}`);
     await screenshot(page, 'evaluate-routing');
+  });
+
+  it('shows what the contamination check flagged, the leaderboard without those examples, and filters them', async () => {
+    const c = report.contamination!;
+    expect([c.n, c.checked, c.flagged]).toEqual([5, 8, 3]);
+    const card = page.getByTestId('evaluate-contamination');
+    await card.scrollIntoViewIfNeeded();
+    await expect(card.innerText()).resolves.toContain(`3 of 8 examples share a 5-gram with ${c.against.join(', ')}.`);
+    const clean = page.getByTestId('leaderboard-clean');
+    await expect(clean.locator('tbody tr').count()).resolves.toBe(2);
+    const student = report.leaderboardClean!.find((r) => r.variant === 0)!;
+    expect(student.metrics.chrf!.n).toBe(5);
+    await expect(clean.getByTestId('board-0-chrf').innerText()).resolves.toContain(formatMetric('chrf', student.metrics.chrf!.mean));
+    await screenshot(page, 'evaluate-contamination');
+    await page.getByLabel('Example filter').selectOption({ label: FILTER_LABELS.contaminated });
+    await expect.poll(() => page.getByTestId('examples-count').innerText()).toBe('1–3 of 3');
+    const flagged = page.getByTestId('examples-table').locator('.eval-example');
+    await expect(flagged.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))).resolves.toEqual(c.positions.map((p) => `example-${p}`));
+    await expect(flagged.locator('.chip-flag').count()).resolves.toBe(3);
   });
 
   it('shows the systems table with measured figures and exports it as CSV', async () => {
