@@ -110,7 +110,7 @@ function Report({
             Leaderboard <span className="muted small">{rep.examples} examples · 95% bootstrap intervals</span>
           </h2>
           <div className="row">
-            <label>
+            <label hidden={metrics.length === 0}>
               chart{' '}
               <select aria-label="Leaderboard metric" value={metric} onChange={(e) => setChosen(e.target.value as BoardMetric)}>
                 {metrics.map((m) => (
@@ -123,24 +123,27 @@ function Report({
             {!live && <ExportButtons runId={runId} table="leaderboard" formats={['csv', 'md']} label={(f) => (f === 'csv' ? 'CSV' : 'Markdown')} />}
           </div>
         </div>
+        {metrics.length === 0 && <p className="muted">No answer scored yet{live ? ': the board fills in as answers arrive' : ''}.</p>}
         <div className="board-layout">
-          <BarChart
-            bars={bars.map((b) => ({
-              label: `${variantLetter(b.variant)} ${b.label.length > 18 ? `${b.label.slice(0, 17)}…` : b.label}`,
-              value: b.iv.mean,
-              low: b.iv.low,
-              high: b.iv.high,
-              color: variantColor(b.variant),
-              outlined: b.isTeacher,
-            }))}
-            yMax={axisMax(
-              metric,
-              bars.map((b) => b.iv.high),
-            )}
-            yLabel={metricLabel(metric)}
-            format={(v) => formatMetric(metric, v)}
-            testId="leaderboard-chart"
-          />
+          {bars.length > 0 && (
+            <BarChart
+              bars={bars.map((b) => ({
+                label: `${variantLetter(b.variant)} ${b.label.length > 18 ? `${b.label.slice(0, 17)}…` : b.label}`,
+                value: b.iv.mean,
+                low: b.iv.low,
+                high: b.iv.high,
+                color: variantColor(b.variant),
+                outlined: b.isTeacher,
+              }))}
+              yMax={axisMax(
+                metric,
+                bars.map((b) => b.iv.high),
+              )}
+              yLabel={metricLabel(metric)}
+              format={(v) => formatMetric(metric, v)}
+              testId="leaderboard-chart"
+            />
+          )}
           <LeaderboardTable rows={rep.leaderboard} metrics={metrics} testId="leaderboard-table" hasTeacher={teacher !== null} />
         </div>
       </div>
@@ -175,16 +178,25 @@ function Report({
       {rep.contamination && (
         <div className="card" data-testid="evaluate-contamination">
           <h2>Contamination</h2>
-          <p>
-            {rep.contamination.flagged === 0 ? (
-              <span className="ok-text">No example</span>
-            ) : (
-              <span className="warn-text">
-                {rep.contamination.flagged} of {rep.contamination.checked} examples
+          <p data-testid="contamination-summary">
+            {rep.contamination.checked === 0 ? (
+              <span className="muted">
+                Not checked yet: the examples are checked for {rep.contamination.n}-grams of {rep.contamination.against.join(', ')} once they are answered.
               </span>
-            )}{' '}
-            share a {rep.contamination.n}-gram with {rep.contamination.against.join(', ')}.
-            {rep.contamination.flagged > 0 && ' The table below shows them with the filter “seen in training data”.'}
+            ) : rep.contamination.flagged === 0 ? (
+              <>
+                <span className="ok-text">No example</span> of {rep.contamination.checked} shares a {rep.contamination.n}-gram with{' '}
+                {rep.contamination.against.join(', ')}.
+              </>
+            ) : (
+              <>
+                <span className="warn-text">
+                  {rep.contamination.flagged} of {rep.contamination.checked} examples
+                </span>{' '}
+                share a {rep.contamination.n}-gram with {rep.contamination.against.join(', ')}. The table below shows them with the filter “seen in training
+                data”.
+              </>
+            )}
           </p>
           {rep.leaderboardClean && (
             <>
