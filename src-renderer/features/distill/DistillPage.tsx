@@ -6,6 +6,7 @@ import { navigate, useRoute } from '../../app/router.js';
 import { when } from '../../ui/format.js';
 import { DatasetSelect } from '../datasets/DatasetSelect.js';
 import { DEFAULT_FORM, formFromRun, noTeacher, type DistillForm, type TeacherChoice } from './distill-form.js';
+import { ApiKeyField } from './ApiKeyField.js';
 
 export { DistillRunPage } from './DistillRunPage.js';
 
@@ -225,15 +226,9 @@ function teacherInput(t: TeacherChoice): TeacherInput | null {
   return { baseUrl: t.baseUrl.trim(), model: t.model.trim(), ...(t.apiKeySecret ? { apiKeySecret: t.apiKeySecret } : {}) };
 }
 
-/**
- * A model of the library, or an OpenAI-compatible server (URL, model name, a saved API key). A new key is typed once
- * into a password field and saved encrypted; runs refer to it by name.
- */
+/** A model of the library, or an OpenAI-compatible server (URL, model name, a saved API key: see ApiKeyField). */
 export function TeacherPicker({ label, value, onChange }: { label: string; value: TeacherChoice; onChange(v: TeacherChoice): void }) {
   const models = useQuery('models.list', {}, ['models.changed']);
-  const secrets = useQuery('secrets.list', {}, []);
-  const save = useAction('secrets.set');
-  const [adding, setAdding] = useState<{ name: string; value: string } | null>(null);
   const set = (patch: Partial<TeacherChoice>) => onChange({ ...value, ...patch });
   return (
     <div className="teacher-picker">
@@ -258,54 +253,10 @@ export function TeacherPicker({ label, value, onChange }: { label: string; value
               placeholder="http://host:port/v1"
             />
             <input aria-label={`${label} model name`} size={16} value={value.model} onChange={(e) => set({ model: e.target.value })} placeholder="model name" />
-            <select
-              aria-label={`${label} API key`}
-              value={value.apiKeySecret}
-              onChange={(e) => (e.target.value === '+' ? setAdding({ name: '', value: '' }) : set({ apiKeySecret: e.target.value }))}
-            >
-              <option value="">no API key</option>
-              {secrets.data?.secrets.map((k) => (
-                <option key={k.name} value={k.name}>
-                  key: {k.name}
-                </option>
-              ))}
-              <option value="+">add an API key…</option>
-            </select>
+            <ApiKeyField label={label} value={value.apiKeySecret} onChange={(apiKeySecret) => set({ apiKeySecret })} />
           </>
         )}
       </div>
-      {adding && (
-        <div className="row" data-testid="add-api-key">
-          <input aria-label="Key name" size={12} placeholder="name" value={adding.name} onChange={(e) => setAdding({ ...adding, name: e.target.value })} />
-          <input
-            aria-label="API key"
-            type="password"
-            autoComplete="off"
-            size={28}
-            placeholder="sk-…"
-            value={adding.value}
-            onChange={(e) => setAdding({ ...adding, value: e.target.value })}
-          />
-          <button
-            disabled={!adding.name.trim() || !adding.value || save.pending}
-            onClick={() =>
-              void save.run({ name: adding.name.trim(), value: adding.value }).then((r) => {
-                if (!r) return;
-                setAdding(null);
-                secrets.refetch();
-                set({ apiKeySecret: r.name });
-              })
-            }
-          >
-            Save key
-          </button>
-          <button className="secondary" onClick={() => setAdding(null)}>
-            Cancel
-          </button>
-          <span className="muted">encrypted with {secrets.data?.backend ?? '…'}; never shown again</span>
-        </div>
-      )}
-      <ErrorBanner error={save.error} onClose={save.clearError} />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { ModelSelect } from '../../ui/forms.js';
 import { PathField } from '../../ui/PathField.js';
 import { useQuery } from '../../ui/useApi.js';
 import { AttachedEditor } from '../adapters/parts.js';
+import { ApiKeyField } from '../distill/ApiKeyField.js';
 import { variantColor, variantLetter } from './eval-format.js';
 import type { VariantDraft, VariantKind } from './eval-form.js';
 
@@ -56,7 +57,6 @@ export function VariantFields({
   onRemove: (() => void) | null;
   errorAt: (field: string) => string | null;
 }) {
-  const secrets = useQuery('secrets.list', {}, []);
   const distills = useQuery('runs.list', { kind: 'distill.generate', limit: 100 }, ['runs.changed']);
   const set = (patch: Partial<VariantDraft>) => onChange({ ...value, ...patch });
   const name = `Variant ${index + 1}`;
@@ -114,21 +114,11 @@ export function VariantFields({
               placeholder="http://host:port/v1"
             />
             <input aria-label={`${name} model name`} size={16} value={value.model} onChange={(e) => set({ model: e.target.value })} placeholder="model name" />
-            <select aria-label={`${name} API key`} value={value.apiKeySecret} onChange={(e) => set({ apiKeySecret: e.target.value })}>
-              <option value="">no API key</option>
-              {secrets.data?.secrets.map((k) => (
-                <option key={k.name} value={k.name}>
-                  key: {k.name}
-                </option>
-              ))}
-            </select>
+            <ApiKeyField label={name} value={value.apiKeySecret} onChange={(apiKeySecret) => set({ apiKeySecret })} />
           </div>
           <FieldError text={errorAt(`${at}.baseUrl`)} />
           <FieldError text={errorAt(`${at}.model`)} />
           <FieldError text={errorAt(`${at}.apiKeySecret`)} />
-          {secrets.data?.secrets.length === 0 && (
-            <p className="muted small">Save an API key in the Distill form's teacher picker or in Settings; runs refer to it by name.</p>
-          )}
         </>
       )}
       {value.kind === 'distill' && (
