@@ -6,9 +6,9 @@
 import type { ValidateFunction } from 'ajv';
 import { AppError } from '../../../../src-shared/errors.js';
 import { chrF } from './chrf.js';
-import { compileAnswerSchema, jsonValid, schemaMatch } from './json.js';
+import { compileAnswerSchema, parseAnswerJson } from './json.js';
 import { rougeL } from './rouge.js';
-import { compileRegex, contains, exactMatch, regexMatch, tokenF1 } from './text.js';
+import { compileRegex, containsNormalized, exactNormalized, f1Normalized, normalizeAnswer, regexMatch } from './text.js';
 
 export { bootstrapMean, pairedDifference, quantileSorted, type BootstrapOptions, type Interval } from './bootstrap.js';
 export { chrF } from './chrf.js';
@@ -62,19 +62,24 @@ export function prepareMetrics(spec: MetricSpec): Prepared {
 export function scoreAnswer(prediction: string, reference: string, spec: MetricSpec): Record<string, number | null> {
   const p = prepareMetrics(spec);
   const out: Record<string, number | null> = {};
+  // normalized forms and the parsed JSON are shared by the metrics that use them
+  let norm: [string, string] | undefined;
+  const normalized = () => (norm ??= [normalizeAnswer(prediction), normalizeAnswer(reference)]);
+  let json: { value: unknown } | undefined | null = null;
+  const parsed = () => (json === null ? (json = parseAnswerJson(prediction)) : json);
   for (const id of spec.metrics) {
     switch (id) {
       case 'exact':
-        out[id] = exactMatch(prediction, reference);
+        out[id] = exactNormalized(...normalized());
         break;
       case 'contains':
-        out[id] = contains(prediction, reference);
+        out[id] = containsNormalized(...normalized());
         break;
       case 'regex':
         out[id] = p.regex ? regexMatch(prediction, p.regex) : null;
         break;
       case 'f1':
-        out[id] = tokenF1(prediction, reference);
+        out[id] = f1Normalized(...normalized());
         break;
       case 'rougeL':
         out[id] = rougeL(prediction, reference).fmeasure;
@@ -83,11 +88,13 @@ export function scoreAnswer(prediction: string, reference: string, spec: MetricS
         out[id] = chrF(prediction, reference);
         break;
       case 'json':
-        out[id] = jsonValid(prediction);
+        out[id] = parsed() ? 1 : 0;
         break;
-      case 'schema':
-        out[id] = p.schema ? schemaMatch(prediction, p.schema) : null;
+      case 'schema': {
+        const j = p.schema ? parsed() : undefined;
+        out[id] = p.schema ? (j && p.schema(j.value) ? 1 : 0) : null;
         break;
+      }
     }
   }
   return out;

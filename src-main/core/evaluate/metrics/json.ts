@@ -14,6 +14,8 @@ const FENCE = /^```(?:json|JSON)?[^\S\n]*\n([\s\S]*?)\n?[^\S\n]*```$/;
 /** The parsed answer, or undefined when it is not JSON (see the module comment for what counts). */
 export function parseAnswerJson(prediction: string): { value: unknown } | undefined {
   let text = prediction.trim();
+  // a JSON text starts with one of {["-0-9tfn; anything else (prose) is refused without parsing
+  if (!/^[{["\-0-9tfn`]/.test(text)) return undefined;
   const fenced = FENCE.exec(text);
   if (fenced) text = fenced[1]!.trim();
   if (!text || jsonTextDepth(text) > MAX_JSON_DEPTH) return undefined;
