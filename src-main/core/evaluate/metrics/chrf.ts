@@ -37,30 +37,56 @@ function codePoints(s: string): Int32Array {
 // The trie of the reference's n-grams, reused between calls: an open-addressing table of 4 ints per slot (stamp,
 // parent node, code point, node), one cache line per probe; a slot is in use when its stamp equals the current call's.
 let cap = 0;
+let shift = 32;
 let table = new Int32Array(0);
 let stamp = 0;
 let refCounts = new Int32Array(0);
 let hypCounts = new Int32Array(0);
 let nextNode = 0;
+// order-1 nodes of BMP characters, looked up directly: the node when the stamp is the current call's
+const bmpStamp = new Int32Array(65536);
+const bmpNode = new Int32Array(65536);
 
 function prepare(refLength: number): void {
   const need = Math.max(64, refLength * CHAR_ORDER * 2);
   if (need > cap) {
-    cap = 1 << Math.ceil(Math.log2(need));
+    const bits = Math.ceil(Math.log2(need));
+    cap = 1 << bits;
+    shift = 32 - bits;
     table = new Int32Array(cap * 4);
     refCounts = new Int32Array(cap);
     hypCounts = new Int32Array(cap);
-    stamp = 0;
+    // the stamp keeps counting: bmpStamp outlives the table
   }
   stamp++;
   if (stamp === 0x7fffffff) {
     table.fill(0);
+    bmpStamp.fill(0);
     stamp = 1;
   }
   nextNode = 0;
 }
 
-const slotOf = (parent: number, c: number) => ((Math.imul(parent ^ Math.imul(c, 0x9e3779b1), 0x85ebca6b) >>> 0) & (cap - 1)) << 2;
+// Fibonacci hashing of (parent, code point): one multiply, the product's top bits
+const slotOf = (parent: number, c: number) => (Math.imul((parent << 11) ^ c, 0x9e3779b1) >>> shift) << 2;
+
+/** The order-1 node of c, made when new. */
+function internChar(c: number): number {
+  if (c >= 65536) return intern(0, c);
+  if (bmpStamp[c] === stamp) return bmpNode[c]!;
+  const node = ++nextNode;
+  bmpStamp[c] = stamp;
+  bmpNode[c] = node;
+  refCounts[node] = 0;
+  hypCounts[node] = 0;
+  return node;
+}
+
+/** The order-1 node of c, or -1. */
+function findChar(c: number): number {
+  if (c >= 65536) return find(0, c);
+  return bmpStamp[c] === stamp ? bmpNode[c]! : -1;
+}
 
 /** The node for (parent, c), or -1. */
 function find(parent: number, c: number): number {
@@ -90,16 +116,19 @@ export function chrF(hypothesis: string, reference: string): number {
   const ref = codePoints(reference);
   prepare(ref.length);
   for (let i = 0; i < ref.length; i++) {
-    let node = 0;
-    for (let k = 0; k < CHAR_ORDER && i + k < ref.length; k++) {
+    let node = internChar(ref[i]!);
+    refCounts[node]!++;
+    for (let k = 1; k < CHAR_ORDER && i + k < ref.length; k++) {
       node = intern(node, ref[i + k]!);
       refCounts[node]!++;
     }
   }
   const matches = new Array<number>(CHAR_ORDER).fill(0);
   for (let i = 0; i < hyp.length; i++) {
-    let node = 0;
-    for (let k = 0; k < CHAR_ORDER && i + k < hyp.length; k++) {
+    let node = findChar(hyp[i]!);
+    if (node < 0) continue;
+    if (++hypCounts[node]! <= refCounts[node]!) matches[0]!++;
+    for (let k = 1; k < CHAR_ORDER && i + k < hyp.length; k++) {
       node = find(node, hyp[i + k]!);
       if (node < 0) break;
       if (++hypCounts[node]! <= refCounts[node]!) matches[k]!++;
