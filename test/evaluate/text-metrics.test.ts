@@ -103,6 +103,9 @@ describe('the JSON metrics', () => {
     expect(jsonValid('Here it is: {"a": 1}')).toBe(0);
     expect(jsonValid('```json\n{"a": }\n```')).toBe(0);
     expect(jsonValid('')).toBe(0);
+    expect(jsonValid('```json\n{"a": 1}\n```\nand\n```json\n{}\n```')).toBe(0); // two fences
+    expect(jsonValid('```python\n{}\n```')).toBe(0);
+    expect(jsonValid('```' + ' '.repeat(200_000))).toBe(0); // an unclosed fence over a long answer: linear time
     expect(jsonValid('['.repeat(100_000) + ']'.repeat(100_000))).toBe(0); // too deep: refused before parsing
   });
 
