@@ -15,7 +15,8 @@
  * 64-bit value of which 62 bits are kept (2 bits of the table slot hold its state), a reference n-gram falsely
  * matches a given evaluation n-gram with probability 2^-62; over E distinct evaluation n-grams and R reference
  * n-grams the expected number of false matches is about E·R / 2^62, e.g. 1e6 × 1e8 / 4.6e18 ≈ 2e-5: negligible.
- * Memory: 8 bytes per table slot, 2 to 4 slots per evaluation n-gram (16–32 MB for 10,000 examples of ~100 words).
+ * Memory: 8 bytes per table slot, 2 to 4 slots per evaluation n-gram (16–32 MB for 10,000 examples of ~100 words),
+ * plus a 1–2 byte-per-n-gram bit filter in front of it.
  */
 import { AppError } from '../../../../src-shared/errors.js';
 import { isPyWhitespace } from './text.js';
@@ -128,6 +129,12 @@ export class ContaminationIndex {
    * The n-gram key is therefore 62 bits.
    */
   private readonly table: Uint32Array;
+  /**
+   * One bit per bucket of hash B's top bits, set for the evaluation n-grams: ~8 bits per n-gram, small enough to stay
+   * in cache, so most reference n-grams (absent from the evaluation side) are dismissed without touching the table.
+   */
+  private readonly filter: Int32Array;
+  private readonly filterShift: number;
   referenceTexts = 0;
 
   constructor(evalTexts: readonly string[], opts: ContaminationOptions = {}) {
@@ -141,8 +148,13 @@ export class ContaminationIndex {
     const cap = 1 << Math.max(4, Math.ceil(Math.log2(total * 2 + 1)));
     this.mask = cap - 1;
     this.table = new Uint32Array(cap * 2);
+    const filterBits = Math.min(31, Math.max(16, Math.ceil(Math.log2(total * 8 + 1))));
+    this.filter = new Int32Array(2 ** (filterBits - 5));
+    this.filterShift = 32 - filterBits;
     for (const t of evalTexts)
       forEachNgram(t, this.n, (a, b) => {
+        const f = b >>> this.filterShift;
+        this.filter[f >>> 5]! |= 1 << (f & 31);
         const s = this.slot(a, b);
         if (this.table[s + 1] === 0) {
           this.table[s] = a;
@@ -166,6 +178,8 @@ export class ContaminationIndex {
   add(referenceText: string): void {
     this.referenceTexts++;
     forEachNgram(referenceText, this.n, (a, b) => {
+      const f = b >>> this.filterShift;
+      if ((this.filter[f >>> 5]! & (1 << (f & 31))) === 0) return;
       const s = this.slot(a, b);
       const tb = this.table[s + 1]!;
       if ((tb & 3) === 1) this.table[s + 1] = (tb + 1) >>> 0;
