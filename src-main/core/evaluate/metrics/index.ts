@@ -58,6 +58,8 @@ export function prepareMetrics(spec: MetricSpec): Prepared {
 /**
  * One answer's scores, keyed by metric id: exact, contains, regex, f1, json, schema in 0..1, rougeL its F-measure in
  * 0..1, chrf 0..100 (sacrebleu's scale). null = not applicable: 'regex' without a pattern, 'schema' without a schema.
+ * Make the spec once per run and pass the same object for every answer: its compiled pattern and schema are cached
+ * per spec object (a new object per answer would recompile the schema each time).
  */
 export function scoreAnswer(prediction: string, reference: string, spec: MetricSpec): Record<string, number | null> {
   const p = prepareMetrics(spec);
