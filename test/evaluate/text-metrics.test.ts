@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors.js';
 import {
+  aggregateScores,
   compileAnswerSchema,
   compileRegex,
   contains,
@@ -133,6 +134,22 @@ describe('scoreAnswer', () => {
     expect(scoreAnswer('[1]', '', spec)).toEqual({ regex: 0, schema: 0 });
     expect(meanScore([1, null, 0, 0.5])).toBe(0.5);
     expect(meanScore([null])).toBeNull();
+  });
+
+  it('aggregates per metric over the answers where it applies, with a seeded interval', () => {
+    const spec = { metrics: ['exact', 'regex', 'chrf'] as const };
+    const rows = [
+      ['Paris', 'paris'],
+      ['Lyon', 'Paris'],
+      ['paris.', 'Paris'],
+      ['Nice', 'Paris'],
+    ].map(([p, r]) => scoreAnswer(p!, r!, spec));
+    const agg = aggregateScores(rows, { seed: 3 });
+    expect(agg.exact).toMatchObject({ mean: 0.5, n: 4 });
+    expect(agg.exact!.low!).toBeLessThanOrEqual(0.5);
+    expect(agg.regex).toEqual({ mean: null, low: null, high: null, plusMinus: null, n: 0 });
+    expect(agg.chrf!.mean).toBeCloseTo(rows.reduce((s, r) => s + r.chrf!, 0) / 4, 12);
+    expect(aggregateScores(rows, { seed: 3 })).toEqual(agg);
   });
 
   it('refuses an unknown metric id and a bad pattern before scoring', () => {

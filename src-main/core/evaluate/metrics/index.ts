@@ -5,6 +5,7 @@
  */
 import type { ValidateFunction } from 'ajv';
 import { AppError } from '../../../../src-shared/errors.js';
+import { bootstrapMean, type BootstrapOptions, type Interval } from './bootstrap.js';
 import { chrF } from './chrf.js';
 import { compileAnswerSchema, parseAnswerJson } from './json.js';
 import { rougeL } from './rouge.js';
@@ -112,4 +113,20 @@ export function meanScore(values: readonly (number | null)[]): number | null {
       n++;
     }
   return n ? sum / n : null;
+}
+
+/**
+ * Per metric id, the mean of the applicable scores over answers with its bootstrap interval (`n` = answers where the
+ * metric applied). Each metric resamples with the same seed, so a rerun gives the same table.
+ */
+export function aggregateScores(rows: readonly Record<string, number | null>[], opts: BootstrapOptions): Record<string, Interval> {
+  const values = new Map<string, number[]>();
+  for (const row of rows)
+    for (const [id, v] of Object.entries(row)) {
+      if (!values.has(id)) values.set(id, []);
+      if (v !== null) values.get(id)!.push(v);
+    }
+  const out: Record<string, Interval> = {};
+  for (const [id, v] of values) out[id] = bootstrapMean(v, opts, id);
+  return out;
 }
