@@ -30,18 +30,18 @@ export interface MetricSpec {
   schema?: unknown;
 }
 
-interface Prepared {
+export interface PreparedMetrics {
   regex: RegExp | null;
   schema: ValidateFunction | null;
 }
-const prepared = new WeakMap<MetricSpec, Prepared>();
+const prepared = new WeakMap<MetricSpec, PreparedMetrics>();
 
 /**
  * Checks a spec once, before a run: unknown metric ids, a pattern that does not compile (or nests repetitions), a
  * schema that does not compile are refused as invalid_input naming `metrics.metrics[i]`, `metrics.regex` or
  * `metrics.schema`. scoreAnswer calls it too (cached per spec object).
  */
-export function prepareMetrics(spec: MetricSpec): Prepared {
+export function prepareMetrics(spec: MetricSpec): PreparedMetrics {
   let p = prepared.get(spec);
   if (p) return p;
   spec.metrics.forEach((id, i) => {
