@@ -93,7 +93,7 @@ export interface ServerKey {
 }
 
 /** A SPEC as evaluate.start's variant: models and adapter files are added to the library; answers:… is checked. */
-export async function resolveVariant(c: Client, spec: VariantSpec, raw: string, flag: string, key: ServerKey): Promise<VariantInput> {
+export async function resolveVariant(c: Client, spec: VariantSpec, raw: string, flag: string, key: ServerKey, evaluated: string): Promise<VariantInput> {
   switch (spec.kind) {
     case 'model': {
       const modelId = await modelArg(c, spec.model);
@@ -110,6 +110,10 @@ export async function resolveVariant(c: Client, spec: VariantSpec, raw: string, 
       if (runId === null) throw bad(flag, raw, `${at} was not made by a run (it was committed by hand), so it has no distillation answers`);
       const run = await c.call('runs.get', { id: runId });
       if (run.kind !== 'distill.generate') throw bad(flag, raw, `${at} was made by run ${runId}, a ${run.kind} run, not a distillation (distill.generate)`);
+      // its answers are matched to the evaluated examples by position: only another dataset's prompts would be wrong
+      if (run.config && run.config.dataset !== evaluated) {
+        throw bad(flag, raw, `${at} holds the answers to ${run.config.dataset}@${run.config.versionNumber}'s prompts, not to ${evaluated}'s`);
+      }
       return { kind: 'distill', runId, label: at };
     }
   }

@@ -100,6 +100,12 @@ function readArgs(o: EvaluateOpts) {
   if (o.judge && !o.rubric?.trim()) throw usageError('badJudge', '--judge needs --rubric TEXT (what the judge checks)');
   if (o.rubric && !o.judge) throw usageError('badJudge', '--rubric needs --judge SPEC (the model that judges)');
   const contaminationN = intOption(o.contaminationN, '--contamination-n');
+  if ((o.apiKeyEnv || o.apiKeySecret) && !specs.some((s) => s.spec.kind === 'server')) {
+    throw usageError('badKey', '--api-key-env and --api-key-secret are for http(s) variants; none was given (a judge server takes --judge-api-key-…)');
+  }
+  if ((o.judgeApiKeyEnv || o.judgeApiKeySecret) && !/^https?:\/\//i.test(o.judge ?? '')) {
+    throw usageError('badKey', '--judge-api-key-env and --judge-api-key-secret are for an http(s) --judge');
+  }
   return {
     dataset,
     specs,
@@ -127,7 +133,7 @@ function againstRef(raw: string, flag: string, evaluated: string) {
 
 async function startEvaluation(c: Client, o: EvaluateOpts, a: ReturnType<typeof readArgs>): Promise<{ runId: number }> {
   const variants: VariantInput[] = [];
-  for (const s of a.specs) variants.push(await resolveVariant(c, s.spec, s.raw, s.flag, a.key));
+  for (const s of a.specs) variants.push(await resolveVariant(c, s.spec, s.raw, s.flag, a.key, a.dataset.dataset));
   return c.call('evaluate.start', {
     dataset: a.dataset.dataset,
     ...(a.dataset.version ? { version: a.dataset.version } : {}),

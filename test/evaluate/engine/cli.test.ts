@@ -231,6 +231,7 @@ describe('distillery evaluate', () => {
       ['--variant', 'answers:', /name the dataset a distillation run made/],
       ['--variant', 'answers:support', /support@2 was (not made by a run|made by run \d+, a [\w.]+ run), .*not a distillation|no distillation answers/],
       ['--variant', 'answers:trial@x', /the version after @ must be a positive number/],
+      ['--variant', 'answers:trial', /trial@1 holds the answers to support@2's prompts, not to other's/],
       ['--variant', `predictions:${nowhere}.jsonl`, /no such file/],
       ['--variant', nowhere, /no model file .*none\.gguf; give a model id or GGUF file/],
       ['--variant', `${student}+`, /an empty adapter after \+/],
@@ -240,7 +241,8 @@ describe('distillery evaluate', () => {
     ];
     for (const [flag, spec, reason] of cases) {
       const other = flag === '--teacher' ? ['--variant', student] : [];
-      const r = await runCli('evaluate', '--dataset', 'support', ...other, flag, spec, '--data-dir', dir);
+      const dataset = spec === 'answers:trial' ? 'other' : 'support';
+      const r = await runCli('evaluate', '--dataset', dataset, ...other, flag, spec, '--data-dir', dir);
       expect(r.code, spec).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.startsWith(`distillery: ${flag} ${spec}: `), r.stderr).toBe(true);
@@ -249,6 +251,8 @@ describe('distillery evaluate', () => {
     }
     const judge = await runCli('evaluate', '--dataset', 'support', '--variant', student, '--judge', 'answers:trial', '--rubric', 'x', '--data-dir', dir);
     expect(judge.stderr).toBe('distillery: --judge answers:trial: the judge is a model id or GGUF file (without adapters), or http(s)://host/v1#model\n');
+    const key = await runCli('evaluate', '--dataset', 'support', '--variant', student, '--api-key-env', 'KEY', '--data-dir', dir);
+    expect(key.stderr).toMatch(/^distillery: --api-key-env and --api-key-secret are for http\(s\) variants; none was given/);
     const metric = await runCli('evaluate', '--dataset', 'support', '--variant', student, '--metrics', 'exact,bleu', '--data-dir', dir);
     expect(metric.stderr).toBe(
       'distillery: --metrics: "bleu" is not a metric; choose from exact, contains, regex, f1, rougeL, chrf, json, schema, judge, pairwise\n',
