@@ -17,6 +17,8 @@ const dir = tempDir();
 let student: string;
 let teacher: string;
 let planted: number;
+/** The test split's examples: position and reference answer. */
+let testRows: { position: number; reference: string }[];
 const TEST = 3;
 // 16 words two examples share: one of them ends up in the test split, the other in train
 const PHRASE = 'please restart the blue laser printer on the third floor before calling the help desk again';
@@ -51,6 +53,10 @@ beforeAll(async () => {
       if (found) planted = inTest[0]!.position;
     }
     expect(found).toBe(true);
+    testRows = (await c.call('datasets.examples', { name: 'support', offset: 0, limit: 50, filter: { split: 'test' } })).rows.map((r) => ({
+      position: r.position,
+      reference: r.messages.at(-1)!.content,
+    }));
     await c.call('datasets.commit', { name: 'support', message: 'split' });
     // the teacher's answers to the test split, kept as a dataset (answers:trial)
     const { runId } = await c.call('distill.start', {
@@ -163,6 +169,36 @@ describe('distillery evaluate', () => {
     expect(own.code).toBe(1);
     expect(own.stderr).toMatch(/^distillery: .*distillery\.db is one of Distillery's own files/);
   }, 300_000);
+
+  it('a predictions file is a variant; --regex and --schema add their metrics; its bad lines are printed as warnings', async () => {
+    const work = tempDir();
+    const preds = path.join(work, 'preds.jsonl');
+    const lines = testRows.map((t) => JSON.stringify({ id: t.position, prediction: t.reference }));
+    fs.writeFileSync(preds, [...lines, JSON.stringify({ id: 999, prediction: 'nope' })].join('\n'));
+    const schema = path.join(work, 'schema.json');
+    fs.writeFileSync(schema, JSON.stringify({ type: 'object' }));
+    const r = await runCli(
+      'evaluate',
+      '--dataset',
+      'support',
+      '--variant',
+      `predictions:${preds}`,
+      '--regex',
+      'minutes\\.$',
+      '--schema',
+      schema,
+      '--data-dir',
+      dir,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const row = (name: string) => r.stdout.split('\n').find((l) => l.startsWith(`${name} `));
+    expect(row('METRIC (mean [95% CI])')).toMatch(/1 preds\.jsonl$/);
+    expect(row('answered (failed)')).toMatch(/ 3 \(0\)$/);
+    expect(row('Exact match')).toMatch(/ 1\.000 \[1\.000, 1\.000\]$/);
+    expect(row('Regex')).toMatch(/ 1\.000 \[1\.000, 1\.000\]$/);
+    expect(row('Schema match')).toMatch(/ 0\.000 \[0\.000, 0\.000\]$/);
+    expect(r.stdout).toContain(`  ${preds}: line ${lines.length + 1}: id 999 is not an example of the split`);
+  });
 
   it('send-to-curation tags examples of the run in the working copy', async () => {
     const r = await runCli(
