@@ -170,7 +170,7 @@ describe('distillery evaluate', () => {
     expect(own.stderr).toMatch(/^distillery: .*distillery\.db is one of Distillery's own files/);
   }, 300_000);
 
-  it('a predictions file is a variant; --regex and --schema add their metrics; its bad lines are printed as warnings', async () => {
+  it('a predictions file is a variant; --regex and --schema add their metrics; bad lines are warnings; --contamination', async () => {
     const work = tempDir();
     const preds = path.join(work, 'preds.jsonl');
     const lines = testRows.map((t) => JSON.stringify({ id: t.position, prediction: t.reference }));
@@ -187,6 +187,8 @@ describe('distillery evaluate', () => {
       'minutes\\.$',
       '--schema',
       schema,
+      '--contamination',
+      'support',
       '--data-dir',
       dir,
     );
@@ -198,6 +200,10 @@ describe('distillery evaluate', () => {
     expect(row('Regex')).toMatch(/ 1\.000 \[1\.000, 1\.000\]$/);
     expect(row('Schema match')).toMatch(/ 0\.000 \[0\.000, 0\.000\]$/);
     expect(r.stdout).toContain(`  ${preds}: line ${lines.length + 1}: id 999 is not an example of the split`);
+    // --contamination support: the evaluated dataset's train split; the board again without the flagged example
+    expect(r.stdout).toContain(`Contamination (13-grams against support@2): 1 of 3 examples flagged; positions ${planted}\n`);
+    const clean = r.stdout.split('\n').slice(r.stdout.split('\n').indexOf('Without the flagged examples:'));
+    expect(clean.find((l) => l.startsWith('answered (failed) '))).toMatch(/ 2 \(0\)$/);
   });
 
   it('send-to-curation tags examples of the run in the working copy', async () => {
