@@ -148,7 +148,8 @@ export function parseMetrics(raw: string): EvalMetric[] {
   const names = raw
     .split(',')
     .map((m) => m.trim())
-    .filter(Boolean);
+    // every answer's length is measured anyway
+    .filter((m) => m && m.toLowerCase() !== 'length');
   const known = EVAL_METRICS as readonly string[];
   for (const m of names) {
     const fixed = known.find((k) => k.toLowerCase() === m.toLowerCase());

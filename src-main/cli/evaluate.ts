@@ -70,18 +70,16 @@ function serverKey(env: string | undefined, secret: string | undefined, flags: s
   return { ...(env ? { apiKeyEnv: env } : {}), ...(secret ? { apiKeySecret: secret } : {}) };
 }
 
-/** The metrics asked for; by default exact, f1, rougeL and chrF, plus what --regex, --schema and --judge imply. */
+/**
+ * The metrics asked for (exact, f1, rougeL and chrF by default), plus the ones --regex, --schema and --judge exist for
+ * when the list lacks them (--judge adds the rubric score unless the pairwise judge is asked for).
+ */
 function metricsArg(o: EvaluateOpts): EvalMetric[] {
-  if (o.metrics) return parseMetrics(o.metrics);
-  return [
-    'exact',
-    'f1',
-    'rougeL',
-    'chrf',
-    ...(o.regex ? (['regex'] as const) : []),
-    ...(o.schema ? (['schema'] as const) : []),
-    ...(o.judge ? (['judge'] as const) : []),
-  ];
+  const list: EvalMetric[] = o.metrics ? parseMetrics(o.metrics) : ['exact', 'f1', 'rougeL', 'chrf'];
+  if (o.regex && !list.includes('regex')) list.push('regex');
+  if (o.schema && !list.includes('schema')) list.push('schema');
+  if (o.judge && !list.includes('judge') && !list.includes('pairwise')) list.push('judge');
+  return list;
 }
 
 /** Everything evaluate.start needs that can be read without the library: a bad argument is refused before it opens. */
@@ -185,7 +183,7 @@ export function addEvaluateCommands(program: Command, io: Io): void {
     )
     .option(
       '--metrics <list>',
-      'comma-separated: exact, contains, regex, f1, rougeL, chrf, json, schema, judge, pairwise (default: exact,f1,rougeL,chrf and what --regex, --schema, --judge imply)',
+      'comma-separated: exact, contains, regex, f1, rougeL, chrf, json, schema, judge, pairwise (default: exact,f1,rougeL,chrf; --regex, --schema and --judge add theirs; length is always measured)',
     )
     .option('--regex <pattern>', 'the pattern of the regex metric')
     .option('--schema <file>', 'a JSON schema file for the schema metric')

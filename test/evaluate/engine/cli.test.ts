@@ -80,7 +80,7 @@ describe('distillery evaluate', () => {
   let runId: number;
   let printed: string;
 
-  it('scores a student and a distillation run against the teacher and prints the leaderboard, differences, divergence and systems', async () => {
+  it('scores a student and a distillation run against the teacher and prints the leaderboard, differences and systems', async () => {
     const r = await runCli('evaluate', '--dataset', 'support', '--variant', student, '--variant', 'answers:trial', '--teacher', teacher, ...common);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/\[run \d+\] running/);
