@@ -266,6 +266,14 @@ describe('distillery evaluate', () => {
     expect(shown.stdout).toContain(`1 of 3 examples flagged; positions ${planted}\n`);
   });
 
+  it('a server SPEC asks the server at its URL for the model after #; a server that is not there fails the run, resumable', async () => {
+    const r = await runCli('evaluate', '--dataset', 'support', '--variant', 'http://127.0.0.1:9/v1#some-model', '--limit', '1', '--data-dir', dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^distillery: run \d+ failed: some-model at 127\.0\.0\.1:9 stopped answering \(http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions could not be reached after \d+ attempts.*resume the run when the server is back$/,
+    );
+  });
+
   it('refuses a bad SPEC in one line naming the argument', async () => {
     const nowhere = path.join(tempDir(), 'none.gguf');
     const cases: [string, string, RegExp][] = [
