@@ -48,7 +48,12 @@ export function parseVariantSpec(raw: string, flag: string): VariantSpec {
     } catch {
       throw bad(flag, spec, 'not a valid URL');
     }
-    const model = decodeURIComponent(url.hash.slice(1)).trim();
+    let model: string;
+    try {
+      model = decodeURIComponent(url.hash.slice(1)).trim();
+    } catch {
+      throw bad(flag, spec, `the model name after # is not valid percent-encoding`);
+    }
     if (!model) throw bad(flag, spec, "name the server's model after #, e.g. http://127.0.0.1:8080/v1#qwen2.5-7b");
     url.hash = '';
     return { kind: 'server', baseUrl: url.toString(), model };

@@ -278,6 +278,7 @@ describe('distillery evaluate', () => {
     const nowhere = path.join(tempDir(), 'none.gguf');
     const cases: [string, string, RegExp][] = [
       ['--variant', 'http://127.0.0.1:9/v1', /name the server's model after #/],
+      ['--variant', 'http://127.0.0.1:9/v1#qwen%zz', /the model name after # is not valid percent-encoding/],
       ['--variant', 'answers:', /name the dataset a distillation run made/],
       ['--variant', 'answers:support', /support@2 was (not made by a run|made by run \d+, a [\w.]+ run), .*not a distillation|no distillation answers/],
       ['--variant', 'answers:trial@x', /the version after @ must be a positive number/],
