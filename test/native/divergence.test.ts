@@ -137,6 +137,19 @@ describe('divergence on llama-perplexity chunks', () => {
 });
 
 describe('divergence on chat-rendered answers', () => {
+  it('teacher-forced tokens run through the end of the assistant turn', async () => {
+    const t = await engine.loadTokenizer(teacher);
+    const e = examples[0]!;
+    // ChatML on a vocabulary without <|im_end|>: the turn ends with the tokens that complete that stop text
+    expect(t.detokenize(e.answerTokens as never, true)).toMatch(/^Paris is the capital of France\. ?<\|im_end\|>$/);
+    expect(t.detokenize(e.promptTokens as never, true)).toMatch(/<\|im_start\|>assistant\n$/);
+    // the student has no template: node-llama-cpp's fallback ends a turn with neither, so its EOS follows the answer
+    const s = await engine.loadTokenizer(student);
+    const r = teacherForcedTokens(s, [{ role: 'user', content: 'Q?' }], 'Answer here.');
+    expect(r.answerTokens.at(-1)).toBe(s.tokens.eos);
+    expect(s.detokenize(r.answerTokens.slice(0, -1) as never, true)).toBe('Answer here.');
+  });
+
   it('per example equals a slow reference (each model alone, full distributions, KLD in JS)', async () => {
     const seen: number[] = [];
     const r = await divergence(

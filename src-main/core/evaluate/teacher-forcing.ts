@@ -4,9 +4,10 @@
  *
  * Which positions count: the answer's tokens THROUGH the one that ends the assistant turn — the first
  * end-of-generation token (<|im_end|>, <|eot_id|>, </s>, <end_of_turn> …) or, for a template that closes turns with
- * plain text, the token that completes the first of its stop texts. Predicting that end is part of answering (a student
- * that does not stop is wrong), while what the template writes after it (ChatML's newline, the next turn's header) is
- * never generated and is not scored.
+ * plain text, the token that completes the first of its stop texts; a template that writes neither (node-llama-cpp's
+ * fallback for a model without one) gets the model's end-of-sequence token after the answer. Predicting that end is
+ * part of answering (a student that does not stop is wrong), while what the template writes after it (ChatML's
+ * newline, the next turn's header) is never generated and is not scored.
  */
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
@@ -48,6 +49,12 @@ export function teacherForcedTokens(tokenizer: LlamaModel, messages: ChatMessage
       end = lo - 1;
     }
   }
-  if (end < 0) throw new AppError('invalid_input', 'the chat template does not end the assistant turn with an end-of-generation token or a stop text');
-  return { promptTokens: p, answerTokens: rest.slice(0, end + 1) };
+  if (end >= 0) return { promptTokens: p, answerTokens: rest.slice(0, end + 1) };
+  // a template that ends an assistant turn with neither (node-llama-cpp's Llama 2 fallback renders "answer\n\n"): the
+  // answer as rendered without the template's trailing whitespace, then the end-of-sequence token a generation stops on
+  const eos = tokenizer.tokens.eos;
+  if (eos === null) throw new AppError('invalid_input', 'the chat template does not end the assistant turn and the model has no end-of-sequence token');
+  let n = rest.length;
+  if (answer.trimEnd() === answer) while (n > 0 && tokenizer.detokenize([rest[n - 1]] as Token[], true).trim() === '') n--;
+  return { promptTokens: p, answerTokens: [...rest.slice(0, n), eos] };
 }
