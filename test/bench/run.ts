@@ -10,11 +10,7 @@ import { cliBench } from './cli.js';
 import { curationBench } from './curation.js';
 import { quantizeBench } from './quantize.js';
 import { engineBench } from './engine.js';
-<<<<<<< HEAD
-import { evaluateMetricsBench } from './evaluate-metrics.js';
-=======
 import { evaluateBench } from './evaluate.js';
->>>>>>> ev-div
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
@@ -41,7 +37,7 @@ if (!bench) {
   quantize [--case quantize|imatrix] [--model FILE.gguf] [--reps N] [--threads N] [--gate-chunks N] [--imatrix-chunks N] [--source-build]
   engine [--case generate] [--model FILE.gguf] [--parallel 1,4,8,16] [--prompt N] [--tokens N] [--threads N] [--reps N] [--source-build]
   engine [--case score|threads] [--model FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N]
-  evaluate [--case metrics|divergence] [--pairs N] [--reference N] [--student FILE.gguf --teacher FILE.gguf] [--student FILE.gguf --teacher FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N] [--source-build]`);
+  evaluate [--case metrics|divergence] [--pairs N] [--reference N] [--student FILE.gguf --teacher FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N] [--source-build]`);
   process.exit(2);
 }
 try {
