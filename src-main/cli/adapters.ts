@@ -133,9 +133,11 @@ function adapterLine(a: {
   return `adapter ${a.id} ${a.name}: ${a.arch}, rank ${a.rank}, alpha ${a.alpha}, targets ${a.targets.join(', ')}${a.base ? `, checked against ${a.base.name}` : ''} (from ${a.source.format})`;
 }
 
-/** A model given as a library id or a GGUF path (added to the library when it is not there yet). */
-/** --lora values: ID[:SCALE], NAME[:SCALE] or FILE[:SCALE]; a file not in the library is imported (checked against the model). */
-export async function loraArgs(c: Client, values: string[], modelId: number): Promise<{ id: number; scale: number }[]> {
+/**
+ * --lora values: ID[:SCALE], NAME[:SCALE] or FILE[:SCALE]; a file not in the library is imported (checked against the
+ * model). `flag` names the argument in the error (`--lora`, or `--variant SPEC: adapter` for evaluate's SPECs).
+ */
+export async function loraArgs(c: Client, values: string[], modelId: number, flag = '--lora'): Promise<{ id: number; scale: number }[]> {
   const list = await c.call('adapters.list', {});
   const out: { id: number; scale: number }[] = [];
   for (const v of values) {
@@ -149,7 +151,7 @@ export async function loraArgs(c: Client, values: string[], modelId: number): Pr
       const known = list.find((a) => a.name === ref || a.path === file || a.source.path === file);
       if (known) id = known.id;
       else if (fs.existsSync(file)) id = (await c.call('adapters.import', { path: file, baseModelId: modelId })).id;
-      else throw usageError('badLora', `--lora ${v}: no adapter named ${ref} in the library, and no file there`);
+      else throw usageError('badLora', `${flag} ${v}: no adapter named ${ref} in the library, and no file there`);
     }
     out.push({ id, scale });
   }

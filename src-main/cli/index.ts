@@ -1,5 +1,5 @@
 // The `distillery` command: one file per room adds its commands (models, datasets, distill, adapters with perplexity,
-// quantize, imatrix, kld, secrets, runs, serve) on the shared helpers of options.ts, open.ts and output.ts; main() runs them and turns a
+// quantize, imatrix, kld, evaluate, secrets, runs, serve) on the shared helpers of options.ts, open.ts and output.ts; main() runs them and turns a
 // failure into one line on stderr and an exit code. main() takes an Io (output.ts), so a test or a program can run the
 // CLI in its own process; every command closes what it opened (the app, the data lock) before it returns.
 // Only light modules are imported at the top of these files, so `--help` and `--version` answer at once: the app
@@ -16,6 +16,7 @@ import { addEngineCommands } from './engine.js';
 import { addKldCommand } from './kld.js';
 import { addDatasetCommands } from './datasets.js';
 import { addDistillCommand } from './distill.js';
+import { addEvaluateCommands } from './evaluate.js';
 import { addModelCommands } from './models.js';
 import { processIo, reportFailure, type Io } from './output.js';
 import { addRunCommands } from './runs.js';
@@ -50,6 +51,7 @@ export function buildProgram(io: Io = processIo): Command {
   addImatrixCommand(program, io);
   addEngineCommands(program, io);
   addKldCommand(program, io);
+  addEvaluateCommands(program, io);
   addSecretCommands(program, io);
   addRunCommands(program, io);
   return program;

@@ -44,8 +44,11 @@ export async function runToEnd(
   io: Io,
   opts: Common,
   start: (client: Client) => Promise<{ runId: number }>,
-  /** What the run made, printed after it (text) and added to its JSON under `key`. */
-  after?: (client: Client, runId: number) => Promise<{ key: string; value: unknown; text: string }>,
+  /**
+   * What the run made, printed after it (text) and added to its JSON under `key`; with `alone`, printed instead of the
+   * run (`value` is the JSON, `text` the whole text).
+   */
+  after?: (client: Client, runId: number) => Promise<{ key: string; value: unknown; text: string; alone?: boolean }>,
 ): Promise<void> {
   const { createApp, createClient, acquireDataLock } = await loadCore();
   const dataDir = dataDirOf(io, opts);
@@ -74,7 +77,8 @@ export async function runToEnd(
     if (!opts.json) io.err('\n');
     const detail = await client.call('runs.get', { id: runId });
     const extra = after && end.status === 'succeeded' ? await after(client, runId) : null;
-    print(io, opts, extra ? { ...detail, [extra.key]: extra.value } : detail, () => runDetails(detail) + (extra ? `\n\n${extra.text}` : ''));
+    if (extra?.alone) print(io, opts, extra.value, () => extra.text);
+    else print(io, opts, extra ? { ...detail, [extra.key]: extra.value } : detail, () => runDetails(detail) + (extra ? `\n\n${extra.text}` : ''));
     if (end.status !== 'succeeded') throw new Error(`run ${runId} ${end.status}${end.error ? `: ${end.error}` : ''}`);
   } finally {
     off();

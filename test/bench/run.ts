@@ -10,6 +10,7 @@ import { cliBench } from './cli.js';
 import { curationBench } from './curation.js';
 import { quantizeBench } from './quantize.js';
 import { engineBench } from './engine.js';
+import { evaluateBench } from './evaluate.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
@@ -20,6 +21,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   curation: curationBench,
   quantize: quantizeBench,
   engine: engineBench,
+  evaluate: evaluateBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -34,7 +36,8 @@ if (!bench) {
   curation [--examples N]
   quantize [--case quantize|imatrix] [--model FILE.gguf] [--reps N] [--threads N] [--gate-chunks N] [--imatrix-chunks N] [--source-build]
   engine [--case generate] [--model FILE.gguf] [--parallel 1,4,8,16] [--prompt N] [--tokens N] [--threads N] [--reps N] [--source-build]
-  engine [--case score|threads] [--model FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N]`);
+  engine [--case score|threads] [--model FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N]
+  evaluate [--case metrics|divergence] [--pairs N] [--reference N] [--student FILE.gguf --teacher FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N] [--source-build]`);
   process.exit(2);
 }
 try {

@@ -5,12 +5,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { divergence, type DivergenceExample } from '../../src-main/core/evaluate/divergence.js';
 import { SoftLabelMapper, softLabelKld } from '../../src-main/core/evaluate/soft-labels.js';
 import { teacherForcedTokens } from '../../src-main/core/evaluate/teacher-forcing.js';
+import { readRawMetadata, writeGguf } from '../../src-main/core/gguf/stream-writer.js';
 import { writeSyntheticLlama } from '../../src-main/core/gguf/synthetic.js';
 import { LlmEngine } from '../../src-main/core/llm/engine.js';
 import type { EngineClient } from '../../src-main/core/native/client.js';
 import type { TokenLogprob } from '../../src-shared/domain/distill.js';
 import { isAppError } from '../../src-shared/errors.js';
-import { fixtureModel, fixtureSpec, llamaCppSourceDir } from '../fixtures/models.js';
+import { fixtureAdapter, fixtureModel, fixtureSpec, llamaCppSourceDir, vocabFile } from '../fixtures/models.js';
 import { tempDir } from '../helpers/tmp.js';
 import { perplexityText } from '../tools/build-llama-perplexity.js';
 
@@ -62,10 +63,11 @@ afterAll(async () => {
 });
 
 /** Each model alone, every log-probability of every answer position (5-token decodes, one sequence per request). */
-async function fullLogprobs(model: string, e: DivergenceExample): Promise<Float32Array[]> {
+async function fullLogprobs(model: string, e: DivergenceExample, adapters: { path: string; scale: number }[] = []): Promise<Float32Array[]> {
   const all = Array.from({ length: nVocab }, (_, i) => i);
   const r = await client.request('scoreSequences', {
     model: { path: model },
+    adapters,
     sequences: [{ tokens: [...e.promptTokens, ...e.answerTokens], from: e.promptTokens.length, labels: e.answerTokens.map(() => all) }],
     threads: 1,
     batchSize: 5,
@@ -135,6 +137,19 @@ describe('divergence on llama-perplexity chunks', () => {
 });
 
 describe('divergence on chat-rendered answers', () => {
+  it('teacher-forced tokens run through the end of the assistant turn', async () => {
+    const t = await engine.loadTokenizer(teacher);
+    const e = examples[0]!;
+    // ChatML on a vocabulary without <|im_end|>: the turn ends with the tokens that complete that stop text
+    expect(t.detokenize(e.answerTokens as never, true)).toMatch(/^Paris is the capital of France\. ?<\|im_end\|>$/);
+    expect(t.detokenize(e.promptTokens as never, true)).toMatch(/<\|im_start\|>assistant\n$/);
+    // the student has no template: node-llama-cpp's fallback ends a turn with neither, so its EOS follows the answer
+    const s = await engine.loadTokenizer(student);
+    const r = teacherForcedTokens(s, [{ role: 'user', content: 'Q?' }], 'Answer here.');
+    expect(r.answerTokens.at(-1)).toBe(s.tokens.eos);
+    expect(s.detokenize(r.answerTokens.slice(0, -1) as never, true)).toBe('Answer here.');
+  });
+
   it('per example equals a slow reference (each model alone, full distributions, KLD in JS)', async () => {
     const seen: number[] = [];
     const r = await divergence(
@@ -160,6 +175,23 @@ describe('divergence on chat-rendered answers', () => {
     }
     expect(r.summary.tokens).toBe(examples.reduce((n, e) => n + e.answerTokens.length, 0));
     expect(r.summary.ppl).toBeCloseTo(Math.exp(r.summary.meanNll), 10);
+  });
+
+  it("applies the student's adapters at their scales", async () => {
+    const lora = await fixtureAdapter('student-lora');
+    const e = examples[0]!;
+    const r = await divergence(client, {
+      student: { file: student, adapters: [{ file: lora, scale: 0.7 }] },
+      teacher: { file: teacher, adapters: [] },
+      examples: [e],
+      threads: 1,
+    });
+    const t = await fullLogprobs(teacher, e);
+    const s = await fullLogprobs(student, e, [{ path: lora, scale: 0.7 }]);
+    const plain = await fullLogprobs(student, e);
+    const mean = (rows: Float32Array[]) => t.reduce((sum, row, j) => sum + fullKld(row, rows[j]!), 0) / t.length;
+    expect(relative(r.examples[0]!.kld!, mean(s))).toBeLessThan(1e-4);
+    expect(relative(mean(plain), mean(s))).toBeGreaterThan(1e-3);
   });
 
   it('without a teacher: the student NLL, and top-1 against the answer tokens', async () => {
@@ -258,6 +290,31 @@ describe('refusals', () => {
     expect(isAppError(err) && err.code).toBe('invalid_input');
     expect((err as Error).message).toMatch(
       /gpt2-student\.gguf and student\.gguf do not share a vocabulary \(gpt2-student\.gguf has 50257 tokens, student\.gguf 32000\)/,
+    );
+  });
+
+  it('a model whose vocabulary has as many tokens but one other text, naming the token', async () => {
+    // llama-spm's vocabulary with "▁the" (token 278) renamed "▁tXe": same count, one text differs
+    const raw = readRawMetadata(vocabFile());
+    const tokens = raw.get('tokenizer.ggml.tokens')!;
+    const needle = Buffer.concat([Buffer.from([6, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('\u2581the', 'utf8')]);
+    const i = tokens.indexOf(needle);
+    expect(i).toBeGreaterThan(0);
+    const patched = Buffer.from(tokens);
+    patched.write('X', i + 8 + 4, 'utf8'); // ▁ is 3 bytes, then t, then h → X
+    const vocab = path.join(dir, 'patched-vocab.gguf');
+    writeGguf(
+      vocab,
+      [...raw].filter(([k]) => k.startsWith('tokenizer.')).map(([k, v]) => [k, { raw: k === 'tokenizer.ggml.tokens' ? patched : v }]),
+      [],
+    );
+    const other = path.join(dir, 'renamed.gguf');
+    writeSyntheticLlama(other, { ...fixtureSpec('student'), name: 'renamed', vocabFile: vocab });
+    const err = (await client
+      .request('scoreSequences', { model: { path: student }, base: { model: { path: other } }, sequences: [{ tokens: [1, 2, 3], from: 1 }], threads: 1 })
+      .catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(
+      /renamed\.gguf and student\.gguf do not share a vocabulary \(token 278 is "▁tXe" in renamed\.gguf but "▁the" in student\.gguf\)/,
     );
   });
 

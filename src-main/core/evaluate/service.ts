@@ -37,7 +37,7 @@ export interface EvaluateDeps {
 export class EvaluateService {
   constructor(private readonly d: EvaluateDeps) {}
 
-  private variant(v: OpParsed<'evaluate.start'>['variants'][number], i: number): EvalVariantConfig {
+  private variant(v: OpParsed<'evaluate.start'>['variants'][number], i: number, dataset: string): EvalVariantConfig {
     const field = `variants.${i}`;
     switch (v.kind) {
       case 'model': {
@@ -54,6 +54,10 @@ export class EvaluateService {
         const run = this.d.runner.store.detail(v.runId);
         if (run.kind !== 'distill.generate')
           throw new AppError('invalid_input', `run ${v.runId} is a ${run.kind} run, not a distillation run`, `${field}.runId`);
+        // its answers are matched to the examples by position: they must be answers to this dataset's prompts
+        const answered = this.d.runner.config(v.runId, 'distill.generate').dataset;
+        if (answered !== dataset)
+          throw new AppError('invalid_input', `distillation run ${v.runId} answered ${answered}'s prompts, not ${dataset}'s`, `${field}.runId`);
         return { kind: 'distill', runId: v.runId, label: v.label?.trim() || `distill run ${v.runId}` };
       }
       case 'predictions': {
@@ -87,7 +91,7 @@ export class EvaluateService {
     if (input.metrics.includes('regex') && !input.regex) throw new AppError('invalid_input', 'the regex metric needs a pattern', 'regex');
     if (input.metrics.includes('schema') && !input.jsonSchema) throw new AppError('invalid_input', 'the schema metric needs a JSON schema', 'jsonSchema');
     compileMetrics({ metrics: input.metrics, regex: input.regex, jsonSchema: input.jsonSchema });
-    const variants = input.variants.map((v, i) => this.variant(v, i));
+    const variants = input.variants.map((v, i) => this.variant(v, i, input.dataset));
     const labels = new Set<string>();
     for (const [i, v] of variants.entries()) {
       const label = v.kind === 'model' ? v.model.label : v.label;

@@ -4,10 +4,10 @@
  *
  * Which positions count: the answer's tokens THROUGH the one that ends the assistant turn — the first
  * end-of-generation token (<|im_end|>, <|eot_id|>, </s>, <end_of_turn> …) or, for a template that closes turns with
- * plain text, the token that completes the first of its stop texts. Predicting that end is part of answering (a student
- * that does not stop is wrong), while what the template writes after it (ChatML's newline, the next turn's header) is
- * never generated and is not scored. A template that leaves the turn open (Llama 2's, as node-llama-cpp renders a
- * finished turn) gets the answer's tokens and then the model's end-of-generation token.
+ * plain text, the token that completes the first of its stop texts; a template that writes neither (node-llama-cpp's
+ * fallback for a model without one) gets the model's end-of-sequence token after the answer. Predicting that end is
+ * part of answering (a student that does not stop is wrong), while what the template writes after it (ChatML's
+ * newline, the next turn's header) is never generated and is not scored.
  */
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import type { ChatMessage } from '../../../src-shared/domain/datasets.js';
@@ -49,22 +49,12 @@ export function teacherForcedTokens(tokenizer: LlamaModel, messages: ChatMessage
       end = lo - 1;
     }
   }
-  if (end < 0) {
-    // a template that leaves the turn open (node-llama-cpp's Llama 2 wrapper renders "answer\n\n"): the answer's own
-    // tokens, then the model's end-of-generation token, which is how a generation of that answer stops
-    const eos = tokenizer.tokens.eos;
-    const want = answer.trim();
-    const covers = (k: number) => tokenizer.detokenize(rest.slice(0, k) as Token[], true).includes(want);
-    if (eos === null || want === '' || !covers(rest.length))
-      throw new AppError('invalid_input', 'the chat template does not end the assistant turn with an end-of-generation token or a stop text');
-    let lo = 1;
-    let hi = rest.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (covers(mid)) hi = mid;
-      else lo = mid + 1;
-    }
-    return { promptTokens: p, answerTokens: [...rest.slice(0, lo), eos] };
-  }
-  return { promptTokens: p, answerTokens: rest.slice(0, end + 1) };
+  if (end >= 0) return { promptTokens: p, answerTokens: rest.slice(0, end + 1) };
+  // a template that ends an assistant turn with neither (node-llama-cpp's Llama 2 fallback renders "answer\n\n"): the
+  // answer as rendered without the template's trailing whitespace, then the end-of-sequence token a generation stops on
+  const eos = tokenizer.tokens.eos;
+  if (eos === null) throw new AppError('invalid_input', 'the chat template does not end the assistant turn and the model has no end-of-sequence token');
+  let n = rest.length;
+  if (answer.trimEnd() === answer) while (n > 0 && tokenizer.detokenize([rest[n - 1]] as Token[], true).trim() === '') n--;
+  return { promptTokens: p, answerTokens: [...rest.slice(0, n), eos] };
 }

@@ -40,7 +40,10 @@ export interface ScoreSequencesArgs extends ScoreModel {
   contextSize?: number;
   /** Tokens per llama_decode at most (llama-perplexity's -b; default 2048). */
   batchSize?: number;
-  /** Sequences in the context at once (default max(1, batchSize / contextSize), as llama-perplexity; ≤ 256). */
+  /**
+   * Sequences in the context at once (≤ 256). Default: batchSize / the mean length (llama-perplexity's batchSize /
+   * contextSize for equal lengths), at most 2 × batchSize / contextSize so the KV cache stays within two batches.
+   */
   parallel?: number;
   /** Also return per sequence its per-position NLL (and KLD with a base). */
   perPosition?: boolean;
@@ -176,7 +179,13 @@ export async function scoreSequencesOp(raw: unknown, ctx: HostContext): Promise<
       );
     }
   });
-  const nSeq = a.parallel === undefined ? Math.min(Math.max(1, Math.floor(nBatchArg / nCtx)), seqs.length, 256) : int(a.parallel, 'parallel', 1);
+  // llama-perplexity's n_seq = n_batch / n_ctx for equal lengths; for shorter sequences as many as fill a batch on
+  // average, while the KV cache (slots × contextSize cells) stays within two batches' worth
+  const mean = seqs.reduce((n, s) => n + s.tokens.length, 0) / seqs.length;
+  const nSeq =
+    a.parallel === undefined
+      ? Math.min(Math.max(1, Math.floor(nBatchArg / mean)), Math.max(1, Math.floor((2 * nBatchArg) / nCtx)), seqs.length, 256)
+      : int(a.parallel, 'parallel', 1);
   if (nSeq > 256) throw new AppError('invalid_input', `parallel must be at most 256, not ${nSeq}`, 'parallel');
   const nBatch = Math.min(nBatchArg, nSeq * nCtx);
   const nVocab = model.nVocab;

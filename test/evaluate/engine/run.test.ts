@@ -232,6 +232,23 @@ describe('an evaluation run', () => {
         ws.client.call('evaluate.start', { ...base, variants: [...base.variants, { kind: 'predictions', file: path.join(tempDir(), 'missing.jsonl') }] }),
       ),
     ).toMatchObject({ code: 'file_missing', field: 'variants.1.file' });
+    // a distillation run's answers are matched by position: only to the prompts of the dataset it answered
+    const file = path.join(tempDir(), 'other.jsonl');
+    fs.writeFileSync(file, JSON.stringify({ prompt: 'another question', completion: 'another answer' }));
+    await ws.app.runner.waitFor((await ws.client.call('datasets.import', { path: file, name: 'other' })).runId);
+    const { runId: elsewhere } = await ws.client.call('distill.start', {
+      dataset: 'other',
+      teacher: { modelId: student },
+      generation: { ...generation, samples: 1 },
+      filters: { truncated: false, refusals: false },
+      outName: 'other-distilled',
+    });
+    await ws.app.runner.waitFor(elsewhere);
+    expect(await refusal(ws.client.call('evaluate.start', { ...base, variants: [{ kind: 'distill', runId: elsewhere }] }))).toMatchObject({
+      code: 'invalid_input',
+      field: 'variants.0.runId',
+      message: `distillation run ${elsewhere} answered other's prompts, not support's`,
+    });
     // divergence compares distributions token by token: a student with another vocabulary is refused, with what differs
     const other = path.join(tempDir(), 'gpt2-student.gguf');
     writeSyntheticLlama(other, {

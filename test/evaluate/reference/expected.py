@@ -7,7 +7,9 @@ ROUGE-L: rouge-score (github.com/google-research/google-research, folder rouge/)
 
 Run (no PyPI here, so the packages come from source; imports their code needs only for other paths are stubbed):
   git --git-dir=<mirror of mjpost/sacrebleu> archive HEAD sacrebleu | tar x -C /tmp/evref
-  copy rouge/{rouge_scorer,scoring,tokenize,tokenizers}.py of google-research/google-research into /tmp/evref/rouge/
+  copy google-research/google-research's rouge/rouge_scorer.py (@ 61ce9f0c), scoring.py (@ 0b7b841b), tokenize.py
+  (@ 0c1bbe5f) and tokenizers.py (@ 30adf0ec) into /tmp/evref/rouge/ with an empty __init__.py (the repository is
+  too large to fetch whole; the files were read one by one; only the rougeL path of RougeScorer.score is needed)
   PYTHONPATH=/tmp/evref python3 test/evaluate/reference/expected.py > /tmp/expected.txt
 and paste the printed array into the test. Reads the pairs from pairs.json next to this script.
 """

@@ -34,53 +34,77 @@ function codePoints(s: string): Int32Array {
   return out.subarray(0, n);
 }
 
-// The trie of the reference's n-grams, reused between calls: slot → (parent node, code point, node), a slot is in use
-// when its stamp equals the current call's.
+// The trie of the reference's n-grams, reused between calls: an open-addressing table of 4 ints per slot (stamp,
+// parent node, code point, node), one cache line per probe; a slot is in use when its stamp equals the current call's.
 let cap = 0;
-let parents = new Int32Array(0);
-let chars = new Int32Array(0);
-let nodes = new Int32Array(0);
-let stamps = new Uint32Array(0);
+let shift = 32;
+let table = new Int32Array(0);
 let stamp = 0;
 let refCounts = new Int32Array(0);
 let hypCounts = new Int32Array(0);
+let nextNode = 0;
+// order-1 nodes of BMP characters, looked up directly: the node when the stamp is the current call's
+const bmpStamp = new Int32Array(65536);
+const bmpNode = new Int32Array(65536);
 
 function prepare(refLength: number): void {
   const need = Math.max(64, refLength * CHAR_ORDER * 2);
   if (need > cap) {
-    cap = 1 << Math.ceil(Math.log2(need));
-    parents = new Int32Array(cap);
-    chars = new Int32Array(cap);
-    nodes = new Int32Array(cap);
-    stamps = new Uint32Array(cap);
+    const bits = Math.ceil(Math.log2(need));
+    cap = 1 << bits;
+    shift = 32 - bits;
+    table = new Int32Array(cap * 4);
     refCounts = new Int32Array(cap);
     hypCounts = new Int32Array(cap);
-    stamp = 0;
+    // the stamp keeps counting: bmpStamp outlives the table
   }
-  stamp = (stamp + 1) >>> 0;
-  if (stamp === 0) {
-    stamps.fill(0);
+  stamp++;
+  if (stamp === 0x7fffffff) {
+    table.fill(0);
+    bmpStamp.fill(0);
     stamp = 1;
   }
+  nextNode = 0;
 }
 
-const slotOf = (parent: number, c: number) => (Math.imul(parent ^ Math.imul(c, 0x9e3779b1), 0x85ebca6b) >>> 0) & (cap - 1);
+// Fibonacci hashing of (parent, code point): one multiply, the product's top bits
+const slotOf = (parent: number, c: number) => (Math.imul((parent << 11) ^ c, 0x9e3779b1) >>> shift) << 2;
+
+/** The order-1 node of c, made when new. */
+function internChar(c: number): number {
+  if (c >= 65536) return intern(0, c);
+  if (bmpStamp[c] === stamp) return bmpNode[c]!;
+  const node = ++nextNode;
+  bmpStamp[c] = stamp;
+  bmpNode[c] = node;
+  refCounts[node] = 0;
+  hypCounts[node] = 0;
+  return node;
+}
+
+/** The order-1 node of c, or -1. */
+function findChar(c: number): number {
+  if (c >= 65536) return find(0, c);
+  return bmpStamp[c] === stamp ? bmpNode[c]! : -1;
+}
 
 /** The node for (parent, c), or -1. */
 function find(parent: number, c: number): number {
-  for (let s = slotOf(parent, c); stamps[s] === stamp; s = (s + 1) & (cap - 1)) if (parents[s] === parent && chars[s] === c) return nodes[s]!;
+  const mask = (cap << 2) - 1;
+  for (let s = slotOf(parent, c); table[s] === stamp; s = (s + 4) & mask) if (table[s + 1] === parent && table[s + 2] === c) return table[s + 3]!;
   return -1;
 }
 
-/** The node for (parent, c), made (count 0) when new; nodes are numbered from 1 (0 is the root). */
-function intern(parent: number, c: number, next: { n: number }): number {
+/** The node for (parent, c), made (counts 0) when new; nodes are numbered from 1 (0 is the root). */
+function intern(parent: number, c: number): number {
+  const mask = (cap << 2) - 1;
   let s = slotOf(parent, c);
-  for (; stamps[s] === stamp; s = (s + 1) & (cap - 1)) if (parents[s] === parent && chars[s] === c) return nodes[s]!;
-  stamps[s] = stamp;
-  parents[s] = parent;
-  chars[s] = c;
-  const node = ++next.n;
-  nodes[s] = node;
+  for (; table[s] === stamp; s = (s + 4) & mask) if (table[s + 1] === parent && table[s + 2] === c) return table[s + 3]!;
+  const node = ++nextNode;
+  table[s] = stamp;
+  table[s + 1] = parent;
+  table[s + 2] = c;
+  table[s + 3] = node;
   refCounts[node] = 0;
   hypCounts[node] = 0;
   return node;
@@ -91,18 +115,20 @@ export function chrF(hypothesis: string, reference: string): number {
   const hyp = codePoints(hypothesis);
   const ref = codePoints(reference);
   prepare(ref.length);
-  const next = { n: 0 };
   for (let i = 0; i < ref.length; i++) {
-    let node = 0;
-    for (let k = 0; k < CHAR_ORDER && i + k < ref.length; k++) {
-      node = intern(node, ref[i + k]!, next);
+    let node = internChar(ref[i]!);
+    refCounts[node]!++;
+    for (let k = 1; k < CHAR_ORDER && i + k < ref.length; k++) {
+      node = intern(node, ref[i + k]!);
       refCounts[node]!++;
     }
   }
   const matches = new Array<number>(CHAR_ORDER).fill(0);
   for (let i = 0; i < hyp.length; i++) {
-    let node = 0;
-    for (let k = 0; k < CHAR_ORDER && i + k < hyp.length; k++) {
+    let node = findChar(hyp[i]!);
+    if (node < 0) continue;
+    if (++hypCounts[node]! <= refCounts[node]!) matches[0]!++;
+    for (let k = 1; k < CHAR_ORDER && i + k < hyp.length; k++) {
       node = find(node, hyp[i + k]!);
       if (node < 0) break;
       if (++hypCounts[node]! <= refCounts[node]!) matches[k]!++;

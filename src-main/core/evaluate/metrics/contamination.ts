@@ -12,9 +12,11 @@
  *
  * N-grams are kept as 64-bit hashes: each word hashed twice (FNV-1a and a murmur-mixed multiplicative hash, 32 bits
  * each), an n-gram as two polynomial rolling hashes over those (mod 2^32, odd bases). Treating the pair as a random
- * 64-bit value, a reference n-gram falsely matches a given evaluation n-gram with probability 2^-64; over E distinct
- * evaluation n-grams and R reference n-grams the expected number of false matches is about E·R / 2^64, e.g. 1e6 × 1e8
- * / 1.8e19 ≈ 5e-6: negligible. Memory: ~9 bytes per table slot, at most 4 slots per distinct evaluation n-gram.
+ * 64-bit value of which 62 bits are kept (2 bits of the table slot hold its state), a reference n-gram falsely
+ * matches a given evaluation n-gram with probability 2^-62; over E distinct evaluation n-grams and R reference
+ * n-grams the expected number of false matches is about E·R / 2^62, e.g. 1e6 × 1e8 / 4.6e18 ≈ 2e-5: negligible.
+ * Memory: 8 bytes per table slot, 2 to 4 slots per evaluation n-gram (16–32 MB for 10,000 examples of ~100 words),
+ * plus a 1–2 byte-per-n-gram bit filter in front of it.
  */
 import { AppError } from '../../../../src-shared/errors.js';
 import { isPyWhitespace } from './text.js';
@@ -39,16 +41,28 @@ export interface ContaminationRow {
 const BASE_A = 0x01000193;
 const BASE_B = 0x5bd1e995;
 
-/** Two 32-bit hashes per word of the normalized text, in order: [a0, b0, a1, b1, ...]. */
-export function wordHashes(text: string): Uint32Array {
-  const out: number[] = [];
+// Word hashes of the text being read, reused between texts (grown as needed): [a0, b0, a1, b1, ...].
+let words = new Uint32Array(1024);
+
+/** Hashes the normalized text's words into `words`; returns how many. */
+function hashWords(text: string): number {
+  let count = 0;
   let a = 0x811c9dc5;
   let b = 0x2545f491;
   let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
+  for (let i = 0; i <= text.length; i++) {
+    let c = i < text.length ? text.charCodeAt(i) : 0x20;
     if (isPyWhitespace(c)) {
-      if (inWord) out.push(a >>> 0, fmix(b));
+      if (inWord) {
+        if (2 * count + 2 > words.length) {
+          const grown = new Uint32Array(words.length * 2);
+          grown.set(words);
+          words = grown;
+        }
+        words[2 * count] = a >>> 0;
+        words[2 * count + 1] = fmix(b);
+        count++;
+      }
       a = 0x811c9dc5;
       b = 0x2545f491;
       inWord = false;
@@ -61,8 +75,12 @@ export function wordHashes(text: string): Uint32Array {
     b = Math.imul(b + c, 0xcc9e2d51) ^ (b >>> 15);
     inWord = true;
   }
-  if (inWord) out.push(a >>> 0, fmix(b));
-  return Uint32Array.from(out);
+  return count;
+}
+
+/** Two 32-bit hashes per word of the normalized text, in order: [a0, b0, a1, b1, ...]. */
+export function wordHashes(text: string): Uint32Array {
+  return words.slice(0, 2 * hashWords(text));
 }
 
 function fmix(h: number): number {
@@ -73,9 +91,9 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Calls `each(hashA, hashB)` for every n-gram of the words, in order. */
-function forEachNgram(words: Uint32Array, n: number, each: (a: number, b: number) => void): void {
-  const count = words.length / 2;
+/** Calls `each(hashA, hashB)` for every n-gram of the text's words, in order. */
+function forEachNgram(text: string, n: number, each: (a: number, b: number) => void): void {
+  const count = hashWords(text);
   if (count < n) return;
   let powA = 1;
   let powB = 1;
@@ -92,7 +110,7 @@ function forEachNgram(words: Uint32Array, n: number, each: (a: number, b: number
       ha = (ha - Math.imul(words[2 * (i - n)]!, powA)) | 0;
       hb = (hb - Math.imul(words[2 * (i - n) + 1]!, powB)) | 0;
     }
-    if (i >= n - 1) each(ha >>> 0, hb >>> 0);
+    if (i >= n - 1) each(ha >>> 0, (hb & ~3) >>> 0);
   }
 }
 
@@ -105,10 +123,18 @@ export class ContaminationIndex {
   readonly minFound: number;
   private readonly texts: readonly string[];
   private readonly mask: number;
-  private readonly keyA: Uint32Array;
-  private readonly keyB: Uint32Array;
-  /** 0 empty, 1 an evaluation n-gram, 2 one also found in the reference. */
-  private readonly state: Uint8Array;
+  /**
+   * Two words per slot, so one probe touches one cache line: the n-gram's hash A, and hash B with its 2 low bits
+   * replaced by the slot's state (1 an evaluation n-gram, 2 one also found in the reference; 0 in both words: empty).
+   * The n-gram key is therefore 62 bits.
+   */
+  private readonly table: Uint32Array;
+  /**
+   * One bit per bucket of hash B's top bits, set for the evaluation n-grams: ~8 bits per n-gram, small enough to stay
+   * in cache, so most reference n-grams (absent from the evaluation side) are dismissed without touching the table.
+   */
+  private readonly filter: Int32Array;
+  private readonly filterShift: number;
   referenceTexts = 0;
 
   constructor(evalTexts: readonly string[], opts: ContaminationOptions = {}) {
@@ -118,37 +144,45 @@ export class ContaminationIndex {
     if (!Number.isInteger(this.minFound) || this.minFound < 1)
       throw new AppError('invalid_input', `minFound: a whole number of at least 1, not ${this.minFound}`, 'minFound');
     this.texts = evalTexts;
-    const hashed = evalTexts.map(wordHashes);
-    const total = hashed.reduce((s, w) => s + Math.max(0, w.length / 2 - this.n + 1), 0);
+    const total = evalTexts.reduce((s, t) => s + Math.max(0, hashWords(t) - this.n + 1), 0);
     const cap = 1 << Math.max(4, Math.ceil(Math.log2(total * 2 + 1)));
     this.mask = cap - 1;
-    this.keyA = new Uint32Array(cap);
-    this.keyB = new Uint32Array(cap);
-    this.state = new Uint8Array(cap);
-    for (const w of hashed) forEachNgram(w, this.n, (a, b) => this.insert(a, b));
+    this.table = new Uint32Array(cap * 2);
+    const filterBits = Math.min(31, Math.max(16, Math.ceil(Math.log2(total * 8 + 1))));
+    this.filter = new Int32Array(2 ** (filterBits - 5));
+    this.filterShift = 32 - filterBits;
+    for (const t of evalTexts)
+      forEachNgram(t, this.n, (a, b) => {
+        const f = b >>> this.filterShift;
+        this.filter[f >>> 5]! |= 1 << (f & 31);
+        const s = this.slot(a, b);
+        if (this.table[s + 1] === 0) {
+          this.table[s] = a;
+          this.table[s + 1] = (b | 1) >>> 0;
+        }
+      });
   }
 
+  /** The table index (of hash A) holding the n-gram, or the empty slot where it would go; `b` has its low bits 0. */
   private slot(a: number, b: number): number {
+    const t = this.table;
     let s = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
-    while (this.state[s] !== 0 && (this.keyA[s] !== a || this.keyB[s] !== b)) s = (s + 1) & this.mask;
-    return s;
-  }
-
-  private insert(a: number, b: number): void {
-    const s = this.slot(a, b);
-    if (this.state[s] === 0) {
-      this.state[s] = 1;
-      this.keyA[s] = a;
-      this.keyB[s] = b;
+    for (;;) {
+      const tb = t[2 * s + 1]!;
+      if (tb === 0 || (t[2 * s] === a && (tb & ~3) >>> 0 === b)) return 2 * s;
+      s = (s + 1) & this.mask;
     }
   }
 
   /** Streams one reference text past the evaluation n-grams. */
   add(referenceText: string): void {
     this.referenceTexts++;
-    forEachNgram(wordHashes(referenceText), this.n, (a, b) => {
+    forEachNgram(referenceText, this.n, (a, b) => {
+      const f = b >>> this.filterShift;
+      if ((this.filter[f >>> 5]! & (1 << (f & 31))) === 0) return;
       const s = this.slot(a, b);
-      if (this.state[s] === 1) this.state[s] = 2;
+      const tb = this.table[s + 1]!;
+      if ((tb & 3) === 1) this.table[s + 1] = (tb + 1) >>> 0;
     });
   }
 
@@ -157,9 +191,9 @@ export class ContaminationIndex {
     return this.texts.map((text) => {
       let ngrams = 0;
       let found = 0;
-      forEachNgram(wordHashes(text), this.n, (a, b) => {
+      forEachNgram(text, this.n, (a, b) => {
         ngrams++;
-        if (this.state[this.slot(a, b)] === 2) found++;
+        if ((this.table[this.slot(a, b) + 1]! & 3) === 2) found++;
       });
       return { ngrams, found, share: ngrams ? found / ngrams : 0, flagged: found >= this.minFound };
     });

@@ -9,13 +9,22 @@ import { AppError } from '../../../../src-shared/errors.js';
 import { compileSchema } from '../../distill/prompt.js';
 import { jsonTextDepth, MAX_JSON_DEPTH } from '../../json-depth.js';
 
-const FENCE = /^```(?:json|JSON)?[^\S\n]*\n([\s\S]*?)\n?[^\S\n]*```$/;
+/** The body of a text that is exactly one fence (```json / ```JSON / ```, a newline, …, ```), else undefined. */
+function fenceBody(text: string): string | undefined {
+  if (text.length < 7 || !text.startsWith('```') || !text.endsWith('```')) return undefined;
+  const newline = text.indexOf('\n');
+  if (newline < 0 || !/^(json|JSON)?$/.test(text.slice(3, newline).trim())) return undefined;
+  const body = text.slice(newline + 1, -3);
+  return body.includes('```') ? undefined : body;
+}
 
 /** The parsed answer, or undefined when it is not JSON (see the module comment for what counts). */
 export function parseAnswerJson(prediction: string): { value: unknown } | undefined {
   let text = prediction.trim();
-  const fenced = FENCE.exec(text);
-  if (fenced) text = fenced[1]!.trim();
+  // a JSON text starts with one of {["-0-9tfn; anything else (prose) is refused without parsing
+  if (!/^[{["\-0-9tfn`]/.test(text)) return undefined;
+  const fenced = fenceBody(text);
+  if (fenced !== undefined) text = fenced.trim();
   if (!text || jsonTextDepth(text) > MAX_JSON_DEPTH) return undefined;
   try {
     return { value: JSON.parse(text) as unknown };

@@ -42,12 +42,14 @@ export function rougeL(prediction: string, reference: string): RougeScore {
 export function lcsLength(a: readonly string[], b: readonly string[]): number {
   if (a.length === 0 || b.length === 0) return 0;
   const ids = new Map<string, number>();
-  const aIds = Int32Array.from(a, (t) => {
-    let id = ids.get(t);
-    if (id === undefined) ids.set(t, (id = ids.size));
-    return id;
-  });
-  const bIds = Int32Array.from(b, (t) => ids.get(t) ?? -1);
+  const aIds = new Int32Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    let id = ids.get(a[i]!);
+    if (id === undefined) ids.set(a[i]!, (id = ids.size));
+    aIds[i] = id;
+  }
+  const bIds = new Int32Array(b.length);
+  for (let j = 0; j < b.length; j++) bIds[j] = ids.get(b[j]!) ?? -1;
   const words = (a.length + 31) >>> 5;
   return ids.size * words <= MAX_MASK_WORDS ? lcsBitParallel(aIds, ids.size, bIds, words) : lcsTwoRows(aIds, bIds);
 }

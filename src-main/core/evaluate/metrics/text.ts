@@ -5,13 +5,10 @@
 import { AppError } from '../../../../src-shared/errors.js';
 
 /**
- * Python's `str.split()` whitespace (every code point where `str.isspace()` holds). JavaScript's `\s` differs: it
- * lacks U+001C–U+001F and U+0085 and has U+FEFF. chrF and the contamination words split as Python does.
+ * Whether a UTF-16 code unit is Python whitespace (`str.isspace()`, what `str.split()` splits on; every such code
+ * point is in the BMP). JavaScript's `\s` differs: it lacks U+001C–U+001F and U+0085 and has U+FEFF. chrF and the
+ * contamination words split as Python does.
  */
-export const PY_WHITESPACE = '\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000';
-const PY_SPACE_RUN = new RegExp(`[${PY_WHITESPACE}]+`, 'g');
-
-/** Whether a UTF-16 code unit is Python whitespace (every such code point is in the BMP). */
 export function isPyWhitespace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
   if (c < 0x85) return false;
@@ -22,7 +19,10 @@ export function isPyWhitespace(c: number): boolean {
 
 // Unicode punctuation, plus the ASCII symbols of Python's string.punctuation that Unicode calls symbols ($+<=>^`|~),
 // so ASCII behaves exactly as SQuAD's normalize_answer (which deletes string.punctuation).
-const PUNCTUATION = /[\p{P}$+<=>^`|~]/gu;
+const PUNCTUATION = /^[\p{P}$+<=>^`|~]$/u;
+// per ASCII code: 1 punctuation (deleted), 2 whitespace
+const ASCII = new Uint8Array(128);
+for (let c = 0; c < 128; c++) ASCII[c] = PUNCTUATION.test(String.fromCharCode(c)) ? 1 : isPyWhitespace(c) ? 2 : 0;
 
 /**
  * The answer as compared by exact/contains/F1: lowercased, punctuation deleted (as SQuAD does: "don't" → "dont"),
@@ -30,32 +30,51 @@ const PUNCTUATION = /[\p{P}$+<=>^`|~]/gu;
  * case, whitespace and punctuation only, and answers are not always English.
  */
 export function normalizeAnswer(s: string): string {
-  return s.toLowerCase().replace(PUNCTUATION, '').replace(PY_SPACE_RUN, ' ').trim();
+  const lower = s.toLowerCase();
+  let out = '';
+  let runStart = 0; // start of the current run of kept characters
+  let space = false; // whitespace seen since the last kept character
+  const flush = (end: number) => {
+    if (end > runStart) {
+      if (space && out) out += ' ';
+      out += lower.slice(runStart, end);
+      space = false;
+    }
+  };
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    let kind: number;
+    let width = 1;
+    if (c < 128) kind = ASCII[c]!;
+    else if (isPyWhitespace(c)) kind = 2;
+    else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < lower.length) width = 2;
+      kind = PUNCTUATION.test(lower.slice(i, i + width)) ? 1 : 0;
+    }
+    if (kind !== 0) {
+      flush(i);
+      if (kind === 2) space = true;
+      runStart = i + width;
+    }
+    i += width - 1;
+  }
+  flush(lower.length);
+  return out;
 }
 
-/** 1 when the normalized answers are equal, else 0. */
-export function exactMatch(prediction: string, reference: string): number {
-  return normalizeAnswer(prediction) === normalizeAnswer(reference) ? 1 : 0;
-}
+/** Exact match of two already normalized answers. */
+export const exactNormalized = (p: string, r: string): number => (p === r ? 1 : 0);
 
-/**
- * 1 when the normalized reference occurs in the normalized prediction on word boundaries ("cat" is not in
- * "concatenate"), else 0. An empty normalized reference is contained only in an empty prediction.
- */
-export function contains(prediction: string, reference: string): number {
-  const p = normalizeAnswer(prediction);
-  const r = normalizeAnswer(reference);
+/** Contains on two already normalized answers. */
+export function containsNormalized(p: string, r: string): number {
   if (!r) return p ? 0 : 1;
   return ` ${p} `.includes(` ${r} `) ? 1 : 0;
 }
 
-/**
- * SQuAD's token F1 over the normalized answers' whitespace tokens (bag of words, counted with multiplicity). As in
- * SQuAD's evaluate script, two empty answers score 1 and one empty answer 0.
- */
-export function tokenF1(prediction: string, reference: string): number {
-  const p = normalizeAnswer(prediction).split(' ').filter(Boolean);
-  const r = normalizeAnswer(reference).split(' ').filter(Boolean);
+/** Token F1 of two already normalized answers. */
+export function f1Normalized(pn: string, rn: string): number {
+  const p = pn ? pn.split(' ') : [];
+  const r = rn ? rn.split(' ') : [];
   if (p.length === 0 || r.length === 0) return p.length === r.length ? 1 : 0;
   const counts = new Map<string, number>();
   for (const t of r) counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -71,6 +90,27 @@ export function tokenF1(prediction: string, reference: string): number {
   const precision = same / p.length;
   const recall = same / r.length;
   return (2 * precision * recall) / (precision + recall);
+}
+
+/** 1 when the normalized answers are equal, else 0. */
+export function exactMatch(prediction: string, reference: string): number {
+  return exactNormalized(normalizeAnswer(prediction), normalizeAnswer(reference));
+}
+
+/**
+ * 1 when the normalized reference occurs in the normalized prediction on word boundaries ("cat" is not in
+ * "concatenate"), else 0. An empty normalized reference is contained only in an empty prediction.
+ */
+export function contains(prediction: string, reference: string): number {
+  return containsNormalized(normalizeAnswer(prediction), normalizeAnswer(reference));
+}
+
+/**
+ * SQuAD's token F1 over the normalized answers' tokens (bag of words, counted with multiplicity). As in SQuAD's
+ * evaluate script, two empty answers score 1 and one empty answer 0.
+ */
+export function tokenF1(prediction: string, reference: string): number {
+  return f1Normalized(normalizeAnswer(prediction), normalizeAnswer(reference));
 }
 
 /** Longest pattern accepted; answers are matched in full. */
