@@ -157,6 +157,7 @@ export function RoutingChart({ r, format, metricLabel, testId }: { r: RoutingRep
           const cy = u.valToPos(q, 'y', true);
           ctx.strokeStyle = color;
           ctx.lineWidth = 2 * dpr;
+          ctx.setLineDash([]); // the dashed level lines leave their dash on the context
           ctx.beginPath();
           ctx.arc(cx, cy, 7 * dpr, 0, 2 * Math.PI);
           ctx.stroke();
