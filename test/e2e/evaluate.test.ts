@@ -341,9 +341,30 @@ describe('the Evaluate room in Chromium', () => {
     await screenshot(page, 'evaluate-compare');
   }, 400_000);
 
-  it('lists the runs on the Evaluate page (the references run, the form run, the compared run) and logged no page error', async () => {
+  it('checks contamination on its own from the Evaluate page and shows what it flagged', async () => {
+    await page.goto(`${server.url}/#/evaluate`);
+    const form = page.getByTestId('contamination-form');
+    await form.getByLabel('Checked dataset').selectOption('support');
+    await expect(form.getByLabel('Checked split').inputValue()).resolves.toBe('test');
+    await form.getByLabel('Training dataset 1').selectOption('seen');
+    await form.getByLabel('Training split 1').selectOption('all');
+    await form.getByLabel('Check n-gram length').fill('5');
+    await form.getByRole('button', { name: 'Check' }).click();
+    await page.waitForURL(/#\/evaluate\/run\/\d+$/);
+    const runId = runIdOf(page.url());
+    await page.getByTestId('evaluate-progress').locator('.badge-succeeded').waitFor({ timeout: 60_000 });
+    const found = await call<{ checked: number; flagged: number; positions: number[]; against: string[] }>('evaluate.contaminationOf', { runId });
+    expect([found.checked, found.flagged]).toEqual([8, 3]);
+    expect(found.positions).toEqual(report.contamination!.positions); // the same three as the check inside the evaluation
+    await expect(page.getByTestId('contamination-summary').innerText()).resolves.toBe(`3 of 8 examples share a 5-gram with ${found.against.join(', ')}.`);
+    await expect(page.getByTestId('contamination-positions').innerText()).resolves.toBe(`Flagged example positions: ${found.positions.join(', ')}`);
+    await screenshot(page, 'evaluate-contamination-check');
+  });
+
+  it('lists the runs on the Evaluate page (the references run, the form run, the compared run; the check) and logged no page error', async () => {
     await page.goto(`${server.url}/#/evaluate`);
     await expect.poll(() => page.getByTestId('runs-evaluate.run').locator('tbody tr').count()).toBe(3);
+    await expect(page.getByTestId('runs-evaluate.contamination').locator('tbody tr').count()).resolves.toBe(1);
     // the refused start (the missing predictions file) answered 404, which Chromium logs by itself; anything else is a bug
     expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 404/.test(e))).toEqual([]);
   });

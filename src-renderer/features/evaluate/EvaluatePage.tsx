@@ -10,6 +10,7 @@ import { TeacherPicker } from '../distill/DistillPage.js';
 import { useLibrary } from '../adapters/parts.js';
 import { buildInput, DEFAULT_FORM, errorAt as errorAtOf, newVariant, teacherAfterRemove, type EvalForm } from './eval-form.js';
 import { FieldError, VariantFields } from './VariantFields.js';
+import { ContaminationForm } from './ContaminationCheck.js';
 import './evaluate.css';
 
 /** The fields the form shows errors at: a service error on any other field goes to the banner under the form. */
@@ -54,6 +55,13 @@ export function EvaluatePage() {
       <StartForm />
       <h2>Evaluations</h2>
       <RunList kind="evaluate.run" href={(r) => `#/evaluate/run/${r.id}`} empty="No evaluation yet." />
+      <h2>Contamination checks</h2>
+      <p className="muted">
+        On its own, without answers: which examples of an evaluation split share an n-gram (13 words by default) with training data, as lm-evaluation-harness's
+        decontamination counts them.
+      </p>
+      <ContaminationForm />
+      <RunList kind="evaluate.contamination" href={(r) => `#/evaluate/run/${r.id}`} empty="No contamination check yet." />
     </Page>
   );
 }

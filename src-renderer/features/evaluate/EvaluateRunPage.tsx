@@ -12,6 +12,7 @@ import { ExamplesPanel } from './ExamplesPanel.js';
 import { LeaderboardTable } from './LeaderboardTable.js';
 import { RoutingPanel, type RoutingInput } from './RoutingPanel.js';
 import { ExportButtons, SystemsTable } from './SystemsTable.js';
+import { ContaminationRun } from './ContaminationCheck.js';
 import './evaluate.css';
 
 /**
@@ -21,13 +22,11 @@ import './evaluate.css';
  */
 export function EvaluateRunPage({ runId }: { runId: number }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed'], [runId]);
-  const [routing, setRouting] = useState<RoutingInput>({ confidence: 'meanLogprob', share: 0.5, target: 0.95 });
-  const report = useQuery('evaluate.report', { runId, routing }, ['runs.changed'], [runId]);
   const r = run.data;
   const controls = useRunControls(runId, r?.status);
   const live = r?.status === 'running' || r?.status === 'queued';
-  const rep = report.data;
   const config = r?.kind === 'evaluate.run' ? r.config : null;
+  const check = r?.kind === 'evaluate.contamination' ? r.config : null;
   return (
     <Page
       title={<RunCrumbs href="#/evaluate" label="Evaluate" runId={runId} />}
@@ -35,8 +34,8 @@ export function EvaluateRunPage({ runId }: { runId: number }) {
         r && (
           <>
             {controls.buttons}
-            {!live && <RunPicker runId={runId} />}
-            {rep && !live && (
+            {config && !live && <RunPicker runId={runId} />}
+            {config && !live && (
               <ExportButtons runId={runId} table="all" formats={['md', 'json']} label={(f) => (f === 'md' ? 'Report (Markdown)' : 'Report (JSON)')} />
             )}
             <a href={`#/runs/${runId}`}>run details</a>
@@ -59,12 +58,37 @@ export function EvaluateRunPage({ runId }: { runId: number }) {
               {config.judge ? ' · LLM judge' : ''}
             </p>
           )}
+          {check && (
+            <p className="muted">
+              contamination check of {check.eval.dataset}@{check.eval.versionNumber} (
+              {check.eval.split === 'all' ? 'all examples' : `${check.eval.split} split`}) against{' '}
+              {check.against.map((a) => `${a.dataset}@${a.versionNumber}${a.split === 'all' ? '' : ` (${a.split})`}`).join(', ')} · {check.n}-grams
+            </p>
+          )}
           {r.error && <p className="error-text">{r.error}</p>}
         </RunProgress>
       )}
+      {r?.kind === 'evaluate.run' && <EvalRunReport runId={runId} live={live} />}
+      {r?.kind === 'evaluate.contamination' && <ContaminationRun runId={runId} live={live} />}
+      {r && r.kind !== 'evaluate.run' && r.kind !== 'evaluate.contamination' && (
+        <p className="muted">
+          Run {runId} is a {r.kind} run, not an evaluation: see <a href={`#/runs/${runId}`}>its details</a>.
+        </p>
+      )}
+    </Page>
+  );
+}
+
+/** An evaluation run's report, asked again when the routing controls change. */
+function EvalRunReport({ runId, live }: { runId: number; live: boolean }) {
+  const [routing, setRouting] = useState<RoutingInput>({ confidence: 'meanLogprob', share: 0.5, target: 0.95 });
+  const report = useQuery('evaluate.report', { runId, routing }, ['runs.changed'], [runId]);
+  const rep = report.data;
+  return (
+    <>
       {report.error && !rep && !live && <ErrorBanner error={report.error} />}
       {rep && <Report rep={rep} runId={runId} live={live} routing={routing} onRouting={setRouting} />}
-    </Page>
+    </>
   );
 }
 
