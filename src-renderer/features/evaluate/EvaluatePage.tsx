@@ -147,6 +147,9 @@ function StartForm() {
           ))}
         </span>
       </div>
+      {f.against === 'teacher' && (
+        <p className="muted small">Each student answer is scored against the teacher's answer to the same example; the teacher's own answers are not scored.</p>
+      )}
       <FieldError text={errorAt('teacher') ?? errorAt('against') ?? errorAt('variants', true)} />
 
       <h2>Metrics</h2>
