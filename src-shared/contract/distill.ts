@@ -20,24 +20,30 @@ const DatasetName = z
   .max(200)
   .regex(/^[^@/\\]+$/, 'a name cannot contain @, / or \\');
 
+/** An OpenAI-compatible server and its model, and where its API key is (never the key). */
+export const ServerFields = {
+  baseUrl: z.url({ protocol: /^https?$/ }).max(2000),
+  model: z.string().trim().min(1).max(200),
+  /** The environment variable holding the API key. */
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+    .optional(),
+  /** A saved API key (secrets.set), encrypted at rest. The key itself is never part of a run. */
+  apiKeySecret: SecretName.optional(),
+  timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+  maxRetries: z.number().int().min(0).max(20).default(4),
+};
+/** A server's key is named one way, not both. */
+export const oneApiKey = {
+  check: (t: { apiKeyEnv?: string | undefined; apiKeySecret?: string | undefined }) => !(t.apiKeyEnv && t.apiKeySecret),
+  error: { message: 'give the API key as apiKeyEnv or apiKeySecret, not both', path: ['apiKeySecret'] },
+};
+
 /** A model that answers prompts: a library model (local GGUF) or an OpenAI-compatible server. */
 export const TeacherInput = z.union([
   z.strictObject({ modelId: z.number().int().positive() }),
-  z
-    .strictObject({
-      baseUrl: z.url({ protocol: /^https?$/ }).max(2000),
-      model: z.string().trim().min(1).max(200),
-      /** The environment variable holding the API key. */
-      apiKeyEnv: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
-        .optional(),
-      /** A saved API key (secrets.set), encrypted at rest. The key itself is never part of a run. */
-      apiKeySecret: SecretName.optional(),
-      timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
-      maxRetries: z.number().int().min(0).max(20).default(4),
-    })
-    .refine((t) => !(t.apiKeyEnv && t.apiKeySecret), { message: 'give the API key as apiKeyEnv or apiKeySecret, not both', path: ['apiKeySecret'] }),
+  z.strictObject(ServerFields).refine(oneApiKey.check, oneApiKey.error),
 ]);
 
 /** LLM-as-judge: a model scores every answer that passed the other filters against a rubric (1–10); below the threshold it is rejected. */

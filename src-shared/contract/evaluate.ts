@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { job, op } from './define.js';
 import { FilePath } from '../domain/paths.js';
 import { AttachedAdapter } from '../domain/adapters.js';
-import { SecretName } from './secrets.js';
-import { TeacherInput, TeacherConfig } from './distill.js';
+import { oneApiKey, ServerFields, TeacherInput, TeacherConfig } from './distill.js';
 import { VariantConfig } from './adapters.js';
 import {
   CONFIDENCE_KINDS,
@@ -28,19 +27,7 @@ const Label = z.string().trim().min(1).max(100).optional();
  */
 export const EvalVariantInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('model'), modelId: z.number().int().positive(), adapters: z.array(AttachedAdapter).max(8).default([]), label: Label }),
-  z.strictObject({
-    kind: z.literal('server'),
-    baseUrl: z.url({ protocol: /^https?$/ }).max(2000),
-    model: z.string().trim().min(1).max(200),
-    apiKeyEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
-      .optional(),
-    apiKeySecret: SecretName.optional(),
-    timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
-    maxRetries: z.number().int().min(0).max(20).default(4),
-    label: Label,
-  }),
+  z.strictObject({ kind: z.literal('server'), ...ServerFields, label: Label }).refine(oneApiKey.check, oneApiKey.error),
   z.strictObject({ kind: z.literal('distill'), runId: RunId, label: Label }),
   z.strictObject({ kind: z.literal('predictions'), file: FilePath, label: Label }),
 ]);

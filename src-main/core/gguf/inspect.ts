@@ -55,3 +55,15 @@ export async function inspectGguf(file: string): Promise<{ sizeBytes: number; mt
   const mtimeMs = fs.statSync(file).mtimeMs;
   return { sizeBytes: header.fileSize, mtimeMs, summary: summarize(header, path.basename(file)) };
 }
+
+/** A GGUF file's weights from its tensor table: parameters, tensor bytes and bits per weight (tensor bytes × 8 / parameters). */
+export function weightFigures(file: string): { parameters: number; tensorBytes: number; bitsPerWeight: number } {
+  const h = readGgufHeader(file);
+  let bytes = 0;
+  let weights = 0;
+  for (const t of h.tensors) {
+    bytes += t.byteSize;
+    weights += t.shape.reduce((a, b) => a * b, 1);
+  }
+  return { parameters: weights, tensorBytes: bytes, bitsPerWeight: weights ? (bytes * 8) / weights : 0 };
+}

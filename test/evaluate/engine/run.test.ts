@@ -232,6 +232,11 @@ describe('an evaluation run', () => {
         ws.client.call('evaluate.start', { ...base, variants: [...base.variants, { kind: 'predictions', file: path.join(tempDir(), 'missing.jsonl') }] }),
       ),
     ).toMatchObject({ code: 'file_missing', field: 'variants.1.file' });
+    const bothKeys = { kind: 'server' as const, baseUrl: 'http://127.0.0.1:9/v1', model: 'm', apiKeyEnv: 'KEY', apiKeySecret: 'key' };
+    expect(await refusal(ws.client.call('evaluate.start', { ...base, variants: [bothKeys] }))).toMatchObject({
+      code: 'invalid_input',
+      field: 'variants.0.apiKeySecret',
+    });
     // a distillation run's answers are matched by position: only to the prompts of the dataset it answered
     const file = path.join(tempDir(), 'other.jsonl');
     fs.writeFileSync(file, JSON.stringify({ prompt: 'another question', completion: 'another answer' }));

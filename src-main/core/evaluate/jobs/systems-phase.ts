@@ -1,35 +1,24 @@
 import fs from 'node:fs';
 import type { JobContext } from '../../jobs/types.js';
-import { readGgufHeader } from '../../gguf/header.js';
+import { weightFigures } from '../../gguf/inspect.js';
+import type { SpeedFigures } from '../../../../src-shared/domain/quantize.js';
 import { measureSpeed } from '../../native/speed.js';
 import type { EvaluateJobDeps } from './run.js';
 
 /** The measured half of a systems row (SystemsRow): what `eval_systems` stores per local model variant. */
-export interface MeasuredSystems {
+export interface MeasuredSystems extends SpeedFigures {
   parameters: number;
   fileBytes: number;
   bitsPerWeight: number;
-  loadSeconds: number;
-  promptTokensPerSecond: number;
-  genTokensPerSecond: number;
-  peakRssBytes: number;
-  peakDeviceBytes: number | null;
-  threads: number;
   energyJoulesPerAnswer: number | null;
   energyNote: string | null;
   speedNote: string | null;
 }
 
-/** Parameters, bytes and bits per weight of a GGUF file, from its tensor table. */
+/** Parameters, bytes and bits per weight of a GGUF file. */
 export function ggufFigures(file: string): { parameters: number; fileBytes: number; bitsPerWeight: number } {
-  const h = readGgufHeader(file);
-  let bytes = 0;
-  let weights = 0;
-  for (const t of h.tensors) {
-    bytes += t.byteSize;
-    weights += t.shape.reduce((a, b) => a * b, 1);
-  }
-  return { parameters: weights, fileBytes: fs.statSync(file).size, bitsPerWeight: weights ? (bytes * 8) / weights : 0 };
+  const w = weightFigures(file);
+  return { parameters: w.parameters, fileBytes: fs.statSync(file).size, bitsPerWeight: w.bitsPerWeight };
 }
 
 /**

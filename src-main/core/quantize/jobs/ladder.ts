@@ -7,6 +7,7 @@ import type { DatasetsService } from '../../datasets/service.js';
 import type { JobContext } from '../../jobs/types.js';
 import { computeImatrix } from '../imatrix-run.js';
 import { readGgufHeader } from '../../gguf/header.js';
+import { weightFigures } from '../../gguf/inspect.js';
 import { checkOutputPath } from '../../files/output-path.js';
 import { QuantizeSession } from '../quantize-file.js';
 import { quantizedName } from '../service.js';
@@ -46,14 +47,7 @@ async function ladderImatrix(d: LadderDeps, ctx: JobContext<'quantize.ladder'>):
 
 /** Bits per weight of a GGUF: its tensors' bytes × 8 over their element count. */
 export function bitsPerWeight(file: string): number {
-  const h = readGgufHeader(file);
-  let bytes = 0;
-  let weights = 0;
-  for (const t of h.tensors) {
-    bytes += t.byteSize;
-    weights += t.shape.reduce((a, b) => a * b, 1);
-  }
-  return weights ? (bytes * 8) / weights : 0;
+  return weightFigures(file).bitsPerWeight;
 }
 
 /**
