@@ -21,6 +21,7 @@ export function contaminationJob(d: { datasets: DatasetsService; store: Evaluate
       ctx.progress(0, 1, `checking ${examples.length} examples for ${c.n}-grams`);
       const flagged = await contaminationOf(d.datasets, examples, c, ctx.signal);
       ctx.commitItem('contamination', () => d.store.saveContamination(ctx.runId, flagged));
+      ctx.progress(1, 1, `${flagged.length} of ${examples.length} flagged`);
       ctx.metric('checked', examples.length);
       ctx.metric('flagged', flagged.length);
       ctx.log('info', `${flagged.length} of ${examples.length} examples share ${c.n}-grams with the data checked against.`);

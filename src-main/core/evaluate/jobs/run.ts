@@ -168,6 +168,7 @@ export function evaluateJob(d: EvaluateJobDeps): JobKind<'evaluate.run'> {
         ctx.metric('flagged', flagged.length);
         ctx.log('info', `Contamination: ${flagged.length} of ${examples.length} examples share ${c.contamination.n}-grams with the training data.`);
       }
+      ctx.progress(total, total, `${stored.length - failedCount} answers scored`);
     },
   };
 }
