@@ -18,9 +18,8 @@
 import { AppError } from '../../../src-shared/errors.js';
 import type { HostContext } from './engine-host.js';
 import { Fold, foldInC, type FoldResult } from './fold.js';
-import { Batch, type AdapterSpec, type NativeContext, type NativeModel } from './llama.js';
-import { int, type ScoreModel } from './score.js';
-import { RowSoftmax } from './softmax.js';
+import type { NativeModel } from './llama.js';
+import { int, withLockstep, type ScoreModel } from './score.js';
 import { checkSameVocabulary } from './vocab.js';
 
 export interface SequenceToScore {
@@ -191,138 +190,123 @@ export async function scoreSequencesOp(raw: unknown, ctx: HostContext): Promise<
   const nVocab = model.nVocab;
   const totalScored = seqs.reduce((n, s) => n + s.tokens.length - s.from, 0);
 
-  const contexts: NativeContext[] = [];
-  const batch = new Batch(ctx.llama.lib, nBatch);
-  let softmax: RowSoftmax | null = null;
-  let softmaxBase: RowSoftmax | null = null;
-  try {
-    const open = (m: NativeModel, adapters: AdapterSpec[] | undefined) =>
-      ctx.llama.createContext(m, { nCtx: nSeq * nCtx, nBatch, nSeqMax: nSeq, threads, adapters: adapters ?? [] });
-    contexts.push(open(model, a.adapters));
-    if (base) contexts.push(open(base, a.base!.adapters));
-    const [cm, cb] = contexts as [NativeContext, NativeContext | undefined];
-    // every position's figures are kept (per-sequence sums are read back from them after each decode)
-    const fold = new Fold(nVocab, base !== null, totalScored, 0, 0);
-    if (ctx.llama.lib.ggml_graph_compute) {
-      const pool = ctx.llama.threadpool(threads);
-      softmax = new RowSoftmax(ctx.llama.lib, nVocab, threads, pool);
-      if (base) softmaxBase = new RowSoftmax(ctx.llama.lib, nVocab, threads, pool);
-    }
-    const results: SequenceFigures[] = new Array<SequenceFigures>(seqs.length);
-    const slots: (Running | null)[] = new Array<Running | null>(nSeq).fill(null);
-    let queued = 0;
-    let done = 0;
-    const start = performance.now();
-    while (done < seqs.length) {
-      await ctx.checkpoint();
-      for (let s = 0; s < nSeq && queued < seqs.length; s++) {
-        if (slots[s]) continue;
-        const q = seqs[queued]!;
-        const n = q.tokens.length - q.from;
-        slots[s] = {
-          index: queued++,
-          next: 0,
-          scored: 0,
-          nll: 0,
-          kld: 0,
-          maxKld: 0,
-          top: 0,
-          labelLp: q.labels ? new Float32Array(q.labelCount) : null,
-          labelAt: 0,
-          argmax: q.labels ? new Int32Array(n) : null,
-          posNll: a.perPosition ? new Float32Array(n) : null,
-          posKld: a.perPosition && base ? new Float32Array(n) : null,
-        };
-      }
-      // fill the batch slot by slot; each slot's rows are contiguous (a segment)
-      batch.clear();
-      const offs: number[] = [];
-      const targets: number[] = [];
-      const segments: { slot: number; rows: number }[] = [];
-      let budget = nBatch;
-      for (let s = 0; s < nSeq && budget > 0; s++) {
-        const r = slots[s];
-        if (!r) continue;
-        const q = seqs[r.index]!;
-        const take = Math.min(q.tokens.length - 1 - r.next, budget);
-        let rows = 0;
-        for (let p = r.next; p < r.next + take; p++) {
-          const out = p >= q.from - 1;
-          batch.add(q.tokens[p]!, p, s, out);
-          if (out) {
-            offs.push(offs.length * nVocab);
-            targets.push(q.tokens[p + 1]!);
-            rows++;
-          }
+  return withLockstep(
+    ctx,
+    { model, base, adapters: a.adapters, baseAdapters: a.base?.adapters, nSeq, nCtx, nBatch, threads },
+    async ({ contexts, cm, cb, batch, softmax, softmaxBase }) => {
+      // every position's figures are kept (per-sequence sums are read back from them after each decode)
+      const fold = new Fold(nVocab, base !== null, totalScored, 0, 0);
+      const results: SequenceFigures[] = new Array<SequenceFigures>(seqs.length);
+      const slots: (Running | null)[] = new Array<Running | null>(nSeq).fill(null);
+      let queued = 0;
+      let done = 0;
+      const start = performance.now();
+      while (done < seqs.length) {
+        await ctx.checkpoint();
+        for (let s = 0; s < nSeq && queued < seqs.length; s++) {
+          if (slots[s]) continue;
+          const q = seqs[queued]!;
+          const n = q.tokens.length - q.from;
+          slots[s] = {
+            index: queued++,
+            next: 0,
+            scored: 0,
+            nll: 0,
+            kld: 0,
+            maxKld: 0,
+            top: 0,
+            labelLp: q.labels ? new Float32Array(q.labelCount) : null,
+            labelAt: 0,
+            argmax: q.labels ? new Int32Array(n) : null,
+            posNll: a.perPosition ? new Float32Array(n) : null,
+            posKld: a.perPosition && base ? new Float32Array(n) : null,
+          };
         }
-        r.next += take;
-        budget -= take;
-        if (rows) segments.push({ slot: s, rows });
-      }
-      for (const c of contexts) c.decode(batch);
-      if (offs.length) {
-        const lm = cm.logits(offs.length);
-        const lb = cb?.logits(offs.length);
-        const c0 = fold.count;
-        if (softmax) foldInC(softmax, softmaxBase, fold, lm, lb, offs, targets, nVocab);
-        else for (let r = 0; r < offs.length; r++) fold.add(lm, lb, offs[r]!, targets[r]!);
-        const pos = fold.positions();
-        let row = 0;
-        for (const seg of segments) {
-          const r = slots[seg.slot]!;
+        // fill the batch slot by slot; each slot's rows are contiguous (a segment)
+        batch.clear();
+        const offs: number[] = [];
+        const targets: number[] = [];
+        const segments: { slot: number; rows: number }[] = [];
+        let budget = nBatch;
+        for (let s = 0; s < nSeq && budget > 0; s++) {
+          const r = slots[s];
+          if (!r) continue;
           const q = seqs[r.index]!;
-          for (let k = 0; k < seg.rows; k++, row++) {
-            const idx = c0 + row;
-            const nll = pos.nll![idx]!;
-            const j = r.scored++;
-            r.nll += nll;
-            r.top += pos.top![idx]!;
-            if (pos.kld) {
-              const kld = pos.kld[idx]!;
-              r.kld += kld;
-              if (kld > r.maxKld) r.maxKld = kld;
-              if (r.posKld) r.posKld[j] = kld;
+          const take = Math.min(q.tokens.length - 1 - r.next, budget);
+          let rows = 0;
+          for (let p = r.next; p < r.next + take; p++) {
+            const out = p >= q.from - 1;
+            batch.add(q.tokens[p]!, p, s, out);
+            if (out) {
+              offs.push(offs.length * nVocab);
+              targets.push(q.tokens[p + 1]!);
+              rows++;
             }
-            if (r.posNll) r.posNll[j] = nll;
-            if (q.labels && r.labelLp) {
-              // log p(id) = logit(id) − lse, with lse = logit(target) + NLL (as Fold's top-k)
-              const off = offs[row]!;
-              const lse = lm[off + targets[row]!]! + nll;
-              for (const id of q.labels[j]!) r.labelLp[r.labelAt++] = lm[off + id]! - lse;
-              r.argmax![j] = argmax(lm, off, nVocab);
+          }
+          r.next += take;
+          budget -= take;
+          if (rows) segments.push({ slot: s, rows });
+        }
+        for (const c of contexts) c.decode(batch);
+        if (offs.length) {
+          const lm = cm.logits(offs.length);
+          const lb = cb?.logits(offs.length);
+          const c0 = fold.count;
+          if (softmax) foldInC(softmax, softmaxBase, fold, lm, lb, offs, targets, nVocab);
+          else for (let r = 0; r < offs.length; r++) fold.add(lm, lb, offs[r]!, targets[r]!);
+          const pos = fold.positions();
+          let row = 0;
+          for (const seg of segments) {
+            const r = slots[seg.slot]!;
+            const q = seqs[r.index]!;
+            for (let k = 0; k < seg.rows; k++, row++) {
+              const idx = c0 + row;
+              const nll = pos.nll![idx]!;
+              const j = r.scored++;
+              r.nll += nll;
+              r.top += pos.top![idx]!;
+              if (pos.kld) {
+                const kld = pos.kld[idx]!;
+                r.kld += kld;
+                if (kld > r.maxKld) r.maxKld = kld;
+                if (r.posKld) r.posKld[j] = kld;
+              }
+              if (r.posNll) r.posNll[j] = nll;
+              if (q.labels && r.labelLp) {
+                // log p(id) = logit(id) − lse, with lse = logit(target) + NLL (as Fold's top-k)
+                const off = offs[row]!;
+                const lse = lm[off + targets[row]!]! + nll;
+                for (const id of q.labels[j]!) r.labelLp[r.labelAt++] = lm[off + id]! - lse;
+                r.argmax![j] = argmax(lm, off, nVocab);
+              }
             }
           }
         }
+        for (let s = 0; s < nSeq; s++) {
+          const r = slots[s];
+          if (!r || r.next < seqs[r.index]!.tokens.length - 1) continue;
+          const figures = finish(r, base !== null);
+          results[r.index] = figures;
+          done++;
+          for (const c of contexts) c.removeTokens(s);
+          slots[s] = null;
+          const { labelLogprobs: _l, argmax: _a, nllPerPosition: _n, kldPerPosition: _k, ...light } = figures;
+          ctx.progress({ done, total: seqs.length, index: r.index, figures: light } satisfies ScoreSequencesProgress);
+        }
       }
-      for (let s = 0; s < nSeq; s++) {
-        const r = slots[s];
-        if (!r || r.next < seqs[r.index]!.tokens.length - 1) continue;
-        const figures = finish(r, base !== null);
-        results[r.index] = figures;
-        done++;
-        for (const c of contexts) c.removeTokens(s);
-        slots[s] = null;
-        const { labelLogprobs: _l, argmax: _a, nllPerPosition: _n, kldPerPosition: _k, ...light } = figures;
-        ctx.progress({ done, total: seqs.length, index: r.index, figures: light } satisfies ScoreSequencesProgress);
-      }
-    }
-    const seconds = (performance.now() - start) / 1000;
-    const { ppl, stderr, kl } = fold.result();
-    const tokens = seqs.reduce((n, s) => n + s.tokens.length, 0);
-    return {
-      sequences: results,
-      aggregate: { ppl, stderr, ...(kl ? { kl } : {}) },
-      tokens,
-      scoredTokens: fold.count,
-      seconds,
-      tokensPerSecond: tokens / seconds,
-    };
-  } finally {
-    for (const c of contexts) c.free();
-    batch.free();
-    softmax?.free();
-    softmaxBase?.free();
-  }
+      const seconds = (performance.now() - start) / 1000;
+      const { ppl, stderr, kl } = fold.result();
+      const tokens = seqs.reduce((n, s) => n + s.tokens.length, 0);
+      return {
+        sequences: results,
+        aggregate: { ppl, stderr, ...(kl ? { kl } : {}) },
+        tokens,
+        scoredTokens: fold.count,
+        seconds,
+        tokensPerSecond: tokens / seconds,
+      };
+    },
+  );
 }
 
 function argmax(row: Float32Array, off: number, n: number): number {

@@ -111,75 +111,110 @@ export async function scoreOp(raw: unknown, ctx: HostContext): Promise<ScoreResu
   const perChunk = nCtx - 1 - first;
   const nScored = nChunk * perChunk;
 
+  return withLockstep(
+    ctx,
+    { model, base, adapters: a.adapters, baseAdapters: a.base?.adapters, nSeq, nCtx, nBatch, threads },
+    async ({ contexts, cm, cb, batch, softmax, softmaxBase }) => {
+      const fold = new Fold(model.nVocab, base !== null, a.perPosition ? nScored : 0, topK ? nScored : 0, topK);
+      const bos = model.addBos ? model.bos : -1;
+      const numBatches = Math.ceil(nCtx / nBatch);
+      const start = performance.now();
+      for (let i = 0; i < nChunk; i += nSeq) {
+        await ctx.checkpoint();
+        const nSeqBatch = Math.min(nSeq, nChunk - i);
+        for (const c of contexts) c.clearMemory();
+        for (let j = 0; j < numBatches; j++) {
+          const batchStart = j * nBatch;
+          const size = Math.min(nCtx - batchStart, nBatch);
+          batch.clear();
+          let nOut = 0;
+          for (let s = 0; s < nSeqBatch; s++) {
+            const chunk = (i + s) * nCtx;
+            for (let k = 0; k < size; k++) {
+              const pos = batchStart + k;
+              const out = pos >= first;
+              batch.add(pos === 0 && bos >= 0 ? bos : tokens[chunk + pos]!, pos, s, out);
+              if (out) nOut++;
+            }
+          }
+          if (j > 0) await ctx.checkpoint();
+          for (const c of contexts) c.decode(batch);
+          if (nOut === 0) continue;
+          const lm = cm.logits(nOut);
+          const lb = cb?.logits(nOut);
+          // Rows come in batch order: per sequence, its positions ≥ first of this batch.
+          const rowsPerSeq = nOut / nSeqBatch;
+          const offs: number[] = [];
+          const targets: number[] = [];
+          for (let s = 0; s < nSeqBatch; s++) {
+            const chunk = (i + s) * nCtx;
+            const p0 = Math.max(first, batchStart);
+            for (let r = 0; r < rowsPerSeq; r++) {
+              const pos = p0 + r;
+              if (pos > nCtx - 2) continue; // the last position's logits predict past the chunk
+              offs.push((s * rowsPerSeq + r) * model.nVocab);
+              targets.push(tokens[chunk + pos + 1]!);
+            }
+          }
+          if (softmax) foldInC(softmax, softmaxBase, fold, lm, lb, offs, targets, model.nVocab);
+          else for (let r = 0; r < offs.length; r++) fold.add(lm, lb, offs[r]!, targets[r]!);
+        }
+        // As llama-perplexity prints it: after each chunk, the running perplexity.
+        for (let s = 0; s < nSeqBatch; s++) {
+          const done = i + s + 1;
+          ctx.progress({ done, total: nChunk, ppl: Math.exp(fold.sumNllUpTo(done * perChunk) / (done * perChunk)) } satisfies ScoreProgress);
+        }
+      }
+      const seconds = (performance.now() - start) / 1000;
+      return { tokens: tokens.length, chunks: nChunk, scoredTokens: fold.count, seconds, tokensPerSecond: (nChunk * nCtx) / seconds, ...fold.result() };
+    },
+  );
+}
+
+/** What a lockstep scoring op runs on: the model's context and the base's (same shape), one batch, C softmaxes. */
+export interface Lockstep {
+  contexts: NativeContext[];
+  cm: NativeContext;
+  cb: NativeContext | undefined;
+  batch: Batch;
+  /** null where the library has no ggml CPU graph API (llama.cpp's own build opened without `cpu`): fold in JS. */
+  softmax: RowSoftmax | null;
+  softmaxBase: RowSoftmax | null;
+}
+
+/**
+ * Opens a model's context (and its base's) of `nSeq` sequences × `nCtx` cells, a batch and the softmaxes (one per
+ * model: a run's output lives until its next run), runs `work` on them and frees them all, whatever happens.
+ */
+export async function withLockstep<T>(
+  ctx: HostContext,
+  o: {
+    model: NativeModel;
+    base: NativeModel | null;
+    adapters: AdapterSpec[] | undefined;
+    baseAdapters: AdapterSpec[] | undefined;
+    nSeq: number;
+    nCtx: number;
+    nBatch: number;
+    threads: number;
+  },
+  work: (r: Lockstep) => Promise<T>,
+): Promise<T> {
   const contexts: NativeContext[] = [];
-  const batch = new Batch(ctx.llama.lib, nBatch);
+  const batch = new Batch(ctx.llama.lib, o.nBatch);
   let softmax: RowSoftmax | null = null;
   let softmaxBase: RowSoftmax | null = null;
   try {
     const open = (m: NativeModel, adapters: AdapterSpec[] | undefined) =>
-      ctx.llama.createContext(m, { nCtx: nSeq * nCtx, nBatch, nSeqMax: nSeq, threads, adapters: adapters ?? [] });
-    contexts.push(open(model, a.adapters));
-    if (base) contexts.push(open(base, a.base!.adapters));
-    const [cm, cb] = contexts as [NativeContext, NativeContext | undefined];
-    const fold = new Fold(model.nVocab, base !== null, a.perPosition ? nScored : 0, topK ? nScored : 0, topK);
-    // The softmaxes in C (one per model: a run's output lives until its next run); a library without ggml's CPU
-    // graph API (llama.cpp's own build opened without `cpu`) gets the JS fold.
+      ctx.llama.createContext(m, { nCtx: o.nSeq * o.nCtx, nBatch: o.nBatch, nSeqMax: o.nSeq, threads: o.threads, adapters: adapters ?? [] });
+    contexts.push(open(o.model, o.adapters));
+    if (o.base) contexts.push(open(o.base, o.baseAdapters));
     if (ctx.llama.lib.ggml_graph_compute) {
-      const pool = ctx.llama.threadpool(threads);
-      softmax = new RowSoftmax(ctx.llama.lib, model.nVocab, threads, pool);
-      if (base) softmaxBase = new RowSoftmax(ctx.llama.lib, model.nVocab, threads, pool);
+      const pool = ctx.llama.threadpool(o.threads);
+      softmax = new RowSoftmax(ctx.llama.lib, o.model.nVocab, o.threads, pool);
+      if (o.base) softmaxBase = new RowSoftmax(ctx.llama.lib, o.model.nVocab, o.threads, pool);
     }
-    const bos = model.addBos ? model.bos : -1;
-    const numBatches = Math.ceil(nCtx / nBatch);
-    const start = performance.now();
-    for (let i = 0; i < nChunk; i += nSeq) {
-      await ctx.checkpoint();
-      const nSeqBatch = Math.min(nSeq, nChunk - i);
-      for (const c of contexts) c.clearMemory();
-      for (let j = 0; j < numBatches; j++) {
-        const batchStart = j * nBatch;
-        const size = Math.min(nCtx - batchStart, nBatch);
-        batch.clear();
-        let nOut = 0;
-        for (let s = 0; s < nSeqBatch; s++) {
-          const chunk = (i + s) * nCtx;
-          for (let k = 0; k < size; k++) {
-            const pos = batchStart + k;
-            const out = pos >= first;
-            batch.add(pos === 0 && bos >= 0 ? bos : tokens[chunk + pos]!, pos, s, out);
-            if (out) nOut++;
-          }
-        }
-        if (j > 0) await ctx.checkpoint();
-        for (const c of contexts) c.decode(batch);
-        if (nOut === 0) continue;
-        const lm = cm.logits(nOut);
-        const lb = cb?.logits(nOut);
-        // Rows come in batch order: per sequence, its positions ≥ first of this batch.
-        const rowsPerSeq = nOut / nSeqBatch;
-        const offs: number[] = [];
-        const targets: number[] = [];
-        for (let s = 0; s < nSeqBatch; s++) {
-          const chunk = (i + s) * nCtx;
-          const p0 = Math.max(first, batchStart);
-          for (let r = 0; r < rowsPerSeq; r++) {
-            const pos = p0 + r;
-            if (pos > nCtx - 2) continue; // the last position's logits predict past the chunk
-            offs.push((s * rowsPerSeq + r) * model.nVocab);
-            targets.push(tokens[chunk + pos + 1]!);
-          }
-        }
-        if (softmax) foldInC(softmax, softmaxBase, fold, lm, lb, offs, targets, model.nVocab);
-        else for (let r = 0; r < offs.length; r++) fold.add(lm, lb, offs[r]!, targets[r]!);
-      }
-      // As llama-perplexity prints it: after each chunk, the running perplexity.
-      for (let s = 0; s < nSeqBatch; s++) {
-        const done = i + s + 1;
-        ctx.progress({ done, total: nChunk, ppl: Math.exp(fold.sumNllUpTo(done * perChunk) / (done * perChunk)) } satisfies ScoreProgress);
-      }
-    }
-    const seconds = (performance.now() - start) / 1000;
-    return { tokens: tokens.length, chunks: nChunk, scoredTokens: fold.count, seconds, tokensPerSecond: (nChunk * nCtx) / seconds, ...fold.result() };
+    return await work({ contexts, cm: contexts[0]!, cb: contexts[1], batch, softmax, softmaxBase });
   } finally {
     for (const c of contexts) c.free();
     batch.free();
