@@ -102,6 +102,33 @@ describe('quantizing through the libllama node-llama-cpp ships, in a child proce
     );
   });
 
+  it('a job started while the idle child is still exiting runs in a new child, and that exit does not fail it', async () => {
+    const session = new QuantizeSession();
+    try {
+      await session.run(job({ output: path.join(dir, 'closed-first.gguf'), ftype: quantType('Q8_0')!.ftype }));
+      const old = session.pid!;
+      const exited = new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          try {
+            process.kill(old, 0);
+          } catch {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 5);
+      });
+      // what the idle timer does, followed at once by the ladder's next type (the old child has not exited yet)
+      session.close();
+      const next = session.run(job({ output: path.join(dir, 'closed-next.gguf'), ftype: quantType('Q4_K_M')!.ftype }));
+      await exited;
+      await next;
+      expect(session.childStarts).toBe(2);
+      expect(readGgufHeader(path.join(dir, 'closed-next.gguf')).tensors.length).toBe(readGgufHeader(teacher).tensors.length);
+    } finally {
+      session.close();
+    }
+  });
+
   it('IQ2_XS with an importance matrix: the same tensors as llama-quantize --imatrix', async () => {
     // the student (256 wide): IQ2 quantization is slow on one thread, and the smaller model proves the same
     const student = await fixtureModel('student');

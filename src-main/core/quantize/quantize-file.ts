@@ -24,6 +24,8 @@ const PROGRESS = /^\[\s*(\d+)\s*\/\s*(\d+)\]\s+(\S+)/;
 
 interface Current {
   id: number;
+  /** The child running it: an earlier child's exit or late output is never this job's. */
+  child: ChildProcess;
   job: QuantizeJob;
   opts: QuantizeOptions;
   tail: string[];
@@ -79,6 +81,7 @@ export class QuantizeSession {
       };
       this.current = {
         id: this.nextId++,
+        child,
         job,
         opts,
         tail: [],
@@ -112,7 +115,7 @@ export class QuantizeSession {
     this.starts++;
     this.partial = '';
     child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => this.onStderr(chunk));
+    child.stderr!.on('data', (chunk: string) => this.onStderr(child, chunk));
     child.on('error', (e) => this.fail(child, new AppError('engine_error', `the quantization could not start: ${e.message}`)));
     child.on('exit', (code, sig) => {
       const c = this.current;
@@ -131,10 +134,12 @@ export class QuantizeSession {
   private fail(child: ChildProcess, error: AppError): void {
     if (this.child === child) this.child = null;
     const c = this.current;
-    if (c) c.reject(c.callbackError ?? error);
+    // a child closed while idle may exit after the next job has started in a new one: that job is not its
+    if (c && c.child === child) c.reject(c.callbackError ?? error);
   }
 
-  private onStderr(chunk: string): void {
+  private onStderr(child: ChildProcess, chunk: string): void {
+    if (this.child !== child) return; // a closed child's last lines
     const lines = (this.partial + chunk).split('\n');
     this.partial = lines.pop() ?? '';
     for (const raw of lines) {
