@@ -8,7 +8,7 @@ import { fixtureAdapter, fixtureModel, fixtureSpec } from '../fixtures/models.js
 import { writeSyntheticLora } from '../../src-main/core/gguf/synthetic.js';
 import { mulberry32 } from '../../src-main/core/random.js';
 import type { SystemInfo } from '../../src-shared/contract/index.js';
-import { launchBrowser, openPage, screenshot } from './browser.js';
+import { launchBrowser, openPage, screenshot, succeeded } from './browser.js';
 
 // The Adapters area in Chromium against `distillery serve`: the library, a three-variant comparison with votes, a
 // scale sweep's chart, and an adapter attached in the Playground. Real inference on the fixture student (CPU).
@@ -134,7 +134,7 @@ describe('adapters in Chromium', () => {
     await page.waitForURL(/#\/adapters\/compare\/\d+$/);
     const runId = Number(/(\d+)$/.exec(page.url())![1]);
     await page.getByTestId('answer-0-0').filter({ hasNotText: 'waiting…' }).waitFor({ timeout: 60_000 });
-    await page.getByTestId('compare-progress').locator('.badge-succeeded').waitFor({ timeout: 120_000 });
+    await succeeded(page.getByTestId('compare-progress'), 120_000);
 
     const results = await call<{ variants: { label: string }[]; prompts: { answers: { text: string }[] }[] }>('adapters.compareResults', { runId });
     expect(results.variants.map((v) => v.label)).toEqual([studentName, `${studentName} + lora-a`, `${studentName} + lora-a×0.5 + lora-b`]);
@@ -192,7 +192,7 @@ describe('adapters in Chromium', () => {
     await expect(page.getByText('not answered: resume the run').count()).resolves.toBe(16 - answered);
     await screenshot(page, 'adapters-compare-cancelled');
     await page.getByRole('button', { name: 'Resume' }).click();
-    await page.getByTestId('compare-progress').locator('.badge-succeeded').waitFor({ timeout: 120_000 });
+    await succeeded(page.getByTestId('compare-progress'), 120_000, { resumed: true });
     await waitUntil(async () => (await page.locator('.answer .answer-foot').count()) === 16, 10_000, 'all 16 answers');
     await expect(page.getByTestId('answer-0-1').innerText()).resolves.toContain('minus B');
   });
@@ -208,7 +208,7 @@ describe('adapters in Chromium', () => {
     await form.getByRole('button', { name: 'Sweep' }).click();
     await page.waitForURL(/#\/adapters\/sweep\/\d+$/);
     const runId = Number(/(\d+)$/.exec(page.url())![1]);
-    await page.getByTestId('sweep-progress').locator('.badge-succeeded').waitFor({ timeout: 180_000 });
+    await succeeded(page.getByTestId('sweep-progress'), 180_000);
     const rows = page.getByTestId('sweep-table').locator('tbody tr');
     await waitUntil(async () => (await rows.allInnerTexts()).filter((t) => /\d+\.\d{4}/.test(t)).length === 3, 10_000, 'three scored rows');
     const points = await call<{ scale: number; ppl: number; stderr: number }[]>('adapters.sweepPoints', { runId });
@@ -271,7 +271,7 @@ describe('adapters in Chromium', () => {
     await ppl.getByLabel('Max chunks').fill('4');
     await ppl.getByRole('button', { name: 'Measure' }).click();
     const started = ppl.getByTestId('started-run');
-    await started.locator('.badge-succeeded').waitFor({ timeout: 60_000 });
+    await succeeded(started, 60_000);
     await expect(started.innerText()).resolves.toMatch(/Perplexity \d+\.\d{4} ± \d+\.\d{4}/);
     await page.getByTestId('runs-adapters.perplexity').locator('tbody tr').first().waitFor();
     await screenshot(page, 'adapters-perplexity');
@@ -295,7 +295,7 @@ describe('adapters in Chromium', () => {
     expect(fs.readFileSync(out, 'utf8')).toBe('an older file');
     await confirm.getByRole('button', { name: 'Replace' }).click();
     const done = merge.getByTestId('started-run');
-    await done.locator('.badge-succeeded').waitFor({ timeout: 60_000 });
+    await succeeded(done, 60_000);
     const link = done.getByRole('link', { name: 'student-merged', exact: true });
     await link.waitFor();
     expect(fs.existsSync(out)).toBe(true);

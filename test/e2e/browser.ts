@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { REPO } from '../helpers/server.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -30,4 +30,18 @@ export async function openPage(browser: Browser, url: string, errors: string[]):
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+/**
+ * Waits for the run shown in `progress` to end and expects it to have succeeded; a failed or cancelled run fails the
+ * test at once with what the page says (its reason), instead of waiting out the timeout. `resumed`: the run was just
+ * resumed from a cancel or failure, so its old badge is ignored.
+ */
+export async function succeeded(progress: Locator, timeout: number, opts: { resumed?: boolean } = {}): Promise<void> {
+  const ended = progress.locator('.badge-succeeded, .badge-failed, .badge-cancelled, .badge-interrupted').first();
+  // a resumed run shows its old end until the page hears it is queued again
+  if (opts.resumed) await progress.locator('.badge-queued, .badge-running, .badge-succeeded').first().waitFor({ timeout });
+  await ended.waitFor({ timeout });
+  const cls = (await ended.getAttribute('class')) ?? '';
+  if (!cls.includes('badge-succeeded')) throw new Error(`the run ended ${cls}: ${await progress.innerText()}`);
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { tempDir, waitUntil } from '../helpers/workspace.js';
 import { callHttp, startServer, type ServerProcess } from '../helpers/server.js';
-import { launchBrowser, openPage, screenshot } from './browser.js';
+import { launchBrowser, openPage, screenshot, succeeded } from './browser.js';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -58,7 +58,7 @@ describe('distillation in Chromium', () => {
     const kept = await answers.locator('tbody tr').count();
     expect(kept).toBeLessThan(24);
     await page.getByRole('button', { name: 'Resume' }).click();
-    await page.getByTestId('distill-progress').locator('.badge-succeeded').waitFor({ timeout: 120_000 });
+    await succeeded(page.getByTestId('distill-progress'), 120_000, { resumed: true });
     await page.getByRole('button', { name: '24 answers' }).waitFor();
     await screenshot(page, 'distill-done');
     await page.getByRole('link', { name: 'sample-support-distilled@1' }).click();
@@ -96,7 +96,7 @@ describe('distillation in Chromium', () => {
     await screenshot(page, 'distill-form-judge');
     await page.getByRole('button', { name: 'Start' }).click();
     await page.waitForURL(/#\/distill\/\d+$/);
-    await page.getByTestId('distill-progress').locator('.badge-succeeded').waitFor({ timeout: 120_000 });
+    await succeeded(page.getByTestId('distill-progress'), 120_000);
     const answers = page.getByTestId('distill-answers');
     await page.getByRole('button', { name: '4 kept' }).waitFor();
     // every answer has the judge's score, 1..10

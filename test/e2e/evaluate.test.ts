@@ -7,7 +7,7 @@ import { callHttp, startServer, type ServerProcess } from '../helpers/server.js'
 import { fixtureModel } from '../fixtures/models.js';
 import type { EvalExamplesPage, EvalReport } from '../../src-shared/domain/evaluate.js';
 import { FILTER_LABELS, formatMetric, formatPaired } from '../../src-renderer/features/evaluate/eval-format.js';
-import { launchBrowser, openPage, screenshot } from './browser.js';
+import { launchBrowser, openPage, screenshot, succeeded } from './browser.js';
 
 // The Evaluate room in Chromium against `distillery serve`: an evaluation of the fixture student against the fixture
 // teacher (real generation, scoring and divergence on CPU) started from the form on a dataset's test split, then its
@@ -150,7 +150,7 @@ describe('the Evaluate room in Chromium', () => {
     await progress.locator('.badge-cancelled').waitFor({ timeout: 60_000 });
     await screenshot(page, 'evaluate-cancelled');
     await page.getByRole('button', { name: 'Resume' }).click();
-    await progress.locator('.badge-succeeded').waitFor({ timeout: 300_000 });
+    await succeeded(progress, 300_000, { resumed: true });
     report = await call<EvalReport>('evaluate.report', { runId: runA });
     expect(report.leaderboard.map((r) => [r.answered, r.failed])).toEqual([
       [8, 0],
@@ -352,7 +352,7 @@ describe('the Evaluate room in Chromium', () => {
     await form.getByRole('button', { name: 'Check' }).click();
     await page.waitForURL(/#\/evaluate\/run\/\d+$/);
     const runId = runIdOf(page.url());
-    await page.getByTestId('evaluate-progress').locator('.badge-succeeded').waitFor({ timeout: 60_000 });
+    await succeeded(page.getByTestId('evaluate-progress'), 60_000);
     const found = await call<{ checked: number; flagged: number; positions: number[]; against: string[] }>('evaluate.contaminationOf', { runId });
     expect([found.checked, found.flagged]).toEqual([8, 3]);
     expect(found.positions).toEqual(report.contamination!.positions); // the same three as the check inside the evaluation

@@ -8,7 +8,7 @@ import { mulberry32 } from '../../src-main/core/random.js';
 import type { LadderResults } from '../../src-shared/contract/quantize.js';
 import { formatMetric } from '../../src-shared/domain/quantize-answer.js';
 import { humanBytes } from '../../src-shared/format.js';
-import { launchBrowser, openPage, screenshot } from './browser.js';
+import { launchBrowser, openPage, screenshot, succeeded } from './browser.js';
 
 // The Quantize room in Chromium against `distillery serve`, on the sample workspace's demo model (F16, real weights
 // file, real llama.cpp): a ladder of three types with the quality gate, its answer under a budget, the charts and the
@@ -90,7 +90,7 @@ describe('the Quantize room in Chromium', () => {
     await progress.locator('.badge-running, .badge-succeeded').first().waitFor({ timeout: 60_000 });
     await expect(progress.getByRole('progressbar').count()).resolves.toBe(1);
     await screenshot(page, 'quantize-running');
-    await progress.locator('.badge-succeeded').waitFor({ timeout: 300_000 });
+    await succeeded(progress, 300_000);
 
     const r = await results(runA);
     expect(r.rows.map((x) => x.type)).toEqual(['Q8_0', 'Q6_K', 'Q4_K_M']);
@@ -165,7 +165,7 @@ describe('the Quantize room in Chromium', () => {
     await form.getByRole('button', { name: 'Quantize (3 types)' }).click();
     await page.waitForURL(new RegExp(`#/quantize/(?!${runA}$)\\d+$`));
     runB = runIdOf(page.url());
-    await page.getByTestId('quantize-progress').locator('.badge-succeeded').waitFor({ timeout: 300_000 });
+    await succeeded(page.getByTestId('quantize-progress'), 300_000);
     const b = await results(runB);
     expect(b.imatrix).not.toBeNull();
     expect(b.rows.every((x) => x.gate !== null)).toBe(true);
