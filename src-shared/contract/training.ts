@@ -33,7 +33,8 @@ const ModuleName = z
 /** The user's choices a recipe carries; every field has a default (DEFAULT_RECIPE). */
 export const TrainingRecipe = z.strictObject({
   loraRank: z.number().int().min(1).max(1024).default(DEFAULT_RECIPE.loraRank),
-  loraAlpha: z.number().positive().max(1_000_000).default(DEFAULT_RECIPE.loraAlpha),
+  /** A whole number (LLaMA-Factory reads it as one). */
+  loraAlpha: z.number().int().min(1).max(1_000_000).default(DEFAULT_RECIPE.loraAlpha),
   loraDropout: z.number().min(0).max(0.9).default(DEFAULT_RECIPE.loraDropout),
   targetModules: z
     .array(ModuleName)

@@ -52,6 +52,8 @@ export interface TrainingManifest {
   /** The KD files and where their soft labels came from, when the export has them. */
   kd: { file: string; compactFile: string; k: number; temperature: number; teacher: string; distillRunId: number; student: string } | null;
   files: TrainingManifestFile[];
+  /** Examples left out of the data files, by reason (e.g. no assistant answer; a conversation the trainer's reader skips). */
+  skipped?: { reason: string; count: number }[];
 }
 
 /** The attention and MLP projections of Llama-style models (Llama, Qwen, Mistral, Gemma, Phi-3): what LoRA adapts by default. */
