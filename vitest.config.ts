@@ -35,6 +35,7 @@ export default defineConfig({
         'test/electron/**/*.test.ts',
         'test/domain/**/*.test.ts',
         'test/evaluate/*.test.ts',
+        'test/training/*.test.ts',
       ]),
       // llama.cpp's llama-server and llama-perplexity are built (or found in the cache) once, before the project's files
       project(

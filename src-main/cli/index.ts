@@ -1,5 +1,5 @@
 // The `distillery` command: one file per room adds its commands (models, datasets, distill, adapters with perplexity,
-// quantize, imatrix, kld, evaluate, secrets, runs, serve) on the shared helpers of options.ts, open.ts and output.ts; main() runs them and turns a
+// export-training, quantize, imatrix, kld, evaluate, secrets, runs, serve) on the shared helpers of options.ts, open.ts and output.ts; main() runs them and turns a
 // failure into one line on stderr and an exit code. main() takes an Io (output.ts), so a test or a program can run the
 // CLI in its own process; every command closes what it opened (the app, the data lock) before it returns.
 // Only light modules are imported at the top of these files, so `--help` and `--version` answer at once: the app
@@ -22,6 +22,7 @@ import { processIo, reportFailure, type Io } from './output.js';
 import { addRunCommands } from './runs.js';
 import { addSecretCommands } from './secrets.js';
 import { addServeCommand } from './serve.js';
+import { addTrainingCommand } from './training.js';
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('distillery')
@@ -47,6 +48,7 @@ export function buildProgram(io: Io = processIo): Command {
   addDatasetCommands(program, io);
   addDistillCommand(program, io);
   addAdapterCommands(program, io);
+  addTrainingCommand(program, io);
   addQuantizeCommand(program, io);
   addImatrixCommand(program, io);
   addEngineCommands(program, io);

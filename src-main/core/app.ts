@@ -47,6 +47,9 @@ import { EvaluateStore } from './evaluate/store.js';
 import { evaluateJob } from './evaluate/jobs/run.js';
 import { contaminationJob } from './evaluate/jobs/contamination.js';
 import { evaluateHandlers } from './evaluate/handlers.js';
+import { TrainingService } from './training/service.js';
+import { trainingExportJob } from './training/jobs/export.js';
+import { trainingHandlers } from './training/handlers.js';
 import { kldOf, type KldInput } from './quantize/kld.js';
 import type { GateFigures } from '../../src-shared/domain/quantize.js';
 import { dispatch, type Handlers } from './dispatch.js';
@@ -158,6 +161,9 @@ export function createApp(options: AppOptions): App {
       return gpu !== null && gpu !== 'cpu';
     },
   });
+  // KD (training/kd.ts) is wired here as `kdCheck` / `kdWriter` once it exists
+  runner.register(trainingExportJob({ datasets, dataDir }));
+  const training = new TrainingService({ db, runner, datasets, models, dataDir });
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),
@@ -189,6 +195,7 @@ export function createApp(options: AppOptions): App {
     ...secretsHandlers({ secrets }),
     ...quantizeHandlers({ quantize }),
     ...evaluateHandlers({ evaluate }),
+    ...trainingHandlers({ training }),
   };
 
   runner.register(sampleJob(models));

@@ -10,6 +10,7 @@ import { secretsOps } from './secrets.js';
 import { adaptersEvents, adaptersOps } from './adapters.js';
 import { quantizeOps } from './quantize.js';
 import { evaluateOps } from './evaluate.js';
+import { trainingOps } from './training.js';
 import type { Result } from '../errors.js';
 
 export * from './system.js';
@@ -22,6 +23,7 @@ export * from './secrets.js';
 export * from './adapters.js';
 export * from './quantize.js';
 export * from './evaluate.js';
+export * from './training.js';
 export * from './jobs.js';
 
 /** Every operation the UI, the CLI and the tests can ask for. */
@@ -36,6 +38,7 @@ export const contract = {
   ...adaptersOps,
   ...quantizeOps,
   ...evaluateOps,
+  ...trainingOps,
 } as const;
 
 /** Every event the main side pushes. */

@@ -7,6 +7,7 @@ import { distillJobs } from './distill.js';
 import { adaptersJobs } from './adapters.js';
 import { quantizeJobs } from './quantize.js';
 import { evaluateJobs } from './evaluate.js';
+import { trainingJobs } from './training.js';
 
 /**
  * Every kind of durable run, named `room.kind`: its config, its figures and its items' results. The runner checks a
@@ -20,6 +21,7 @@ export const jobs = {
   ...adaptersJobs,
   ...quantizeJobs,
   ...evaluateJobs,
+  ...trainingJobs,
 } as const;
 
 type Jobs = typeof jobs;

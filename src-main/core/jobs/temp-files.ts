@@ -26,7 +26,8 @@ export class TempFiles {
 
   /**
    * Removes the leftovers of one run, or of every run except those in `active` (start-up). Returns the paths removed.
-   * A path that is now a folder is left alone (it is not what the run wrote) and forgotten.
+   * A path that is now a folder is left alone (it is not what the run wrote) and forgotten, unless it was recorded as a
+   * folder (with a trailing `/`).
    */
   clean(runId: number | null, active: Iterable<number> = []): string[] {
     const skip = new Set(active);
@@ -43,7 +44,11 @@ export class TempFiles {
       if (r.run_id < 0 && -r.run_id !== process.pid && isAlive(-r.run_id)) continue;
       try {
         const st = fs.lstatSync(r.path, { throwIfNoEntry: false });
-        if (st && !st.isDirectory()) {
+        // A path recorded with a trailing `/` is a folder the run assembles (a training export): removed whole.
+        if (r.path.endsWith('/') && st?.isDirectory()) {
+          fs.rmSync(r.path, { recursive: true, force: true });
+          removed.push(r.path);
+        } else if (st && !st.isDirectory()) {
           fs.rmSync(r.path, { force: true });
           removed.push(r.path);
         }
