@@ -15,6 +15,8 @@ import { DuplicatesPage } from '../features/datasets/DuplicatesPage.js';
 import { VersionDiffPage } from '../features/datasets/VersionDiffPage.js';
 import { AdaptersRoutes } from '../features/adapters/AdaptersRoutes.js';
 import { QuantizePage } from '../features/quantize/QuantizePage.js';
+import { TrainPage } from '../features/training/TrainPage.js';
+import { TrainRunPage } from '../features/training/TrainRunPage.js';
 import { QuantizeRunPage } from '../features/quantize/QuantizeRunPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { QuantizeComparePage } from '../features/quantize/QuantizeComparePage.js';
@@ -45,6 +47,8 @@ function Content({ route }: { route: string[] }) {
     }
     case 'distill':
       return numericId !== null ? <DistillRunPage key={numericId} runId={numericId} /> : <DistillPage />;
+    case 'train':
+      return numericId !== null ? <TrainRunPage key={numericId} runId={numericId} /> : <TrainPage />;
     case 'adapters':
       return <AdaptersRoutes route={route.slice(1)} />;
     case 'quantize': {

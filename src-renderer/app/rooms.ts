@@ -3,6 +3,7 @@ export const ROOMS: { id: string; label: string }[] = [
   { id: 'models', label: 'Models' },
   { id: 'datasets', label: 'Datasets' },
   { id: 'distill', label: 'Distill' },
+  { id: 'train', label: 'Train' },
   { id: 'adapters', label: 'Adapters' },
   { id: 'quantize', label: 'Quantize' },
   { id: 'evaluate', label: 'Evaluate' },
