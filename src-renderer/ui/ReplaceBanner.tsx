@@ -8,11 +8,14 @@ import { ErrorBanner } from './components.js';
  */
 export function WriteErrorBanner({ error, onReplace, onClose }: { error: AppError | null; onReplace: () => void; onClose: () => void }) {
   if (error?.code !== 'file_exists') return <ErrorBanner error={error} onClose={onClose} />;
-  const file = error.message.split(' already exists')[0];
+  // "<file> already exists…", or a folder's "<dir> exists and is not empty…"
+  const m = /^(.*?) (already exists|exists and is not empty)/.exec(error.message);
+  const file = m?.[1] ?? error.message;
+  const question = m?.[2] === 'exists and is not empty' ? 'is not empty — replace it as a whole?' : 'already exists — replace it?';
   return (
     <div className="error-banner" role="alertdialog" aria-label="File exists" data-testid="replace-confirm">
       <span className="grow">
-        <span className="mono">{file}</span> already exists — replace it?
+        <span className="mono">{file}</span> {question}
       </span>
       <button onClick={onReplace}>Replace</button>
       <button className="secondary" onClick={onClose}>
