@@ -1,4 +1,4 @@
-// `distillery adapters …` (import, list, merge) and `distillery perplexity`, which scores a model with adapters at
+// `distillery adapters …` (import, list, watch, merge) and `distillery perplexity`, which scores a model with adapters at
 // scales. Models and adapters are named by id, by name or by file; a file not in the library yet is added to it.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { humanBytes } from '../../src-shared/format.js';
 import { callAndPrint, modelArg, runToEnd, withClient } from './open.js';
 import { collect, dataDirOption, jsonOption, parseId, parseRef, usageError, type Common } from './options.js';
 import { print, table, type Io } from './output.js';
+import { addWatchCommand } from './adapters-watch.js';
 
 export function addAdapterCommands(program: Command, io: Io): void {
   const adapters = program.command('adapters').description('LoRA adapters: import (GGUF or PEFT), list, merge into a model');
@@ -55,6 +56,7 @@ export function addAdapterCommands(program: Command, io: Io): void {
             : 'no adapters yet: distillery adapters import <file.gguf|peft-dir> --base <model>',
       ),
     );
+  addWatchCommand(adapters, io);
   adapters
     .command('merge')
     .description('merge a base model and adapters (with scales) into a new GGUF, added to the library (a run, executed here)')

@@ -25,6 +25,7 @@ import { perplexityJob } from './adapters/jobs/perplexity.js';
 import { sweepJob } from './adapters/jobs/sweep.js';
 import { compareJob } from './adapters/jobs/compare.js';
 import { mergeJob } from './adapters/jobs/merge.js';
+import { watchJob } from './adapters/jobs/watch.js';
 import { localCipher, type SecretCipher } from './secrets/cipher.js';
 import { SettingsService } from './settings/service.js';
 import { LlmEngine } from './llm/engine.js';
@@ -141,6 +142,7 @@ export function createApp(options: AppOptions): App {
   runner.register(sweepJob(adapterDeps));
   runner.register(compareJob(adapterDeps));
   runner.register(mergeJob(adapterDeps));
+  runner.register(watchJob({ adapters, runs: runner.store }));
   const adapterRuns = new AdapterRuns(db, adapters, models, datasets, runner, dataDir);
   runner.register(ladderJob({ models, engine, threads: userThreads, dataDir, datasets }));
   runner.register(imatrixJob({ engine, datasets, threads: userThreads, dataDir }));

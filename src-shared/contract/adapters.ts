@@ -85,6 +85,26 @@ export const adaptersOps = {
       replace: z.boolean().default(false),
     }),
   ),
+  /**
+   * Starts a run that waits for a trainer's PEFT adapter in `dir` (or a subfolder, see docs/training.md "Back again"),
+   * imports it once it is complete, and links it to the training export (`distillery-export.json`) it was trained from.
+   */
+  'adapters.watch': op<{ runId: number }>()(
+    z.strictObject({
+      /** The trainer's output folder (or the training folder holding it): an absolute path. */
+      dir: FilePath,
+      /** The base model the adapter was trained on (the PEFT conversion needs its architecture). */
+      baseModelId: ModelId,
+      /** The adapter's name in the library; default: from the export (dataset, version, trainer) or the folder. */
+      name: z.string().trim().min(1).max(200).optional(),
+      /** Give up after this long; default: wait until cancelled. */
+      timeoutMinutes: z
+        .number()
+        .positive()
+        .max(60 * 24 * 30)
+        .optional(),
+    }),
+  ),
 };
 
 export const adaptersEvents = {
@@ -161,5 +181,27 @@ export const adaptersJobs = {
     metrics: { merged_tensors: '' },
     /** The `merged` item: what was written. */
     item: z.strictObject({ tensors: z.number(), mergedTensors: z.number(), bytes: z.number() }).optional(),
+  }),
+  /** Waits for a complete PEFT adapter below `dir`, imports it once (the `imported` item), links it to its export. */
+  'adapters.watch': job({
+    config: z.strictObject({
+      dir: z.string(),
+      base: z.strictObject({ id: ModelId, name: z.string() }),
+      /** The user's name for the adapter; null: chosen when it is imported. */
+      name: z.string().nullable(),
+      timeoutMinutes: z.number().positive().nullable(),
+    }),
+    metrics: { adapter_bytes: 'bytes' },
+    /** The `imported` item: which file became which adapter (a later watch of the same file links it, not imports it). */
+    item: z.strictObject({
+      /** The adapter's folder and its safetensors file, with the file's size and sha256 when it was imported. */
+      folder: z.string(),
+      file: z.string(),
+      bytes: z.number().int().nonnegative(),
+      sha256: z.string(),
+      adapterId: AdapterId,
+      /** Whether this run imported it (false: it was in the library already and was only linked). */
+      imported: z.boolean(),
+    }),
   }),
 };

@@ -117,6 +117,32 @@ describe('job runner', () => {
     await expect(second.client.call('runs.resume', { id: run.id })).rejects.toMatchObject({ code: 'conflict' });
   });
 
+  it('starts a kind that waits beside the busy slot, and it holds up none of the runs queued behind it', async () => {
+    const { app, client } = workspace(); // one slot (the default)
+    const waiter: ExternalJob<Record<string, never>> = {
+      title: () => 'waits for a file',
+      waits: true,
+      async run(ctx) {
+        ctx.progress(0, null, 'waiting');
+        await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
+      },
+    };
+    app.runner.registerExternal('test.waiter', job({ config: z.strictObject({}) }), waiter);
+    const long = app.runner.submit(testKind('test.items'), { count: 1000, delayMs: 5, failAt: null } as never);
+    const queued = app.runner.submit(testKind('test.items'), { count: 3, delayMs: 1, failAt: null } as never);
+    const waiting = app.runner.submit(testKind('test.waiter'), {} as never);
+    // submitted last, it runs at once beside the busy slot, while the second items run still waits for that slot
+    await waitUntil(async () => (await client.call('runs.get', { id: waiting.id })).status === 'running', 10_000, 'the waiting run to start');
+    expect((await client.call('runs.get', { id: long.id })).status).toBe('running');
+    expect((await client.call('runs.get', { id: queued.id })).status).toBe('queued');
+    await client.call('runs.cancel', { id: long.id });
+    expect((await app.runner.waitFor(queued.id)).status).toBe('succeeded');
+    expect(rows(app, queued.id)).toEqual([0, 1, 2]);
+    expect((await client.call('runs.get', { id: waiting.id })).status).toBe('running');
+    await client.call('runs.cancel', { id: waiting.id });
+    expect((await app.runner.waitFor(waiting.id)).status).toBe('cancelled');
+  });
+
   it('never inserts an item twice, even when a job commits the same key again', async () => {
     const { app } = workspace();
     const twice: ExternalJob<Record<string, never>> = {

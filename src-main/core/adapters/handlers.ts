@@ -21,5 +21,6 @@ export function adaptersHandlers(deps: { adapters: AdaptersService; adapterRuns:
     'adapters.compareResults': ({ runId }) => adapterRuns.compareResults(runId),
     'adapters.vote': ({ runId, prompt, winner }) => adapterRuns.vote(runId, prompt, winner),
     'adapters.merge': (input) => adapterRuns.merge(input),
+    'adapters.watch': (input) => adapterRuns.watch(input),
   };
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
@@ -10,6 +12,7 @@ import type { OpParsed } from '../../../src-shared/contract/index.js';
 import type { CompareResults, SweepPoint, TextSource, Variant } from '../../../src-shared/domain/adapters.js';
 import { AppError } from '../../../src-shared/errors.js';
 import { checkOutputPath } from '../files/output-path.js';
+import { withFileErrors } from '../files/errors.js';
 import { resolveSource } from '../scoring/source-text.js';
 
 /** Starts the adapter runs (perplexity, sweep, comparison, merge) and reads their results. */
@@ -118,6 +121,26 @@ export class AdapterRuns {
     if (winner === null) this.db.prepare(`DELETE FROM compare_votes WHERE run_id = ? AND prompt = ?`).run(runId, prompt);
     else this.db.prepare(`INSERT OR REPLACE INTO compare_votes (run_id, prompt, winner, voted_at) VALUES (?, ?, ?, ?)`).run(runId, prompt, winner, nowIso());
     return this.compareResults(runId).tally;
+  }
+
+  /**
+   * Starts waiting for a trainer's adapter in `dir` (see jobs/watch.ts). Refused at once: a relative path, a file, a
+   * folder whose parent does not exist either, a base model that is not usable, a name already taken.
+   */
+  watch(input: OpParsed<'adapters.watch'>): { runId: number } {
+    if (!path.isAbsolute(input.dir)) throw new AppError('invalid_input', `${input.dir}: give the folder as an absolute path`, 'dir');
+    const dir = path.resolve(input.dir);
+    const st = withFileErrors(dir, () => fs.statSync(dir, { throwIfNoEntry: false }), 'dir');
+    if (st && !st.isDirectory()) throw new AppError('invalid_input', `${dir} is a file: give the trainer's output folder`, 'dir');
+    if (!st && !fs.existsSync(path.dirname(dir))) {
+      throw new AppError('file_missing', `neither ${dir} nor its parent folder exists: check the path`, 'dir');
+    }
+    const base = this.models.resolveForEngine(input.baseModelId);
+    if (input.name !== undefined && this.adapters.list().some((a) => a.name === input.name)) {
+      throw new AppError('conflict', `an adapter named ${input.name} is already in the library`, 'name');
+    }
+    const config = { dir, base: { id: input.baseModelId, name: base.name }, name: input.name ?? null, timeoutMinutes: input.timeoutMinutes ?? null };
+    return { runId: this.runner.submit('adapters.watch', config).id };
   }
 
   merge(input: OpParsed<'adapters.merge'>): { runId: number } {

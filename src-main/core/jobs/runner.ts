@@ -23,6 +23,8 @@ const PROGRESS_EVERY_MS = 150;
 /** A job of a kind outside the contract (see registerExternal): its context is typed by its own config. */
 export interface ExternalJob<C> {
   title(config: C): string;
+  /** As JobKind.waits: outside the concurrency slots. */
+  waits?: boolean;
   run(
     ctx: Omit<JobContext, 'config' | 'metric' | 'commitItem'> & {
       config: C;
@@ -36,6 +38,8 @@ interface Active {
   controller: AbortController;
   byUser: boolean;
   done: Promise<void>;
+  /** A kind that waits (JobKind.waits): outside the concurrency slots. */
+  waits: boolean;
 }
 
 /**
@@ -221,18 +225,24 @@ export class JobRunner {
     return kind as unknown as JobKind<K>;
   }
 
+  /** Starts queued runs, oldest first, while a slot is free; kinds that wait start at once, beside the slots. */
   private schedule(): void {
     if (this.closed || !this.started) return;
-    while (this.active.size < this.concurrency) {
-      const next = this.store.nextQueued([...this.active.keys()]);
-      if (next === null) return;
-      this.launch(next);
+    let busy = [...this.active.values()].filter((a) => !a.waits).length;
+    for (const { id, kind } of this.store.queued()) {
+      if (this.active.has(id)) continue;
+      const waits = this.kinds.get(kind)?.waits === true;
+      if (waits) this.launch(id, true);
+      else if (busy < this.concurrency) {
+        busy++;
+        this.launch(id, false);
+      }
     }
   }
 
-  private launch(id: number): void {
+  private launch(id: number, waits: boolean): void {
     const controller = new AbortController();
-    const entry: Active = { controller, byUser: false, done: Promise.resolve() };
+    const entry: Active = { controller, byUser: false, done: Promise.resolve(), waits };
     this.active.set(id, entry);
     entry.done = this.execute(id, controller).finally(() => {
       this.active.delete(id);

@@ -45,4 +45,9 @@ export interface JobKind<K extends JobKindName> {
   kind: K;
   title(config: JobConfig<K>): string;
   run(ctx: JobContext<K>): Promise<void>;
+  /**
+   * The run spends its time waiting (for a trainer's files, say), not computing: it starts at once and takes none of
+   * the runner's concurrency slots, so hours of waiting never hold up the runs queued behind it.
+   */
+  waits?: boolean;
 }

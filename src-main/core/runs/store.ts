@@ -97,9 +97,32 @@ export class RunsStore {
     return { ...toSummary(r), ...config, logs, metrics, lineage, itemsDone: this.itemsDone(id) } as RunDetail;
   }
 
-  nextQueued(exclude: number[]): number | null {
-    const rows = this.db.prepare(`SELECT id FROM runs WHERE status = 'queued' ORDER BY id`).all() as { id: number }[];
-    return rows.find((r) => !exclude.includes(r.id))?.id ?? null;
+  /** The queued runs, oldest first, with their kinds (the runner starts waiting kinds beside its busy slots). */
+  queued(): { id: number; kind: JobKindName }[] {
+    return this.db.prepare(`SELECT id, kind FROM runs WHERE status = 'queued' ORDER BY id`).all() as { id: number; kind: JobKindName }[];
+  }
+
+  /** The kind of run `id` as stored (a kind this version may not know), or null when there is no such run. */
+  kindOf(id: number): string | null {
+    return (this.db.prepare(`SELECT kind FROM runs WHERE id = ?`).pluck().get(id) as string | undefined) ?? null;
+  }
+
+  /**
+   * The result of item `key` in every run of `kind` that committed it (newest run first), read through the kind's item
+   * schema; results that no longer read are left out. E.g. every adapter the `adapters.watch` runs imported.
+   */
+  itemResultsOfKind<K extends JobKindName>(kind: K, key: string): { runId: number; result: NonNullable<JobItem<K>> }[] {
+    const schema = jobDef(kind).item;
+    const rows = this.db
+      .prepare(
+        `SELECT i.run_id AS runId, i.result FROM run_items i JOIN runs r ON r.id = i.run_id
+          WHERE r.kind = ? AND i.item_key = ? AND i.result IS NOT NULL ORDER BY i.run_id DESC`,
+      )
+      .all(kind, key) as { runId: number; result: string }[];
+    return rows.flatMap((r) => {
+      const parsed = schema.safeParse(JSON.parse(r.result));
+      return parsed.success ? [{ runId: r.runId, result: parsed.data as NonNullable<JobItem<K>> }] : [];
+    });
   }
 
   markInterrupted(at: string): number[] {
