@@ -4,12 +4,19 @@ import { RunCrumbs, RunProgress } from '../../ui/RunHeader.js';
 import { useQuery } from '../../ui/useApi.js';
 import { useRunControls } from '../../ui/useRunControls.js';
 import { TRAINER_LABEL } from './TrainPage.js';
+import { WatchPanel } from './WatchPanel.js';
+
+/** `outputs/adapter` under the folder, with the folder's own separator. */
+const joinFolder = (dir: string, rel: string) => {
+  const sep = dir.includes('\\') && !dir.includes('/') ? '\\' : '/';
+  return `${dir.replace(/[\\/]+$/, '')}${sep}${rel.split('/').join(sep)}`;
+};
 
 /**
  * A training export: its progress; once written, the folder's files (counts, sizes, checksums from the manifest), the one
  * command to run there, and where the adapter will appear.
  */
-export function TrainRunPage({ runId, children }: { runId: number; children?: (folder: { outDir: string; adapterDir: string }) => React.ReactNode }) {
+export function TrainRunPage({ runId }: { runId: number }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed'], [runId]);
   const r = run.data;
   const done = r?.status === 'succeeded';
@@ -61,7 +68,7 @@ export function TrainRunPage({ runId, children }: { runId: number; children?: (f
               {m.counts.kd !== null ? `, ${m.counts.kd} with soft labels` : ''}.
             </p>
           </div>
-          {children && config && children({ outDir: config.outDir, adapterDir: m.adapterDir })}
+          {config && <WatchPanel adapterFolder={joinFolder(config.outDir, m.adapterDir)} />}
           <h2>Files</h2>
           <table className="table train-files" data-testid="training-files">
             <thead>
