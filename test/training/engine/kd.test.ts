@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, tempDir, type Workspace } from '../../helpers/workspace.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { makeWorkspace, tempDir, waitUntil, type Workspace } from '../../helpers/workspace.js';
 import { fixtureModel, fixtureSpec, llamaCppSourceDir } from '../../fixtures/models.js';
 import { writeSyntheticLlama } from '../../../src-main/core/gguf/synthetic.js';
 import { DatasetsService } from '../../../src-main/core/datasets/service.js';
@@ -29,10 +31,10 @@ let teacherId: number;
 
 const EPS = 1e-5;
 
-async function distillRun(outName: string, extra: { logprobs?: number; temperature?: number }) {
+async function distillRun(outName: string, extra: { logprobs?: number; temperature?: number; server?: string }) {
   const { runId } = await ws.client.call('distill.start', {
     dataset: 'prompts',
-    teacher: { modelId: teacherId },
+    teacher: extra.server ? { baseUrl: extra.server, model: 'teacher' } : { modelId: teacherId },
     generation: { temperature: extra.temperature ?? 0, topK: 0, topP: 1, minP: 0, maxTokens: 10, seed: 3 },
     filters: { truncated: false, refusals: false },
     ...(extra.logprobs ? { logprobs: extra.logprobs } : {}),
@@ -82,9 +84,32 @@ beforeAll(async () => {
   mapper = new SoftLabelMapper(await ws.app.engine.native().request('vocabulary', { model: { path: student.path } }));
 });
 
+const servers: ChildProcess[] = [];
 afterAll(async () => {
   await ws?.close();
+  for (const s of servers) s.kill('SIGTERM');
 });
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+/** llama.cpp's llama-server (test/fixtures/llama-tools-setup.ts builds it) serving `model` on 127.0.0.1: its /v1 URL. */
+async function serve(model: string): Promise<string> {
+  const port = await freePort();
+  const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-c', '2048', '-np', '2', '-t', '1', '--alias', 'teacher'];
+  const server = spawn(inject('llamaServer'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  servers.push(server);
+  let log = '';
+  server.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true, 60_000, `llama-server:\n${log.slice(-2000)}`);
+  return `http://127.0.0.1:${port}/v1`;
+}
 
 /** Reads back every record of both files and checks them against the run (see the file's comment). */
 async function verify(dir: string, s: KdSummary, runId: number, examples: number) {
@@ -246,5 +271,35 @@ describe('KD soft labels from a local teacher', () => {
     const r = await refusal(kd.check(sourceOf('soft', 1), { path: other, name: 'gpt2-student' }));
     expect(r).toMatchObject({ code: 'invalid_input', field: 'student' });
     expect(r.message).toMatch(/^gpt2-student does not share .*'s vocabulary \(tokenizer gpt2 against llama\): the soft labels are the teacher's token ids/);
+  });
+});
+
+describe('KD soft labels from a server teacher (llama-server)', () => {
+  it('maps the served token texts to the student ids, at temperature 1 (a server gives the raw distribution)', async () => {
+    const runId = await distillRun('served', { logprobs: 4, temperature: 0.7, server: await serve(await fixtureModel('teacher')) });
+    const source = sourceOf('served');
+    await kd.check(source, student);
+    const dir = tempDir();
+    const s = await kd.write(source, student, dir, { signal: new AbortController().signal });
+    console.log(`server teacher: ${s.records} records, skipped ${JSON.stringify(s.skipped)}`);
+    expect(s).toMatchObject({ k: 4, temperature: 1, distillRunId: runId });
+    expect(s.records).toBeGreaterThanOrEqual(4);
+    await verify(dir, s, runId, 8);
+  });
+
+  it('refuses a server teacher whose top-k holds a token the student does not have, naming the token and the example', async () => {
+    // a teacher with GPT-2's vocabulary: its token texts are mostly not pieces of the student's llama vocabulary
+    const other = path.join(tempDir(), 'gpt2-teacher.gguf');
+    writeSyntheticLlama(other, {
+      ...fixtureSpec('student'),
+      name: 'gpt2-teacher',
+      vocabFile: path.join(llamaCppSourceDir(), 'models', 'ggml-vocab-gpt-2.gguf'),
+    });
+    await distillRun('gpt2-served', { logprobs: 4, server: await serve(other) });
+    const r = await refusal(kd.check(sourceOf('gpt2-served'), student));
+    expect(r).toMatchObject({ code: 'invalid_input', field: 'student' });
+    expect(r.message).toMatch(
+      /^fixture-student has no token ".+", which teacher at 127\.0\.0\.1:\d+ gave at answer token \d+ of example \d+: the soft labels cannot be put in the student's vocabulary$/,
+    );
   });
 });
