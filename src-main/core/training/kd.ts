@@ -127,21 +127,40 @@ export function makeKd(deps: KdDeps): { check: KdCheck; write: KdWriter } {
 
   const vocabularyOf = (student: KdStudent, signal?: AbortSignal) => engine.native().request('vocabulary', { model: { path: student.path } }, { signal });
 
+  /** Refuses a local teacher of another vocabulary (read from both GGUFs; a teacher file since removed is not read). */
+  function checkVocabulary(run: KdRun, student: KdStudent) {
+    const teacher = run.config.teacher;
+    if (teacher.kind !== 'local' || !fs.existsSync(teacher.path)) return;
+    checkSameVocabulary(
+      teacher.path,
+      student.path,
+      'student',
+      teacher.name,
+      student.name,
+      "the soft labels are the teacher's token ids; pick a student of the teacher's family",
+    );
+  }
+
+  /**
+   * Refuses labels with a token text the student has no token for (a partial UTF-8 character, U+FFFD, or an empty
+   * text — a special token a server did not print — cannot be told: left out of the row instead).
+   */
+  function checkTokens(mapper: SoftLabelMapper, run: KdRun, student: KdStudent, position: number, tokens: TokenLogprob[]) {
+    tokens.forEach((t, j) => {
+      for (const text of [t.token, ...t.top.map((a) => a.token)]) {
+        if (mapper.id(text) !== undefined || text === '' || text.includes('\uFFFD')) continue;
+        throw new AppError(
+          'invalid_input',
+          `${student.name} has no token ${JSON.stringify(text)}, which ${run.config.teacher.name} gave at answer token ${j + 1} of example ${position}: the soft labels cannot be put in the student's vocabulary`,
+          'student',
+        );
+      }
+    });
+  }
+
   const check: KdCheck = async (source, student, signal) => {
     const run = runBehind(source);
-    const teacher = run.config.teacher;
-    const localFile = teacher.kind === 'local' && fs.existsSync(teacher.path) ? teacher.path : null;
-    if (localFile) {
-      checkSameVocabulary(
-        localFile,
-        student.path,
-        'student',
-        teacher.name,
-        student.name,
-        "the soft labels are the teacher's token ids; pick a student of the teacher's family",
-      );
-    }
-    // every stored alternative must be a token of the student (a partial character, U+FFFD, cannot be told: left out)
+    checkVocabulary(run, student);
     const mapper = new SoftLabelMapper(await vocabularyOf(student, signal));
     let labelled = 0;
     await walk(
@@ -150,16 +169,7 @@ export function makeKd(deps: KdDeps): { check: KdCheck; write: KdWriter } {
       signal,
       (example, _answer, labels) => {
         labelled++;
-        labels.tokens.forEach((t, j) => {
-          for (const text of [t.token, ...t.top.map((a) => a.token)]) {
-            if (mapper.id(text) !== undefined || text === '' || text.includes('\uFFFD')) continue;
-            throw new AppError(
-              'invalid_input',
-              `${student.name} has no token ${JSON.stringify(text)}, which ${teacher.name} gave at answer token ${j + 1} of example ${example.position}: the soft labels cannot be put in the student's vocabulary`,
-              'student',
-            );
-          }
-        });
+        checkTokens(mapper, run, student, example.position, labels.tokens);
       },
       () => undefined,
     );
@@ -168,6 +178,7 @@ export function makeKd(deps: KdDeps): { check: KdCheck; write: KdWriter } {
 
   const write: KdWriter = async (source, student, dir, opts) => {
     const run = runBehind(source);
+    checkVocabulary(run, student);
     const vocabulary = await vocabularyOf(student, opts.signal);
     const mapper = new SoftLabelMapper(vocabulary);
     const { pieces } = vocabulary;
@@ -203,6 +214,7 @@ export function makeKd(deps: KdDeps): { check: KdCheck; write: KdWriter } {
         run,
         opts.signal,
         async (example, answer, labels) => {
+          checkTokens(mapper, run, student, example.position, labels.tokens);
           const texts = renderTexts(renderer, example.messages, example.tools);
           const built =
             'reason' in texts

@@ -271,6 +271,9 @@ describe('KD soft labels from a local teacher', () => {
     const r = await refusal(kd.check(sourceOf('soft', 1), { path: other, name: 'gpt2-student' }));
     expect(r).toMatchObject({ code: 'invalid_input', field: 'student' });
     expect(r.message).toMatch(/^gpt2-student does not share .*'s vocabulary \(tokenizer gpt2 against llama\): the soft labels are the teacher's token ids/);
+    // the writer refuses it too, when called without the check
+    const stray = kd.write(sourceOf('soft', 1), { path: other, name: 'gpt2-student' }, tempDir(), { signal: new AbortController().signal });
+    await expect(stray).rejects.toMatchObject({ code: 'invalid_input', field: 'student' });
   });
 });
 
@@ -301,5 +304,6 @@ describe('KD soft labels from a server teacher (llama-server)', () => {
     expect(r.message).toMatch(
       /^fixture-student has no token ".+", which teacher at 127\.0\.0\.1:\d+ gave at answer token \d+ of example \d+: the soft labels cannot be put in the student's vocabulary$/,
     );
+    await expect(kd.write(sourceOf('gpt2-served'), student, tempDir(), { signal: new AbortController().signal })).rejects.toMatchObject({ message: r.message });
   });
 });
