@@ -55,6 +55,7 @@ export default defineConfig({
           'test/quantize/**/*.test.ts',
           'test/system/**/*.test.ts',
           'test/evaluate/engine/**/*.test.ts',
+          'test/training/engine/**/*.test.ts',
         ],
         ['test/fixtures/llama-tools-setup.ts'],
       ),

@@ -196,6 +196,9 @@ describe('native batched generation', () => {
     const batch = await openBatch(1);
     const k = 5;
     const r = await batch.generate(spec(prompts[2]!, { maxTokens: 12, logprobs: k }));
+    // a token's text is its piece as llama-server prints it: after another token, so a leading space is kept
+    const anchor = vocab.tokenize('a');
+    const piece = (id: number) => vocab.detokenize([id] as Token[], true, anchor);
     const ref = await nodeLlamaCpp(prompts[2]!, 12, greedy);
     expect(r.tokens).toEqual(ref.tokens);
     expect(r.logprobs).toHaveLength(r.tokens.length);
@@ -205,12 +208,12 @@ describe('native batched generation', () => {
       expect([...lp].sort((a, b) => b - a)).toEqual(lp);
       expect(lp.reduce((s, x) => s + Math.exp(x), 0)).toBeLessThanOrEqual(1 + 1e-9);
       expect(t.logprob).toBe(lp[0]); // greedy took the likeliest
-      expect(t.token).toBe(vocab.detokenize([r.tokens[i]!] as Token[]));
+      expect(t.token).toBe(piece(r.tokens[i]!));
       // node-llama-cpp's map (full softmax at temperature 0, highest first): the same tokens, the same values.
       // Tolerance 1e-4 in log-probability: both are float32 softmaxes of the same logits row; node-llama-cpp sums
       // 32k float32 terms (relative rounding ~ sqrt(32k) × 6e-8 ≈ 1e-5) where the child sums in float64.
       const theirs = [...ref.probs[i]!].slice(0, k);
-      expect(t.top.map((x) => x.token)).toEqual(theirs.map(([id]) => vocab.detokenize([id])));
+      expect(t.top.map((x) => x.token)).toEqual(theirs.map(([id]) => piece(id)));
       for (const [j, [, p]] of theirs.entries()) expect(Math.abs(Math.log(p) - lp[j]!)).toBeLessThan(1e-4);
     }
   });

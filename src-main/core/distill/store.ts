@@ -120,6 +120,25 @@ export class DistillStore {
     return { k: r.k, tokens: compact.map(([token, logprob, top]) => ({ token, logprob, top: top.map(([t, l]) => ({ token: t, logprob: l })) })) };
   }
 
+  /** Whether run `runId` saved any soft labels. */
+  hasLogprobs(runId: number): boolean {
+    return this.db.prepare(`SELECT 1 FROM distill_logprobs WHERE run_id = ? LIMIT 1`).get(runId) !== undefined;
+  }
+
+  /**
+   * The answers written at these positions of the run's output dataset: each one's (position, sample) in the run and
+   * its training example. Positions no answer was written at are absent from the map.
+   */
+  atOutPositions(runId: number, outPositions: number[]): Map<number, { position: number; sample: number; messages: ChatMessage[] }> {
+    const rows = this.db
+      .prepare(
+        `SELECT position, sample, output, answer, tool_calls, out_position FROM distill_answers
+         WHERE run_id = ? AND out_position IN (SELECT value FROM json_each(?))`,
+      )
+      .all(runId, JSON.stringify(outPositions)) as (AnswerRow & { position: number; sample: number; out_position: number })[];
+    return new Map(rows.map((r) => [r.out_position, { position: r.position, sample: r.sample, messages: example(r) }]));
+  }
+
   /** One answer's training example and where it stands, or null when there is no such answer. */
   /** A run's first answers (sample 0) at these positions: what an evaluation reads as a variant's answers. */
   answersAt(runId: number, positions: number[]): Map<number, { text: string; finishReason: string | null; tokens: number | null }> {

@@ -14,15 +14,19 @@ function vocabulary(file: string): { model: string | null; count: number | null;
   return { model: typeof model === 'string' ? model : null, count: arr?.length ?? null, head: arr?.head ?? [] };
 }
 
-export function checkSameVocabulary(teacherFile: string, studentFile: string, field: string, teacher: string, student: string): void {
+/** `consequence`: what the refusal says after the difference (why it matters and what to do instead). */
+export function checkSameVocabulary(
+  teacherFile: string,
+  studentFile: string,
+  field: string,
+  teacher: string,
+  student: string,
+  consequence = "divergence compares their distributions token by token; evaluate without divergence or pick a student of the teacher's family",
+): void {
   const a = vocabulary(teacherFile);
   const b = vocabulary(studentFile);
   const refuse = (what: string) => {
-    throw new AppError(
-      'invalid_input',
-      `${student} does not share ${teacher}'s vocabulary (${what}): divergence compares their distributions token by token; evaluate without divergence or pick a student of the teacher's family`,
-      field,
-    );
+    throw new AppError('invalid_input', `${student} does not share ${teacher}'s vocabulary (${what}): ${consequence}`, field);
   };
   if (a.model !== b.model) refuse(`tokenizer ${b.model ?? 'unknown'} against ${a.model ?? 'unknown'}`);
   if (a.count !== b.count) refuse(`${b.count ?? 'no'} tokens against ${a.count ?? 'no'}`);

@@ -217,7 +217,7 @@ export class BatchGenerator {
       const logits = this.g.context.logitsRow(row);
       const t = spec.sampling.temperature > 0 ? spec.sampling.temperature : 1;
       const { chosen, top } = topLogprobs(logits, t, spec.logprobs, token);
-      s.logprobs.push({ token: this.detokenize([token]), logprob: chosen, top: top.map((x) => ({ token: this.detokenize([x.token]), logprob: x.logprob })) });
+      s.logprobs.push({ token: this.pieceText(token), logprob: chosen, top: top.map((x) => ({ token: this.pieceText(x.token), logprob: x.logprob })) });
     }
     if (!spec.ignoreEog && this.model.isEog(token)) {
       s.logprobs?.pop(); // the end token is not part of the answer
@@ -286,6 +286,15 @@ export class BatchGenerator {
       s.emit({ tokens: s.out.length, text: complete.slice(s.sent) });
       s.sent = complete.length;
     }
+  }
+
+  /**
+   * A soft label's token text: the token's piece as llama-server's logprobs print it (special tokens rendered). Not
+   * llama_detokenize of the token alone, which drops a SentencePiece token's leading space ("▁the" → "the"), so the
+   * text would name another token (training/kd.ts maps these texts back to ids).
+   */
+  private pieceText(token: number): string {
+    return this.model.piece(token, true).toString('utf8');
   }
 
   /** As node-llama-cpp's model.detokenize: llama_detokenize without removing or rendering special tokens. */

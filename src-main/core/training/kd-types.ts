@@ -32,6 +32,12 @@ export interface KdSummary {
   teacher: string;
   /** The distillation run the soft labels come from. */
   distillRunId: number;
+  /**
+   * The Jinja chat template the rows are aligned to (the student GGUF's `tokenizer.chat_template`, else Axolotl's
+   * ChatML): the Axolotl recipe must render with it (`chat_template: jinja` + `chat_template_jinja`), since the KD rows
+   * are right-aligned to the conversation as this template writes it.
+   */
+  chatTemplate: string;
 }
 
 /** Refuses, before a run starts, with the reason: no distillation run behind the version, no soft labels, another vocabulary. */
