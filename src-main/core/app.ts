@@ -48,6 +48,7 @@ import { EvaluateStore } from './evaluate/store.js';
 import { evaluateJob } from './evaluate/jobs/run.js';
 import { contaminationJob } from './evaluate/jobs/contamination.js';
 import { evaluateHandlers } from './evaluate/handlers.js';
+import { makeKd } from './training/kd.js';
 import { TrainingService } from './training/service.js';
 import { trainingExportJob } from './training/jobs/export.js';
 import { trainingHandlers } from './training/handlers.js';
@@ -163,9 +164,10 @@ export function createApp(options: AppOptions): App {
       return gpu !== null && gpu !== 'cpu';
     },
   });
-  // KD (training/kd.ts) is wired here as `kdCheck` / `kdWriter` once it exists
-  runner.register(trainingExportJob({ datasets, dataDir }));
-  const training = new TrainingService({ db, runner, datasets, models, dataDir });
+  // KD soft labels from a distillation run, in the student's vocabulary (training/kd.ts)
+  const kd = makeKd({ datasets, distill: distillStore, runs: runner.store, engine });
+  runner.register(trainingExportJob({ datasets, dataDir, kdWriter: kd.write }));
+  const training = new TrainingService({ db, runner, datasets, models, dataDir, kdCheck: kd.check });
   const playground = new PlaygroundService({
     engine,
     resolveModel: (id) => models.resolveForEngine(id),

@@ -200,6 +200,21 @@ describe('adapters.watch lineage', () => {
       studentHfId: 'tiny/student',
       counts: { train: 10, validation: 2, kd: null },
       adapterDir,
+      versionRunId: null,
+      recipe: {
+        loraRank: 4,
+        loraAlpha: 8,
+        loraDropout: 0,
+        targetModules: ['q_proj'],
+        epochs: 1,
+        learningRate: 1e-4,
+        maxLength: 256,
+        microBatchSize: 1,
+        gradientAccumulation: 1,
+        seed: 1,
+      },
+      command: 'axolotl train axolotl.yaml',
+      kd: null,
       files: [],
     };
   }

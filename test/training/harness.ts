@@ -56,6 +56,7 @@ export function kdWriter(opts: { hold?: () => void } = {}): KdWriter {
       temperature: 0.7,
       teacher: `teacher of ${source.dataset}`,
       distillRunId: 42,
+      chatTemplate: "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}",
     };
     return summary;
   };

@@ -13,6 +13,7 @@ import { answerSpan, FILLER_LOGPROB } from '../../../src-main/core/training/kd-r
 import { makeKd } from '../../../src-main/core/training/kd.js';
 import type { KdSource, KdStudent, KdSummary } from '../../../src-main/core/training/kd-types.js';
 import { isAppError } from '../../../src-shared/errors.js';
+import { parse as parseYaml } from 'yaml';
 
 /**
  * KD soft labels from REAL distillation runs on the fixture models (the teacher and the student share llama-spm's
@@ -217,6 +218,28 @@ describe('KD soft labels from a local teacher', () => {
     expect(s.records).toBeGreaterThanOrEqual(4);
     expect(seen.at(-1)).toBe(8);
     await verify(dir, s, runId, 8);
+  });
+
+  it('training.export --kd through the contract: an Axolotl folder whose recipe trains on the KD file, with the template its rows are aligned to', async () => {
+    const studentId = (await ws.client.call('models.add', { path: student.path, roles: ['student'] })).id;
+    const base = { dataset: 'soft', studentHfId: 'org/tiny-student', kd: { studentModelId: studentId } };
+    // only Axolotl reads offline soft labels: refused before a run starts
+    await expect(ws.client.call('training.export', { ...base, trainer: 'trl', outDir: path.join(tempDir(), 'trl') })).rejects.toMatchObject({ field: 'kd' });
+    const outDir = path.join(tempDir(), 'axolotl-kd');
+    const { runId: exportRun } = await ws.client.call('training.export', { ...base, trainer: 'axolotl', outDir });
+    const end = await ws.app.runner.waitFor(exportRun);
+    expect(end.error).toBeNull();
+    const manifest = await ws.client.call('training.manifest', { runId: exportRun });
+    expect(manifest.kd).toMatchObject({ file: 'data/kd.jsonl', k: 5, temperature: 0.8, distillRunId: runId });
+    const records = lines(path.join(outDir, 'data/kd.jsonl'));
+    expect(records.length).toBe(manifest.counts.kd);
+    const recipe = parseYaml(fs.readFileSync(path.join(outDir, 'axolotl.yaml'), 'utf8')) as Record<string, unknown>;
+    expect(recipe).toMatchObject({ plugins: ['axolotl.integrations.kd.KDPlugin'], kd_trainer: true, chat_template: 'jinja', base_model: 'org/tiny-student' });
+    expect(recipe['chat_template_jinja']).toMatch(/<\|im_start\|>/);
+    const [dataset] = recipe['datasets'] as Record<string, unknown>[];
+    expect(dataset).toMatchObject({ path: 'data/kd.jsonl', type: 'axolotl.integrations.kd.chat_template', temperature: 0.8 });
+    // the manifest's checksums are the files'
+    for (const f of manifest.files) expect(fs.statSync(path.join(outDir, f.path)).size).toBe(f.bytes);
   });
 
   it('skips an example whose answer was edited in a later version, and one added after the run, with the reasons', async () => {

@@ -23,8 +23,8 @@ export const axolotlRecipe: TrainerRecipe = {
     const kd = input.kd;
     const config: Record<string, unknown> = {
       base_model: input.studentHfId,
-      // the model's own chat template (from its tokenizer)
-      chat_template: 'tokenizer_default',
+      // the model's own chat template (from its tokenizer); with KD, the exact template the soft-label rows are aligned to
+      ...(kd ? { chat_template: 'jinja', chat_template_jinja: kd.chatTemplate } : { chat_template: 'tokenizer_default' }),
       ...(kd
         ? {
             plugins: ['axolotl.integrations.kd.KDPlugin'],
