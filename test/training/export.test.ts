@@ -121,7 +121,7 @@ describe('training export', () => {
         expect(y[trainer === 'axolotl' ? 'lora_r' : 'lora_rank']).toBe(8);
       }
       // same conversations back, tool calls and tool definitions kept
-      const back = [await readBack(ws, path.join(dir, named[0]!), `back-${trainer}-t`), await readBack(ws, path.join(dir, named[1]!), `back-${trainer}-v`)];
+      const back = named.map((f) => readBack(path.join(dir, f)));
       const form = trainer === 'llamafactory' ? asShareGpt : (x: Chat[]) => x;
       expect(form(back[0]!)).toEqual(form(train));
       expect(form(back[1]!)).toEqual(form(validation));
