@@ -119,6 +119,9 @@ describe('training export refuses bad input', () => {
     expect(m.counts).toEqual({ train: 1, validation: 0, kd: null });
     expect(m.skipped).toEqual([{ reason: expect.stringContaining('LLaMA-Factory needs turns alternating'), count: 1 }]);
     expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toContain('Left out: 1 example(s): LLaMA-Factory needs turns alternating');
+    // no record has tools: the column is not declared (LLaMA-Factory's converter reads every declared column)
+    const info = JSON.parse(fs.readFileSync(path.join(dir, 'data/dataset_info.json'), 'utf8')) as Record<string, { columns: Record<string, string> }>;
+    expect(info.distillery_train!.columns).toEqual({ messages: 'conversations', system: 'system' });
   });
 });
 

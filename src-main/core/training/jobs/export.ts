@@ -109,6 +109,7 @@ export function trainingExportJob(deps: ExportJobDeps): JobKind<'training.export
         train: TRAIN_FILE,
         validation: validation ? VALIDATION_FILE : null,
         kd,
+        columns: new Map([[TRAIN_FILE, train.columns], ...(validation ? [[VALIDATION_FILE, validation.columns] as const] : [])]),
         adapterDir: ADAPTER_DIR,
         source,
       });

@@ -14,6 +14,8 @@ export interface RecipeInput {
   validation: string | null;
   /** The KD files (Axolotl only). */
   kd: KdSummary | null;
+  /** The top-level fields each data file's records have, by file. */
+  columns: Map<string, Set<string>>;
   /** Where the adapter is written, relative to the folder. */
   adapterDir: string;
   /** `name@version`, for comments. */
