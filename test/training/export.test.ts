@@ -43,10 +43,20 @@ function namedFiles(trainer: Trainer, dir: string): string[] {
     }
     case 'llamafactory': {
       const y = parse(read('llamafactory.yaml')) as { dataset_dir: string; dataset: string; eval_dataset?: string };
-      const info = JSON.parse(read(path.join(y.dataset_dir, 'dataset_info.json'))) as Record<string, { file_name: string }>;
+      const info = JSON.parse(read(path.join(y.dataset_dir, 'dataset_info.json'))) as Record<string, { file_name: string; columns: Record<string, string> }>;
       return [y.dataset, ...(y.eval_dataset ? [y.eval_dataset] : [])].map((name) => {
         expect(info[name], `dataset_info.json declares ${name}`).toBeDefined();
-        return path.posix.join(y.dataset_dir, info[name]!.file_name);
+        const file = path.posix.join(y.dataset_dir, info[name]!.file_name);
+        // every column it declares is a field of the file's records
+        const fields = new Set(
+          read(file)
+            .trim()
+            .split('\n')
+            .flatMap((l) => Object.keys(JSON.parse(l) as object)),
+        );
+        for (const column of Object.values(info[name]!.columns)) expect(fields.has(column), `${file} has ${column}`).toBe(true);
+        expect(Object.keys(info[name]!.columns).sort()).toEqual(['messages', 'system', 'tools']);
+        return file;
       });
     }
     case 'trl':
@@ -121,7 +131,7 @@ describe('training export', () => {
         expect(y[trainer === 'axolotl' ? 'lora_r' : 'lora_rank']).toBe(8);
       }
       // same conversations back, tool calls and tool definitions kept
-      const back = [await readBack(ws, path.join(dir, named[0]!), `back-${trainer}-t`), await readBack(ws, path.join(dir, named[1]!), `back-${trainer}-v`)];
+      const back = named.map((f) => readBack(path.join(dir, f)));
       const form = trainer === 'llamafactory' ? asShareGpt : (x: Chat[]) => x;
       expect(form(back[0]!)).toEqual(form(train));
       expect(form(back[1]!)).toEqual(form(validation));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { tempDir, type Workspace } from '../helpers/workspace.js';
 import type { NormalizedExample } from '../../src-shared/domain/datasets.js';
+import { normalizeRecord, recordFormat } from '../../src-main/core/datasets/formats/normalize.js';
 
 /** What a data file must keep of an example: its messages and tool definitions. */
 export type Chat = Pick<NormalizedExample, 'messages' | 'tools'>;
@@ -70,10 +71,17 @@ export async function splitExamples(ws: Workspace, name: string, split: 'train' 
   return page.rows.map(({ messages, tools }) => ({ messages, ...(tools ? { tools } : {}) }));
 }
 
-/** Imports a data file the export wrote as a new dataset and reads its examples back (messages and tools). */
-export async function readBack(ws: Workspace, file: string, name: string): Promise<Chat[]> {
-  const { runId } = await ws.client.call('datasets.import', { path: file, name });
-  expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
-  const page = await ws.client.call('datasets.examples', { name, offset: 0, limit: 500 });
-  return page.rows.map(({ messages, tools }) => ({ messages, ...(tools ? { tools } : {}) }));
+/** A data file the export wrote, read back by the importer's own record reader (format detected per record). */
+export function readBack(file: string): Chat[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line, i) => {
+      const record: unknown = JSON.parse(line);
+      const format = recordFormat(record);
+      if (!format) throw new Error(`${file}:${i + 1}: not a record the importer reads`);
+      const { messages, tools } = normalizeRecord(format, record);
+      return { messages, ...(tools ? { tools } : {}) };
+    });
 }

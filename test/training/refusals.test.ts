@@ -49,6 +49,18 @@ describe('training export refuses bad input', () => {
     expect((await ws.app.runner.waitFor((await start({ outDir: empty })).runId)).status).toBe('succeeded');
   });
 
+  it('a run resumed after its folder was in place writes it again; another run may not', async () => {
+    const dir = path.join(tempDir(), 'resumed');
+    const { runId } = await start({ outDir: dir });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    // as if the process died after the rename, before the run was marked succeeded
+    ws.app.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = ?`).run(runId);
+    await ws.client.call('runs.resume', { id: runId });
+    expect((await ws.app.runner.waitFor(runId)).status).toBe('succeeded');
+    expect((JSON.parse(fs.readFileSync(path.join(dir, TRAINING_MANIFEST), 'utf8')) as TrainingManifest).runId).toBe(runId);
+    await expect(start({ outDir: dir })).rejects.toMatchObject({ code: 'file_exists' });
+  });
+
   it('refuses a relative folder, a missing parent, a file, and the data folder', async () => {
     await expect(start({ outDir: 'out/here' })).rejects.toMatchObject({
       code: 'invalid_input',
@@ -107,6 +119,9 @@ describe('training export refuses bad input', () => {
     expect(m.counts).toEqual({ train: 1, validation: 0, kd: null });
     expect(m.skipped).toEqual([{ reason: expect.stringContaining('LLaMA-Factory needs turns alternating'), count: 1 }]);
     expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toContain('Left out: 1 example(s): LLaMA-Factory needs turns alternating');
+    // no record has tools: the column is not declared (LLaMA-Factory's converter reads every declared column)
+    const info = JSON.parse(fs.readFileSync(path.join(dir, 'data/dataset_info.json'), 'utf8')) as Record<string, { columns: Record<string, string> }>;
+    expect(info.distillery_train!.columns).toEqual({ messages: 'conversations', system: 'system' });
   });
 });
 

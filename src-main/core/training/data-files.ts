@@ -14,6 +14,8 @@ export interface WrittenData {
   records: number;
   /** Examples left out, by reason. */
   skipped: Map<string, number[]>;
+  /** The top-level fields the written records have (a reader that declares a column no record has may fail on it). */
+  columns: Set<string>;
 }
 
 /** Why an example would train nothing, or would be dropped by the trainer's own reader; null when it is fine. */
@@ -53,6 +55,7 @@ export async function writeDataFile(
 ): Promise<WrittenData> {
   const fd = fs.openSync(file, 'w');
   const skipped = new Map<string, number[]>();
+  const columns = new Set<string>();
   let records = 0;
   try {
     let after = Number.MIN_SAFE_INTEGER;
@@ -65,7 +68,10 @@ export async function writeDataFile(
         const record = toRecord(format, e);
         const why = dataProblem(format, e, record);
         if (why) skipped.set(why, [...(skipped.get(why) ?? []), e.position]);
-        else lines.push(JSON.stringify(record));
+        else {
+          lines.push(JSON.stringify(record));
+          for (const k of Object.keys(record)) columns.add(k);
+        }
       }
       if (lines.length) fs.writeSync(fd, lines.join('\n') + '\n');
       records += lines.length;
@@ -76,5 +82,5 @@ export async function writeDataFile(
   } finally {
     fs.closeSync(fd);
   }
-  return { records, skipped };
+  return { records, skipped, columns };
 }

@@ -42,7 +42,9 @@ export function trainingExportJob(deps: ExportJobDeps): JobKind<'training.export
       const source = `${c.dataset}@${c.versionNumber}`;
       ctx.lineage('input', 'dataset', c.dataset, source);
       if (c.kd) ctx.lineage('input', 'model', String(c.kd.modelId), c.kd.name);
-      checkOutDir(c.outDir, { dataDir, force: c.force });
+      // A run resumed after it had put its folder in place (and died before it ended) may write it again.
+      const force = c.force || manifestRunId(c.outDir) === ctx.runId;
+      checkOutDir(c.outDir, { dataDir, force });
       const partial = partialDir(c.outDir, ctx.runId);
       ctx.tempFile(`${partial}/`);
       fs.rmSync(partial, { recursive: true, force: true });
@@ -107,6 +109,7 @@ export function trainingExportJob(deps: ExportJobDeps): JobKind<'training.export
         train: TRAIN_FILE,
         validation: validation ? VALIDATION_FILE : null,
         kd,
+        columns: new Map([[TRAIN_FILE, train.columns], ...(validation ? [[VALIDATION_FILE, validation.columns] as const] : [])]),
         adapterDir: ADAPTER_DIR,
         source,
       });
@@ -173,7 +176,7 @@ export function trainingExportJob(deps: ExportJobDeps): JobKind<'training.export
       ctx.throwIfCancelled();
 
       // Checked again: the folder may have appeared (or filled) since the run was submitted.
-      checkOutDir(c.outDir, { dataDir, force: c.force });
+      checkOutDir(c.outDir, { dataDir, force });
       const replaced = installFolder(partial, c.outDir, asideDir(c.outDir, ctx.runId));
       ctx.releaseTemp(`${partial}/`);
       ctx.lineage('output', 'file', c.outDir, path.basename(c.outDir));
@@ -191,6 +194,16 @@ export function trainingExportJob(deps: ExportJobDeps): JobKind<'training.export
       );
     },
   };
+}
+
+/** The run that wrote the folder at `dir`, from its manifest; null when there is none. */
+function manifestRunId(dir: string): number | null {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(dir, TRAINING_MANIFEST), 'utf8')) as Partial<TrainingManifest>;
+    return typeof m.runId === 'number' ? m.runId : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Every file of the folder with its size and sha256 (read in chunks), and the record count of the JSONL data files. */

@@ -39,11 +39,13 @@ export const llamaFactoryRecipe: TrainerRecipe = {
   format: 'sharegpt',
   write(input: RecipeInput): RecipeOutput {
     const r = input.recipe;
+    // its converter reads a declared column from every example: declare only those the file has
+    const has = (file: string, column: string) => input.columns.get(file)?.has(column) ?? false;
     const entry = (file: string) => ({
       // relative to dataset_dir (data/)
       file_name: file.replace(/^data\//, ''),
       formatting: 'sharegpt',
-      columns: { messages: 'conversations', system: 'system', tools: 'tools' },
+      columns: { messages: 'conversations', ...(has(file, 'system') ? { system: 'system' } : {}), ...(has(file, 'tools') ? { tools: 'tools' } : {}) },
       tags: {
         role_tag: 'from',
         content_tag: 'value',

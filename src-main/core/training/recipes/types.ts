@@ -14,6 +14,8 @@ export interface RecipeInput {
   validation: string | null;
   /** The KD files (Axolotl only). */
   kd: KdSummary | null;
+  /** The top-level fields each data file's records have, by file. */
+  columns: Map<string, Set<string>>;
   /** Where the adapter is written, relative to the folder. */
   adapterDir: string;
   /** `name@version`, for comments. */
@@ -37,5 +39,5 @@ export interface TrainerRecipe {
 
 /** A Python string literal (JSON's escapes are valid Python for the strings we write). */
 export const py = (s: string) => JSON.stringify(s);
-/** A Python number literal. */
-export const pyNum = (n: number) => (Number.isInteger(n) ? String(n) : String(n));
+/** A Python number literal (JavaScript's shortest form, `0.0002` or `1e-7`, is valid Python). */
+export const pyNum = (n: number) => String(n);
