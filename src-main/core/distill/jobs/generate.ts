@@ -207,11 +207,13 @@ export function distillJob(
                 ctx.throwIfCancelled();
                 return; // halted by the early check
               }
+              if (ended) return stream.end(position, task.sample); // the run failed meanwhile: its message counted what is kept
               record(task, sent, output, a, Math.round(performance.now() - t0));
               stream.end(position, task.sample); // committed: it leaves the list as it joins the answers
             }
           };
           const stream = new AnswerStream(ctx.runId, emit);
+          let ended = false;
           try {
             const teacher: OpenTeacher = await openTeacher(c.teacher, c.parallel, c.generation.maxTokens, deps, signal);
             fleet = teacher.endpoints?.bind(teacher);
@@ -221,6 +223,7 @@ export function distillJob(
                 Array.from({ length: c.parallel }, () => drain((messages, seed, tools, onToken) => teacher.answer(messages, seed, { ...o, tools, onToken }))),
               );
             } catch (e) {
+              ended = true;
               // a server (or every endpoint of a fleet) that stopped answering: what was answered is kept
               if (isAppError(e) && e.code === 'engine_error' && c.teacher.kind !== 'local' && !ctx.signal.aborted)
                 throw new AppError('engine_error', `${e.message}; ${answered} answers are kept: resume the run when a server is back`);
