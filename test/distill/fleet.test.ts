@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, tempDir, type Workspace } from '../helpers/workspace.js';
 import { runCli } from '../helpers/cli.js';
 import { fleetRows } from '../../src-renderer/features/distill/FleetTable.js';
+import { FleetTeacher } from '../../src-main/core/distill/fleet.js';
 
 type Mode = 'ok' | '500' | 'hang';
 interface Endpoint {
@@ -253,6 +254,25 @@ describe('a teacher fleet', () => {
     await expect(
       ws.client.call('evaluate.start', { dataset: 'p', variants: [{ kind: 'fleet', endpoints: fleetOf(eps).endpoints.slice(0, 1) }] }),
     ).rejects.toThrow(/at least 2 endpoints/);
+  });
+});
+
+describe('FleetTeacher', () => {
+  it('sends requests to the endpoint measured fastest when none is saturated, after trying each once', async () => {
+    const [fast, slow] = [await endpoint(0), await endpoint(150)] as [Endpoint, Endpoint];
+    const fleet = new FleetTeacher({
+      endpoints: [fast, slow].map((e) => ({ name: e.host, baseUrl: e.url, model: 'm', concurrency: 4, timeoutMs: 5000, maxRetries: 0 })),
+    });
+    // two at once: one to each (unmeasured endpoints count as fast), then one at a time
+    await Promise.all(PROMPTS.slice(0, 2).map((p) => fleet.generate({ messages: [{ role: 'user', content: p }] })));
+    expect([fast.answered, slow.answered]).toEqual([1, 1]);
+    for (const p of PROMPTS.slice(2, 12)) expect((await fleet.generate({ messages: [{ role: 'user', content: p }] })).text).toBe(reverse(p));
+    expect([fast.answered, slow.answered]).toEqual([11, 1]);
+    expect(fleet.stats().map((s) => [s.answers, s.failures, s.drained])).toEqual([
+      [11, 0, false],
+      [1, 0, false],
+    ]);
+    fleet.close();
   });
 });
 

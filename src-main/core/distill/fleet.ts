@@ -138,11 +138,10 @@ export class FleetTeacher {
     let attempts = 0;
     // each pass either answers, or drains an endpoint (which stays down until its cool-off): bounded by the endpoints' count × probes
     for (;;) {
-      const ep = await this.#pick(signal);
       const attempt = new AbortController();
+      const ep = await this.#pick(signal, attempt);
       const onAbort = () => attempt.abort(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#start(ep, attempt);
       const started = performance.now();
       try {
         const r = await ep.client.generate(req, attempt.signal, onDelta);
@@ -169,8 +168,11 @@ export class FleetTeacher {
     this.#wake();
   }
 
-  /** The endpoint a request goes to, waiting for a free slot; throws when every endpoint is down. */
-  async #pick(signal?: AbortSignal): Promise<Endpoint> {
+  /**
+   * The endpoint a request goes to, waiting for a free slot, with `attempt` in its slot (taken in the same tick as the
+   * choice, so requests picking at once see each other); throws when every endpoint is down.
+   */
+  async #pick(signal: AbortSignal | undefined, attempt: AbortController): Promise<Endpoint> {
     for (;;) {
       if (signal?.aborted || this.#closed) throw new AppError('cancelled', 'the request was cancelled');
       const now = performance.now();
@@ -198,6 +200,7 @@ export class FleetTeacher {
       }
       if (best) {
         if (best.down) best.probing = true;
+        this.#start(best, attempt);
         return best;
       }
       if (up === 0 && !this.#endpoints.some((e) => e.probing)) {
