@@ -276,6 +276,28 @@ describe('FleetTeacher', () => {
   });
 });
 
+describe('FleetTeacher, drained and back', () => {
+  it('probes a drained endpoint after its cool-off and takes it back when it answers', async () => {
+    const [good, flaky] = [await endpoint(0), await endpoint(0, '500')] as [Endpoint, Endpoint];
+    const logs: string[] = [];
+    const fleet = new FleetTeacher({
+      endpoints: [good, flaky].map((e) => ({ name: e.host, baseUrl: e.url, model: 'm', concurrency: 2, timeoutMs: 5000, maxRetries: 0 })),
+      coolOffMs: 50,
+      log: (_, m) => logs.push(m),
+    });
+    const ask = (i: number) => fleet.generate({ messages: [{ role: 'user', content: PROMPTS[i % PROMPTS.length]! }] });
+    await Promise.all([ask(0), ask(1)]); // one each: the 500 drains flaky, its request is answered by good
+    expect(fleet.stats()[1]).toMatchObject({ answers: 0, failures: 1, drained: true });
+    flaky.mode = 'ok';
+    // requests one after another until the cool-off has passed and the probe went to flaky (bounded)
+    for (let i = 2; flaky.answered === 0 && i < 10_000; i++) await ask(i);
+    expect(flaky.answered).toBe(1);
+    expect(fleet.stats()[1]).toMatchObject({ answers: 1, drained: false });
+    expect(logs).toEqual([expect.stringMatching(/is drained .*answered 500/), `${flaky.host} answers again: it is back in the fleet.`]);
+    fleet.close();
+  });
+});
+
 describe('--teacher repeated, from a terminal', () => {
   it('makes a fleet of `distill` and `evaluate`, with each endpoint’s concurrency', async () => {
     const dir = tempDir();

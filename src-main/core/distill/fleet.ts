@@ -62,7 +62,8 @@ interface Endpoint {
   activeSince: number | null;
   failures: number;
   down: { reason: string; until: number; coolOffMs: number } | null;
-  probing: boolean;
+  /** The one request probing a drained endpoint. */
+  probe: AbortController | null;
   lastReason: string | null;
 }
 
@@ -93,7 +94,7 @@ export class FleetTeacher {
         activeSince: null,
         failures: 0,
         down: null,
-        probing: false,
+        probe: null,
         lastReason: null,
         client: null as unknown as HttpTeacher,
       };
@@ -156,6 +157,7 @@ export class FleetTeacher {
         if (!attempt.signal.aborted) this.#failed(ep, isAppError(e) ? e.message : String(e), true);
       } finally {
         signal?.removeEventListener('abort', onAbort);
+        if (ep.probe === attempt) ep.probe = null; // a probe that ended without a verdict (a refused request): probed again
         this.#finish(ep, attempt);
       }
     }
@@ -183,7 +185,7 @@ export class FleetTeacher {
       for (const e of this.#endpoints) {
         let limit = e.concurrency;
         if (e.down) {
-          if (e.probing) continue;
+          if (e.probe) continue;
           if (now < e.down.until) {
             nextProbe = Math.min(nextProbe, e.down.until);
             continue;
@@ -199,11 +201,11 @@ export class FleetTeacher {
         }
       }
       if (best) {
-        if (best.down) best.probing = true;
+        if (best.down) best.probe = attempt;
         this.#start(best, attempt);
         return best;
       }
-      if (up === 0 && !this.#endpoints.some((e) => e.probing)) {
+      if (up === 0 && !this.#endpoints.some((e) => e.probe)) {
         const reasons = this.#endpoints.map((e) => `${e.name}: ${e.down?.reason ?? 'down'}`).join('; ');
         throw new AppError('engine_error', `every endpoint of the fleet is down (${reasons})`);
       }
@@ -254,7 +256,7 @@ export class FleetTeacher {
       this.#log('info', `${e.name} answers again: it is back in the fleet.`);
       e.down = null;
     }
-    e.probing = false;
+    e.probe = null;
   }
 
   /** A failed attempt (`final`: the request gave up on this endpoint); drains the endpoint when it should. */
@@ -262,12 +264,12 @@ export class FleetTeacher {
     e.failures++;
     e.streak++;
     e.lastReason = reason;
-    if (e.down && !e.probing) return; // already drained: a late failure of an aborted attempt
+    if (e.down && !e.probe) return; // already drained: a late failure of an aborted attempt
     if (!final && e.streak < this.#drainStreak) return;
     const coolOffMs = e.down ? Math.min(MAX_COOL_OFF_MS, e.down.coolOffMs * 2) : this.#coolOffMs;
     const was = e.down !== null;
     e.down = { reason, until: performance.now() + coolOffMs, coolOffMs };
-    e.probing = false;
+    e.probe = null;
     const moved = [...e.inFlight].filter((a) => !a.signal.aborted).length;
     this.#log(
       'warn',
