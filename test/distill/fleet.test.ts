@@ -234,6 +234,24 @@ describe('a teacher fleet', () => {
     expect(eps.map((e) => f.of(e).answers ?? 0).reduce((a, n) => a + n, 0)).toBe(PROMPTS.length - kept);
   });
 
+  it('refuses a fleet of one, an endpoint listed twice and a bad concurrency, naming the field', async () => {
+    const start = (endpoints: object[]) => ws.client.call('distill.start', { dataset: 'p', teacher: { endpoints } as never, outName: 'never' });
+    const a = { baseUrl: 'http://127.0.0.1:9/v1', model: 'm' };
+    await expect(start([a])).rejects.toMatchObject({ field: 'teacher.endpoints', message: expect.stringMatching(/a fleet has at least 2 endpoints/) });
+    await expect(start([a, { ...a, baseUrl: `${a.baseUrl}/` }])).rejects.toMatchObject({
+      field: 'teacher.endpoints',
+      message: expect.stringMatching(/the same endpoint is listed twice/),
+    });
+    await expect(
+      start([
+        { ...a, concurrency: 0 },
+        { ...a, baseUrl: 'http://127.0.0.2:9/v1' },
+      ]),
+    ).rejects.toMatchObject({
+      field: 'teacher.endpoints.0.concurrency',
+    });
+  });
+
   it('answers an evaluation as one variant', async () => {
     const eps = [await endpoint(0), await endpoint(30)];
     const { runId } = await ws.client.call('evaluate.start', {
