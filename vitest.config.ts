@@ -29,6 +29,7 @@ export default defineConfig({
         'test/distill/http-teacher.test.ts',
         'test/distill/tool-prompt.test.ts',
         'test/distill/http-distill.test.ts',
+        'test/distill/fleet.test.ts',
         'test/distill/judge.test.ts',
         'test/distill/quality.test.ts',
         'test/adapters/*.test.ts',

@@ -3,8 +3,29 @@
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { runToEnd } from './open.js';
-import { dataDirOption, jsonOption, parseId, parseRef, readJsonFile, usageError, type Common } from './options.js';
+import { collect, dataDirOption, jsonOption, parseId, parseRef, readJsonFile, usageError, type Common } from './options.js';
 import type { Io } from './output.js';
+import { parseEndpoint, parseFleet } from './fleet-args.js';
+import { DEFAULT_ENDPOINT_CONCURRENCY } from '../../src-shared/contract/distill.js';
+
+/**
+ * The teacher of `--teacher` given once (a library model id, or a server: URL with --model-name, or URL#model) or
+ * repeated (a fleet: every --teacher a server, URL#model[@N]); the key options apply to every server.
+ */
+function teacherArg<K extends object>(
+  o: { teacher: string[]; modelName?: string | undefined; teacherConcurrency?: string | undefined },
+  key: K,
+): { modelId: number } | ({ baseUrl: string; model: string } & K) | { endpoints: ({ baseUrl: string; model: string; concurrency: number } & K)[] } {
+  if (o.teacher.length === 0) throw usageError('badTeacher', '--teacher is required: a model id, or http(s)://host:port/v1#model (repeat for a fleet)');
+  if (o.teacher.length > 1) return parseFleet(o.teacher, '--teacher', o, key);
+  if (o.teacherConcurrency) throw usageError('badTeacher', '--teacher-concurrency is for a fleet (two or more --teacher); use --parallel');
+  const raw = o.teacher[0]!;
+  if (!/^https?:\/\//i.test(raw)) return { modelId: parseId(raw) };
+  if (!o.modelName && !raw.includes('#')) throw usageError('badTeacher', '--model-name is required with an http(s) teacher');
+  const e = parseEndpoint(raw, '--teacher', o.modelName, DEFAULT_ENDPOINT_CONCURRENCY);
+  if (/@\d+$/.test(new URL(raw).hash)) throw usageError('badTeacher', `--teacher ${raw}: @N (an endpoint's concurrency) is for a fleet; use --parallel`);
+  return { baseUrl: e.baseUrl, model: e.model, ...key };
+}
 
 export function addDistillCommand(program: Command, io: Io): void {
   program
@@ -12,8 +33,18 @@ export function addDistillCommand(program: Command, io: Io): void {
     .description("have a teacher answer a dataset's prompts; the answers become a new dataset (a run, executed here)")
     .requiredOption('--dataset <dataset>', 'NAME or NAME@VERSION (a committed version)')
     .addOption(new Option('--split <split>', 'which examples').choices(['train', 'validation', 'test', 'all']).default('all'))
-    .requiredOption('--teacher <model>', 'a model id of the library (local GGUF), or an OpenAI-compatible server: http(s)://host:port/v1')
-    .option('--model-name <name>', "the server's model name (with an http(s) teacher)")
+    .option(
+      '--teacher <model>',
+      'a model id of the library (local GGUF), or an OpenAI-compatible server: http(s)://host:port/v1 (with --model-name) or http(s)://host:port/v1#model; ' +
+        'repeat for a fleet of servers of the same model, each http(s)://host:port/v1#model[@N] (N: its concurrency)',
+      collect,
+      [],
+    )
+    .option('--model-name <name>', "the server's model name (with an http(s) teacher given without #model)")
+    .option(
+      '--teacher-concurrency <n>',
+      `requests each endpoint of a fleet takes at once, unless its --teacher says @N (default ${DEFAULT_ENDPOINT_CONCURRENCY})`,
+    )
     .option('--api-key-env <VAR>', 'the environment variable holding the API key (the key itself is never stored)')
     .option('--api-key-secret <name>', 'a saved API key (see `secrets set`), stored encrypted')
     .option('--parallel <k>', 'prompts answered at once (default: from the hardware)')
@@ -42,8 +73,9 @@ export function addDistillCommand(program: Command, io: Io): void {
         opts: Common & {
           dataset: string;
           split: 'train' | 'validation' | 'test' | 'all';
-          teacher: string;
+          teacher: string[];
           modelName?: string;
+          teacherConcurrency?: string;
           apiKeyEnv?: string;
           apiKeySecret?: string;
           judge?: string;
@@ -69,8 +101,8 @@ export function addDistillCommand(program: Command, io: Io): void {
       ) =>
         runToEnd(io, opts, (c) => {
           const { name, version } = parseRef(opts.dataset);
-          const remote = /^https?:\/\//.test(opts.teacher);
-          if (remote && !opts.modelName) throw usageError('badTeacher', '--model-name is required with an http(s) teacher');
+          const key = { ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}), ...(opts.apiKeySecret ? { apiKeySecret: opts.apiKeySecret } : {}) };
+          const teacher = teacherArg(opts, key);
           if (opts.judge && /^https?:\/\//.test(opts.judge) && !opts.judgeModelName) {
             throw usageError('badJudge', '--judge-model-name is required with an http(s) judge');
           }
@@ -92,14 +124,7 @@ export function addDistillCommand(program: Command, io: Io): void {
             dataset: name,
             version,
             split: opts.split,
-            teacher: remote
-              ? {
-                  baseUrl: opts.teacher,
-                  model: opts.modelName!,
-                  ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}),
-                  ...(opts.apiKeySecret ? { apiKeySecret: opts.apiKeySecret } : {}),
-                }
-              : { modelId: parseId(opts.teacher) },
+            teacher,
             ...(opts.judge
               ? {
                   judge: {

@@ -11,6 +11,7 @@ import { EVAL_METRICS, type EvalMetric } from '../../src-shared/domain/evaluate.
 import { loraArgs } from './adapters.js';
 import { modelArg } from './open.js';
 import { parseRef, SPLIT_CHOICES, usageError, type SplitName } from './options.js';
+import type { EndpointArg } from './fleet-args.js';
 
 /** A variant as evaluate.start takes it. */
 export type VariantInput = OpInput<'evaluate.start'>['variants'][number];
@@ -19,6 +20,7 @@ export type VariantInput = OpInput<'evaluate.start'>['variants'][number];
 export type VariantSpec =
   | { kind: 'model'; model: string; adapters: string[] }
   | { kind: 'server'; baseUrl: string; model: string }
+  | { kind: 'fleet'; endpoints: EndpointArg[] }
   | { kind: 'answers'; dataset: string; version?: number }
   | { kind: 'predictions'; file: string };
 
@@ -106,6 +108,8 @@ export async function resolveVariant(c: Client, spec: VariantSpec, raw: string, 
     }
     case 'server':
       return { kind: 'server', baseUrl: spec.baseUrl, model: spec.model, ...key };
+    case 'fleet':
+      return { kind: 'fleet', endpoints: spec.endpoints.map((e) => ({ ...e, ...key })) };
     case 'predictions':
       return { kind: 'predictions', file: spec.file };
     case 'answers': {

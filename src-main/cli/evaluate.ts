@@ -19,6 +19,7 @@ import {
   type VariantSpec,
 } from './evaluate-args.js';
 import { contaminationLine, reportText } from './evaluate-text.js';
+import { parseFleet } from './fleet-args.js';
 import { callAndPrint, runToEnd, withClient } from './open.js';
 import {
   collect,
@@ -39,7 +40,8 @@ interface EvaluateOpts extends Common {
   dataset?: string;
   split: SplitName;
   variant: string[];
-  teacher?: string;
+  teacher: string[];
+  teacherConcurrency?: string;
   against: 'reference' | 'teacher';
   metrics?: string;
   regex?: string;
@@ -91,14 +93,16 @@ function readArgs(o: EvaluateOpts) {
     flag: '--variant',
     spec: parseVariantSpec(raw, '--variant'),
   }));
-  if (o.teacher) specs.push({ raw: o.teacher, flag: '--teacher', spec: parseVariantSpec(o.teacher, '--teacher') });
+  if (o.teacher.length > 1) specs.push({ raw: o.teacher.join(' '), flag: '--teacher', spec: { kind: 'fleet', ...parseFleet(o.teacher, '--teacher', o, {}) } });
+  else if (o.teacher.length === 1) specs.push({ raw: o.teacher[0]!, flag: '--teacher', spec: parseVariantSpec(o.teacher[0]!, '--teacher') });
+  if (o.teacherConcurrency && o.teacher.length < 2) throw usageError('badTeacher', '--teacher-concurrency is for a fleet (two or more --teacher)');
   if (specs.length === 0) throw usageError('badVariant', 'give at least one --variant SPEC (and a --teacher SPEC to compare with)');
   if (specs.length > MAX_VARIANTS) throw usageError('badVariant', `at most ${MAX_VARIANTS} variants in one run (the teacher counts), not ${specs.length}`);
   const metrics = metricsArg(o);
   if (o.judge && !o.rubric?.trim()) throw usageError('badJudge', '--judge needs --rubric TEXT (what the judge checks)');
   if (o.rubric && !o.judge) throw usageError('badJudge', '--rubric needs --judge SPEC (the model that judges)');
   const contaminationN = intOption(o.contaminationN, '--contamination-n');
-  if ((o.apiKeyEnv || o.apiKeySecret) && !specs.some((s) => s.spec.kind === 'server')) {
+  if ((o.apiKeyEnv || o.apiKeySecret) && !specs.some((s) => s.spec.kind === 'server' || s.spec.kind === 'fleet')) {
     throw usageError('badKey', '--api-key-env and --api-key-secret are for http(s) variants; none was given (a judge server takes --judge-api-key-…)');
   }
   if ((o.judgeApiKeyEnv || o.judgeApiKeySecret) && !/^https?:\/\//i.test(o.judge ?? '')) {
@@ -137,7 +141,7 @@ async function startEvaluation(c: Client, o: EvaluateOpts, a: ReturnType<typeof 
     ...(a.dataset.version ? { version: a.dataset.version } : {}),
     split: a.dataset.split,
     variants,
-    teacher: o.teacher ? variants.length - 1 : null,
+    teacher: o.teacher.length ? variants.length - 1 : null,
     against: o.against,
     metrics: a.metrics,
     ...(o.regex ? { regex: o.regex } : {}),
@@ -175,7 +179,13 @@ export function addEvaluateCommands(program: Command, io: Io): void {
       collect,
       [],
     )
-    .option('--teacher <spec>', 'the teacher, added as the last variant: the paired differences, divergence and routing compare with it')
+    .option(
+      '--teacher <spec>',
+      'the teacher, added as the last variant: the paired differences, divergence and routing compare with it; repeat for a fleet of servers of the same model, each http(s)://host/v1#model[@N] (N: its concurrency)',
+      collect,
+      [],
+    )
+    .option('--teacher-concurrency <n>', 'requests each endpoint of a teacher fleet takes at once, unless its --teacher says @N (default 8)')
     .addOption(
       new Option('--against <what>', "score answers against the examples' references or the teacher's answers")
         .choices(['reference', 'teacher'])

@@ -40,10 +40,30 @@ export const oneApiKey = {
   error: { message: 'give the API key as apiKeyEnv or apiKeySecret, not both', path: ['apiKeySecret'] },
 };
 
-/** A model that answers prompts: a library model (local GGUF) or an OpenAI-compatible server. */
+/** Requests one endpoint of a fleet takes at once (default 8). */
+export const EndpointConcurrency = z.number().int().min(1).max(64);
+export const DEFAULT_ENDPOINT_CONCURRENCY = 8;
+/** One server of a fleet: its URL, model name, key and limits, and how many requests it takes at once. */
+export const FleetEndpointInput = z
+  .strictObject({ ...ServerFields, concurrency: EndpointConcurrency.default(DEFAULT_ENDPOINT_CONCURRENCY) })
+  .refine(oneApiKey.check, oneApiKey.error);
+/**
+ * A fleet: several OpenAI-compatible servers serving the same model, used as one teacher (vLLM, SGLang, TGI or
+ * llama-server replicas). Requests go by each endpoint's measured speed and concurrency; a failing one is drained.
+ */
+export const FleetInput = z.strictObject({
+  endpoints: z
+    .array(FleetEndpointInput)
+    .min(2, 'a fleet has at least 2 endpoints (give one server without `endpoints`)')
+    .max(16)
+    .refine((e) => new Set(e.map((x) => `${x.baseUrl.replace(/\/+$/, '')}#${x.model}`)).size === e.length, 'the same endpoint is listed twice'),
+});
+
+/** A model that answers prompts: a library model (local GGUF), an OpenAI-compatible server, or a fleet of servers. */
 export const TeacherInput = z.union([
   z.strictObject({ modelId: z.number().int().positive() }),
   z.strictObject(ServerFields).refine(oneApiKey.check, oneApiKey.error),
+  FleetInput,
 ]);
 
 /** LLM-as-judge: a model scores every answer that passed the other filters against a rubric (1–10); below the threshold it is rejected. */
@@ -126,20 +146,28 @@ export const distillEvents = {
   'distill.stream': event<DistillStreamEvent>(),
 };
 
-/** A teacher as a run's config holds it: the library model's file, or the server and where its key is. */
+const HttpConfigFields = {
+  baseUrl: z.string(),
+  model: z.string(),
+  name: z.string(),
+  /** Where the key is (an environment variable's or a saved secret's name), never the key. */
+  apiKeyEnv: z.string().optional(),
+  apiKeySecret: z.string().optional(),
+  timeoutMs: z.number().int().positive(),
+  maxRetries: z.number().int().min(0),
+};
+/** A server teacher as a run's config holds it. */
+export const HttpTeacherConfig = z.strictObject({ kind: z.literal('http'), ...HttpConfigFields });
+export type HttpTeacherConfig = z.infer<typeof HttpTeacherConfig>;
+/** One endpoint of a fleet as a run's config holds it (its `name` is the metrics' key: host, or host and path). */
+export const FleetEndpointConfig = z.strictObject({ ...HttpConfigFields, concurrency: z.number().int().min(1) });
+export type FleetEndpointConfig = z.infer<typeof FleetEndpointConfig>;
+
+/** A teacher as a run's config holds it: the library model's file, the server and where its key is, or a fleet of servers. */
 export const TeacherConfig = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('local'), modelId: z.number().int().positive(), path: z.string(), name: z.string() }),
-  z.strictObject({
-    kind: z.literal('http'),
-    baseUrl: z.string(),
-    model: z.string(),
-    name: z.string(),
-    /** Where the key is (an environment variable's or a saved secret's name), never the key. */
-    apiKeyEnv: z.string().optional(),
-    apiKeySecret: z.string().optional(),
-    timeoutMs: z.number().int().positive(),
-    maxRetries: z.number().int().min(0),
-  }),
+  HttpTeacherConfig,
+  z.strictObject({ kind: z.literal('fleet'), name: z.string(), endpoints: z.array(FleetEndpointConfig).min(1) }),
 ]);
 export type TeacherConfig = z.infer<typeof TeacherConfig>;
 
@@ -165,6 +193,16 @@ export const distillJobs = {
       /** Runs made before the quality gate existed get its default. */
       maxRejectRate: MaxRejectRate,
     }),
-    metrics: { tokens_per_second: 'tokens/s', answers: 'answers', rejected: 'answers' },
+    metrics: {
+      tokens_per_second: 'tokens/s',
+      answers: 'answers',
+      rejected: 'answers',
+      // a fleet teacher's endpoints, by name (FLEET_METRICS)
+      'endpoint_answers:*': 'answers',
+      'endpoint_tokens:*': 'tokens',
+      'endpoint_tps:*': 'tokens/s',
+      'endpoint_failures:*': 'attempts',
+      'endpoint_drained:*': '',
+    },
   }),
 };

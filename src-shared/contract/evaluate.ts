@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { job, op } from './define.js';
 import { FilePath } from '../domain/paths.js';
 import { AttachedAdapter } from '../domain/adapters.js';
-import { oneApiKey, ServerFields, TeacherInput, TeacherConfig } from './distill.js';
+import { FleetInput, oneApiKey, ServerFields, TeacherInput, TeacherConfig } from './distill.js';
 import { VariantConfig } from './adapters.js';
 import {
   CONFIDENCE_KINDS,
@@ -21,13 +21,15 @@ const RunId = z.number().int().positive();
 const Label = z.string().trim().min(1).max(100).optional();
 
 /**
- * What answers an evaluation: a library model with adapters at scales, an OpenAI-compatible server, the answers of a
+ * What answers an evaluation: a library model with adapters at scales, an OpenAI-compatible server (or a fleet of them), the answers of a
  * distillation run (by example position), or a trainer's predictions file (JSONL, one `{"prediction": text}` per line
  * in the split's order, or with `"id"`: the example's position).
  */
 export const EvalVariantInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('model'), modelId: z.number().int().positive(), adapters: z.array(AttachedAdapter).max(8).default([]), label: Label }),
   z.strictObject({ kind: z.literal('server'), ...ServerFields, label: Label }).refine(oneApiKey.check, oneApiKey.error),
+  /** Several servers of the same model as one variant (a teacher fleet): see FleetInput. */
+  z.strictObject({ kind: z.literal('fleet'), endpoints: FleetInput.shape.endpoints, label: Label }),
   z.strictObject({ kind: z.literal('distill'), runId: RunId, label: Label }),
   z.strictObject({ kind: z.literal('predictions'), file: FilePath, label: Label }),
 ]);
@@ -165,7 +167,19 @@ export const evaluateJobs = {
       systems: z.boolean(),
       contamination: z.strictObject({ against: z.array(DatasetConfig).min(1), n: z.number().int() }).optional(),
     }),
-    metrics: { answers: 'answers', failed: 'answers', 'gen_tps:*': 'tokens/s', 'kld:*': '', flagged: 'examples' },
+    metrics: {
+      answers: 'answers',
+      failed: 'answers',
+      'gen_tps:*': 'tokens/s',
+      'kld:*': '',
+      flagged: 'examples',
+      // a fleet variant's endpoints: `endpoint_tps:<variant>:<endpoint>`…
+      'endpoint_answers:*': 'answers',
+      'endpoint_tokens:*': 'tokens',
+      'endpoint_tps:*': 'tokens/s',
+      'endpoint_failures:*': 'attempts',
+      'endpoint_drained:*': '',
+    },
   }),
   /** N-gram overlap of an evaluation split with training data; one item. */
   'evaluate.contamination': job({

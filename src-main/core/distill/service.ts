@@ -1,4 +1,4 @@
-import { teacherConfig } from './teacher-config.js';
+import { fleetCapacity, teacherConfig } from './teacher-config.js';
 import os from 'node:os';
 import type { Db } from '../store/db.js';
 import type { JobRunner } from '../jobs/runner.js';
@@ -57,7 +57,7 @@ export class DistillService {
           maxTokens: input.judge.maxTokens,
         }
       : undefined;
-    const parallel = input.parallel ?? ('modelId' in t ? defaultParallel(this.gpu()) : 8);
+    const parallel = input.parallel ?? ('modelId' in t ? defaultParallel(this.gpu()) : 'endpoints' in t ? fleetCapacity(t.endpoints) : 8);
     const run = this.runner.submit('distill.generate', {
       dataset: input.dataset,
       versionId: version.id,
@@ -85,11 +85,12 @@ export class DistillService {
     const prompts = Math.min(size, input.limit ?? Infinity);
     const answers = prompts * input.generation.samples;
     const maxTokens = answers * input.generation.maxTokens;
-    const speed = this.measuredSpeed(
-      'modelId' in input.teacher
-        ? { kind: 'model', ref: String(input.teacher.modelId) }
-        : { kind: 'endpoint', ref: `${input.teacher.baseUrl}#${input.teacher.model}` },
-    );
+    const t = input.teacher;
+    // a fleet's speed depends on which of its endpoints are up: no estimate from past runs
+    const speed =
+      'endpoints' in t
+        ? null
+        : this.measuredSpeed('modelId' in t ? { kind: 'model', ref: String(t.modelId) } : { kind: 'endpoint', ref: `${t.baseUrl}#${t.model}` });
     return {
       prompts,
       answers,

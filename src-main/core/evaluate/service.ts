@@ -46,8 +46,9 @@ export class EvaluateService {
         const resolved = { modelId: v.modelId, modelPath: model.path, modelName: model.name, adapters };
         return { kind: 'model', model: { ...resolved, label: v.label?.trim() || adapterVariantLabel(resolved) } };
       }
-      case 'server': {
-        const server = teacherConfig(this.d.models, this.d.secrets, v, field);
+      case 'server':
+      case 'fleet': {
+        const server = teacherConfig(this.d.models, this.d.secrets, v.kind === 'fleet' ? { endpoints: v.endpoints } : v, field);
         return { kind: 'server', server, label: v.label?.trim() || server.name };
       }
       case 'distill': {

@@ -11,6 +11,8 @@ import { referenceOf } from '../../../src-shared/domain/datasets.js';
 import type { TokenLogprob } from '../../../src-shared/domain/distill.js';
 import { openTeacher, type OpenTeacher, type TeacherDeps } from '../distill/teachers.js';
 import { openLocalTeacher } from '../distill/local-teacher.js';
+import { fleetCapacity } from '../distill/teacher-config.js';
+import type { FleetEndpointStats } from '../distill/fleet.js';
 import type { DistillStore } from '../distill/store.js';
 import { isAppError } from '../../../src-shared/errors.js';
 import type { AnswerWrite } from './store.js';
@@ -42,6 +44,8 @@ export interface AnswerSource {
   parallel: number;
   answer(e: EvalExample, seed: number): Promise<AnswerWrite>;
   close(): Promise<void>;
+  /** A fleet's figures per endpoint. */
+  endpoints?(): FleetEndpointStats[];
 }
 
 /** Confidence figures of an answer from its tokens' log-probabilities (routing): mean log-probability, least probability. */
@@ -93,6 +97,7 @@ export async function openSource(
   const generation = { ...c.generation, samples: 1 };
   const generating = async (teacher: OpenTeacher, parallel: number): Promise<AnswerSource> => ({
     parallel,
+    ...(teacher.endpoints ? { endpoints: () => teacher.endpoints!() } : {}),
     async answer(e, seed) {
       const t0 = performance.now();
       try {
@@ -137,7 +142,11 @@ export async function openSource(
     );
     return generating(teacher, c.parallel);
   }
-  if (v.kind === 'server') return generating(await openTeacher(v.server, c.parallel, c.generation.maxTokens, deps, signal), c.parallel);
+  if (v.kind === 'server') {
+    // a fleet answers as many at once as its endpoints take together
+    const parallel = v.server.kind === 'fleet' ? fleetCapacity(v.server.endpoints) : c.parallel;
+    return generating(await openTeacher(v.server, parallel, c.generation.maxTokens, deps, signal), parallel);
+  }
 
   // answers that exist: read once, handed out per example
   let texts: Map<number, { text: string; finish: string | null; tokens: number | null }>;

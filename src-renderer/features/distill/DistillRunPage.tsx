@@ -6,6 +6,7 @@ import { RunCrumbs, RunProgress } from '../../ui/RunHeader.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { navigate } from '../../app/router.js';
 import { useRunControls } from '../../ui/useRunControls.js';
+import { FleetTable } from './FleetTable.js';
 
 /** The answers a run is writing, with their text so far (from `distill.stream` events); empty when none. */
 function useInFlight(runId: number, running: boolean): DistillStreamEvent['inFlight'] {
@@ -55,6 +56,7 @@ export function DistillRunPage({ runId }: { runId: number }) {
               Training set: <a href={`#/datasets/${encodeURIComponent(out.label)}`}>{out.label}</a>
             </p>
           )}
+          <FleetTable metrics={r.metrics} />
         </RunProgress>
       )}
       {inFlight.length > 0 && (

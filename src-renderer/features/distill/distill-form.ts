@@ -57,10 +57,12 @@ export const noTeacher: TeacherChoice = { source: '', baseUrl: 'http://127.0.0.1
 type RunConfig = JobConfig<'distill.generate'>;
 type ConfigTeacher = RunConfig['teacher'];
 
-const choice = (t: ConfigTeacher): TeacherChoice =>
-  t.kind === 'local'
-    ? { ...noTeacher, source: String(t.modelId) }
-    : { source: 'server', baseUrl: t.baseUrl, model: t.model, apiKeySecret: t.apiKeySecret ?? '' };
+/** A fleet (CLI or API) comes back as its first endpoint: the form edits one server. */
+const choice = (t: ConfigTeacher): TeacherChoice => {
+  if (t.kind === 'local') return { ...noTeacher, source: String(t.modelId) };
+  const s = t.kind === 'fleet' ? t.endpoints[0]! : t;
+  return { source: 'server', baseUrl: s.baseUrl, model: s.model, apiKeySecret: s.apiKeySecret ?? '' };
+};
 
 /**
  * A past run's settings as the form's state: "run again with these settings". The output name is the run's when it

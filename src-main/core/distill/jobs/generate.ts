@@ -5,7 +5,7 @@ import { nowIso } from '../../store/db.js';
 import type { DatasetsService } from '../../datasets/service.js';
 import type { DistillStore } from '../store.js';
 import type { TeacherAnswer } from '../local-teacher.js';
-import { openTeacher, type OpenTeacher, type TeacherDeps } from '../teachers.js';
+import { openTeacher, teacherEndpoints, type OpenTeacher, type TeacherDeps } from '../teachers.js';
 import { JUDGE_SCHEMA, judgeMessages, judgeRejection, readVerdict } from '../judge.js';
 import { answerSeed, buildPrompt, compileSchema, jsonRejection, rejection } from '../prompt.js';
 import { EARLY_ANSWERS, earlyVerdict, endVerdict, type GateSettings } from '../quality.js';
@@ -13,7 +13,10 @@ import { AnswerStream } from '../stream.js';
 import type { Emit } from '../../events.js';
 import type { JobConfig } from '../../../../src-shared/contract/jobs.js';
 import { referenceOf, type ChatMessage, type ExampleRow, type ToolDefinition } from '../../../../src-shared/domain/datasets.js';
-import { AppError } from '../../../../src-shared/errors.js';
+import { AppError, isAppError } from '../../../../src-shared/errors.js';
+import { fleetFigures, type FleetEndpointStats } from '../fleet.js';
+
+const FIGURES_EVERY_MS = 2000;
 
 export type DistillConfig = JobConfig<'distill.generate'>;
 
@@ -45,11 +48,11 @@ export function distillJob(
       const c = ctx.config;
       ctx.lineage('input', 'dataset', c.dataset, `${c.dataset}@${c.versionNumber}`);
       if (c.teacher.kind === 'local') ctx.lineage('input', 'model', String(c.teacher.modelId), c.teacher.name);
-      else ctx.lineage('input', 'endpoint', `${c.teacher.baseUrl}#${c.teacher.model}`, c.teacher.name);
+      for (const e of teacherEndpoints(c.teacher)) ctx.lineage('input', 'endpoint', e.ref, e.label);
       if (c.judge) {
         const j = c.judge.teacher;
         if (j.kind === 'local') ctx.lineage('input', 'model', String(j.modelId), `${j.name} (judge)`);
-        else ctx.lineage('input', 'endpoint', `${j.baseUrl}#${j.model}`, `${j.name} (judge)`);
+        for (const e of teacherEndpoints(j)) ctx.lineage('input', 'endpoint', e.ref, `${e.label} (judge)`);
       }
       const deps: TeacherDeps = { engine, threads, secrets, log: (level, message) => ctx.log(level, message) };
       const validate = c.jsonSchema ? compileSchema(c.jsonSchema) : undefined;
@@ -124,6 +127,14 @@ export function distillJob(
         if (answered < total) {
           const generating = performance.now(); // tokens/s over generation only, not the model load
           let warnedNoLogprobs = false;
+          // a fleet's figures per endpoint, written every few seconds and at the end (a failed run's too)
+          let fleet: (() => FleetEndpointStats[]) | undefined;
+          let figuresAt = performance.now();
+          const writeFleetFigures = () => {
+            if (!fleet) return;
+            figuresAt = performance.now();
+            for (const f of fleetFigures(fleet())) ctx.metric(f.name as `endpoint_tps:${string}`, f.value);
+          };
           const record = (task: Task, sent: ChatMessage[], output: ChatMessage[], a: TeacherAnswer, ms: number) => {
             const rejected = rejection(a.text, a.finishReason, c.filters) ?? (c.jsonSchema ? jsonRejection(a.text, validate) : null);
             const key = `${task.example.position}:${task.sample}`;
@@ -158,6 +169,7 @@ export function distillJob(
             const tps = generatedTokens / seconds;
             const eta = answered < total && answered > done.size ? ((total - answered) * seconds) / (answered - done.size) : 0;
             ctx.progress(answered, total, `${tally()} · ${tps.toFixed(1)} tokens/s · ${eta ? `~${Math.ceil(eta)} s left` : 'finishing'}`);
+            if (fleet && performance.now() - figuresAt > FIGURES_EVERY_MS) writeFleetFigures();
             // The first answers of a run, checked as soon as they are in: all rejected for one reason is a setting's fault.
             if (answered === EARLY_ANSWERS && done.size < EARLY_ANSWERS && total > EARLY_ANSWERS && !stopped) {
               stopped = earlyVerdict(store.gateCounts(ctx.runId), gate);
@@ -195,20 +207,34 @@ export function distillJob(
                 ctx.throwIfCancelled();
                 return; // halted by the early check
               }
+              if (ended) return stream.end(position, task.sample); // the run failed meanwhile: its message counted what is kept
               record(task, sent, output, a, Math.round(performance.now() - t0));
               stream.end(position, task.sample); // committed: it leaves the list as it joins the answers
             }
           };
           const stream = new AnswerStream(ctx.runId, emit);
+          let ended = false;
           try {
             const teacher: OpenTeacher = await openTeacher(c.teacher, c.parallel, c.generation.maxTokens, deps, signal);
+            fleet = teacher.endpoints?.bind(teacher);
             try {
               const o = { generation: c.generation, jsonSchema: c.jsonSchema, logprobs: c.logprobs };
               await Promise.all(
                 Array.from({ length: c.parallel }, () => drain((messages, seed, tools, onToken) => teacher.answer(messages, seed, { ...o, tools, onToken }))),
               );
+            } catch (e) {
+              ended = true;
+              // a server (or every endpoint of a fleet) that stopped answering: what was answered is kept
+              if (isAppError(e) && e.code === 'engine_error' && c.teacher.kind !== 'local' && !ctx.signal.aborted)
+                throw new AppError('engine_error', `${e.message}; ${answered} answers are kept: resume the run when a server is back`);
+              throw e;
             } finally {
               await teacher.close();
+              try {
+                writeFleetFigures();
+              } catch {
+                // the app is closing its database: the run's own outcome matters more
+              }
             }
           } finally {
             stream.close();

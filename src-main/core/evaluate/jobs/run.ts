@@ -5,7 +5,8 @@ import type { DistillStore } from '../../distill/store.js';
 import type { LlmEngine } from '../../llm/engine.js';
 import type { SecretsStore } from '../../secrets/store.js';
 import { answerSeed } from '../../distill/prompt.js';
-import { openTeacher } from '../../distill/teachers.js';
+import { openTeacher, teacherEndpoints } from '../../distill/teachers.js';
+import { fleetFigures } from '../../distill/fleet.js';
 import { JUDGE_SCHEMA, judgeMessages, readVerdict } from '../../distill/judge.js';
 import { isAppError } from '../../../../src-shared/errors.js';
 import { AppError } from '../../../../src-shared/errors.js';
@@ -55,13 +56,15 @@ function recordLineage(ctx: JobContext<'evaluate.run'>): void {
     if (v.kind === 'model') {
       ctx.lineage('input', 'model', String(v.model.modelId), v.model.modelName);
       for (const a of v.model.adapters) ctx.lineage('input', 'adapter', String(a.id), a.name);
+    } else if (v.kind === 'server' && v.server.kind === 'fleet') {
+      for (const e of teacherEndpoints(v.server)) ctx.lineage('input', 'endpoint', e.ref, `${v.label} (${e.label})`);
     } else if (v.kind === 'server') ctx.lineage('input', 'endpoint', `${v.server.kind === 'http' ? v.server.baseUrl : ''}#${v.server.name}`, v.label);
     else if (v.kind === 'predictions') ctx.lineage('input', 'file', v.file, v.label);
   }
   if (c.judge) {
     const j = c.judge.model;
     if (j.kind === 'local') ctx.lineage('input', 'model', String(j.modelId), `${j.name} (judge)`);
-    else ctx.lineage('input', 'endpoint', `${j.baseUrl}#${j.model}`, `${j.name} (judge)`);
+    for (const e of teacherEndpoints(j)) ctx.lineage('input', 'endpoint', e.ref, `${e.label} (judge)`);
   }
 }
 
@@ -141,6 +144,7 @@ export function evaluateJob(d: EvaluateJobDeps): JobKind<'evaluate.run'> {
           throw e;
         } finally {
           await source.close();
+          if (source.endpoints) for (const f of fleetFigures(source.endpoints(), `${v}:`)) ctx.metric(f.name as `endpoint_tps:${string}`, f.value);
         }
         if (variant.kind === 'model') energy.set(v, { ...joulesBetween(before, readEnergy()), answers: made });
         const tps = d.store
