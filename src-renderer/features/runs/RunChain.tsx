@@ -1,0 +1,76 @@
+import type { ChainStep, RunChain } from '../../../src-shared/domain/chain.js';
+import { ErrorBanner, StatusBadge } from '../../ui/components.js';
+import { useQuery } from '../../ui/useApi.js';
+import './chain.css';
+
+/** What a step is, in a word or two. */
+const kindLabel = (s: ChainStep): string => (s.run ? s.run.kind : s.kind === 'file' ? 'folder / file' : s.kind);
+
+/** One step: what it is, its page, and for a run its status and "Run again from here". */
+function Step({ step, current }: { step: ChainStep; current: boolean }) {
+  return (
+    <li
+      className={`chain-step chain-step-${step.kind}${current ? ' current' : ''}`}
+      data-testid="chain-step"
+      data-key={step.key}
+      aria-current={current ? 'step' : undefined}
+    >
+      <span className="chain-kind">{kindLabel(step)}</span>
+      {step.href && !current ? (
+        <a href={step.href} className="chain-label">
+          {step.label}
+        </a>
+      ) : (
+        <span className="chain-label" title={step.key.replace(/^\w+:/, '')}>
+          {step.label}
+        </span>
+      )}
+      {step.run && (
+        <span className="row chain-actions">
+          <StatusBadge status={step.run.status} />
+          {step.run.runAgain && (
+            <button
+              className="secondary small"
+              onClick={() => (window.location.hash = step.run!.runAgain!)}
+              title="Opens this room's form filled with this run's settings, its datasets at their latest version"
+            >
+              Run again from here
+            </button>
+          )}
+        </span>
+      )}
+    </li>
+  );
+}
+
+/** The steps by column (their depth), left to right. */
+function columns(chain: RunChain): ChainStep[][] {
+  const byDepth = new Map<number, ChainStep[]>();
+  for (const s of chain.steps) byDepth.set(s.depth, [...(byDepth.get(s.depth) ?? []), s]);
+  return [...byDepth.entries()].sort(([a], [b]) => a - b).map(([, steps]) => steps);
+}
+
+/** The chain through a run: what led to it and what was made from it, each step a link. */
+export function RunChainView({ runId }: { runId: number }) {
+  const chain = useQuery('runs.chain', { id: runId }, ['runs.changed'], [runId]);
+  if (chain.error) return <ErrorBanner error={chain.error} />;
+  const c = chain.data;
+  if (!c) return <p className="muted">Reading the chain…</p>;
+  if (c.steps.length === 1) return <p className="muted">Nothing recorded leads to this run or was made from it yet.</p>;
+  return (
+    <>
+      <ol className="chain" data-testid="run-chain">
+        {columns(c).map((steps) => (
+          <li key={steps[0]!.depth} className="chain-column">
+            <ul>
+              {steps.map((s) => (
+                <Step key={s.key} step={s} current={s.run?.id === runId} />
+              ))}
+            </ul>
+          </li>
+        ))}
+      </ol>
+      {c.truncated && <p className="muted">The chain goes on: only the steps nearest this run are shown. Open a step at either end to follow it.</p>}
+    </>
+  );
+}
