@@ -15,6 +15,7 @@ const errors: string[] = [];
 let demo: number;
 let distill: number;
 let evaluate: number;
+let quantize: number;
 
 async function call<T>(op: string, input: unknown): Promise<T> {
   const r = await callHttp(server.url, op, input);
@@ -75,6 +76,9 @@ beforeAll(async () => {
   expect(await curate('tickets', 'second-look')).toBe(3);
   // the prompts are curated after the distillation: running it again reads the new version
   expect(await curate('sample-support', 'checked')).toBe(2);
+  // a ladder from the demo model: its own chain (model → ladder → files), and its form filled again
+  quantize = (await call<{ runId: number }>('quantize.start', { modelId: demo, types: ['Q8_0', 'Q4_0'], gate: null, pure: true })).runId;
+  await succeeded(quantize);
   browser = await launchBrowser();
   page = await openPage(browser, `${server.url}/#/runs/${distill}`, errors);
 }, 300_000);
@@ -103,6 +107,10 @@ describe('the chain on a run’s page in Chromium', () => {
     await expect(step(`run:${distill}`).getAttribute('aria-current')).resolves.toBe('step');
     await expect(step(`run:${distill}`).locator('.badge-succeeded').count()).resolves.toBe(1);
     await expect(step('curation:tickets@2').innerText()).resolves.toContain('curation: tickets@1 → @2');
+    // the teacher feeds the run from further left than the column before it: named on the run
+    await expect(step(`run:${distill}`).locator('.chain-from').innerText()).resolves.toBe('also from tiny-demo-llama');
+    // the ladder read the teacher model, not the run: not on its chain
+    expect(keys).not.toContain(`run:${quantize}`);
     await expect(step('dataset:tickets@2').getByRole('link').getAttribute('href')).resolves.toBe('#/datasets/tickets@2');
     await expect(step(`model:${demo}`).getByRole('link').getAttribute('href')).resolves.toBe(`#/models/${demo}`);
     await expect(step(`run:${evaluate}`).getByRole('link').getAttribute('href')).resolves.toBe(`#/runs/${evaluate}`);
@@ -157,6 +165,23 @@ describe('the chain on a run’s page in Chromium', () => {
       /^tickets is read at its latest version, @3 \(\d+ examples\); the run read @2\.$/,
     );
     await screenshot(page, 'chain-evaluate-again');
+  });
+
+  it('"Run again from here" on a ladder opens the Quantize form filled with its settings', async () => {
+    await page.goto(`${server.url}/#/runs/${quantize}`);
+    const chain = page.getByTestId('run-chain');
+    await chain.locator(`[data-key="model:${demo}"]`).waitFor();
+    await expect(chain.locator('[data-key^="model:"]').count()).resolves.toBe(3); // the source and its two files
+    await chain.locator(`[data-key="run:${quantize}"]`).getByRole('button', { name: 'Run again from here' }).click();
+    await page.waitForURL(new RegExp(`#/quantize/again/${quantize}$`));
+    await page.getByTestId('quantize-again').waitFor();
+    const form = page.getByTestId('quantize-form');
+    await expect(form.getByLabel('Source model').inputValue()).resolves.toBe(String(demo));
+    const ticked = await form.getByRole('group', { name: 'Types' }).locator('label.on').allInnerTexts();
+    expect(ticked.map((t) => t.trim()).sort()).toEqual(['Q4_0', 'Q8_0']);
+    await expect(form.getByLabel('Quality gate').isChecked()).resolves.toBe(false);
+    await expect(form.getByLabel('pure (no k-quant mixture)').isChecked()).resolves.toBe(true);
+    await screenshot(page, 'chain-quantize-again');
   });
 
   it('logged no page errors', () => {

@@ -1,6 +1,9 @@
 import type { JobConfig } from '../../../src-shared/contract/jobs.js';
 import type { SourceConfig } from '../../../src-shared/contract/adapters.js';
-import { textDraft, type TextDraft } from './TextSourceFields.js';
+import type { TextDraft } from './TextSourceFields.js';
+
+/** As TextSourceFields' `textDraft` (not imported: this file stays free of React, for its test). */
+const textDraft = (split: TextDraft['split']): TextDraft => ({ kind: 'dataset', dataset: '', version: null, split, textFile: '' });
 
 /** The chunking fields as typed. */
 export interface ChunksInitial {

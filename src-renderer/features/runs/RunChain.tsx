@@ -6,10 +6,15 @@ import './chain.css';
 /** What a step is, in a word or two. */
 const kindLabel = (s: ChainStep): string => (s.run ? s.run.kind : s.kind === 'file' ? 'folder / file' : s.kind);
 
-/** One step: what it is, its page, and for a run its status and "Run again from here". */
-function Step({ step, current }: { step: ChainStep; current: boolean }) {
+/**
+ * One step: what it is, its page, and for a run its status and "Run again from here". `from` are the steps it was made
+ * from; those further left than the previous column are named ("also from"), as the arrows between columns cannot show them.
+ */
+function Step({ step, current, from }: { step: ChainStep; current: boolean; from: ChainStep[] }) {
+  const far = from.filter((f) => f.depth < step.depth - 1);
   return (
     <li
+      title={from.length ? `from ${from.map((f) => f.label).join(', ')}` : undefined}
       className={`chain-step chain-step-${step.kind}${current ? ' current' : ''}`}
       data-testid="chain-step"
       data-key={step.key}
@@ -25,6 +30,7 @@ function Step({ step, current }: { step: ChainStep; current: boolean }) {
           {step.label}
         </span>
       )}
+      {far.length > 0 && <span className="chain-from">also from {far.map((f) => f.label).join(', ')}</span>}
       {step.run && (
         <span className="row chain-actions">
           <StatusBadge status={step.run.status} />
@@ -57,6 +63,8 @@ export function RunChainView({ runId }: { runId: number }) {
   const c = chain.data;
   if (!c) return <p className="muted">Reading the chain…</p>;
   if (c.steps.length === 1) return <p className="muted">Nothing recorded leads to this run or was made from it yet.</p>;
+  const byKey = new Map(c.steps.map((s) => [s.key, s]));
+  const from = (key: string) => c.links.filter((l) => l.to === key).map((l) => byKey.get(l.from)!);
   return (
     <>
       <ol className="chain" data-testid="run-chain">
@@ -64,7 +72,7 @@ export function RunChainView({ runId }: { runId: number }) {
           <li key={steps[0]!.depth} className="chain-column">
             <ul>
               {steps.map((s) => (
-                <Step key={s.key} step={s} current={s.run?.id === runId} />
+                <Step key={s.key} step={s} current={s.run?.id === runId} from={from(s.key)} />
               ))}
             </ul>
           </li>
