@@ -132,8 +132,8 @@ describe('the chain on a run’s page in Chromium', () => {
     await page.getByTestId('run-chain').locator(`[data-key="run:${distill}"]`).getByRole('button', { name: 'Run again from here' }).click();
     await page.waitForURL(new RegExp(`#/distill/again/${distill}$`));
     await page.getByTestId('distill-again').waitFor();
-    await expect(page.getByLabel('Dataset', { exact: true }).inputValue()).resolves.toBe('sample-support');
-    await expect(page.getByLabel('Teacher', { exact: true }).inputValue()).resolves.toBe(String(demo));
+    await expect.poll(() => page.getByLabel('Dataset', { exact: true }).inputValue()).toBe('sample-support');
+    await expect.poll(() => page.getByLabel('Teacher', { exact: true }).inputValue()).toBe(String(demo));
     await expect(page.getByLabel('System prompt').inputValue()).resolves.toBe('You answer support tickets.');
     await expect(page.getByLabel('Prompt template').inputValue()).resolves.toBe('Ticket: {{prompt}}');
     await expect(page.getByLabel('temperature').inputValue()).resolves.toBe('0');
@@ -155,9 +155,9 @@ describe('the chain on a run’s page in Chromium', () => {
     await page.waitForURL(new RegExp(`#/evaluate/again/${evaluate}$`));
     await page.getByTestId('evaluate-again').waitFor();
     const form = page.getByTestId('evaluate-form');
-    await expect(form.getByLabel('Dataset', { exact: true }).inputValue()).resolves.toBe('tickets');
+    await expect.poll(() => form.getByLabel('Dataset', { exact: true }).inputValue()).toBe('tickets');
     await expect(form.getByLabel('Version', { exact: true }).inputValue()).resolves.toBe('');
-    await expect(form.getByLabel('Variant 1 model').inputValue()).resolves.toBe(String(demo));
+    await expect.poll(() => form.getByLabel('Variant 1 model').inputValue()).toBe(String(demo));
     await expect(form.getByTestId('eval-variant-1').count()).resolves.toBe(0);
     await expect(form.getByLabel('max tokens').inputValue()).resolves.toBe('8');
     await expect(form.getByLabel('Limit').inputValue()).resolves.toBe('2');
@@ -176,12 +176,31 @@ describe('the chain on a run’s page in Chromium', () => {
     await page.waitForURL(new RegExp(`#/quantize/again/${quantize}$`));
     await page.getByTestId('quantize-again').waitFor();
     const form = page.getByTestId('quantize-form');
-    await expect(form.getByLabel('Source model').inputValue()).resolves.toBe(String(demo));
+    await expect.poll(() => form.getByLabel('Source model').inputValue()).toBe(String(demo));
     const ticked = await form.getByRole('group', { name: 'Types' }).locator('label.on').allInnerTexts();
     expect(ticked.map((t) => t.trim()).sort()).toEqual(['Q4_0', 'Q8_0']);
     await expect(form.getByLabel('Quality gate').isChecked()).resolves.toBe(false);
     await expect(form.getByLabel('pure (no k-quant mixture)').isChecked()).resolves.toBe(true);
     await screenshot(page, 'chain-quantize-again');
+  });
+
+  it('a run started while the page is open joins its chain when it starts and shows how it ended', async () => {
+    await page.goto(`${server.url}/#/runs/${distill}`);
+    const chain = page.getByTestId('run-chain');
+    await chain.locator(`[data-key="run:${evaluate}"]`).waitFor();
+    const again = (
+      await call<{ runId: number }>('evaluate.start', {
+        dataset: 'tickets',
+        split: 'all',
+        variants: [{ kind: 'model', modelId: demo }],
+        generation: { maxTokens: 4 },
+        limit: 1,
+        divergence: false,
+        systems: false,
+      })
+    ).runId;
+    await chain.locator(`[data-key="run:${again}"]`).locator('.badge-succeeded').waitFor({ timeout: 60_000 });
+    await expect(chain.locator(`[data-key="run:${again}"]`).innerText()).resolves.toContain('tickets@3');
   });
 
   it('logged no page errors', () => {

@@ -6,6 +6,7 @@ import { DatasetsService } from '../../src-main/core/datasets/service.js';
 import { runChain } from '../../src-main/core/runs/chain.js';
 import { nowIso } from '../../src-main/core/store/db.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
+import { runCli } from '../helpers/cli.js';
 
 // The chain is read from what runs record (their lineage rows) and from the dataset versions: runs are written through
 // the runs store as a job's context writes them, versions through the datasets service (made by a run, curated by hand).
@@ -208,6 +209,23 @@ describe('a run’s chain (runs.chain)', () => {
       links: [],
       truncated: false,
     });
+  });
+
+  it('distillery runs chain prints the steps column by column, the run marked', async () => {
+    const { ws, ids } = loop();
+    await ws.close();
+    open.splice(0);
+    const text = await runCli('runs', 'chain', String(ids.quant), '--data-dir', ws.dir);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines.find((l) => l.includes('◀ this run'))).toMatch(
+      new RegExp(`^ +\\d+  quantize.ladder #${ids.quant} succeeded +Quantize student-merged  ◀ this run$`),
+    );
+    expect(lines.findIndex((l) => l.includes('curation: answers@1 → @2'))).toBeLessThan(lines.findIndex((l) => l.includes(`adapters.watch #${ids.watch}`)));
+    const json = await runCli('runs', 'chain', String(ids.quant), '--json', '--data-dir', ws.dir);
+    expect((JSON.parse(json.stdout) as RunChain).steps.map((s) => s.key)).toContain(`run:${ids.evaluate}`);
+    const missing = await runCli('runs', 'chain', '4242', '--data-dir', ws.dir);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('there is no run 4242') as string });
   });
 
   it('refuses a run that does not exist', async () => {

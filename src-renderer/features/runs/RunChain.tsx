@@ -1,5 +1,7 @@
 import type { ChainStep, RunChain } from '../../../src-shared/domain/chain.js';
 import { ErrorBanner, StatusBadge } from '../../ui/components.js';
+import { useEffect, useRef } from 'react';
+import { client } from '../../client.js';
 import { useQuery } from '../../ui/useApi.js';
 import './chain.css';
 
@@ -58,7 +60,19 @@ function columns(chain: RunChain): ChainStep[][] {
 
 /** The chain through a run: what led to it and what was made from it, each step a link. */
 export function RunChainView({ runId }: { runId: number }) {
-  const chain = useQuery('runs.chain', { id: runId }, ['runs.changed'], [runId]);
+  const chain = useQuery('runs.chain', { id: runId }, [], [runId]);
+  // read again when a run's status changes (a step finished, a new run joined), not on every progress event
+  const statuses = useRef(new Map<number, string>());
+  const { refetch } = chain;
+  useEffect(
+    () =>
+      client.on('runs.changed', (r) => {
+        if (statuses.current.get(r.id) === r.status) return;
+        statuses.current.set(r.id, r.status);
+        refetch();
+      }),
+    [refetch],
+  );
   if (chain.error) return <ErrorBanner error={chain.error} />;
   const c = chain.data;
   if (!c) return <p className="muted">Reading the chain…</p>;
