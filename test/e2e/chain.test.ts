@@ -105,7 +105,7 @@ describe('the chain on a run’s page in Chromium', () => {
 
     const step = (key: string) => chain.locator(`[data-key="${key}"]`);
     await expect(step(`run:${distill}`).getAttribute('aria-current')).resolves.toBe('step');
-    await expect(step(`run:${distill}`).locator('.badge-succeeded').count()).resolves.toBe(1);
+    await expect(step(`run:${distill}`).locator('.chain-status-succeeded').count()).resolves.toBe(1);
     await expect(step('curation:tickets@2').innerText()).resolves.toContain('curation: tickets@1 → @2');
     // the teacher feeds the run from further left than the column before it: named on the run
     await expect(step(`run:${distill}`).locator('.chain-from').innerText()).resolves.toBe('also from tiny-demo-llama');
@@ -199,7 +199,7 @@ describe('the chain on a run’s page in Chromium', () => {
         systems: false,
       })
     ).runId;
-    await chain.locator(`[data-key="run:${again}"]`).locator('.badge-succeeded').waitFor({ timeout: 60_000 });
+    await chain.locator(`[data-key="run:${again}"]`).locator('.chain-status-succeeded').waitFor({ timeout: 60_000 });
     await expect(chain.locator(`[data-key="run:${again}"]`).innerText()).resolves.toContain('tickets@3');
   });
 

@@ -1,5 +1,5 @@
 import type { ChainStep, RunChain } from '../../../src-shared/domain/chain.js';
-import { ErrorBanner, StatusBadge } from '../../ui/components.js';
+import { ErrorBanner } from '../../ui/components.js';
 import { useEffect, useRef } from 'react';
 import { client } from '../../client.js';
 import { useQuery } from '../../ui/useApi.js';
@@ -35,7 +35,8 @@ function Step({ step, current, from }: { step: ChainStep; current: boolean; from
       {far.length > 0 && <span className="chain-from">also from {far.map((f) => f.label).join(', ')}</span>}
       {step.run && (
         <span className="row chain-actions">
-          <StatusBadge status={step.run.status} />
+          {/* not a .badge: pages and tests read a run's own status from its badge */}
+          <span className={`chain-status chain-status-${step.run.status}`}>{step.run.status}</span>
           {step.run.runAgain && (
             <button
               className="secondary small"
