@@ -1,6 +1,7 @@
 // `distillery runs …`: every long operation's run as SQLite keeps it (list, show), and resuming or cancelling one.
 import { Option, type Command } from 'commander';
 import { RUN_STATUSES, type RunStatus } from '../../src-shared/domain/runs.js';
+import type { RunChain } from '../../src-shared/domain/chain.js';
 import { JOB_KINDS, type JobKindName } from '../../src-shared/contract/jobs.js';
 import { callAndPrint, runToEnd, withClient } from './open.js';
 import { dataDirOption, jsonOption, parseId, type Common } from './options.js';
@@ -25,6 +26,13 @@ export function addRunCommands(program: Command, io: Io): void {
     .addOption(dataDirOption(io))
     .addOption(jsonOption())
     .action((id: number, opts: Common) => callAndPrint(io, opts, (c) => c.call('runs.get', { id }), runDetails));
+  runs
+    .command('chain')
+    .description('the steps that led to a run and those made from it: prompts → teacher → answers → curation → export → adapter → … → evaluation')
+    .argument('<id>', 'run id', parseId)
+    .addOption(dataDirOption(io))
+    .addOption(jsonOption())
+    .action((id: number, opts: Common) => callAndPrint(io, opts, (c) => c.call('runs.chain', { id }), chainText));
   runs
     .command('resume')
     .description('resume an interrupted, failed or cancelled run here, from where it stopped')
@@ -55,4 +63,13 @@ export function addRunCommands(program: Command, io: Io): void {
         if (r.status === 'running') throw new Error(`run ${id} is still running: is the process that runs it responsive?`);
       }),
     );
+}
+
+/** One line per step, column by column: the column, what the step is (a run: its kind, id and status), its label. */
+function chainText(c: RunChain): string {
+  const lines = c.steps.map((s) => {
+    const what = s.run ? `${s.run.kind} #${s.run.id} ${s.run.status}` : s.kind;
+    return `${String(s.depth).padStart(3)}  ${what.padEnd(34)} ${s.label}${s.run?.id === c.runId ? '  ◀ this run' : ''}`;
+  });
+  return [...lines, ...(c.truncated ? ['… the chain goes on: run `distillery runs chain` on a step at either end'] : [])].join('\n');
 }

@@ -191,7 +191,7 @@ export function createApp(options: AppOptions): App {
       engineBuild: { packageDir: () => options.nodeLlamaCppDir ?? nodeLlamaCppDir(), built: () => engineBuilt },
     }),
     ...modelsHandlers({ models, runner }),
-    ...runsHandlers({ runs: runner.store, runner }),
+    ...runsHandlers({ runs: runner.store, runner, datasets }),
     ...playgroundHandlers({ playground, conversations }),
     ...datasetsHandlers({ datasets, models }),
     ...distillHandlers({ distill }),

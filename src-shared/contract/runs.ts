@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { op, event } from './define.js';
 import { RUN_STATUSES, type RunDetail, type RunLog, type RunSummary } from '../domain/runs.js';
+import type { RunChain } from '../domain/chain.js';
 import { JOB_KINDS } from './jobs.js';
 
 const RunId = z.number().int().positive();
@@ -14,6 +15,11 @@ export const runsOps = {
     }),
   ),
   'runs.get': op<RunDetail>()(z.strictObject({ id: RunId })),
+  /**
+   * The chain through a run: the dataset versions, models, runs, curation steps, adapters and folders that led to it
+   * and those made from it (prompts → teacher → answers → curation → export → adapter → quantized → evaluation).
+   */
+  'runs.chain': op<RunChain>()(z.strictObject({ id: RunId })),
   'runs.cancel': op<RunSummary>()(z.strictObject({ id: RunId })),
   /** Queue an interrupted, failed or cancelled run again; it skips the items it already committed. */
   'runs.resume': op<RunSummary>()(z.strictObject({ id: RunId })),

@@ -419,6 +419,11 @@ export class DatasetsService {
     })();
   }
 
+  /** Where every committed version came from: its parent version and the run that made it (curation by hand: none). */
+  versionParents(): { dataset: string; number: number; parentNumber: number | null; runId: number | null }[] {
+    return this.store.versionParents();
+  }
+
   /** The first examples of a version, in order, from one split ('all': any). */
   firstExamples(versionId: number, limit: number, split: Split | 'all'): ExampleRow[] {
     return this.examplesAfter(versionId, Number.MIN_SAFE_INTEGER, limit, split);

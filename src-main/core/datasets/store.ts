@@ -212,6 +212,17 @@ export class DatasetsStore {
     );
   }
 
+  /** Every committed version of every ready dataset with the version it was made from and the run that made it. */
+  versionParents(): { dataset: string; number: number; parentNumber: number | null; runId: number | null }[] {
+    return this.db
+      .prepare(
+        `SELECT d.name AS dataset, v.number, p.number AS parentNumber, v.run_id AS runId
+           FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id LEFT JOIN dataset_versions p ON p.id = v.parent_id
+          WHERE v.state = 'committed' AND d.state = 'ready' ORDER BY d.id, v.number`,
+      )
+      .all() as { dataset: string; number: number; parentNumber: number | null; runId: number | null }[];
+  }
+
   preview(versionId: number, limit: number): NormalizedExample[] {
     const rows = this.db
       .prepare(

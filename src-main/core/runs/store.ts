@@ -178,6 +178,15 @@ export class RunsStore {
       .run(id, link.direction, link.kind, link.ref, link.label);
   }
 
+  /** Every run's lineage rows (the chain view reads them all at once: a few rows per run). */
+  allLineage(): (LineageLink & { runId: number })[] {
+    return this.db
+      .prepare(`SELECT run_id AS runId, direction, kind, ref, label FROM run_lineage ORDER BY run_id, direction, kind, ref`)
+      .all() as (LineageLink & {
+      runId: number;
+    })[];
+  }
+
   claimItem(id: number, key: string, result: unknown, at: string): boolean {
     const info = this.db
       .prepare(`INSERT OR IGNORE INTO run_items (run_id, item_key, result, done_at) VALUES (?, ?, ?, ?)`)

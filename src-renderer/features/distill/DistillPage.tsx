@@ -5,6 +5,7 @@ import { useAction, useQuery } from '../../ui/useApi.js';
 import { navigate, useRoute } from '../../app/router.js';
 import { when } from '../../ui/format.js';
 import { DatasetSelect } from '../datasets/DatasetSelect.js';
+import { LatestVersionNote } from '../datasets/LatestVersionNote.js';
 import { DEFAULT_FORM, formFromRun, noTeacher, type DistillForm, type TeacherChoice } from './distill-form.js';
 import { ApiKeyField } from './ApiKeyField.js';
 
@@ -36,10 +37,10 @@ function AgainForm({ runId }: { runId: number }) {
     return <ErrorBanner error={new Error(r.configError ?? `run ${runId} is not a distillation (it is ${r.kind})`)} />;
   }
   const wrote = r.lineage.some((l) => l.direction === 'output' && l.kind === 'dataset');
-  return <StartForm initial={{ ...formFromRun(r.config, wrote), from: runId }} />;
+  return <StartForm initial={{ ...formFromRun(r.config, wrote), from: runId, ranOn: r.config.versionNumber }} />;
 }
 
-function StartForm({ initial }: { initial: (ReturnType<typeof formFromRun> & { from: number }) | null }) {
+function StartForm({ initial }: { initial: (ReturnType<typeof formFromRun> & { from: number; ranOn: number }) | null }) {
   const start = useAction('distill.start');
   const [f, setF] = useState<DistillForm>(initial?.form ?? DEFAULT_FORM);
   const [teacher, setTeacher] = useState<TeacherChoice>(initial?.teacher ?? noTeacher);
@@ -99,6 +100,7 @@ function StartForm({ initial }: { initial: (ReturnType<typeof formFromRun> & { f
           Filled with the settings of run {initial.from}: change what its result asks for, then Start.
         </p>
       )}
+      {initial && f.dataset === initial.form.dataset && <LatestVersionNote name={f.dataset} ran={initial.ranOn} />}
       <div className="card" data-testid="distill-form">
         <div className="row">
           <DatasetSelect label="Dataset" value={f.dataset} onChange={(dataset) => set({ dataset, outName: f.outName || `${dataset}-distilled` })} />

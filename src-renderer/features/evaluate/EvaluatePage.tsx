@@ -8,6 +8,8 @@ import { navigate } from '../../app/router.js';
 import { DatasetSelect } from '../datasets/DatasetSelect.js';
 import { TeacherPicker } from '../distill/DistillPage.js';
 import { useLibrary } from '../adapters/parts.js';
+import { evalFormFromRun } from './eval-again.js';
+import { LatestVersionNote } from '../datasets/LatestVersionNote.js';
 import { buildInput, DEFAULT_FORM, errorAt as errorAtOf, newVariant, teacherAfterRemove, type EvalForm } from './eval-form.js';
 import { FieldError, VariantFields } from './VariantFields.js';
 import { ContaminationForm } from './ContaminationCheck.js';
@@ -43,8 +45,8 @@ const METRIC_HINT: Record<EvalMetric, string> = {
   pairwise: 'the judge compares with the teacher, both orders',
 };
 
-/** `#/evaluate`: start an evaluation run, and the evaluation runs so far. */
-export function EvaluatePage() {
+/** `#/evaluate`: start an evaluation run (`#/evaluate/again/<run>`: filled with that run's settings), and the evaluation runs so far. */
+export function EvaluatePage({ againId = null }: { againId?: number | null }) {
   return (
     <Page title="Evaluate">
       <p className="muted">
@@ -52,7 +54,7 @@ export function EvaluatePage() {
         answer), with 95% bootstrap intervals, the paired difference from the teacher, divergence from it, a routing simulation and a systems table. Answers are
         kept as they complete: cancel, close the app, resume later.
       </p>
-      <StartForm />
+      {againId !== null ? <AgainForm runId={againId} /> : <StartForm initial={DEFAULT_FORM} />}
       <h2>Evaluations</h2>
       <RunList kind="evaluate.run" href={(r) => `#/evaluate/run/${r.id}`} empty="No evaluation yet." />
       <h2>Contamination checks</h2>
@@ -66,10 +68,29 @@ export function EvaluatePage() {
   );
 }
 
-function StartForm() {
+/** The form filled with a past evaluation's settings ("run again from here"), its dataset at the latest version. */
+function AgainForm({ runId }: { runId: number }) {
+  const run = useQuery('runs.get', { id: runId });
+  if (run.error) return <ErrorBanner error={run.error} />;
+  if (!run.data) return <p className="muted">Loading the settings of run {runId}…</p>;
+  const r = run.data;
+  if (r.kind !== 'evaluate.run' || r.config === null)
+    return <ErrorBanner error={new Error(r.configError ?? `run ${runId} is not an evaluation (it is ${r.kind})`)} />;
+  return (
+    <>
+      <p className="muted" data-testid="evaluate-again">
+        Filled with the settings of run {runId}: change what its result asks for, then Start.
+      </p>
+      <LatestVersionNote name={r.config.dataset} ran={r.config.versionNumber} />
+      <StartForm initial={evalFormFromRun(r.config)} />
+    </>
+  );
+}
+
+function StartForm({ initial }: { initial: EvalForm }) {
   const lib = useLibrary();
   const start = useAction('evaluate.start');
-  const [f, setF] = useState<EvalForm>(DEFAULT_FORM);
+  const [f, setF] = useState<EvalForm>(initial);
   const [tried, setTried] = useState(false);
   const set = (patch: Partial<EvalForm>) => {
     setF((old) => ({ ...old, ...patch }));

@@ -4,14 +4,15 @@ import type { TextSource } from '../../../src-shared/domain/adapters.js';
 import { parseNumber } from '../../ui/forms.js';
 import { PathField } from '../../ui/PathField.js';
 import { TextSourceFields, textDraft, textSource, type TextDraft } from './TextSourceFields.js';
+import type { ChunksInitial, GateInitial, ImatrixInitial } from './quantize-form.js';
 
 type StartInput = OpInput<'quantize.start'>;
 type ImatrixMode = 'none' | 'file' | 'compute';
 
 /** Tokens per chunk and at most how many chunks, typed; named `<label> context size` and `<label> max chunks`. */
-function useChunks(label: string) {
-  const [ctx, setCtx] = useState('512');
-  const [max, setMax] = useState('');
+function useChunks(label: string, initial?: ChunksInitial) {
+  const [ctx, setCtx] = useState(initial?.contextSize ?? '512');
+  const [max, setMax] = useState(initial?.maxChunks ?? '');
   const contextSize = parseNumber(ctx, { min: 16, max: 32_768, int: true });
   const maxChunks = max.trim() ? parseNumber(max, { min: 1, int: true }) : undefined;
   const fields = (
@@ -47,11 +48,11 @@ function useChunks(label: string) {
  * The importance matrix of a ladder: none, a file (from llama-imatrix or the app, GGUF or legacy .dat), or computed in
  * the run from a dataset split (rendered with the model's chat template) or a text file.
  */
-export function useImatrixOptions() {
-  const [mode, setMode] = useState<ImatrixMode>('none');
-  const [file, setFile] = useState('');
-  const [source, setSource] = useState<TextDraft>(textDraft('train'));
-  const chunks = useChunks('Importance matrix');
+export function useImatrixOptions(initial?: ImatrixInitial) {
+  const [mode, setMode] = useState<ImatrixMode>(initial?.mode ?? 'none');
+  const [file, setFile] = useState(initial?.file ?? '');
+  const [source, setSource] = useState<TextDraft>(initial?.source ?? textDraft('train'));
+  const chunks = useChunks('Importance matrix', initial);
   const src = textSource(source);
   const input: Pick<StartInput, 'imatrix' | 'imatrixFrom'> | null =
     mode === 'none'
@@ -113,11 +114,11 @@ export function useImatrixOptions() {
  * The quality gate: on by default, every type scored against the source on a text (a dataset split, the test split
  * by default, or a text file), speed measured too; or off.
  */
-export function useGateOptions(imatrixDataset: Extract<TextSource, { dataset: string }> | null) {
-  const [on, setOn] = useState(true);
-  const [speed, setSpeed] = useState(true);
-  const [source, setSource] = useState<TextDraft>(textDraft('test'));
-  const chunks = useChunks('Gate');
+export function useGateOptions(imatrixDataset: Extract<TextSource, { dataset: string }> | null, initial?: GateInitial) {
+  const [on, setOn] = useState(initial?.on ?? true);
+  const [speed, setSpeed] = useState(initial?.speed ?? true);
+  const [source, setSource] = useState<TextDraft>(initial?.source ?? textDraft('test'));
+  const chunks = useChunks('Gate', initial);
   const src = textSource(source);
   const fallback = !src && imatrixDataset ? `the test split of ${imatrixDataset.dataset}${imatrixDataset.version ? `@${imatrixDataset.version}` : ''}` : null;
   const input: Pick<StartInput, 'gate'> | null = !on

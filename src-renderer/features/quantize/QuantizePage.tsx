@@ -1,28 +1,57 @@
 import { useState } from 'react';
 import { QUANT_TYPES } from '../../../src-shared/domain/quantize.js';
-import { navigate } from '../../app/router.js';
-import { Page } from '../../ui/components.js';
+import { navigate, useRoute } from '../../app/router.js';
+import { ErrorBanner, Page } from '../../ui/components.js';
 import { ModelSelect } from '../../ui/forms.js';
 import { PathField } from '../../ui/PathField.js';
 import { WriteErrorBanner } from '../../ui/ReplaceBanner.js';
 import { RunList } from '../../ui/RunList.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { useGateOptions, useImatrixOptions } from './QuantizeOptions.js';
+import { quantizeFormFromRun, type QuantizeInitial } from './quantize-form.js';
+import { LatestVersionNote } from '../datasets/LatestVersionNote.js';
 
 /** What a new user is offered first: the types people ship most, none needing an importance matrix. */
 const DEFAULT_TYPES = ['Q8_0', 'Q6_K', 'Q4_K_M'];
 const FLOAT_TYPES = new Set(['F32', 'F16', 'BF16']);
 
-/** A ladder of GGUF types from one model: pick the source, the types, an importance matrix; start. */
+/** A ladder of GGUF types from one model (at #/quantize/again/<run>: the form filled with that run's settings), and the ladders so far. */
 export function QuantizePage() {
+  const route = useRoute();
+  const againId = route[1] === 'again' && /^\d+$/.test(route[2] ?? '') ? Number(route[2]) : null;
+  return (
+    <Page title="Quantize">
+      <p className="muted">
+        Make smaller, faster files of a model: one run writes every type you tick, each added to the library with where it came from. Start from an F16 or F32
+        model (a merged one included). Types marked ◆ need an importance matrix (from <code>llama-imatrix</code> or made in the app).
+      </p>
+      {againId !== null ? <AgainForm key={againId} runId={againId} /> : <QuantizeForm initial={null} />}
+      <h2>Ladders</h2>
+      <RunList kind="quantize.ladder" href={(r) => `#/quantize/${r.id}`} empty="No quantization yet." />
+    </Page>
+  );
+}
+
+/** The form filled with a past ladder's settings ("run again from here"). */
+function AgainForm({ runId }: { runId: number }) {
+  const run = useQuery('runs.get', { id: runId });
+  if (run.error) return <ErrorBanner error={run.error} />;
+  if (!run.data) return <p className="muted">Loading the settings of run {runId}…</p>;
+  const r = run.data;
+  if (r.kind !== 'quantize.ladder' || r.config === null)
+    return <ErrorBanner error={new Error(r.configError ?? `run ${runId} is not a ladder (it is ${r.kind})`)} />;
+  return <QuantizeForm initial={{ ...quantizeFormFromRun(r.config), from: runId }} />;
+}
+
+function QuantizeForm({ initial }: { initial: (QuantizeInitial & { from: number }) | null }) {
   const models = useQuery('models.list', {}, ['models.changed']);
   const start = useAction('quantize.start');
-  const [modelId, setModelId] = useState<number | null>(null);
-  const [types, setTypes] = useState<string[]>(DEFAULT_TYPES);
-  const imatrix = useImatrixOptions();
-  const gate = useGateOptions(imatrix.dataset);
+  const [modelId, setModelId] = useState<number | null>(initial?.modelId ?? null);
+  const [types, setTypes] = useState<string[]>(initial?.types ?? DEFAULT_TYPES);
+  const imatrix = useImatrixOptions(initial?.imatrix);
+  const gate = useGateOptions(imatrix.dataset, initial?.gate);
   const [outDir, setOutDir] = useState('');
-  const [pure, setPure] = useState(false);
+  const [pure, setPure] = useState(initial?.pure ?? false);
   const list = models.data ?? [];
   // float models first: they are what a ladder starts from
   const sources = [...list].sort((a, b) => Number(FLOAT_TYPES.has(b.summary.fileType)) - Number(FLOAT_TYPES.has(a.summary.fileType)));
@@ -46,11 +75,17 @@ export function QuantizePage() {
     if (r) navigate(`/quantize/${r.runId}`);
   };
   return (
-    <Page title="Quantize">
-      <p className="muted">
-        Make smaller, faster files of a model: one run writes every type you tick, each added to the library with where it came from. Start from an F16 or F32
-        model (a merged one included). Types marked ◆ need an importance matrix (from <code>llama-imatrix</code> or made in the app).
-      </p>
+    <>
+      {initial && (
+        <>
+          <p className="muted" data-testid="quantize-again">
+            Filled with the settings of run {initial.from}: change what its result asks for, then Quantize.
+          </p>
+          {initial.datasets.map((d) => (
+            <LatestVersionNote key={d.name} name={d.name} ran={d.version} />
+          ))}
+        </>
+      )}
       <div className="card" data-testid="quantize-form">
         <div className="row">
           <label>Source</label>
@@ -105,8 +140,6 @@ export function QuantizePage() {
         )}
         <WriteErrorBanner error={start.error} onClose={start.clearError} onReplace={() => void go(true)} />
       </div>
-      <h2>Ladders</h2>
-      <RunList kind="quantize.ladder" href={(r) => `#/quantize/${r.id}`} empty="No quantization yet." />
-    </Page>
+    </>
   );
 }

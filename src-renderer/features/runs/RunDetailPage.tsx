@@ -5,6 +5,7 @@ import { MetricChart, type Series } from '../../ui/MetricChart.js';
 import { useAction, useQuery } from '../../ui/useApi.js';
 import { duration, when } from '../../ui/format.js';
 import { useRunControls } from '../../ui/useRunControls.js';
+import { RunChainView } from './RunChain.js';
 
 const COLORS = ['#4fb3ff', '#f2a33a', '#7bd88f', '#e06c75', '#c678dd'];
 
@@ -60,6 +61,10 @@ export function RunDetailPage({ id }: { id: number }) {
     >
       <ErrorBanner error={controls.error} />
       {r.error && <ErrorBanner error={{ message: r.error }} />}
+      <section className="card chain-card" aria-label="Chain">
+        <h2>Chain</h2>
+        <RunChainView runId={r.id} />
+      </section>
       <div className="columns">
         <div className="card">
           <Fields

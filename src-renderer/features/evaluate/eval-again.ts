@@ -1,0 +1,59 @@
+import type { JobConfig } from '../../../src-shared/contract/jobs.js';
+import { DEFAULT_FORM, newVariant, type EvalForm, type JudgeDraft, type VariantDraft } from './eval-form.js';
+
+type RunConfig = JobConfig<'evaluate.run'>;
+
+const judgeOf = (m: NonNullable<RunConfig['judge']>['model']): JudgeDraft =>
+  m.kind === 'local'
+    ? { ...DEFAULT_FORM.judge, source: String(m.modelId) }
+    : { source: 'server', baseUrl: m.baseUrl, model: m.model, apiKeySecret: m.apiKeySecret ?? '' };
+
+function variantOf(v: RunConfig['variants'][number]): VariantDraft {
+  switch (v.kind) {
+    case 'model':
+      return { ...newVariant('model'), modelId: v.model.modelId, adapters: v.model.adapters.map((a) => ({ id: a.id, scale: String(a.scale) })) };
+    case 'server':
+      return {
+        ...newVariant('server'),
+        baseUrl: v.server.kind === 'http' ? v.server.baseUrl : '',
+        model: v.server.kind === 'http' ? v.server.model : '',
+        apiKeySecret: v.server.kind === 'http' ? (v.server.apiKeySecret ?? '') : '',
+        label: v.label,
+      };
+    case 'distill':
+      return { ...newVariant('distill'), runId: v.runId, label: v.label };
+    case 'predictions':
+      return { ...newVariant('predictions'), file: v.file, label: v.label };
+  }
+}
+
+/**
+ * A past evaluation's settings as the form's state ("run again from here"). The dataset is read at its latest version
+ * (the version field left empty), the point of evaluating again after curation; the contamination datasets too.
+ */
+export function evalFormFromRun(c: RunConfig): EvalForm {
+  return {
+    ...DEFAULT_FORM,
+    dataset: c.dataset,
+    version: '',
+    split: c.split,
+    variants: c.variants.map(variantOf),
+    teacher: c.teacher,
+    against: c.against,
+    metrics: [...c.metrics],
+    regex: c.regex ?? '',
+    jsonSchema: c.jsonSchema ? JSON.stringify(c.jsonSchema, null, 2) : '',
+    judging: c.judge !== undefined,
+    judge: c.judge ? judgeOf(c.judge.model) : DEFAULT_FORM.judge,
+    rubric: c.judge?.rubric ?? DEFAULT_FORM.rubric,
+    temperature: String(c.generation.temperature),
+    maxTokens: String(c.generation.maxTokens),
+    seed: String(c.generation.seed),
+    limit: c.limit ? String(c.limit) : '',
+    divergence: c.divergence,
+    systems: c.systems,
+    contaminating: c.contamination !== undefined,
+    contamination: c.contamination ? c.contamination.against.map((a) => ({ dataset: a.dataset, split: a.split })) : DEFAULT_FORM.contamination,
+    n: String(c.contamination?.n ?? DEFAULT_FORM.n),
+  };
+}
