@@ -3,23 +3,21 @@ import { DEFAULT_FORM, newVariant, type EvalForm, type JudgeDraft, type VariantD
 
 type RunConfig = JobConfig<'evaluate.run'>;
 
-const judgeOf = (m: NonNullable<RunConfig['judge']>['model']): JudgeDraft =>
-  m.kind === 'local'
-    ? { ...DEFAULT_FORM.judge, source: String(m.modelId) }
-    : { source: 'server', baseUrl: m.baseUrl, model: m.model, apiKeySecret: m.apiKeySecret ?? '' };
+/** A server judge's settings; a fleet (CLI or API) comes back as its first endpoint: the form edits one server. */
+const judgeOf = (m: NonNullable<RunConfig['judge']>['model']): JudgeDraft => {
+  if (m.kind === 'local') return { ...DEFAULT_FORM.judge, source: String(m.modelId) };
+  const s = m.kind === 'fleet' ? m.endpoints[0]! : m;
+  return { source: 'server', baseUrl: s.baseUrl, model: s.model, apiKeySecret: s.apiKeySecret ?? '' };
+};
 
 function variantOf(v: RunConfig['variants'][number]): VariantDraft {
   switch (v.kind) {
     case 'model':
       return { ...newVariant('model'), modelId: v.model.modelId, adapters: v.model.adapters.map((a) => ({ id: a.id, scale: String(a.scale) })) };
-    case 'server':
-      return {
-        ...newVariant('server'),
-        baseUrl: v.server.kind === 'http' ? v.server.baseUrl : '',
-        model: v.server.kind === 'http' ? v.server.model : '',
-        apiKeySecret: v.server.kind === 'http' ? (v.server.apiKeySecret ?? '') : '',
-        label: v.label,
-      };
+    case 'server': {
+      const s = v.server.kind === 'http' ? v.server : v.server.kind === 'fleet' ? v.server.endpoints[0]! : null;
+      return { ...newVariant('server'), baseUrl: s?.baseUrl ?? '', model: s?.model ?? '', apiKeySecret: s?.apiKeySecret ?? '', label: v.label };
+    }
     case 'distill':
       return { ...newVariant('distill'), runId: v.runId, label: v.label };
     case 'predictions':
