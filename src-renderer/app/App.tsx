@@ -47,8 +47,11 @@ function Content({ route }: { route: string[] }) {
     }
     case 'distill':
       return numericId !== null ? <DistillRunPage key={numericId} runId={numericId} /> : <DistillPage />;
-    case 'train':
+    case 'train': {
+      const again = id === 'again' && /^\d+$/.test(route[2] ?? '') ? Number(route[2]) : null;
+      if (again !== null) return <TrainPage key={`again-${again}`} again={again} />;
       return numericId !== null ? <TrainRunPage key={numericId} runId={numericId} /> : <TrainPage />;
+    }
     case 'adapters':
       return <AdaptersRoutes route={route.slice(1)} />;
     case 'quantize': {

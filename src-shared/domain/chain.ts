@@ -42,6 +42,7 @@ const RUN_AGAIN: Partial<Record<JobKindName, (id: number) => string>> = {
   'distill.generate': (id) => `#/distill/again/${id}`,
   'quantize.ladder': (id) => `#/quantize/again/${id}`,
   'evaluate.run': (id) => `#/evaluate/again/${id}`,
+  'training.export': (id) => `#/train/again/${id}`,
 };
 
 /** "Run again from here": the form of run `id`'s room filled with its settings, or null when the app has none for its kind. */

@@ -170,7 +170,7 @@ describe('adapters.watch', () => {
     expect(await ws.client.call('adapters.list', {})).toEqual([]);
   });
 
-  it('refuses at once a relative path, a file, a folder with no parent, a taken name', async () => {
+  it('refuses at once a relative path, a file, a folder with no parent (outside a training folder), a taken name', async () => {
     const { ws, student } = await fresh();
     const call = (input: Record<string, unknown>) => ws.client.call('adapters.watch', { baseModelId: student, ...input } as never);
     await expect(call({ dir: 'outputs/adapter' })).rejects.toMatchObject({ code: 'invalid_input', field: 'dir' });
@@ -182,6 +182,11 @@ describe('adapters.watch', () => {
       message: `${file} is a file: give the trainer's output folder`,
     });
     await expect(call({ dir: path.join(tempDir(), 'a', 'b') })).rejects.toMatchObject({ code: 'file_missing', field: 'dir' });
+    // below a training folder the trainer makes outputs/adapter itself: watching it before training starts is accepted
+    const exported = tempDir();
+    fs.writeFileSync(path.join(exported, 'distillery-export.json'), '{}');
+    const { runId } = await call({ dir: path.join(exported, 'outputs', 'adapter') });
+    await ws.client.call('runs.cancel', { id: runId });
     await ws.client.call('adapters.import', { path: writeStudentPeft(path.join(tempDir(), 'x')), baseModelId: student, name: 'taken' });
     await expect(call({ dir: tempDir(), name: 'taken' })).rejects.toMatchObject({ code: 'conflict', field: 'name' });
   });

@@ -14,6 +14,7 @@ import { AppError } from '../../../src-shared/errors.js';
 import { checkOutputPath } from '../files/output-path.js';
 import { withFileErrors } from '../files/errors.js';
 import { resolveSource } from '../scoring/source-text.js';
+import { TRAINING_MANIFEST } from '../../../src-shared/domain/training.js';
 
 /** Starts the adapter runs (perplexity, sweep, comparison, merge) and reads their results. */
 export class AdapterRuns {
@@ -125,14 +126,15 @@ export class AdapterRuns {
 
   /**
    * Starts waiting for a trainer's adapter in `dir` (see jobs/watch.ts). Refused at once: a relative path, a file, a
-   * folder whose parent does not exist either, a base model that is not usable, a name already taken.
+   * folder whose parent does not exist either (unless it is below a training folder, up to 3 levels: the trainer makes
+   * `outputs/adapter` when it starts), a base model that is not usable, a name already taken.
    */
   watch(input: OpParsed<'adapters.watch'>): { runId: number } {
     if (!path.isAbsolute(input.dir)) throw new AppError('invalid_input', `${input.dir}: give the folder as an absolute path`, 'dir');
     const dir = path.resolve(input.dir);
     const st = withFileErrors(dir, () => fs.statSync(dir, { throwIfNoEntry: false }), 'dir');
     if (st && !st.isDirectory()) throw new AppError('invalid_input', `${dir} is a file: give the trainer's output folder`, 'dir');
-    if (!st && !fs.existsSync(path.dirname(dir))) {
+    if (!st && !fs.existsSync(path.dirname(dir)) && !insideTrainingFolder(dir)) {
       throw new AppError('file_missing', `neither ${dir} nor its parent folder exists: check the path`, 'dir');
     }
     const base = this.models.resolveForEngine(input.baseModelId);
@@ -149,4 +151,13 @@ export class AdapterRuns {
     const variant = this.variant({ modelId: input.modelId, adapters: input.adapters });
     return { runId: this.runner.submit('adapters.merge', { variant, out, type: input.type, replace: input.replace }).id };
   }
+}
+
+/** Whether `dir` (missing) is at most 3 folders below an existing training folder (one holding distillery-export.json). */
+function insideTrainingFolder(dir: string): boolean {
+  let d = path.dirname(dir);
+  for (let i = 0; i < 3 && d !== path.dirname(d); i++, d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, TRAINING_MANIFEST))) return true;
+  }
+  return false;
 }

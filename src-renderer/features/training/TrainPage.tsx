@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import type { JobConfig } from '../../../src-shared/contract/jobs.js';
 import { DEFAULT_RECIPE, DEFAULT_TARGET_MODULES, TRAINERS, type Trainer } from '../../../src-shared/domain/training.js';
 import { navigate } from '../../app/router.js';
 import { ErrorBanner, Page } from '../../ui/components.js';
@@ -32,23 +33,35 @@ const joinPath = (dir: string, name: string) => `${dir.replace(/[\\/]+$/, '')}${
  * TRL, Unsloth or LLaMA-Factory — data, recipe, README — and, from a distillation that kept the teacher's soft labels,
  * Axolotl's knowledge-distillation data.
  */
-export function TrainPage() {
+export function TrainPage({ again }: { again?: number }) {
+  // "run again from here": a past export's settings, its dataset read at its latest version (the point after curation)
+  const past = useQuery('runs.get', { id: again ?? 1 }, [], [again]);
+  if (again === undefined) return <TrainForm initial={null} title="Train" />;
+  const config = past.data?.kind === 'training.export' ? past.data.config : null;
+  if (!config)
+    return (
+      <Page title={`Train: again from run ${again}`}>{past.error ? <ErrorBanner error={past.error} /> : <p className="muted">Reading run {again}…</p>}</Page>
+    );
+  return <TrainForm initial={config} title={`Train: again from run ${again}`} />;
+}
+
+function TrainForm({ initial: c, title }: { initial: JobConfig<'training.export'> | null; title: string }) {
   const models = useQuery('models.list', {}, ['models.changed']);
   const start = useAction('training.export');
-  const [dataset, setDataset] = useState('');
+  const [dataset, setDataset] = useState(c?.dataset ?? '');
   const [version, setVersion] = useState<number | null>(null);
   const plan = useQuery('training.plan', { dataset: dataset || '-', ...(version ? { version } : {}) }, ['runs.changed'], [dataset, version]);
   const detail = useQuery('datasets.get', { name: dataset || '-', previewLimit: 0 }, ['runs.changed'], [dataset]);
-  const [trainer, setTrainer] = useState<Trainer>('axolotl');
-  const [hfId, setHfId] = useState('');
+  const [trainer, setTrainer] = useState<Trainer>(c?.trainer ?? 'axolotl');
+  const [hfId, setHfId] = useState(c?.studentHfId ?? '');
   const [numbers, setNumbers] = useState<Record<NumberField, string>>(
-    () => Object.fromEntries(NUMBERS.map(([k]) => [k, String(DEFAULT_RECIPE[k])])) as Record<NumberField, string>,
+    () => Object.fromEntries(NUMBERS.map(([k]) => [k, String((c?.recipe ?? DEFAULT_RECIPE)[k])])) as Record<NumberField, string>,
   );
-  const [modules, setModules] = useState<string>(DEFAULT_TARGET_MODULES.join(', '));
-  const [validation, setValidation] = useState<'validation' | 'none' | null>(null);
-  const [kd, setKd] = useState(false);
-  const [studentId, setStudentId] = useState<number | null>(null);
-  const [parent, setParent] = useState('');
+  const [modules, setModules] = useState<string>((c?.recipe.targetModules ?? DEFAULT_TARGET_MODULES).join(', '));
+  const [validation, setValidation] = useState<'validation' | 'none' | null>(c?.validation ?? null);
+  const [kd, setKd] = useState(c?.kd != null);
+  const [studentId, setStudentId] = useState<number | null>(c?.kd?.modelId ?? null);
+  const [parent, setParent] = useState(c ? c.outDir.replace(/[\\/][^\\/]*[\\/]?$/, '') : '');
   const p = (dataset && plan.data?.dataset === dataset ? plan.data : null) ?? undefined;
   const folder = p && parent.trim() ? joinPath(parent.trim(), p.defaultFolderName[trainer]) : '';
   const values = Object.fromEntries(NUMBERS.map(([k, , bounds]) => [k, parseNumber(numbers[k], bounds)])) as Record<NumberField, number | null>;
@@ -79,7 +92,7 @@ export function TrainPage() {
   };
   const versions = [...(dataset ? (detail.data?.versions ?? []) : [])].reverse();
   return (
-    <Page title="Train">
+    <Page title={title}>
       <p className="muted">
         Distillery makes the teacher&apos;s data and judges the student; the student is trained on a GPU box with a trainer. Export a dataset version as a
         folder the trainer runs as it is (data, recipe with your choices, a README with the one command), then bring the adapter back: the run page watches the
