@@ -13,9 +13,10 @@ export interface Query<T> {
 
 /**
  * Calls an operation and keeps its result; calls again when the input or `deps` change, or when one of `refetchOn`
- * events arrives (coalesced: at most one refetch per animation frame).
+ * events arrives (coalesced: at most one refetch per animation frame). A null input asks nothing (a form with nothing
+ * chosen yet): data null, no error.
  */
-export function useQuery<K extends OpName>(op: K, input: OpInput<K>, refetchOn: EventName[] = [], deps: unknown[] = []): Query<OpOutput<K>> {
+export function useQuery<K extends OpName>(op: K, input: OpInput<K> | null, refetchOn: EventName[] = [], deps: unknown[] = []): Query<OpOutput<K>> {
   const [tick, setTick] = useState(0);
   const inputJson = JSON.stringify(input);
   const key = JSON.stringify([op, inputJson, tick, deps]);
@@ -24,6 +25,7 @@ export function useQuery<K extends OpName>(op: K, input: OpInput<K>, refetchOn: 
 
   useEffect(() => {
     let live = true;
+    if (inputJson === 'null') return;
     client.call(op, JSON.parse(inputJson) as OpInput<K>).then(
       (data) => live && setResult({ key, data, error: null }),
       (error: AppError) => live && setResult((prev) => ({ key, data: prev?.data ?? null, error })),
@@ -51,6 +53,7 @@ export function useQuery<K extends OpName>(op: K, input: OpInput<K>, refetchOn: 
     };
   }, [events, refetch]);
 
+  if (input === null) return { data: null, error: null, loading: false, refetch };
   return { data: result?.data ?? null, error: result?.error ?? null, loading: result?.key !== key, refetch };
 }
 

@@ -131,7 +131,7 @@ describe('the Train room in Chromium', () => {
     await watch.getByLabel('Base model').selectOption(String(demo.id));
     await watch.getByRole('button', { name: 'Watch for the adapter' }).click();
     const started = watch.getByTestId('watch-run');
-    await started.getByText(/waiting for adapter_config\.json and adapter_model\.safetensors/).waitFor({ timeout: 30_000 });
+    await started.getByText(/waiting for the folder .*outputs\/adapter to appear/).waitFor({ timeout: 30_000 });
     await writeAdapterLikeATrainer(path.join(outDir, 'outputs', 'adapter'), demo.path);
     await succeeded(started, 60_000);
     const adapters = await callValue<{ id: number; name: string }[]>(server.url, 'adapters.list', {});
@@ -162,6 +162,7 @@ describe('the Train room in Chromium', () => {
     await expect(form.getByLabel('Student Hugging Face id').inputValue()).resolves.toBe('org/tiny-demo');
     await expect(form.getByLabel('Export into').inputValue()).resolves.toBe(parent);
     await expect(form.getByLabel('Dataset').inputValue()).resolves.toBe('sample-support');
-    expect(errors).toEqual([]);
+    // the one refusal asked (409: the folder is not empty) is the only failed request
+    expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 409/.test(e))).toEqual([]);
   });
 });

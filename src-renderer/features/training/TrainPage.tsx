@@ -35,7 +35,7 @@ const joinPath = (dir: string, name: string) => `${dir.replace(/[\\/]+$/, '')}${
  */
 export function TrainPage({ again }: { again?: number }) {
   // "run again from here": a past export's settings, its dataset read at its latest version (the point after curation)
-  const past = useQuery('runs.get', { id: again ?? 1 }, [], [again]);
+  const past = useQuery('runs.get', again !== undefined ? { id: again } : null, [], [again]);
   if (again === undefined) return <TrainForm initial={null} title="Train" />;
   const config = past.data?.kind === 'training.export' ? past.data.config : null;
   if (!config)
@@ -50,8 +50,8 @@ function TrainForm({ initial: c, title }: { initial: JobConfig<'training.export'
   const start = useAction('training.export');
   const [dataset, setDataset] = useState(c?.dataset ?? '');
   const [version, setVersion] = useState<number | null>(null);
-  const plan = useQuery('training.plan', { dataset: dataset || '-', ...(version ? { version } : {}) }, ['runs.changed'], [dataset, version]);
-  const detail = useQuery('datasets.get', { name: dataset || '-', previewLimit: 0 }, ['runs.changed'], [dataset]);
+  const plan = useQuery('training.plan', dataset ? { dataset, ...(version ? { version } : {}) } : null, ['runs.changed'], [dataset, version]);
+  const detail = useQuery('datasets.get', dataset ? { name: dataset, previewLimit: 0 } : null, ['runs.changed'], [dataset]);
   const [trainer, setTrainer] = useState<Trainer>(c?.trainer ?? 'axolotl');
   const [hfId, setHfId] = useState(c?.studentHfId ?? '');
   const [numbers, setNumbers] = useState<Record<NumberField, string>>(

@@ -20,7 +20,7 @@ export function TrainRunPage({ runId }: { runId: number }) {
   const run = useQuery('runs.get', { id: runId }, ['runs.changed'], [runId]);
   const r = run.data;
   const done = r?.status === 'succeeded';
-  const manifest = useQuery('training.manifest', { runId }, ['runs.changed'], [runId, done]);
+  const manifest = useQuery('training.manifest', done ? { runId } : null, ['runs.changed'], [runId, done]);
   const controls = useRunControls(runId, r?.status);
   const config = r?.kind === 'training.export' ? r.config : null;
   const m = done ? manifest.data : null;
