@@ -4,6 +4,7 @@ import { runAgainRoute } from '../../src-shared/domain/chain.js';
 import { evalFormFromRun } from '../../src-renderer/features/evaluate/eval-again.js';
 import { buildInput } from '../../src-renderer/features/evaluate/eval-form.js';
 import { quantizeFormFromRun } from '../../src-renderer/features/quantize/quantize-form.js';
+import { formFromRun, parseEndpointLine } from '../../src-renderer/features/distill/distill-form.js';
 
 // "Run again from here": a past run's config (as the runs store reads it, through its kind's schema) back into its
 // room's form. The form must start the same run again, except that datasets are read at their latest version.
@@ -133,5 +134,38 @@ describe('run again from here', () => {
     expect(runAgainRoute('evaluate.run', 5)).toBe('#/evaluate/again/5');
     expect(runAgainRoute('adapters.merge', 6)).toBeNull();
     expect(runAgainRoute('datasets.import', 7)).toBeNull();
+  });
+});
+
+describe('a fleet in the Distill form', () => {
+  it('reads URL#model[@concurrency] lines and refuses others, naming the line', () => {
+    expect(parseEndpointLine(' http://10.0.0.2:8000/v1#qwen-72b@4 ')).toEqual({ baseUrl: 'http://10.0.0.2:8000/v1', model: 'qwen-72b', concurrency: 4 });
+    expect(parseEndpointLine('https://h/v1#m')).toEqual({ baseUrl: 'https://h/v1', model: 'm' });
+    expect(parseEndpointLine('h:8000#m')).toEqual({ error: 'h:8000#m: write an endpoint as URL#model or URL#model@concurrency' });
+    expect(parseEndpointLine('http://h/v1#m@0')).toEqual({ error: 'http://h/v1#m@0: the concurrency is 1 to 64' });
+  });
+
+  it('runs a fleet run again as its first server and one line per other endpoint', () => {
+    const config = jobDef('distill.generate').config.parse({
+      dataset: 'p',
+      versionId: 1,
+      versionNumber: 1,
+      split: 'all',
+      teacher: {
+        kind: 'fleet',
+        name: 'big on a fleet of 2',
+        endpoints: [
+          { baseUrl: 'http://a/v1', model: 'big', name: 'a', timeoutMs: 1000, maxRetries: 1, concurrency: 8, apiKeySecret: 'k' },
+          { baseUrl: 'http://b/v1', model: 'big', name: 'b', timeoutMs: 1000, maxRetries: 1, concurrency: 2, apiKeySecret: 'k' },
+        ],
+      },
+      template: {},
+      generation: {},
+      filters: {},
+      parallel: 10,
+      outName: 'o',
+    });
+    const { teacher } = formFromRun(config as JobConfig<'distill.generate'>, true);
+    expect(teacher).toEqual({ source: 'server', baseUrl: 'http://a/v1', model: 'big', apiKeySecret: 'k', more: 'http://b/v1#big@2' });
   });
 });

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -164,5 +166,65 @@ describe('the Train room in Chromium', () => {
     await expect(form.getByLabel('Dataset').inputValue()).resolves.toBe('sample-support');
     // the one refusal asked (409: the folder is not empty) is the only failed request
     expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 409/.test(e))).toEqual([]);
+  });
+});
+
+/** A loopback OpenAI-compatible server answering every prompt reversed after `delayMs`; counts what it answered. */
+async function endpoint(delayMs: number): Promise<{ url: string; host: string; answered: number; close(): Promise<void> }> {
+  const e = { url: '', host: '', answered: 0, close: async () => {} };
+  const srv = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const content = [...(JSON.parse(raw) as { messages: { content: string }[] }).messages.at(-1)!.content].reverse().join('');
+      setTimeout(() => {
+        e.answered++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 5, completion_tokens: 8 },
+          }),
+        );
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  e.url = `http://127.0.0.1:${port}/v1`;
+  e.host = `127.0.0.1:${port}`;
+  e.close = () => new Promise<void>((r) => (srv.closeAllConnections(), srv.close(() => r())));
+  return e;
+}
+
+describe('a teacher fleet from the Distill form', () => {
+  it('spreads the prompts over two servers as one teacher and shows each one’s throughput on the run page', async () => {
+    const fast = await endpoint(5);
+    const slow = await endpoint(120);
+    try {
+      await page.goto(`${server.url}/#/distill`);
+      await page.getByLabel('Dataset', { exact: true }).selectOption('sample-support');
+      await page.getByLabel('Teacher', { exact: true }).selectOption('server');
+      await page.getByLabel('Teacher URL').fill(fast.url);
+      await page.getByLabel('Teacher model name').fill('big');
+      await page.getByLabel('Teacher more endpoints').fill(`${slow.url}#big@2`);
+      await page.getByLabel('output dataset').fill('fleet-answers');
+      await page.getByLabel('reject truncated answers').uncheck();
+      await screenshot(page, 'distill-form-fleet');
+      await page.getByRole('button', { name: 'Start' }).click();
+      await page.waitForURL(/#\/distill\/\d+$/);
+      await succeeded(page.getByTestId('distill-progress'), 120_000);
+      // every prompt answered once, by one of the two; the faster answered more
+      expect(fast.answered + slow.answered).toBe(24);
+      expect(fast.answered).toBeGreaterThan(slow.answered);
+      const table = page.getByTestId('distill-fleet');
+      await table.getByText(fast.host).waitFor();
+      await expect(table.getByRole('row').filter({ hasText: fast.host }).innerText()).resolves.toContain(String(fast.answered));
+      await expect(table.getByRole('row').filter({ hasText: slow.host }).innerText()).resolves.toContain(String(slow.answered));
+      await screenshot(page, 'distill-fleet');
+    } finally {
+      await fast.close();
+      await slow.close();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { navigate, useRoute } from '../../app/router.js';
 import { when } from '../../ui/format.js';
 import { DatasetSelect } from '../datasets/DatasetSelect.js';
 import { LatestVersionNote } from '../datasets/LatestVersionNote.js';
-import { DEFAULT_FORM, formFromRun, noTeacher, type DistillForm, type TeacherChoice } from './distill-form.js';
+import { DEFAULT_FORM, formFromRun, noTeacher, parseEndpointLine, type DistillForm, type TeacherChoice } from './distill-form.js';
 import { ApiKeyField } from './ApiKeyField.js';
 
 export { DistillRunPage } from './DistillRunPage.js';
@@ -111,7 +111,7 @@ function StartForm({ initial }: { initial: (ReturnType<typeof formFromRun> & { f
             <option value="test">test</option>
           </select>
         </div>
-        <TeacherPicker label="Teacher" value={teacher} onChange={setTeacher} />
+        <TeacherPicker label="Teacher" value={teacher} onChange={setTeacher} fleet />
         <label className="block">
           System prompt (empty: each example's own)
           <textarea aria-label="System prompt" rows={2} value={f.system} onChange={(e) => set({ system: e.target.value })} />
@@ -225,11 +225,28 @@ function teacherInput(t: TeacherChoice): TeacherInput | null {
   if (t.source === '') return null;
   if (t.source !== 'server') return { modelId: Number(t.source) };
   if (!t.baseUrl.trim() || !t.model.trim()) return null;
-  return { baseUrl: t.baseUrl.trim(), model: t.model.trim(), ...(t.apiKeySecret ? { apiKeySecret: t.apiKeySecret } : {}) };
+  const key = t.apiKeySecret ? { apiKeySecret: t.apiKeySecret } : {};
+  const first = { baseUrl: t.baseUrl.trim(), model: t.model.trim(), ...key };
+  const lines = (t.more ?? '').split('\n').filter((l) => l.trim());
+  if (lines.length === 0) return first;
+  // a fleet: the server above and one endpoint per line, the same key for all
+  const more = lines.map(parseEndpointLine);
+  if (more.some((e) => 'error' in e)) return null;
+  return { endpoints: [first, ...more.map((e) => ({ ...(e as { baseUrl: string; model: string }), ...key }))] } as TeacherInput;
 }
 
 /** A model of the library, or an OpenAI-compatible server (URL, model name, a saved API key: see ApiKeyField). */
-export function TeacherPicker({ label, value, onChange }: { label: string; value: TeacherChoice; onChange(v: TeacherChoice): void }) {
+export function TeacherPicker({
+  label,
+  value,
+  onChange,
+  fleet = false,
+}: {
+  label: string;
+  value: TeacherChoice;
+  onChange(v: TeacherChoice): void;
+  fleet?: boolean;
+}) {
   const models = useQuery('models.list', {}, ['models.changed']);
   const set = (patch: Partial<TeacherChoice>) => onChange({ ...value, ...patch });
   return (
@@ -259,6 +276,32 @@ export function TeacherPicker({ label, value, onChange }: { label: string; value
           </>
         )}
       </div>
+      {fleet && value.source === 'server' && <FleetLines label={label} value={value.more ?? ''} onChange={(more) => set({ more })} />}
+    </div>
+  );
+}
+
+/**
+ * A fleet: more servers of the same model as one teacher (vLLM, SGLang, TGI or llama-server replicas), one
+ * `URL#model[@concurrency]` per line; requests go by each one's measured speed, a failing one is drained.
+ */
+function FleetLines({ label, value, onChange }: { label: string; value: string; onChange(v: string): void }) {
+  const bad = value
+    .split('\n')
+    .filter((l) => l.trim())
+    .map(parseEndpointLine)
+    .find((e) => 'error' in e) as { error: string } | undefined;
+  return (
+    <div className="row">
+      <textarea
+        aria-label={`${label} more endpoints`}
+        className="grow mono"
+        rows={value ? Math.min(6, value.split('\n').length + 1) : 1}
+        placeholder="more servers of the same model (a fleet), one URL#model or URL#model@concurrency per line"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      {bad && <span className="warn-text">{bad.error}</span>}
     </div>
   );
 }

@@ -51,17 +51,29 @@ export interface TeacherChoice {
   baseUrl: string;
   model: string;
   apiKeySecret: string;
+  /** A fleet's other endpoints, one `URL#model[@concurrency]` per line (the server above is the first). */
+  more?: string;
+}
+
+/** One `URL#model[@concurrency]` line of a fleet, or why it is not one. */
+export function parseEndpointLine(line: string): { baseUrl: string; model: string; concurrency?: number } | { error: string } {
+  const m = /^(https?:\/\/[^#\s]+)#([^@\s]+)(?:@(\d+))?$/.exec(line.trim());
+  if (!m) return { error: `${line.trim()}: write an endpoint as URL#model or URL#model@concurrency` };
+  const concurrency = m[3] === undefined ? undefined : Number(m[3]);
+  if (concurrency !== undefined && (concurrency < 1 || concurrency > 64)) return { error: `${line.trim()}: the concurrency is 1 to 64` };
+  return { baseUrl: m[1]!, model: m[2]!, ...(concurrency !== undefined ? { concurrency } : {}) };
 }
 export const noTeacher: TeacherChoice = { source: '', baseUrl: 'http://127.0.0.1:8080/v1', model: '', apiKeySecret: '' };
 
 type RunConfig = JobConfig<'distill.generate'>;
 type ConfigTeacher = RunConfig['teacher'];
 
-/** A fleet (CLI or API) comes back as its first endpoint: the form edits one server. */
+/** A fleet comes back as its first endpoint, the others as the form's lines. */
 const choice = (t: ConfigTeacher): TeacherChoice => {
   if (t.kind === 'local') return { ...noTeacher, source: String(t.modelId) };
   const s = t.kind === 'fleet' ? t.endpoints[0]! : t;
-  return { source: 'server', baseUrl: s.baseUrl, model: s.model, apiKeySecret: s.apiKeySecret ?? '' };
+  const more = t.kind === 'fleet' ? t.endpoints.slice(1).map((e) => `${e.baseUrl}#${e.model}@${e.concurrency}`) : [];
+  return { source: 'server', baseUrl: s.baseUrl, model: s.model, apiKeySecret: s.apiKeySecret ?? '', ...(more.length ? { more: more.join('\n') } : {}) };
 };
 
 /**
