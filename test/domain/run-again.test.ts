@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { jobDef, type JobConfig } from '../../src-shared/contract/jobs.js';
 import { runAgainRoute } from '../../src-shared/domain/chain.js';
 import { evalFormFromRun } from '../../src-renderer/features/evaluate/eval-again.js';
-import { buildInput } from '../../src-renderer/features/evaluate/eval-form.js';
+import { buildInput, DEFAULT_FORM, newVariant } from '../../src-renderer/features/evaluate/eval-form.js';
 import { quantizeFormFromRun } from '../../src-renderer/features/quantize/quantize-form.js';
 import { formFromRun, parseEndpointLine } from '../../src-renderer/features/distill/distill-form.js';
 
@@ -167,5 +167,24 @@ describe('a fleet in the Distill form', () => {
     });
     const { teacher } = formFromRun(config as JobConfig<'distill.generate'>, true);
     expect(teacher).toEqual({ source: 'server', baseUrl: 'http://a/v1', model: 'big', apiKeySecret: 'k', more: 'http://b/v1#big@2' });
+  });
+});
+
+describe('a fleet in the Evaluate form', () => {
+  it('a server variant with more lines is a fleet variant; a bad line is an error on the variant', () => {
+    const server = { ...newVariant('server'), baseUrl: 'http://a/v1', model: 'big', more: 'http://b/v1#big@2', label: 'teacher' };
+    const form = { ...DEFAULT_FORM, dataset: 'd', variants: [server, { ...newVariant('model'), modelId: 1 }] };
+    const { input, errors } = buildInput(form);
+    expect(errors).toEqual({});
+    expect(input!.variants[0]).toEqual({
+      kind: 'fleet',
+      endpoints: [
+        { baseUrl: 'http://a/v1', model: 'big' },
+        { baseUrl: 'http://b/v1', model: 'big', concurrency: 2 },
+      ],
+      label: 'teacher',
+    });
+    const bad = buildInput({ ...form, variants: [{ ...server, more: 'b#big' }, form.variants[1]!] });
+    expect(Object.values(bad.errors)).toEqual(['b#big: write an endpoint as URL#model or URL#model@concurrency']);
   });
 });

@@ -285,7 +285,7 @@ export function TeacherPicker({
  * A fleet: more servers of the same model as one teacher (vLLM, SGLang, TGI or llama-server replicas), one
  * `URL#model[@concurrency]` per line; requests go by each one's measured speed, a failing one is drained.
  */
-function FleetLines({ label, value, onChange }: { label: string; value: string; onChange(v: string): void }) {
+export function FleetLines({ label, value, onChange }: { label: string; value: string; onChange(v: string): void }) {
   const bad = value
     .split('\n')
     .filter((l) => l.trim())

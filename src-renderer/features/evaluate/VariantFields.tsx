@@ -1,3 +1,4 @@
+import { FleetLines } from '../distill/DistillPage.js';
 import type { ModelEntry } from '../../../src-shared/domain/models.js';
 import type { AdapterEntry } from '../../../src-shared/domain/adapters.js';
 import { ModelSelect } from '../../ui/forms.js';
@@ -116,8 +117,10 @@ export function VariantFields({
             <input aria-label={`${name} model name`} size={16} value={value.model} onChange={(e) => set({ model: e.target.value })} placeholder="model name" />
             <ApiKeyField label={name} value={value.apiKeySecret} onChange={(apiKeySecret) => set({ apiKeySecret })} />
           </div>
+          <FleetLines label={name} value={value.more} onChange={(more) => set({ more })} />
           <FieldError text={errorAt(`${at}.baseUrl`)} />
           <FieldError text={errorAt(`${at}.model`)} />
+          <FieldError text={errorAt(`${at}.endpoints`)} />
           <FieldError text={errorAt(`${at}.apiKeySecret`)} />
         </>
       )}

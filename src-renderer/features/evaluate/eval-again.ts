@@ -16,7 +16,15 @@ function variantOf(v: RunConfig['variants'][number]): VariantDraft {
       return { ...newVariant('model'), modelId: v.model.modelId, adapters: v.model.adapters.map((a) => ({ id: a.id, scale: String(a.scale) })) };
     case 'server': {
       const s = v.server.kind === 'http' ? v.server : v.server.kind === 'fleet' ? v.server.endpoints[0]! : null;
-      return { ...newVariant('server'), baseUrl: s?.baseUrl ?? '', model: s?.model ?? '', apiKeySecret: s?.apiKeySecret ?? '', label: v.label };
+      const more = v.server.kind === 'fleet' ? v.server.endpoints.slice(1).map((e) => `${e.baseUrl}#${e.model}@${e.concurrency}`) : [];
+      return {
+        ...newVariant('server'),
+        baseUrl: s?.baseUrl ?? '',
+        model: s?.model ?? '',
+        apiKeySecret: s?.apiKeySecret ?? '',
+        more: more.join('\n'),
+        label: v.label,
+      };
     }
     case 'distill':
       return { ...newVariant('distill'), runId: v.runId, label: v.label };

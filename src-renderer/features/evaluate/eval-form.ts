@@ -1,3 +1,4 @@
+import { parseEndpointLine } from '../distill/distill-form.js';
 import type { OpInput } from '../../../src-shared/contract/index.js';
 import type { TeacherChoice } from '../distill/distill-form.js';
 import { EVAL_METRICS, type EvalMetric } from '../../../src-shared/domain/evaluate.js';
@@ -15,6 +16,8 @@ export interface VariantDraft {
   baseUrl: string;
   model: string;
   apiKeySecret: string;
+  /** A fleet's other servers of the same model, one `URL#model[@concurrency]` per line (the server above is the first). */
+  more: string;
   runId: number | null;
   file: string;
   label: string;
@@ -27,6 +30,7 @@ export const newVariant = (kind: VariantKind = 'model'): VariantDraft => ({
   baseUrl: 'http://127.0.0.1:8080/v1',
   model: '',
   apiKeySecret: '',
+  more: '',
   runId: null,
   file: '',
   label: '',
@@ -131,7 +135,18 @@ export function buildInput(f: EvalForm): { input: StartInput | null; errors: Rec
       case 'server':
         if (!isUrl(v.baseUrl.trim())) errors[`${at}.baseUrl`] = 'an http(s) URL, e.g. http://127.0.0.1:8080/v1';
         if (!v.model.trim()) errors[`${at}.model`] = 'the model name the server knows';
-        return { kind: 'server', baseUrl: v.baseUrl.trim(), model: v.model.trim(), ...(v.apiKeySecret ? { apiKeySecret: v.apiKeySecret } : {}), ...label };
+        {
+          const key = v.apiKeySecret ? { apiKeySecret: v.apiKeySecret } : {};
+          const first = { baseUrl: v.baseUrl.trim(), model: v.model.trim(), ...key };
+          const lines = v.more.split('\n').filter((l) => l.trim());
+          if (lines.length === 0) return { kind: 'server', ...first, ...label };
+          // a fleet: the server above and one endpoint per line, the same key for all
+          const more = lines.map(parseEndpointLine);
+          const bad = more.find((e) => 'error' in e);
+          if (bad) errors[`${at}.endpoints`] = (bad as { error: string }).error;
+          const rest = more.flatMap((e) => ('error' in e ? [] : [{ ...e, ...key }]));
+          return { kind: 'fleet', endpoints: [first, ...rest], ...label };
+        }
       case 'distill':
         if (v.runId === null) {
           errors[`${at}.runId`] = 'choose a distillation run';
