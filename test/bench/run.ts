@@ -11,6 +11,7 @@ import { curationBench } from './curation.js';
 import { quantizeBench } from './quantize.js';
 import { engineBench } from './engine.js';
 import { evaluateBench } from './evaluate.js';
+import { trainingBench } from './training.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   playground: playgroundBench,
@@ -22,6 +23,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   quantize: quantizeBench,
   engine: engineBench,
   evaluate: evaluateBench,
+  training: trainingBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -37,7 +39,8 @@ if (!bench) {
   quantize [--case quantize|imatrix] [--model FILE.gguf] [--reps N] [--threads N] [--gate-chunks N] [--imatrix-chunks N] [--source-build]
   engine [--case generate] [--model FILE.gguf] [--parallel 1,4,8,16] [--prompt N] [--tokens N] [--threads N] [--reps N] [--source-build]
   engine [--case score|threads] [--model FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N]
-  evaluate [--case metrics|divergence] [--pairs N] [--reference N] [--student FILE.gguf --teacher FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N] [--source-build]`);
+  evaluate [--case metrics|divergence] [--pairs N] [--reference N] [--student FILE.gguf --teacher FILE.gguf] [--ctx N] [--batch N] [--threads N] [--tokens N] [--reps N] [--source-build]
+  training [--case export|fleet] [--examples N] [--requests N]`);
   process.exit(2);
 }
 try {
