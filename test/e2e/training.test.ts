@@ -163,7 +163,8 @@ describe('the Train room in Chromium', () => {
     const form = page.getByTestId('training-form');
     await expect(form.getByLabel('Student Hugging Face id').inputValue()).resolves.toBe('org/tiny-demo');
     await expect(form.getByLabel('Export into').inputValue()).resolves.toBe(parent);
-    await expect(form.getByLabel('Dataset').inputValue()).resolves.toBe('sample-support');
+    // the dataset is chosen once the list of datasets has arrived
+    await expect.poll(() => form.getByLabel('Dataset').inputValue()).toBe('sample-support');
     // the one refusal asked (409: the folder is not empty) is the only failed request
     expect(errors.filter((e) => !/Failed to load resource: the server responded with a status of 409/.test(e))).toEqual([]);
   });

@@ -146,7 +146,7 @@ describe('a run’s chain (runs.chain)', () => {
     expect(step(`run:${ids.quant}`).run?.runAgain).toBe(`#/quantize/again/${ids.quant}`);
     expect(step(`run:${ids.evaluate}`).run?.runAgain).toBe(`#/evaluate/again/${ids.evaluate}`);
     expect(step(`run:${ids.merge}`).run?.runAgain).toBeNull();
-    expect(step(`run:${ids.exp}`).run?.runAgain).toBeNull();
+    expect(step(`run:${ids.exp}`).run?.runAgain).toBe(`#/train/again/${ids.exp}`);
     // the export links to the watch both through the run input and through nothing else (its folder differs)
     expect(chain.links).toContainEqual({ from: `run:${ids.exp}`, to: `run:${ids.watch}` });
     expect(chain.links).toContainEqual({ from: 'dataset:answers@1', to: 'curation:answers@2' });
